@@ -1,0 +1,69 @@
+"""Settings: one frozen dataclass, from defaults, a few ``QA_*`` environment variables and CLI flags.
+
+>>> Settings.from_env({"QA_INDEX": "/tmp/idx"}).index
+PosixPath('/tmp/idx')
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+MAX_QUESTION_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus: Path = Path("corpus")
+    index: Path = Path("index")
+    model: str | None = None  # explicit model: a local sentence-transformers folder or a hub name
+    backend: str = "auto"  # "torch", "onnx-int8" or "auto" (the measured default)
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout: float = 60.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        s = cls()
+        return replace(
+            s,
+            corpus=Path(env.get("QA_CORPUS", s.corpus)),
+            index=Path(env.get("QA_INDEX", s.index)),
+            model=env.get("QA_MODEL") or None,
+            backend=env.get("QA_BACKEND", s.backend),
+            llm_base_url=env.get("QA_LLM_BASE_URL") or None,
+            llm_model=env.get("QA_LLM_MODEL") or None,
+            llm_api_key=env.get("QA_LLM_API_KEY") or None,
+            llm_timeout=float(env.get("QA_LLM_TIMEOUT", s.llm_timeout)),
+        )
+
+    def with_overrides(self, **kw) -> Settings:
+        """A copy with the given fields replaced, ignoring ``None`` values (unset CLI flags)."""
+        return replace(self, **{k: v for k, v in kw.items() if v is not None})
+
+
+class QuestionError(ValueError):
+    """A question that cannot be asked as it is; the message says why."""
+
+
+def check_question(question: str | None) -> str:
+    """The question, stripped; a clear error for an empty, huge or malformed one.
+
+    >>> check_question("  钟山县2011年招聘了多少教师? ")
+    '钟山县2011年招聘了多少教师?'
+    """
+    if question is None or not isinstance(question, str):
+        raise QuestionError("the question must be text")
+    q = "".join(ch for ch in question if ch.isprintable() or ch in "\n\t").strip()
+    if not q:
+        raise QuestionError("the question is empty: type a question about the reports")
+    if len(q) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"the question is too long ({len(q)} characters; at most {MAX_QUESTION_CHARS}): "
+                            "ask about one thing at a time")
+    if not any(ch.isalnum() for ch in q):
+        raise QuestionError("the question has no words in it")
+    return q

@@ -1,0 +1,92 @@
+"""Text normalization for matching: pinyin annotations out, Traditional -> Simplified, full width -> half.
+
+What users see keeps the original glyphs; only search and matching read the normalized form.
+
+>>> normalize("總結(jié)：２０２０年  學(xué)校")
+'总结:2020年 学校'
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+# A parenthesis (ASCII or full width) that holds only lowercase pinyin letters, at least one of them toned:
+# the annotations one site inserts after characters, as in 總結(jié).
+PINYIN_RE = re.compile(rf"[(（](?=[a-zü{_TONED}]*[{_TONED}])[a-zü{_TONED}]{{1,8}}[)）]")
+_WS_RE = re.compile(r"\s+")
+_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def strip_pinyin(text: str) -> str:
+    """Remove inserted pinyin annotations: ``總結(jié)`` -> ``總結``."""
+    return PINYIN_RE.sub("", text)
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    from opencc import OpenCC  # opencc-python-reimplemented; imported on first use
+
+    return OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Convert Traditional Chinese to Simplified (OpenCC t2s); other text passes through."""
+    if not text or not _has_cjk(text):
+        return text
+    return _t2s().convert(text)
+
+
+@lru_cache(maxsize=1)
+def _s2t():
+    from opencc import OpenCC
+
+    return OpenCC("s2t")
+
+
+def to_traditional(text: str) -> str:
+    """Convert Simplified Chinese to Traditional (OpenCC s2t)."""
+    if not text or not _has_cjk(text):
+        return text
+    return _s2t().convert(text)
+
+
+def halfwidth(text: str) -> str:
+    """Full-width ASCII forms and the ideographic space to their half-width equivalents."""
+    return text.translate(_FULLWIDTH)
+
+
+def normalize(text: str) -> str:
+    """The search form of a text: pinyin out, t2s, half width, whitespace folded to single spaces."""
+    return _WS_RE.sub(" ", halfwidth(to_simplified(strip_pinyin(text)))).strip()
+
+
+def match_key(text: str) -> str:
+    """The form used by the evaluation's substring tests: pinyin out, t2s, all whitespace deleted."""
+    return _WS_RE.sub("", to_simplified(strip_pinyin(text)))
+
+
+_CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _has_cjk(text: str) -> bool:
+    return _CJK_RE.search(text) is not None
+
+
+def cjk_ratio(text: str) -> float:
+    """Share of CJK ideographs among the letters and ideographs of ``text`` (0.0 for none)."""
+    letters = sum(1 for ch in text if ch.isalpha())
+    if not letters:
+        return 0.0
+    return len(_CJK_RE.findall(text)) / letters
+
+
+def script_of(text: str) -> str:
+    """``'en'``, ``'zh'`` (Simplified) or ``'zh-hant'`` (Traditional), judged from the text itself.
+
+    A text is Traditional when OpenCC t2s changes any of its characters.
+    """
+    if cjk_ratio(text) < 0.3:
+        return "en"
+    return "zh-hant" if to_simplified(text) != text else "zh"

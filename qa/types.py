@@ -1,0 +1,91 @@
+"""The small frozen records that flow through the pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """One report. A compilation file yields several, one per part (``part`` 1, 2, ...).
+
+    ``span`` is the document's character range in the decoded text of ``source``.
+    """
+
+    doc_id: str
+    source: str  # path relative to the corpus root, with forward slashes
+    title: str
+    year: int | None = None
+    places: tuple[str, ...] = ()
+    part: int | None = None
+    span: tuple[int, int] = (0, 0)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Document:
+        return cls(**{**d, "places": tuple(d.get("places", ())), "span": tuple(d.get("span", (0, 0)))})
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A paragraph (or a sentence-aligned piece of a long one) with its provenance.
+
+    ``text`` is what users see: the original glyphs with the pinyin annotations removed.
+    ``norm`` is what search reads (``qa.textnorm.normalize`` of ``text``).
+    ``span`` is the character range in the decoded file text the chunk came from.
+    ``ordinal`` is the paragraph number within its document, from 1.
+    """
+
+    chunk_id: str
+    doc_id: str
+    source: str
+    ordinal: int
+    heading: tuple[str, ...]
+    span: tuple[int, int]
+    text: str
+    norm: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Chunk:
+        return cls(**{**d, "heading": tuple(d["heading"]), "span": tuple(d["span"])})
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that was not read, and why."""
+
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its fused score and the ranks each retriever gave it (0 = not ranked)."""
+
+    chunk: Chunk
+    score: float
+    dense_rank: int = 0
+    keyword_rank: int = 0
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    chunk: Chunk
+    document: Document
+    sentence: str  # the cited sentence, as it stands in chunk.text
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    citations: tuple[Citation, ...] = ()
+    related: tuple[Hit, ...] = ()
+    abstained: bool = False
+    notes: tuple[str, ...] = field(default=())
