@@ -60,12 +60,13 @@ class KeywordIndex:
         import bm25s
 
         toks = list(tokens) if tokens is not None else [tokenize(t, normalized=normalized) for t in texts]
+        size = len(toks)
         # bm25s cannot index an empty document list or an empty vocabulary; a placeholder token keeps
         # the shapes right and matches no query token.
         toks = [t or ["\u0000"] for t in toks] or [["\u0000"]]
         bm25 = bm25s.BM25(k1=1.2, b=0.75)
-        bm25.index(toks, show_progress=False)
-        return cls(bm25, len(texts))
+        bm25.index(toks, show_progress=False, leave_progress=False)
+        return cls(bm25, size)
 
     def save(self, directory: Path) -> None:
         self.bm25.save(str(directory), show_progress=False)

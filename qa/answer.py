@@ -1,0 +1,205 @@
+"""Answers with citations, composed offline from the retrieved paragraphs (or by an optional LLM).
+
+The answer leads with a short statement in the asker's language and script, then quotes the reports'
+own sentences, each followed by its citation ``[n]``. Before it is returned every answer is checked:
+each number in it must occur in a cited paragraph and each ``[n]`` must name a listed source.
+
+>>> answerer = Answerer(retriever)  # doctest: +SKIP
+>>> print(answerer.ask("钟山县2011年招聘了多少教师?").text)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cached_property
+
+from qa import wording
+from qa.config import Settings
+from qa.extract import (
+    TermWeights,
+    best_clause,
+    concept_coverage,
+    figure_fit,
+    group_credit,
+    has_new_figure,
+    sentences,
+)
+from qa.filters import Filters, place_core
+from qa.question import QuestionInfo, analyze
+from qa.retrieve import Retriever, SearchResult
+from qa.textnorm import normalize, to_traditional
+from qa.types import Answer, Chunk, Citation, Hit
+from qa.verify import verify
+
+log = logging.getLogger(__name__)
+READ_HITS = 6  # paragraphs whose sentences are considered
+MIN_COVERAGE = 0.34  # below this share of the question's concepts, the evidence is too weak to answer
+MAX_QUOTE = 110
+
+
+@dataclass(frozen=True)
+class Candidate:
+    hit_rank: int
+    hit: Hit
+    sentence: str
+    quote: str
+    coverage: float
+    score: float
+
+
+class Answerer:
+    """Turns a question into an ``Answer`` using one retriever (and, if configured, a language model)."""
+
+    def __init__(self, retriever: Retriever, *, settings: Settings | None = None, llm=None):
+        self.retriever = retriever
+        self.settings = settings or Settings()
+        self.llm = llm
+        if self.llm is None and self.settings.llm_base_url and self.settings.llm_model:
+            from qa.llm import LLMClient, LLMConfig
+
+            self.llm = LLMClient(LLMConfig(self.settings.llm_base_url, self.settings.llm_model,
+                                           self.settings.llm_api_key, self.settings.llm_timeout))
+
+    @cached_property
+    def weights(self) -> TermWeights:
+        return TermWeights(self.retriever.index.tokens)
+
+    def ask(self, question: str, *, filters: Filters | None = None, detect_filters: bool = True) -> Answer:
+        q = analyze(question)
+        res = self.retriever.search(question, k=10, filters=filters, detect_filters=detect_filters)
+        notes = list(res.notes)
+        if self.llm is not None and res.hits:
+            from qa.llm_answer import llm_answer
+
+            answer, note = llm_answer(self, q, res)
+            if answer is not None:
+                return answer
+            notes.append(note)
+        return self.extractive(q, res, notes)
+
+    # -- extractive -------------------------------------------------------------------------------
+    def candidates(self, q: QuestionInfo, res: SearchResult) -> list[Candidate]:
+        skip = frozenset(p for place in res.filters.places for p in (place, normalize(place), place_core(place)))
+        top = res.hits[0].score if res.hits else 1.0
+        en = q.lang == "en"
+        out = []
+        for rank, hit in enumerate(res.hits[:READ_HITS]):
+            prior = (hit.score / top if top > 0 else 0.0) * (0.92 ** rank)
+            chunk_cov = concept_coverage(normalize(" ".join([*hit.chunk.heading, hit.chunk.text])), q,
+                                         self.weights, skip)
+            for text in _quotable(hit.chunk):
+                cov = concept_coverage(normalize(text), q, self.weights, skip)
+                score = (0.35 if en else 0.5) * cov + 0.2 * chunk_cov + (0.6 if en else 0.4) * prior
+                if q.kind == "numeric":
+                    score += 0.15 + 0.2 * figure_fit(text, q) if has_new_figure(text, q) else -0.3
+                quote = best_clause(text, q, self.weights) if q.kind == "numeric" else text
+                out.append(Candidate(rank, hit, text, _shorten(quote), max(cov, 0.8 * chunk_cov), score))
+        out.sort(key=lambda c: -c.score)
+        return out
+
+    def extractive(self, q: QuestionInfo, res: SearchResult, notes: list[str]) -> Answer:
+        cands = self.candidates(q, res)
+        if not cands or self._too_weak(q, cands):
+            return self._decline(q, res, notes)
+        best = cands[0]
+        chosen = [best]
+        limit = 4 if q.kind == "list" else 3
+        for c in cands[1:]:
+            if len(chosen) >= limit:
+                break
+            if any(c.hit.chunk.chunk_id == x.hit.chunk.chunk_id and q.kind != "list" for x in chosen):
+                continue
+            if any(c.quote == x.quote or c.sentence == x.sentence for x in chosen):
+                continue
+            if q.kind == "list" and c.score >= 0.6 * best.score:
+                chosen.append(c)
+            elif q.kind != "list" and c.hit.chunk.doc_id != best.hit.chunk.doc_id and c.score >= 0.85 * best.score:
+                chosen.append(c)
+            elif q.kind == "numeric" and not self._direct(q, best) and c.score >= 0.7 * best.score \
+                    and has_new_figure(c.quote, q):
+                chosen.append(c)
+        return self._compose(q, res, chosen, notes)
+
+    def _direct(self, q: QuestionInfo, c: Candidate) -> bool:
+        """The best sentence states every concept of what is asked, next to its figure."""
+        norm = normalize(c.sentence)
+        focus = [g for g in q.focus if any(len(t) >= 2 for t in g)]
+        return all(group_credit(norm, g) >= 1.0 for g in focus) and c.coverage >= 0.5
+
+    def _too_weak(self, q: QuestionInfo, cands: list[Candidate]) -> bool:
+        best_cov = max(c.coverage for c in cands[:8])
+        if best_cov < MIN_COVERAGE:
+            return True
+        if q.kind == "numeric":
+            figures = [c for c in cands[:8] if has_new_figure(c.quote, q) and c.coverage >= MIN_COVERAGE]
+            return not figures
+        return False
+
+    def _compose(self, q: QuestionInfo, res: SearchResult, chosen: list[Candidate], notes: list[str]) -> Answer:
+        docs = self.retriever.index.documents
+        order: dict[str, int] = {}
+        citations: list[Citation] = []
+        for c in chosen:
+            cid = c.hit.chunk.chunk_id
+            if cid not in order:
+                order[cid] = len(order) + 1
+                citations.append(Citation(order[cid], c.hit.chunk, docs[c.hit.chunk.doc_id], c.sentence))
+        several_docs = len({c.hit.chunk.doc_id for c in chosen}) > 1
+        direct = self._direct(q, chosen[0])
+        if q.kind == "numeric" and several_docs:
+            lead = wording.text("differ", q.lang)
+        elif q.kind == "numeric" and not direct:
+            lead = wording.text("no_single", q.lang)
+        elif q.kind == "list":
+            lead = wording.text("list", q.lang)
+        else:
+            lead = wording.text("direct", q.lang)
+        lines = []
+        for c in chosen:
+            quote = to_traditional(c.quote) if q.lang == "zh-hant" else c.quote
+            label = wording.place_label(docs[c.hit.chunk.doc_id], q.lang) if several_docs else ""
+            lines.append(f"- {label}“{quote}” [{order[c.hit.chunk.chunk_id]}]")
+        text = lead + "\n" + "\n".join(lines)
+        answer = Answer(q.text, text, tuple(citations), res.hits[:5], False, tuple(notes))
+        checked = verify(answer)
+        if checked is None:
+            return self._decline(q, res, [*notes, "the composed answer failed its checks"])
+        return checked
+
+    def _decline(self, q: QuestionInfo, res: SearchResult, notes: list[str]) -> Answer:
+        return Answer(q.text, wording.text("decline", q.lang), (), res.hits[:5], True, tuple(notes))
+
+
+def _quotable(chunk: Chunk) -> list[str]:
+    """The chunk's sentences worth quoting: not its heading line; a sentence that ends in a colon
+    ("存在以下问题:") goes with the one after it."""
+    body = chunk.text
+    head = chunk.heading[-1] if chunk.heading else ""
+    if head and body.startswith(head + "\n"):
+        body = body[len(head) + 1:]
+    out: list[str] = []
+    carry = ""
+    for sent in sentences(body):
+        text = carry + sent.text
+        if text.rstrip().endswith((":", "：")):
+            carry = text
+            continue
+        carry = ""
+        out.append(text)
+    if carry:
+        out.append(carry)
+    return out
+
+
+def _shorten(quote: str) -> str:
+    if len(quote) <= MAX_QUOTE:
+        return quote
+    cut = quote[:MAX_QUOTE]
+    for p in ("，", ",", "、", "；"):
+        i = cut.rfind(p)
+        if i > MAX_QUOTE // 2:
+            return cut[:i] + "…"
+    while cut and cut[-1].isdigit():  # never cut a figure in two
+        cut = cut[:-1]
+    return cut + "…"

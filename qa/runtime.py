@@ -1,0 +1,111 @@
+"""Wiring: settings -> embedder, index, retriever, answerer; and ``qa eval``'s two input formats."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sys
+from pathlib import Path
+
+from qa.config import Settings
+from qa.embed import Embedder
+from qa.index import Index, update_index
+
+log = logging.getLogger(__name__)
+DEFAULT_BACKEND = "torch"
+
+
+def load_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings ask for: resolved model folder, chosen backend."""
+    from qa.model import load_embedder as load_st
+    from qa.model import resolve_model
+
+    info = resolve_model(settings.model)
+    backend = DEFAULT_BACKEND if settings.backend == "auto" else settings.backend
+    if backend == "onnx-int8" and info.source != "hub":
+        from qa.onnx_backend import OnnxEmbedder
+
+        emb = OnnxEmbedder(Path(info.location), quantized=True, name=f"{info.name}+onnx-int8")
+    else:
+        emb = load_st(info)
+    emb.origin = info.origin  # recorded in the index manifest
+    emb.backend = backend
+    return emb
+
+
+def open_index(settings: Settings, embedder: Embedder, *, build: bool = True) -> Index:
+    """Load the index, building or updating it first when it is missing (and ``build`` is set)."""
+    from qa.index import IndexError as QAIndexError
+
+    try:
+        return Index.load(settings.index, model_name=embedder.name)
+    except QAIndexError:
+        if not build:
+            raise
+        print(f"building the index at {settings.index} from {settings.corpus} ...", file=sys.stderr)
+        update_index(settings.corpus, settings.index, embedder)
+        return Index.load(settings.index, model_name=embedder.name)
+
+
+def open_retriever(settings: Settings, embedder: Embedder | None = None):
+    from qa.retrieve import Retriever
+
+    embedder = embedder or load_embedder(settings)
+    return Retriever(open_index(settings, embedder), embedder)
+
+
+def open_answerer(settings: Settings, embedder: Embedder | None = None):
+    from qa.answer import Answerer
+
+    return Answerer(open_retriever(settings, embedder), settings=settings)
+
+
+def bench_index(passages: Path, embedder: Embedder, home: Path) -> Index:
+    """An index over a bench set's passages (one chunk per passage), cached by the file's content."""
+    import json
+
+    from qa.types import Chunk, Document
+
+    digest = hashlib.sha256(passages.read_bytes()).hexdigest()[:16]
+    directory = home / "bench-index" / f"{digest}-{hashlib.sha256(embedder.name.encode()).hexdigest()[:8]}"
+    try:
+        return Index.load(directory, model_name=embedder.name)
+    except Exception:  # noqa: BLE001 - any problem with the cache: rebuild it
+        pass
+    from qa.index import build_from_chunks
+    from qa.textnorm import normalize
+
+    docs, chunks = [], []
+    with open(passages, encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            p = json.loads(line)
+            pid = str(p["pid"])
+            doc = Document(doc_id=pid, source=pid, title=p.get("title", ""))
+            docs.append(doc)
+            chunks.append(Chunk(pid, pid, pid, 1, (), (0, len(p["text"])), p["text"], normalize(p["text"])))
+    build_from_chunks(directory, docs, chunks, embedder)
+    return Index.load(directory, model_name=embedder.name)
+
+
+def run_eval(args, settings: Settings) -> dict:
+    from qa.evaluate import evaluate_bench, evaluate_gold, read_gold
+    from qa.model import default_home
+    from qa.retrieve import Retriever
+
+    embedder = load_embedder(settings)
+    if args.passages or args.questions:
+        if not (args.passages and args.questions):
+            raise ValueError("the bench format needs both --passages and --questions")
+        index = bench_index(args.passages, embedder, default_home())
+        questions = read_gold(args.questions)[: args.limit]
+        return evaluate_bench(questions, Retriever(index, embedder))
+    if not args.gold:
+        raise ValueError("give a gold file (qa eval GOLD.jsonl) or --passages and --questions")
+    gold = read_gold(args.gold)[: args.limit]
+    from qa.answer import Answerer
+
+    retriever = Retriever(open_index(settings, embedder), embedder)
+    answerer = None if args.retrieval_only else Answerer(retriever, settings=settings)
+    return evaluate_gold(gold, retriever, answerer)

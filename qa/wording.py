@@ -1,0 +1,41 @@
+"""The fixed phrases of answers, in English, Simplified and Traditional Chinese."""
+
+from __future__ import annotations
+
+from qa.textnorm import to_traditional
+from qa.types import Document
+
+PHRASES = {
+    "direct": ("The reports say:", "报告中写道："),
+    "list": ("The reports describe the following:", "报告中提到以下几方面："),
+    "differ": ("The reports give different figures, by report:", "各报告给出的数字不同，按报告列出："),
+    "no_single": ("The reports give no single figure for this; the figures they do give are:",
+                  "报告中没有给出这一项的单一总数，相关的数字有："),
+    "decline": ("The reports do not give this. The closest passages are listed below as related reading.",
+                "报告中没有提供这方面的信息。以下是最接近的段落，供参考。"),
+    "llm_fallback": ("The language model's answer could not be used ({why}); this answer is composed from the "
+                     "passages.", "语言模型的回答未被采用（{why}），以下回答直接摘自报告。"),
+}
+
+
+def text(key: str, lang: str) -> str:
+    en, zh = PHRASES[key]
+    if lang == "en":
+        return en
+    return to_traditional(zh) if lang == "zh-hant" else zh
+
+
+def place_label(doc: Document, lang: str) -> str:
+    """A number-free label for a report in an answer: its place, else its title (digits removed)."""
+    name = doc.places[0] if doc.places else "".join(ch for ch in doc.title if not ch.isdigit())[:16]
+    if doc.part:
+        name += f" ({_part_word(doc.part, lang)})"
+    name = to_traditional(name) if lang == "zh-hant" else name
+    return f"{name}: " if lang == "en" else f"{name}："
+
+
+def _part_word(part: int, lang: str) -> str:
+    # Spelled out so that the label adds no digits an answer check would have to trace.
+    numerals = "一二三四五六七八九十"
+    zh = numerals[part - 1] if part <= 10 else "十" + numerals[part - 11] if part < 20 else str(part)
+    return f"篇{zh}"

@@ -1,0 +1,45 @@
+"""Shared fixtures: a fake embedder, a tiny corpus written by the tests, the real model (built once)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qa.embed import FakeEmbedder
+
+REPO = Path(__file__).resolve().parent.parent
+SHIPPED = REPO / "corpus"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder(dim=64)
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path) -> Path:
+    """A copy of tests/data/tiny (three short reports) in a temporary folder the test may change."""
+    dst = tmp_path / "corpus"
+    shutil.copytree(DATA / "tiny", dst)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def model_home(tmp_path_factory) -> Path:
+    """Where the real model is built: $QA_HOME when set (CI keeps it between runs), else a temp dir."""
+    home = os.environ.get("QA_HOME")
+    return Path(home) if home else tmp_path_factory.mktemp("qa-home")
+
+
+@pytest.fixture(scope="session")
+def real_embedder(model_home):
+    """The default model, resolved (and built on first use) offline from the bundled weights."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    from qa.model import load_embedder, resolve_model
+
+    info = resolve_model(None, home=model_home)
+    return load_embedder(info)

@@ -1,0 +1,85 @@
+import pytest
+
+from qa.config import QuestionError, check_question
+from qa.extract import best_clause, numbers_in, sentences
+from qa.followup import contextualize, is_followup
+from qa.question import analyze, english_terms
+from qa.textnorm import match_key, normalize, script_of, strip_pinyin
+from qa.types import Answer, Chunk, Citation, Document
+from qa.verify import unsupported_numbers, verify
+
+
+def test_normalize_and_match_key():
+    assert strip_pinyin("總結(jié)學(xué)校(a)") == "總結學校(a)"
+    assert normalize("總結(jié)：２０２０年  學(xué)校") == "总结:2020年 学校"
+    assert match_key(" 當陽 市\n") == "当阳市"
+
+
+@pytest.mark.parametrize("q,lang", [("How many teachers?", "en"), ("钟山县2011年招聘了多少教师?", "zh"),
+                                    ("當陽在學校後勤保障方面做了哪些工作?", "zh-hant")])
+def test_script_of(q, lang):
+    assert script_of(q) == lang
+
+
+def test_question_kinds_and_terms():
+    assert analyze("How many safety hazards were found?").kind == "numeric"
+    assert analyze("What safety measures were taken?").kind == "list"
+    assert analyze("钟山县2011年招聘了多少教师?").kind == "numeric"
+    assert analyze("乌赞乡教育工作目前存在哪些主要问题?").kind == "list"
+    groups = english_terms("How many teachers were trained?")
+    assert ("教师", "老师") in groups and ("培训",) in groups
+
+
+def test_best_clause_picks_the_figure_about_what_was_asked():
+    from qa.extract import TermWeights
+
+    q = analyze("现有多少公办在职教师?")
+    w = TermWeights([["教师"], ["学生"], ["学校"]])
+    assert best_clause("现有公办在职教师2405人,学生31024人。", q, w).startswith("现有公办在职教师2405人")
+    assert "31024" not in best_clause("现有公办在职教师2405人,学生31024人。", q, w)
+
+
+def test_sentences_keep_offsets():
+    text = "一是加强培训。二是开展演练!三"
+    for s in sentences(text):
+        assert text[s.start:s.end] == s.text
+
+
+def test_numbers_in_reads_figures_not_masks():
+    text = "共排查安全隐患49项,生机比8.5:1,投入73.2亿元,20xx年,**次"
+    assert numbers_in(text) == ["49", "8.5:1", "73.2"]
+
+
+def _answer(text, para):
+    chunk = Chunk("c1", "d1", "a.txt", 1, (), (0, len(para)), para, normalize(para))
+    doc = Document("d1", "a.txt", "t")
+    return Answer("q", text, (Citation(1, chunk, doc, para),))
+
+
+def test_verify_drops_a_line_with_an_invented_number():
+    para = "共排查安全隐患49项,其中33项已整改"
+    a = verify(_answer("lead\n- “共排查安全隐患49项” [1]\n- “整改了85%” [1]", para))
+    assert a is not None and "85" not in a.text and "49" in a.text
+    assert verify(_answer("lead\n- “共排查安全隐患50项” [1]", para)) is None
+    assert verify(_answer("lead\n- “共排查安全隐患49项” [2]", para)) is None  # [2] is no source
+    assert unsupported_numbers("49 and 33 [1]", {1: para}) == []
+
+
+def test_check_question():
+    with pytest.raises(QuestionError, match="empty"):
+        check_question("   ")
+    with pytest.raises(QuestionError, match="too long"):
+        check_question("教" * 5000)
+    with pytest.raises(QuestionError, match="no words"):
+        check_question("???!!!")
+    assert check_question(" 钟山县\x00招聘? ") == "钟山县招聘?"
+
+
+def test_followups_use_the_conversation():
+    assert is_followup("and in 2011?") and is_followup("那安全方面呢?")
+    assert not is_followup("How many teachers were trained in 2020?")
+    assert contextualize("and in 2011?", ["How many teachers were recruited in 2020?"], []) == \
+        "How many teachers were recruited in 2011?"
+    follow = contextualize("那安全方面呢?", ["钟山县2011年招聘了多少教师?"], ["钟山县"])
+    assert follow.startswith("钟山县 2011年")
+    assert contextualize("What safety measures were taken?", ["x"], []) == "What safety measures were taken?"
