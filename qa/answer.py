@@ -125,7 +125,11 @@ class Answerer:
         """The best sentence states every concept of what is asked, next to its figure."""
         norm = normalize(c.sentence)
         focus = [g for g in q.focus if any(len(t) >= 2 for t in g)]
-        return all(group_credit(norm, g) >= 1.0 for g in focus) and c.coverage >= 0.5
+        if not focus:
+            return c.coverage >= 0.5
+        w = [self.weights.group_weight(g) for g in focus]
+        got = sum(wi * group_credit(norm, g) for wi, g in zip(w, focus, strict=True))
+        return got / sum(w) >= 0.7 and c.coverage >= 0.5
 
     def _too_weak(self, q: QuestionInfo, cands: list[Candidate]) -> bool:
         best_cov = max(c.coverage for c in cands[:8])
@@ -193,6 +197,7 @@ def _quotable(chunk: Chunk) -> list[str]:
 
 
 def _shorten(quote: str) -> str:
+    quote = quote.strip().rstrip("，,、；;：:")
     if len(quote) <= MAX_QUOTE:
         return quote
     cut = quote[:MAX_QUOTE]

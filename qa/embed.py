@@ -60,7 +60,8 @@ class SentenceTransformerEmbedder:
         self.model = SentenceTransformer(str(model), **kwargs)
         self.model.max_seq_length = max_seq_length
         self.name = name or str(model)
-        self.dim = int(self.model.get_sentence_embedding_dimension())
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         self.batch_size = batch_size
 
     def embed(self, texts: Sequence[str], kind: Kind,

@@ -15,4 +15,5 @@ else
 fi
 echo "installing Debian's chromium for the browser tests ..." >&2
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+# A CJK font, so that screenshots of the chat show the reports' characters.
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
