@@ -1,0 +1,293 @@
+"""Web chrome out of a report's text, by general rules over its lines.
+
+Site headers, breadcrumbs, publish-date lines, share and download widgets, ratings, disclaimers,
+URL lines, "related articles" lists and the editor's preface go; so do repeated titles and, per
+document (``drop_repeats``), repeated paragraphs and truncated excerpts of the text. A long paragraph
+of prose is never dropped by a chrome rule, only by the repeat rules.
+
+>>> kept = clean("当前位置:首页 > 工作总结\\n教育局工作总结\\n推荐度:\\n全县共有中小学56所。")
+>>> [line.text for line in kept.lines]
+['教育局工作总结', '全县共有中小学56所。']
+>>> kept.dropped
+('当前位置:首页 > 工作总结', '推荐度:')
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qa.textnorm import halfwidth, strip_pinyin, to_simplified
+
+
+@dataclass(frozen=True)
+class Line:
+    """A kept stretch of the text, usually a whole line without its surrounding whitespace."""
+
+    start: int
+    end: int
+    text: str  # == source[start:end]
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """The outcome of ``clean``: the lines kept, the chrome dropped, and where the title is."""
+
+    lines: tuple[Line, ...]  # what is kept, in order
+    dropped: tuple[str, ...]  # what went, in order
+    title: int | None  # index in ``lines`` of the report's title line, if one was found
+
+
+_CJK = r"\u3400-\u9fff\uf900-\ufaff"
+_CJK_RE = re.compile(f"[{_CJK}]")
+_WS_RE = re.compile(r"\s+")
+_TERMINAL = "。！？!?；;"
+_SENTENCE_PUNCT_RE = re.compile(r"[。！？!?；;，,]")
+_NUM = "一二三四五六七八九十百"
+_ENUM_RE = re.compile(rf"^(?:[{_NUM}]+[、.．]|[（(][{_NUM}\d]+[)）]|\d{{1,2}}[、.．](?!\d)|"
+                      rf"[①-⑳⑴-⒇⒈-⒛]|第[{_NUM}\d]+[部章节])")
+_TITLE_WORDS_RE = re.compile("总结|计划|报告|汇报|要点|述职|规划|方案|讲话|发言|材料|综述|通报|通知|意见|汇编")
+
+
+def _any(*words: str) -> str:
+    return "(?:" + "|".join(words) + ")"
+
+
+def _words(text: str) -> str:
+    return _any(*text.split())
+
+
+_META_KEYS = _words(r"""(?:发布|更新|发表|上传|录入|创建|修改)(?:时间|日期)
+                    来源 作者 编辑 责任编辑 编者 出处 字号 字体 网站 移动端 手机版
+                    浏览 浏览次数 浏览量 阅读次数 阅读量 点击 点击数 点击量 查看 查看次数
+                    查看人数 人气 访问量 投稿 文章来源 信息来源 发布者 发布人 栏目 所属栏目 分类 标签""")
+_DATE = r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
+_CLOCK = r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
+_WIDGETS = _words(r"""点击下载 下载文档 下载本文 文档为\s*\w{2,5}\s*格式 展开更多 展开全文
+                  阅读全文 查看全文 加载更多 返回顶部 分享到 一键分享 扫一扫 二维码 打印本页
+                  关闭窗口 收藏本页 加入收藏 设为首页 字体\s*[:：]?\s*大\s*中\s*小
+                  ^(?:上一篇|下一篇|上一页|下一页)""")
+_BUTTONS = _words("分享 收藏 打印 关闭 举报 评论 点赞 顶 踩 返回 更多 返回列表 返回首页 全文")
+_URL_LABELS = _words("链接地址 原文链接 本文链接 本文地址 原文地址 文章地址 网址 链接 地址 url 出处 来源")
+_DISCLAIMERS = _words(r"""免责声明 版权声明 版权所有 如有侵权 侵权请 版权归 本文仅限 ^友情提示
+                      转载.{0,20}(?:请|须|务必)(?:保留|注明) (?:仅供|只供)(?:您|大家)?(?:学习|参考)
+                      互联网用户整理 网友(?:整理|上传|投稿) 本站(?:整理|收集|不拥有)
+                      未经(?:许可|授权).{0,6}转载 请联系(?:我们|本站)""")
+_PLACES_WORDS = _words("当前 您的 你的 您现在的 你现在的 所在 现在 当前所在")
+_NO_CJK = r"[^\u3400-\u9fff]*"
+# Rules for a whole line, read in Simplified half-width form; each names what it removes.
+_RULE_PATTERNS = (
+    ("breadcrumb", rf"^{_PLACES_WORDS}?位置\s*[:：>]|^(?:网站|网页)?首页\s*[>»›/→]"
+                   r"|(?:\s*[>»›→]\s*[^>»›→]{1,20}){2,}$"),
+    ("welcome", r"^(?:欢迎(?:光临|访问|来到|进入|浏览|您)|welcome\b).{0,40}$"),
+    ("metadata", rf"(?:^|[\s|｜丨/·•,，;；【\[]){_META_KEYS}\s*[:：]"
+                 rf"|(?:^|\s)(?:时间|日期)\s*[:：]\s*{_DATE}|^\W*{_DATE}{_CLOCK}\W*$"),
+    ("widget", rf"{_WIDGETS}|^{_BUTTONS}\W*$"),
+    ("rating", r"^(?:推荐度|推荐指数|评分|星级|好评度|热度|难度)\s*[:：]?[\s★☆\d.%分/]*$"),
+    ("url", rf"^(?:{_URL_LABELS}\s*[:：]\s*)?(?:https?://|www\.)\S+$"),
+    ("disclaimer", _DISCLAIMERS),
+    ("code", rf"^{_NO_CJK}(?:[A-Za-z_$][\w$.]*\s*\([^)]*\)\s*;|[{{}}]|=>|\bvar\s|\bfunction\b)"
+             rf"{_NO_CJK}$"),
+    ("page number", r"^[-—–\s]*(?:第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|\d{1,4}|\d+\s*/\s*\d+"
+                    r"|page\s+\d+(?:\s+of\s+\d+)?)[-—–\s]*$"),
+)
+_RULES = tuple((name, re.compile(pattern, re.I)) for name, pattern in _RULE_PATTERNS)
+_RELATED_RE = re.compile("^" + _words(r"""相关(?:文章|阅读|推荐|链接|资料|范文|内容)
+                                     推荐(?:访问|阅读|文章|内容) 热门(?:关注|文章|推荐|阅读)
+                                     热点文章 猜你喜欢 [你您]可能(?:感兴趣|还喜欢) (?:延伸|扩展|拓展)阅读
+                                     精彩推荐 最新(?:文章|推荐) 更多相关 为你推荐 大家都在看 编辑推荐"""))
+# An editor's preface, in either script: "下面是小编为大家整理的…，供大家参考。"
+_END = "[。！？!?]"
+_NOT_END = r"[^。！？!?\n]"
+_LEAD = "(?:下面|以下|本文)(?:是|为|為|就是)?"
+_PREFACE_RE = re.compile(
+    rf"(?:{_LEAD}{_NOT_END}{{0,12}}?(?:为|為|给|給)(?:大家|您|你)|(?:{_LEAD})?小[编編])"
+    rf"{_NOT_END}{{0,10}}?(?:整理|收集|搜集|准备|準備|带来|帶來|分享|推荐|推薦|精选|精選){_NOT_END}{{0,120}}{_END}"
+    rf"(?:{_NOT_END}{{0,4}}(?:供大家|希望|欢迎|歡迎|仅供|僅供){_NOT_END}{{0,40}}{_END})?")
+
+
+def clean(text: str) -> Cleaned:
+    """Drop the chrome lines of ``text``; find the title line among the first lines that remain."""
+    lines, dropped_at = _trim_prefaces(split_lines(text))
+    keep = [_chrome_rule(line.text) is None for line in lines]
+    _drop_related_lists(lines, keep)
+    kept = [i for i, k in enumerate(keep) if k]
+    title = next((i for i in kept[:8] if is_title_like(lines[i].text)), None)
+    if title is not None:
+        for i in kept:
+            if i >= title:
+                break
+            line = lines[i].text
+            if len(line) <= 40 and not is_prose(line) and line[-1] not in _TERMINAL:
+                keep[i] = False  # slogans and site names above the title
+        title_key = _key(lines[title].text)
+        for i in kept:
+            if i > title and _key(lines[i].text) == title_key:
+                keep[i] = False
+    _drop_label_lists(lines, keep)
+    for i, line in enumerate(lines):
+        if not keep[i]:
+            dropped_at.append((line.start, line.text))
+    out = [line for line, k in zip(lines, keep, strict=True) if k]
+    title_out = None if title is None or not keep[title] else sum(keep[:title])
+    return Cleaned(tuple(out), tuple(t for _, t in sorted(dropped_at)), title_out)
+
+
+def split_lines(text: str) -> list[Line]:
+    """The non-blank lines of ``text`` with their spans, surrounding whitespace excluded."""
+    lines, pos = [], 0
+    for raw in text.split("\n"):
+        stripped = raw.strip()
+        if stripped:
+            start = pos + raw.index(stripped[0])
+            lines.append(Line(start, start + len(stripped), stripped))
+        pos += len(raw) + 1
+    return lines
+
+
+def is_prose(text: str) -> bool:
+    """Body text that chrome rules never drop: over 60 CJK characters, with sentence punctuation."""
+    return len(_CJK_RE.findall(text)) > 60 and _SENTENCE_PUNCT_RE.search(text) is not None
+
+
+def is_title_like(text: str) -> bool:
+    """A short line without sentence-final punctuation that names a report ("…工作总结", "…计划")."""
+    key = _key(text)
+    return (4 <= len(key) <= 60 and key[-1] not in "。！？!?；;，,:：" and not _ENUM_RE.match(key)
+            and len(_CJK_RE.findall(key)) >= 4 and _TITLE_WORDS_RE.search(_rule_key(text)) is not None)
+
+
+def drop_repeats(lines: Sequence[Line], *, min_exact: int = 12, min_excerpt: int = 30,
+                 ) -> tuple[list[Line], list[str]]:
+    """Within one document, drop a line that repeats an earlier one (``min_exact`` characters or more,
+    whitespace ignored) or that is an excerpt of the rest of the text (``min_excerpt`` or more) copied
+    from the start of a line on, such as a page's opening run together again at its end.
+
+    >>> body = ["一、基本情况", "全县共有中小学56所，在校学生36184人，专任教师2000人。",
+    ...         "二、主要做法", "一、基本情况全县共有中小学56所，在校学生36184人，专任教师"]
+    >>> kept, dropped = drop_repeats([Line(0, len(t), t) for t in body])
+    >>> dropped
+    ['一、基本情况全县共有中小学56所，在校学生36184人，专任教师']
+    """
+    keys = [_WS_RE.sub("", strip_pinyin(line.text)) for line in lines]
+    keep = [True] * len(lines)
+    seen: set[str] = set()
+    for i, key in enumerate(keys):
+        if len(key) >= min_exact:
+            keep[i] = key not in seen
+            seen.add(key)
+    candidates = [i for i, key in enumerate(keys) if keep[i] and len(key) >= min_excerpt]
+    if sum(map(len, keys)) > 300_000:  # a huge document: excerpts of a page sit at its head or tail
+        candidates = candidates[:20] + candidates[-20:]
+    stream, offsets = _stream(keys, keep)
+    for i in sorted(set(candidates), key=lambda i: -len(keys[i])):
+        key, own = keys[i], offsets[i]
+        starts = {offsets[j] for j, k in enumerate(keep) if k and j != i}
+        pos = stream.find(key)  # an excerpt copies the text from the start of a line on
+        while pos != -1 and (abs(pos - own) < len(key) or pos not in starts):
+            pos = stream.find(key, pos + 1)
+        if pos != -1:
+            keep[i] = False
+            stream, offsets = _stream(keys, keep)
+    kept = [line for line, k in zip(lines, keep, strict=True) if k]
+    return kept, [line.text for line, k in zip(lines, keep, strict=True) if not k]
+
+
+def _stream(keys: list[str], keep: list[bool]) -> tuple[str, list[int]]:
+    offsets, pos = [], 0
+    for key, k in zip(keys, keep, strict=True):
+        offsets.append(pos)
+        pos += len(key) if k else 0
+    return "".join(key for key, k in zip(keys, keep, strict=True) if k), offsets
+
+
+def _chrome_rule(text: str) -> str | None:
+    """The name of the chrome rule ``text`` (a whole line) falls under, or None for body text."""
+    if len(text) > 300 or is_prose(text):
+        return None
+    key = _rule_key(text)
+    for name, pattern in _RULES:
+        if pattern.search(key):
+            return name
+    return None
+
+
+def _trim_prefaces(lines: list[Line]) -> tuple[list[Line], list[tuple[int, str]]]:
+    """Cut the editor's preface ("下面是小编为大家整理的…，供大家参考。") out of the lines that hold it."""
+    out: list[Line] = []
+    dropped: list[tuple[int, str]] = []
+    for line in lines:
+        pos = 0
+        for m in _PREFACE_RE.finditer(line.text):
+            dropped.append((line.start + m.start(), m.group(0)))
+            out.extend(_piece(line, pos, m.start()))
+            pos = m.end()
+        out.extend(_piece(line, pos, len(line.text)))
+    return out, dropped
+
+
+def _piece(line: Line, a: int, b: int) -> list[Line]:
+    text = line.text[a:b]
+    stripped = text.strip()
+    if not stripped:
+        return []
+    a += text.index(stripped[0])
+    return [Line(line.start + a, line.start + a + len(stripped), stripped)]
+
+
+def _link_like(text: str) -> bool:
+    return len(text) <= 60 and not is_prose(text) and not any(ch in text for ch in "。！？!?")
+
+
+def _drop_related_lists(lines: list[Line], keep: list[bool]) -> None:
+    """A "related articles" heading and the short link-like lines after it.
+
+    A single short line followed by prose is kept: it titles appended text, not a list of links.
+    """
+    kept = [i for i, k in enumerate(keep) if k]
+    n = 0
+    while n < len(kept):
+        i = kept[n]
+        if len(lines[i].text) > 40 or not _RELATED_RE.match(_rule_key(lines[i].text)):
+            n += 1
+            continue
+        keep[i] = False
+        end = n + 1
+        while end < len(kept) and _link_like(lines[kept[end]].text):
+            end += 1
+        if end - n - 1 >= 2 or end == len(kept):
+            for j in kept[n + 1:end]:
+                keep[j] = False
+        n = end
+
+
+def _drop_label_lists(lines: list[Line], keep: list[bool]) -> None:
+    """Link lists without a heading: titles alternating with a category label that recurs ("教育新闻")."""
+    kept = [i for i, k in enumerate(keep) if k]
+    counts = Counter(_key(lines[i].text) for i in kept if len(lines[i].text) <= 12)
+    labels = {key for key, c in counts.items()
+              if c >= 3 and not _SENTENCE_PUNCT_RE.search(key) and not _ENUM_RE.match(key)}
+    if not labels:
+        return
+    n = 0
+    while n < len(kept):
+        end = n
+        while end < len(kept) and _link_like(lines[kept[end]].text):
+            end += 1
+        run = kept[n:end]
+        marks = [_key(lines[i].text) in labels for i in run]
+        alternating = not any(a and b for a, b in zip(marks, marks[1:], strict=False))
+        if len(run) >= 4 and sum(marks) >= 2 and alternating:
+            for j in run:
+                keep[j] = False
+        n = max(end, n + 1)
+
+
+def _key(text: str) -> str:
+    return _WS_RE.sub("", strip_pinyin(text))
+
+
+def _rule_key(text: str) -> str:
+    return _WS_RE.sub(" ", halfwidth(to_simplified(strip_pinyin(text)))).strip()

@@ -1,0 +1,239 @@
+"""Chrome removal by general rules, tested on web chrome written here (not only the shipped files)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qa.clean import Line, clean, drop_repeats, is_prose, is_title_like, split_lines
+from qa.textnorm import to_traditional
+
+BODY = ("在县委、县人民政府的正确领导下，县教育局总支坚持“围绕教育抓党建，抓好党建促发展”的工作思路，"
+        "认真贯彻落实党的十七届五中全会精神，把深入开展创先争优活动贯穿党组织活动始终。")
+BODY2 = ("上半年，我局不断强化德育为首、全面育人的教育观，通过开展各种德育活动，努力促进学生的健康成长，"
+         "推荐钟山镇中心小学钟妮君等9名少先队员为“广西千名好少年”。")
+
+
+def kept(text: str) -> list[str]:
+    return [line.text for line in clean(text).lines]
+
+
+# Chrome lines as other sites write them: each must go, wherever it stands.
+CHROME = [
+    "您现在的位置：首页 » 新闻中心 » 工作总结",
+    "当前位置：网站首页 > 公文 > 正文",
+    "首页 > 教育 > 工作计划 > 正文",
+    "欢迎访问某某范文网！",
+    "发布日期：2021-03-05  浏览次数：1234",
+    "作者：admin  来源：本站原创",
+    "时间：2018-07-01 08:30 | 点击：66",
+    "2021/03/05 10:22",
+    "【字体：大 中 小】【打印本页】【关闭窗口】",
+    "分享到：",
+    "分享",
+    "上一篇：2019年教师节表彰大会讲话",
+    "下一篇：学校安全工作计划",
+    "点击下载文档",
+    "文档为 docx 格式",
+    "展开全文",
+    "推荐度：★★★★☆",
+    "评分：4.5分",
+    "原文链接：https://www.example.com/a/123.html",
+    "https://example.org/zj/2021/0305/1.html",
+    "www.example.cn/gongzuo/",
+    "声明：本文由网友投稿，如有侵权请联系删除。",
+    "转载请注明出处并保留本文链接",
+    "本文仅供参考学习使用",
+    "window.adsbygoogle.push({});",
+    "- 3 -",
+    "第 2 页 共 5 页",
+    "當前位置：首頁 > 總結大全",
+    "發佈時間：2019-02-27 09:16",
+    "來源：網絡整理 免責聲明：本文僅限學習分享。",
+]
+
+
+@pytest.mark.parametrize("chrome", CHROME)
+def test_chrome_line_is_dropped_and_body_kept(chrome):
+    cleaned = clean(f"{BODY}\n{chrome}\n{BODY2}")
+    assert [line.text for line in cleaned.lines] == [BODY, BODY2]
+    assert cleaned.dropped == (chrome,)
+
+
+@pytest.mark.parametrize("line", [
+    "一、基本情况",
+    "（二）安全工作",
+    "资金来源：县财政拨款300万元。",
+    "时间：2011年3月15日",
+    "合计82场，参加10000人次。",
+    "2010年9月，我县顺利通过自治区评估验收。",
+    "学校分享了经验，收藏了资料。",
+    "3、及时研究和解决我乡教育工作中存在的问题。",
+    "今年我县高考一本上线68人。",
+])
+def test_body_lines_that_look_a_little_like_chrome_are_kept(line):
+    assert kept(f"{BODY}\n{line}\n{BODY2}") == [BODY, line, BODY2]
+
+
+def test_long_prose_is_never_dropped_by_a_chrome_rule():
+    prose = "来源：" + BODY + "转载请注明出处。详见 https://example.com 。"
+    assert is_prose(prose)
+    assert kept(f"{prose}\n推荐度：") == [prose]
+
+
+def test_related_articles_and_their_links_go_to_the_end():
+    text = "\n".join([BODY, BODY2, "相关文章：", "2020年学校安全工作总结", "2019年教师培训计划",
+                      "教育局述职报告范文", "猜你喜欢", "教师节讲话稿"])
+    assert kept(text) == [BODY, BODY2]
+
+
+def test_a_link_list_in_the_middle_ends_at_prose():
+    text = "\n".join([BODY, "热门推荐", "工作总结范文", "述职报告", BODY2])
+    assert kept(text) == [BODY, BODY2]
+
+
+def test_appended_reading_keeps_its_title_when_prose_follows():
+    text = "\n".join([BODY, "延伸阅读：两基工作总结", "乌赞乡“两基”工作汇报材料", BODY2])
+    assert kept(text) == [BODY, "乌赞乡“两基”工作汇报材料", BODY2]
+
+
+def test_link_lists_with_recurring_category_labels():
+    links = []
+    for title in ["教育教学工作总结", "2011年党建工作总结", "后备干部挂职学习总结", "教师通识培训总结"]:
+        links += [title, "教育新闻"]
+    assert kept("\n".join([BODY, BODY2, *links])) == [BODY, BODY2]
+
+
+def test_recurring_numbered_headings_are_not_a_link_list():
+    text = "\n".join(["工作总结", "一、基本情况", "（二）安全工作", "一、基本情况", "三、问题", "一、基本情况", BODY])
+    assert kept(text) == text.split("\n")
+
+
+def test_site_slogans_above_the_title_and_repeated_titles_go():
+    text = "\n".join(["博采众长 见贤思齐", "某某范文网", "两基工作总结", "两基工作总结", "一、基本情况", BODY,
+                      "两 基 工作总结"])
+    cleaned = clean(text)
+    assert [line.text for line in cleaned.lines] == ["两基工作总结", "一、基本情况", BODY]
+    assert cleaned.lines[cleaned.title].text == "两基工作总结"
+
+
+@pytest.mark.parametrize("preface", [
+    "下面是小编为大家整理的2021年教育局工作总结，希望对你有所帮助。",
+    "以下是小编精心整理的【教育总结】钟山县教育局工作总结(仅供参考)，供大家参考。",
+    "以下是小編為大家整理的學校安全工作總結，歡迎閱讀。",
+    "下面是为大家带来的工作总结范文，欢迎大家阅读参考。",
+])
+def test_editor_preface_sentence_is_cut_and_the_rest_of_the_line_kept(preface):
+    text = f"钟山县教育局工作总结\n全县中小学校共56所。{preface}在校学生36184人。\n{BODY}"
+    cleaned = clean(text)
+    assert [line.text for line in cleaned.lines] == ["钟山县教育局工作总结", "全县中小学校共56所。",
+                                                     "在校学生36184人。", BODY]
+    assert cleaned.dropped == (preface,)
+    for line in cleaned.lines:  # spans still point into the original
+        assert text[line.start:line.end] == line.text
+
+
+def test_a_line_that_is_only_a_preface_goes():
+    assert kept("下面是小编为大家收集的工作总结，供大家参考。\n" + BODY) == [BODY]
+
+
+def test_split_lines_spans_exclude_surrounding_whitespace():
+    text = "  一、基本情况 \n\n\u3000\u3000全县共有56所学校。\n"
+    lines = split_lines(text)
+    assert [line.text for line in lines] == ["一、基本情况", "全县共有56所学校。"]
+    assert all(text[line.start:line.end] == line.text for line in lines)
+
+
+def test_title_like():
+    assert is_title_like("钟山县教育局2011年上半年工作总结")
+    assert is_title_like("教育局年度安全工作總結(jié)(模板14篇)")
+    assert not is_title_like("一、稳步推进党建工作")
+    assert not is_title_like("基本情况") and not is_title_like("学校安全工作")
+    assert not is_title_like("现将上半年工作总结如下：")
+    assert not is_title_like(BODY)
+
+
+def lines(*texts: str) -> list[Line]:
+    out, pos = [], 0
+    for t in texts:
+        out.append(Line(pos, pos + len(t), t))
+        pos += len(t) + 1
+    return out
+
+
+def test_repeated_paragraph_and_run_together_excerpt_at_the_end_go():
+    doc = lines("（一）年度回顾", "基本情况", BODY, BODY2, BODY, "（一）年度回顾基本情况" + BODY[:50])
+    kept_lines, dropped = drop_repeats(doc)
+    assert [line.text for line in kept_lines] == ["（一）年度回顾", "基本情况", BODY, BODY2]
+    assert dropped == [BODY, "（一）年度回顾基本情况" + BODY[:50]]
+
+
+def test_an_excerpt_before_the_text_goes_but_the_full_text_stays():
+    doc = lines("钟山县教育局工作总结" + BODY[:40], "钟山县教育局工作总结", BODY)
+    kept_lines, _ = drop_repeats(doc)
+    assert [line.text for line in kept_lines] == ["钟山县教育局工作总结", BODY]
+
+
+def test_short_repeated_headings_and_similar_paragraphs_stay():
+    other = BODY.replace("十七届五中全会", "十八届三中全会")
+    doc = lines("一、加强领导", BODY, "一、加强领导", other)
+    kept_lines, dropped = drop_repeats(doc)
+    assert [line.text for line in kept_lines] == ["一、加强领导", BODY, "一、加强领导", other] and not dropped
+
+
+# --- property: cleaning never loses body text -------------------------------------------------------
+
+CLAUSES = """全县共有中小学校56所 在校学生36184人 专任教师2405人 资金来源于县财政 发布时间定在每年3月
+学校分享了办学经验 下载并学习了安全手册 当前位置偏远的学校得到优先照顾 推荐度高的课程继续开设
+我局认真贯彻落实上级文件精神 进一步加强了校园安全管理 组织开展了防溺水专题教育
+投入资金1000万元改善办学条件 相关文章已汇编成册 仅供参考的数据也一并上报 全年培训教师6000人次
+顺利通过了自治区评估验收""".split()
+GENERATED_CHROME = st.one_of(
+    st.sampled_from(CHROME),
+    st.builds(lambda d, n: f"发布时间：2019-{d:02d}-27 查看人数：{n}", st.integers(1, 12),
+              st.integers(0, 9999)),
+    st.builds(lambda s: f"链接地址：http://www.example.com/gongwen/{s}.html", st.integers(1, 10**6)),
+    st.builds(lambda n: f"推荐度：{'★' * n}", st.integers(0, 5)),
+    st.sampled_from(["点击下载文档", "展开更多", "分享", "免责声明：本文仅限学习分享。"]),
+)
+
+
+@st.composite
+def prose(draw, index: int) -> str:
+    clauses = draw(st.lists(st.sampled_from(CLAUSES), min_size=8, max_size=12, unique=True))
+    text = f"第{index}项工作中，" + "，".join(clauses) + "，确保了各项工作任务的顺利完成和全面落实。"
+    text = to_traditional(text) if draw(st.booleans()) else text
+    assert is_prose(text)
+    return text
+
+
+@st.composite
+def documents(draw):
+    n = draw(st.integers(1, 8))
+    paragraphs = [draw(prose(i)) for i in range(n)]
+    parts: list[tuple[str, str]] = [("prose", p) for p in paragraphs]
+    for _ in range(draw(st.integers(0, 10))):
+        parts.insert(draw(st.integers(0, len(parts))), ("chrome", draw(GENERATED_CHROME)))
+    for _ in range(draw(st.integers(0, 3))):
+        heading = draw(st.sampled_from(["一、基本情况", "（二）主要做法", "3、存在问题", "二、下一步打算"]))
+        parts.insert(draw(st.integers(0, len(parts))), ("heading", heading))
+    indent = draw(st.sampled_from(["", "  ", "\u3000\u3000", "    "]))
+    newline = draw(st.sampled_from(["\n", "\n\n"]))
+    return parts, newline.join(indent + text for _, text in parts)
+
+
+@settings(max_examples=150, deadline=None)
+@given(documents())
+def test_cleaning_never_drops_a_body_paragraph(doc):
+    parts, text = doc
+    cleaned = clean(text)
+    kept_text = [line.text for line in cleaned.lines]
+    for kind, part in parts:
+        if kind == "prose":
+            assert part in kept_text
+        elif kind == "chrome":
+            assert part not in kept_text
+    after_repeats = [line.text for line in drop_repeats(cleaned.lines)[0]]
+    assert all(p in after_repeats for k, p in parts if k == "prose")
+    assert all(text[line.start:line.end] == line.text for line in cleaned.lines)
