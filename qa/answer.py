@@ -11,6 +11,7 @@ each number in it must occur in a cited paragraph and each ``[n]`` must name a l
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -28,11 +29,13 @@ from qa.extract import (
 from qa.filters import Filters, place_core
 from qa.question import QuestionInfo, analyze
 from qa.retrieve import Retriever, SearchResult
+from qa.split import heading_level
 from qa.textnorm import normalize, to_traditional
 from qa.types import Answer, Chunk, Citation, Hit
 from qa.verify import verify
 
 log = logging.getLogger(__name__)
+MASKED_RE = re.compile(r"(\*{2,}|[xX×]{2,}|某)\s*(次|人|名|所|项|个|元|万元|天|场|期|批)")
 READ_HITS = 6  # paragraphs whose sentences are considered
 MIN_COVERAGE = 0.34  # below this share of the question's concepts, the evidence is too weak to answer
 MAX_QUOTE = 110
@@ -84,6 +87,13 @@ class Answerer:
         top = res.hits[0].score if res.hits else 1.0
         en = q.lang == "en"
         out = []
+        context: dict[str, str] = {}
+        for hit in res.hits[:READ_HITS]:
+            doc = self.retriever.index.documents.get(hit.chunk.doc_id)
+            prev = context.get(hit.chunk.doc_id, normalize(doc.title) if doc else "")
+            context[hit.chunk.doc_id] = prev + "\n" + normalize(" ".join([*hit.chunk.heading, hit.chunk.text]))
+        self._context = context
+        self._skip = skip
         for rank, hit in enumerate(res.hits[:READ_HITS]):
             prior = (hit.score / top if top > 0 else 0.0) * (0.92 ** rank)
             chunk_cov = concept_coverage(normalize(" ".join([*hit.chunk.heading, hit.chunk.text])), q,
@@ -102,24 +112,54 @@ class Answerer:
         cands = self.candidates(q, res)
         if not cands or self._too_weak(q, cands):
             return self._decline(q, res, notes)
+        masked = self._masked(q, cands) if q.kind == "numeric" else None
+        if masked is not None:
+            return self._decline(q, res, notes, key="masked", mask=masked)
         best = cands[0]
         chosen = [best]
         limit = 4 if q.kind == "list" else 3
-        for c in cands[1:]:
-            if len(chosen) >= limit:
-                break
-            if any(c.hit.chunk.chunk_id == x.hit.chunk.chunk_id and q.kind != "list" for x in chosen):
-                continue
+        pool = list(cands[1:])
+        while pool and len(chosen) < limit:
+            # Prefer other reports: several reports' measures answer an unscoped question better than one's.
+            def adjusted(c: Candidate) -> float:
+                if res.filters:
+                    return c.score
+                same = sum(c.hit.chunk.doc_id == x.hit.chunk.doc_id for x in chosen)
+                return c.score * (0.85 ** same)
+
+            pool.sort(key=lambda c: -adjusted(c))
+            c = pool.pop(0)
             if any(c.quote == x.quote or c.sentence == x.sentence for x in chosen):
                 continue
-            if q.kind == "list" and c.score >= 0.6 * best.score:
+            if q.kind == "list":
+                if c.score >= 0.6 * best.score:
+                    chosen.append(c)
+            elif any(c.hit.chunk.chunk_id == x.hit.chunk.chunk_id for x in chosen):
+                continue
+            elif q.kind == "numeric" and not has_new_figure(c.quote, q):
+                continue
+            elif c.hit.chunk.doc_id != best.hit.chunk.doc_id and c.score >= 0.85 * best.score:
                 chosen.append(c)
-            elif q.kind != "list" and c.hit.chunk.doc_id != best.hit.chunk.doc_id and c.score >= 0.85 * best.score:
-                chosen.append(c)
-            elif q.kind == "numeric" and not self._direct(q, best) and c.score >= 0.7 * best.score \
-                    and has_new_figure(c.quote, q):
+            elif q.kind == "numeric" and not self._direct(q, best) and c.score >= 0.7 * best.score:
                 chosen.append(c)
         return self._compose(q, res, chosen, notes)
+
+    def _measured(self, q: QuestionInfo, sentence: str) -> float:
+        """Share (by weight) of what the figure question counts that ``sentence`` names (1.0 when unknown)."""
+        groups = [g for g in q.measure if any(len(t) >= 2 for t in g)]
+        if not groups:
+            return 1.0
+        norm = normalize(sentence)
+        w = [self.weights.group_weight(g) for g in groups]
+        return sum(wi * group_credit(norm, g) for wi, g in zip(w, groups, strict=True)) / sum(w)
+
+    def key_concept(self, q: QuestionInfo) -> tuple[str, ...] | None:
+        """The question's rarest concept (not a place, year or single character): what it is mainly about."""
+        groups = [g for g in (q.focus or q.terms) if any(len(t) >= 2 for t in g) and not any(t in self._skip for t in g)
+                  and not all(t.isdigit() for t in g)]
+        if not groups:
+            return None
+        return max(groups, key=lambda g: (self.weights.group_weight(g), len(g[0])))
 
     def _direct(self, q: QuestionInfo, c: Candidate) -> bool:
         """The best sentence states every concept of what is asked, next to its figure."""
@@ -132,11 +172,17 @@ class Answerer:
         return got / sum(w) >= 0.7 and c.coverage >= 0.5
 
     def _too_weak(self, q: QuestionInfo, cands: list[Candidate]) -> bool:
-        best_cov = max(c.coverage for c in cands[:8])
-        if best_cov < MIN_COVERAGE:
+        """No answer when the best report's passages miss what the question is mainly about."""
+        best_doc = cands[0].hit.chunk.doc_id
+        ctx = self._context.get(best_doc, "")
+        if concept_coverage(ctx, q, self.weights, self._skip) < MIN_COVERAGE:
             return True
+
         if q.kind == "numeric":
-            figures = [c for c in cands[:8] if has_new_figure(c.quote, q) and c.coverage >= MIN_COVERAGE]
+            covered = {d for d, text in self._context.items()
+                       if concept_coverage(text, q, self.weights, self._skip) >= MIN_COVERAGE}
+            figures = [c for c in cands[:8] if has_new_figure(c.quote, q) and c.hit.chunk.doc_id in covered
+                       and self._measured(q, c.sentence) >= 0.5]
             return not figures
         return False
 
@@ -171,8 +217,21 @@ class Answerer:
             return self._decline(q, res, [*notes, "the composed answer failed its checks"])
         return checked
 
-    def _decline(self, q: QuestionInfo, res: SearchResult, notes: list[str]) -> Answer:
-        return Answer(q.text, wording.text("decline", q.lang), (), res.hits[:5], True, tuple(notes))
+    def _masked(self, q: QuestionInfo, cands: list[Candidate]) -> str | None:
+        """The masked figure ("**次", "xx人") of the sentence that best speaks of what is counted, if any."""
+        pool = [c for c in cands[:12] if self._measured(q, c.sentence) >= 0.5]
+        if not pool:
+            return None
+        best = max(pool, key=lambda c: (self._measured(q, c.sentence) + c.coverage, c.score))
+        m = MASKED_RE.search(normalize(best.sentence))
+        if m and not has_new_figure(best.quote if best.quote != best.sentence else "", q):
+            return m.group(0)
+        return None
+
+    def _decline(self, q: QuestionInfo, res: SearchResult, notes: list[str], key: str = "decline",
+                 mask: str = "") -> Answer:
+        text = wording.text(key, q.lang).replace("{mask}", mask)
+        return Answer(q.text, text, (), res.hits[:5], True, tuple(notes))
 
 
 def _quotable(chunk: Chunk) -> list[str]:
@@ -185,6 +244,8 @@ def _quotable(chunk: Chunk) -> list[str]:
     out: list[str] = []
     carry = ""
     for sent in sentences(body):
+        if not carry and len(sent.text) <= 30 and (heading_level(sent.text) or 9) <= 2:
+            continue  # an inline heading: "(三)安全生產大檢查開展情況。"
         text = carry + sent.text
         if text.rstrip().endswith((":", "：")):
             carry = text

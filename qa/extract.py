@@ -22,7 +22,8 @@ from qa.textnorm import normalize
 _SENT_RE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*[”」』\"]?")
 _CLAUSE_RE = re.compile(r"[^，,；;。！？!?]+[，,；;。！？!?]?")
 # A real figure: Arabic digits (not a masked "**" or "20xx"), or Chinese numerals before a counter word.
-NUMBER_RE = re.compile(r"\d+(?:[.,:：]\d+)*%?|[一二三四五六七八九十百千万两]+(?=[个所名项次人天所亿万元%])")
+NUMBER_RE = re.compile(r"(?<![\d.])\d+(?:[.,:：]\d+)*%?(?![\dxX*])"
+                       r"|[一二三四五六七八九十百千万两]+(?=[个所名项次人天所亿万元%])")
 _ARABIC_RE = re.compile(r"(?<![\d.])\d+(?:[.:]\d+)*(?![\d.xX*])")
 
 

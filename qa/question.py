@@ -38,6 +38,7 @@ class QuestionInfo:
     terms: tuple[tuple[str, ...], ...]  # key concepts: each a group of Chinese (Simplified) alternatives
     focus: tuple[tuple[str, ...], ...] = ()  # the concepts of the clause that holds the question word
     numbers: tuple[str, ...] = ()  # figures the question itself states (never the answer)
+    measure: tuple[tuple[str, ...], ...] = ()  # for a figure question: the concepts of what is counted
 
     @property
     def flat_terms(self) -> tuple[str, ...]:
@@ -87,8 +88,15 @@ def english_terms(text: str) -> list[tuple[str, ...]]:
     return list(dict.fromkeys(out))
 
 
+_QUESTION_TOKEN = re.compile(r"^(几|幾|哪|多少|多大|多长|什么|怎么|怎样|如何|是否)")
+
+
 def chinese_terms(tokens: list[str]) -> list[tuple[str, ...]]:
-    """Group jieba search-mode tokens: the short words inside a longer one go with it (钟山, 山县 -> 钟山县)."""
+    """Group jieba search-mode tokens: the short words inside a longer one go with it (钟山, 山县 -> 钟山县).
+
+    Question words ("几次", "哪三大") are not concepts to look for.
+    """
+    tokens = [t for t in tokens if not _QUESTION_TOKEN.match(t)]
     longest = sorted(set(tokens), key=len, reverse=True)
     groups: list[list[str]] = []
     for tok in longest:
@@ -136,6 +144,23 @@ def focus_text(question: str, lang: str) -> str:
     return norm
 
 
+_HOW_MANY_EN = re.compile(r"\bhow (many|much)\b|\bwhat (percentage|proportion|share|ratio|number|amount|sum|rate)\b",
+                          re.I)
+_HOW_MANY_ZH = re.compile(r"多少|几|幾|多大|比例")
+
+
+def measure_text(question: str, lang: str) -> str:
+    """For a figure question, the words after "how many" / "多少": what is being counted."""
+    if lang == "en":
+        m = _HOW_MANY_EN.search(question)
+    else:
+        question = normalize(question)
+        m = _HOW_MANY_ZH.search(question)
+        if m:  # what is counted stands in the same clause
+            return re.split(r"[,，;；?？!！。]", question[m.end():], maxsplit=1)[0]
+    return question[m.end():] if m else ""
+
+
 def analyze(question: str) -> QuestionInfo:
     from qa.extract import numbers_in
 
@@ -152,5 +177,11 @@ def analyze(question: str) -> QuestionInfo:
         focus = [g for g in terms if any(t in ftoks for t in g)]
     terms = list(dict.fromkeys(terms))
     focus = [g for g in dict.fromkeys(focus) if g in terms]
+    mtext = measure_text(question, lang)
+    if lang == "en":
+        measure = english_terms(mtext)
+    else:
+        mtoks = set(tokenize(mtext, normalized=True))
+        measure = [g for g in terms if any(t in mtoks for t in g)]
     return QuestionInfo(question, norm, lang, kind_of(question, lang), tuple(terms), tuple(focus),
-                        tuple(numbers_in(question)))
+                        tuple(numbers_in(question)), tuple(g for g in dict.fromkeys(measure) if g in terms))

@@ -13,6 +13,9 @@ PHRASES = {
                   "报告中没有给出这一项的单一总数，相关的数字有："),
     "decline": ("The reports do not give this. The closest passages are listed below as related reading.",
                 "报告中没有提供这方面的信息。以下是最接近的段落，供参考。"),
+    "masked": ("The reports do not give this figure: where they speak of it, the number is masked (“{mask}”). "
+               "The closest passages are listed below.",
+               "报告中没有给出这个数字：相关段落中该数字被隐去（“{mask}”）。以下是最接近的段落，供参考。"),
     "llm_fallback": ("The language model's answer could not be used ({why}); this answer is composed from the "
                      "passages.", "语言模型的回答未被采用（{why}），以下回答直接摘自报告。"),
 }
@@ -27,9 +30,10 @@ def text(key: str, lang: str) -> str:
 
 def place_label(doc: Document, lang: str) -> str:
     """A number-free label for a report in an answer: its place, else its title (digits removed)."""
-    name = doc.places[0] if doc.places else "".join(ch for ch in doc.title if not ch.isdigit())[:16]
-    if doc.part:
-        name += f" ({_part_word(doc.part, lang)})"
+    if doc.places:
+        name = doc.places[0] + (f" ({_part_word(doc.part, lang)})" if doc.part else "")
+    else:
+        name = "".join(ch for ch in doc.title if not ch.isdigit())[:24]
     name = to_traditional(name) if lang == "zh-hant" else name
     return f"{name}: " if lang == "en" else f"{name}："
 
