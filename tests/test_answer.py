@@ -1,0 +1,120 @@
+import json
+
+import pytest
+from llm_server import FakeLLMServer
+
+from qa import cli
+from qa.answer import Answerer
+from qa.config import Settings
+from qa.extract import numbers_in
+from qa.index import Index, update_index
+from qa.render import render_text, to_json
+from qa.retrieve import Retriever
+from qa.textnorm import to_simplified
+
+
+@pytest.fixture
+def answerer(tiny_corpus, tmp_path, fake_embedder):
+    update_index(tiny_corpus, tmp_path / "index", fake_embedder, progress=False)
+    return Answerer(Retriever(Index.load(tmp_path / "index"), fake_embedder))
+
+
+def _numbers_supported(answer):
+    cited = "".join(c.chunk.text for c in answer.citations)
+    text = answer.text.replace("[1]", "").replace("[2]", "").replace("[3]", "").replace("[4]", "")
+    return all(n in numbers_in(cited) for n in numbers_in(text))
+
+
+def test_figure_question_gets_the_figure_with_its_citation(answerer):
+    a = answerer.ask("钟山县上半年共排查安全隐患多少项?")
+    assert not a.abstained and "49" in a.text and "[1]" in a.text
+    assert a.citations[0].chunk.source == "zhongshan_2011.txt"
+    assert a.citations[0].sentence in a.citations[0].chunk.text
+    assert _numbers_supported(a)
+
+
+def test_the_figure_about_what_was_asked(answerer):
+    a = answerer.ask("当阳全市中小学有多少名在校学生?")
+    assert "36184" in a.text and "3278" not in a.text
+
+
+def test_traditional_question_gets_a_traditional_answer(answerer):
+    a = answerer.ask("當陽開展安全隱患大排查,共查出多少處隱患?")
+    assert "300" in a.text
+    assert to_simplified(a.text) != a.text  # the lead and quotes are in Traditional script
+
+
+def test_declines_when_the_reports_do_not_say(answerer):
+    a = answerer.ask("钟山县给乡村教师发放了多少交通补贴?")
+    assert a.abstained and not a.citations and a.related
+    assert "没有" in a.text
+
+
+def test_json_and_text_rendering(answerer):
+    a = answerer.ask("南昌市财政性教育经费投入多少?")
+    j = to_json(a)
+    assert j["citations"] and {"n", "title", "section", "paragraph", "file", "span", "text"} <= set(j["citations"][0])
+    c = j["citations"][0]
+    assert c["file"] == "nanchang_plan.txt" and c["text"]
+    assert "Sources:" in render_text(a) and "»" in render_text(a)
+
+
+def _llm_answerer(answerer, server, timeout=5.0):
+    settings = Settings(llm_base_url=server.base_url, llm_model="m", llm_timeout=timeout)
+    return Answerer(answerer.retriever, settings=settings)
+
+
+def test_llm_answer_is_used_when_it_checks_out(answerer):
+    with FakeLLMServer(reply="上半年共排查安全隐患49项，其中33项已整改 [1]。") as srv:
+        a = _llm_answerer(answerer, srv).ask("钟山县上半年共排查安全隐患多少项?")
+    assert "49" in a.text and "written by a language model" in a.notes
+    assert srv.requests and "钟山县" in json.dumps(srv.requests[0].body, ensure_ascii=False)
+
+
+def test_llm_made_up_number_falls_back_to_extractive(answerer):
+    with FakeLLMServer(reply="共排查安全隐患85项 [1]。") as srv:
+        a = _llm_answerer(answerer, srv).ask("钟山县上半年共排查安全隐患多少项?")
+    assert "85" not in a.text and "49" in a.text
+    assert any("语言模型" in n for n in a.notes)
+
+
+def test_llm_unreachable_or_slow_falls_back(answerer):
+    with FakeLLMServer(reply="x [1]", delay=2.0) as srv:
+        a = _llm_answerer(answerer, srv, timeout=0.3).ask("钟山县上半年共排查安全隐患多少项?")
+    assert "49" in a.text and any("timed out" in n for n in a.notes)
+    settings = Settings(llm_base_url="http://127.0.0.1:9/v1", llm_model="m", llm_timeout=1.0)
+    a = Answerer(answerer.retriever, settings=settings).ask("钟山县上半年共排查安全隐患多少项?")
+    assert "49" in a.text and a.notes
+
+
+def test_cli_ask_search_and_bad_questions(tiny_corpus, tmp_path, fake_embedder, monkeypatch, capsys):
+    monkeypatch.setattr("qa.runtime.load_embedder", lambda settings: fake_embedder)
+    args = ["--index", str(tmp_path / "idx")]
+    monkeypatch.setenv("QA_CORPUS", str(tiny_corpus))
+    assert cli.main(["index", *args, "--corpus", str(tiny_corpus)]) == 0
+    assert "added" in capsys.readouterr().out
+    assert cli.main(["ask", "钟山县上半年共排查安全隐患多少项?", "--json", *args]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert "49" in out["answer"] and out["citations"][0]["file"] == "zhongshan_2011.txt"
+    assert cli.main(["search", "當陽在校學生", "--json", *args, "-k", "2"]) == 0
+    hits = json.loads(capsys.readouterr().out)["hits"]
+    assert len(hits) == 2 and hits[0]["source"] == "dangyang_trad.txt"
+    assert cli.main(["ask", "   ", *args]) == 2
+    assert "empty" in capsys.readouterr().err
+    assert cli.main(["ask", "问" * 3000, *args]) == 2
+    assert "too long" in capsys.readouterr().err
+
+
+def test_cli_eval_reports_metrics(tiny_corpus, tmp_path, fake_embedder, monkeypatch, capsys):
+    monkeypatch.setattr("qa.runtime.load_embedder", lambda settings: fake_embedder)
+    monkeypatch.setenv("QA_CORPUS", str(tiny_corpus))
+    gold = tmp_path / "gold.jsonl"
+    rows = [{"id": "t1", "lang": "zh", "type": "numeric", "question": "钟山县上半年共排查安全隐患多少项?",
+             "evidence": ["共排查安全隐患49项"], "answers": ["49"]},
+            {"id": "t2", "lang": "zh", "type": "unanswerable", "question": "钟山县给乡村教师发放了多少交通补贴?",
+             "evidence": [], "answers": []}]
+    gold.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    assert cli.main(["eval", str(gold), "--index", str(tmp_path / "idx"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["n"] == 1 and out["recall@1"] == 1.0 and out["by_lang"]["zh"]["recall@5"] == 1.0
+    assert out["answer_hit"] == 1.0 and out["abstain_accuracy"] == 1.0 and out["unsupported_numbers"] == 0

@@ -1,0 +1,136 @@
+import json
+import shutil
+import threading
+
+import numpy as np
+import pytest
+
+from qa.filters import Filters
+from qa.index import FORMAT_VERSION, Index, IndexError, update_index
+from qa.retrieve import Retriever
+
+
+def _build(corpus, tmp_path, emb):
+    directory = tmp_path / "index"
+    report = update_index(corpus, directory, emb, progress=False)
+    return directory, report
+
+
+def test_build_writes_a_complete_manifest(tiny_corpus, tmp_path, fake_embedder):
+    directory, report = _build(tiny_corpus, tmp_path, fake_embedder)
+    m = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    assert m["format_version"] == FORMAT_VERSION and m["model"]["name"] == fake_embedder.name
+    assert m["model"]["dim"] == 64 and m["faiss_factory"] == "Flat"
+    assert m["chunk_count"] == report.chunk_count > 0
+    assert set(m["files"]) == {"zhongshan_2011.txt", "nanchang_plan.txt", "dangyang_trad.txt"}
+    assert all(len(f["sha256"]) == 64 for f in m["files"].values())
+    assert len(report.added) == 3 and report.embedded == report.chunk_count
+
+
+def test_save_load_same_results(tiny_corpus, tmp_path, fake_embedder):
+    directory, _ = _build(tiny_corpus, tmp_path, fake_embedder)
+    idx = Index.load(directory)
+    r1 = Retriever(idx, fake_embedder).search("安全隐患排查", k=5)
+    r2 = Retriever(Index.load(directory), fake_embedder).search("安全隐患排查", k=5)
+    assert [h.chunk.chunk_id for h in r1.hits] == [h.chunk.chunk_id for h in r2.hits]
+    assert np.allclose([h.score for h in r1.hits], [h.score for h in r2.hits])
+
+
+def test_update_embeds_only_what_is_new_and_follows_removals(tiny_corpus, tmp_path, fake_embedder):
+    directory, first = _build(tiny_corpus, tmp_path, fake_embedder)
+    calls = fake_embedder.calls
+    again = update_index(tiny_corpus, directory, fake_embedder, progress=False)
+    assert again.embedded == 0 and fake_embedder.calls == calls and again.unchanged == 3
+    # add a report: only its paragraphs are embedded
+    (tiny_corpus / "new.txt").write_text("青松县教育局工作总结\n\n青松县新建塑胶跑道12条，惠及学生8000人。\n",
+                                         encoding="utf-8")
+    added = update_index(tiny_corpus, directory, fake_embedder, progress=False)
+    assert added.added == ("new.txt",) and 0 < added.embedded <= 2
+    hits = Retriever(Index.load(directory), fake_embedder).search("青松县塑胶跑道", k=3).hits
+    assert hits[0].chunk.source == "new.txt"
+    # change one paragraph of a report: only that paragraph is re-embedded
+    p = tiny_corpus / "nanchang_plan.txt"
+    p.write_text(p.read_text(encoding="utf-8").replace("73.2亿元", "80.1亿元"), encoding="utf-8")
+    changed = update_index(tiny_corpus, directory, fake_embedder, progress=False)
+    assert changed.changed == ("nanchang_plan.txt",) and changed.embedded == 1
+    # remove a report: it disappears from results
+    (tiny_corpus / "new.txt").unlink()
+    removed = update_index(tiny_corpus, directory, fake_embedder, progress=False)
+    assert removed.removed == ("new.txt",)
+    idx = Index.load(directory)
+    assert all(c.source != "new.txt" for c in idx.chunks)
+    assert all(h.chunk.source != "new.txt" for h in Retriever(idx, fake_embedder).search("青松县", k=10).hits)
+
+
+def test_damaged_or_foreign_index_gives_clear_error_and_index_recovers(tiny_corpus, tmp_path, fake_embedder):
+    directory, _ = _build(tiny_corpus, tmp_path, fake_embedder)
+    manifest = directory / "manifest.json"
+    m = json.loads(manifest.read_text(encoding="utf-8"))
+    manifest.write_text(json.dumps({**m, "format_version": 999, "package_version": "9.9"}), encoding="utf-8")
+    with pytest.raises(IndexError, match=r"format version 999.*qa index --rebuild"):
+        Index.load(directory)
+    update_index(tiny_corpus, directory, fake_embedder, progress=False)
+    assert Index.load(directory).manifest["format_version"] == FORMAT_VERSION
+
+    (directory / "faiss.index").write_bytes(b"garbage")
+    with pytest.raises(IndexError, match="damaged"):
+        Index.load(directory)
+    update_index(tiny_corpus, directory, fake_embedder, progress=False)
+    assert Index.load(directory).vectors.size == len(Index.load(directory).chunks)
+
+    manifest.write_text("{half a manif", encoding="utf-8")
+    with pytest.raises(IndexError, match="unreadable"):
+        Index.load(directory)
+    shutil.rmtree(directory)
+    with pytest.raises(IndexError, match="no index"):
+        Index.load(directory)
+
+
+def test_model_mismatch_is_refused(tiny_corpus, tmp_path, fake_embedder):
+    directory, _ = _build(tiny_corpus, tmp_path, fake_embedder)
+    with pytest.raises(IndexError, match="built with model"):
+        Index.load(directory, model_name="another-model")
+
+
+def test_two_writers_at_once_leave_a_consistent_index(tiny_corpus, tmp_path, fake_embedder):
+    directory = tmp_path / "index"
+    errors = []
+
+    def run():
+        try:
+            update_index(tiny_corpus, directory, fake_embedder, progress=False)
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert not errors
+    idx = Index.load(directory)
+    assert len(idx.chunks) == idx.vectors.size == len(idx.embeddings)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".index-")]  # no temp dirs left
+
+
+def test_filters_from_the_question_and_fallback(tiny_corpus, tmp_path, fake_embedder):
+    directory, _ = _build(tiny_corpus, tmp_path, fake_embedder)
+    r = Retriever(Index.load(directory), fake_embedder)
+    res = r.search("钟山县的教师招聘情况", k=10)
+    assert res.filters.places and all(h.chunk.source == "zhongshan_2011.txt" for h in res.hits)
+    res = r.search("2011年招聘教师", k=10)
+    assert res.filters.years == (2011,) and all(h.chunk.source == "zhongshan_2011.txt" for h in res.hits)
+    res = r.search("教师培训", k=10, filters=Filters(years=(1999,)))
+    assert res.notes and "no report matches" in res.notes[0] and res.hits
+
+
+def test_keyword_side_on_traditional_questions(tiny_corpus, tmp_path, fake_embedder):
+    directory, _ = _build(tiny_corpus, tmp_path, fake_embedder)
+    r = Retriever(Index.load(directory), fake_embedder)
+    ranked = r.single_rankings("當陽全市中小學在校學生有多少?", k=3)["keyword"]
+    assert r.index.chunks[ranked[0]].source == "dangyang_trad.txt"
+    ranked = r.single_rankings("当阳安全隐患", k=3)["keyword"]
+    assert "隱患" in r.index.chunks[ranked[0]].text
+
+
+def test_missing_corpus_is_a_clear_error(tmp_path, fake_embedder):
+    with pytest.raises(IndexError, match="does not exist"):
+        update_index(tmp_path / "nope", tmp_path / "index", fake_embedder, progress=False)
