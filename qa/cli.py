@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("model", help="show (or build) the embedding model")
     p.add_argument("--model")
     p.add_argument("--build", action="store_true", help="(re)build the bundled model folder")
+    p.add_argument("--verify", action="store_true", help="check every file of the model folder in full")
 
     p = sub.add_parser("corpus", help="list the reports found and the files skipped")
     p.add_argument("--corpus", type=Path)
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_model(args, settings: Settings) -> int:
     from qa.model import build_model, resolve_model
 
-    info = build_model(force=True) if args.build else resolve_model(settings.model)
+    info = build_model(force=True) if args.build else resolve_model(settings.model, verify=args.verify)
     dim = info.dim if info.dim is not None else "unknown until loaded"
     print(f"model:     {info.name}\nlocation:  {info.location}\nsource:    {info.source}\n"
           f"origin:    {info.origin}\ndimension: {dim}")
