@@ -97,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     from qa.load import UnreadableFile
     from qa.model import ModelError
 
+    if args.command in ("search", "ask", "eval", "serve"):
+        from qa.runtime import use_query_threads
+
+        use_query_threads()
     try:
         return COMMANDS[args.command](args, settings_from(args))
     except (QuestionError, QAIndexError, ModelError, UnreadableFile, FileNotFoundError, ValueError) as e:

@@ -59,6 +59,8 @@ class KeywordIndex:
               tokens: Sequence[list[str]] | None = None) -> KeywordIndex:
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
+
         toks = list(tokens) if tokens is not None else [tokenize(t, normalized=normalized) for t in texts]
         size = len(toks)
         # bm25s cannot index an empty document list or an empty vocabulary; a placeholder token keeps

@@ -15,6 +15,20 @@ log = logging.getLogger(__name__)
 DEFAULT_BACKEND = "torch"
 
 
+def use_query_threads() -> None:
+    """For processes that mostly encode single questions: one torch thread.
+
+    On 2 cores a question encodes as fast on one thread when the machine is idle, and a second thread
+    that spin-waits for a busy core made it 16x slower (22 ms vs 360 ms at load 5, bench/README.md).
+    ``QA_TORCH_THREADS`` overrides it.
+    """
+    import os
+
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("QA_TORCH_THREADS", "1")))
+
+
 def load_embedder(settings: Settings) -> Embedder:
     """The embedder the settings ask for: resolved model folder, chosen backend."""
     from qa.model import load_embedder as load_st
