@@ -37,6 +37,7 @@ from qa.verify import verify
 log = logging.getLogger(__name__)
 MASKED_RE = re.compile(r"(\*{2,}|[xX×]{2,}|某)\s*(次|人|名|所|项|个|元|万元|天|场|期|批)")
 READ_HITS = 6  # paragraphs whose sentences are considered
+READ_HITS_WIDE = 10  # an unscoped list question may be answered by several reports
 MIN_COVERAGE = 0.34  # below this share of the question's concepts, the evidence is too weak to answer
 MAX_QUOTE = 110
 
@@ -88,13 +89,14 @@ class Answerer:
         en = q.lang == "en"
         out = []
         context: dict[str, str] = {}
-        for hit in res.hits[:READ_HITS]:
+        read = READ_HITS_WIDE if q.kind == "list" and not res.filters else READ_HITS
+        for hit in res.hits[:read]:
             doc = self.retriever.index.documents.get(hit.chunk.doc_id)
             prev = context.get(hit.chunk.doc_id, normalize(doc.title) if doc else "")
             context[hit.chunk.doc_id] = prev + "\n" + normalize(" ".join([*hit.chunk.heading, hit.chunk.text]))
         self._context = context
         self._skip = skip
-        for rank, hit in enumerate(res.hits[:READ_HITS]):
+        for rank, hit in enumerate(res.hits[:read]):
             prior = (hit.score / top if top > 0 else 0.0) * (0.92 ** rank)
             chunk_cov = concept_coverage(normalize(" ".join([*hit.chunk.heading, hit.chunk.text])), q,
                                          self.weights, skip)
@@ -125,14 +127,15 @@ class Answerer:
                 if res.filters:
                     return c.score
                 same = sum(c.hit.chunk.doc_id == x.hit.chunk.doc_id for x in chosen)
-                return c.score * (0.85 ** same)
+                return c.score * (0.6 ** same)
 
             pool.sort(key=lambda c: -adjusted(c))
             c = pool.pop(0)
             if any(c.quote == x.quote or c.sentence == x.sentence for x in chosen):
                 continue
             if q.kind == "list":
-                if c.score >= 0.6 * best.score:
+                new_doc = all(c.hit.chunk.doc_id != x.hit.chunk.doc_id for x in chosen)
+                if c.score >= 0.6 * best.score or (not res.filters and new_doc and c.score >= 0.4 * best.score):
                     chosen.append(c)
             elif any(c.hit.chunk.chunk_id == x.hit.chunk.chunk_id for x in chosen):
                 continue
@@ -164,7 +167,8 @@ class Answerer:
     def _direct(self, q: QuestionInfo, c: Candidate) -> bool:
         """The best sentence states every concept of what is asked, next to its figure."""
         norm = normalize(c.sentence)
-        focus = [g for g in q.focus if any(len(t) >= 2 for t in g)]
+        focus = [g for g in q.focus if any(len(t) >= 2 for t in g) and not any(t in self._skip for t in g)
+                 and not all(t.isdigit() for t in g)]
         if not focus:
             return c.coverage >= 0.5
         w = [self.weights.group_weight(g) for g in focus]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.embed import Embedder
-from qa.filters import Filters, detect, document_matches
+from qa.filters import Filters, detect, document_matches, place_core, romanize
 from qa.index import Index
 from qa.textnorm import cjk_ratio, normalize
 from qa.types import Hit
@@ -75,6 +75,9 @@ class Retriever:
             notes.append(f"no report matches the filter ({f.describe()}); searched all reports")
             f, mask = Filters(), None
         qnorm = normalize(question)
+        if mask is not None:
+            # Within the filtered reports the place and year no longer tell paragraphs apart: rank by the rest.
+            qnorm = strip_filter_terms(qnorm, f) or qnorm
         subset = np.flatnonzero(mask) if mask is not None else None
         qvec = self.embedder.embed([qnorm], kind="query")[0]
         d_ids, d_scores = index.vectors.search(qvec, CANDIDATES, subset=subset)
@@ -92,6 +95,18 @@ class Retriever:
         d_ids, _ = self.index.vectors.search(qvec, k)
         kw_ids, _ = self.index.keywords.search(keyword_query(question, qnorm), k)
         return {"dense": [int(i) for i in d_ids], "keyword": [int(i) for i in kw_ids]}
+
+
+def strip_filter_terms(qnorm: str, f: Filters) -> str:
+    """The question without the places and years its filters already apply."""
+    out = qnorm
+    for place in f.places:
+        for form in sorted({place, place_core(place)}, key=len, reverse=True):
+            out = out.replace(form, " ")
+        out = re.sub(romanize(place_core(place)), " ", out, flags=re.I)
+    for y in f.years:
+        out = re.sub(rf"(in\s+)?{y}\s*年?", " ", out)
+    return re.sub(r"\s+", " ", out).strip()
 
 
 def keyword_query(question: str, qnorm: str) -> str:
