@@ -24,7 +24,7 @@ browser:
 	bash scripts/install-chromium.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff check qa tests bench app.py
+	$(BIN)/ruff check .
 
 test: $(STAMP) browser lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
