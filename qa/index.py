@@ -223,6 +223,9 @@ def update_index(corpus: Path, directory: Path, embedder: Embedder, *, rebuild: 
             tokens.extend(toks)
 
         embeddings, embedded, reused = _embed_chunks(chunks, documents, embedder, prev, progress, on_progress)
+        if prev is not None and not (added or changed or removed or embedded) and prev.model_name == embedder.name:
+            # Nothing to write: the index on disk already is this one.
+            return UpdateReport((), (), (), unchanged, tuple(skipped), 0, reused, len(chunks), time.time() - t0)
         manifest = {
             "format_version": FORMAT_VERSION,
             "package_version": __version__,

@@ -48,9 +48,13 @@ def load_embedder(settings: Settings) -> Embedder:
 
 
 def open_index(settings: Settings, embedder: Embedder, *, build: bool = True) -> Index:
-    """Load the index, building or updating it first when it is missing (and ``build`` is set)."""
+    """Load the index, first bringing it in step with the corpus folder (when there is one and ``build``)."""
     from qa.index import IndexError as QAIndexError
 
+    if build and settings.corpus.is_dir():
+        report = update_index(settings.corpus, settings.index, embedder)
+        if report.changed_anything or report.embedded:
+            print(report.summary(), file=sys.stderr)
     try:
         return Index.load(settings.index, model_name=embedder.name)
     except QAIndexError:
