@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -44,17 +45,25 @@ class IndexError(Exception):  # noqa: A001 - the module's own error, named for w
 
 
 def passage_text(chunk: Chunk, doc: Document | None) -> str:
-    """What the model reads for a chunk: its section path, then the paragraph.
+    """What the model reads for a chunk: its section path, then the paragraph (both normalized).
 
     Measured on the dev questions: with the report title too, Recall@5 fell 0.974 -> 0.947 (many titles say
     little, and a compilation's parts share one); the section path alone helps English questions most.
+    Built from the stored ``chunk.norm`` so that an update never re-normalizes unchanged paragraphs.
     """
-    return normalize("\n".join([*chunk.heading, chunk.text]))
+    if not chunk.heading:
+        return chunk.norm
+    return f"{_norm_heading(chunk.heading)} {chunk.norm}"
+
+
+@lru_cache(maxsize=65536)
+def _norm_heading(heading: tuple[str, ...]) -> str:
+    return normalize("\n".join(heading))
 
 
 def keyword_text(chunk: Chunk, doc: Document | None) -> str:
-    """What BM25 reads for a chunk: the paragraph and its section path (already normalized)."""
-    return normalize("\n".join([*chunk.heading, chunk.text]))
+    """What BM25 reads for a chunk: its section path and the paragraph (normalized)."""
+    return passage_text(chunk, doc)
 
 
 def embedding_key(model_name: str, text: str) -> str:
