@@ -36,7 +36,7 @@ from qa.types import Chunk, Document, Skipped
 from qa.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # bump when what is embedded or tokenized per paragraph changes
 MANIFEST = "manifest.json"
 
 
@@ -82,6 +82,7 @@ class Index:
     vectors: VectorIndex
     keywords: KeywordIndex
     tokens: list[list[str]] = field(default_factory=list)
+    embedding_keys: list[str] = field(default_factory=list)  # what each row of ``embeddings`` was made from
 
     @property
     def model_name(self) -> str:
@@ -116,6 +117,7 @@ class Index:
             documents = {d["doc_id"]: Document.from_dict(d) for d in _read_jsonl(directory / "documents.jsonl")}
             chunks = [Chunk.from_dict(c) for c in _read_jsonl(directory / "chunks.jsonl")]
             tokens = [t for t in _read_jsonl(directory / "tokens.jsonl")]
+            keys = json.loads((directory / "embedding_keys.json").read_text(encoding="utf-8"))
             embeddings = np.load(directory / "embeddings.npy", allow_pickle=False)
             vectors = VectorIndex.load(directory / "faiss.index", manifest["faiss_factory"])
             keywords = KeywordIndex.load(directory / "bm25", len(chunks))
@@ -123,10 +125,10 @@ class Index:
             raise IndexError(f"the index at {directory} is damaged ({type(e).__name__}: {e}): "
                              "run `qa index --rebuild`") from e
         n = manifest.get("chunk_count")
-        if not (n == len(chunks) == len(embeddings) == vectors.size == len(tokens)):
+        if not (n == len(chunks) == len(embeddings) == vectors.size == len(tokens) == len(keys)):
             raise IndexError(f"the index at {directory} is inconsistent (manifest says {n} chunks, files hold "
                              f"{len(chunks)}/{len(embeddings)}/{vectors.size}): run `qa index --rebuild`")
-        return cls(directory, manifest, documents, chunks, embeddings, vectors, keywords, tokens)
+        return cls(directory, manifest, documents, chunks, embeddings, vectors, keywords, tokens, keys)
 
 
 @dataclass(frozen=True)
@@ -231,7 +233,7 @@ def update_index(corpus: Path, directory: Path, embedder: Embedder, *, rebuild: 
             chunks.extend(chs)
             tokens.extend(toks)
 
-        embeddings, embedded, reused = _embed_chunks(chunks, documents, embedder, prev, progress, on_progress)
+        embeddings, keys, embedded, reused = _embed_chunks(chunks, documents, embedder, prev, progress, on_progress)
         if prev is not None and not (added or changed or removed or embedded) and prev.model_name == embedder.name:
             # Nothing to write: the index on disk already is this one.
             return UpdateReport((), (), (), unchanged, tuple(skipped), 0, reused, len(chunks), time.time() - t0)
@@ -245,7 +247,7 @@ def update_index(corpus: Path, directory: Path, embedder: Embedder, *, rebuild: 
             "files": files,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        _write(directory, manifest, documents, chunks, tokens, embeddings)
+        _write(directory, manifest, documents, chunks, tokens, embeddings, keys)
     return UpdateReport(tuple(added), tuple(changed), tuple(removed), unchanged, tuple(skipped),
                         embedded, reused, len(chunks), time.time() - t0)
 
@@ -255,9 +257,8 @@ def _embed_chunks(chunks, documents, embedder, prev, progress, on_progress):
     keys = [embedding_key(embedder.name, t) for t in texts]
     cache: dict[str, np.ndarray] = {}
     if prev is not None and prev.model_name == embedder.name:
-        prev_keys = [embedding_key(embedder.name, passage_text(c, prev.documents.get(c.doc_id)))
-                     for c in prev.chunks]
-        cache = dict(zip(prev_keys, prev.embeddings, strict=True))
+        # Keys recorded when the vectors were made: a change in what is embedded never reuses a stale vector.
+        cache = dict(zip(prev.embedding_keys, prev.embeddings, strict=True))
     missing = sorted({k: i for i, k in enumerate(keys) if k not in cache}.values())
     out = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
     if missing:
@@ -282,10 +283,10 @@ def _embed_chunks(chunks, documents, embedder, prev, progress, on_progress):
         bar.close()
     for i, k in enumerate(keys):
         out[i] = cache[k]
-    return out, len(missing), len(chunks) - len(missing)
+    return out, keys, len(missing), len(chunks) - len(missing)
 
 
-def _write(directory: Path, manifest, documents, chunks, tokens, embeddings) -> None:
+def _write(directory: Path, manifest, documents, chunks, tokens, embeddings, keys) -> None:
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
     try:
@@ -297,6 +298,7 @@ def _write(directory: Path, manifest, documents, chunks, tokens, embeddings) -> 
         _write_jsonl(tmp / "documents.jsonl", (d.to_dict() for d in documents.values()))
         _write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in chunks))
         _write_jsonl(tmp / "tokens.jsonl", tokens)
+        (tmp / "embedding_keys.json").write_text(json.dumps(keys), encoding="utf-8")
         # The manifest goes last: a directory without one is never taken for an index.
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         old = None
@@ -329,8 +331,8 @@ def build_from_chunks(directory: Path, documents: list[Document], chunks: list[C
     tokens = [tokenize(keyword_text(c, None), normalized=True) for c in chunks]
     with exclusive_lock(directory):
         prev = _load_previous(directory, False)
-        embeddings, _, _ = _embed_chunks(chunks, docs, embedder, prev, progress, None)
+        embeddings, keys, _, _ = _embed_chunks(chunks, docs, embedder, prev, progress, None)
         manifest = {"format_version": FORMAT_VERSION, "package_version": __version__,
                     "model": {"name": embedder.name, "dim": embedder.dim}, "chunk_count": len(chunks),
                     "document_count": len(docs), "files": {}, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-        _write(directory, manifest, docs, chunks, tokens, embeddings)
+        _write(directory, manifest, docs, chunks, tokens, embeddings, keys)

@@ -134,3 +134,13 @@ def test_keyword_side_on_traditional_questions(tiny_corpus, tmp_path, fake_embed
 def test_missing_corpus_is_a_clear_error(tmp_path, fake_embedder):
     with pytest.raises(IndexError, match="does not exist"):
         update_index(tmp_path / "nope", tmp_path / "index", fake_embedder, progress=False)
+
+
+def test_a_change_in_what_is_embedded_re_embeds(tiny_corpus, tmp_path, fake_embedder, monkeypatch):
+    directory, first = _build(tiny_corpus, tmp_path, fake_embedder)
+    import qa.index
+
+    original = qa.index.passage_text
+    monkeypatch.setattr(qa.index, "passage_text", lambda c, d: "passage " + original(c, d))
+    again = update_index(tiny_corpus, directory, fake_embedder, progress=False)
+    assert again.embedded == first.chunk_count  # no vector made from the old text is reused
