@@ -1,0 +1,324 @@
+"""Query latency of ``search`` and ``ask`` at 1k-100k paragraphs, and of FAISS alone up to 1M vectors.
+
+End to end (``--sizes``): an ``Index`` is built in memory from copies of the shipped reports' paragraphs:
+copy 0 is the real corpus with its real vectors (embedded once with the model); copy ``j`` has its digits
+permuted (``benchlib.digit_table(j)``; its keyword tokens are the original's with the same permutation,
+since jieba cuts digit runs alike whatever the digits) and a random unit vector. Metadata (titles, years,
+places) is kept, so filters match the same share of paragraphs at every size. Queries are encoded by the
+real model: ~50 questions (``/work/shared/eval/dev.jsonl``, topped up with CMRC/DRCD questions), each
+asked ``--repeats`` times after one warm-up ``ask`` (whose time is reported: it builds the answerer's
+term weights). ``Retriever.search(q, k=10)`` and ``Answerer.ask(q)`` (extractive, no language model) are
+timed, with a per-step breakdown of ``ask``.
+
+FAISS alone (``--faiss-sizes``): random unit vectors, the index ``qa.vectors.VectorIndex.build`` chooses
+(``factory_for``), its build time, single-query latency at k=100 (what retrieval asks for) and recall@10
+against exact search (``IndexFlatIP``) over ``--queries`` random unit queries; for IVF indexes, an
+``nprobe`` sweep and the smallest ``nprobe`` reaching recall@10 >= 0.95. Uniform random vectors have no
+cluster structure, so their IVF recall is a pessimistic bound for real embeddings.
+
+    .venv/bin/python bench/latency.py                                    # everything (1M takes a while)
+    .venv/bin/python bench/latency.py --sizes 1000 --faiss-sizes 1000,300000 --no-append
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from benchlib import (
+    ROOT,
+    StepTimer,
+    TimedEmbedder,
+    append_section,
+    bench_questions,
+    digit_table,
+    exit_cleanly_on_term,
+    load_model,
+    load_text,
+    md_table,
+    pct,
+)
+
+import qa.retrieve as qr
+from qa.answer import Answerer
+from qa.config import Settings
+from qa.corpus import read_corpus
+from qa.index import Index, keyword_text, passage_text
+from qa.keyword import KeywordIndex, tokenize
+from qa.textnorm import normalize
+from qa.types import Chunk, Document
+from qa.vectors import VectorIndex, nprobe_for
+
+ENCODE = "encode query"
+STEPS = [
+    (qr, "detect", "detect filters"),
+    (qr.Retriever, "_mask", "filter mask"),
+    (VectorIndex, "search", "dense search (k=100)"),
+    (KeywordIndex, "scores", "BM25 scores"),
+    (qr, "fuse", "fuse"),
+    (Answerer, "extractive", "extract answer"),
+]
+
+
+# -- end to end ------------------------------------------------------------------------------------------
+def base_corpus(embedder) -> tuple[list[Document], list[Chunk], list[list[str]], np.ndarray]:
+    reads, _ = read_corpus(ROOT / "corpus")
+    docs = [d for r in reads for d in r.documents]
+    chunks = [c for r in reads for c in r.chunks]
+    tokens = [tokenize(keyword_text(c, None), normalized=True) for c in chunks]
+    t = time.perf_counter()
+    vecs = embedder.embed([passage_text(c, None) for c in chunks], kind="passage")
+    print(f"embedded the {len(chunks)} real paragraphs in {time.perf_counter() - t:.1f} s", flush=True)
+    return docs, chunks, tokens, vecs
+
+
+def synthetic_index(n: int, base, name: str, rng: np.random.Generator) -> tuple[Index, float]:
+    docs0, chunks0, tokens0, vecs0 = base
+    docs: dict[str, Document] = {}
+    chunks: list[Chunk] = []
+    tokens: list[list[str]] = []
+    for j in range(math.ceil(n / len(chunks0))):
+        table = digit_table(j)
+        for d in docs0:
+            doc_id = d.doc_id if j == 0 else f"{d.doc_id}#{j}"
+            docs[doc_id] = replace(d, doc_id=doc_id)
+        for c, toks in zip(chunks0, tokens0, strict=True):
+            if len(chunks) == n:
+                break
+            if j == 0:
+                chunks.append(c)
+                tokens.append(toks)
+                continue
+            chunks.append(replace(c, chunk_id=f"{c.chunk_id}#{j}", doc_id=f"{c.doc_id}#{j}",
+                                  text=c.text.translate(table), norm=c.norm.translate(table)))
+            tokens.append([t.translate(table) for t in toks])
+    used = {c.doc_id for c in chunks}
+    docs = {k: v for k, v in docs.items() if k in used}
+    extra = rng.standard_normal((max(0, n - len(vecs0)), vecs0.shape[1]), dtype=np.float32)
+    extra /= np.linalg.norm(extra, axis=1, keepdims=True)
+    emb = np.ascontiguousarray(np.vstack([vecs0[:n], extra]), dtype=np.float32)
+    t = time.perf_counter()
+    vectors = VectorIndex.build(emb)
+    keywords = KeywordIndex.build([], tokens=tokens)
+    build_s = time.perf_counter() - t
+    manifest = {"model": {"name": name, "dim": emb.shape[1]}, "chunk_count": n, "document_count": len(docs),
+                "faiss_factory": vectors.factory}
+    return Index(Path("/nonexistent"), manifest, docs, chunks, emb, vectors, keywords, tokens), build_s
+
+
+def end_to_end(sizes: list[int], embedder, base, questions: list[str], repeats: int,
+               thread_settings: list[int]) -> tuple[str, list[dict]]:
+    """``thread_settings``: torch intra-op thread counts to measure each size with (0 = torch's default)."""
+    import torch
+
+    default_threads = torch.get_num_threads()
+    rng = np.random.default_rng(0)
+    results = []
+    for n in sizes:
+        index, build_s = synthetic_index(n, base, embedder.name, rng)
+        for threads in thread_settings:
+            torch.set_num_threads(threads or default_threads)
+            timer = StepTimer()
+            answerer = Answerer(qr.Retriever(index, TimedEmbedder(embedder, timer, ENCODE)), settings=Settings())
+            with timer.patched(STEPS):
+                t = time.perf_counter()
+                answerer.ask(questions[0])
+                first = time.perf_counter() - t
+                search_ms, ask_ms, steps = [], [], []
+                for _ in range(repeats):
+                    for q in questions:
+                        t = time.perf_counter()
+                        answerer.retriever.search(q, k=10)
+                        search_ms.append(1000 * (time.perf_counter() - t))
+                        timer.reset()
+                        t = time.perf_counter()
+                        answerer.ask(q)
+                        ask_ms.append(1000 * (time.perf_counter() - t))
+                        steps.append({k: 1000 * v for k, v in timer.seconds.items()})
+            res = {"n": n, "threads": threads or default_threads, "docs": len(index.documents),
+                   "build_s": build_s, "first_s": first, "search": search_ms, "ask": ask_ms, "steps": steps,
+                   "load": load_text()}
+            results.append(res)
+            print(f"  {n} paragraphs, {res['threads']} torch thread(s): search p50 {pct(search_ms, 50):.0f} ms, "
+                  f"ask p50 {pct(ask_ms, 50):.0f} ms, p95 {pct(ask_ms, 95):.0f} ms (load {res['load']})", flush=True)
+        del index, answerer
+    torch.set_num_threads(default_threads)
+    rows = []
+    for r in results:
+        rest = [a - s.get(ENCODE, 0.0) for a, s in zip(r["ask"], r["steps"], strict=True)]
+        rows.append([r["n"], r["docs"], r["threads"], f"{r['build_s']:.1f}", f"{r['first_s']:.2f}",
+                     f"{pct(r['search'], 50):.0f} / {pct(r['search'], 95):.0f}",
+                     f"{pct(r['ask'], 50):.0f} / {pct(r['ask'], 95):.0f}",
+                     f"{pct(rest, 50):.0f} / {pct(rest, 95):.0f}", r["load"]])
+    table = md_table(["paragraphs", "reports", "torch threads", "in-memory FAISS+BM25 build s",
+                      "first ask s (term weights)", "search p50 / p95 ms", "ask p50 / p95 ms",
+                      "ask minus query encoding p50 / p95 ms", "load average"], rows)
+    names = [ENCODE] + [s for _, _, s in STEPS]
+    rows = []
+    for name in names:
+        rows.append([name, *(f"{pct([s.get(name, 0.0) for s in r['steps']], 50):.1f} / "
+                             f"{pct([s.get(name, 0.0) for s in r['steps']], 95):.1f}" for r in results)])
+    rows.append(["other (question analysis, glue)",
+                 *(f"{pct([a - sum(s.values()) for a, s in zip(r['ask'], r['steps'], strict=True)], 50):.1f}"
+                   for r in results)])
+    steps = md_table(["step of ask (p50 / p95 ms)", *(f"{r['n']} paragraphs, {r['threads']} thr." for r in results)],
+                     rows)
+    return (f"{len(questions)} questions x {repeats} runs per size, after one warm-up ask.\n\n{table}\n\n"
+            f"Where the time of `ask` goes (per-call p50 / p95 ms of each step; 'filter mask' runs only when a "
+            f"question names a year or place):\n\n{steps}"), results
+
+
+# -- FAISS alone -----------------------------------------------------------------------------------------
+def random_unit(n: int, d: int, rng: np.random.Generator, block: int = 200_000) -> np.ndarray:
+    out = np.empty((n, d), dtype=np.float32)
+    for s in range(0, n, block):
+        x = rng.standard_normal((min(block, n - s), d), dtype=np.float32)
+        out[s:s + len(x)] = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return out
+
+
+class Fitted:
+    """A Gaussian fitted to real passage vectors (their mean and covariance), sampled and normalized: as
+    anisotropic as e5's vectors (which crowd into a narrow cone), without their finer cluster structure."""
+
+    def __init__(self, vectors: np.ndarray):
+        self.mean = vectors.mean(axis=0)
+        vals, vecs = np.linalg.eigh(np.cov(vectors, rowvar=False))
+        self.root = (vecs * np.sqrt(np.clip(vals, 0, None))).astype(np.float32)
+
+    def sample(self, n: int, rng: np.random.Generator, block: int = 200_000) -> np.ndarray:
+        d = len(self.mean)
+        out = np.empty((n, d), dtype=np.float32)
+        for s in range(0, n, block):
+            x = self.mean + rng.standard_normal((min(block, n - s), d), dtype=np.float32) @ self.root.T
+            out[s:s + len(x)] = x / np.linalg.norm(x, axis=1, keepdims=True)
+        return out
+
+
+def faiss_part(sizes: list[int], queries: np.ndarray, target: float, make_data, label: str
+               ) -> tuple[list[dict], list[list]]:
+    import faiss
+
+    dim = queries.shape[1]
+    results, sweeps = [], []
+    for n in sizes:
+        data = make_data(n)
+        exact = faiss.IndexFlatIP(dim)
+        exact.add(data)
+        _, truth = exact.search(queries, 10)
+        del exact
+        t = time.perf_counter()
+        vi = VectorIndex.build(data)
+        build_s = time.perf_counter() - t
+
+        def run(vi=vi, truth=truth) -> tuple[float, float, float]:
+            lat, hits = [], 0
+            for q, gold in zip(queries, truth, strict=True):
+                t = time.perf_counter()
+                ids, _ = vi.search(q, 100)
+                lat.append(1000 * (time.perf_counter() - t))
+                hits += len(set(ids[:10].tolist()) & set(gold.tolist()))
+            return pct(lat, 50), pct(lat, 95), hits / (10 * len(queries))
+
+        p50, p95, recall = run()
+        res = {"data": label, "n": n, "factory": vi.factory, "build_s": build_s, "p50": p50, "p95": p95,
+               "nprobe": vi.index.nprobe if vi.factory.startswith("IVF") else "-", "recall": recall,
+               "load": load_text(), "needed": "-" if recall < target else res_nprobe(vi)}
+        print(f"  FAISS {label} {n}: {vi.factory} built in {build_s:.1f} s, p50 {p50:.2f} ms, recall@10 "
+              f"{recall:.3f} (load {res['load']})", flush=True)
+        if vi.factory.startswith("IVF"):
+            nlist = int(vi.factory[3:].split(",")[0])
+            probes = sorted({nprobe_for(vi.factory), nlist, *(2 ** k for k in range(3, 16) if 2 ** k < nlist)})
+            for p in probes:
+                vi.index.nprobe = p
+                s50, s95, rec = run()
+                sweeps.append([label, n, vi.factory, p, f"{100 * p / nlist:.1f} %", f"{rec:.3f}", f"{s50:.2f}",
+                               f"{s95:.2f}"])
+                print(f"    nprobe {p}: recall@10 {rec:.3f}, p50 {s50:.2f} ms", flush=True)
+                if rec >= target and res["needed"] == "-":
+                    res["needed"] = p
+                if rec >= 0.995:
+                    break
+        results.append(res)
+        del vi, data
+    return results, sweeps
+
+
+def res_nprobe(vi: VectorIndex) -> int | str:
+    return vi.index.nprobe if vi.factory.startswith("IVF") else "- (exact)"
+
+
+def faiss_tables(results: list[dict], sweeps: list[list], target: float) -> str:
+    rows = [[r["data"], r["n"], r["factory"], r["nprobe"], f"{r['build_s']:.1f}", f"{r['p50']:.2f}",
+             f"{r['p95']:.2f}", f"{r['recall']:.3f}", r["needed"], r["load"]] for r in results]
+    text = ("One query per call at k=100 (what retrieval asks for); recall@10 of its first 10 against exact "
+            "search.\n\n"
+            + md_table(["data", "vectors", "factory (factory_for)", "nprobe (nprobe_for)", "build s",
+                        "search p50 ms", "search p95 ms", "recall@10 vs exact", f"nprobe for recall >= {target}",
+                        "load average"], rows))
+    if sweeps:
+        text += "\n\nnprobe sweep (IVF; stops at recall 0.995):\n\n" + md_table(
+            ["data", "vectors", "factory", "nprobe", "share of lists", "recall@10", "p50 ms", "p95 ms"], sweeps)
+    return text
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1000,10000,100000", help="paragraph counts for search/ask ('' = skip)")
+    ap.add_argument("--faiss-sizes", default="1000,10000,100000,1000000",
+                    help="random vector counts for FAISS alone ('' = skip)")
+    ap.add_argument("--fitted-sizes", default="300000",
+                    help="vector counts drawn from a Gaussian fitted to the real vectors ('' = skip)")
+    ap.add_argument("--torch-threads", default="0,1",
+                    help="torch thread counts to measure search/ask with (0 = torch's default, one per core)")
+    ap.add_argument("--questions", type=int, default=50)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--queries", type=int, default=200, help="random queries for the random-vector part")
+    ap.add_argument("--target", type=float, default=0.95, help="recall@10 target")
+    ap.add_argument("--model", help="model folder or name (default: $QA_MODEL, else the bundled build)")
+    ap.add_argument("--backend", choices=["torch", "onnx-int8"], default="torch")
+    ap.add_argument("--no-append", action="store_true", help="do not append the tables to bench/README.md")
+    args = ap.parse_args()
+    exit_cleanly_on_term()
+    sizes, faiss_sizes, fitted_sizes = ([int(x) for x in a.split(",") if x]
+                                        for a in (args.sizes, args.faiss_sizes, args.fitted_sizes))
+    parts = []
+    embedder = base = None
+    questions = bench_questions(args.questions)
+    if sizes or fitted_sizes:
+        embedder = load_model(args.model, args.backend)
+        base = base_corpus(embedder)
+    if sizes:
+        threads = [int(x) for x in args.torch_threads.split(",")]
+        text, _ = end_to_end(sizes, embedder, base, questions, args.repeats, threads)
+        parts.append(f"### search and ask\n\nModel `{embedder.name}` ({args.backend}) encodes the queries. {text}")
+    results, sweeps = [], []
+    rng = np.random.default_rng(1)
+    if fitted_sizes:
+        fit = Fitted(base[3])
+        qvecs = embedder.embed([normalize(q) for q in questions], kind="query")
+        r, s = faiss_part(fitted_sizes, qvecs, args.target, lambda n: fit.sample(n, rng), "fitted")
+        results += r
+        sweeps += s
+    if faiss_sizes:
+        queries = random_unit(args.queries, 384, rng)
+        r, s = faiss_part(faiss_sizes, queries, args.target, lambda n: random_unit(n, 384, rng), "random")
+        results += r
+        sweeps += s
+    if results:
+        parts.append("### FAISS alone\n\nData: `random` = uniform random unit vectors (no structure: the worst "
+                     f"case for IVF), {args.queries} random unit queries; `fitted` = a Gaussian fitted to the "
+                     f"real paragraphs' vectors, queries = the {len(questions)} questions' real query vectors. "
+                     + faiss_tables(results, sweeps, args.target))
+    body = "\n\n".join(parts)
+    print(body)
+    if not args.no_append:
+        append_section("Query latency", body)
+
+
+if __name__ == "__main__":
+    main()
