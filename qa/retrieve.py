@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -47,16 +48,33 @@ class Retriever:
         r = cjk_ratio(question)
         return self.kw_en + (self.kw_zh - self.kw_en) * r
 
+    @cached_property
+    def _chunk_doc(self) -> tuple[np.ndarray, dict[str, int]]:
+        """Each chunk's document as a number, so filters are array operations."""
+        ids: dict[str, int] = {}
+        pos = np.array([ids.setdefault(c.doc_id, len(ids)) for c in self.index.chunks], dtype=np.int64)
+        return pos, ids
+
+    @lru_cache(maxsize=64)  # noqa: B019 - one retriever per index, a few distinct years asked about
+    def _mentions_year(self, year: int) -> np.ndarray:
+        pat = re.compile(rf"(?<!\d){year}(?!\d)")
+        return np.fromiter((bool(pat.search(c.norm)) for c in self.index.chunks), dtype=bool,
+                           count=len(self.index.chunks))
+
     def _mask(self, f: Filters) -> np.ndarray | None:
         if not f:
             return None
-        ok_docs = {d.doc_id for d in self.index.documents.values() if document_matches(d, f)}
-        mask = np.array([c.doc_id in ok_docs for c in self.index.chunks], dtype=bool)
+        pos, ids = self._chunk_doc
+        docs = self.index.documents.values()
+        ok = np.zeros(len(ids) + 1, dtype=bool)
+        ok[[ids[d.doc_id] for d in docs if d.doc_id in ids and document_matches(d, f)]] = True
+        mask = ok[pos]
         if f.years:
-            year_docs = {d.doc_id for d in self.index.documents.values() if d.year in f.years}
-            pat = re.compile("|".join(rf"(?<!\d){y}(?!\d)" for y in f.years))
-            by_year = np.array([c.doc_id in year_docs or bool(pat.search(c.norm)) for c in self.index.chunks],
-                               dtype=bool)
+            year_ok = np.zeros(len(ids) + 1, dtype=bool)
+            year_ok[[ids[d.doc_id] for d in docs if d.doc_id in ids and d.year in f.years]] = True
+            by_year = year_ok[pos]
+            for y in f.years:
+                by_year |= self._mentions_year(y)
             mask &= by_year
         return mask
 

