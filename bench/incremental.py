@@ -3,8 +3,8 @@
 Corpora are made by copying the shipped report files (copy ``i`` of file ``i mod 5``) with digits
 permuted and a tag ``〔i〕`` after every sentence, so every copy's paragraphs are new text (``vary`` in
 ``benchlib``). The base index of each corpus is built with a fast stand-in embedder (a random unit vector
-per text) under the real model's name; a copy of it with the manifest's model name changed serves the
-``FakeEmbedder(384)`` case. The measured step, ``--repeats`` times on a fresh copy of the base index:
+per text) under the real model's name, and again under ``FakeEmbedder(384)``'s name, so that either
+embedder finds every stored vector reusable. The measured step, ``--repeats`` times on a fresh copy of the base index:
 drop one new report (a fresh copy of ``--new-report``) into the corpus and run ``update_index`` with
 (a) ``qa.embed.FakeEmbedder(384)`` and (b) the real model; only the new report's paragraphs are embedded.
 Also timed: ``update_index`` when no file changed (what every ``qa index``/``qa serve`` start runs).
@@ -18,7 +18,6 @@ does after each update). The time should stay flat as the corpus grows; the step
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import tempfile
 import time
@@ -42,7 +41,7 @@ from benchlib import (
 )
 
 from qa.embed import FakeEmbedder
-from qa.index import MANIFEST, Index, update_index
+from qa.index import Index, update_index
 
 ENCODE = "  encode (model)"
 RELOAD = "reload (Index.load)"
@@ -50,25 +49,20 @@ NOOP = "no file changed (update_index with nothing to do)"
 
 
 def build_base(n: int, work: Path, names: list[str]) -> tuple[Path, dict[str, Path], dict]:
-    """A corpus of ``n`` report files and one base index per embedder name."""
+    """A corpus of ``n`` report files and one base index per embedder name (built with the stand-in)."""
     corpus = work / f"corpus-{n}"
     corpus.mkdir(parents=True)
     files = shipped_reports()
     for i in range(n):
         write_variant(files[i % len(files)], corpus, i)
-    t = time.perf_counter()
-    first = work / f"base-{n}-0"
-    report = update_index(corpus, first, HashEmbedder(names[0]), progress=False)
-    info = {"build_s": time.perf_counter() - t, "chunks": report.chunk_count,
-            "documents": Index.load(first).manifest["document_count"]}
-    bases = {names[0]: first}
-    for k, name in enumerate(names[1:], 1):
-        other = work / f"base-{n}-{k}"
-        shutil.copytree(first, other)
-        manifest = json.loads((other / MANIFEST).read_text(encoding="utf-8"))
-        manifest["model"]["name"] = name  # cache keys are recomputed with the embedder's name
-        (other / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-        bases[name] = other
+    bases: dict[str, Path] = {}
+    info: dict = {}
+    for k, name in enumerate(names):
+        bases[name] = work / f"base-{n}-{k}"
+        t = time.perf_counter()
+        report = update_index(corpus, bases[name], HashEmbedder(name), progress=False)
+        info.setdefault("build_s", time.perf_counter() - t)
+        info.update(chunks=report.chunk_count, documents=Index.load(bases[name]).manifest["document_count"])
     return corpus, bases, info
 
 

@@ -5,8 +5,9 @@ that child (it includes the child's own children).
 
 - index: ``qa index --corpus corpus --index <fresh temp dir>`` (model load, read, embed, write);
 - ask x1: ``qa ask QUESTION`` once (model + index load, one answer);
-- serve x5: a Python child that loads the model and the index (``qa.runtime.open_answerer``) and
-  answers 5 questions, printing its own load and answer times;
+- serve x5: a Python child that loads the model and the index (``qa.runtime.open_answerer``, torch
+  threads set as ``qa ask``/``qa serve`` set them) and answers 5 questions, printing its own load and
+  answer times;
 - web: ``qa serve --index <built> --port <free>``: seconds until ``GET /`` returns 200 (the page), then
   until ``/search`` answers through ``gradio_client`` (index loaded: ready), then one ``/ask``; its
   peak RSS is ``VmHWM`` from ``/proc/<pid>/status`` after those calls. The server is then stopped.
@@ -38,7 +39,10 @@ SERVE_SNIPPET = r"""
 import json, sys, time
 t0 = time.perf_counter()
 from qa.config import Settings
+from qa import runtime
 from qa.runtime import open_answerer
+if hasattr(runtime, "use_query_threads"):
+    runtime.use_query_threads()  # as `qa ask` and `qa serve` do
 settings = Settings.from_env().with_overrides(index=sys.argv[1], model=sys.argv[2] or None)
 answerer = open_answerer(settings)
 loaded = time.perf_counter() - t0
