@@ -36,15 +36,49 @@ def load_embedder(settings: Settings) -> Embedder:
 
     info = resolve_model(settings.model)
     backend = DEFAULT_BACKEND if settings.backend == "auto" else settings.backend
-    if backend == "onnx-int8" and info.source != "hub":
-        from qa.onnx_backend import OnnxEmbedder
+    onnx = backend == "onnx-int8" and info.source != "hub"
 
-        emb = OnnxEmbedder(Path(info.location), quantized=True, name=f"{info.name}+onnx-int8")
+    def make() -> Embedder:
+        if onnx:
+            from qa.onnx_backend import OnnxEmbedder
+
+            return OnnxEmbedder(Path(info.location), quantized=True, name=f"{info.name}+onnx-int8")
+        return load_st(info)
+
+    if info.dim is not None:
+        emb: Embedder = LazyEmbedder(make, f"{info.name}+onnx-int8" if onnx else info.name, info.dim)
     else:
-        emb = load_st(info)
+        emb = make()
     emb.origin = info.origin  # recorded in the index manifest
     emb.backend = backend
     return emb
+
+
+class LazyEmbedder:
+    """Loads the model on the first ``embed`` call: an index that is already up to date needs no model
+    (``qa index`` with nothing to do took 16 s, nearly all of it loading torch and the model)."""
+
+    def __init__(self, make, name: str, dim: int):
+        import threading
+
+        self._make = make
+        self._inner: Embedder | None = None
+        self._lock = threading.Lock()
+        self.name = name
+        self.dim = dim
+
+    def load(self) -> Embedder:
+        with self._lock:  # a web server may ask two questions before the model is in
+            if self._inner is None:
+                inner = self._make()
+                if inner.name != self.name or inner.dim != self.dim:
+                    raise RuntimeError(f"model {inner.name} ({inner.dim}-d) is not the expected "
+                                       f"{self.name} ({self.dim}-d)")
+                self._inner = inner
+            return self._inner
+
+    def embed(self, texts, kind, progress=None):
+        return self.load().embed(texts, kind, progress=progress)
 
 
 def open_index(settings: Settings, embedder: Embedder, *, build: bool = True) -> Index:

@@ -77,6 +77,9 @@ class Service:
         """Load the index; build it first (with progress) when missing, update it when the folder changed."""
         self.settings.corpus.mkdir(parents=True, exist_ok=True)
         self.update()
+        load = getattr(self.embedder, "load", None)
+        if load is not None:  # a lazily loaded model: load it now, before the first question waits for it
+            threading.Thread(target=load, name="model-load", daemon=True).start()
 
     @property
     def answerer(self) -> Answerer:

@@ -144,3 +144,22 @@ def test_a_change_in_what_is_embedded_re_embeds(tiny_corpus, tmp_path, fake_embe
     monkeypatch.setattr(qa.index, "passage_text", lambda c, d: "passage " + original(c, d))
     again = update_index(tiny_corpus, directory, fake_embedder, progress=False)
     assert again.embedded == first.chunk_count  # no vector made from the old text is reused
+
+
+def test_lazy_embedder_loads_once_and_only_when_needed(tiny_corpus, tmp_path):
+    from qa.embed import FakeEmbedder
+    from qa.runtime import LazyEmbedder
+
+    made = []
+
+    def make():
+        made.append(1)
+        return FakeEmbedder(dim=64)
+
+    lazy = LazyEmbedder(make, "fake-64", 64)
+    update_index(tiny_corpus, tmp_path / "index", lazy, progress=False)
+    assert len(made) == 1
+    update_index(tiny_corpus, tmp_path / "index", LazyEmbedder(make, "fake-64", 64), progress=False)
+    assert len(made) == 1  # an index already up to date needs no model
+    with pytest.raises(RuntimeError, match="not the expected"):
+        LazyEmbedder(make, "other", 64).embed(["x"], kind="query")
