@@ -177,25 +177,27 @@ def index_steps() -> list[tuple[object, str, str]]:
     from qa.vectors import VectorIndex
 
     return [
-        (qi, "_load_previous", "load previous index"),
+        (qi, "_previous_manifest", "read manifest"),
         (qi, "file_sha256", "hash files (sha256)"),
         (qi, "read_file", "read+clean+split"),
         (qi, "tokenize", "tokenize (jieba)"),
-        (qi, "_embed_chunks", "embed step (total)"),
+        (qi._Store, "get", "load unchanged segments"),
+        (qi, "_embed_pending", "embed step (total)"),
         (qi, "passage_text", "  passage_text"),
         (qi, "embedding_key", "  embedding keys (sha256)"),
         (qi, "_write", "write step (total)"),
+        (qi.Segment, "save", "  new segments saved"),
+        (qi, "_link_or_copy", "  unchanged segments linked"),
         (VectorIndex, "build", "  FAISS build"),
         (VectorIndex, "save", "  FAISS save"),
-        (KeywordIndex, "build", "  BM25 build"),
+        (qi, "merge_token_ids", "  keyword ids merged"),
+        (KeywordIndex, "from_ids", "  BM25 build"),
         (KeywordIndex, "save", "  BM25 save"),
-        (np, "save", "  embeddings.npy save"),
-        (qi, "_write_jsonl", "  jsonl writes"),
     ]
 
 
-TOP_STEPS = ("load previous index", "hash files (sha256)", "read+clean+split", "tokenize (jieba)",
-             "embed step (total)", "write step (total)")
+TOP_STEPS = ("read manifest", "hash files (sha256)", "read+clean+split", "tokenize (jieba)",
+             "load unchanged segments", "embed step (total)", "write step (total)")
 
 
 # -- the model -----------------------------------------------------------------------------------------

@@ -12,9 +12,10 @@ timed, with a per-step breakdown of ``ask``.
 
 FAISS alone (``--faiss-sizes``): random unit vectors, the index ``qa.vectors.VectorIndex.build`` chooses
 (``factory_for``), its build time, single-query latency at k=100 (what retrieval asks for) and recall@10
-against exact search (``IndexFlatIP``) over ``--queries`` random unit queries; for IVF indexes, an
-``nprobe`` sweep and the smallest ``nprobe`` reaching recall@10 >= 0.95. Uniform random vectors have no
-cluster structure, so their IVF recall is a pessimistic bound for real embeddings.
+against exact search (``IndexFlatIP``) over ``--queries`` random unit queries (``SQ8`` above 200k
+vectors: 8-bit codes scanned, the best candidates re-scored against the float vectors). For an IVF index
+(``--factory IVF...``, not chosen automatically any more), an ``nprobe`` sweep and the smallest ``nprobe``
+reaching recall@10 >= 0.95; uniform random vectors have no cluster structure, the worst case for IVF.
 
     .venv/bin/python bench/latency.py                                    # everything (1M takes a while)
     .venv/bin/python bench/latency.py --sizes 1000 --faiss-sizes 1000,300000 --no-append
@@ -107,7 +108,8 @@ def synthetic_index(n: int, base, name: str, rng: np.random.Generator) -> tuple[
     build_s = time.perf_counter() - t
     manifest = {"model": {"name": name, "dim": emb.shape[1]}, "chunk_count": n, "document_count": len(docs),
                 "faiss_factory": vectors.factory}
-    return Index(Path("/nonexistent"), manifest, docs, chunks, emb, vectors, keywords, tokens), build_s
+    vectors.exact = emb
+    return Index(Path("/nonexistent"), manifest, docs, chunks, emb, vectors, keywords), build_s
 
 
 def end_to_end(sizes: list[int], embedder, base, questions: list[str], repeats: int,
@@ -199,8 +201,8 @@ class Fitted:
         return out
 
 
-def faiss_part(sizes: list[int], queries: np.ndarray, target: float, make_data, label: str
-               ) -> tuple[list[dict], list[list]]:
+def faiss_part(sizes: list[int], queries: np.ndarray, target: float, make_data, label: str,
+               factory: str | None = None) -> tuple[list[dict], list[list]]:
     import faiss
 
     dim = queries.shape[1]
@@ -212,7 +214,7 @@ def faiss_part(sizes: list[int], queries: np.ndarray, target: float, make_data, 
         _, truth = exact.search(queries, 10)
         del exact
         t = time.perf_counter()
-        vi = VectorIndex.build(data)
+        vi = VectorIndex.build(data, factory)
         build_s = time.perf_counter() - t
 
         def run(vi=vi, truth=truth) -> tuple[float, float, float]:
@@ -249,7 +251,9 @@ def faiss_part(sizes: list[int], queries: np.ndarray, target: float, make_data, 
 
 
 def res_nprobe(vi: VectorIndex) -> int | str:
-    return vi.index.nprobe if vi.factory.startswith("IVF") else "- (exact)"
+    if vi.factory.startswith("IVF"):
+        return vi.index.nprobe
+    return "- (exact)" if vi.factory == "Flat" else "- (scans all, re-scores exactly)"
 
 
 def faiss_tables(results: list[dict], sweeps: list[list], target: float) -> str:
@@ -279,6 +283,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--queries", type=int, default=200, help="random queries for the random-vector part")
     ap.add_argument("--target", type=float, default=0.95, help="recall@10 target")
+    ap.add_argument("--factory", help="FAISS factory for the FAISS-alone part (default: what factory_for picks)")
     ap.add_argument("--model", help="model folder or name (default: $QA_MODEL, else the bundled build)")
     ap.add_argument("--backend", choices=["torch", "onnx-int8"], default="torch")
     ap.add_argument("--no-append", action="store_true", help="do not append the tables to bench/README.md")
@@ -301,12 +306,14 @@ def main() -> None:
     if fitted_sizes:
         fit = Fitted(base[3])
         qvecs = embedder.embed([normalize(q) for q in questions], kind="query")
-        r, s = faiss_part(fitted_sizes, qvecs, args.target, lambda n: fit.sample(n, rng), "fitted")
+        r, s = faiss_part(fitted_sizes, qvecs, args.target, lambda n: fit.sample(n, rng), "fitted",
+                          args.factory)
         results += r
         sweeps += s
     if faiss_sizes:
         queries = random_unit(args.queries, 384, rng)
-        r, s = faiss_part(faiss_sizes, queries, args.target, lambda n: random_unit(n, 384, rng), "random")
+        r, s = faiss_part(faiss_sizes, queries, args.target, lambda n: random_unit(n, 384, rng), "random",
+                          args.factory)
         results += r
         sweeps += s
     if results:

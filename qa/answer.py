@@ -67,7 +67,8 @@ class Answerer:
 
     @cached_property
     def weights(self) -> TermWeights:
-        return TermWeights(self.retriever.index.tokens)
+        kw = self.retriever.index.keywords
+        return TermWeights(kw.size, kw.document_frequency)
 
     def ask(self, question: str, *, filters: Filters | None = None, detect_filters: bool = True) -> Answer:
         q = analyze(question)

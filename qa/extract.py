@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from qa.question import QuestionInfo
@@ -74,18 +75,30 @@ def numbers_in(text: str) -> list[str]:
 class TermWeights:
     """Inverse document frequency of terms over the index's keyword tokens."""
 
-    def __init__(self, token_lists: list[list[str]]):
-        self.n = max(1, len(token_lists))
-        self.df: Counter[str] = Counter()
+    def __init__(self, n: int, df: Callable[[str], int]):
+        self.n = max(1, n)
+        self._df = df
+        self._cache: dict[str, int] = {}
+
+    @classmethod
+    def from_tokens(cls, token_lists: list[list[str]]) -> TermWeights:
+        counts: Counter[str] = Counter()
         for toks in token_lists:
-            self.df.update(set(toks))
+            counts.update(set(toks))
+        return cls(len(token_lists), lambda t: counts.get(t, 0))
+
+    def df(self, term: str) -> int:
+        if term not in self._cache:
+            self._cache[term] = self._df(term)
+        return self._cache[term]
 
     def idf(self, term: str) -> float:
-        return math.log(1 + (self.n - self.df.get(term, 0) + 0.5) / (self.df.get(term, 0) + 0.5))
+        df = self.df(term)
+        return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
 
     def group_weight(self, group: tuple[str, ...]) -> float:
         """A concept weighs what its most common alternative weighs (rarely seen words are not inflated)."""
-        seen = [t for t in group if self.df.get(t, 0) > 0]
+        seen = [t for t in group if self.df(t) > 0]
         return max((self.idf(t) for t in seen), default=self.idf(group[0]))
 
 

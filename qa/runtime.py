@@ -15,6 +15,32 @@ log = logging.getLogger(__name__)
 DEFAULT_BACKEND = "torch"
 
 
+def indexing_threads():
+    """A context in which torch uses every core (for embedding many passages), then the previous count again.
+
+    Query processes run on one thread (``use_query_threads``); the web app's background updates embed
+    whole reports, 1.9x faster on two threads (bench/README.md).
+    """
+    import contextlib
+    import os
+
+    @contextlib.contextmanager
+    def scope():
+        if "torch" not in sys.modules or "QA_TORCH_THREADS" in os.environ:
+            yield
+            return
+        import torch
+
+        before = torch.get_num_threads()
+        torch.set_num_threads(os.cpu_count() or 1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
+
+    return scope()
+
+
 def use_query_threads() -> None:
     """For processes that mostly encode single questions: one torch thread.
 
@@ -86,9 +112,11 @@ def open_index(settings: Settings, embedder: Embedder, *, build: bool = True) ->
     from qa.index import IndexError as QAIndexError
 
     if build and settings.corpus.is_dir():
-        report = update_index(settings.corpus, settings.index, embedder)
+        report = update_index(settings.corpus, settings.index, embedder, load=True)
         if report.changed_anything or report.embedded:
             print(report.summary(), file=sys.stderr)
+        if report.index is not None and report.index.model_name == embedder.name:
+            return report.index
     try:
         return Index.load(settings.index, model_name=embedder.name)
     except QAIndexError:

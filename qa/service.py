@@ -87,8 +87,12 @@ class Service:
             raise RuntimeError("the index is not loaded yet: it is being built, try again in a moment")
         return self._answerer
 
-    def _swap(self) -> None:
-        index = Index.load(self.settings.index, model_name=self.embedder.name)
+    def _swap(self, index: Index | None = None) -> None:
+        """Answer from ``index`` (the one an update just built) or the one on disk, from now on."""
+        if index is None or index.model_name != self.embedder.name:
+            index = Index.load(self.settings.index, model_name=self.embedder.name)
+        if self._answerer is not None and self._answerer.retriever.index is index:
+            return  # nothing changed: keep the answerer and what it has cached
         self._answerer = Answerer(Retriever(index, self.embedder), settings=self.settings)
 
     # -- questions ----------------------------------------------------------------------------------
@@ -116,10 +120,14 @@ class Service:
             def on_progress(stage: str, done: int, total: int) -> None:
                 self.progress = Progress(stage, done, total)
 
+            from qa.runtime import indexing_threads
+
             try:
-                report = update_index(self.settings.corpus, self.settings.index, self.embedder,
-                                      on_progress=on_progress, progress=False)
-                self._swap()
+                current = self._answerer.retriever.index if self._answerer is not None else None
+                with indexing_threads():
+                    report = update_index(self.settings.corpus, self.settings.index, self.embedder,
+                                          on_progress=on_progress, progress=False, previous=current, load=True)
+                self._swap(report.index)
                 self.progress = Progress("idle", message=report.summary().splitlines()[0])
             except Exception as e:  # noqa: BLE001 - shown to the user; the old index keeps serving
                 log.exception("index update failed")

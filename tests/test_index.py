@@ -163,3 +163,68 @@ def test_lazy_embedder_loads_once_and_only_when_needed(tiny_corpus, tmp_path):
     assert len(made) == 1  # an index already up to date needs no model
     with pytest.raises(RuntimeError, match="not the expected"):
         LazyEmbedder(make, "other", 64).embed(["x"], kind="query")
+
+
+def _segment_files(directory):
+    return {p.name: p.stat().st_ino for p in (directory / "segments").iterdir()}
+
+
+def test_an_update_writes_only_the_new_files_segment(tiny_corpus, tmp_path, fake_embedder):
+    directory, _ = _build(tiny_corpus, tmp_path, fake_embedder)
+    before = _segment_files(directory)
+    (tiny_corpus / "new.txt").write_text("青松县教育局工作总结\n\n青松县新建塑胶跑道12条。\n", encoding="utf-8")
+    update_index(tiny_corpus, directory, fake_embedder, progress=False)
+    after = _segment_files(directory)
+    assert len(after) == len(before) + 2  # one .json and one .npz more
+    assert all(after[name] == ino for name, ino in before.items())  # the old segments are the same files
+    # renaming a report re-embeds nothing: its paragraphs' vectors are found by their text
+    (tiny_corpus / "new.txt").rename(tiny_corpus / "renamed.txt")
+    renamed = update_index(tiny_corpus, directory, fake_embedder, progress=False)
+    assert renamed.added == ("renamed.txt",) and renamed.removed == ("new.txt",) and renamed.embedded == 0
+    assert len(_segment_files(directory)) == len(after)  # the removed file's segment is gone
+
+
+def test_an_update_from_the_index_in_memory_gives_the_index_on_disk(tiny_corpus, tmp_path, fake_embedder):
+    directory, _ = _build(tiny_corpus, tmp_path, fake_embedder)
+    current = Index.load(directory)
+    same = update_index(tiny_corpus, directory, fake_embedder, progress=False, previous=current)
+    assert same.index is current  # nothing changed: the same object
+    (tiny_corpus / "new.txt").write_text("青松县新建塑胶跑道12条，惠及学生8000人。\n", encoding="utf-8")
+    report = update_index(tiny_corpus, directory, fake_embedder, progress=False, previous=current)
+    fresh, disk = report.index, Index.load(directory)
+    assert fresh is not current and [c.chunk_id for c in fresh.chunks] == [c.chunk_id for c in disk.chunks]
+    assert np.array_equal(fresh.embeddings, disk.embeddings)
+    for q in ("青松县塑胶跑道", "安全隐患排查"):
+        a = Retriever(fresh, fake_embedder).search(q, k=5).hits
+        b = Retriever(disk, fake_embedder).search(q, k=5).hits
+        assert [h.chunk.chunk_id for h in a] == [h.chunk.chunk_id for h in b]
+    # an index in memory that is not the one on disk any more is not trusted
+    stale = update_index(tiny_corpus, directory, fake_embedder, progress=False, previous=current)
+    assert stale.index is not current and len(stale.index.chunks) == len(disk.chunks)
+
+
+def test_a_damaged_segment_is_made_again_from_its_file(tiny_corpus, tmp_path, fake_embedder):
+    directory, first = _build(tiny_corpus, tmp_path, fake_embedder)
+    victim = sorted((directory / "segments").glob("*.npz"))[0]
+    victim.write_bytes(b"PK\x03\x04 half a zip")
+    with pytest.raises(IndexError, match="damaged"):
+        Index.load(directory)
+    (tiny_corpus / "new.txt").write_text("青松县新建塑胶跑道12条。\n", encoding="utf-8")
+    report = update_index(tiny_corpus, directory, fake_embedder, progress=False)
+    assert report.chunk_count == first.chunk_count + 1
+    assert len(Index.load(directory).chunks) == report.chunk_count
+    # with nothing else changed, a damaged global file is noticed too
+    (directory / "bm25" / "postings.npz").write_bytes(b"garbage")
+    report = update_index(tiny_corpus, directory, fake_embedder, progress=False)
+    assert Index.load(directory).keywords.size == report.chunk_count
+
+
+def test_another_model_keeps_the_paragraphs_and_makes_every_vector_again(tiny_corpus, tmp_path):
+    from qa.embed import FakeEmbedder
+
+    directory, first = _build(tiny_corpus, tmp_path, FakeEmbedder(dim=64))
+    other = FakeEmbedder(dim=32)
+    other.name = "another-fake"
+    report = update_index(tiny_corpus, directory, other, progress=False)
+    idx = Index.load(directory, model_name="another-fake")
+    assert report.embedded == first.chunk_count and idx.embeddings.shape == (first.chunk_count, 32)

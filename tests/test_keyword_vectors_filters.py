@@ -4,7 +4,7 @@ import pytest
 from qa.filters import Filters, detect_places, detect_years, document_matches, place_core, romanize
 from qa.keyword import KeywordIndex, tokenize
 from qa.types import Document
-from qa.vectors import IVF_THRESHOLD, VectorIndex, factory_for, nprobe_for
+from qa.vectors import EXACT_THRESHOLD, VectorIndex, factory_for, nprobe_for
 
 
 def test_tokenize_folds_traditional_and_drops_question_words():
@@ -20,6 +20,7 @@ def test_keyword_search_traditional_query_finds_simplified_text(tmp_path):
     assert ids[0] == 0 and scores[0] > 0
     kw.save(tmp_path / "bm25")
     again = KeywordIndex.load(tmp_path / "bm25", len(texts))
+    assert np.allclose(again.scores("安全隱患 教育"), kw.scores("安全隐患 教育"))
     ids2, scores2 = again.search("安全隱患", k=3)
     assert list(ids2) == [1]
     mask = np.array([True, False, True])
@@ -57,9 +58,25 @@ def test_ivf_index_finds_the_vector_itself():
 
 
 def test_factory_choice_by_size():
-    assert factory_for(IVF_THRESHOLD) == "Flat"
-    big = factory_for(1_000_000)
-    assert big.startswith("IVF") and nprobe_for(big) >= 16
+    assert factory_for(EXACT_THRESHOLD) == "Flat"
+    assert factory_for(EXACT_THRESHOLD + 1) == factory_for(1_000_000) == "SQ8"
+    assert nprobe_for("IVF4000,Flat") == 1000 and nprobe_for("SQ8") == 0
+
+
+def test_sq8_with_exact_rescoring_matches_exact_search(tmp_path):
+    x = _unit(20_000, 64, seed=2)
+    queries = _unit(50, 64, seed=3)
+    flat, sq = VectorIndex.build(x, "Flat"), VectorIndex.build(x, "SQ8")
+    recall = np.mean([len(set(flat.search(q, 10)[0]) & set(sq.search(q, 10)[0])) / 10 for q in queries])
+    assert recall >= 0.95
+    ids, scores = sq.search(queries[0], 10)
+    assert np.allclose(scores, x[ids] @ queries[0], atol=1e-5)  # re-scored exactly, best first
+    assert list(scores) == sorted(scores, reverse=True)
+    subset = np.arange(0, 20_000, 7)
+    assert set(sq.search(queries[1], 10, subset=subset)[0]) <= set(subset)
+    sq.save(tmp_path / "sq.index")
+    loaded = VectorIndex.load(tmp_path / "sq.index", "SQ8")  # no float vectors: quantized scores only
+    assert loaded.search(x[5], 1)[0][0] == 5
 
 
 def test_detect_years():
@@ -81,3 +98,28 @@ def test_document_filter():
     assert document_matches(d, Filters(places=("钟山",)))
     assert not document_matches(d, Filters(places=("南昌",)))
     assert document_matches(d, Filters(years=(2011,)))
+
+
+def test_bm25_scores_follow_the_lucene_formula():
+    docs = [["a", "b", "b"], ["a"], ["c", "c", "c", "c", "d"], []]
+    kw = KeywordIndex.build([], tokens=docs)
+    n, avgdl = 4, (3 + 1 + 5 + 0) / 4
+
+    def bm25(tf, df, dl):
+        return np.log(1 + (n - df + 0.5) / (df + 0.5)) * tf / (tf + 1.2 * (1 - 0.75 + 0.75 * dl / avgdl))
+
+    s = kw.scores("b")
+    assert s[0] == pytest.approx(bm25(2, 1, 3), rel=1e-5) and s[1] == s[2] == s[3] == 0
+    s = kw.scores("a a")  # a repeated query term counts twice
+    assert s[1] == pytest.approx(2 * bm25(1, 2, 1), rel=1e-5)
+    assert kw.document_frequency("a") == 2 and kw.document_frequency("zzz") == 0
+
+
+def test_merged_token_parts_index_like_one_list():
+    from qa.keyword import encode_tokens, merge_token_ids
+
+    parts = [[["教师", "培训"], ["学生"]], [["培训", "安全"]], []]
+    whole = KeywordIndex.build([], tokens=[t for p in parts for t in p])
+    merged = KeywordIndex.from_ids(*merge_token_ids([encode_tokens(p) for p in parts]))
+    for q in ("培训", "安全 教师", "学生"):
+        assert np.allclose(whole.scores(q), merged.scores(q))

@@ -34,7 +34,7 @@ def test_best_clause_picks_the_figure_about_what_was_asked():
     from qa.extract import TermWeights
 
     q = analyze("现有多少公办在职教师?")
-    w = TermWeights([["教师"], ["学生"], ["学校"]])
+    w = TermWeights.from_tokens([["教师"], ["学生"], ["学校"]])
     assert best_clause("现有公办在职教师2405人,学生31024人。", q, w).startswith("现有公办在职教师2405人")
     assert "31024" not in best_clause("现有公办在职教师2405人,学生31024人。", q, w)
 

@@ -289,3 +289,21 @@ def test_remove_and_watch(service):
     service.watch()
     (corpus / "dropped.txt").write_text(QINGSONG, encoding="utf-8")  # a report dropped in on disk
     wait_for(lambda: "dropped.txt" in indexed_files(service), what="the watcher to index a dropped file")
+
+
+def test_an_update_swaps_in_the_index_it_built_without_reading_it_back(service, monkeypatch):
+    import qa.index
+
+    before = service.answerer
+    service.update()  # nothing changed: the same answerer (and its caches) stays
+    assert service.answerer is before
+
+    def no_reload(*a, **k):
+        raise AssertionError("the service read the whole index back from disk")
+
+    monkeypatch.setattr(qa.index.Index, "load", no_reload)
+    (service.settings.corpus / "dropped.txt").write_text(QINGSONG, encoding="utf-8")
+    service.update()
+    assert "dropped.txt" in indexed_files(service) and service.answerer is not before
+    hits = service.answerer.retriever.search("青松县塑胶跑道", k=3).hits
+    assert hits[0].chunk.source == "dropped.txt"
