@@ -149,6 +149,11 @@ _HOW_MANY_EN = re.compile(r"\bhow (many|much)\b|\bwhat (percentage|proportion|sh
 _HOW_MANY_ZH = re.compile(r"多少|几|幾|多大|比例")
 
 
+_EN_PHRASE_END = re.compile(r"\b(?:were|was|are|is|am|be|been|did|do|does|have|has|had|will|would|could|can|"
+                            r"should|got|get|in|during|by|at|on|from|for|with|between|since|after|before)\b",
+                            re.I)
+
+
 def measure_text(question: str, lang: str) -> str:
     """For a figure question, the words after "how many" / "多少": what is being counted."""
     if lang == "en":
@@ -179,7 +184,8 @@ def analyze(question: str) -> QuestionInfo:
     focus = [g for g in dict.fromkeys(focus) if g in terms]
     mtext = measure_text(question, lang)
     if lang == "en":
-        measure = english_terms(mtext)
+        # "how many teachers were trained": what is counted is the phrase before the verb or preposition
+        measure = english_terms(_EN_PHRASE_END.split(mtext, maxsplit=1)[0]) or english_terms(mtext)
     else:
         mtoks = set(tokenize(mtext, normalized=True))
         measure = [g for g in terms if any(t in mtoks for t in g)]

@@ -83,3 +83,8 @@ def test_followups_use_the_conversation():
     follow = contextualize("那安全方面呢?", ["钟山县2011年招聘了多少教师?"], ["钟山县"])
     assert follow.startswith("钟山县 2011年")
     assert contextualize("What safety measures were taken?", ["x"], []) == "What safety measures were taken?"
+
+
+def test_english_measure_is_the_phrase_after_how_many():
+    assert analyze("How many teachers were trained in 2020?").measure == (("教师", "老师"),)
+    assert analyze("How many students does the county have?").measure == (("学生",),)
