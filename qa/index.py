@@ -150,13 +150,15 @@ class Index:
 
     @classmethod
     def assemble(cls, directory: Path, manifest: dict, segments: list[Segment], vectors: VectorIndex,
-                 keywords: KeywordIndex) -> Index:
-        """An index over loaded segments and the two global indexes built from them."""
+                 keywords: KeywordIndex, embeddings: np.ndarray | None = None) -> Index:
+        """An index over loaded segments and the two global indexes built from them (``embeddings``: the
+        segments' vectors already stacked, if at hand)."""
         documents = {d.doc_id: d for s in segments for d in s.documents}
         chunks = [c for s in segments for c in s.chunks]
         keys = [k for s in segments for k in s.keys]
         dim = manifest.get("model", {}).get("dim") or (segments[0].embeddings.shape[1] if segments else 0)
-        embeddings = _stack([s.embeddings for s in segments], dim)
+        if embeddings is None or len(embeddings) != sum(s.size for s in segments):
+            embeddings = _stack([s.embeddings for s in segments], dim)
         start = 0
         for s in segments:  # the segments keep views of the one array, not copies
             s.embeddings = embeddings[start:start + s.size]
@@ -185,7 +187,7 @@ class Index:
             raise IndexError(f"the index at {directory} is damaged ({type(e).__name__}: {e}): "
                              "run `qa index --rebuild`") from e
         index = cls.assemble(directory, manifest, segments, vectors, keywords)
-        vectors.exact = index.embeddings
+        vectors.exact = index.embeddings  # lets a quantized FAISS index re-score exactly
         return index
 
 
@@ -422,8 +424,7 @@ def update_index(corpus: Path, directory: Path, embedder: Embedder, *, rebuild: 
         if any(not s.chunks and s.size for s in segments):
             index = Index.load(directory, model_name=embedder.name)
         else:
-            index = Index.assemble(directory, manifest, segments, vectors, keywords)
-            vectors.exact = index.embeddings
+            index = Index.assemble(directory, manifest, segments, vectors, keywords, vectors.exact)
     return UpdateReport(tuple(added), tuple(changed), tuple(removed), unchanged, tuple(skipped),
                         embedded, reused, manifest["chunk_count"], time.time() - t0, index)
 
