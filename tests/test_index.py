@@ -228,3 +228,23 @@ def test_another_model_keeps_the_paragraphs_and_makes_every_vector_again(tiny_co
     report = update_index(tiny_corpus, directory, other, progress=False)
     idx = Index.load(directory, model_name="another-fake")
     assert report.embedded == first.chunk_count and idx.embeddings.shape == (first.chunk_count, 32)
+
+
+def test_indexing_threads_use_every_core_then_give_them_back(monkeypatch):
+    import os
+
+    torch = pytest.importorskip("torch")
+    from qa.runtime import indexing_threads
+
+    monkeypatch.delenv("QA_TORCH_THREADS", raising=False)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with indexing_threads():
+            assert torch.get_num_threads() == (os.cpu_count() or 1)
+        assert torch.get_num_threads() == 1
+        monkeypatch.setenv("QA_TORCH_THREADS", "1")  # an explicit choice is kept
+        with indexing_threads():
+            assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
