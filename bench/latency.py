@@ -115,6 +115,7 @@ def synthetic_index(n: int, base, name: str, rng: np.random.Generator) -> tuple[
 def end_to_end(sizes: list[int], embedder, base, questions: list[str], repeats: int,
                thread_settings: list[int]) -> tuple[str, list[dict]]:
     """``thread_settings``: torch intra-op thread counts to measure each size with (0 = torch's default)."""
+    import faiss
     import torch
 
     default_threads = torch.get_num_threads()
@@ -124,6 +125,7 @@ def end_to_end(sizes: list[int], embedder, base, questions: list[str], repeats: 
         index, build_s = synthetic_index(n, base, embedder.name, rng)
         for threads in thread_settings:
             torch.set_num_threads(threads or default_threads)
+            faiss.omp_set_num_threads(threads or default_threads)  # as qa.runtime.use_query_threads does
             timer = StepTimer()
             answerer = Answerer(qr.Retriever(index, TimedEmbedder(embedder, timer, ENCODE)), settings=Settings())
             with timer.patched(STEPS):
@@ -201,10 +203,14 @@ class Fitted:
         return out
 
 
+THREADS = {"faiss": 1}
+
+
 def faiss_part(sizes: list[int], queries: np.ndarray, target: float, make_data, label: str,
                factory: str | None = None) -> tuple[list[dict], list[list]]:
     import faiss
 
+    faiss.omp_set_num_threads(THREADS["faiss"])
     dim = queries.shape[1]
     results, sweeps = [], []
     for n in sizes:
@@ -260,7 +266,7 @@ def faiss_tables(results: list[dict], sweeps: list[list], target: float) -> str:
     rows = [[r["data"], r["n"], r["factory"], r["nprobe"], f"{r['build_s']:.1f}", f"{r['p50']:.2f}",
              f"{r['p95']:.2f}", f"{r['recall']:.3f}", r["needed"], r["load"]] for r in results]
     text = ("One query per call at k=100 (what retrieval asks for); recall@10 of its first 10 against exact "
-            "search.\n\n"
+            f"search, {THREADS['faiss']} FAISS thread(s).\n\n"
             + md_table(["data", "vectors", "factory (factory_for)", "nprobe (nprobe_for)", "build s",
                         "search p50 ms", "search p95 ms", "recall@10 vs exact", f"nprobe for recall >= {target}",
                         "load average"], rows))
@@ -283,12 +289,15 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--queries", type=int, default=200, help="random queries for the random-vector part")
     ap.add_argument("--target", type=float, default=0.95, help="recall@10 target")
+    ap.add_argument("--faiss-threads", type=int, default=1,
+                    help="FAISS threads for the FAISS-alone part (1: as qa's query processes run)")
     ap.add_argument("--factory", help="FAISS factory for the FAISS-alone part (default: what factory_for picks)")
     ap.add_argument("--model", help="model folder or name (default: $QA_MODEL, else the bundled build)")
     ap.add_argument("--backend", choices=["torch", "onnx-int8"], default="torch")
     ap.add_argument("--no-append", action="store_true", help="do not append the tables to bench/README.md")
     args = ap.parse_args()
     exit_cleanly_on_term()
+    THREADS["faiss"] = args.faiss_threads
     sizes, faiss_sizes, fitted_sizes = ([int(x) for x in a.split(",") if x]
                                         for a in (args.sizes, args.faiss_sizes, args.fitted_sizes))
     parts = []
