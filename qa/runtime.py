@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -15,30 +17,24 @@ log = logging.getLogger(__name__)
 DEFAULT_BACKEND = "torch"
 
 
+@contextlib.contextmanager
 def indexing_threads():
-    """A context in which torch uses every core (for embedding many passages), then the previous count again.
+    """Torch on every core while embedding many passages, then the previous thread count again.
 
     Query processes run on one thread (``use_query_threads``); the web app's background updates embed
-    whole reports, 1.9x faster on two threads (bench/README.md).
+    whole reports, 1.9x faster on two threads (bench/README.md). ``QA_TORCH_THREADS`` keeps its count.
     """
-    import contextlib
-    import os
+    if "torch" not in sys.modules or "QA_TORCH_THREADS" in os.environ:
+        yield
+        return
+    import torch
 
-    @contextlib.contextmanager
-    def scope():
-        if "torch" not in sys.modules or "QA_TORCH_THREADS" in os.environ:
-            yield
-            return
-        import torch
-
-        before = torch.get_num_threads()
-        torch.set_num_threads(os.cpu_count() or 1)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(before)
-
-    return scope()
+    before = torch.get_num_threads()
+    torch.set_num_threads(os.cpu_count() or 1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def use_query_threads() -> None:
@@ -49,8 +45,6 @@ def use_query_threads() -> None:
     FAISS likewise: one query over 100k vectors took 13.5 ms on one thread, 11 ms on two (p95 19 ms), and
     a scan of 1M 8-bit codes 70 ms either way. ``QA_TORCH_THREADS`` overrides both.
     """
-    import os
-
     import faiss
     import torch
 
