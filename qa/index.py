@@ -541,7 +541,7 @@ def build_from_chunks(directory: Path, documents: list[Document], chunks: list[C
                       *, progress: bool = True) -> None:
     """Write an index over ready-made chunks (bench passages, tests), with no corpus folder behind it."""
     terms, ids, lengths = encode_tokens([tokenize(keyword_text(c, None), normalized=True) for c in chunks])
-    tag = hashlib.sha256("\n".join(c.id for c in chunks).encode()).hexdigest()
+    tag = hashlib.sha256("\n".join(c.chunk_id for c in chunks).encode()).hexdigest()
     pending = [_Pending("", list(documents), list(chunks), terms, ids, lengths, tag)]
     with exclusive_lock(directory):
         manifest = _previous_manifest(directory, False)

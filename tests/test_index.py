@@ -248,3 +248,20 @@ def test_indexing_threads_use_every_core_then_give_them_back(monkeypatch):
             assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_bench_passages_index_and_eval(tmp_path, fake_embedder):
+    from qa.evaluate import evaluate_bench
+    from qa.runtime import bench_index
+
+    passages = tmp_path / "passages.jsonl"
+    rows = [{"pid": "p1", "title": "甲", "text": "钟山县今年招聘了26名教师。"},
+            {"pid": "p2", "title": "乙", "text": "南昌市财政性教育经费预计投入73.2亿元。"}]
+    passages.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    index = bench_index(passages, fake_embedder, tmp_path / "home")
+    assert [c.chunk_id for c in index.chunks] == ["p1", "p2"]
+    calls = fake_embedder.calls
+    again = bench_index(passages, fake_embedder, tmp_path / "home")  # cached: nothing embedded again
+    assert fake_embedder.calls == calls and len(again.chunks) == 2
+    metrics = evaluate_bench([{"question": "钟山县招聘了多少教师?", "pid": "p1"}], Retriever(index, fake_embedder))
+    assert metrics["n"] == 1 and metrics["recall@1"] == 1.0
