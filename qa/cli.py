@@ -28,7 +28,7 @@ def _common(p: argparse.ArgumentParser, *, index: bool = True, corpus: bool = Tr
         p.add_argument("--index", type=Path, help="index folder (default: index, or $QA_INDEX)")
     p.add_argument("--model", help="a sentence-transformers folder or hub name (default: $QA_MODEL, else the "
                                    "bundled multilingual-e5-small)")
-    p.add_argument("--backend", choices=["auto", "torch", "onnx-int8"], help="encoder backend")
+    p.add_argument("--backend", choices=["auto", "torch", "onnx-int8", "onnx-int8-mixed"], help="encoder backend")
 
 
 def _filters(p: argparse.ArgumentParser) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -49,6 +50,12 @@ class QuantRecipe:
     per_channel: bool = True
     op_types: tuple[str, ...] = ("MatMul", "Gather")
     reduce_range: bool = False
+    exclude: tuple[str, ...] = ()  # regular expressions: nodes whose name matches one stay float32
+
+    def as_json(self) -> dict[str, Any]:
+        """The marker's ``recipe``; an empty ``exclude`` is left out, so older exports stay valid."""
+        out = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        return out if self.exclude else {k: v for k, v in out.items() if k != "exclude"}
 
 
 INT8 = QuantRecipe()
@@ -98,7 +105,7 @@ def _resolve(model_dir: Path, out_dir: Path | None, quantize: bool, recipe: Quan
     model_dir = Path(model_dir).absolute()
     out_dir = Path(out_dir).absolute() if out_dir else model_dir / "onnx"
     want = {"format": FORMAT, "quantized": quantize, "opset": OPSET,
-            "recipe": asdict(recipe) | {"op_types": list(recipe.op_types)} if quantize else None}
+            "recipe": recipe.as_json() if quantize else None}
     return model_dir, out_dir, out_dir / (recipe.tag if quantize else "fp32"), want
 
 
@@ -167,8 +174,17 @@ def _torch_export(model_dir: Path, dst: Path) -> int:
 def _quantize(src: Path, dst: Path, recipe: QuantRecipe) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    excluded = []
+    if recipe.exclude:
+        import onnx
+
+        names = [n.name for n in onnx.load(str(src), load_external_data=False).graph.node]
+        excluded = [n for n in names if any(re.search(p, n) for p in recipe.exclude)]
+        if not excluded:  # a pattern that matches nothing would silently quantize everything
+            raise ValueError(f"recipe {recipe.tag}: no node of {src} matches {list(recipe.exclude)}")
     quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=recipe.per_channel,
-                     reduce_range=recipe.reduce_range, op_types_to_quantize=list(recipe.op_types))
+                     reduce_range=recipe.reduce_range, op_types_to_quantize=list(recipe.op_types),
+                     nodes_to_exclude=excluded)
 
 
 def _install(tmp: Path, folder: Path, is_valid: Callable[[], bool]) -> None:
@@ -297,3 +313,28 @@ class OnnxEmbedder:
                 progress(len(idx))
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return np.ascontiguousarray(out / np.where(norms == 0, 1.0, norms), dtype=np.float32)
+
+
+class MixedEmbedder:
+    """Passages from one embedder (int8: the bulk of the encoding), questions from another (float32).
+
+    ``name`` is the passage embedder's: it names the vectors an index stores, so an index or embedding
+    cache built with the passage backend alone is reused as is. Both sides must have the same ``dim``;
+    each is loaded by its own first use when it is lazy (``qa.runtime.LazyEmbedder``).
+
+    >>> from qa.embed import SentenceTransformerEmbedder
+    >>> emb = MixedEmbedder(OnnxEmbedder(Path("/m/e5")), SentenceTransformerEmbedder("/m/e5"))  # doctest: +SKIP
+    >>> emb.name  # doctest: +SKIP
+    '/m/e5+onnx-int8'
+    """
+
+    def __init__(self, passage, query):
+        if passage.dim != query.dim:
+            raise ValueError(f"passage embedder {passage.name} is {passage.dim}-d, "
+                             f"query embedder {query.name} is {query.dim}-d")
+        self.passage, self.query = passage, query
+        self.name, self.dim = passage.name, passage.dim
+
+    def embed(self, texts: Sequence[str], kind: Kind,
+              progress: Callable[[int], None] | None = None) -> np.ndarray:
+        return (self.query if kind == "query" else self.passage).embed(texts, kind, progress=progress)

@@ -60,19 +60,26 @@ def load_embedder(settings: Settings) -> Embedder:
 
     info = resolve_model(settings.model)
     backend = DEFAULT_BACKEND if settings.backend == "auto" else settings.backend
-    onnx = backend == "onnx-int8" and info.source != "hub"
+    onnx = backend in ("onnx-int8", "onnx-int8-mixed") and info.source != "hub"
+    onnx_name = f"{info.name}+onnx-int8"
 
-    def make() -> Embedder:
-        if onnx:
-            from qa.onnx_backend import OnnxEmbedder
+    def make_onnx() -> Embedder:
+        from qa.onnx_backend import OnnxEmbedder
 
-            return OnnxEmbedder(Path(info.location), quantized=True, name=f"{info.name}+onnx-int8")
+        return OnnxEmbedder(Path(info.location), quantized=True, name=onnx_name)
+
+    def make_torch() -> Embedder:
         return load_st(info)
 
-    if info.dim is not None:
-        emb: Embedder = LazyEmbedder(make, f"{info.name}+onnx-int8" if onnx else info.name, info.dim)
+    def lazy(make, name: str) -> Embedder:
+        return make() if info.dim is None else LazyEmbedder(make, name, info.dim)
+
+    if onnx and backend == "onnx-int8-mixed":  # int8 passages, float32 questions
+        from qa.onnx_backend import MixedEmbedder
+
+        emb: Embedder = MixedEmbedder(lazy(make_onnx, onnx_name), lazy(make_torch, info.name))
     else:
-        emb = make()
+        emb = lazy(make_onnx, onnx_name) if onnx else lazy(make_torch, info.name)
     emb.origin = info.origin  # recorded in the index manifest
     emb.backend = backend
     return emb

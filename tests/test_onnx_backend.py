@@ -245,3 +245,100 @@ def test_no_export_or_a_garbled_marker_is_not_found(tmp_path):
     assert ob.find_export(model) is None
     (model / "onnx" / "int8" / ob.MARKER).write_text(json.dumps({"format": ob.FORMAT}), encoding="utf-8")
     assert ob.find_export(model) is None
+
+
+@pytest.mark.model
+def test_excluded_nodes_stay_float(exports, model_dir, tmp_path):
+    out = tmp_path / "onnx"
+    _link_tree(exports["out"] / "fp32", out / "fp32")  # so the export only quantizes
+    ffn_out = r"layer\.4/output/dense/MatMul$"
+    recipe = ob.QuantRecipe(tag="int8-x", exclude=(ffn_out,))
+    path = ob.export_onnx(model_dir, out, recipe=recipe)
+    assert path == out / "int8-x" / ob.ONNX_FILE
+    assert json.loads((path.parent / ob.MARKER).read_text(encoding="utf-8"))["recipe"]["exclude"] == [ffn_out]
+    import onnx
+
+    def ops(p: Path) -> dict[str, str]:
+        return {n.name: n.op_type for n in onnx.load(str(p), load_external_data=False).graph.node}
+
+    default, excluded = ops(exports["int8"]), ops(path)
+    assert excluded["/model/encoder/layer.4/output/dense/MatMul"] == "MatMul"
+    assert "/model/encoder/layer.4/output/dense/MatMul" not in default  # quantized there
+    integer = [sum(op == "MatMulInteger" for op in g.values()) for g in (default, excluded)]
+    assert integer[1] == integer[0] - 1 and integer[1] > 60
+    # an excluded node is another recipe: the default export is not taken for it, nor it for the default
+    assert ob.find_export(model_dir, out) is None
+    with pytest.raises(ValueError, match="no node"):  # a typo must not quietly quantize everything
+        ob.export_onnx(model_dir, out, recipe=ob.QuantRecipe(tag="int8-typo", exclude=("no-such-node",)))
+    assert sorted(p.name for p in out.iterdir()) == ["fp32", "int8-x"]
+
+
+def test_recipe_marker_is_unchanged_without_exclusions():
+    # exports made before ``exclude`` existed have no such key in their marker: they must stay valid
+    assert ob.INT8.as_json() == {"tag": "int8", "per_channel": True, "op_types": ["MatMul", "Gather"],
+                                 "reduce_range": False}
+    assert ob.QuantRecipe(exclude=("a",)).as_json()["exclude"] == ["a"]
+
+
+class _Stub:
+    """An embedder that returns one-hot rows: which stub answered shows in the vectors."""
+
+    def __init__(self, name: str, dim: int, hot: int):
+        self.name, self.dim, self.hot, self.kinds = name, dim, hot, []
+
+    def embed(self, texts, kind, progress=None):
+        self.kinds.append(kind)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        out[:, self.hot] = 1.0
+        return out
+
+
+def test_mixed_embedder_routes_by_kind():
+    passage, query = _Stub("e5+onnx-int8", 4, 0), _Stub("e5", 4, 1)
+    mixed = ob.MixedEmbedder(passage, query)
+    assert isinstance(mixed, Embedder) and (mixed.name, mixed.dim) == ("e5+onnx-int8", 4)
+    assert mixed.embed(["a", "b"], kind="passage")[:, 0].tolist() == [1.0, 1.0]
+    assert mixed.embed(["a"], kind="query")[0].tolist() == [0.0, 1.0, 0.0, 0.0]
+    assert (passage.kinds, query.kinds) == (["passage"], ["query"])
+    with pytest.raises(ValueError, match="4-d"):
+        ob.MixedEmbedder(passage, _Stub("other", 8, 1))
+
+
+def test_mixed_backend_loads_each_side_on_first_use(monkeypatch):
+    import qa.model
+    import qa.runtime
+    from qa.config import Settings
+
+    info = qa.model.ModelInfo(name="e5", location="/models/e5", source="cache", origin="test", dim=4)
+    made: list[str] = []
+
+    def onnx_embedder(model_dir, *, quantized, name):
+        made.append("onnx")
+        assert quantized and model_dir == Path("/models/e5")
+        return _Stub(name, 4, 0)
+
+    def torch_embedder(info_):
+        made.append("torch")
+        return _Stub(info_.name, 4, 1)
+
+    monkeypatch.setattr(qa.model, "resolve_model", lambda model: info)
+    monkeypatch.setattr(qa.model, "load_embedder", torch_embedder)
+    monkeypatch.setattr(ob, "OnnxEmbedder", onnx_embedder)
+    emb = qa.runtime.load_embedder(Settings(backend="onnx-int8-mixed"))
+    # the index takes the int8 name: its passage vectors are the int8 backend's
+    assert (emb.name, emb.dim, emb.backend, made) == ("e5+onnx-int8", 4, "onnx-int8-mixed", [])
+    assert emb.embed(["q"], kind="query")[0, 1] == 1.0 and made == ["torch"]  # a server needs only this
+    assert emb.embed(["p"], kind="passage")[0, 0] == 1.0 and made == ["torch", "onnx"]
+    assert qa.runtime.load_embedder(Settings(backend="onnx-int8")).name == "e5+onnx-int8"
+    assert qa.runtime.load_embedder(Settings(backend="torch")).name == "e5"
+
+
+@pytest.mark.model
+def test_mixed_embedder_with_the_real_backends(embedders):
+    mixed = ob.MixedEmbedder(embedders["int8"], embedders["torch"])
+    texts = [q for q, _ in QUESTIONS]
+    np.testing.assert_array_equal(mixed.embed(texts, kind="query"), embedders["torch"].embed(texts, kind="query"))
+    np.testing.assert_array_equal(mixed.embed(PASSAGES, kind="passage"),
+                                  embedders["int8"].embed(PASSAGES, kind="passage"))
+    queries, passages = mixed.embed(texts, kind="query"), mixed.embed(PASSAGES, kind="passage")
+    assert list((queries @ passages.T).argmax(axis=1)) == [i for _, i in QUESTIONS]
