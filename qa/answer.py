@@ -1,7 +1,8 @@
 """Answers with citations, composed offline from the retrieved paragraphs (or by an optional LLM).
 
 The answer leads with a short statement in the asker's language and script, then quotes the reports'
-own sentences, each followed by its citation ``[n]``. Before it is returned every answer is checked:
+own sentences in their own glyphs (a Traditional question quoting a Simplified report quotes Simplified),
+each followed by its citation ``[n]``. Before it is returned every answer is checked:
 each number in it must occur in a cited paragraph and each ``[n]`` must name a listed source.
 
 >>> answerer = Answerer(retriever)  # doctest: +SKIP
@@ -30,7 +31,7 @@ from qa.filters import Filters, place_core
 from qa.question import QuestionInfo, analyze
 from qa.retrieve import Retriever, SearchResult
 from qa.split import heading_level
-from qa.textnorm import normalize, to_traditional
+from qa.textnorm import normalize
 from qa.types import Answer, Chunk, Citation, Hit
 from qa.verify import verify
 
@@ -212,7 +213,7 @@ class Answerer:
             lead = wording.text("direct", q.lang)
         lines = []
         for c in chosen:
-            quote = to_traditional(c.quote) if q.lang == "zh-hant" else c.quote
+            quote = c.quote  # the report's own words and glyphs, whatever script the question used
             label = wording.place_label(docs[c.hit.chunk.doc_id], q.lang) if several_docs else ""
             lines.append(f"- {label}“{quote}” [{order[c.hit.chunk.chunk_id]}]")
         text = lead + "\n" + "\n".join(lines)

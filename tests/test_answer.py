@@ -44,6 +44,15 @@ def test_traditional_question_gets_a_traditional_answer(answerer):
     assert to_simplified(a.text) != a.text  # the lead and quotes are in Traditional script
 
 
+def test_quotes_keep_the_reports_glyphs_whatever_the_questions_script(answerer):
+    a = answerer.ask("鍾山縣2011年招聘了多少教師?")  # Traditional question, Simplified report
+    assert "26" in a.text and not a.abstained
+    lead, *lines = a.text.splitlines()
+    assert to_simplified(lead) != lead  # the lead speaks the asker's script
+    quotes = [line.split("“", 1)[1].rsplit("”", 1)[0] for line in lines if "“" in line]
+    assert quotes and all(any(q.rstrip("…") in c.chunk.text for c in a.citations) for q in quotes)
+
+
 def test_declines_when_the_reports_do_not_say(answerer):
     a = answerer.ask("钟山县给乡村教师发放了多少交通补贴?")
     assert a.abstained and not a.citations and a.related
