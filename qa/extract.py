@@ -97,9 +97,14 @@ class TermWeights:
         return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
 
     def group_weight(self, group: tuple[str, ...]) -> float:
-        """A concept weighs what its most common alternative weighs (rarely seen words are not inflated)."""
+        """A concept weighs what its main word weighs: a Chinese compound its own weight (在校学生, not 学生),
+        an English word its first translation's (教师, not the rarely printed 老师, which inflated "teachers"
+        over "trained" in "How many teachers were trained?"). An unseen main word: its commonest alternative.
+        """
+        if self.df(group[0]) > 0:
+            return self.idf(group[0])
         seen = [t for t in group if self.df(t) > 0]
-        return max((self.idf(t) for t in seen), default=self.idf(group[0]))
+        return min((self.idf(t) for t in seen), default=self.idf(group[0]))
 
 
 def concept_coverage(text_norm: str, q: QuestionInfo, weights: TermWeights,

@@ -88,3 +88,13 @@ def test_followups_use_the_conversation():
 def test_english_measure_is_the_phrase_after_how_many():
     assert analyze("How many teachers were trained in 2020?").measure == (("教师", "老师"),)
     assert analyze("How many students does the county have?").measure == (("学生",),)
+
+
+def test_a_concept_weighs_what_its_main_word_weighs():
+    from qa.extract import TermWeights
+
+    docs = [["教师"], ["教师", "培训"], ["教师"], ["老师"], ["在校学生", "学生"], ["学生"], ["学生"]]
+    w = TermWeights.from_tokens(docs)
+    assert w.group_weight(("教师", "老师")) == w.idf("教师") < w.idf("老师")  # a rare synonym does not inflate
+    assert w.group_weight(("在校学生", "在校", "学生")) == w.idf("在校学生") > w.idf("学生")  # a compound is specific
+    assert w.group_weight(("教员", "学生", "老师")) == w.idf("学生")  # unseen main word: the commonest seen one
