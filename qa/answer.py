@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 MASKED_RE = re.compile(r"(\*{2,}|[xX×]{2,}|某)\s*(次|人|名|所|项|个|元|万元|天|场|期|批)")
 READ_HITS = 6  # paragraphs whose sentences are considered
 READ_HITS_WIDE = 10  # an unscoped list question may be answered by several reports
+PHRASE_BONUS, PHRASE_FULL = 0.15, 10  # a sentence sharing a run of 10+ characters with the question
 MIN_COVERAGE = 0.34  # below this share of the question's concepts, the evidence is too weak to answer
 MAX_QUOTE = 110
 
@@ -103,8 +104,12 @@ class Answerer:
             chunk_cov = concept_coverage(normalize(" ".join([*hit.chunk.heading, hit.chunk.text])), q,
                                          self.weights, skip)
             for text in _quotable(hit.chunk):
-                cov = concept_coverage(normalize(text), q, self.weights, skip)
+                tnorm = normalize(text)
+                cov = concept_coverage(tnorm, q, self.weights, skip)
                 score = (0.35 if en else 0.5) * cov + 0.2 * chunk_cov + (0.6 if en else 0.4) * prior
+                if not en and q.kind != "list":  # the question's words in one run: 重建吐鲁克买里教学点, not
+                    # 吐鲁克买里村 in a list of villages (a list question's run is often only its heading)
+                    score += PHRASE_BONUS * min(shared_run(q.norm, tnorm), PHRASE_FULL) / PHRASE_FULL
                 if q.kind == "numeric":
                     score += 0.15 + 0.2 * figure_fit(text, q) if has_new_figure(text, q) else -0.3
                 quote = best_clause(text, q, self.weights) if q.kind == "numeric" else text
@@ -238,6 +243,21 @@ class Answerer:
                  mask: str = "") -> Answer:
         text = wording.text(key, q.lang).replace("{mask}", mask)
         return Answer(q.text, text, (), res.hits[:5], True, tuple(notes))
+
+
+def shared_run(question: str, text: str, shortest: int = 4) -> int:
+    """Length of the longest run of characters (at least ``shortest``) the question and the text share.
+
+    >>> shared_run("乌赞乡重建吐鲁克买里教学点花了多少钱?", "投入10.8万元重建吐鲁克买里教学点,改善教学环境")
+    10
+    """
+    best = 0
+    for i in range(len(question)):
+        length = max(best + 1, shortest)
+        while i + length <= len(question) and question[i:i + length] in text:
+            best = length
+            length += 1
+    return best
 
 
 def _quotable(chunk: Chunk) -> list[str]:

@@ -127,3 +127,11 @@ def test_cli_eval_reports_metrics(tiny_corpus, tmp_path, fake_embedder, monkeypa
     out = json.loads(capsys.readouterr().out)
     assert out["n"] == 1 and out["recall@1"] == 1.0 and out["by_lang"]["zh"]["recall@5"] == 1.0
     assert out["answer_hit"] == 1.0 and out["abstain_accuracy"] == 1.0 and out["unsupported_numbers"] == 0
+
+
+def test_shared_run_is_the_longest_common_run_of_the_question():
+    from qa.answer import shared_run
+
+    assert shared_run("重建吐鲁克买里教学点花了多少钱", "投入10.8万元重建吐鲁克买里教学点,改善环境") == 10
+    assert shared_run("重建吐鲁克买里教学点花了多少钱", "重建兰干买里村、吐鲁克买里村扫盲教学点") == 5  # 吐鲁克买里
+    assert shared_run("教师培训", "学生") == 0 and shared_run("", "任何") == 0
