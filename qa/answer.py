@@ -37,7 +37,7 @@ from qa.verify import verify
 
 log = logging.getLogger(__name__)
 MASKED_RE = re.compile(r"(\*{2,}|[xX×]{2,}|某)\s*(次|人|名|所|项|个|元|万元|天|场|期|批)")
-READ_HITS = 6  # paragraphs whose sentences are considered
+READ_HITS = 8  # paragraphs whose sentences are considered
 READ_HITS_WIDE = 10  # an unscoped list question may be answered by several reports
 PHRASE_BONUS, PHRASE_FULL = 0.15, 10  # a sentence sharing a run of 10+ characters with the question
 MIN_COVERAGE = 0.34  # below this share of the question's concepts, the evidence is too weak to answer
@@ -119,11 +119,14 @@ class Answerer:
 
     def extractive(self, q: QuestionInfo, res: SearchResult, notes: list[str]) -> Answer:
         cands = self.candidates(q, res)
-        if not cands or self._too_weak(q, cands):
+        if not cands or self._off_topic(q, cands):
             return self._decline(q, res, notes)
         masked = self._masked(q, cands) if q.kind == "numeric" else None
         if masked is not None:
-            return self._decline(q, res, notes, key="masked", mask=masked)
+            mask, where = masked
+            return self._decline(q, res, notes, key="masked", mask=mask, first=where.hit)
+        if q.kind == "numeric" and self._no_figure(q, cands):
+            return self._decline(q, res, notes)
         best = cands[0]
         chosen = [best]
         limit = 4 if q.kind == "list" else 3
@@ -182,20 +185,17 @@ class Answerer:
         got = sum(wi * group_credit(norm, g) for wi, g in zip(w, focus, strict=True))
         return got / sum(w) >= 0.7 and c.coverage >= 0.5
 
-    def _too_weak(self, q: QuestionInfo, cands: list[Candidate]) -> bool:
+    def _off_topic(self, q: QuestionInfo, cands: list[Candidate]) -> bool:
         """No answer when the best report's passages miss what the question is mainly about."""
-        best_doc = cands[0].hit.chunk.doc_id
-        ctx = self._context.get(best_doc, "")
-        if concept_coverage(ctx, q, self.weights, self._skip) < MIN_COVERAGE:
-            return True
+        ctx = self._context.get(cands[0].hit.chunk.doc_id, "")
+        return concept_coverage(ctx, q, self.weights, self._skip) < MIN_COVERAGE
 
-        if q.kind == "numeric":
-            covered = {d for d, text in self._context.items()
-                       if concept_coverage(text, q, self.weights, self._skip) >= MIN_COVERAGE}
-            figures = [c for c in cands[:8] if has_new_figure(c.quote, q) and c.hit.chunk.doc_id in covered
-                       and self._measured(q, c.sentence) >= 0.5]
-            return not figures
-        return False
+    def _no_figure(self, q: QuestionInfo, cands: list[Candidate]) -> bool:
+        """No answer to a figure question when no passage of a report on the subject gives what is counted."""
+        covered = {d for d, text in self._context.items()
+                   if concept_coverage(text, q, self.weights, self._skip) >= MIN_COVERAGE}
+        return not any(has_new_figure(c.quote, q) and c.hit.chunk.doc_id in covered
+                       and self._measured(q, c.sentence) >= 0.5 for c in cands[:8])
 
     def _compose(self, q: QuestionInfo, res: SearchResult, chosen: list[Candidate], notes: list[str]) -> Answer:
         docs = self.retriever.index.documents
@@ -228,21 +228,34 @@ class Answerer:
             return self._decline(q, res, [*notes, "the composed answer failed its checks"])
         return checked
 
-    def _masked(self, q: QuestionInfo, cands: list[Candidate]) -> str | None:
-        """The masked figure ("**次", "xx人") of the sentence that best speaks of what is counted, if any."""
+    def _masked(self, q: QuestionInfo, cands: list[Candidate]) -> tuple[str, Candidate] | None:
+        """The masked figure ("**次", "xx人") of the sentence that best speaks of what is counted, if any,
+        and that sentence's candidate."""
+        if not has_new_figure(cands[0].quote, q):
+            # The best passage gives no figure: a masked one in the same report about what is counted is
+            # the report's answer, even when other reports' figures rank higher.
+            doc = cands[0].hit.chunk.doc_id
+            for c in cands:
+                m = MASKED_RE.search(normalize(c.sentence))
+                if m and c.hit.chunk.doc_id == doc and self._measured(q, c.sentence) >= 0.5:
+                    return m.group(0), c
         pool = [c for c in cands[:12] if self._measured(q, c.sentence) >= 0.5]
         if not pool:
             return None
         best = max(pool, key=lambda c: (self._measured(q, c.sentence) + c.coverage, c.score))
         m = MASKED_RE.search(normalize(best.sentence))
         if m and not has_new_figure(best.quote if best.quote != best.sentence else "", q):
-            return m.group(0)
+            return m.group(0), best
         return None
 
     def _decline(self, q: QuestionInfo, res: SearchResult, notes: list[str], key: str = "decline",
-                 mask: str = "") -> Answer:
+                 mask: str = "", first: Hit | None = None) -> Answer:
+        """No answer, with the closest passages (``first``, e.g. the one with the masked figure, on top)."""
         text = wording.text(key, q.lang).replace("{mask}", mask)
-        return Answer(q.text, text, (), res.hits[:5], True, tuple(notes))
+        related = list(res.hits[:5])
+        if first is not None:
+            related = [first, *(h for h in related if h.chunk.chunk_id != first.chunk.chunk_id)][:5]
+        return Answer(q.text, text, (), tuple(related), True, tuple(notes))
 
 
 def shared_run(question: str, text: str, shortest: int = 4) -> int:

@@ -135,3 +135,18 @@ def test_shared_run_is_the_longest_common_run_of_the_question():
     assert shared_run("重建吐鲁克买里教学点花了多少钱", "投入10.8万元重建吐鲁克买里教学点,改善环境") == 10
     assert shared_run("重建吐鲁克买里教学点花了多少钱", "重建兰干买里村、吐鲁克买里村扫盲教学点") == 5  # 吐鲁克买里
     assert shared_run("教师培训", "学生") == 0 and shared_run("", "任何") == 0
+
+
+def test_a_masked_count_in_the_report_asked_about_is_reported_as_masked(tmp_path, fake_embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "company.txt").write_text(
+        "青松公司2020年安全生产月活动总结\n\n一、安全生产大检查\n公司制定了安全生产大检查方案，检查覆盖公司所有部门。\n\n"
+        "二、宣传培训\n先后组织进行**次隐患排查，组织**次消防培训。\n", encoding="utf-8")
+    (corpus / "school.txt").write_text(
+        "青山县教育局2020年安全工作总结\n\n全县学校开展安全大检查，共查出安全隐患300多处。\n", encoding="utf-8")
+    update_index(corpus, tmp_path / "index", fake_embedder, progress=False)
+    answerer = Answerer(Retriever(Index.load(tmp_path / "index"), fake_embedder))
+    a = answerer.ask("青松公司安全生产月进行了多少次隐患排查?")
+    assert a.abstained and "**次" in a.text and "300" not in a.text
+    assert "**次隐患排查" in a.related[0].chunk.text  # the passage with the masked figure comes first
