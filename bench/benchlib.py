@@ -171,26 +171,28 @@ class TimedEmbedder:
 
 
 def index_steps() -> list[tuple[object, str, str]]:
-    """The steps of ``qa.index.update_index`` worth timing, as ``StepTimer.patched`` targets."""
-    import qa.index as qi
-    from qa.keyword import KeywordIndex
-    from qa.vectors import VectorIndex
+    """The steps of ``qa.store.index.update_index`` worth timing, as ``StepTimer.patched`` targets."""
+    import qa.store.build as qb
+    import qa.store.index as qi
+    import qa.store.update as qu
+    from qa.store.keyword import KeywordIndex
+    from qa.store.vectors import VectorIndex
 
     return [
-        (qi, "_previous_manifest", "read manifest"),
-        (qi, "file_sha256", "hash files (sha256)"),
-        (qi, "read_file", "read+clean+split"),
-        (qi, "tokenize", "tokenize (jieba)"),
-        (qi._Store, "get", "load unchanged segments"),
-        (qi, "_embed_pending", "embed step (total)"),
-        (qi, "passage_text", "  passage_text"),
-        (qi, "embedding_key", "  embedding keys (sha256)"),
-        (qi, "_write", "write step (total)"),
+        (qu, "previous_manifest", "read manifest"),
+        (qu, "file_sha256", "hash files (sha256)"),
+        (qu, "read_file", "read+clean+split"),
+        (qb, "tokenize", "tokenize (jieba)"),
+        (qu.SegmentStore, "get", "load unchanged segments"),
+        (qu, "embed_pending", "embed step (total)"),
+        (qb, "passage_text", "  passage_text"),
+        (qb, "embedding_key", "  embedding keys (sha256)"),
+        (qu, "write", "write step (total)"),
         (qi.Segment, "save", "  new segments saved"),
-        (qi, "_link_or_copy", "  unchanged segments linked"),
+        (qb, "_link_or_copy", "  unchanged segments linked"),
         (VectorIndex, "build", "  FAISS build"),
         (VectorIndex, "save", "  FAISS save"),
-        (qi, "merge_token_ids", "  keyword ids merged"),
+        (qb, "merge_token_ids", "  keyword ids merged"),
         (KeywordIndex, "from_ids", "  BM25 build"),
         (KeywordIndex, "save", "  BM25 save"),
     ]

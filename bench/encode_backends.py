@@ -25,7 +25,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from qa.onnx_backend import INT8, OnnxEmbedder, QuantRecipe, export_onnx  # noqa: E402
+from qa.models.onnx_backend import INT8, OnnxEmbedder, QuantRecipe, export_onnx  # noqa: E402
 
 ALTERNATIVES = {  # measured with --alternatives; INT8 is the default recipe
     "int8-tensor": QuantRecipe(tag="int8-tensor", per_channel=False),
@@ -117,7 +117,7 @@ def build_rows(model: Path, export_dir: Path | None, alternatives: bool) -> tupl
     """Embedders to compare, and notes on the exports (time, size)."""
     import torch
 
-    from qa.embed import SentenceTransformerEmbedder
+    from qa.models.embed import SentenceTransformerEmbedder
 
     notes: list[str] = []
     paths: dict[str, Path] = {}
@@ -169,7 +169,7 @@ def append_readme(readme: Path, text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the comparison; ``main(["--model", "/tmp/e5ref", "--n", "50", "--no-readme"])``."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model", type=Path, help="sentence-transformers folder (default: qa.model's)")
+    ap.add_argument("--model", type=Path, help="sentence-transformers folder (default: qa.models.resolve's)")
     ap.add_argument("--n", type=int, default=300, help="texts per source and retrieval passages")
     ap.add_argument("--queries", type=int, default=500, help="at most this many retrieval questions")
     ap.add_argument("--rounds", type=int, default=3, help="timed runs per backend, interleaved; best kept")
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-readme", action="store_true", help="print only")
     args = ap.parse_args(argv)
     if args.model is None:
-        from qa.model import resolve_model
+        from qa.models.resolve import resolve_model
 
         args.model = Path(resolve_model().location)
     load_before = load_average()

@@ -6,7 +6,7 @@ permuted and a tag ``〔i〕`` after every sentence, so every copy's paragraphs 
 per text) under the real model's name, and again under ``FakeEmbedder(384)``'s name, so that either
 embedder finds every stored vector reusable. The measured step, ``--repeats`` times on a fresh copy of the base index:
 drop one new report (a fresh copy of ``--new-report``) into the corpus and run ``update_index`` with
-(a) ``qa.embed.FakeEmbedder(384)`` and (b) the real model; only the new report's paragraphs are embedded.
+(a) ``qa.models.embed.FakeEmbedder(384)`` and (b) the real model; only the new report's paragraphs are embedded.
 Also timed: ``update_index`` when no file changed (what every ``qa index``/``qa serve`` start runs).
 Every step of ``update_index`` is timed; and the same update as the web app runs it (the index in memory
 passed in, the new one handed back in memory) is timed on its own. The time should stay flat as the
@@ -41,8 +41,9 @@ from benchlib import (
     write_variant,
 )
 
-from qa.embed import FakeEmbedder
-from qa.index import Index, update_index
+from qa.models.embed import FakeEmbedder
+from qa.store.index import Index
+from qa.store.update import update_index
 
 ENCODE = "  encode (model)"
 APP = "web app: add one, new index in memory"
@@ -160,7 +161,7 @@ def main() -> None:
     if not args.no_real:
         real = load_model(args.model, args.backend)
         embedders.append((f"{real.name} ({args.backend})", real))
-    from qa.keyword import _jieba
+    from qa.store.keyword import _jieba
 
     _jieba()
     work = Path(tempfile.mkdtemp(prefix="qa-bench-inc-"))

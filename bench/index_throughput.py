@@ -40,8 +40,9 @@ from benchlib import (
     read_jsonl,
 )
 
-from qa.corpus import iter_corpus_files, read_file
-from qa.index import passage_text, update_index
+from qa.ingest.corpus import iter_corpus_files, read_file
+from qa.store.index import passage_text
+from qa.store.update import update_index
 
 EMBED = "  encode (model)"
 
@@ -142,7 +143,7 @@ def main() -> None:
     args = ap.parse_args()
     exit_cleanly_on_term()
 
-    from qa.keyword import _jieba
+    from qa.store.keyword import _jieba
 
     t = time.perf_counter()
     _jieba()

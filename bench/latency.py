@@ -10,7 +10,7 @@ asked ``--repeats`` times after one warm-up ``ask`` (whose time is reported: it 
 term weights). ``Retriever.search(q, k=10)`` and ``Answerer.ask(q)`` (extractive, no language model) are
 timed, with a per-step breakdown of ``ask``.
 
-FAISS alone (``--faiss-sizes``): random unit vectors, the index ``qa.vectors.VectorIndex.build`` chooses
+FAISS alone (``--faiss-sizes``): random unit vectors, the index ``qa.store.vectors.VectorIndex.build`` chooses
 (``factory_for``), its build time, single-query latency at k=100 (what retrieval asks for) and recall@10
 against exact search (``IndexFlatIP``) over ``--queries`` random unit queries (``SQ8`` above 200k
 vectors: 8-bit codes scanned, the best candidates re-scored against the float vectors). For an IVF index
@@ -44,15 +44,15 @@ from benchlib import (
     pct,
 )
 
-import qa.retrieve as qr
-from qa.answer import Answerer
+import qa.search.retrieve as qr
+from qa.answer.compose import Answerer
 from qa.config import Settings
-from qa.corpus import read_corpus
-from qa.index import Index, keyword_text, passage_text
-from qa.keyword import KeywordIndex, tokenize
+from qa.ingest.corpus import read_corpus
+from qa.store.index import Index, keyword_text, passage_text
+from qa.store.keyword import KeywordIndex, tokenize
+from qa.store.vectors import VectorIndex, nprobe_for
 from qa.textnorm import normalize
 from qa.types import Chunk, Document
-from qa.vectors import VectorIndex, nprobe_for
 
 ENCODE = "encode query"
 STEPS = [
@@ -70,9 +70,9 @@ def base_corpus(embedder) -> tuple[list[Document], list[Chunk], list[list[str]],
     reads, _ = read_corpus(ROOT / "corpus")
     docs = [d for r in reads for d in r.documents]
     chunks = [c for r in reads for c in r.chunks]
-    tokens = [tokenize(keyword_text(c, None), normalized=True) for c in chunks]
+    tokens = [tokenize(keyword_text(c), normalized=True) for c in chunks]
     t = time.perf_counter()
-    vecs = embedder.embed([passage_text(c, None) for c in chunks], kind="passage")
+    vecs = embedder.embed([passage_text(c) for c in chunks], kind="passage")
     print(f"embedded the {len(chunks)} real paragraphs in {time.perf_counter() - t:.1f} s", flush=True)
     return docs, chunks, tokens, vecs
 

@@ -18,7 +18,8 @@ import sys
 from pathlib import Path
 
 from qa import __version__
-from qa.config import QuestionError, Settings, check_question
+from qa.config import Settings
+from qa.errors import QuestionError, UnreadableFile
 
 
 def _common(p: argparse.ArgumentParser, *, index: bool = True, corpus: bool = True) -> None:
@@ -93,9 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s: %(message)s")
-    from qa.index import IndexError as QAIndexError
-    from qa.load import UnreadableFile
-    from qa.model import ModelError
+    from qa.models.resolve import ModelError
+    from qa.store.index import IndexError as QAIndexError
 
     if args.command in ("search", "ask", "eval", "serve"):
         from qa.runtime import use_query_threads
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_model(args, settings: Settings) -> int:
-    from qa.model import build_model, resolve_model
+    from qa.models.resolve import build_model, resolve_model
 
     info = build_model(force=True) if args.build else resolve_model(settings.model, verify=args.verify)
     dim = info.dim if info.dim is not None else "unknown until loaded"
@@ -122,7 +122,7 @@ def cmd_model(args, settings: Settings) -> int:
 
 
 def cmd_corpus(args, settings: Settings) -> int:
-    from qa.corpus import read_corpus
+    from qa.ingest.corpus import read_corpus
 
     reads, skipped = read_corpus(settings.corpus, progress=not args.json)
     docs = [{"title": d.title, "year": d.year, "places": list(d.places), "source": d.source, "part": d.part,
@@ -142,27 +142,28 @@ def cmd_corpus(args, settings: Settings) -> int:
 
 
 def cmd_index(args, settings: Settings) -> int:
-    from qa.index import update_index
     from qa.runtime import load_embedder
+    from qa.store.update import update_index
 
     embedder = load_embedder(settings)
     report = update_index(settings.corpus, settings.index, embedder, rebuild=args.rebuild)
     print(report.summary())
     if args.watch:
-        from qa.watch import watch
+        from qa.store.watch import watch
 
         watch(settings.corpus, settings.index, embedder)
     return 0
 
 
 def _filters_from(args):
-    from qa.filters import Filters
+    from qa.search.filters import Filters
 
     return Filters(years=tuple(args.year or ()), places=tuple(args.place or ()), doc_ids=tuple(args.doc or ()))
 
 
 def cmd_search(args, settings: Settings) -> int:
     from qa.runtime import open_retriever
+    from qa.search.question import check_question
 
     question = check_question(args.question)
     retriever = open_retriever(settings)
@@ -184,8 +185,9 @@ def cmd_search(args, settings: Settings) -> int:
 
 
 def cmd_ask(args, settings: Settings) -> int:
-    from qa.render import render_text, to_json
+    from qa.answer.render import render_text, to_json
     from qa.runtime import open_answerer
+    from qa.search.question import check_question
 
     question = check_question(args.question)
     answerer = open_answerer(settings)
@@ -209,7 +211,7 @@ def cmd_eval(args, settings: Settings) -> int:
 
 
 def cmd_serve(args, settings: Settings) -> int:
-    from qa.web import serve
+    from qa.web.page import serve
 
     serve(settings, host=args.host, port=args.port, share=args.share)
     return 0

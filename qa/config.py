@@ -11,8 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-MAX_QUESTION_CHARS = 1000
-
 
 @dataclass(frozen=True)
 class Settings:
@@ -44,26 +42,3 @@ class Settings:
     def with_overrides(self, **kw) -> Settings:
         """A copy with the given fields replaced, ignoring ``None`` values (unset CLI flags)."""
         return replace(self, **{k: v for k, v in kw.items() if v is not None})
-
-
-class QuestionError(ValueError):
-    """A question that cannot be asked as it is; the message says why."""
-
-
-def check_question(question: str | None) -> str:
-    """The question, stripped; a clear error for an empty, huge or malformed one.
-
-    >>> check_question("  钟山县2011年招聘了多少教师? ")
-    '钟山县2011年招聘了多少教师?'
-    """
-    if question is None or not isinstance(question, str):
-        raise QuestionError("the question must be text")
-    q = "".join(ch for ch in question if ch.isprintable() or ch in "\n\t").strip()
-    if not q:
-        raise QuestionError("the question is empty: type a question about the reports")
-    if len(q) > MAX_QUESTION_CHARS:
-        raise QuestionError(f"the question is too long ({len(q)} characters; at most {MAX_QUESTION_CHARS}): "
-                            "ask about one thing at a time")
-    if not any(ch.isalnum() for ch in q):
-        raise QuestionError("the question has no words in it")
-    return q

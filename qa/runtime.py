@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 from qa.config import Settings
-from qa.embed import Embedder
-from qa.index import Index, update_index
+from qa.models.embed import Embedder
+from qa.store.index import Index
+from qa.store.update import update_index
 
 log = logging.getLogger(__name__)
 DEFAULT_BACKEND = "torch"
@@ -55,8 +56,7 @@ def use_query_threads() -> None:
 
 def load_embedder(settings: Settings) -> Embedder:
     """The embedder the settings ask for: resolved model folder, chosen backend."""
-    from qa.model import load_embedder as load_st
-    from qa.model import resolve_model
+    from qa.models.resolve import load_sentence_transformer, resolve_model
 
     info = resolve_model(settings.model)
     backend = DEFAULT_BACKEND if settings.backend == "auto" else settings.backend
@@ -64,38 +64,38 @@ def load_embedder(settings: Settings) -> Embedder:
     onnx_name = f"{info.name}+onnx-int8"
 
     def make_onnx() -> Embedder:
-        from qa.onnx_backend import OnnxEmbedder
+        from qa.models.onnx_backend import OnnxEmbedder
 
         return OnnxEmbedder(Path(info.location), quantized=True, name=onnx_name)
 
     def make_torch() -> Embedder:
-        return load_st(info)
+        return load_sentence_transformer(info)
 
     def lazy(make, name: str) -> Embedder:
-        return make() if info.dim is None else LazyEmbedder(make, name, info.dim)
+        return LazyEmbedder(make, name, info.dim, origin=info.origin, backend=backend)
 
     if onnx and backend == "onnx-int8-mixed":  # int8 passages, float32 questions
-        from qa.onnx_backend import MixedEmbedder
+        from qa.models.onnx_backend import MixedEmbedder
 
-        emb: Embedder = MixedEmbedder(lazy(make_onnx, onnx_name), lazy(make_torch, info.name))
-    else:
-        emb = lazy(make_onnx, onnx_name) if onnx else lazy(make_torch, info.name)
-    emb.origin = info.origin  # recorded in the index manifest
-    emb.backend = backend
-    return emb
+        return MixedEmbedder(lazy(make_onnx, onnx_name), lazy(make_torch, info.name), origin=info.origin)
+    return lazy(make_onnx, onnx_name) if onnx else lazy(make_torch, info.name)
 
 
 class LazyEmbedder:
     """Loads the model on the first ``embed`` call: an index that is already up to date needs no model
     (``qa index`` with nothing to do took 16 s, nearly all of it loading torch and the model)."""
 
-    def __init__(self, make, name: str, dim: int):
+    def __init__(self, make, name: str, dim: int | None, *, origin: str = "", backend: str = "torch"):
         import threading
 
         self._make = make
         self._inner: Embedder | None = None
         self._lock = threading.Lock()
         self.name = name
+        self.origin, self.backend = origin, backend
+        if dim is None:  # a model of unknown size (a hub name): load it now to learn its dimension
+            self._inner = make()
+            dim = self._inner.dim
         self.dim = dim
 
     def load(self) -> Embedder:
@@ -114,7 +114,7 @@ class LazyEmbedder:
 
 def open_index(settings: Settings, embedder: Embedder, *, build: bool = True) -> Index:
     """Load the index, first bringing it in step with the corpus folder (when there is one and ``build``)."""
-    from qa.index import IndexError as QAIndexError
+    from qa.store.index import IndexError as QAIndexError
 
     if build and settings.corpus.is_dir():
         report = update_index(settings.corpus, settings.index, embedder, load=True)
@@ -133,14 +133,14 @@ def open_index(settings: Settings, embedder: Embedder, *, build: bool = True) ->
 
 
 def open_retriever(settings: Settings, embedder: Embedder | None = None):
-    from qa.retrieve import Retriever
+    from qa.search.retrieve import Retriever
 
     embedder = embedder or load_embedder(settings)
     return Retriever(open_index(settings, embedder), embedder)
 
 
 def open_answerer(settings: Settings, embedder: Embedder | None = None):
-    from qa.answer import Answerer
+    from qa.answer.compose import Answerer
 
     return Answerer(open_retriever(settings, embedder), settings=settings)
 
@@ -157,7 +157,7 @@ def bench_index(passages: Path, embedder: Embedder, home: Path) -> Index:
         return Index.load(directory, model_name=embedder.name)
     except Exception:  # noqa: BLE001 - any problem with the cache: rebuild it
         pass
-    from qa.index import build_from_chunks
+    from qa.store.build import build_from_chunks
     from qa.textnorm import normalize
 
     docs, chunks = [], []
@@ -175,9 +175,11 @@ def bench_index(passages: Path, embedder: Embedder, home: Path) -> Index:
 
 
 def run_eval(args, settings: Settings) -> dict:
-    from qa.evaluate import evaluate_bench, evaluate_gold, read_gold
-    from qa.model import default_home
-    from qa.retrieve import Retriever
+    from qa.eval.answers import evaluate_answers
+    from qa.eval.gold import read_gold
+    from qa.eval.retrieval import evaluate_bench, evaluate_retrieval
+    from qa.models.resolve import default_home
+    from qa.search.retrieve import Retriever
 
     embedder = load_embedder(settings)
     if args.passages or args.questions:
@@ -189,8 +191,10 @@ def run_eval(args, settings: Settings) -> dict:
     if not args.gold:
         raise ValueError("give a gold file (qa eval GOLD.jsonl) or --passages and --questions")
     gold = read_gold(args.gold)[: args.limit]
-    from qa.answer import Answerer
+    from qa.answer.compose import Answerer
 
     retriever = Retriever(open_index(settings, embedder), embedder)
-    answerer = None if args.retrieval_only else Answerer(retriever, settings=settings)
-    return evaluate_gold(gold, retriever, answerer)
+    result = evaluate_retrieval(gold, lambda q: [h.chunk.text for h in retriever.search(q, k=10).hits])
+    if not args.retrieval_only:
+        result.update(evaluate_answers(gold, Answerer(retriever, settings=settings)))
+    return result

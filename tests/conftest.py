@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.embed import FakeEmbedder
+from qa.models.embed import FakeEmbedder
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / "corpus"
@@ -39,7 +39,7 @@ def model_home(tmp_path_factory) -> Path:
 def real_embedder(model_home):
     """The default model, resolved (and built on first use) offline from the bundled weights."""
     os.environ["HF_HUB_OFFLINE"] = "1"
-    from qa.model import load_embedder, resolve_model
+    from qa.models.resolve import load_sentence_transformer, resolve_model
 
     info = resolve_model(None, home=model_home)
-    return load_embedder(info)
+    return load_sentence_transformer(info)

@@ -4,12 +4,13 @@ import pytest
 from llm_server import FakeLLMServer
 
 from qa import cli
-from qa.answer import Answerer
+from qa.answer.compose import Answerer
+from qa.answer.render import render_text, to_json
 from qa.config import Settings
-from qa.extract import numbers_in
-from qa.index import Index, update_index
-from qa.render import render_text, to_json
-from qa.retrieve import Retriever
+from qa.numbers import numbers_in
+from qa.search.retrieve import Retriever
+from qa.store.index import Index
+from qa.store.update import update_index
 from qa.textnorm import to_simplified
 
 
@@ -130,7 +131,7 @@ def test_cli_eval_reports_metrics(tiny_corpus, tmp_path, fake_embedder, monkeypa
 
 
 def test_shared_run_is_the_longest_common_run_of_the_question():
-    from qa.answer import shared_run
+    from qa.answer.compose import shared_run
 
     assert shared_run("重建吐鲁克买里教学点花了多少钱", "投入10.8万元重建吐鲁克买里教学点,改善环境") == 10
     assert shared_run("重建吐鲁克买里教学点花了多少钱", "重建兰干买里村、吐鲁克买里村扫盲教学点") == 5  # 吐鲁克买里

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from qa.config import Settings
-from qa.service import Service
+from qa.web.service import Service
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")]
@@ -46,8 +46,8 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    from qa.embed import FakeEmbedder
-    from qa.web import build_app, launch, start_service
+    from qa.models.embed import FakeEmbedder
+    from qa.web.page import build_app, launch, start_service
 
     root = tmp_path_factory.mktemp("browser")
     shutil.copytree(DATA / "tiny", root / "corpus")

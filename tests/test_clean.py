@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.clean import Line, clean, drop_repeats, is_prose, is_title_like, split_lines
+from qa.ingest.clean import Line, clean, drop_repeats, is_prose, is_title_like, split_lines
 from qa.textnorm import to_traditional
 
 BODY = ("在县委、县人民政府的正确领导下，县教育局总支坚持“围绕教育抓党建，抓好党建促发展”的工作思路，"

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.clean import is_prose
-from qa.corpus import FileRead, file_sha256, iter_corpus_files, read_corpus, read_file
-from qa.load import UnreadableFile
-from qa.split import display
+from qa.errors import UnreadableFile
+from qa.ingest.clean import is_prose
+from qa.ingest.corpus import FileRead, file_sha256, iter_corpus_files, read_corpus, read_file
+from qa.ingest.split import display
 from qa.textnorm import match_key, normalize
 
 REPO = Path(__file__).resolve().parent.parent
@@ -153,7 +153,7 @@ def test_read_corpus_skips_bad_files_with_reasons_and_warnings(tmp_path, caplog)
     chrome = "当前位置：首页 > 总结\n推荐度：★★★\n点击下载文档\n"
     (tmp_path / "chrome.md").write_text(chrome, encoding="utf-8")
     (tmp_path / "fake.docx").write_bytes(b"not a zip")
-    with caplog.at_level(logging.WARNING, logger="qa.corpus"):
+    with caplog.at_level(logging.WARNING, logger="qa.ingest.corpus"):
         reads, skipped = read_corpus(tmp_path)
     assert [r.source for r in reads] == ["sub/good.txt"]
     assert reads[0].chunks[0].source == "sub/good.txt" and reads[0].documents[0].source == "sub/good.txt"

@@ -5,9 +5,10 @@ import threading
 import numpy as np
 import pytest
 
-from qa.filters import Filters
-from qa.index import FORMAT_VERSION, Index, IndexError, update_index
-from qa.retrieve import Retriever
+from qa.search.filters import Filters
+from qa.search.retrieve import Retriever
+from qa.store.index import FORMAT_VERSION, Index, IndexError
+from qa.store.update import update_index
 
 
 def _build(corpus, tmp_path, emb):
@@ -138,16 +139,16 @@ def test_missing_corpus_is_a_clear_error(tmp_path, fake_embedder):
 
 def test_a_change_in_what_is_embedded_re_embeds(tiny_corpus, tmp_path, fake_embedder, monkeypatch):
     directory, first = _build(tiny_corpus, tmp_path, fake_embedder)
-    import qa.index
+    import qa.store.build
 
-    original = qa.index.passage_text
-    monkeypatch.setattr(qa.index, "passage_text", lambda c, d: "passage " + original(c, d))
+    original = qa.store.build.passage_text
+    monkeypatch.setattr(qa.store.build, "passage_text", lambda c: "passage " + original(c))
     again = update_index(tiny_corpus, directory, fake_embedder, progress=False)
     assert again.embedded == first.chunk_count  # no vector made from the old text is reused
 
 
 def test_lazy_embedder_loads_once_and_only_when_needed(tiny_corpus, tmp_path):
-    from qa.embed import FakeEmbedder
+    from qa.models.embed import FakeEmbedder
     from qa.runtime import LazyEmbedder
 
     made = []
@@ -220,7 +221,7 @@ def test_a_damaged_segment_is_made_again_from_its_file(tiny_corpus, tmp_path, fa
 
 
 def test_another_model_keeps_the_paragraphs_and_makes_every_vector_again(tiny_corpus, tmp_path):
-    from qa.embed import FakeEmbedder
+    from qa.models.embed import FakeEmbedder
 
     directory, first = _build(tiny_corpus, tmp_path, FakeEmbedder(dim=64))
     other = FakeEmbedder(dim=32)
@@ -251,7 +252,7 @@ def test_indexing_threads_use_every_core_then_give_them_back(monkeypatch):
 
 
 def test_bench_passages_index_and_eval(tmp_path, fake_embedder):
-    from qa.evaluate import evaluate_bench
+    from qa.eval.retrieval import evaluate_bench
     from qa.runtime import bench_index
 
     passages = tmp_path / "passages.jsonl"

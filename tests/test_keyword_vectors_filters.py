@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from qa.filters import Filters, detect_places, detect_years, document_matches, place_core, romanize
-from qa.keyword import KeywordIndex, tokenize
+from qa.search.filters import Filters, detect_places, detect_years, document_matches, place_core, romanize
+from qa.store.keyword import KeywordIndex, tokenize
+from qa.store.vectors import EXACT_THRESHOLD, VectorIndex, factory_for, nprobe_for
 from qa.types import Document
-from qa.vectors import EXACT_THRESHOLD, VectorIndex, factory_for, nprobe_for
 
 
 def test_tokenize_folds_traditional_and_drops_question_words():
@@ -116,7 +116,7 @@ def test_bm25_scores_follow_the_lucene_formula():
 
 
 def test_merged_token_parts_index_like_one_list():
-    from qa.keyword import encode_tokens, merge_token_ids
+    from qa.store.keyword import encode_tokens, merge_token_ids
 
     parts = [[["教师", "培训"], ["学生"]], [["培训", "安全"]], []]
     whole = KeywordIndex.build([], tokens=[t for p in parts for t in p])

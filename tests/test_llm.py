@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from llm_server import FakeLLMServer
 
-from qa.llm import NO_ANSWER, LLMClient, LLMConfig, LLMError, _sse_deltas, build_messages, is_no_answer
+from qa.answer.llm import NO_ANSWER, LLMClient, LLMConfig, LLMError, _sse_deltas, build_messages, is_no_answer
 
 MESSAGES = [{"role": "system", "content": "sys"}, {"role": "user", "content": "钟山县2011年招聘了多少教师?"}]
 REPLY = "钟山县2011年公开招聘教师120名[1]。"

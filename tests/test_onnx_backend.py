@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import qa.onnx_backend as ob
-from qa.embed import Embedder
+import qa.models.onnx_backend as ob
+from qa.models.embed import Embedder
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -50,7 +50,7 @@ def model_dir(model_home) -> Path:
     folder = os.environ.get("QA_TEST_MODEL_DIR")
     if folder:
         return Path(folder)
-    from qa.model import resolve_model
+    from qa.models.resolve import resolve_model
 
     return Path(resolve_model(None, home=model_home).location)
 
@@ -66,7 +66,7 @@ def exports(model_dir, tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="module")
 def embedders(model_dir, exports) -> dict:
-    from qa.embed import SentenceTransformerEmbedder
+    from qa.models.embed import SentenceTransformerEmbedder
 
     return {"torch": SentenceTransformerEmbedder(model_dir),
             "fp32": ob.OnnxEmbedder(model_dir, quantized=False, out_dir=exports["out"]),
@@ -305,11 +305,11 @@ def test_mixed_embedder_routes_by_kind():
 
 
 def test_mixed_backend_loads_each_side_on_first_use(monkeypatch):
-    import qa.model
+    import qa.models.resolve
     import qa.runtime
     from qa.config import Settings
 
-    info = qa.model.ModelInfo(name="e5", location="/models/e5", source="cache", origin="test", dim=4)
+    info = qa.models.resolve.ModelInfo(name="e5", location="/models/e5", source="cache", origin="test", dim=4)
     made: list[str] = []
 
     def onnx_embedder(model_dir, *, quantized, name):
@@ -321,8 +321,8 @@ def test_mixed_backend_loads_each_side_on_first_use(monkeypatch):
         made.append("torch")
         return _Stub(info_.name, 4, 1)
 
-    monkeypatch.setattr(qa.model, "resolve_model", lambda model: info)
-    monkeypatch.setattr(qa.model, "load_embedder", torch_embedder)
+    monkeypatch.setattr(qa.models.resolve, "resolve_model", lambda model: info)
+    monkeypatch.setattr(qa.models.resolve, "load_sentence_transformer", torch_embedder)
     monkeypatch.setattr(ob, "OnnxEmbedder", onnx_embedder)
     emb = qa.runtime.load_embedder(Settings(backend="onnx-int8-mixed"))
     # the index takes the int8 name: its passage vectors are the int8 backend's

@@ -1,12 +1,13 @@
 import pytest
 
-from qa.config import QuestionError, check_question
-from qa.extract import best_clause, numbers_in, sentences
-from qa.followup import contextualize, is_followup
-from qa.question import analyze, english_terms
+from qa.answer.evidence import best_clause, sentences
+from qa.answer.verify import unsupported_numbers, verify
+from qa.errors import QuestionError
+from qa.numbers import numbers_in
+from qa.search.followup import contextualize, is_followup
+from qa.search.question import analyze, check_question, english_terms
 from qa.textnorm import match_key, normalize, script_of, strip_pinyin
 from qa.types import Answer, Chunk, Citation, Document
-from qa.verify import unsupported_numbers, verify
 
 
 def test_normalize_and_match_key():
@@ -31,7 +32,7 @@ def test_question_kinds_and_terms():
 
 
 def test_best_clause_picks_the_figure_about_what_was_asked():
-    from qa.extract import TermWeights
+    from qa.answer.evidence import TermWeights
 
     q = analyze("现有多少公办在职教师?")
     w = TermWeights.from_tokens([["教师"], ["学生"], ["学校"]])
@@ -91,7 +92,7 @@ def test_english_measure_is_the_phrase_after_how_many():
 
 
 def test_a_concept_weighs_what_its_main_word_weighs():
-    from qa.extract import TermWeights
+    from qa.answer.evidence import TermWeights
 
     docs = [["教师"], ["教师", "培训"], ["教师"], ["老师"], ["在校学生", "学生"], ["学生"], ["学生"]]
     w = TermWeights.from_tokens(docs)

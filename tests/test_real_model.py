@@ -2,9 +2,10 @@
 
 import pytest
 
-from qa.answer import Answerer
-from qa.index import Index, update_index
-from qa.retrieve import Retriever
+from qa.answer.compose import Answerer
+from qa.search.retrieve import Retriever
+from qa.store.index import Index
+from qa.store.update import update_index
 
 pytestmark = pytest.mark.model
 

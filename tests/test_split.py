@@ -6,9 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.clean import Line, clean
-from qa.meta import find_places, find_year
-from qa.split import MAX_CHARS, MIN_CHARS, chinese_number, display, find_parts, heading_level, split_documents
+from qa.ingest.clean import Line, clean
+from qa.ingest.meta import find_places, find_year
+from qa.ingest.split import MAX_CHARS, MIN_CHARS, display, find_parts, heading_level, split_documents
+from qa.numbers import chinese_number
 from qa.textnorm import match_key, normalize
 
 SENTENCES = """全县共有中小学校56所，在校学生36184人。

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from qa.config import Settings
-from qa.service import MAX_UPLOAD_BYTES, Service, UploadError
 from qa.types import Answer, Chunk, Citation, Document, Hit
-from qa.web_actions import (
+from qa.web.actions import (
     chat_turn,
     filter_choices,
     filters_from,
@@ -22,7 +21,8 @@ from qa.web_actions import (
     status_line,
     upload_reports,
 )
-from qa.web_html import answer_markdown, sources_panel, turn_html
+from qa.web.html import answer_markdown, sources_panel, turn_html
+from qa.web.service import MAX_UPLOAD_BYTES, Service, UploadError
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
 
@@ -63,8 +63,8 @@ def live(tmp_path_factory):
     """The app launched on a free loopback port over a copy of the tiny corpus, and a client for it."""
     from gradio_client import Client
 
-    from qa.embed import FakeEmbedder
-    from qa.web import build_app, launch, start_service
+    from qa.models.embed import FakeEmbedder
+    from qa.web.page import build_app, launch, start_service
 
     root = tmp_path_factory.mktemp("web")
     shutil.copytree(DATA / "tiny", root / "corpus")
@@ -270,8 +270,8 @@ def test_row_click_picks_the_file():
 
     import pandas as pd
 
-    from qa.web import _selected_file
-    from qa.web_html import REPORT_HEADERS
+    from qa.web.html import REPORT_HEADERS
+    from qa.web.page import _selected_file
 
     table = pd.DataFrame([["t", 2011, "钟山县", "a.txt", "", 3], ["u", "", "", "b.txt", "", 2]],
                          columns=REPORT_HEADERS)
@@ -292,7 +292,7 @@ def test_remove_and_watch(service):
 
 
 def test_an_update_swaps_in_the_index_it_built_without_reading_it_back(service, monkeypatch):
-    import qa.index
+    import qa.store.index
 
     before = service.answerer
     service.update()  # nothing changed: the same answerer (and its caches) stays
@@ -301,7 +301,7 @@ def test_an_update_swaps_in_the_index_it_built_without_reading_it_back(service, 
     def no_reload(*a, **k):
         raise AssertionError("the service read the whole index back from disk")
 
-    monkeypatch.setattr(qa.index.Index, "load", no_reload)
+    monkeypatch.setattr(qa.store.index.Index, "load", no_reload)
     (service.settings.corpus / "dropped.txt").write_text(QINGSONG, encoding="utf-8")
     service.update()
     assert "dropped.txt" in indexed_files(service) and service.answerer is not before

@@ -1,0 +1,180 @@
+"""Picking the sentences, and within them the clauses, that answer a question.
+
+Sentences are scored by the key concepts of the question they contain (weighted by how rare each concept
+is in the corpus) and by how well the retriever ranked their paragraph. For a figure question, the clause
+holding both a key concept and a number is the answer ("现有公办在职教师2405人,学生31024人" answers
+"how many teachers" with the teachers' clause).
+
+>>> [s.text for s in sentences("一是加强培训。二是开展演练!")]
+['一是加强培训。', '二是开展演练!']
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from qa.numbers import NUMBER_RE
+from qa.search.question import QuestionInfo
+from qa.textnorm import normalize
+
+_SENT_RE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*[”」』\"]?")
+_CLAUSE_RE = re.compile(r"[^，,；;。！？!?]+[，,；;。！？!?]?")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    start: int  # offset in the chunk's display text
+    end: int
+
+
+def sentences(text: str) -> list[Sentence]:
+    """Split a paragraph at sentence ends (。！？；!? and line breaks), keeping offsets."""
+    out = []
+    for m in _SENT_RE.finditer(text):
+        s = m.group(0)
+        lead = len(s) - len(s.lstrip())
+        s = s.strip()
+        if len(s) >= 2:
+            out.append(Sentence(s, m.start() + lead, m.start() + lead + len(s)))
+    return out
+
+
+def clauses(sentence: str) -> list[str]:
+    return [c for c in (m.group(0).strip() for m in _CLAUSE_RE.finditer(sentence)) if c]
+
+
+
+def has_new_figure(text: str, q: QuestionInfo) -> bool:
+    """Whether ``text`` states a figure other than those the question itself names."""
+    norm = normalize(text)
+    for m in NUMBER_RE.finditer(norm):
+        if m.group(0) not in q.numbers and not (m.group(0).isdigit() and norm[m.end():m.end() + 1] in "年月日"
+                                                 and m.group(0) in q.norm):
+            return True
+    return False
+
+
+
+class TermWeights:
+    """Inverse document frequency of terms over the index's keyword tokens."""
+
+    def __init__(self, n: int, df: Callable[[str], int]):
+        self.n = max(1, n)
+        self._df = df
+        self._cache: dict[str, int] = {}
+
+    @classmethod
+    def from_tokens(cls, token_lists: list[list[str]]) -> TermWeights:
+        counts: Counter[str] = Counter()
+        for toks in token_lists:
+            counts.update(set(toks))
+        return cls(len(token_lists), lambda t: counts.get(t, 0))
+
+    def df(self, term: str) -> int:
+        if term not in self._cache:
+            self._cache[term] = self._df(term)
+        return self._cache[term]
+
+    def idf(self, term: str) -> float:
+        df = self.df(term)
+        return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
+
+    def group_weight(self, group: tuple[str, ...]) -> float:
+        """A concept weighs what its main word weighs: a Chinese compound its own weight (在校学生, not 学生),
+        an English word its first translation's (教师, not the rarely printed 老师, which inflated "teachers"
+        over "trained" in "How many teachers were trained?"). An unseen main word: its commonest alternative.
+        """
+        if self.df(group[0]) > 0:
+            return self.idf(group[0])
+        seen = [t for t in group if self.df(t) > 0]
+        return min((self.idf(t) for t in seen), default=self.idf(group[0]))
+
+
+def concept_coverage(text_norm: str, q: QuestionInfo, weights: TermWeights,
+                     skip: frozenset[str] = frozenset()) -> float:
+    """Share (by weight) of the question's concepts that ``text_norm`` contains."""
+    total = got = 0.0
+    for group in q.terms:
+        if any(t in skip for t in group) or all(len(t) < 2 and not t.isdigit() for t in group):
+            continue
+        w = weights.group_weight(group) * (2.0 if group in q.focus else 1.0)
+        total += w
+        got += w * group_credit(text_norm, group)
+    return got / total if total else 0.0
+
+
+def group_credit(text_norm: str, group: tuple[str, ...]) -> float:
+    """1 when the text has the concept's full term (or a synonym), 0.6 for only a part of it, else 0."""
+    if group[0] in text_norm:
+        return 1.0
+    best = 0.0
+    for alt in group[1:]:
+        if alt in text_norm:
+            best = max(best, 0.6 if alt in group[0] else 1.0)
+    return best
+
+
+# Units that say what a figure counts, by the kind of thing asked about.
+_PEOPLE = ("教师", "老师", "学生", "毕业生", "儿童", "幼儿", "干部", "校长", "职工", "人员", "家长", "学员", "人次",
+           "志愿者", "党员", "少先队员", "人才", "专家")
+_MONEY = ("钱", "经费", "资金", "投入", "投资", "元", "费", "补助", "补贴", "助学金", "贷款", "预算")
+_UNITS = {"people": ("人", "名", "人次", "位"), "money": ("元", "万元", "亿元", "万", "亿"),
+          "schools": ("所", "个", "座", "校"), "times": ("次", "场", "期", "批", "项"), "share": ("%", "：", ":")}
+
+
+def expected_unit(q: QuestionInfo) -> str | None:
+    terms = [t for g in (q.focus or q.terms) for t in g]
+    if any(t in _MONEY for t in terms):
+        return "money"
+    if any(t in ("比例", "比率", "%", "比") for t in terms):
+        return "share"
+    if any(t in _PEOPLE or t.endswith(("生", "师")) for t in terms):
+        return "people"
+    if any(t in ("次", "几次", "培训", "讲座", "活动") for t in terms) and q.kind == "numeric":
+        return "times"
+    return None
+
+
+def figure_fit(text: str, q: QuestionInfo) -> float:
+    """How well a figure in ``text`` fits the question: its unit, and a focus term just before it."""
+    norm = normalize(text)
+    unit = expected_unit(q)
+    focus = [t for g in q.focus for t in g if len(t) >= 2]
+    best = 0.0
+    for m in NUMBER_RE.finditer(norm):
+        if m.group(0) in q.numbers:
+            continue
+        after = norm[m.end():m.end() + 3]
+        fit = 0.5 if unit and any(after.startswith(u) for u in _UNITS[unit]) else 0.0
+        if unit == "share" and "%" in m.group(0):
+            fit = 0.5
+        before = norm[max(0, m.start() - 10):m.start()]
+        if any(t in before for t in focus):
+            fit += 0.5
+        best = max(best, fit)
+    return best
+
+
+def best_clause(sentence: str, q: QuestionInfo, weights: TermWeights) -> str:
+    """For a figure question: the clause with a figure that best matches the question's concepts."""
+    cands = [c for c in clauses(sentence) if has_new_figure(c, q)]
+    if not cands:
+        return sentence
+    scored = [(concept_coverage(normalize(c), q, weights) + figure_fit(c, q), -i, c) for i, c in enumerate(cands)]
+    best = max(scored)
+    if best[0] == 0:
+        return sentence
+    # A clause that only says "其中33项已整改" leans on the one before it: keep the pair together.
+    i = cands.index(best[2])
+    all_cl = clauses(sentence)
+    j = all_cl.index(best[2])
+    if best[2].startswith(("其中", "共", "比", "占", "同比", "较")) and j > 0:
+        return all_cl[j - 1] + best[2]
+    if j + 1 < len(all_cl) and all_cl[j + 1].startswith(("其中", "比上年", "同比", "较", "占")) and i >= 0:
+        return best[2] + all_cl[j + 1]
+    return best[2]

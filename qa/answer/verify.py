@@ -1,0 +1,50 @@
+"""Answer-time checks: every number in an answer occurs in a paragraph it cites; every ``[n]`` is a source.
+
+A line that fails is dropped; an answer left with no supported line is declined by the caller.
+
+>>> unsupported_numbers("共排查安全隐患49项 [1]", {1: "共排查安全隐患49项,其中33项已整改"})
+[]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from qa.numbers import numbers_in
+from qa.types import Answer
+
+MARKER_RE = re.compile(r"\[(\d{1,3})\]")
+
+
+def unsupported_numbers(line: str, sources: dict[int, str]) -> list[str]:
+    """Numbers of ``line`` (citation markers aside) found in none of the paragraphs it cites.
+
+    A line with no marker is checked against all the sources.
+    """
+    cited = [int(n) for n in MARKER_RE.findall(line)]
+    pool = [sources[n] for n in cited if n in sources] if cited else list(sources.values())
+    known = {x for text in pool for x in numbers_in(text)}
+    return [x for x in numbers_in(MARKER_RE.sub(" ", line)) if x not in known]
+
+
+def bad_markers(line: str, sources: dict[int, str]) -> list[int]:
+    return [int(n) for n in MARKER_RE.findall(line) if int(n) not in sources]
+
+
+def verify(answer: Answer) -> Answer | None:
+    """The answer with failing lines removed, or ``None`` when no cited line survives."""
+    sources = {c.n: c.chunk.text for c in answer.citations}
+    kept, dropped = [], 0
+    for line in answer.text.split("\n"):
+        if unsupported_numbers(line, sources) or bad_markers(line, sources):
+            dropped += 1
+            continue
+        kept.append(line)
+    if not any(MARKER_RE.search(line) for line in kept):
+        return None
+    used = {int(n) for line in kept for n in MARKER_RE.findall(line)}
+    notes = answer.notes + ((f"{dropped} line(s) removed: a number or citation was not supported",)
+                            if dropped else ())
+    return replace(answer, text="\n".join(kept), citations=tuple(c for c in answer.citations if c.n in used),
+                   notes=notes)

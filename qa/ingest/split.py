@@ -1,0 +1,279 @@
+"""A cleaned report text into documents (one per part of a compilation) and paragraph chunks.
+
+A paragraph (a line of the cleaned text) is the unit. A long one is cut at sentence ends into pieces
+of at most ``MAX_CHARS``; short lines (headings such as "一、稳步推进党建工作", or a fragment) join the
+paragraph that follows. Each chunk's ``text`` is ``display(text[span[0]:span[1]])``.
+
+>>> from qa.ingest.clean import clean
+>>> body = "我局坚持“围绕教育抓党建，抓好党建促发展”的思路，全县新建党支部12个，发展党员36名。"
+>>> text = "钟山县教育局2011年工作总结\\n一、党建工作\\n" + body
+>>> docs, chunks, dropped = split_documents(text, clean(text), source="a.txt", fallback_title="a")
+>>> docs[0].title, docs[0].year, docs[0].places
+('钟山县教育局2011年工作总结', 2011, ('钟山县',))
+>>> chunks[0].heading, chunks[0].text == "钟山县教育局2011年工作总结\\n一、党建工作\\n" + body
+(('一、党建工作',), True)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+
+from qa.ingest.clean import Cleaned, Line, drop_repeats
+from qa.ingest.meta import find_places, find_year
+from qa.numbers import chinese_number
+from qa.textnorm import match_key, normalize, strip_pinyin
+from qa.types import Chunk, Document
+
+MAX_CHARS = 300  # a chunk's display length; e5 reads 512 tokens
+MIN_CHARS = 60  # a shorter tail piece goes back into the piece before it
+SHORT_LINE = 40  # a line this short joins the paragraph that follows
+
+_WS_RE = re.compile(r"[^\S\n]+")
+# A watermark a site inserts into the body text: "[網-http://()找文章,到網]", "【来源:www.x.com】"
+_INLINE_CHROME_RE = re.compile(r"[\[【][^\[\]【】\n]{0,30}(?:https?://|www\.)[^\[\]【】\n]{0,60}[\]】]")
+# A site's blurb before a compilation's parts speaks to the reader.
+_BLURB_RE = re.compile("请大家阅读|欢迎(?:大家)?阅读|供大家参考|供您参考|仅供参考|小编"
+                       "|希望(?:对|能)(?:大家|你|您)|为大家(?:整理|收集|精选|准备|带来)")
+_CJK_OR_LETTER_RE = re.compile(r"[^\W\d_]")
+_NUM = "一二三四五六七八九十百零〇两"
+_PART_END_RE = re.compile(rf"^(?P<pre>.{{0,50}}?)[\s:：—\-]*"
+                          rf"(?P<marker>篇(?P<a>[{_NUM}]+)|第(?P<b>[{_NUM}\d]+)篇)$")
+_PART_START_RE = re.compile(rf"^(?P<marker>第(?P<b>[{_NUM}\d]+)篇)(?:[\s:：、.．—\-]+(?P<pre>.{{1,50}}))?$")
+_LEVELS = tuple(re.compile(p) for p in (
+    rf"^(?:[{_NUM}]+[、.．]|第[{_NUM}\d]+(?:部分|章))",
+    rf"^(?:[（(][{_NUM}]+[)）]|第[{_NUM}\d]+节)",
+    r"^\d{1,2}[、.．](?!\d)",
+    r"^(?:[（(]\d{1,2}[)）]|[①-⑳⑴-⒇⒈-⒛])",
+))
+_SENTENCE_END_RE = re.compile(r"[。！？!?；;]+[”’」』)）]*")
+_CLAUSE_END_RE = re.compile(r"[，,、：:]")
+_CLAUSE_RE = re.compile(r"[，,、：:。；;]")  # an unnumbered line holding these is prose, not a heading
+_TERMINAL = "。！？!?；;"
+_CLOSED = _TERMINAL + "：:…”’」』)）》】"
+
+
+def display(raw: str) -> str:
+    """What a reader sees of ``raw``: pinyin annotations and bracketed URL watermarks out, each line
+    stripped and its runs of spaces folded to one, blank lines dropped, lines joined by ``\\n``.
+
+    >>> display("  總結(jié)：２０２０年\\n\\n   學校[網-http://()找文章]  工作 ")
+    '總結：２０２０年\\n學校 工作'
+    """
+    text = _INLINE_CHROME_RE.sub("", strip_pinyin(raw))
+    lines = (_WS_RE.sub(" ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def split_documents(text: str, cleaned: Cleaned, *, source: str, fallback_title: str,
+                    ) -> tuple[tuple[Document, ...], tuple[Chunk, ...], tuple[str, ...]]:
+    """Documents and chunks of one file's ``text``, given its cleaned lines; also what was dropped here
+    (repeats, watermarks, a compilation's blurb).
+
+    ``source`` is the file's path relative to the corpus root; ``fallback_title`` names a report
+    without a title line (the file stem). The text before the first part of a compilation is dropped
+    when it addresses the reader ("请大家阅读这些总结范文"), else it is a document with ``part`` None.
+    """
+    lines = list(cleaned.lines)
+    parts = find_parts(lines)
+    dropped: list[str] = []
+    title = fallback_title if cleaned.title is None else display(lines[cleaned.title].text).lstrip("# ")
+    groups = [(lines, cleaned.title, title, None)]
+    if parts:
+        starts = [i for i, _, _ in parts] + [len(lines)]
+        intro = lines[: starts[0]]
+        groups = [(lines[a:b], 0, name, n) for (a, n, name), b in zip(parts, starts[1:], strict=True)]
+        if any(_BLURB_RE.search(match_key(line.text)) for line in intro):
+            dropped += [line.text for line in intro]
+        elif intro:
+            in_intro = cleaned.title is not None and cleaned.title < starts[0]
+            groups.insert(0, (intro, cleaned.title if in_intro else None, title, None))
+    documents: list[Document] = []
+    chunks: list[Chunk] = []
+    used: set[str] = set()
+    for doc_lines, title_index, doc_title, part in groups:
+        title_line = doc_lines[title_index] if title_index is not None and doc_lines else None
+        kept, repeats = drop_repeats(doc_lines)
+        dropped += repeats
+        dropped += [m.group() for line in kept for m in _INLINE_CHROME_RE.finditer(strip_pinyin(line.text))]
+        if not kept:
+            continue
+        doc_id = _hash(f"{source}\x1f{part}")
+        doc_chunks = _chunks(text, kept, title_line, doc_id=doc_id, source=source, part=part, used=used)
+        if not doc_chunks:
+            continue
+        body, title_key = "\n".join(c.norm for c in doc_chunks), normalize(doc_title)  # metadata reads these
+        documents.append(Document(doc_id=doc_id, source=source, title=doc_title,
+                                  year=find_year(title_key, body), places=find_places(title_key, body),
+                                  part=part, span=(kept[0].start, kept[-1].end)))
+        chunks += doc_chunks
+    return tuple(documents), tuple(chunks), tuple(dropped)
+
+
+def find_parts(lines: Sequence[Line]) -> list[tuple[int, int, str]]:
+    """The parts of a compilation: ``(line index, part number, title)`` for title lines ending in
+    篇 + numeral ("…总结篇三") or holding 第X篇, numbered in sequence from one; [] if fewer than two.
+
+    >>> find_parts([Line(0, 9, "安全工作总结篇一"), Line(10, 20, "正文。"), Line(21, 30, "安全工作总结篇二")])
+    [(0, 1, '安全工作总结 篇一'), (2, 2, '安全工作总结 篇二')]
+    """
+    found: list[tuple[int, int, str]] = []
+    for i, line in enumerate(lines):
+        shown = display(line.text)
+        if not shown or len(shown) > 60 or shown[-1] in _TERMINAL:
+            continue
+        m = _PART_END_RE.match(shown) or _PART_START_RE.match(shown)
+        if m and chinese_number(m.groupdict().get("a") or m.group("b")) == len(found) + 1:
+            pre = (m.group("pre") or "").strip(" :：—-")
+            found.append((i, len(found) + 1, f"{pre} {m.group('marker')}".strip()))
+    return found if len(found) >= 2 else []
+
+
+
+def heading_level(text: str) -> int | None:
+    """1 for 一、/第X部分/第X章, 2 for （一）, 3 for 1、/1., 4 for （1）/①/⑴; None when not numbered."""
+    text = text.lstrip("#").strip()
+    return next((n for n, pattern in enumerate(_LEVELS, 1) if pattern.match(text)), None)
+
+
+def _is_heading(text: str) -> bool:
+    """A short line that heads what follows: numbered, or without sentence-final punctuation."""
+    return len(text) <= SHORT_LINE and (heading_level(text) is not None or text[-1] not in _TERMINAL)
+
+
+def _heading_text(text: str) -> str:
+    """A heading as the path shows it: the line up to its first sentence end, or its first clause."""
+    shown = display(text).lstrip("#").strip()
+    start = next((m.end() for m in (p.match(shown) for p in _LEVELS) if m), 0)
+    m = _SENTENCE_END_RE.search(shown, start)
+    if m and m.start() <= SHORT_LINE:
+        shown = shown[: m.start()]
+    elif len(shown) > SHORT_LINE:
+        m = _CLAUSE_END_RE.search(shown, start)
+        shown = shown[: m.start()] if m and m.start() <= SHORT_LINE else shown[:30] + "…"
+    return shown.rstrip("。.：:；;，,")
+
+
+def _units(text: str, lines: Sequence[Line]) -> list[list[Line]]:
+    """Group lines into paragraphs: short lines join the paragraph after them, a line cut mid-sentence
+    joins the next; nothing joins across dropped text."""
+    units: list[list[Line]] = []
+    pending: list[Line] = []
+    prev: Line | None = None
+    for line in lines:
+        adjacent = prev is not None and not text[prev.end:line.start].strip()
+        if pending and not adjacent:
+            units.append(pending)
+            pending = []
+        if (adjacent and not pending and units and units[-1][-1] is prev and prev.text[-1] not in _CLOSED
+                and heading_level(line.text) is None and len(prev.text) > SHORT_LINE):
+            units[-1].append(line)  # the previous paragraph was cut mid-sentence
+        elif len(line.text) <= SHORT_LINE:
+            if _is_heading(line.text) and any(not _is_heading(p.text) for p in pending):
+                units.append(pending)
+                pending = []
+            pending.append(line)
+            if sum(len(p.text) for p in pending) > MAX_CHARS // 2:
+                units.append(pending)
+                pending = []
+        else:
+            units.append([*pending, line])
+            pending = []
+        prev = line
+    if pending:
+        units.append(pending)
+    return units
+
+
+def _pieces(text: str, unit: list[Line]) -> list[tuple[int, int]]:
+    """Spans of a paragraph cut at sentence ends into pieces of at most ``MAX_CHARS`` shown characters."""
+    segments: list[tuple[int, int]] = []
+    for line in unit:
+        cuts = [m.end() for m in _SENTENCE_END_RE.finditer(line.text)]
+        a = 0
+        for b in [*cuts, len(line.text)]:
+            segments.extend(_fit(line, a, b))
+            a = b
+    pieces: list[list[tuple[int, int]]] = []
+    size = 0
+    for a, b in segments:
+        n = len(display(text[a:b]))
+        if pieces and size + n + 1 <= MAX_CHARS:
+            pieces[-1].append((a, b))
+            size += n + 1
+        else:
+            pieces.append([(a, b)])
+            size = n
+    if len(pieces) > 1 and size < MIN_CHARS:
+        tail = pieces.pop()
+        pieces[-1] += tail
+    return [(piece[0][0], piece[-1][1]) for piece in pieces]
+
+
+def _fit(line: Line, a: int, b: int) -> list[tuple[int, int]]:
+    """The sentence ``line.text[a:b]`` as absolute spans, cut at commas (or hard) if it is too long."""
+    while a < b and line.text[a].isspace():
+        a += 1
+    if a >= b:
+        return []
+    if b - a <= MAX_CHARS:
+        return [(line.start + a, line.start + b)]
+    window = line.text[a : a + MAX_CHARS]
+    cut = max((m.end() for m in _CLAUSE_END_RE.finditer(window)), default=0)
+    if cut <= MAX_CHARS // 3:  # no comma late enough: cut hard, but not inside an annotation "(jié)"
+        opening = max(window.rfind("(", MAX_CHARS - 10), window.rfind("（", MAX_CHARS - 10))
+        closed = ")" in window[opening:] or "）" in window[opening:]
+        cut = opening if opening > 0 and not closed else MAX_CHARS
+    return [(line.start + a, line.start + a + cut), *_fit(line, a + cut, b)]
+
+
+def _chunks(text: str, lines: Sequence[Line], title_line: Line | None, *, doc_id: str, source: str,
+            part: int | None, used: set[str]) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    path: dict[int, tuple[str, bool]] = {}  # level -> (heading, numbered)
+    ordinal = 0
+    for unit in _units(text, lines):
+        if len(unit) == 1 and unit[0] is title_line:
+            continue  # the title alone: it is the document's title, not a paragraph
+        snapshot = None
+        levels_seen: set[int] = set()
+        for line in unit:
+            level = heading_level(line.text)
+            heading = _is_heading(line.text)
+            if level is None and (not heading or line is title_line or _CLAUSE_RE.search(line.text)):
+                if not heading and snapshot is None:
+                    snapshot = dict(path)
+                continue
+            numbered = level is not None
+            if level is None:  # an unnumbered heading nests under the numbered ones
+                deepest = max(path, default=0)
+                level = deepest if deepest and not path[deepest][1] else deepest + 1
+            if snapshot is None and any(seen >= level for seen in levels_seen):
+                snapshot = dict(path)  # a sibling follows: the paragraph is the first item's
+            path = {k: v for k, v in path.items() if k < level}
+            path[level] = (_heading_text(line.text), numbered)
+            levels_seen.add(level)
+            if not heading and snapshot is None:
+                snapshot = dict(path)
+        heading_path = tuple(v for _, (v, _) in sorted((path if snapshot is None else snapshot).items()))
+        emitted = False
+        for a, b in _pieces(text, unit):
+            shown = display(text[a:b])
+            if not _CJK_OR_LETTER_RE.search(shown):
+                continue
+            if not emitted:
+                ordinal += 1
+                emitted = True
+            chunk_id = _hash(f"{source}\x1f{part}\x1f{shown}")
+            n = 1
+            while chunk_id in used:  # the same text twice in one file
+                chunk_id, n = _hash(f"{source}\x1f{part}\x1f{shown}\x1f{n}"), n + 1
+            used.add(chunk_id)
+            chunks.append(Chunk(chunk_id=chunk_id, doc_id=doc_id, source=source, ordinal=ordinal,
+                                heading=heading_path, span=(a, b), text=shown, norm=normalize(shown)))
+    return chunks
+
+
+def _hash(s: str) -> str:
+    return hashlib.sha256(s.encode("utf-8")).hexdigest()[:16]

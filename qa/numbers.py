@@ -1,0 +1,60 @@
+"""Figures in text: Arabic digits and Chinese numerals, read the same way everywhere.
+
+The number check (``qa.answer.verify``), question analysis and the readers of years and part numbers use
+these functions, so a figure means the same thing wherever it is compared.
+
+>>> numbers_in("招聘教师1,200名,培训五十人次,2011年")
+['1200', '2011', '50']
+>>> chinese_number("二十三")
+23
+"""
+
+from __future__ import annotations
+
+import re
+
+from qa.textnorm import normalize
+
+# A real figure: Arabic digits (not a masked "**" or "20xx"), or Chinese numerals before a counter word.
+NUMBER_RE = re.compile(r"(?<![\d.])\d+(?:[.,:：]\d+)*%?(?![\dxX*])"
+                       r"|[一二三四五六七八九十百千万两]+(?=[个所名项次人天所亿万元%])")
+ARABIC_RE = re.compile(r"(?<![\d.])\d+(?:[.:]\d+)*(?![\d.xX*])")
+CN_DIGITS = "零一二三四五六七八九"
+_DIGIT_VALUE = {c: i for i, c in enumerate(CN_DIGITS)} | {"〇": 0, "两": 2}
+_UNIT_VALUE = {"十": 10, "百": 100, "千": 1000}
+_LARGE_VALUE = {"万": 10_000, "亿": 100_000_000}
+# Chinese numerals read as figures: two or more numeral characters (五十, 二〇一一), or one before a
+# counter word (五名, 三所). A lone 一 in 统一 or 一是 is a word, not a figure.
+_CN_FIGURE_RE = re.compile(r"[零〇一二三四五六七八九十百千万亿两]{2,}"
+                           r"|[一二三四五六七八九十两](?=[个所名项次人位天年元%])")
+_THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+
+
+def chinese_number(s: str) -> int:
+    """``"十四"`` -> 14, ``"二十"`` -> 20, ``"三千零五"`` -> 3005, ``"二〇一一"`` -> 2011, ``"3"`` -> 3."""
+    if s.isdigit():
+        return int(s)
+    if s and all(ch in _DIGIT_VALUE for ch in s):  # digit by digit: 二〇一一
+        return int("".join(str(_DIGIT_VALUE[ch]) for ch in s))
+    total, section, current = 0, 0, 0
+    for ch in s:
+        if ch in _DIGIT_VALUE:
+            current = _DIGIT_VALUE[ch]
+        elif ch in _UNIT_VALUE:
+            section += (current or 1) * _UNIT_VALUE[ch]
+            current = 0
+        elif ch in _LARGE_VALUE:
+            total += (section + current or 1) * _LARGE_VALUE[ch]
+            section, current = 0, 0
+    return total + section + current
+
+
+def numbers_in(text: str) -> list[str]:
+    """The figures a text states, as Arabic strings: half width, thousands separators removed, and Chinese
+    numerals (五十 -> 50) read as the number they write."""
+    norm = normalize(text).replace("，", ",")
+    norm = _THOUSANDS_RE.sub("", norm)
+    found = ARABIC_RE.findall(norm)
+    found += [str(chinese_number(m.group(0))) for m in _CN_FIGURE_RE.finditer(norm)]
+    return found
+

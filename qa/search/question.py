@@ -1,0 +1,213 @@
+"""What a question asks: its language and script, its kind (a figure, a list, a fact), its key terms.
+
+English questions get Chinese key terms from a small domain glossary (``qa/data/glossary_en_zh.tsv``),
+so that sentences in Chinese reports can be matched to them without a translation model.
+
+>>> q = analyze("How many safety hazards were found?")
+>>> q.lang, q.kind, "隐患" in q.flat_terms
+('en', 'numeric', True)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from qa.errors import MAX_QUESTION_CHARS, QuestionError
+from qa.numbers import numbers_in
+from qa.store.keyword import tokenize
+from qa.textnorm import normalize, script_of
+
+_NUMERIC_EN = re.compile(r"\b(how (many|much|long|often)|what (percentage|proportion|share|ratio|number|amount|"
+                         r"sum|rate)|what is the (student|ratio|number|rate|percentage|proportion))\b", re.I)
+_LIST_EN = re.compile(r"\b(what|which)\b.*\b(measures|kinds|steps|actions|activities|problems|issues|events|"
+                      r"things|forms|gear|tables|types|items|schools|ways|efforts|achievements|plans)\b|"
+                      r"\bwhat (did|does|do|will|has|have)\b.*\b(do|done|carry out|take|plan|focus)\b|"
+                      r"\b(list|name the)\b", re.I)
+_NUMERIC_ZH = re.compile(r"多少|几[个所名次人项天年位]?|幾|多大|比例|比率|百分之|多高|多长|多久")
+_LIST_ZH = re.compile(r"哪些|什么措施|什么活动|哪几|有何|做了什么|搞了|措施|具体指|分别|哪[三五四两二]")
+_EN_WORD = re.compile(r"[a-z][a-z\-']*")
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    text: str
+    norm: str
+    lang: str  # "en", "zh", "zh-hant"
+    kind: str  # "numeric", "list" or "fact"
+    terms: tuple[tuple[str, ...], ...]  # key concepts: each a group of Chinese (Simplified) alternatives
+    focus: tuple[tuple[str, ...], ...] = ()  # the concepts of the clause that holds the question word
+    numbers: tuple[str, ...] = ()  # figures the question itself states (never the answer)
+    measure: tuple[tuple[str, ...], ...] = ()  # for a figure question: the concepts of what is counted
+
+    @property
+    def flat_terms(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t for group in self.terms for t in group))
+
+
+@lru_cache(maxsize=1)
+def glossary() -> dict[str, tuple[str, ...]]:
+    """English word or phrase (lowercase) -> Chinese terms."""
+    out: dict[str, tuple[str, ...]] = {}
+    text = resources.files("qa").joinpath("data/glossary_en_zh.tsv").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        en, _, zh = line.partition("\t")
+        out[en.strip().lower()] = tuple(t for t in zh.strip().split("|") if t)
+    return out
+
+
+def _stem(word: str) -> str:
+    for suf in ("ies", "es", "s", "ed", "ing"):
+        if word.endswith(suf) and len(word) - len(suf) >= 3:
+            return word[: -len(suf)] + ("y" if suf == "ies" else "")
+    return word
+
+
+def english_terms(text: str) -> list[tuple[str, ...]]:
+    """Chinese terms for the English words and phrases of ``text`` that the glossary knows (longest first)."""
+    g = glossary()
+    words = []
+    for w in _EN_WORD.findall(text.lower()):
+        # "public-school" -> "public school" unless the glossary knows the hyphenated word itself
+        words.extend([w] if w in g or _stem(w) in g or "-" not in w else [p for p in w.split("-") if p])
+    out: list[tuple[str, ...]] = []
+    i = 0
+    while i < len(words):
+        for span in (3, 2, 1):
+            phrase = " ".join(words[i:i + span])
+            hit = g.get(phrase) or g.get(_stem(phrase)) or g.get(phrase.replace(" ", "-")) \
+                or g.get(_stem(phrase.replace(" ", "-")))
+            if hit and len(words[i:i + span]) == span:
+                out.append(hit)
+                i += span
+                break
+        else:
+            i += 1
+    return list(dict.fromkeys(out))
+
+
+_QUESTION_TOKEN = re.compile(r"^(几|幾|哪|多少|多大|多长|什么|怎么|怎样|如何|是否)")
+
+
+def chinese_terms(tokens: list[str]) -> list[tuple[str, ...]]:
+    """Group jieba search-mode tokens: the short words inside a longer one go with it (钟山, 山县 -> 钟山县).
+
+    Question words ("几次", "哪三大") are not concepts to look for.
+    """
+    tokens = [t for t in tokens if not _QUESTION_TOKEN.match(t)]
+    longest = sorted(set(tokens), key=len, reverse=True)
+    groups: list[list[str]] = []
+    for tok in longest:
+        for g in groups:
+            if tok in g[0]:
+                g.append(tok)
+                break
+        else:
+            groups.append([tok])
+    order = {t: i for i, t in enumerate(tokens)}
+    groups.sort(key=lambda g: min(order[t] for t in g))
+    return [tuple(g) for g in groups]
+
+
+def kind_of(text: str, lang: str) -> str:
+    if lang == "en":
+        if _NUMERIC_EN.search(text):
+            return "numeric"
+        return "list" if _LIST_EN.search(text) else "fact"
+    norm = normalize(text)
+    if _NUMERIC_ZH.search(norm):
+        return "numeric"
+    return "list" if _LIST_ZH.search(norm) else "fact"
+
+
+_QWORD_ZH = re.compile(r"多少|几|幾|哪|什么|何|怎样|怎么|如何|是否|吗")
+_QWORD_EN = re.compile(r"\b(how|what|which|who|whom|where|when|did|does|is|are|was|were)\b", re.I)
+_EN_BREAK = re.compile(r",|;|\?|\b(whose|that|according to|in the|of the|with the|for the|during|since|after|before)\b",
+                       re.I)
+_CLAUSE_SPLIT = re.compile(r"[,，;；?？!！。:：]")
+
+
+def focus_text(question: str, lang: str) -> str:
+    """The part of the question that says what is asked, without the descriptive context around it."""
+    if lang == "en":
+        m = _QWORD_EN.search(question)
+        start = m.start() if m else 0
+        rest = question[start:]
+        cut = _EN_BREAK.search(rest, 4)
+        return rest[: cut.start()] if cut else rest
+    norm = normalize(question)
+    for clause in _CLAUSE_SPLIT.split(norm):
+        if _QWORD_ZH.search(clause):
+            return clause
+    return norm
+
+
+_HOW_MANY_EN = re.compile(r"\bhow (many|much)\b|\bwhat (percentage|proportion|share|ratio|number|amount|sum|rate)\b",
+                          re.I)
+_HOW_MANY_ZH = re.compile(r"多少|几|幾|多大|比例")
+
+
+_EN_PHRASE_END = re.compile(r"\b(?:were|was|are|is|am|be|been|did|do|does|have|has|had|will|would|could|can|"
+                            r"should|got|get|in|during|by|at|on|from|for|with|between|since|after|before)\b",
+                            re.I)
+
+
+def measure_text(question: str, lang: str) -> str:
+    """For a figure question, the words after "how many" / "多少": what is being counted."""
+    if lang == "en":
+        m = _HOW_MANY_EN.search(question)
+    else:
+        question = normalize(question)
+        m = _HOW_MANY_ZH.search(question)
+        if m:  # what is counted stands in the same clause
+            return re.split(r"[,，;；?？!！。]", question[m.end():], maxsplit=1)[0]
+    return question[m.end():] if m else ""
+
+
+def analyze(question: str) -> QuestionInfo:
+
+    lang = script_of(question)
+    norm = normalize(question)
+    tokens = tokenize(norm, normalized=True)
+    focus_src = focus_text(question, lang)
+    if lang == "en":
+        terms = english_terms(question) + chinese_terms([t for t in tokens if not t.isascii()])
+        focus = english_terms(focus_src)
+    else:
+        terms = chinese_terms(tokens)
+        ftoks = set(tokenize(focus_src, normalized=True))
+        focus = [g for g in terms if any(t in ftoks for t in g)]
+    terms = list(dict.fromkeys(terms))
+    focus = [g for g in dict.fromkeys(focus) if g in terms]
+    mtext = measure_text(question, lang)
+    if lang == "en":
+        # "how many teachers were trained": what is counted is the phrase before the verb or preposition
+        measure = english_terms(_EN_PHRASE_END.split(mtext, maxsplit=1)[0]) or english_terms(mtext)
+    else:
+        mtoks = set(tokenize(mtext, normalized=True))
+        measure = [g for g in terms if any(t in mtoks for t in g)]
+    return QuestionInfo(question, norm, lang, kind_of(question, lang), tuple(terms), tuple(focus),
+                        tuple(numbers_in(question)), tuple(g for g in dict.fromkeys(measure) if g in terms))
+
+
+def check_question(question: str | None) -> str:
+    """The question, stripped; a clear error for an empty, huge or malformed one.
+
+    >>> check_question("  今年招聘了多少名教师? ")
+    '今年招聘了多少名教师?'
+    """
+    if question is None or not isinstance(question, str):
+        raise QuestionError("the question must be text")
+    q = "".join(ch for ch in question if ch.isprintable() or ch in "\n\t").strip()
+    if not q:
+        raise QuestionError("the question is empty: type a question about the reports")
+    if len(q) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"the question is too long ({len(q)} characters; at most {MAX_QUESTION_CHARS}): "
+                            "ask about one thing at a time")
+    if not any(ch.isalnum() for ch in q):
+        raise QuestionError("the question has no words in it")
+    return q

@@ -1,0 +1,257 @@
+"""Keeping the index folder in step with the corpus folder: scan -> plan -> embed -> write.
+
+- ``scan`` hashes every report file and reads the new or changed ones (unchanged files are not read);
+- ``plan`` decides which segments are kept as they are, which are read again (damaged ones) and which
+  vectors can be reused (paragraphs embedded before, in an older version of a file);
+- ``qa.store.build.embed_pending`` embeds what is still missing and makes the new segments;
+- ``qa.store.build.write`` writes the folder and renames it into place, the manifest last.
+
+>>> report = update_index(Path("corpus"), Path("index"), embedder)  # doctest: +SKIP
+>>> print(report.summary())  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import UnreadableFile
+from qa.ingest.corpus import FileRead, file_sha256, iter_corpus_files, read_file
+from qa.models.embed import Embedder
+from qa.store.build import Pending, Progress, embed_pending, make_manifest, previous_manifest, write
+from qa.store.index import GLOBAL_FILES, SEGMENTS, Index, IndexError, Segment
+from qa.store.lock import exclusive_lock
+from qa.types import Skipped
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class UpdateReport:
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: int
+    skipped: tuple[Skipped, ...]
+    embedded: int
+    reused: int
+    chunk_count: int
+    seconds: float
+    index: Index | None = field(default=None, repr=False, compare=False)  # the result, when asked for
+
+    def summary(self) -> str:
+        lines = [f"{self.chunk_count} paragraphs indexed in {self.seconds:.1f} s "
+                 f"({self.embedded} embedded, {self.reused} reused)"]
+        for label, items in (("added", self.added), ("changed", self.changed), ("removed", self.removed)):
+            if items:
+                lines.append(f"{label}: " + ", ".join(items))
+        if self.unchanged:
+            lines.append(f"unchanged: {self.unchanged} file(s)")
+        for s in self.skipped:
+            lines.append(f"skipped: {s.source}: {s.reason}")
+        return "\n".join(lines)
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+
+def _looks_whole(directory: Path, manifest: dict) -> bool:
+    """Every file the manifest names is there, the global ones at the size they were written with."""
+    try:
+        sizes = manifest.get("sizes", {})
+        if any((directory / p).stat().st_size != sizes.get(p) for p in GLOBAL_FILES):
+            return False
+        folder = directory / SEGMENTS
+        return all((folder / f"{s}.npz").is_file() and (folder / f"{s}.json").is_file()
+                   for s in manifest.get("segments", []))
+    except OSError:
+        return False
+
+
+class SegmentStore:
+    """Segments of the index on disk, taken from the index in memory when it is the same one."""
+
+    def __init__(self, directory: Path, manifest: dict | None, previous: Index | None):
+        self.folder = directory / SEGMENTS
+        same = (previous is not None and manifest is not None and previous.segments
+                and previous.manifest.get("generation") == manifest.get("generation"))
+        self.memory = {s.id: s for s in previous.segments} if same else {}
+
+    def get(self, seg_id: str, *, arrays_only: bool = False) -> Segment:
+        if seg_id in self.memory:
+            return self.memory[seg_id]
+        return Segment.load(self.folder, seg_id, arrays_only=arrays_only)
+
+
+# -- scan -----------------------------------------------------------------------------------------------
+@dataclass
+class Scan:
+    """The corpus folder against the previous manifest."""
+
+    files: dict[str, dict] = field(default_factory=dict)  # source -> manifest entry, for every file kept
+    pending: list[Pending] = field(default_factory=list)  # new or changed files, read
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def scan(corpus: Path, prev_files: dict[str, dict], on_progress: Progress | None = None) -> Scan:
+    """Hash every report file; read only those that are new or changed. A file that cannot be read is
+    skipped with its reason, whatever the reader raised: one bad file never stops the others."""
+    out = Scan()
+    paths = iter_corpus_files(corpus)
+    for i, path in enumerate(paths):
+        source = path.relative_to(corpus).as_posix()
+        if on_progress:
+            on_progress("reading", i, len(paths))
+        try:
+            sha = file_sha256(path)
+        except OSError as e:
+            out.skipped.append(Skipped(source, f"cannot read: {e.strerror or e}"))
+            continue
+        old = prev_files.get(source)
+        if old and old.get("sha256") == sha and old.get("segment"):
+            out.files[source] = old
+            out.unchanged += 1
+            continue
+        fr = _read_or_skip(corpus, source, out.skipped)
+        if fr is None:
+            continue
+        (out.changed if old else out.added).append(source)
+        out.pending.append(Pending.read(source, fr, sha))
+        out.files[source] = {"sha256": sha, "documents": len(fr.documents), "chunks": len(fr.chunks)}
+    out.removed = sorted(s for s in prev_files if s not in out.files)
+    return out
+
+
+def _read_or_skip(corpus: Path, source: str, skipped: list[Skipped]) -> FileRead | None:
+    try:
+        return read_file(corpus / source, corpus)
+    except (UnreadableFile, OSError) as e:
+        reason = str(e) if isinstance(e, UnreadableFile) else f"cannot read: {e.strerror or e}"
+    except Exception as e:  # noqa: BLE001 - a parser's bug in one file must not stop the corpus
+        reason = f"the reader failed on this file ({type(e).__name__}: {e})"
+    skipped.append(Skipped(source, reason))
+    log.warning("skipped %s: %s", source, reason)
+    return None
+
+
+# -- plan -----------------------------------------------------------------------------------------------
+@dataclass
+class Plan:
+    kept: dict[str, Segment]  # source -> segment kept as it is
+    cache: dict[str, np.ndarray]  # embedding key -> vector made before
+    fresh: set[str]  # sources whose segments are made anew
+
+
+def plan(found: Scan, store: SegmentStore, corpus: Path, prev_files: dict[str, dict], *,
+         same_model: bool, want_index: bool) -> Plan:
+    """Which segments stay, which files are read again (damaged segments) or re-embedded (another model),
+    and the vectors of paragraphs embedded before (old versions of changed or removed files)."""
+    kept: dict[str, Segment] = {}
+    fresh = {p.source for p in found.pending}
+    for source, entry in sorted(found.files.items()):
+        if source in fresh:
+            continue
+        try:
+            seg = store.get(entry["segment"], arrays_only=same_model and not want_index)
+            if not same_model and not seg.chunks:
+                seg = store.get(entry["segment"])
+        except Exception as e:  # noqa: BLE001 - whatever is wrong with it, the file makes it again
+            log.warning("re-reading %s: its part of the index is damaged (%s: %s)", source, type(e).__name__, e)
+            fr = _read_or_skip(corpus, source, found.skipped)
+            if fr is None:
+                del found.files[source]
+            else:
+                found.pending.append(Pending.read(source, fr, entry["sha256"]))
+                fresh.add(source)
+            continue
+        if same_model:
+            kept[source] = seg
+        else:  # another model: the paragraphs stay, every vector is made again
+            found.pending.append(Pending(source, seg.documents, seg.chunks, seg.terms, seg.token_ids,
+                                         seg.lengths, entry["sha256"]))
+            fresh.add(source)
+    cache: dict[str, np.ndarray] = {}
+    if same_model:
+        for source in {*found.changed, *found.removed}:
+            old_seg = prev_files.get(source, {}).get("segment")
+            if old_seg:
+                try:
+                    seg = store.get(old_seg)
+                except Exception as e:  # noqa: BLE001 - then they are made again
+                    log.warning("cannot reuse the vectors of %s: %s", source, e)
+                    continue
+                cache.update(zip(seg.keys, seg.embeddings, strict=True))
+    return Plan(kept, cache, fresh)
+
+
+# -- the whole update -----------------------------------------------------------------------------------
+def update_index(corpus: Path, directory: Path, embedder: Embedder, *, rebuild: bool = False,
+                 progress: bool = True, on_progress: Progress | None = None,
+                 previous: Index | None = None, load: bool = False) -> UpdateReport:
+    """Bring the index at ``directory`` in step with the reports under ``corpus``.
+
+    ``on_progress(stage, done, total)`` is called as work proceeds (the web app shows it). ``previous``, the
+    index a caller holds in memory, saves reading unchanged segments back; with ``load`` (or ``previous``)
+    the report carries the resulting ``Index``.
+    """
+    t0 = time.time()
+    corpus, directory = Path(corpus), Path(directory)
+    if not corpus.is_dir():
+        raise IndexError(f"the corpus folder {corpus} does not exist")
+    want_index = load or previous is not None
+    with exclusive_lock(directory):
+        manifest = previous_manifest(directory, rebuild)
+        prev_files = manifest.get("files", {}) if manifest else {}
+        same_model = manifest is not None and manifest.get("model", {}).get("name") == embedder.name
+        store = SegmentStore(directory, manifest, previous)
+        found = scan(corpus, prev_files, on_progress)
+        if manifest is not None and same_model and not found.pending and not found.removed \
+                and _looks_whole(directory, manifest):
+            report = _nothing_to_do(found, manifest, directory, embedder, store, previous, want_index, t0)
+            if report is not None:
+                return report
+        todo = plan(found, store, corpus, prev_files, same_model=same_model, want_index=want_index)
+        new_segments, embedded, reused = embed_pending(found.pending, embedder, todo.cache, progress, on_progress)
+        for seg in new_segments:
+            todo.kept[seg.source] = seg
+            found.files[seg.source] = dict(found.files[seg.source], segment=seg.id)
+        segments = [todo.kept[s] for s in sorted(found.files)]
+        reused += sum(s.size for s in segments if s.source not in todo.fresh)
+        manifest = make_manifest(embedder, found.files, segments)
+        if on_progress:
+            on_progress("writing", 0, 1)
+        vectors, keywords = write(directory, manifest, segments, new_segments)
+    index = None
+    if want_index:
+        if any(not s.chunks and s.size for s in segments):
+            index = Index.load(directory, model_name=embedder.name)
+        else:
+            index = Index.assemble(directory, manifest, segments, vectors, keywords, vectors.exact)
+    return UpdateReport(tuple(found.added), tuple(found.changed), tuple(found.removed), found.unchanged,
+                        tuple(found.skipped), embedded, reused, manifest["chunk_count"], time.time() - t0, index)
+
+
+def _nothing_to_do(found: Scan, manifest: dict, directory: Path, embedder: Embedder, store: SegmentStore,
+                   previous: Index | None, want_index: bool, t0: float) -> UpdateReport | None:
+    """The report when the index on disk already is this one (None if it cannot be loaded)."""
+    try:
+        index = None
+        if want_index:
+            index = previous if store.memory else Index.load(directory, model_name=embedder.name)
+        reused = sum(f.get("chunks", 0) for f in found.files.values())
+        return UpdateReport((), (), (), found.unchanged, tuple(found.skipped), 0, reused, manifest["chunk_count"],
+                            time.time() - t0, index)
+    except IndexError as e:
+        log.warning("rewriting the index: %s", e)
+        return None
+
+

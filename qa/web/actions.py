@@ -1,0 +1,193 @@
+"""What the web chat's controls do, free of any Gradio layout: answer (streaming), search, upload, remove,
+describe the index. ``qa.web.page`` wires these to the page; tests call them directly.
+
+>>> svc = Service(Settings(), embedder=FakeEmbedder()); svc.start()  # doctest: +SKIP
+>>> list(chat_turn(svc, "钟山县2011年招聘了多少教师?", [], None))[-1][0][-1]["content"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from qa.answer.render import hit_json, to_json
+from qa.errors import QuestionError
+from qa.search.filters import Filters
+from qa.search.question import check_question
+from qa.store.index import Index
+from qa.web.html import answer_lines, md_escape, sources_panel, turn_html
+from qa.web.service import MAX_UPLOAD_BYTES, Service, UploadError
+
+log = logging.getLogger(__name__)
+
+STREAM_DELAY = 0.04  # seconds between streamed lines
+TURNS_KEPT = 20  # answers whose sources stay in the panel
+
+
+# -- the service's state, as the page shows it --------------------------------------------------------
+def _index(service: Service) -> Index | None:
+    try:
+        return service.answerer.retriever.index
+    except RuntimeError:
+        return None
+
+
+def status_line(service: Service) -> str:
+    """One line: how many reports are indexed, and what the index is doing (building, updating, idle)."""
+    index, p = _index(service), service.progress
+    if index is None:
+        if p.stage != "idle":
+            return f"**Building the index:** {p.describe()} (questions are answered once it is ready)"
+        if p.message:
+            return f"**Index problem:** {md_escape(p.message)}"
+        return "**Starting:** loading the model and the index …"
+    size = f"**{len(index.documents)}** reports, **{len(index.chunks)}** paragraphs indexed"
+    if p.stage != "idle":
+        return f"{size} · **updating:** {p.describe()} (answers come from the current index meanwhile)"
+    if "failed" in p.message:
+        return f"{size} · **{md_escape(p.message)}** (the index before it keeps serving)"
+    last = f" (last update: {md_escape(p.message)})" if p.message else ""
+    return f"{size} · up to date{last}"
+
+
+def index_version(service: Service) -> str:
+    """Changes whenever a new index is swapped in (the timer then refreshes tables and choices)."""
+    index = _index(service)
+    if index is None:
+        return ""
+    return f"{id(index)}:{index.manifest.get('built_at', '')}:{len(index.chunks)}"
+
+
+def reports_safe(service: Service) -> list[dict]:
+    try:
+        return service.reports()
+    except RuntimeError:
+        return []
+
+
+def filter_choices(reports: list[dict]) -> tuple[list, list, list]:
+    """Choices of the year, place and report dropdowns (value ``""`` = any)."""
+    years = sorted({r["year"] for r in reports if r["year"]})
+    places = sorted({p for r in reports for p in r["places"]})
+    return ([("any year", "")] + [(str(y), str(y)) for y in years],
+            [("any place", "")] + [(p, p) for p in places],
+            [("all reports", "")] + [(f"{r['title']} ({r['file']})", r["doc_id"]) for r in reports])
+
+
+def filters_from(year: str | int | None = None, place: str | None = None,
+                 report: str | None = None) -> Filters:
+    years = (int(year),) if year not in (None, "") else ()
+    return Filters(years=years, places=(place,) if place else (), doc_ids=(report,) if report else ())
+
+
+# -- questions ----------------------------------------------------------------------------------------
+def new_chat_state() -> dict:
+    return {"questions": [], "turns": [], "turn": 0}
+
+
+def _shown_question(question: str | None) -> str:
+    q = (question or "").strip()
+    return md_escape(q if len(q) <= 300 else q[:300] + " …")
+
+
+def chat_turn(service: Service, question: str | None, chat: list | None, state: dict | None,
+              year: str | None = None, place: str | None = None, report: str | None = None
+              ) -> Iterator[tuple[list, str, dict, str]]:
+    """Answer one chat question, streaming: yields (chat messages, sources panel, state, question box)."""
+    chat = list(chat or [])
+    state = dict(state or new_chat_state())
+    chat.append({"role": "user", "content": _shown_question(question) or "…"})
+    try:
+        q = check_question(question)
+        state["turn"] += 1
+        answer = service.ask(q, history=list(state["questions"]), filters=filters_from(year, place, report))
+    except QuestionError as e:
+        chat.append({"role": "assistant", "content": f"**Cannot ask this:** {md_escape(str(e))}"})
+        yield chat, sources_panel(state["turns"]), state, ""
+        return
+    except RuntimeError as e:  # the index is still being built
+        chat.append({"role": "assistant", "content": f"**Not ready yet:** {md_escape(str(e))}"})
+        yield chat, sources_panel(state["turns"]), state, question or ""
+        return
+    except Exception as e:  # noqa: BLE001 - shown in the chat; the page keeps working
+        log.exception("question failed")
+        msg = f"**Something went wrong** ({md_escape(type(e).__name__)}); please try again."
+        chat.append({"role": "assistant", "content": msg})
+        yield chat, sources_panel(state["turns"]), state, ""
+        return
+    turn = state["turn"]
+    state["questions"] = [*state["questions"], q][-TURNS_KEPT:]
+    state["turns"] = [*state["turns"], turn_html(answer, turn, _index(service), asked=q)][-TURNS_KEPT:]
+    panel = sources_panel(state["turns"])
+    lines = answer_lines(answer, turn)
+    chat.append({"role": "assistant", "content": ""})
+    for i in range(len(lines)):
+        chat[-1] = {"role": "assistant", "content": "\n".join(lines[: i + 1])}
+        yield chat, panel, state, ""
+        if i + 1 < len(lines):
+            time.sleep(STREAM_DELAY)
+
+
+def ask_json(service: Service, question: str, history: list[str] | None = None, year: int | None = None,
+             place: str | None = None, report: str | None = None) -> dict:
+    """The ``/ask`` endpoint: the answer as ``qa ask --json`` prints it (errors raise ``gr.Error``)."""
+    import gradio as gr
+
+    try:
+        answer = service.ask(question, history=list(history or []), filters=filters_from(year, place, report))
+    except (QuestionError, RuntimeError) as e:
+        raise gr.Error(str(e)) from e
+    return to_json(answer)
+
+
+def search_json(service: Service, question: str, k: int = 5, year: int | None = None,
+                place: str | None = None, report: str | None = None) -> dict:
+    """The ``/search`` endpoint: ranked paragraphs, as ``qa search --json`` prints them."""
+    import gradio as gr
+
+    try:
+        q = check_question(question)
+        retriever = service.answerer.retriever
+    except (QuestionError, RuntimeError) as e:
+        raise gr.Error(str(e)) from e
+    res = retriever.search(q, k=max(1, min(int(k), 50)), filters=filters_from(year, place, report))
+    docs = retriever.index.documents
+    hits = []
+    for r, h in enumerate(res.hits, 1):
+        d = docs[h.chunk.doc_id]
+        hits.append({"rank": r, **hit_json(h), "document": d.doc_id, "title": d.title, "year": d.year,
+                     "places": list(d.places)})
+    return {"question": q, "filters": res.filters.describe(), "notes": list(res.notes), "hits": hits}
+
+
+# -- reports ------------------------------------------------------------------------------------------
+def upload_reports(service: Service, paths: list[str] | str | None) -> str:
+    """Save uploaded files into the corpus (each checked by the service); a Markdown message per file."""
+    if not paths:
+        return ""
+    msgs = []
+    for p in [paths] if isinstance(paths, str) else paths:
+        path = Path(p)
+        try:
+            if path.stat().st_size > MAX_UPLOAD_BYTES:  # refuse before reading a huge file into memory
+                raise UploadError(f"{path.name}: {path.stat().st_size / 1e6:.1f} MB is over the "
+                                  f"{MAX_UPLOAD_BYTES // 2**20} MB limit")
+            saved = service.add_report(path.name, path.read_bytes())
+            msgs.append(f"**Added {md_escape(saved)}**: it is being indexed (see the status line).")
+        except UploadError as e:
+            msgs.append(f"**Refused:** {md_escape(str(e))}")
+        except OSError as e:
+            msgs.append(f"**Refused:** {md_escape(path.name)}: cannot read the upload ({md_escape(str(e))})")
+    return "\n\n".join(msgs)
+
+
+def remove_report(service: Service, source: str | None) -> str:
+    if not source:
+        return "Choose a report file to remove."
+    try:
+        moved = service.remove_report(source)
+    except UploadError as e:
+        return f"**Not removed:** {md_escape(str(e))}"
+    return f"**Removed {md_escape(source)}** from the index (kept as corpus/{md_escape(moved)})."

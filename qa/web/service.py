@@ -1,0 +1,213 @@
+"""The running product behind the web chat: the current index, background updates, uploads, watching.
+
+Questions are answered from the index that is loaded; an update builds a new index beside it and swaps
+it in when complete, so questions asked meanwhile are answered from the old one.
+
+>>> svc = Service(Settings())  # doctest: +SKIP
+>>> svc.start(); svc.ask("What safety measures were taken?").text  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import shutil
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.answer.compose import Answerer
+from qa.config import Settings
+from qa.ingest.corpus import iter_corpus_files
+from qa.ingest.load import SUPPORTED
+from qa.search.filters import Filters
+from qa.search.followup import contextualize
+from qa.search.question import check_question
+from qa.search.retrieve import Retriever
+from qa.store.index import Index
+from qa.store.update import update_index
+from qa.types import Answer
+
+log = logging.getLogger(__name__)
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+REMOVED_DIR = ".removed"  # removed reports are moved here (hidden from indexing), never deleted
+
+
+class UploadError(ValueError):
+    """An upload that was refused; the message says why."""
+
+
+@dataclass
+class Progress:
+    stage: str = "idle"
+    done: int = 0
+    total: int = 0
+    message: str = ""
+    updated_at: float = field(default_factory=time.time)
+
+    def describe(self) -> str:
+        if self.stage == "idle":
+            return self.message or "index up to date"
+        if self.total:
+            return f"{self.stage}: {self.done}/{self.total}"
+        return self.stage
+
+
+class Service:
+    def __init__(self, settings: Settings, embedder=None):
+        self.settings = settings
+        self._embedder = embedder
+        self._answerer: Answerer | None = None
+        self._update_lock = threading.Lock()
+        self._pending = threading.Event()
+        self.progress = Progress()
+        self._observer = None
+
+    # -- set-up -------------------------------------------------------------------------------------
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from qa.runtime import load_embedder
+
+            self._embedder = load_embedder(self.settings)
+        return self._embedder
+
+    def start(self) -> None:
+        """Load the index; build it first (with progress) when missing, update it when the folder changed."""
+        self.settings.corpus.mkdir(parents=True, exist_ok=True)
+        self.update()
+        load = getattr(self.embedder, "load", None)
+        if load is not None:  # a lazily loaded model: load it now, before the first question waits for it
+            threading.Thread(target=load, name="model-load", daemon=True).start()
+
+    @property
+    def answerer(self) -> Answerer:
+        if self._answerer is None:
+            raise RuntimeError("the index is not loaded yet: it is being built, try again in a moment")
+        return self._answerer
+
+    def _swap(self, index: Index | None = None) -> None:
+        """Answer from ``index`` (the one an update just built) or the one on disk, from now on."""
+        if index is None or index.model_name != self.embedder.name:
+            index = Index.load(self.settings.index, model_name=self.embedder.name)
+        if self._answerer is not None and self._answerer.retriever.index is index:
+            return  # nothing changed: keep the answerer and what it has cached
+        self._answerer = Answerer(Retriever(index, self.embedder), settings=self.settings)
+
+    # -- questions ----------------------------------------------------------------------------------
+    def ask(self, question: str, history: list[str] | None = None, filters: Filters | None = None) -> Answer:
+        question = check_question(question)
+        answerer = self.answerer  # one snapshot for the whole question
+        places = sorted({p for d in answerer.retriever.index.documents.values() for p in d.places})
+        return answerer.ask(contextualize(question, history or [], places), filters=filters)
+
+    def reports(self) -> list[dict]:
+        index = self.answerer.retriever.index
+        counts: dict[str, int] = {}
+        for c in index.chunks:
+            counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
+        return [{"doc_id": d.doc_id, "title": d.title, "year": d.year, "places": list(d.places),
+                 "file": d.source, "part": d.part, "paragraphs": counts.get(d.doc_id, 0)}
+                for d in sorted(index.documents.values(), key=lambda d: (d.source, d.part or 0))]
+
+    # -- updates ------------------------------------------------------------------------------------
+    def update(self) -> None:
+        """Bring the index in step with the folder and swap it in (runs in the caller's thread)."""
+        with self._update_lock:
+            self._pending.clear()
+
+            def on_progress(stage: str, done: int, total: int) -> None:
+                self.progress = Progress(stage, done, total)
+
+            from qa.runtime import indexing_threads
+
+            try:
+                current = self._answerer.retriever.index if self._answerer is not None else None
+                with indexing_threads():
+                    report = update_index(self.settings.corpus, self.settings.index, self.embedder,
+                                          on_progress=on_progress, progress=False, previous=current, load=True)
+                self._swap(report.index)
+                self.progress = Progress("idle", message=report.summary().splitlines()[0])
+            except Exception as e:  # noqa: BLE001 - shown to the user; the old index keeps serving
+                log.exception("index update failed")
+                self.progress = Progress("idle", message=f"index update failed: {e}")
+                if self._answerer is None:
+                    raise
+
+    def update_in_background(self) -> None:
+        """Schedule an update; several requests while one runs fold into one more run."""
+        self._pending.set()
+        if self._update_lock.locked():
+            return
+
+        def run() -> None:
+            while self._pending.is_set():
+                self.update()
+
+        threading.Thread(target=run, name="index-update", daemon=True).start()
+
+    def add_report(self, filename: str, data: bytes) -> str:
+        """Save an uploaded report into the corpus (checked: type, size, name, duplicate) and index it."""
+        name = safe_filename(filename)
+        if Path(name).suffix.lower() not in SUPPORTED:
+            raise UploadError(f"{filename}: unsupported type; upload one of {', '.join(SUPPORTED)}")
+        if not data:
+            raise UploadError(f"{filename}: the file is empty")
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise UploadError(f"{filename}: {len(data) / 1e6:.1f} MB is over the {MAX_UPLOAD_BYTES // 2**20} MB limit")
+        digest = hashlib.sha256(data).hexdigest()
+        for path in iter_corpus_files(self.settings.corpus):
+            if hashlib.sha256(path.read_bytes()).hexdigest() == digest:
+                raise UploadError(f"{filename}: the same report is already in the corpus as "
+                                  f"{path.relative_to(self.settings.corpus).as_posix()}")
+        target = self.settings.corpus / name
+        stem, suffix, n = target.stem, target.suffix, 1
+        while target.exists():
+            n += 1
+            target = target.with_name(f"{stem}-{n}{suffix}")
+        tmp = target.with_name(f".{target.name}.part")
+        tmp.write_bytes(data)
+        tmp.replace(target)  # the watcher and the indexer never see half a file
+        self.update_in_background()
+        return target.name
+
+    def remove_report(self, source: str) -> str:
+        """Move a report out of the corpus (into corpus/.removed/, so nothing is lost) and re-index."""
+        corpus = self.settings.corpus.resolve()
+        path = (corpus / source).resolve()
+        if corpus not in path.parents or not path.is_file():
+            raise UploadError(f"{source}: no such report in the corpus")
+        dest = corpus / REMOVED_DIR / path.relative_to(corpus)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(path), dest)
+        self.update_in_background()
+        return dest.relative_to(corpus).as_posix()
+
+    def watch(self) -> None:
+        """Re-index when files in the corpus folder change (reports dropped in on disk appear)."""
+        from qa.store.watch import start_observer
+
+        self._observer = start_observer(self.settings.corpus, self.update_in_background)
+
+    def stop(self) -> None:
+        if self._observer is not None:
+            self._observer.stop()
+
+
+_UNSAFE = re.compile(r"[^\w.\-\u3400-\u9fff]+")
+
+
+def safe_filename(name: str) -> str:
+    """A plain file name: no folders, no leading dots, no control or shell characters.
+
+    >>> safe_filename("../../etc/passwd"), safe_filename("钟山县 2011.txt")
+    ('passwd', '钟山县_2011.txt')
+    """
+    base = unicodedata.normalize("NFC", Path(str(name).replace("\\", "/")).name)
+    base = _UNSAFE.sub("_", base).lstrip("._")[:120]
+    if not base or base in {".", ".."}:
+        raise UploadError(f"{name!r} is not a usable file name")
+    return base
