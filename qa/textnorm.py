@@ -16,6 +16,14 @@ _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 # the annotations one site inserts after characters, as in 總結(jié).
 PINYIN_RE = re.compile(rf"[(（](?=[a-zü{_TONED}]*[{_TONED}])[a-zü{_TONED}]{{1,8}}[)）]")
 _WS_RE = re.compile(r"\s+")
+
+# Sentences, the one definition every stage uses (cutting paragraphs, joining wrapped lines, quoting).
+FULL_STOPS = "。！？!?"  # what ends a sentence for good
+SENTENCE_ENDS = FULL_STOPS + "；;"  # what ends a sentence or a sentence-like item of a list
+CLOSERS = "”’」』)）》】\""  # closing quotes and brackets that stay with the sentence before them
+CLAUSE_ENDS = "，,、：:"
+SENTENCE_END_RE = re.compile(f"[{SENTENCE_ENDS}]+[{re.escape(CLOSERS)}]*")
+_SENTENCE_RE = re.compile(f"[^{SENTENCE_ENDS}\n]+[{SENTENCE_ENDS}]*[{re.escape(CLOSERS)}]?")
 _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
 
@@ -90,3 +98,20 @@ def script_of(text: str) -> str:
     if cjk_ratio(text) < 0.3:
         return "en"
     return "zh-hant" if to_simplified(text) != text else "zh"
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each sentence of ``text``: cut at sentence ends (。！？；!?, a closing quote
+    staying with its sentence) and at line breaks; surrounding white space left out.
+
+    >>> [("一是加强培训。二是开展演练!")[a:b] for a, b in sentence_spans("一是加强培训。二是开展演练!")]
+    ['一是加强培训。', '二是开展演练!']
+    """
+    out = []
+    for m in _SENTENCE_RE.finditer(text):
+        s = m.group(0)
+        a = m.start() + len(s) - len(s.lstrip())
+        b = m.end() - (len(s) - len(s.rstrip()))
+        if b > a:
+            out.append((a, b))
+    return out

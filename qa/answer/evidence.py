@@ -19,10 +19,9 @@ from dataclasses import dataclass
 
 from qa.numbers import NUMBER_RE
 from qa.search.question import QuestionInfo
-from qa.textnorm import normalize
+from qa.textnorm import CLAUSE_ENDS, SENTENCE_ENDS, normalize, sentence_spans
 
-_SENT_RE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*[”」』\"]?")
-_CLAUSE_RE = re.compile(r"[^，,；;。！？!?]+[，,；;。！？!?]?")
+_CLAUSE_RE = re.compile(f"[^{CLAUSE_ENDS}{SENTENCE_ENDS}]+[{CLAUSE_ENDS}{SENTENCE_ENDS}]?")
 
 
 @dataclass(frozen=True)
@@ -34,14 +33,7 @@ class Sentence:
 
 def sentences(text: str) -> list[Sentence]:
     """Split a paragraph at sentence ends (。！？；!? and line breaks), keeping offsets."""
-    out = []
-    for m in _SENT_RE.finditer(text):
-        s = m.group(0)
-        lead = len(s) - len(s.lstrip())
-        s = s.strip()
-        if len(s) >= 2:
-            out.append(Sentence(s, m.start() + lead, m.start() + lead + len(s)))
-    return out
+    return [Sentence(text[a:b], a, b) for a, b in sentence_spans(text) if b - a >= 2]
 
 
 def clauses(sentence: str) -> list[str]:
@@ -170,11 +162,10 @@ def best_clause(sentence: str, q: QuestionInfo, weights: TermWeights) -> str:
     if best[0] == 0:
         return sentence
     # A clause that only says "其中33项已整改" leans on the one before it: keep the pair together.
-    i = cands.index(best[2])
     all_cl = clauses(sentence)
     j = all_cl.index(best[2])
     if best[2].startswith(("其中", "共", "比", "占", "同比", "较")) and j > 0:
         return all_cl[j - 1] + best[2]
-    if j + 1 < len(all_cl) and all_cl[j + 1].startswith(("其中", "比上年", "同比", "较", "占")) and i >= 0:
+    if j + 1 < len(all_cl) and all_cl[j + 1].startswith(("其中", "比上年", "同比", "较", "占")):
         return best[2] + all_cl[j + 1]
     return best[2]

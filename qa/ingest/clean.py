@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.textnorm import halfwidth, strip_pinyin, to_simplified
+from qa.textnorm import CLAUSE_ENDS, FULL_STOPS, SENTENCE_ENDS, halfwidth, strip_pinyin, to_simplified
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,7 @@ class Cleaned:
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _CJK_RE = re.compile(f"[{_CJK}]")
 _WS_RE = re.compile(r"\s+")
-_TERMINAL = "。！？!?；;"
-_SENTENCE_PUNCT_RE = re.compile(r"[。！？!?；;，,]")
+_SENTENCE_PUNCT_RE = re.compile(f"[{SENTENCE_ENDS}，,]")
 _NUM = "一二三四五六七八九十百"
 _ENUM_RE = re.compile(rf"^(?:[{_NUM}]+[、.．]|[（(][{_NUM}\d]+[)）]|\d{{1,2}}[、.．](?!\d)|"
                       rf"[①-⑳⑴-⒇⒈-⒛]|第[{_NUM}\d]+[部章节])")
@@ -99,8 +98,8 @@ _RELATED_RE = re.compile("^" + _words(r"""相关(?:文章|阅读|推荐|链接|�
                                      热点文章 猜你喜欢 [你您]可能(?:感兴趣|还喜欢) (?:延伸|扩展|拓展)阅读
                                      精彩推荐 最新(?:文章|推荐) 更多相关 为你推荐 大家都在看 编辑推荐"""))
 # An editor's preface, in either script: "下面是小编为大家整理的…，供大家参考。"
-_END = "[。！？!?]"
-_NOT_END = r"[^。！？!?\n]"
+_END = f"[{FULL_STOPS}]"
+_NOT_END = f"[^{FULL_STOPS}\\n]"
 _LEAD = "(?:下面|以下|本文)(?:是|为|為|就是)?"
 _PREFACE_RE = re.compile(
     rf"(?:{_LEAD}{_NOT_END}{{0,12}}?(?:为|為|给|給)(?:大家|您|你)|(?:{_LEAD})?小[编編])"
@@ -120,7 +119,7 @@ def clean(text: str) -> Cleaned:
             if i >= title:
                 break
             line = lines[i].text
-            if len(line) <= 40 and not is_prose(line) and line[-1] not in _TERMINAL:
+            if len(line) <= 40 and not is_prose(line) and line[-1] not in SENTENCE_ENDS:
                 keep[i] = False  # slogans and site names above the title
         title_key = _key(lines[title].text)
         for i in kept:
@@ -155,7 +154,7 @@ def is_prose(text: str) -> bool:
 def is_title_like(text: str) -> bool:
     """A short line without sentence-final punctuation that names a report ("…工作总结", "…计划")."""
     key = _key(text)
-    return (4 <= len(key) <= 60 and key[-1] not in "。！？!?；;，,:：" and not _ENUM_RE.match(key)
+    return (4 <= len(key) <= 60 and key[-1] not in SENTENCE_ENDS + CLAUSE_ENDS and not _ENUM_RE.match(key)
             and len(_CJK_RE.findall(key)) >= 4 and _TITLE_WORDS_RE.search(_rule_key(text)) is not None)
 
 
@@ -238,7 +237,7 @@ def _piece(line: Line, a: int, b: int) -> list[Line]:
 
 
 def _link_like(text: str) -> bool:
-    return len(text) <= 60 and not is_prose(text) and not any(ch in text for ch in "。！？!?")
+    return len(text) <= 60 and not is_prose(text) and not any(ch in text for ch in FULL_STOPS)
 
 
 def _drop_related_lists(lines: list[Line], keep: list[bool]) -> None:

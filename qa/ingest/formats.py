@@ -12,6 +12,7 @@ import zipfile
 from unicodedata import east_asian_width
 
 from qa.errors import MAX_UNPACKED_BYTES, UnreadableFile
+from qa.textnorm import CLOSERS, SENTENCE_ENDS
 
 _DROP_TAGS = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "iframe",
               "svg", "canvas", "button", "select", "textarea", "object", "embed", "head", "title", "meta")
@@ -111,7 +112,7 @@ def pdf_text(raw: bytes) -> str:
     return "\n".join(reflow(page) for page in pages)
 
 
-_TERMINAL = "。！？!?；;：:”’」』）)》】"
+_TERMINAL = SENTENCE_ENDS + "：:" + CLOSERS  # a visual line ending in these does not continue
 _ENUM_START_RE = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|"
                             r"\d{1,2}[、.．]|[①-⑳⑴-⒇]|第[一二三四五六七八九十\d]+[章节部篇])")
 

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from qa.ingest.clean import Cleaned, Line, drop_repeats
 from qa.ingest.meta import find_places, find_year
 from qa.numbers import chinese_number
-from qa.textnorm import match_key, normalize, strip_pinyin
+from qa.textnorm import CLOSERS, SENTENCE_END_RE, SENTENCE_ENDS, match_key, normalize, strip_pinyin
 from qa.types import Chunk, Document
 
 MAX_CHARS = 300  # a chunk's display length; e5 reads 512 tokens
@@ -47,11 +47,10 @@ _LEVELS = tuple(re.compile(p) for p in (
     r"^\d{1,2}[、.．](?!\d)",
     r"^(?:[（(]\d{1,2}[)）]|[①-⑳⑴-⒇⒈-⒛])",
 ))
-_SENTENCE_END_RE = re.compile(r"[。！？!?；;]+[”’」』)）]*")
+
 _CLAUSE_END_RE = re.compile(r"[，,、：:]")
 _CLAUSE_RE = re.compile(r"[，,、：:。；;]")  # an unnumbered line holding these is prose, not a heading
-_TERMINAL = "。！？!?；;"
-_CLOSED = _TERMINAL + "：:…”’」』)）》】"
+_CLOSED = SENTENCE_ENDS + "：:…" + CLOSERS
 
 
 def display(raw: str) -> str:
@@ -121,7 +120,7 @@ def find_parts(lines: Sequence[Line]) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
     for i, line in enumerate(lines):
         shown = display(line.text)
-        if not shown or len(shown) > 60 or shown[-1] in _TERMINAL:
+        if not shown or len(shown) > 60 or shown[-1] in SENTENCE_ENDS:
             continue
         m = _PART_END_RE.match(shown) or _PART_START_RE.match(shown)
         if m and chinese_number(m.groupdict().get("a") or m.group("b")) == len(found) + 1:
@@ -139,14 +138,14 @@ def heading_level(text: str) -> int | None:
 
 def _is_heading(text: str) -> bool:
     """A short line that heads what follows: numbered, or without sentence-final punctuation."""
-    return len(text) <= SHORT_LINE and (heading_level(text) is not None or text[-1] not in _TERMINAL)
+    return len(text) <= SHORT_LINE and (heading_level(text) is not None or text[-1] not in SENTENCE_ENDS)
 
 
 def _heading_text(text: str) -> str:
     """A heading as the path shows it: the line up to its first sentence end, or its first clause."""
     shown = display(text).lstrip("#").strip()
     start = next((m.end() for m in (p.match(shown) for p in _LEVELS) if m), 0)
-    m = _SENTENCE_END_RE.search(shown, start)
+    m = SENTENCE_END_RE.search(shown, start)
     if m and m.start() <= SHORT_LINE:
         shown = shown[: m.start()]
     elif len(shown) > SHORT_LINE:
@@ -190,7 +189,7 @@ def _pieces(text: str, unit: list[Line]) -> list[tuple[int, int]]:
     """Spans of a paragraph cut at sentence ends into pieces of at most ``MAX_CHARS`` shown characters."""
     segments: list[tuple[int, int]] = []
     for line in unit:
-        cuts = [m.end() for m in _SENTENCE_END_RE.finditer(line.text)]
+        cuts = [m.end() for m in SENTENCE_END_RE.finditer(line.text)]
         a = 0
         for b in [*cuts, len(line.text)]:
             segments.extend(_fit(line, a, b))
