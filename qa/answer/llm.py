@@ -1,8 +1,8 @@
 """Optional language-model answers: an OpenAI-compatible chat client and the answer prompt.
 
 Works with any server that speaks ``POST {base_url}/chat/completions`` (Ollama, vLLM, llama.cpp,
-hosted APIs). Every failure is an :class:`LLMError` whose message says what failed; nothing is
-retried, and the api key is never logged, printed or put in a message.
+hosted APIs), through the ``openai`` SDK. Every failure is an :class:`LLMError` whose message says what
+failed; nothing is retried, and the api key is never logged, printed or put in a message.
 
 >>> cfg = LLMConfig(base_url="http://127.0.0.1:11434/v1", model="qwen2.5:7b")
 >>> msgs = build_messages("2011年招聘了多少教师?", "zh", [(1, "某县教育工作总结 · ¶3", "招聘教师120名。")])
@@ -16,13 +16,13 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import openai
 
 NO_ANSWER = "NO_ANSWER"  # the exact reply the prompt asks for when the paragraphs do not answer
 
@@ -127,7 +127,7 @@ class _ThinkFilter:
 
 
 class LLMClient:
-    """A small OpenAI-compatible chat client; no retries, bounded by ``config.timeout``.
+    """An OpenAI-compatible chat client on the ``openai`` SDK; no retries, bounded by ``config.timeout``.
 
     >>> client = LLMClient(LLMConfig(base_url="http://127.0.0.1:11434/v1", model="qwen2.5:7b"))
     >>> # client.chat(build_messages(question, "en", passages)) -> "... [1]"
@@ -142,68 +142,68 @@ class LLMClient:
         """The assistant's reply to ``messages`` (a leading ``<think>`` block removed)."""
         if stream:
             return "".join(self.chat_stream(messages))
-        with self._open(messages, stream=False) as resp:
-            body, deadline = b"", time.monotonic() + self.config.timeout
-            for chunk in resp.iter_bytes():
-                body += chunk
-                if time.monotonic() > deadline:
-                    t = self.config.timeout
-                    raise LLMError(f"timed out after {t:g} s reading the reply from {self.url}")
+        with self._client() as client:
+            reply = self._call(client, messages, stream=False)
         filt = _ThinkFilter()
-        return (filt.feed(_content_of(_parse_json(body))) + filt.flush()).strip()
+        return (filt.feed(_content_of(reply)) + filt.flush()).strip()
 
     def chat_stream(self, messages: list[dict]) -> Iterator[str]:
-        """Yields the reply's content pieces as they arrive (server-sent events); each read is bounded."""
+        """Yields the reply's content pieces as they arrive; each read is bounded by the timeout."""
         filt = _ThinkFilter()
-        with self._open(messages, stream=True) as resp:
-            ctype = resp.headers.get("content-type", "")
-            if "text/event-stream" not in ctype and "json" in ctype:  # the server ignored "stream"
-                pieces: Iterator[str] = iter([_content_of(_parse_json(resp.read()))])
-            else:
-                pieces = _sse_deltas(resp.iter_lines())
-            for piece in pieces:
-                if out := filt.feed(piece):
-                    yield out
+        with self._client() as client:
+            raw = self._call(client, messages, stream=True)
+            try:
+                if "text/event-stream" not in raw.headers.get("content-type", ""):  # the server ignored "stream"
+                    pieces: Iterator[str] = iter([_content_of(_completion(raw.http_response.read()))])
+                else:
+                    pieces = (_delta_of(event) for event in raw.parse())
+                for piece in pieces:
+                    if out := filt.feed(piece):
+                        yield out
+            except openai.OpenAIError as exc:
+                raise self._error(exc) from None
         if tail := filt.flush():
             yield tail
 
     @contextmanager
-    def _open(self, messages: list[dict], *, stream: bool) -> Iterator[httpx.Response]:
-        """The open HTTP response, status checked; httpx errors (also while reading) become LLMError."""
+    def _client(self) -> Iterator[openai.OpenAI]:
         cfg = self.config
-        payload: dict[str, Any] = {
-            "model": cfg.model,
-            "messages": messages,
-            "temperature": cfg.temperature,
-            "max_tokens": cfg.max_tokens,
-            "stream": stream,
-        }
-        headers = {"Accept": "text/event-stream" if stream else "application/json"}
-        if cfg.api_key:
-            headers["Authorization"] = f"Bearer {cfg.api_key}"
+        scheme = httpx.URL(cfg.base_url).scheme if "://" in cfg.base_url else ""
+        if scheme not in ("http", "https"):
+            raise LLMError(f"invalid base_url {cfg.base_url!r}: the scheme must be http or https")
+        # A loopback endpoint is reached directly, never through a proxy from the environment.
+        http = httpx.Client(timeout=httpx.Timeout(cfg.timeout), trust_env=not _is_loopback(cfg.base_url))
         try:
-            timeout, trust_env = httpx.Timeout(cfg.timeout), not _is_loopback(self.url)
-            with httpx.Client(timeout=timeout, trust_env=trust_env) as http:
-                with http.stream("POST", self.url, json=payload, headers=headers) as resp:
-                    if resp.status_code >= 400:
-                        snippet = resp.read().decode("utf-8", "replace").strip()[:200]
-                        raise LLMError(self._redact(f"HTTP {resp.status_code} from {self.url}: {snippet}"))
-                    yield resp
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            yield openai.OpenAI(base_url=cfg.base_url.rstrip("/"), api_key=cfg.api_key or "unused",
+                                timeout=cfg.timeout, max_retries=0, http_client=http)
+        finally:
+            http.close()
+
+    def _call(self, client: openai.OpenAI, messages: list[dict], *, stream: bool) -> Any:
+        cfg = self.config
+        try:
+            # Without a key no Authorization header is sent at all (the SDK would send "Bearer <placeholder>").
+            headers = {} if cfg.api_key else {"Authorization": openai.omit}
+            create = client.chat.completions.with_raw_response.create if stream else client.chat.completions.create
+            return create(model=cfg.model, messages=messages, temperature=cfg.temperature, max_tokens=cfg.max_tokens,
+                          stream=stream, extra_headers=headers)
+        except openai.OpenAIError as exc:
             raise self._error(exc) from None
 
     def _error(self, exc: Exception) -> LLMError:
         """An LLMError saying what failed, the key redacted."""
         base, t = self.config.base_url, self.config.timeout
-        if isinstance(exc, httpx.ConnectTimeout):
-            msg = f"cannot reach {base} (connect timed out after {t:g} s)"
-        elif isinstance(exc, httpx.TimeoutException):
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(exc, openai.APITimeoutError):
             msg = f"timed out after {t:g} s waiting for {self.url}"
-        elif isinstance(exc, httpx.ConnectError):
-            reason = str(exc) or type(exc).__name__
+        elif isinstance(exc, openai.APIConnectionError):
+            reason = str(cause or exc) or type(exc).__name__
             msg = f"cannot reach {base} ({'connection refused' if 'refused' in reason.lower() else reason})"
-        elif isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-            msg = f"invalid base_url {base!r}: {exc}"
+        elif isinstance(exc, openai.APIStatusError):
+            snippet = exc.response.text.strip()[:200]
+            msg = f"HTTP {exc.status_code} from {self.url}: {snippet}"
+        elif isinstance(exc, openai.APIResponseValidationError | ValueError):
+            msg = f"malformed response: {exc}"
         else:
             msg = f"request to {self.url} failed: {type(exc).__name__}: {exc}"
         return LLMError(self._redact(msg))
@@ -249,22 +249,18 @@ def is_no_answer(reply: str) -> bool:
     return reply.strip().strip("`*\"'“”「」.。!！ \n").upper().startswith(NO_ANSWER)
 
 
-def _parse_json(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise LLMError(f"malformed response: not JSON: {body[:200].decode('utf-8', 'replace')!r}") from None
-
-
-def _content_of(data: Any) -> str:
-    """The assistant content of a chat-completion JSON body."""
-    if isinstance(data, dict) and "error" in data and not data.get("choices"):
-        raise LLMError(f"error from server: {str(data['error'])[:200]}")
-    choices = data.get("choices") if isinstance(data, dict) else None
-    if not choices or not isinstance(choices, list):
+def _content_of(reply: Any) -> str:
+    """The assistant content of a chat completion (the SDK's object, or a plain string some servers send)."""
+    if isinstance(reply, str):  # not JSON at all
+        raise LLMError(f"malformed response: not JSON: {reply[:200]!r}")
+    choices = getattr(reply, "choices", None)
+    if not choices:
+        error = (getattr(reply, "model_extra", None) or {}).get("error")
+        if error:
+            raise LLMError(f"error from server: {str(error)[:200]}")
         raise LLMError("malformed response: no choices")
-    message = choices[0].get("message") if isinstance(choices[0], dict) else None
-    content = message.get("content") if isinstance(message, dict) else None
+    message = getattr(choices[0], "message", None)
+    content = getattr(message, "content", None)
     if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}]
         content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
     if not isinstance(content, str):
@@ -272,25 +268,21 @@ def _content_of(data: Any) -> str:
     return content
 
 
-def _sse_deltas(lines: Iterator[str]) -> Iterator[str]:
-    """Content deltas from server-sent-event lines, up to ``data: [DONE]``."""
-    for line in lines:
-        if not line.startswith("data:"):
-            continue  # blank separators, comments (": keep-alive"), "event:" lines
-        data = line[5:].strip()
-        if data == "[DONE]":
-            return
-        try:
-            event = json.loads(data)
-        except ValueError:
-            raise LLMError(f"malformed response: bad stream event {data[:200]!r}") from None
-        if not isinstance(event, dict):
-            raise LLMError(f"malformed response: bad stream event {data[:200]!r}")
-        if "error" in event:
-            raise LLMError(f"error from server: {str(event['error'])[:200]}")
-        choices = event.get("choices")
-        first = choices[0] if isinstance(choices, list) and choices else None  # none: a usage-only chunk
-        delta = first.get("delta") if isinstance(first, dict) else None
-        piece = delta.get("content") if isinstance(delta, dict) else None
-        if isinstance(piece, str) and piece:
-            yield piece
+def _completion(body: bytes) -> Any:
+    """A chat completion parsed from a JSON body."""
+    try:
+        return openai.types.chat.ChatCompletion.model_construct(**json.loads(body))
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise LLMError(f"malformed response: not JSON: {body[:200].decode('utf-8', 'replace')!r}") from None
+
+
+def _delta_of(event: Any) -> str:
+    """The content piece of one streamed chunk ("" for role-only or usage-only chunks)."""
+    error = (getattr(event, "model_extra", None) or {}).get("error")
+    if error:
+        raise LLMError(f"error from server: {str(error)[:200]}")
+    choices = getattr(event, "choices", None)
+    if not choices:  # a usage-only chunk
+        return ""
+    piece = getattr(getattr(choices[0], "delta", None), "content", None)
+    return piece if isinstance(piece, str) else ""
