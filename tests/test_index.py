@@ -266,3 +266,14 @@ def test_bench_passages_index_and_eval(tmp_path, fake_embedder):
     assert fake_embedder.calls == calls and len(again.chunks) == 2
     metrics = evaluate_bench([{"question": "钟山县招聘了多少教师?", "pid": "p1"}], Retriever(index, fake_embedder))
     assert metrics["n"] == 1 and metrics["recall@1"] == 1.0
+
+
+def test_a_second_writer_waits_or_is_refused(tmp_path):
+    from qa.store.lock import exclusive_lock
+
+    with exclusive_lock(tmp_path / "index"):
+        with pytest.raises(RuntimeError, match="another process is updating"):
+            with exclusive_lock(tmp_path / "index", wait=False):
+                pass
+    with exclusive_lock(tmp_path / "index", wait=False):  # free again once the first one is done
+        pass
