@@ -13,9 +13,8 @@ timed, with a per-step breakdown of ``ask``.
 FAISS alone (``--faiss-sizes``): random unit vectors, the index ``qa.store.vectors.VectorIndex.build`` chooses
 (``factory_for``), its build time, single-query latency at k=100 (what retrieval asks for) and recall@10
 against exact search (``IndexFlatIP``) over ``--queries`` random unit queries (``SQ8`` above 200k
-vectors: 8-bit codes scanned, the best candidates re-scored against the float vectors). For an IVF index
-(``--factory IVF...``, not chosen automatically any more), an ``nprobe`` sweep and the smallest ``nprobe``
-reaching recall@10 >= 0.95; uniform random vectors have no cluster structure, the worst case for IVF.
+vectors: 8-bit codes scanned, the best candidates re-scored against the float vectors). IVF was measured
+in earlier sessions (bench/README.md) and dropped: it is no longer built.
 
     .venv/bin/python bench/latency.py                                    # everything (1M takes a while)
     .venv/bin/python bench/latency.py --sizes 1000 --faiss-sizes 1000,300000 --no-append
@@ -50,7 +49,7 @@ from qa.config import Settings
 from qa.ingest.corpus import read_corpus
 from qa.store.index import Index, keyword_text, passage_text
 from qa.store.keyword import KeywordIndex, tokenize
-from qa.store.vectors import VectorIndex, nprobe_for
+from qa.store.vectors import VectorIndex
 from qa.textnorm import normalize
 from qa.types import Chunk, Document
 
@@ -234,46 +233,26 @@ def faiss_part(sizes: list[int], queries: np.ndarray, target: float, make_data, 
 
         p50, p95, recall = run()
         res = {"data": label, "n": n, "factory": vi.factory, "build_s": build_s, "p50": p50, "p95": p95,
-               "nprobe": vi.index.nprobe if vi.factory.startswith("IVF") else "-", "recall": recall,
-               "load": load_text(), "needed": "-" if recall < target else res_nprobe(vi)}
+               "recall": recall, "load": load_text(), "how": _how(vi)}
         print(f"  FAISS {label} {n}: {vi.factory} built in {build_s:.1f} s, p50 {p50:.2f} ms, recall@10 "
               f"{recall:.3f} (load {res['load']})", flush=True)
-        if vi.factory.startswith("IVF"):
-            nlist = int(vi.factory[3:].split(",")[0])
-            probes = sorted({nprobe_for(vi.factory), nlist, *(2 ** k for k in range(3, 16) if 2 ** k < nlist)})
-            for p in probes:
-                vi.index.nprobe = p
-                s50, s95, rec = run()
-                sweeps.append([label, n, vi.factory, p, f"{100 * p / nlist:.1f} %", f"{rec:.3f}", f"{s50:.2f}",
-                               f"{s95:.2f}"])
-                print(f"    nprobe {p}: recall@10 {rec:.3f}, p50 {s50:.2f} ms", flush=True)
-                if rec >= target and res["needed"] == "-":
-                    res["needed"] = p
-                if rec >= 0.995:
-                    break
         results.append(res)
         del vi, data
     return results, sweeps
 
 
-def res_nprobe(vi: VectorIndex) -> int | str:
-    if vi.factory.startswith("IVF"):
-        return vi.index.nprobe
-    return "- (exact)" if vi.factory == "Flat" else "- (scans all, re-scores exactly)"
+def _how(vi: VectorIndex) -> str:
+    return "exact" if vi.factory == "Flat" else "scans all, re-scores exactly"
 
 
 def faiss_tables(results: list[dict], sweeps: list[list], target: float) -> str:
-    rows = [[r["data"], r["n"], r["factory"], r["nprobe"], f"{r['build_s']:.1f}", f"{r['p50']:.2f}",
-             f"{r['p95']:.2f}", f"{r['recall']:.3f}", r["needed"], r["load"]] for r in results]
-    text = ("One query per call at k=100 (what retrieval asks for); recall@10 of its first 10 against exact "
+    rows = [[r["data"], r["n"], r["factory"], r["how"], f"{r['build_s']:.1f}", f"{r['p50']:.2f}",
+             f"{r['p95']:.2f}", f"{r['recall']:.3f}", "yes" if r["recall"] >= target else "no", r["load"]]
+            for r in results]
+    return ("One query per call at k=100 (what retrieval asks for); recall@10 of its first 10 against exact "
             f"search, {THREADS['faiss']} FAISS thread(s).\n\n"
-            + md_table(["data", "vectors", "factory (factory_for)", "nprobe (nprobe_for)", "build s",
-                        "search p50 ms", "search p95 ms", "recall@10 vs exact", f"nprobe for recall >= {target}",
-                        "load average"], rows))
-    if sweeps:
-        text += "\n\nnprobe sweep (IVF; stops at recall 0.995):\n\n" + md_table(
-            ["data", "vectors", "factory", "nprobe", "share of lists", "recall@10", "p50 ms", "p95 ms"], sweeps)
-    return text
+            + md_table(["data", "vectors", "factory (factory_for)", "search", "build s", "search p50 ms",
+                        "search p95 ms", "recall@10 vs exact", f"recall >= {target}", "load average"], rows))
 
 
 def main() -> None:
@@ -291,7 +270,8 @@ def main() -> None:
     ap.add_argument("--target", type=float, default=0.95, help="recall@10 target")
     ap.add_argument("--faiss-threads", type=int, default=1,
                     help="FAISS threads for the FAISS-alone part (1: as qa's query processes run)")
-    ap.add_argument("--factory", help="FAISS factory for the FAISS-alone part (default: what factory_for picks)")
+    ap.add_argument("--factory", choices=["Flat", "SQ8"],
+                    help="FAISS factory for the FAISS-alone part (default: what factory_for picks)")
     ap.add_argument("--model", help="model folder or name (default: $QA_MODEL, else the bundled build)")
     ap.add_argument("--backend", choices=["torch", "onnx-int8"], default="torch")
     ap.add_argument("--no-append", action="store_true", help="do not append the tables to bench/README.md")

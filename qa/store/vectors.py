@@ -20,23 +20,13 @@ import numpy as np
 
 EXACT_THRESHOLD = 200_000
 REFINE = 10  # SQ8 candidates per result re-scored exactly (at least 100)
+SQ_TRAIN = 100_000  # vectors SQ8 learns its ranges from
+FACTORIES = ("Flat", "SQ8")
 
 
 def factory_for(n: int) -> str:
     """The FAISS factory string chosen for ``n`` vectors."""
     return "Flat" if n <= EXACT_THRESHOLD else "SQ8"
-
-
-def nprobe_for(factory: str) -> int:
-    """How many inverted lists a query scans: a quarter of them (at least 16).
-
-    bench/latency.py on 300k vectors shaped like real paragraphs: scanning 3% of the lists gave recall@10
-    0.61 against exact search, 24% gave 0.978 at 9.6 ms a query.
-    """
-    if not factory.startswith("IVF"):
-        return 0
-    nlist = int(factory[3:].split(",")[0])
-    return max(16, nlist // 4)
 
 
 def _faiss():
@@ -55,8 +45,6 @@ class VectorIndex:
         self.index = index
         self.factory = factory
         self.exact = exact
-        if factory.startswith("IVF"):
-            self.index.nprobe = nprobe_for(factory)
 
     @property
     def size(self) -> int:
@@ -68,11 +56,12 @@ class VectorIndex:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         n, d = vectors.shape
         factory = factory or factory_for(n)
+        if factory not in FACTORIES:
+            raise ValueError(f"unsupported FAISS factory {factory!r}; expected one of {FACTORIES}")
         index = faiss.index_factory(d, factory, faiss.METRIC_INNER_PRODUCT)
-        if not index.is_trained:
-            per_list = 256 * int(factory[3:].split(",")[0]) if factory.startswith("IVF") else 100_000
+        if not index.is_trained:  # SQ8 learns each dimension's range
             rng = np.random.default_rng(0)
-            index.train(vectors[rng.choice(n, size=min(n, per_list), replace=False)] if n else vectors)
+            index.train(vectors[rng.choice(n, size=min(n, SQ_TRAIN), replace=False)] if n else vectors)
         if n:
             index.add(vectors)
         return cls(index, factory, vectors)
@@ -94,11 +83,7 @@ class VectorIndex:
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         params = None
         if subset is not None:
-            sel = faiss.IDSelectorBatch(np.ascontiguousarray(subset, dtype=np.int64))
-            if self.factory.startswith("IVF"):
-                params = faiss.SearchParametersIVF(sel=sel, nprobe=self.index.nprobe)
-            else:
-                params = faiss.SearchParameters(sel=sel)
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.ascontiguousarray(subset, dtype=np.int64)))
         refine = self.exact is not None and not self.factory.endswith("Flat")
         fetch = min(max(k * REFINE, 100), self.size) if refine else k
         scores, ids = self.index.search(q, fetch, params=params)
