@@ -62,6 +62,12 @@ def load_embedder(settings: Settings) -> Embedder:
     backend = DEFAULT_BACKEND if settings.backend == "auto" else settings.backend
     onnx = backend in ("onnx-int8", "onnx-int8-mixed") and info.source != "hub"
     onnx_name = f"{info.name}+onnx-int8"
+    if onnx:
+        import importlib.util
+
+        if importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("onnx") is None:
+            raise ValueError(f"the {backend} backend needs the onnx extra: pip install 'report-qa[onnx]' "
+                             "(or use QA_BACKEND=torch)")
 
     def make_onnx() -> Embedder:
         from qa.models.onnx_backend import OnnxEmbedder

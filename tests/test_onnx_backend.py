@@ -16,7 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import qa.models.onnx_backend as ob
+pytest.importorskip("onnxruntime", reason="the onnx extra is not installed (pip install 'report-qa[onnx]')")
+pytest.importorskip("onnx", reason="the onnx extra is not installed (pip install 'report-qa[onnx]')")
+
+import qa.models.onnx_backend as ob  # noqa: E402
 from qa.models.embed import Embedder
 
 REPO = Path(__file__).resolve().parent.parent
