@@ -197,8 +197,8 @@ def analyze(question: str) -> QuestionInfo:
 def check_question(question: str | None) -> str:
     """The question, stripped; a clear error for an empty, huge or malformed one.
 
-    >>> check_question("  今年招聘了多少名教师? ")
-    '今年招聘了多少名教师?'
+    >>> check_question("  全县有几所中学? ")
+    '全县有几所中学?'
     """
     if question is None or not isinstance(question, str):
         raise QuestionError("the question must be text")
