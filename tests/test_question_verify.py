@@ -99,3 +99,10 @@ def test_a_concept_weighs_what_its_main_word_weighs():
     assert w.group_weight(("教师", "老师")) == w.idf("教师") < w.idf("老师")  # a rare synonym does not inflate
     assert w.group_weight(("在校学生", "在校", "学生")) == w.idf("在校学生") > w.idf("学生")  # a compound is specific
     assert w.group_weight(("教员", "学生", "老师")) == w.idf("学生")  # unseen main word: the commonest seen one
+
+
+def test_clauses_keep_ratios_and_lists_whole():
+    from qa.answer.evidence import clauses
+
+    assert clauses("全市有学生500人，生机比达到9.5:1。") == ["全市有学生500人，", "生机比达到9.5:1。"]
+    assert clauses("小学、初中各3所") == ["小学、初中各3所"]

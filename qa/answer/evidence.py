@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 from qa.numbers import NUMBER_RE
 from qa.search.question import QuestionInfo
-from qa.textnorm import CLAUSE_ENDS, SENTENCE_ENDS, normalize, sentence_spans
+from qa.textnorm import SENTENCE_ENDS, normalize, sentence_spans
 
-_CLAUSE_RE = re.compile(f"[^{CLAUSE_ENDS}{SENTENCE_ENDS}]+[{CLAUSE_ENDS}{SENTENCE_ENDS}]?")
+# Clauses break at commas (not at colons or 、: "8.5:1" and "小学、初中" stay whole).
+_CLAUSE_RE = re.compile(f"[^，,{SENTENCE_ENDS}]+[，,{SENTENCE_ENDS}]?")
 
 
 @dataclass(frozen=True)
