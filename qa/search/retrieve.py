@@ -18,7 +18,7 @@ import numpy as np
 from qa.models.embed import Embedder
 from qa.search.filters import Filters, detect, document_matches, place_core, romanize
 from qa.store.index import Index
-from qa.textnorm import cjk_ratio, normalize
+from qa.textnorm import cjk_ratio, normalize, script_of, to_traditional
 from qa.types import Hit
 
 CANDIDATES = 100
@@ -90,10 +90,15 @@ class Retriever:
         if mask is not None:
             # Within the filtered reports the place and year no longer tell paragraphs apart: rank by the rest.
             qnorm = strip_filter_terms(qnorm, f) or qnorm
+        kw_scores = index.keywords.scores(keyword_query(question, qnorm), mask=mask)
+        if index.keyword_only:  # the vectors are still being made: BM25 alone ranks, and the answer says so
+            hits = fuse(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), kw_scores, 1.0, k)
+            notes.append(keyword_only_note(question))
+            return SearchResult(question, tuple(Hit(index.chunks[i], s, dr, kr) for i, s, dr, kr in hits), f,
+                                tuple(notes))
         subset = np.flatnonzero(mask) if mask is not None else None
         qvec = self.embedder.embed([qnorm], kind="query")[0]
         d_ids, d_scores = index.vectors.search(qvec, CANDIDATES, subset=subset)
-        kw_scores = index.keywords.scores(keyword_query(question, qnorm), mask=mask)
         hits = fuse(d_ids, d_scores, kw_scores, self.keyword_weight(question), k,
                     cosine=lambda ids: index.embeddings[ids] @ qvec)
         return SearchResult(question, tuple(Hit(index.chunks[i], s, dr, kr) for i, s, dr, kr in hits), f,
@@ -107,6 +112,24 @@ class Retriever:
         d_ids, _ = self.index.vectors.search(qvec, k)
         kw_ids, _ = self.index.keywords.search(keyword_query(question, qnorm), k)
         return {"dense": [int(i) for i in d_ids], "keyword": [int(i) for i in kw_ids]}
+
+
+KEYWORD_ONLY_NOTE = {
+    "en": "searched by keywords only: the full search starts once the index's vectors are built",
+    "zh": "仅按关键词检索：索引的向量建好后即改用完整检索",
+}
+
+
+def keyword_only_note(question: str) -> str:
+    """The note on an answer from a keyword-only index, in the question's language and script.
+
+    >>> keyword_only_note("how many?")[:28]
+    'searched by keywords only: t'
+    """
+    lang = script_of(question)
+    if lang == "en":
+        return KEYWORD_ONLY_NOTE["en"]
+    return to_traditional(KEYWORD_ONLY_NOTE["zh"]) if lang == "zh-hant" else KEYWORD_ONLY_NOTE["zh"]
 
 
 def strip_filter_terms(qnorm: str, f: Filters) -> str:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import __version__
-from qa.store.keyword import KeywordIndex
+from qa.store.keyword import KeywordIndex, merge_token_ids
 from qa.store.vectors import VectorIndex
 from qa.textnorm import normalize
 from qa.types import Chunk, Document
@@ -125,7 +126,7 @@ class Index:
     documents: dict[str, Document]
     chunks: list[Chunk]
     embeddings: np.ndarray
-    vectors: VectorIndex
+    vectors: VectorIndex | None  # None: a keyword-only index (the first build, before its vectors are made)
     keywords: KeywordIndex
     embedding_keys: list[str] = field(default_factory=list)  # what each row of ``embeddings`` was made from
     segments: list[Segment] = field(default_factory=list)
@@ -133,6 +134,11 @@ class Index:
     @property
     def model_name(self) -> str:
         return self.manifest["model"]["name"]
+
+    @property
+    def keyword_only(self) -> bool:
+        """Searchable by keywords only: its paragraphs are read, their vectors not made yet."""
+        return self.vectors is None
 
     def chunks_of(self, doc_id: str) -> list[int]:
         """Positions of a document's chunks, in reading order."""
@@ -159,6 +165,24 @@ class Index:
                              f"{len(chunks)}/{len(embeddings)}/{vectors.size}/{keywords.size}): "
                              "run `qa index --rebuild`")
         return cls(directory, manifest, documents, chunks, embeddings, vectors, keywords, keys, segments)
+
+    @classmethod
+    def keywords_only(cls, directory: Path, model_name: str, parts: Sequence) -> Index:
+        """An in-memory index over read paragraphs before any vector is made: BM25 only.
+
+        ``parts`` are segments or files waiting for their vectors (anything with ``documents``, ``chunks``,
+        ``terms``, ``token_ids`` and ``lengths``); building it takes array operations only.
+
+        >>> idx = Index.keywords_only(Path("index"), "fake-64", [])
+        >>> idx.keyword_only, len(idx.chunks)
+        (True, 0)
+        """
+        keywords = KeywordIndex.from_ids(*merge_token_ids([(p.terms, p.token_ids, p.lengths) for p in parts]))
+        chunks = [c for p in parts for c in p.chunks]
+        manifest = {"model": {"name": model_name}, "chunk_count": len(chunks), "keyword_only": True,
+                    "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        return cls(Path(directory), manifest, {d.doc_id: d for p in parts for d in p.documents}, chunks,
+                   np.zeros((len(chunks), 0), dtype=np.float32), None, keywords)
 
     @classmethod
     def load(cls, directory: Path, *, model_name: str | None = None) -> Index:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -196,12 +197,15 @@ def plan(found: Scan, store: SegmentStore, corpus: Path, prev_files: dict[str, d
 # -- the whole update -----------------------------------------------------------------------------------
 def update_index(corpus: Path, directory: Path, embedder: Embedder, *, rebuild: bool = False,
                  progress: bool = True, on_progress: Progress | None = None,
-                 previous: Index | None = None, load: bool = False) -> UpdateReport:
+                 previous: Index | None = None, load: bool = False,
+                 on_read: Callable[[list], None] | None = None) -> UpdateReport:
     """Bring the index at ``directory`` in step with the reports under ``corpus``.
 
     ``on_progress(stage, done, total)`` is called as work proceeds (the web app shows it). ``previous``, the
     index a caller holds in memory, saves reading unchanged segments back; with ``load`` (or ``previous``)
-    the report carries the resulting ``Index``.
+    the report carries the resulting ``Index``. ``on_read(parts)``, called once every file is read and before
+    anything is embedded (when something is, and with ``load``), gets the paragraphs of the whole new index
+    in order, file by file (``Index.keywords_only`` makes a searchable index of them at once).
     """
     t0 = time.time()
     corpus, directory = Path(corpus), Path(directory)
@@ -220,6 +224,9 @@ def update_index(corpus: Path, directory: Path, embedder: Embedder, *, rebuild: 
             if report is not None:
                 return report
         todo = plan(found, store, corpus, prev_files, same_model=same_model, want_index=want_index)
+        if on_read is not None and found.pending and want_index:
+            fresh = {p.source: p for p in found.pending}
+            on_read([fresh.get(s) or todo.kept[s] for s in sorted(found.files)])
         new_segments, embedded, reused = embed_pending(found.pending, embedder, todo.cache, progress, on_progress)
         for seg in new_segments:
             todo.kept[seg.source] = seg

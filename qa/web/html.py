@@ -67,6 +67,11 @@ a.qa-cite:hover { text-decoration: underline; }
 @keyframes qa-flash { from { background: #fef3c7; } to { background: transparent; } }
 #qa-sources ol.qa-related li { margin: 0.4em 0; }
 #qa-status { font-size: 0.9em; }
+#qa-sources figure.qa-chart { margin: 0.3em 0 0.8em 0; }
+#qa-sources figure.qa-chart rect { fill: var(--color-accent, #2563eb); opacity: 0.85; }
+#qa-sources figure.qa-chart a:hover rect { opacity: 1; }
+#qa-sources figure.qa-chart text { fill: var(--body-text-color, #222); }
+#qa-sources figure.qa-chart figcaption { font-size: 0.8em; color: var(--body-text-color-subdued, #666); }
 """
 
 
@@ -204,8 +209,10 @@ def turn_html(answer: Answer, turn: int, index: Index | None, asked: str | None 
     if asked and asked != answer.question:
         head += f'<div class="qa-meta">searched as: {_clip(answer.question)}</div>'
     if answer.citations:
+        from qa.web.chart import chart_html
+
         blocks = [citation_html(c, turn, index, open_=(i == 0)) for i, c in enumerate(answer.citations)]
-        return head + "".join(blocks) + "</div>"
+        return head + chart_html(answer, turn) + "".join(blocks) + "</div>"
     if answer.abstained:
         docs = index.documents if index is not None else {}
         return head + "<p><b>No answer in the reports.</b> Related passages:</p>" + \

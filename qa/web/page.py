@@ -44,6 +44,8 @@ from qa.web.actions import (
     upload_reports,
 )
 from qa.web.html import REPORT_HEADERS, page_js, report_rows, sources_panel
+from qa.web.i18n import AUTO, SWITCH_CHOICES, localize, localized_choices, resolve, t
+from qa.web.i18n import status_line as localized_status
 from qa.web.service import MAX_UPLOAD_BYTES, Service
 
 log = logging.getLogger(__name__)
@@ -62,15 +64,20 @@ TIMER_SECONDS = 1.5
 def build_app(service: Service) -> gr.Blocks:
     """The whole page, wired to ``service`` (which may still be building its index)."""
     with gr.Blocks(title="report-qa", analytics_enabled=False) as app:
-        gr.Markdown("## report-qa · questions about the work reports\nAsk in English, 简体 or 繁體中文. "
-                    "Every claim cites **[n]** the paragraph it came from: click it to read the paragraph.")
+        with gr.Row(equal_height=False):
+            title = gr.Markdown(t("title", "en"), elem_id="qa-title")
+            lang_choice = gr.Dropdown(SWITCH_CHOICES, value=AUTO, label="Language · 语言", elem_id="qa-lang",
+                                      scale=0, min_width=200)
         status = gr.Markdown(status_line(service), elem_id="qa-status")
         with gr.Tabs():
-            with gr.Tab("Chat", id="chat"):
+            with gr.Tab("Chat", id="chat", elem_id="qa-tab-chat") as chat_tab:
                 ui = _chat_tab(gr)
-            with gr.Tab("Reports", id="reports"):
+            with gr.Tab("Reports", id="reports", elem_id="qa-tab-reports") as reports_tab:
                 rp = _reports_tab(gr)
+        ui.lang, ui.lang_choice = gr.State("en"), lang_choice
+        ui.labelled = [title, chat_tab, reports_tab]
         _wire(gr, app, service, status, ui, rp)
+        _wire_language(gr, app, ui, rp)
     return app
 
 
@@ -85,8 +92,9 @@ def _chat_tab(gr) -> SimpleNamespace:
                 ui.question = gr.Textbox(show_label=False, placeholder="Your question …", scale=5, lines=1,
                                          max_lines=4, elem_id="qa-question")
                 ui.ask = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask")
-            gr.Examples([[q] for q in EXAMPLES], inputs=[ui.question], label="Examples", cache_examples=False)
-            with gr.Accordion("Filters", open=False):
+            ui.examples = gr.Examples([[q] for q in EXAMPLES], inputs=[ui.question], label="Examples",
+                                      cache_examples=False)
+            with gr.Accordion("Filters", open=False) as ui.filters:
                 with gr.Row():
                     ui.year = gr.Dropdown([("any year", "")], value="", label="Year", elem_id="qa-year")
                     ui.place = gr.Dropdown([("any place", "")], value="", label="Place", elem_id="qa-place")
@@ -121,37 +129,40 @@ def _wire(gr, app, service: Service, status, ui: SimpleNamespace, rp: SimpleName
     seen = gr.State("")
     quiet = {"api_visibility": "private", "show_progress": "hidden", "queue": False}
 
-    def refresh(last: str):
-        version = index_version(service)
+    def refresh(last: str, lang: str = "en"):
+        version = index_version(service) + ":" + lang
         if version == last:
-            return status_line(service), *([gr.skip()] * 5), last
+            return localized_status(service, lang), *([gr.skip()] * 5), last
         rows = reports_safe(service)
-        years, places, docs = filter_choices(rows)
+        years, places, docs = localized_choices(filter_choices(rows), lang)
         files = sorted({r["file"] for r in rows})
         dropdowns = [gr.Dropdown(choices=c) for c in (files, years, places, docs)]
-        return status_line(service), report_rows(rows), *dropdowns, version
+        return localized_status(service, lang), report_rows(rows), *dropdowns, version
 
     outs = [status, rp.table, rp.to_remove, ui.year, ui.place, ui.report, seen]
-    gr.Timer(TIMER_SECONDS).tick(refresh, [seen], outs, **quiet)
+    gr.Timer(TIMER_SECONDS).tick(refresh, [seen, ui.lang], outs, **quiet)
     app.load(refresh, [seen], outs, js=page_js(), **quiet)
 
-    def on_ask(q, chat, st, y, p, r):
-        yield from chat_turn(service, q, chat, st, y, p, r)
+    def on_ask(q, chat, st, y, p, r, lang):
+        for chat_, panel, st_, box in chat_turn(service, q, chat, st, y, p, r):
+            if chat_ and chat_[-1].get("role") == "assistant":
+                chat_ = [*chat_[:-1], {**chat_[-1], "content": localize(chat_[-1]["content"], lang)}]
+            yield chat_, localize(panel, lang), st_, box
 
-    chat_io = {"inputs": [ui.question, ui.chatbot, ui.state, ui.year, ui.place, ui.report],
+    chat_io = {"inputs": [ui.question, ui.chatbot, ui.state, ui.year, ui.place, ui.report, ui.lang],
                "outputs": [ui.chatbot, ui.sources, ui.state, ui.question], "api_visibility": "private",
                "concurrency_limit": ASK_CONCURRENCY, "concurrency_id": "qa", "show_progress": "minimal"}
     ui.ask.click(on_ask, **chat_io)
     ui.question.submit(on_ask, **chat_io)
-    ui.clear.click(lambda: ([], sources_panel([]), new_chat_state(), ""), None,
+    ui.clear.click(lambda lang: ([], localize(sources_panel([]), lang), new_chat_state(), ""), [ui.lang],
                    [ui.chatbot, ui.sources, ui.state, ui.question], **quiet)
 
-    rp.upload.upload(lambda paths: (upload_reports(service, paths), None), [rp.upload],
+    rp.upload.upload(lambda paths, lang: (localize(upload_reports(service, paths), lang), None), [rp.upload, ui.lang],
                      [rp.upload_msg, rp.upload], api_visibility="private")
-    rp.remove.click(lambda s: remove_report(service, s), [rp.to_remove], [rp.remove_msg],
-                    api_visibility="private")
-    rp.reindex.click(lambda: service.update_in_background() or "Updating the index in the background …",
-                     None, [rp.remove_msg], **quiet)
+    rp.remove.click(lambda s, lang: localize(remove_report(service, s), lang), [rp.to_remove, ui.lang],
+                    [rp.remove_msg], api_visibility="private")
+    rp.reindex.click(lambda lang: service.update_in_background() or localize(
+        "Updating the index in the background …", lang), [ui.lang], [rp.remove_msg], **quiet)
     rp.table.select(_selected_file, [rp.table], [rp.to_remove], **quiet)
 
     def ask(question: str, history: list[str] | None = None, year: int | None = None,
@@ -166,6 +177,32 @@ def _wire(gr, app, service: Service, status, ui: SimpleNamespace, rp: SimpleName
 
     gr.api(ask, api_name="ask", concurrency_limit=ASK_CONCURRENCY, concurrency_id="qa")
     gr.api(search, api_name="search", concurrency_limit=ASK_CONCURRENCY, concurrency_id="qa")
+
+
+def _wire_language(gr, app, ui: SimpleNamespace, rp: SimpleNamespace) -> None:
+    """The page's language: the browser's (its Accept-Language) until the switch picks one; every label,
+    the status line (next timer tick) and the page's messages follow it."""
+    title, chat_tab, reports_tab = ui.labelled
+    upload_label = {"types": ", ".join(UPLOAD_TYPES), "mb": MAX_UPLOAD_BYTES // 2**20}
+
+    def labels(choice: str | None, state: dict | None, request: gr.Request):
+        lang = resolve(choice, request.headers.get("accept-language") if request is not None else None)
+        return (lang, gr.Markdown(t("title", lang)), gr.Tab(label=t("tab_chat", lang)),
+                gr.Tab(label=t("tab_reports", lang)), gr.Chatbot(placeholder=t("chat_placeholder", lang)),
+                gr.Textbox(placeholder=t("question_placeholder", lang)), gr.Button(t("ask", lang)),
+                gr.Accordion(label=t("filters", lang)), gr.Dropdown(label=t("year", lang)),
+                gr.Dropdown(label=t("place", lang)), gr.Dropdown(label=t("report", lang)),
+                gr.Button(t("new_conversation", lang)), gr.Dataset(label=t("examples", lang)),
+                gr.Dataframe(label=t("reports_table", lang)), gr.File(label=t("upload", lang, **upload_label)),
+                gr.Dropdown(label=t("remove_file", lang)), gr.Button(t("remove", lang)),
+                gr.Button(t("reindex", lang)), localize(sources_panel((state or {}).get("turns", [])), lang))
+
+    outs = [ui.lang, title, chat_tab, reports_tab, ui.chatbot, ui.question, ui.ask, ui.filters, ui.year,
+            ui.place, ui.report, ui.clear, ui.examples.dataset, rp.table, rp.upload, rp.to_remove, rp.remove,
+            rp.reindex, ui.sources]
+    quiet = {"api_visibility": "private", "show_progress": "hidden", "queue": False}
+    app.load(labels, [ui.lang_choice, ui.state], outs, **quiet)
+    ui.lang_choice.change(labels, [ui.lang_choice, ui.state], outs, **quiet)
 
 
 def _selected_file(table: Any, evt: gr.SelectData) -> Any:

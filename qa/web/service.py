@@ -33,6 +33,7 @@ from qa.types import Answer
 
 log = logging.getLogger(__name__)
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+READ_WAIT = 30.0  # seconds a question waits for the first build to read the reports
 REMOVED_DIR = ".removed"  # removed reports are moved here (hidden from indexing), never deleted
 
 
@@ -47,6 +48,13 @@ class Progress:
     total: int = 0
     message: str = ""
     updated_at: float = field(default_factory=time.time)
+    started: float = field(default_factory=time.time)  # when this stage began (for the time left)
+
+    def eta(self) -> float | None:
+        """Seconds this stage still needs at its pace so far (None until there is a pace to go by)."""
+        if self.stage == "idle" or not self.total or self.done <= 0 or self.done >= self.total:
+            return None
+        return (self.updated_at - self.started) / self.done * (self.total - self.done)
 
     def describe(self) -> str:
         if self.stage == "idle":
@@ -89,6 +97,19 @@ class Service:
             raise RuntimeError("the index is not loaded yet: it is being built, try again in a moment")
         return self._answerer
 
+    def current_index(self) -> Index | None:
+        """The index questions are answered from now (keyword-only during the first build), or None."""
+        answerer = self._answerer
+        return answerer.retriever.index if answerer is not None else None
+
+    def wait_for_index(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` s) while the first build reads the reports: a question asked in the
+        first seconds is answered from the keyword index as soon as it exists, instead of refused."""
+        end = time.time() + timeout
+        while self._answerer is None and (self._update_lock.locked() or self.progress.stage != "idle") \
+                and time.time() < end:
+            time.sleep(0.05)
+
     def _swap(self, index: Index | None = None) -> None:
         """Answer from ``index`` (the one an update just built) or the one on disk, from now on."""
         if index is None or index.model_name != self.embedder.name:
@@ -100,6 +121,7 @@ class Service:
     # -- questions ----------------------------------------------------------------------------------
     def ask(self, question: str, history: list[str] | None = None, filters: Filters | None = None) -> Answer:
         question = check_question(question)
+        self.wait_for_index(READ_WAIT)
         answerer = self.answerer  # one snapshot for the whole question
         places = sorted({p for d in answerer.retriever.index.documents.values() for p in d.places})
         return answerer.ask(contextualize(question, history or [], places), filters=filters)
@@ -120,7 +142,14 @@ class Service:
             self._pending.clear()
 
             def on_progress(stage: str, done: int, total: int) -> None:
-                self.progress = Progress(stage, done, total)
+                prev = self.progress
+                started = prev.started if prev.stage == stage else time.time()
+                self.progress = Progress(stage, done, total, started=started)
+
+            def on_read(parts: list) -> None:
+                if self._answerer is None:  # the first build: answer from the keywords until the vectors are in
+                    index = Index.keywords_only(self.settings.index, self.embedder.name, parts)
+                    self._answerer = Answerer(Retriever(index, self.embedder), settings=self.settings)
 
             from qa.runtime import indexing_threads
 
@@ -128,7 +157,8 @@ class Service:
                 current = self._answerer.retriever.index if self._answerer is not None else None
                 with indexing_threads():
                     report = update_index(self.settings.corpus, self.settings.index, self.embedder,
-                                          on_progress=on_progress, progress=False, previous=current, load=True)
+                                          on_progress=on_progress, progress=False, previous=current, load=True,
+                                          on_read=on_read)
                 self._swap(report.index)
                 self.progress = Progress("idle", message=report.summary().splitlines()[0])
             except Exception as e:  # noqa: BLE001 - shown to the user; the old index keeps serving

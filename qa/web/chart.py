@@ -1,0 +1,143 @@
+"""A small bar chart of one measure across reports or years, drawn from an answer's cited figures.
+
+When an answer quotes the same kind of figure (a count of 名, 项, 所, 人次, ...) from two or more reports or
+years, the Sources panel shows it as bars. Every value is a number the cited sentence states
+(``qa.numbers.numbers_in``), and every bar links to its citation, like the ``[n]`` in the answer.
+The chart is inline SVG: no plotting library, nothing fetched.
+
+>>> from qa.types import Chunk, Citation, Document
+>>> def cite(n, place, year, sentence):
+...     d = Document(f"d{n}", f"{n}.txt", f"{place}{year}年工作总结", year, (place,))
+...     c = Chunk(f"c{n}", d.doc_id, d.source, 1, (), (0, len(sentence)), sentence, sentence)
+...     return Citation(n, c, d, sentence)
+>>> bars = chart_bars((cite(1, "甲县", 2011, "招聘教师26名"), cite(2, "乙县", 2012, "招聘教师40名")))
+>>> [(b.n, b.label, b.value, b.unit) for b in bars]
+[(1, '甲县', 26.0, '名'), (2, '乙县', 40.0, '名')]
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qa.numbers import numbers_in
+from qa.textnorm import normalize
+from qa.types import Answer, Citation
+
+
+@dataclass(frozen=True)
+class ChartStyle:
+    """Sizes of the drawing, in SVG units."""
+
+    width: int = 380
+    label_width: int = 96
+    value_width: int = 78
+    bar_height: int = 20
+    gap: int = 8
+    label_chars: int = 8  # longer labels are cut with "…"
+    min_bars: int = 2
+    max_bars: int = 12
+
+
+STYLE = ChartStyle()
+# A figure and what it counts: digits, an optional 万/亿, and the counter character(s) right after it.
+# 多/余 ("300多处") say the figure is a lower bound; it is still the figure the report gives.
+_FIGURE_RE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(多|余)?(万|亿)?(人次|[^\d\s\W_a-zA-Z]|%)")
+_NOT_A_MEASURE = set("年月日号时届期第")
+_YEAR_RE = re.compile(r"(?<!\d)(19\d\d|20\d\d)\s*年")
+
+
+@dataclass(frozen=True)
+class Bar:
+    n: int  # the citation it comes from
+    label: str
+    value: float
+    shown: str  # the figure as the report writes it (digits, 多, 万 and the counter)
+    unit: str
+
+
+def _figures(sentence: str) -> list[tuple[float, str, str]]:
+    """(value, unit, as written) for each counted figure in a sentence that ``numbers_in`` also reads."""
+    norm = normalize(sentence).replace(",", "")
+    stated = set(numbers_in(sentence))
+    out = []
+    for m in _FIGURE_RE.finditer(norm):
+        digits, approx, scale, counter = m.groups()
+        if counter in _NOT_A_MEASURE or digits not in stated:
+            continue
+        out.append((float(digits), (scale or "") + counter, digits + (approx or "") + (scale or "") + counter))
+    return out
+
+
+def _year(c: Citation) -> str | None:
+    m = _YEAR_RE.search(normalize(c.sentence or c.chunk.text))
+    return m[1] if m else None
+
+
+def _labels(cites: Sequence[Citation]) -> list[str]:
+    """What tells the bars apart: the year a sentence names, else the report's place, else its title."""
+    years = [_year(c) for c in cites]
+    if all(years) and len(set(years)) == len(years):
+        return [f"{y}年" for y in years]
+    places = [c.document.places[0] if c.document.places else "" for c in cites]
+    if all(places) and len(set(places)) == len(places):
+        return places
+    return [f"[{c.n}] {c.document.title}" for c in cites]
+
+
+def chart_bars(citations: Sequence[Citation]) -> list[Bar]:
+    """The bars of a chart for these citations: one measure (the counter most of them share), one figure per
+    citation, from two or more reports or years; ``[]`` when the citations do not compare one measure."""
+    found = [(c, _figures(c.sentence or c.chunk.text)) for c in citations]
+    units = Counter(u for _, figs in found for u in {u for _, u, _ in figs})
+    if not units:
+        return []
+    unit, count = units.most_common(1)[0]
+    if count < STYLE.min_bars:
+        return []
+    chosen = [(c, next(f for f in figs if f[1] == unit)) for c, figs in found if any(f[1] == unit for f in figs)]
+    chosen = chosen[:STYLE.max_bars]
+    cites = [c for c, _ in chosen]
+    if len({c.document.doc_id for c in cites}) < STYLE.min_bars and len({_year(c) for c in cites}) < STYLE.min_bars:
+        return []  # several figures of one report and one year: not a comparison
+    return [Bar(c.n, label, value, shown, unit)
+            for (c, (value, _, shown)), label in zip(chosen, _labels(cites), strict=True)]
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def chart_svg(bars: Sequence[Bar], turn: int, caption: str = "figures as cited") -> str:
+    """The bars as inline SVG; each bar (and its label) links to ``#qa-src-<turn>-<n>``."""
+    s = STYLE
+    top = max(b.value for b in bars) or 1.0
+    span = s.width - s.label_width - s.value_width
+    height = len(bars) * (s.bar_height + s.gap) + s.gap
+    rows = []
+    for i, b in enumerate(bars):
+        y = s.gap + i * (s.bar_height + s.gap)
+        w = max(2.0, span * b.value / top)
+        mid = y + s.bar_height * 0.7
+        esc = html.escape
+        rows.append(
+            f'<a href="#qa-src-{turn}-{b.n}" class="qa-cite qa-bar" data-n="{b.n}">'
+            f"<title>[{b.n}] {esc(b.label)}: {esc(b.shown)}</title>"
+            f'<text x="{s.label_width - 6}" y="{mid:.1f}" text-anchor="end" font-size="12">'
+            f"{esc(_clip(b.label, s.label_chars))}</text>"
+            f'<rect x="{s.label_width}" y="{y}" width="{w:.1f}" height="{s.bar_height}" rx="3"></rect>'
+            f'<text x="{s.label_width + w + 5:.1f}" y="{mid:.1f}" font-size="12">{esc(b.shown)} [{b.n}]</text></a>')
+    return (f'<figure class="qa-chart"><svg xmlns="http://www.w3.org/2000/svg" role="img" width="{s.width}" '
+            f'height="{height}" viewBox="0 0 {s.width} {height}">{"".join(rows)}</svg>'
+            f"<figcaption>{html.escape(caption)} ({html.escape(bars[0].unit)})</figcaption></figure>")
+
+
+def chart_html(answer: Answer, turn: int) -> str:
+    """The chart block of an answer in the Sources panel, or ``""`` when it compares no figures."""
+    if answer.abstained or len(answer.citations) < STYLE.min_bars:
+        return ""
+    bars = chart_bars(answer.citations)
+    return chart_svg(bars, turn) if bars else ""
