@@ -277,9 +277,26 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, share: 
     start_service(service)
     app = build_app(service)
     try:
-        launch(app, host=host, port=port, share=share)
+        url = launch(app, host=host, port=port, share=share, prevent_thread_lock=True)
+        serve_api(app, service, host=host, url=url)
+        app.block_thread()
     finally:
         service.stop()
 
 
-__all__ = ["EXAMPLES", "build_app", "launch", "serve", "start_service"]
+def serve_api(app: gr.Blocks, service: Service, *, host: str, url: str = "") -> bool:
+    """Serve the OpenAI-compatible API (``qa.web.openai_api``) beside the launched page; whether it is on."""
+    from qa.web.openai_api import ApiAccess, mount
+
+    access = ApiAccess(os.environ.get("QA_API_KEY") or None, host)
+    mount(app.server_app, service, access)
+    if access.open:
+        print(f"report-qa: OpenAI-compatible API at {url.rstrip('/')}/v1 (model report-qa)"
+              f"{' (bearer key required)' if access.key else ''}", file=sys.stderr, flush=True)
+    else:
+        print("report-qa: the OpenAI-compatible API is off: set QA_API_KEY to serve it beyond loopback",
+              file=sys.stderr, flush=True)
+    return access.open
+
+
+__all__ = ["EXAMPLES", "build_app", "launch", "serve", "serve_api", "start_service"]
