@@ -6,7 +6,8 @@
     qa search "question"          ranked paragraphs
     qa ask "question"             an answer with citations
     qa eval GOLD.jsonl --json     retrieval and answer metrics
-    qa serve                      the web chat
+    qa serve                      the web chat (and the OpenAI-compatible API at /v1)
+    qa mcp [--transport http]     the MCP server (stdio, or streamable HTTP)
 """
 
 from __future__ import annotations
@@ -81,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--share", action="store_true", help="ask Gradio for a public share link")
+
+    p = sub.add_parser("mcp", help="serve the reports to MCP clients (stdio or streamable HTTP)")
+    _common(p)
+    p.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    p.add_argument("--host", default="127.0.0.1", help="HTTP only")
+    p.add_argument("--port", type=int, default=8765, help="HTTP only (the endpoint is /mcp)")
     return parser
 
 
@@ -97,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     from qa.models.resolve import ModelError
     from qa.store.index import IndexError as QAIndexError
 
-    if args.command in ("search", "ask", "eval", "serve"):
+    if args.command in ("search", "ask", "eval", "serve", "mcp"):
         from qa.runtime import use_query_threads
 
         use_query_threads()
@@ -217,8 +224,17 @@ def cmd_serve(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_mcp(args, settings: Settings) -> int:
+    try:
+        from qa.mcp import run
+    except ImportError as e:
+        raise ValueError(f"the MCP server needs the mcp package: pip install 'report-qa[mcp]' ({e})") from e
+    run(settings, transport=args.transport, host=args.host, port=args.port)
+    return 0
+
+
 COMMANDS = {"model": cmd_model, "corpus": cmd_corpus, "index": cmd_index, "search": cmd_search,
-            "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve}
+            "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve, "mcp": cmd_mcp}
 
 if __name__ == "__main__":
     sys.exit(main())
