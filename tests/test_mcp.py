@@ -64,3 +64,36 @@ def test_cli_has_the_mcp_command():
     args = build_parser().parse_args(["mcp", "--transport", "http", "--port", "9000"])
     assert (args.command, args.transport, args.port) == ("mcp", "http", 9000)
     shutil.which("qa")  # the console script name stays "qa"
+
+
+def test_streamable_http(tiny_corpus, tmp_path):
+    import socket
+    import subprocess
+    import time
+
+    from mcp import Client
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, str(HERE / "mcp_fake_server.py"), str(tiny_corpus),
+                             str(tmp_path / "index"), str(port)], env=env, stderr=subprocess.DEVNULL)
+
+    async def session() -> dict:
+        async with Client(f"http://127.0.0.1:{port}/mcp", read_timeout_seconds=120) as client:
+            return _structured(await client.call_tool("ask_reports", {"question": QUESTION}))
+
+    try:
+        end = time.time() + 60
+        while time.time() < end:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        ask = anyio.run(session)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert "[1]" in ask["answer"] and ask["citations"][0]["file"] == "zhongshan_2011.txt"

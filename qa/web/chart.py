@@ -78,13 +78,13 @@ def _year(c: Citation) -> str | None:
 
 
 def _labels(cites: Sequence[Citation]) -> list[str]:
-    """What tells the bars apart: the year a sentence names, else the report's place, else its title."""
-    years = [_year(c) for c in cites]
-    if all(years) and len(set(years)) == len(years):
-        return [f"{y}年" for y in years]
+    """What tells the bars apart: the reports' places, else the years the sentences name, else the titles."""
     places = [c.document.places[0] if c.document.places else "" for c in cites]
     if all(places) and len(set(places)) == len(places):
         return places
+    years = [_year(c) for c in cites]
+    if all(years) and len(set(years)) == len(years):
+        return [f"{y}年" for y in years]
     return [f"[{c.n}] {c.document.title}" for c in cites]
 
 

@@ -69,6 +69,7 @@ a.qa-cite:hover { text-decoration: underline; }
 #qa-status { font-size: 0.9em; }
 #qa-sources figure.qa-chart { margin: 0.3em 0 0.8em 0; }
 #qa-sources figure.qa-chart rect { fill: var(--color-accent, #2563eb); opacity: 0.85; }
+#qa-sources figure.qa-chart a { text-decoration: none; cursor: pointer; }
 #qa-sources figure.qa-chart a:hover rect { opacity: 1; }
 #qa-sources figure.qa-chart text { fill: var(--body-text-color, #222); }
 #qa-sources figure.qa-chart figcaption { font-size: 0.8em; color: var(--body-text-color-subdued, #666); }

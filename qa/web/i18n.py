@@ -106,6 +106,9 @@ PHRASES: dict[str, tuple[str, str]] = {
 # The labels of a cited paragraph's details line ("year 2011 · place 钟山县 · section … · paragraph 3 · file …").
 META_WORDS = {"year": ("年份", "年份"), "place": ("地区", "地區"), "part": ("篇", "篇"), "section": ("章节", "章節"),
               "paragraph": ("段", "段"), "file": ("文件", "檔案")}
+# The first line of an update's summary (qa.store.update.UpdateReport.summary), as the status line shows it.
+_SUMMARY_RE = re.compile(r"(\d+) paragraphs indexed in ([\d.]+) s \((\d+) embedded, (\d+) reused\)")
+_SUMMARY = ("{0} 个段落，用时 {1} 秒（新算向量 {2}，沿用 {3}）", "{0} 個段落，用時 {1} 秒（新算向量 {2}，沿用 {3}）")
 _META_RE = re.compile(r'(<div class="qa-meta">|(?<= · ))(year|place|part|section|paragraph|file) ')
 
 
@@ -145,6 +148,7 @@ def localize(text: str, lang: str) -> str:
     for en, zh in PHRASES.items():
         if en in text:
             text = text.replace(en, zh[col])
+    text = _SUMMARY_RE.sub(lambda m: _SUMMARY[col].format(*m.groups()), text)
     return _META_RE.sub(lambda m: m.group(1) + META_WORDS[m.group(2)][col] + " ", text)
 
 
@@ -191,5 +195,5 @@ def status_line(service, lang: str = "en") -> str:
         return f"{size} · " + t("updating", lang, progress=progress)
     if "failed" in p.message:
         return f"{size} · " + t("failed", lang, message=md_escape(p.message))
-    last = t("last_update", lang, message=md_escape(p.message)) if p.message else ""
+    last = t("last_update", lang, message=localize(md_escape(p.message), lang)) if p.message else ""
     return f"{size} · " + t("up_to_date", lang) + last

@@ -1,0 +1,37 @@
+"""The figures chart: one measure across reports or years, from the cited numbers only."""
+
+from __future__ import annotations
+
+from qa.types import Answer, Chunk, Citation, Document
+from qa.web.chart import chart_bars, chart_html
+
+
+def cite(n: int, sentence: str, place: str = "", year: int | None = None, doc: str | None = None) -> Citation:
+    d = Document(doc or f"d{n}", f"{n}.txt", f"{place}工作总结", year, (place,) if place else ())
+    return Citation(n, Chunk(f"c{n}", d.doc_id, d.source, 1, (), (0, 1), sentence, sentence), d, sentence)
+
+
+def test_one_measure_across_reports():
+    cites = (cite(1, "全县招聘教师26名", "甲县"), cite(2, "共补充教师1,200名", "乙县"), cite(3, "排查隐患49项", "丙县"))
+    bars = chart_bars(cites)
+    assert [(b.n, b.label, b.value) for b in bars] == [(1, "甲县", 26.0), (2, "乙县", 1200.0)]  # 项 is another measure
+
+
+def test_years_of_one_report_label_by_year():
+    cites = (cite(1, "2019年招聘教师30名", "甲县", doc="d"), cite(2, "2020年招聘教师45名", "甲县", doc="d"))
+    assert [b.label for b in chart_bars(cites)] == ["2019年", "2020年"]
+
+
+def test_no_chart_without_a_comparison():
+    one_report = (cite(1, "招聘教师26名，其中男教师10名", "甲县", doc="d"), cite(2, "又招聘5名", "甲县", doc="d"))
+    assert chart_bars(one_report) == []
+    assert chart_bars((cite(1, "2011年完成", "甲县"), cite(2, "2012年完成", "乙县"))) == []  # years are no measure
+    assert chart_html(Answer("q", "x", (cite(1, "招聘教师26名", "甲县"),)), 1) == ""
+
+
+def test_svg_links_each_bar_and_escapes():
+    cites = (cite(1, "招聘教师26名", "<b>甲县"), cite(2, "招聘教师30名", "乙县"), cite(3, "招聘教师3.5万名", "丙县"))
+    svg = chart_html(Answer("q", "x [1] [2] [3]", cites), turn=4)
+    assert svg.count('class="qa-cite qa-bar"') == 2 and 'href="#qa-src-4-2"' in svg
+    assert "<b>" not in svg and "&lt;b&gt;" in svg
+    assert "3.5万名" not in svg  # another unit (万名) than the other bar's 名: not charted together
