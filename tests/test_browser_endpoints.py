@@ -4,7 +4,9 @@ Traditional Chinese. Screenshots go to tests/output/.
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
 import time
 from pathlib import Path
 
@@ -14,7 +16,12 @@ import pytest
 from qa.config import Settings
 from qa.models.embed import FakeEmbedder
 from qa.web.service import Service
-from tests.test_browser import ARGS, DATA, OUT, _free_port, chromium_path  # noqa: F401 - a fixture
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+OUT = Path(__file__).resolve().parent / "output"
+DATA = Path(__file__).resolve().parent / "data"
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")]
@@ -28,6 +35,21 @@ REPORTS = {  # one measure (teachers recruited) in three counties' reports of th
     "shimen_2021.txt": "石门县教育局2021年工作总结\n\n一、教师队伍\n2021年，石门县通过公开招聘补充教师45名。"
                        "\n\n二、教育投入\n投入经费3200万元。\n",
 }
+
+
+@pytest.fixture(scope="module")
+def chromium_path() -> str:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing; CI needs Debian's chromium (scripts/install-chromium.sh)")
+        pytest.skip(f"{CHROMIUM} is missing; the browser tests need Debian's (apt-get install chromium)")
+    return str(CHROMIUM)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class SlowEmbedder(FakeEmbedder):
