@@ -23,6 +23,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any, TypedDict
 
 from qa.config import Settings
 from qa.errors import QuestionError
@@ -38,6 +39,25 @@ class McpLimits:
 
 
 LIMITS = McpLimits()
+
+
+class AskResult(TypedDict):
+    """What ``ask_reports`` returns (as ``qa ask --json``): the answer with its ``[n]`` markers, what each
+    ``[n]`` cites, and, for a decline (``abstained``), the related passages."""
+
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[dict[str, Any]]
+    related: list[dict[str, Any]]
+    notes: list[str]
+
+
+class SearchResult(TypedDict):
+    question: str
+    filters: str
+    notes: list[str]
+    hits: list[dict[str, Any]]
 
 
 class Reports:
@@ -99,7 +119,7 @@ def _filters(year: int | None, place: str | None, report: str | None = None):
 
 
 def search_reports(reports: Reports, question: str, k: int = 5, year: int | None = None,
-                   place: str | None = None) -> dict:
+                   place: str | None = None) -> SearchResult:
     from qa.answer.render import hit_json
     from qa.search.question import check_question
 
@@ -110,11 +130,11 @@ def search_reports(reports: Reports, question: str, k: int = 5, year: int | None
     hits = [{"rank": r, **hit_json(h), "document": h.chunk.doc_id, "title": docs[h.chunk.doc_id].title,
              "year": docs[h.chunk.doc_id].year, "places": list(docs[h.chunk.doc_id].places)}
             for r, h in enumerate(res.hits, 1)]
-    return {"question": q, "filters": res.filters.describe(), "notes": list(res.notes), "hits": hits}
+    return SearchResult(question=q, filters=res.filters.describe(), notes=list(res.notes), hits=hits)
 
 
 def ask_reports(reports: Reports, question: str, history: list[str] | None = None, year: int | None = None,
-                place: str | None = None, report: str | None = None) -> dict:
+                place: str | None = None, report: str | None = None) -> AskResult:
     from qa.answer.render import to_json
     from qa.search.followup import contextualize
     from qa.search.question import check_question
@@ -123,7 +143,7 @@ def ask_reports(reports: Reports, question: str, history: list[str] | None = Non
     answerer = reports.answerer()
     places = sorted({p for d in answerer.retriever.index.documents.values() for p in d.places})
     asked = contextualize(q, [check_question(h) for h in history or []], places)
-    return to_json(answerer.ask(asked, filters=_filters(year, place, report)))
+    return AskResult(**to_json(answerer.ask(asked, filters=_filters(year, place, report))))
 
 
 def list_reports(reports: Reports) -> list[dict]:
@@ -155,13 +175,14 @@ def build_server(settings: Settings, embedder=None, reports: Reports | None = No
             raise ToolError(str(e)) from e  # the client sees the message as the tool's error
 
     @server.tool(name="search_reports")
-    def search_reports_tool(question: str, k: int = 5, year: int | None = None, place: str | None = None) -> dict:
+    def search_reports_tool(question: str, k: int = 5, year: int | None = None,
+                            place: str | None = None) -> SearchResult:
         """The k paragraphs of the reports that best match the question, ranked (filters: year, place)."""
         return checked(search_reports, question, k, year, place)
 
     @server.tool(name="ask_reports")
     def ask_reports_tool(question: str, history: list[str] | None = None, year: int | None = None,
-                         place: str | None = None, report: str | None = None) -> dict:
+                         place: str | None = None, report: str | None = None) -> AskResult:
         """Answer a question from the reports. The answer's [n] markers name its citations (report, section,
         paragraph, the cited sentence); 'abstained' is true when the reports do not give it, with related
         passages. 'history' holds earlier questions of the conversation, so follow-ups work."""
