@@ -36,10 +36,9 @@ def run(questions: list[str], embedder) -> dict:
     try:
         svc = Service(Settings(corpus=ROOT / "corpus", index=work / "index"), embedder=embedder)
         t0 = time.perf_counter()
+        svc.will_start()
         worker = threading.Thread(target=svc.start, daemon=True)
         worker.start()
-        while svc.progress.stage == "idle" and svc.current_index() is None:  # the thread has not begun yet
-            time.sleep(0.01)
         first = svc.ask(questions[0])  # waits while the reports are read
         first_s = time.perf_counter() - t0
         keyword_only = svc.current_index().keyword_only

@@ -70,6 +70,7 @@ def test_keyword_only_retriever_answers_with_citations_and_says_so(tiny_corpus, 
 def test_service_answers_from_keywords_while_the_first_build_embeds(tiny_corpus, tmp_path):
     emb = GatedEmbedder()
     svc = Service(Settings(corpus=tiny_corpus, index=tmp_path / "index"), embedder=emb)
+    svc.will_start()
     worker = threading.Thread(target=svc.start)
     worker.start()
     try:

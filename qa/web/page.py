@@ -242,6 +242,7 @@ def start_service(service: Service, *, watch: bool = True, echo: bool = True) ->
         if watch:
             service.watch()
 
+    service.will_start()
     worker = threading.Thread(target=run, name="index-start", daemon=True)
     worker.start()
     if echo:

@@ -71,6 +71,7 @@ class Service:
         self._answerer: Answerer | None = None
         self._update_lock = threading.Lock()
         self._pending = threading.Event()
+        self._starting = threading.Event()  # a start is on its way or running (see ``will_start``)
         self.progress = Progress()
         self._observer = None
 
@@ -85,8 +86,12 @@ class Service:
 
     def start(self) -> None:
         """Load the index; build it first (with progress) when missing, update it when the folder changed."""
-        self.settings.corpus.mkdir(parents=True, exist_ok=True)
-        self.update()
+        self._starting.set()
+        try:
+            self.settings.corpus.mkdir(parents=True, exist_ok=True)
+            self.update()
+        finally:
+            self._starting.clear()
         load = getattr(self.embedder, "load", None)
         if load is not None:  # a lazily loaded model: load it now, before the first question waits for it
             threading.Thread(target=load, name="model-load", daemon=True).start()
@@ -102,11 +107,16 @@ class Service:
         answerer = self._answerer
         return answerer.retriever.index if answerer is not None else None
 
+    def will_start(self) -> None:
+        """Say that ``start`` is about to run in another thread: questions asked before it gets going wait
+        for the keyword index instead of being refused."""
+        self._starting.set()
+
     def wait_for_index(self, timeout: float) -> None:
         """Wait (at most ``timeout`` s) while the first build reads the reports: a question asked in the
         first seconds is answered from the keyword index as soon as it exists, instead of refused."""
         end = time.time() + timeout
-        while self._answerer is None and (self._update_lock.locked() or self.progress.stage != "idle") \
+        while self._answerer is None and (self._starting.is_set() or self._update_lock.locked()) \
                 and time.time() < end:
             time.sleep(0.05)
 
