@@ -29,13 +29,29 @@ class Document:
 
 
 @dataclass(frozen=True)
+class TableRow:
+    """A chunk that is one row of a table: the table's caption and column headers, the row's cells (the
+    first is the row's label) and its number among the table's body rows, from 1."""
+
+    caption: str
+    headers: tuple[str, ...]
+    cells: tuple[str, ...]
+    row: int
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TableRow:
+        return cls(d["caption"], tuple(d["headers"]), tuple(d["cells"]), d["row"])
+
+
+@dataclass(frozen=True)
 class Chunk:
     """A paragraph (or a sentence-aligned piece of a long one) with its provenance.
 
     ``text`` is what users see: the original glyphs with the pinyin annotations removed.
     ``norm`` is what search reads (``qa.textnorm.normalize`` of ``text``).
     ``span`` is the character range in the decoded file text the chunk came from.
-    ``ordinal`` is the paragraph number within its document, from 1.
+    ``ordinal`` is the paragraph number within its document, from 1 (the rows of one table share one).
+    ``table`` is set when the chunk is a table row: ``text`` then reads "label · header: value · ...".
     """
 
     chunk_id: str
@@ -46,13 +62,18 @@ class Chunk:
     span: tuple[int, int]
     text: str
     norm: str
+    table: TableRow | None = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if self.table is None:
+            del d["table"]  # a paragraph's record is as it was
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> Chunk:
-        return cls(**{**d, "heading": tuple(d["heading"]), "span": tuple(d["span"])})
+        table = TableRow.from_dict(d["table"]) if d.get("table") else None
+        return cls(**{**d, "heading": tuple(d["heading"]), "span": tuple(d["span"]), "table": table})
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from qa.answer.evidence import (
 from qa.answer.verify import verify
 from qa.config import Settings
 from qa.ingest.split import heading_level
+from qa.ingest.tables import cell_quotes
 from qa.search.filters import Filters, place_core
 from qa.search.question import QuestionInfo, analyze
 from qa.search.retrieve import Retriever, SearchResult
@@ -276,7 +277,10 @@ def shared_run(question: str, text: str, shortest: int = 4) -> int:
 
 def _quotable(chunk: Chunk) -> list[str]:
     """The chunk's sentences worth quoting: not its heading line; a sentence that ends in a colon
-    ("存在以下问题:") goes with the one after it."""
+    ("存在以下问题:") goes with the one after it. A table row's units are its cells, each with its row and
+    column ("城关一中 · 教师(人): 156")."""
+    if chunk.table is not None:
+        return cell_quotes(chunk)
     body = chunk.text
     head = chunk.heading[-1] if chunk.heading else ""
     if head and body.startswith(head + "\n"):

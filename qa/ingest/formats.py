@@ -12,6 +12,7 @@ import zipfile
 from unicodedata import east_asian_width
 
 from qa.errors import MAX_UNPACKED_BYTES, UnreadableFile
+from qa.ingest import tables
 from qa.textnorm import CLOSERS, SENTENCE_ENDS
 
 _DROP_TAGS = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "iframe",
@@ -21,6 +22,7 @@ _BLOCK_TAGS = {"address", "article", "blockquote", "center", "dd", "div", "dl", 
                "h1", "h2", "h3", "h4", "h5", "h6", "hr", "li", "main", "ol", "p", "pre", "section", "table",
                "tbody", "thead", "tfoot", "tr", "ul", "caption", "details", "summary", "br"}
 _WS_RE = re.compile(r"[ \t\f\v\r\n\u00a0\u3000]+")
+_LINE_WS_RE = re.compile(r"[ \f\v\r\u00a0\u3000]+")  # tabs stay: they separate a table row's cells
 
 
 def html_to_text(markup: str) -> str:
@@ -53,12 +55,19 @@ def html_to_text(markup: str) -> str:
             elif type(node) is str:  # a separator pushed below
                 out.append(node)
             continue
+        if node.name == "table" and not node.find("table"):
+            rows = tables.html_rows(node)
+            if tables.is_data_table(rows):  # a data table: one row a line, cells joined by tabs
+                caption = node.find("caption")
+                out.append("\n" + (tables.cell_text(caption.get_text(" ")) + "\n" if caption else "")
+                           + tables.tabbed(rows) + "\n")
+                continue
         sep = "\n" if node.name in _BLOCK_TAGS else " " if node.name in ("td", "th") else ""
         out.append(sep)
         stack.append(sep)
         stack.extend(reversed(node.contents))
-    lines = (_WS_RE.sub(" ", line).strip() for line in "".join(out).split("\n"))
-    return "\n".join(line for line in lines if line)
+    lines = (_LINE_WS_RE.sub(" ", line).strip(" ") for line in "".join(out).split("\n"))
+    return "\n".join(line for line in lines if line.strip())
 
 
 def _is_hidden(tag) -> bool:
@@ -80,7 +89,9 @@ def docx_text(raw: bytes) -> str:
         document = docx.Document(io.BytesIO(raw))
         lines = []
         for block in document.iter_inner_content():
-            if isinstance(block, Table):
+            if isinstance(block, Table) and tables.is_data_table(full := _docx_rows(block)):
+                lines.append(tables.tabbed(full))  # every cell, merged ones repeated: columns line up
+            elif isinstance(block, Table):
                 for row in block.rows:
                     cells = []
                     for cell in row.cells:  # a merged cell repeats: keep it once
@@ -96,15 +107,21 @@ def docx_text(raw: bytes) -> str:
         raise UnreadableFile(f"not a valid .docx file ({type(e).__name__}: {e})") from e
 
 
+def _docx_rows(table) -> list[list[str]]:
+    return [[cell.text for cell in row.cells] for row in table.rows]
+
+
 def pdf_text(raw: bytes) -> str:
     """The text layer of a PDF, each page reflowed into paragraphs (see ``reflow``)."""
     from pypdf import PdfReader
+
+    from qa.ingest.pdf_tables import page_text
 
     try:
         reader = PdfReader(io.BytesIO(raw), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
             raise UnreadableFile("encrypted PDF (needs a password)")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = [page_text(page) for page in reader.pages]
     except UnreadableFile:
         raise
     except Exception as e:
@@ -136,7 +153,8 @@ def reflow(page: str) -> str:
         if not line:
             continue
         prev = out[-1] if out else ""
-        if prev and last >= full and prev[-1] not in _TERMINAL and not _ENUM_START_RE.match(line):
+        if prev and last >= full and prev[-1] not in _TERMINAL and not _ENUM_START_RE.match(line) \
+                and "\t" not in prev + line:  # a table row stands alone
             sep = "" if _is_cjk(prev[-1]) or _is_cjk(line[0]) else " "
             out[-1] = prev + sep + line
         else:

@@ -19,12 +19,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from qa.ingest.clean import Cleaned, Line, drop_repeats
 from qa.ingest.meta import find_places, find_year
+from qa.ingest.tables import Table, find_tables, row_text
 from qa.numbers import chinese_number
 from qa.textnorm import CLOSERS, SENTENCE_END_RE, SENTENCE_ENDS, match_key, normalize, strip_pinyin
-from qa.types import Chunk, Document
+from qa.types import Chunk, Document, TableRow
 
 MAX_CHARS = 300  # a chunk's display length; e5 reads 512 tokens
 MIN_CHARS = 60  # a shorter tail piece goes back into the piece before it
@@ -91,6 +93,7 @@ def split_documents(text: str, cleaned: Cleaned, *, source: str, fallback_title:
     documents: list[Document] = []
     chunks: list[Chunk] = []
     used: set[str] = set()
+    found = find_tables(text)
     for doc_lines, title_index, doc_title, part in groups:
         title_line = doc_lines[title_index] if title_index is not None and doc_lines else None
         kept, repeats = drop_repeats(doc_lines)
@@ -99,7 +102,9 @@ def split_documents(text: str, cleaned: Cleaned, *, source: str, fallback_title:
         if not kept:
             continue
         doc_id = _hash(f"{source}\x1f{part}")
-        doc_chunks = _chunks(text, kept, title_line, doc_id=doc_id, source=source, part=part, used=used)
+        kept, doc_tables = _take_tables(kept, found, title_line)
+        doc_chunks = _chunks(text, kept, title_line, doc_id=doc_id, source=source, part=part, used=used,
+                             tables=doc_tables)
         if not doc_chunks:
             continue
         body, title_key = "\n".join(c.norm for c in doc_chunks), normalize(doc_title)  # metadata reads these
@@ -227,35 +232,97 @@ def _fit(line: Line, a: int, b: int) -> list[tuple[int, int]]:
     return [(line.start + a, line.start + a + cut), *_fit(line, a + cut, b)]
 
 
+def _take_tables(lines: list[Line], found: Sequence[Table], title_line: Line | None,
+                 ) -> tuple[list[Line], list[Table]]:
+    """The tables most of whose rows survived cleaning in ``lines``, and ``lines`` without the lines inside
+    them (a numbered heading or the title above a table is kept as such, not taken as its caption)."""
+    tables = []
+    for table in found:
+        inside = sum(any(line.start < row.span[1] and row.span[0] < line.end for line in lines)
+                     for row in table.rows)
+        if 2 * inside < len(table.rows):
+            continue
+        if table.caption and (heading_level(table.caption) is not None
+                              or (title_line is not None and title_line.start >= table.span[0])):
+            table = replace(table, caption="", span=(table.rows[0].span[0], table.span[1]))
+        tables.append(table)
+    rest = [line for line in lines if not any(t.span[0] <= line.start and line.end <= t.span[1] for t in tables)]
+    return rest, tables
+
+
+def _flow(text: str, lines: Sequence[Line], tables: Sequence[Table]) -> list[tuple[list[Line], bool] | Table]:
+    """Paragraphs (with whether a table follows right after) and tables, in the order of the text."""
+    out: list[tuple[list[Line], bool] | Table] = []
+    queue = sorted(tables, key=lambda t: t.span[0])
+    segment: list[Line] = []
+    for line in [*lines, None]:
+        while queue and (line is None or queue[0].span[0] <= line.start):
+            units = _units(text, segment)
+            out += [(u, k == len(units) - 1) for k, u in enumerate(units)]
+            out.append(queue.pop(0))
+            segment = []
+        if line is not None:
+            segment.append(line)
+    out += [(u, False) for u in _units(text, segment)]
+    return out
+
+
+def _unit_path(unit: list[Line], path: dict[int, tuple[str, bool]], title_line: Line | None,
+               ) -> tuple[dict[int, tuple[str, bool]], tuple[str, ...]]:
+    """The heading path after a paragraph's heading lines, and the paragraph's own heading path."""
+    snapshot = None
+    levels_seen: set[int] = set()
+    for line in unit:
+        level = heading_level(line.text)
+        heading = _is_heading(line.text)
+        if level is None and (not heading or line is title_line or _CLAUSE_RE.search(line.text)):
+            if not heading and snapshot is None:
+                snapshot = dict(path)
+            continue
+        numbered = level is not None
+        if level is None:  # an unnumbered heading nests under the numbered ones
+            deepest = max(path, default=0)
+            level = deepest if deepest and not path[deepest][1] else deepest + 1
+        if snapshot is None and any(seen >= level for seen in levels_seen):
+            snapshot = dict(path)  # a sibling follows: the paragraph is the first item's
+        path = {k: v for k, v in path.items() if k < level}
+        path[level] = (_heading_text(line.text), numbered)
+        levels_seen.add(level)
+        if not heading and snapshot is None:
+            snapshot = dict(path)
+    return path, tuple(v for _, (v, _) in sorted((path if snapshot is None else snapshot).items()))
+
+
 def _chunks(text: str, lines: Sequence[Line], title_line: Line | None, *, doc_id: str, source: str,
-            part: int | None, used: set[str]) -> list[Chunk]:
+            part: int | None, used: set[str], tables: Sequence[Table] = ()) -> list[Chunk]:
     chunks: list[Chunk] = []
     path: dict[int, tuple[str, bool]] = {}  # level -> (heading, numbered)
     ordinal = 0
-    for unit in _units(text, lines):
+
+    def emit(shown: str, span: tuple[int, int], heading: tuple[str, ...], table: TableRow | None = None):
+        chunk_id = _hash(f"{source}\x1f{part}\x1f{shown}")
+        n = 1
+        while chunk_id in used:  # the same text twice in one file
+            chunk_id, n = _hash(f"{source}\x1f{part}\x1f{shown}\x1f{n}"), n + 1
+        used.add(chunk_id)
+        chunks.append(Chunk(chunk_id=chunk_id, doc_id=doc_id, source=source, ordinal=ordinal, heading=heading,
+                            span=span, text=shown, norm=normalize(shown), table=table))
+
+    for item in _flow(text, lines, tables):
+        if isinstance(item, Table):  # one record per row, the rows sharing the table's paragraph number
+            heading = tuple(v for _, (v, _) in sorted(path.items())) + ((item.caption,) if item.caption else ())
+            rows = [(n, row) for n, row in enumerate(item.rows, 1) if sum(bool(c) for c in row.cells) >= 2]
+            ordinal += bool(rows)
+            for n, row in rows:
+                emit(row_text(item.headers, row.cells), row.span, heading,
+                     TableRow(item.caption, item.headers, row.cells, n))
+            continue
+        unit, table_next = item
         if len(unit) == 1 and unit[0] is title_line:
             continue  # the title alone: it is the document's title, not a paragraph
-        snapshot = None
-        levels_seen: set[int] = set()
-        for line in unit:
-            level = heading_level(line.text)
-            heading = _is_heading(line.text)
-            if level is None and (not heading or line is title_line or _CLAUSE_RE.search(line.text)):
-                if not heading and snapshot is None:
-                    snapshot = dict(path)
-                continue
-            numbered = level is not None
-            if level is None:  # an unnumbered heading nests under the numbered ones
-                deepest = max(path, default=0)
-                level = deepest if deepest and not path[deepest][1] else deepest + 1
-            if snapshot is None and any(seen >= level for seen in levels_seen):
-                snapshot = dict(path)  # a sibling follows: the paragraph is the first item's
-            path = {k: v for k, v in path.items() if k < level}
-            path[level] = (_heading_text(line.text), numbered)
-            levels_seen.add(level)
-            if not heading and snapshot is None:
-                snapshot = dict(path)
-        heading_path = tuple(v for _, (v, _) in sorted((path if snapshot is None else snapshot).items()))
+        path, heading_path = _unit_path(unit, path, title_line)
+        if table_next and all(_is_heading(line.text) for line in unit):
+            continue  # the heading of the table below: its rows carry it
         emitted = False
         for a, b in _pieces(text, unit):
             shown = display(text[a:b])
@@ -264,13 +331,7 @@ def _chunks(text: str, lines: Sequence[Line], title_line: Line | None, *, doc_id
             if not emitted:
                 ordinal += 1
                 emitted = True
-            chunk_id = _hash(f"{source}\x1f{part}\x1f{shown}")
-            n = 1
-            while chunk_id in used:  # the same text twice in one file
-                chunk_id, n = _hash(f"{source}\x1f{part}\x1f{shown}\x1f{n}"), n + 1
-            used.add(chunk_id)
-            chunks.append(Chunk(chunk_id=chunk_id, doc_id=doc_id, source=source, ordinal=ordinal,
-                                heading=heading_path, span=(a, b), text=shown, norm=normalize(shown)))
+            emit(shown, (a, b), heading_path)
     return chunks
 
 
