@@ -10,10 +10,15 @@ def section(c: Citation) -> str:
 
 
 def citation_json(c: Citation) -> dict:
-    return {"n": c.n, "document": c.document.doc_id, "title": c.document.title, "year": c.document.year,
+    """A citation for programs; a table row's also carries its table (caption, headers, cells, row)."""
+    out = {"n": c.n, "document": c.document.doc_id, "title": c.document.title, "year": c.document.year,
             "places": list(c.document.places), "part": c.document.part, "section": section(c),
             "paragraph": c.chunk.ordinal, "file": c.chunk.source, "span": list(c.chunk.span),
             "text": c.chunk.text, "sentence": c.sentence, "chunk_id": c.chunk.chunk_id}
+    if c.chunk.table is not None:
+        out["table"] = {"caption": c.chunk.table.caption, "headers": list(c.chunk.table.headers),
+                        "cells": list(c.chunk.table.cells), "row": c.chunk.table.row}
+    return out
 
 
 def hit_json(h: Hit) -> dict:

@@ -321,8 +321,8 @@ def _chunks(text: str, lines: Sequence[Line], title_line: Line | None, *, doc_id
         if len(unit) == 1 and unit[0] is title_line:
             continue  # the title alone: it is the document's title, not a paragraph
         path, heading_path = _unit_path(unit, path, title_line)
-        if table_next and all(_is_heading(line.text) for line in unit):
-            continue  # the heading of the table below: its rows carry it
+        if table_next and all(heading_level(line.text) is not None and len(line.text) <= SHORT_LINE for line in unit):
+            continue  # a numbered heading right above a table: the table's rows carry it
         emitted = False
         for a, b in _pieces(text, unit):
             shown = display(text[a:b])

@@ -14,8 +14,9 @@ import html
 import re
 from collections.abc import Iterable
 
+from qa.ingest.tables import cell_quotes
 from qa.store.index import Index
-from qa.types import Answer, Chunk, Citation, Document, Hit
+from qa.types import Answer, Chunk, Citation, Document, Hit, TableRow
 
 CITE_RE = re.compile(r"\[(\d{1,3})\]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~$])")
@@ -66,6 +67,10 @@ a.qa-cite:hover { text-decoration: underline; }
 #qa-sources details.qa-flash { animation: qa-flash 1.6s ease-out; }
 @keyframes qa-flash { from { background: #fef3c7; } to { background: transparent; } }
 #qa-sources ol.qa-related li { margin: 0.4em 0; }
+#qa-sources table.qa-table { border-collapse: collapse; margin: 0.4em 0; font-size: 0.9em; }
+#qa-sources table.qa-table th, #qa-sources table.qa-table td { border: 1px solid var(--border-color-primary, #ddd);
+  padding: 0.15em 0.5em; }
+#qa-sources table.qa-table tr.qa-cited-row { background: rgba(37, 99, 235, 0.08); }
 #qa-status { font-size: 0.9em; }
 #qa-sources figure.qa-chart { margin: 0.3em 0 0.8em 0; }
 #qa-sources figure.qa-chart rect { fill: var(--color-accent, #2563eb); opacity: 0.85; }
@@ -170,7 +175,37 @@ def _label(other: Chunk, cited: Chunk, where: str) -> str:
     return f"¶{other.ordinal} ({where} part)" if other.ordinal == cited.ordinal else f"¶{other.ordinal}"
 
 
+def table_html(c: Citation, index: Index | None) -> str:
+    """The table a cited row belongs to (its rows in the index, or the row alone), the row and the quoted
+    cell marked."""
+    row = c.chunk.table or TableRow("", (), (), 0)
+    rows = [c.chunk]
+    if index is not None:
+        rows = [index.chunks[p] for p in index.chunks_of(c.chunk.doc_id)]
+        rows = [ch for ch in rows if ch.table is not None and ch.ordinal == c.chunk.ordinal] or [c.chunk]
+    quotes = cell_quotes(c.chunk)
+    filled = [k for k, v in enumerate(row.cells) if k and v and k < len(row.headers)]
+    marked = next((k for k, q in zip(filled, quotes, strict=False) if q == c.sentence), None)
+    head = "".join(f"<th>{esc(h)}</th>" for h in row.headers)
+    body = []
+    for ch in rows:
+        cells = ch.table.cells if ch.table is not None else ()
+        cited = ch.chunk_id == c.chunk.chunk_id
+        tds = "".join(f"<td>{'<mark>' + esc(v) + '</mark>' if cited and k == marked else esc(v)}</td>"
+                      for k, v in enumerate(cells))
+        attr = ' class="qa-cited-row"' if cited else ""
+        body.append(f"<tr{attr}>{tds}</tr>")
+    caption = f"<caption>{esc(row.caption)}</caption>" if row.caption else ""
+    return (f'<table class="qa-table">{caption}<thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
+
+
 def citation_html(c: Citation, turn: int, index: Index | None, *, open_: bool = False) -> str:
+    if c.chunk.table is not None:
+        return (f'<details class="qa-src" id="{source_id(turn, c.n)}"{" open" if open_ else ""}>'
+                f"<summary><b>[{c.n}]</b> {esc(c.document.title)}</summary>"
+                f'<div class="qa-meta">{doc_meta(c.document, c.chunk)} · table row {c.chunk.table.row}</div>'
+                f"{table_html(c, index)}</details>")
     before, after = neighbours(index, c.chunk)
     ctx = '<p class="qa-para qa-context">'
     body = []
