@@ -55,7 +55,7 @@ def html_report(rows: list[list[str]] = HTML_ROWS) -> str:
             "<footer>版权所有 云溪县教育局</footer></body></html>")
 
 
-def pdf_report(rows: list[list[str]] = PDF_ROWS) -> bytes:
+def pdf_report(rows: list[list[str]] = PDF_ROWS, *, grid: bool = True) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.pdfbase import pdfmetrics
@@ -65,8 +65,8 @@ def pdf_report(rows: list[list[str]] = PDF_ROWS) -> bytes:
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     style = ParagraphStyle("body", fontName="STSong-Light", fontSize=11, leading=16)
     table = Table(rows)
-    table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), "STSong-Light"),
-                               ("GRID", (0, 0), (-1, -1), 0.5, "black")]))
+    rules = [("GRID", (0, 0), (-1, -1), 0.5, "black")] if grid else []
+    table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), "STSong-Light"), *rules]))
     buf = io.BytesIO()
     SimpleDocTemplate(buf, pagesize=A4).build([
         Paragraph("石门县2025年农村学生营养午餐工作报告", style),

@@ -79,14 +79,15 @@ def find_tables(text: str, params: TableParams = PARAMS) -> list[Table]:
     [('学校', '人数')]
     """
     lines = _lines(text)
+    rules = {k for k, raw in enumerate(text.split("\n")) if _RULE_RE.match(raw) and "-" in raw}
     tables: list[Table] = []
     i = 0
     while i < len(lines):
         j = i
-        while j < len(lines) and lines[j] is not None and _adjacent(text, lines, i, j):
+        while j < len(lines) and (j in rules or lines[j] is not None and _adjacent(lines, i, j)):
             j += 1
         block = [ln for ln in lines[i:j] if ln is not None]
-        table = _table(text, block, lines[i - 1] if i else None, params) if block else None
+        table = _table(text, block, params) if block else None
         if table is not None:
             tables.append(table)
         i = max(j, i + 1)
@@ -179,12 +180,14 @@ def _row_line(raw: str, start: int) -> _Line | None:
     return _Line(start + lead, end, body, tuple(found), exact)
 
 
-def _adjacent(text: str, lines: list[_Line | None], i: int, j: int) -> bool:
-    """Line ``j`` continues the block that starts at line ``i``: same kind of separator."""
-    return j == i or (lines[j].exact == lines[i].exact)  # type: ignore[union-attr]
+def _adjacent(lines: list[_Line | None], i: int, j: int) -> bool:
+    """Line ``j`` continues the block that starts at line ``i`` (or after its ruler lines): same kind of
+    separator."""
+    first = next((ln for ln in lines[i:j] if ln is not None), None)
+    return first is None or lines[j].exact == first.exact  # type: ignore[union-attr]
 
 
-def _table(text: str, block: list[_Line], before: _Line | None, params: TableParams) -> Table | None:
+def _table(text: str, block: list[_Line], params: TableParams) -> Table | None:
     exact = block[0].exact
     if len(block) < (params.min_rows_tabbed if exact else params.min_rows_spaced):
         return None
