@@ -34,6 +34,8 @@ Markdown table and appends a dated section here with the machine, its load and t
 - `latency.py`: `search`/`ask` latency at 1k-100k paragraphs, and FAISS build time, latency and
   recall@10 of the automatically chosen index up to 1M vectors.
 - `memory.py`: peak RSS of `qa index` and of answering, and the start-up time of `qa serve`.
+- `pdf_tables.py`: table rows recovered from generated PDFs and time per page, against pypdf's plain
+  text and (when importable) pdfplumber.
 
 Timings on a shared machine are noisy: every table gives medians of repeated runs and the load average
 (1/5/15 min) at the time of measuring.

@@ -55,7 +55,8 @@ def html_report(rows: list[list[str]] = HTML_ROWS) -> str:
             "<footer>版权所有 云溪县教育局</footer></body></html>")
 
 
-def pdf_report(rows: list[list[str]] = PDF_ROWS, *, grid: bool = True) -> bytes:
+def pdf_report(rows: list[list[str]] | None = PDF_ROWS, *, grid: bool = True) -> bytes:
+    """The PDF report, its table drawn cell by cell as report generators do (none when ``rows`` is None)."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.pdfbase import pdfmetrics
@@ -64,16 +65,17 @@ def pdf_report(rows: list[list[str]] = PDF_ROWS, *, grid: bool = True) -> bytes:
 
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     style = ParagraphStyle("body", fontName="STSong-Light", fontSize=11, leading=16)
-    table = Table(rows)
+    table = Table(rows or [[""]])
     rules = [("GRID", (0, 0), (-1, -1), 0.5, "black")] if grid else []
     table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), "STSong-Light"), *rules]))
+    flow = [table] if rows else [Paragraph("各校补助资金全部用于学生午餐，严禁挪作他用。", style)]
     buf = io.BytesIO()
     SimpleDocTemplate(buf, pagesize=A4).build([
         Paragraph("石门县2025年农村学生营养午餐工作报告", style),
         Paragraph("一、资金投入", style),
         Paragraph("本年度继续实施农村义务教育学生营养改善计划，补助资金全部按时拨付到校。", style),
         Paragraph("表2 营养午餐补助情况", style),
-        table,
+        *flow,
         Paragraph("二、食品安全", style),
         Paragraph("各校食堂全面落实陪餐制度，未发生食品安全事故。", style),
     ])
