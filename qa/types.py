@@ -30,17 +30,19 @@ class Document:
 
 @dataclass(frozen=True)
 class TableRow:
-    """A chunk that is one row of a table: the table's caption and column headers, the row's cells (the
-    first is the row's label) and its number among the table's body rows, from 1."""
+    """A chunk that is one row of a table: the table's caption and column headers, the row's cells, its
+    number among the table's body rows (from 1), and the columns that name the row (``keys``: the label
+    first, e.g. the school, then a category; a sequence-number column is not one)."""
 
     caption: str
     headers: tuple[str, ...]
     cells: tuple[str, ...]
     row: int
+    keys: tuple[int, ...] = (0,)
 
     @classmethod
     def from_dict(cls, d: dict) -> TableRow:
-        return cls(d["caption"], tuple(d["headers"]), tuple(d["cells"]), d["row"])
+        return cls(d["caption"], tuple(d["headers"]), tuple(d["cells"]), d["row"], tuple(d.get("keys", (0,))))
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,18 @@ def test_a_header_row_of_years_is_a_header():
     assert row_text(table.headers, table.rows[1].cells) == "教师(人) · 2023: 402 · 2024: 415"
 
 
+def test_rows_are_named_by_their_key_columns_not_a_sequence_number():
+    from qa.ingest.tables import quoted_cells
+
+    (table,) = find_tables("序号\t学校\t教师(人)\n1\t东风小学\t41\n2\t西湖中学\t77\n合计\t合计\t118")
+    assert table.keys == (1,)
+    assert [row_text(table.headers, r.cells, table.keys) for r in table.rows] == [
+        "东风小学 · 教师(人): 41", "西湖中学 · 教师(人): 77", "合计 · 教师(人): 118"]
+    (table,) = find_tables("类别\t学校\t教师(人)\n小学\t东风小学\t41\n初中\t西湖中学\t77")
+    row = TableRow("", table.headers, table.rows[1].cells, 2, table.keys)
+    assert quoted_cells(row) == [(1, "初中 · 学校: 西湖中学"), (2, "初中 · 学校: 西湖中学 · 教师(人): 77")]
+
+
 # -- each format -------------------------------------------------------------------------------------------
 def test_docx_table_rows_become_records_with_headers_caption_and_section(tmp_path):
     (tmp_path / "r.docx").write_bytes(table_corpus.docx_report())

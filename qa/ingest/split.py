@@ -2,7 +2,9 @@
 
 A paragraph (a line of the cleaned text) is the unit. A long one is cut at sentence ends into pieces
 of at most ``MAX_CHARS``; short lines (headings such as "一、稳步推进党建工作", or a fragment) join the
-paragraph that follows. Each chunk's ``text`` is ``display(text[span[0]:span[1]])``.
+paragraph that follows. Each chunk's ``text`` is ``display(text[span[0]:span[1]])``, except a table row's
+(``chunk.table`` set), whose text is the row as a record with its headers (``qa.ingest.tables``) and whose
+span is the row's line; its heading path ends with the table's caption.
 
 >>> from qa.ingest.clean import clean
 >>> body = "我局坚持“围绕教育抓党建，抓好党建促发展”的思路，全县新建党支部12个，发展党员36名。"
@@ -314,8 +316,8 @@ def _chunks(text: str, lines: Sequence[Line], title_line: Line | None, *, doc_id
             rows = [(n, row) for n, row in enumerate(item.rows, 1) if sum(bool(c) for c in row.cells) >= 2]
             ordinal += bool(rows)
             for n, row in rows:
-                emit(row_text(item.headers, row.cells), row.span, heading,
-                     TableRow(item.caption, item.headers, row.cells, n))
+                emit(row_text(item.headers, row.cells, item.keys), row.span, heading,
+                     TableRow(item.caption, item.headers, row.cells, n, item.keys))
             continue
         unit, table_next = item
         if len(unit) == 1 and unit[0] is title_line:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from unicodedata import east_asian_width
 
 from qa.textnorm import strip_pinyin
-from qa.types import Chunk
+from qa.types import Chunk, TableRow
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,8 @@ class TableParams:
     min_rows_spaced: int = 3  # header + two rows, for cells laid out with runs of spaces
     max_caption_chars: int = 50
     short_share: float = 0.8  # share of an HTML table's cells that must be short for it to be data
+    max_layout_cell: int = 200  # a cell this long is page layout, not data
+    max_keys: int = 2  # columns that name a row (学校, 类别), before the figures
 
 
 PARAMS = TableParams()
@@ -61,6 +63,7 @@ class Table:
     headers: tuple[str, ...]
     rows: tuple[Row, ...]
     span: tuple[int, int]
+    keys: tuple[int, ...] = (0,)  # the columns that name a row (see ``key_columns``)
 
 
 @dataclass(frozen=True)
@@ -94,34 +97,55 @@ def find_tables(text: str, params: TableParams = PARAMS) -> list[Table]:
     return tables
 
 
-def row_text(headers: Sequence[str], cells: Sequence[str]) -> str:
-    """A row as a record: its label (first cell), then ``header: value`` for each filled cell.
+def row_text(headers: Sequence[str], cells: Sequence[str], keys: Sequence[int] = (0,)) -> str:
+    """A row as a record: its label (the first key column), then ``header: value`` for each other filled
+    cell; a sequence-number column before the keys is left out.
 
     >>> row_text(("学校", "教师(人)", "备注"), ("东风小学", "41", ""))
     '东风小学 · 教师(人): 41'
+    >>> row_text(("序号", "学校", "教师(人)"), ("1", "东风小学", "41"), keys=(1,))
+    '东风小学 · 教师(人): 41'
     """
-    label = cells[0] if cells else ""
-    parts = [label] if label else []
-    for header, value in zip(headers[1:], cells[1:], strict=False):
+    first = keys[0] if keys else 0
+    return _record(headers, cells, range(first, len(cells)))
+
+
+def _record(headers: Sequence[str], cells: Sequence[str], columns: Sequence[int]) -> str:
+    """The first column's cell, then ``header: value`` for the other columns' filled cells."""
+    parts = [cells[columns[0]]] if columns and columns[0] < len(cells) and cells[columns[0]] else []
+    for k in columns[1:]:
+        value, header = cells[k], headers[k] if k < len(headers) else ""
         if value:
             parts.append(f"{header}: {value}" if header else value)
     return SEP.join(parts)
 
 
+def quoted_cells(row: TableRow) -> list[tuple[int, str]]:
+    """Each filled cell of a table row that an answer may quote, with its column: the row's label, its other
+    key cells, then the cell with its header.
+
+    >>> row = TableRow("", ("学校", "类别", "教师(人)"), ("东风小学", "完小", "41"), 1, (0, 1))
+    >>> quoted_cells(row)
+    [(1, '东风小学 · 类别: 完小'), (2, '东风小学 · 类别: 完小 · 教师(人): 41')]
+    """
+    keys = row.keys or (0,)
+    out = []
+    for k, value in enumerate(row.cells):
+        if k <= keys[0] or not value:
+            continue
+        shown = [j for j in keys if j < k] + [k]
+        out.append((k, _record(row.headers, row.cells, shown)))
+    return out
+
+
 def cell_quotes(chunk: Chunk) -> list[str]:
     """What an answer may quote of a table-row chunk: each filled cell with its row and column.
 
-    >>> from qa.types import TableRow
     >>> row = TableRow("", ("学校", "在校生(人)", "教师(人)"), ("东风小学", "820", "41"), 1)
     >>> cell_quotes(Chunk("c", "d", "s", 1, (), (0, 0), "", "", table=row))
     ['东风小学 · 在校生(人): 820', '东风小学 · 教师(人): 41']
     """
-    table = chunk.table
-    if table is None:
-        return []
-    label = table.cells[0] if table.cells else ""
-    return [row_text((table.headers[0], header), (label, value))
-            for header, value in zip(table.headers[1:], table.cells[1:], strict=False) if value]
+    return [quote for _, quote in quoted_cells(chunk.table)] if chunk.table is not None else []
 
 
 def cell_text(raw: str) -> str:
@@ -136,7 +160,7 @@ def is_data_table(rows: Sequence[Sequence[str]], params: TableParams = PARAMS) -
     if len(rows) < params.min_rows_tabbed or max((len(r) for r in rows), default=0) < 2 or not cells:
         return False
     short = sum(len(c) <= params.max_cell_chars for c in cells)
-    return short >= params.short_share * len(cells)
+    return short >= params.short_share * len(cells) and max(len(c) for c in cells) <= params.max_layout_cell
 
 
 def tabbed(rows: Sequence[Sequence[str]]) -> str:
@@ -203,7 +227,27 @@ def _table(text: str, block: list[_Line], params: TableParams) -> Table | None:
     rows = tuple(Row(tuple(cells), (line.start, line.end))
                  for cells, line in zip(grid[n_head:], block[n_head:], strict=True))
     caption, start = _caption(text, block[0].start, params)
-    return Table(caption, headers, rows, (start, block[-1].end))
+    return Table(caption, headers, rows, (start, block[-1].end), key_columns(grid[n_head:], params))
+
+
+def key_columns(body: Sequence[Sequence[str]], params: TableParams = PARAMS) -> tuple[int, ...]:
+    """The columns that name a row: the leading columns without figures (at most ``max_keys``), after a
+    first column of sequence numbers (1, 2, 3 ...; a 合计-style row aside), if any.
+
+    >>> key_columns([["1", "东风小学", "完小", "41"], ["2", "西湖中学", "初中", "77"]])
+    (1, 2)
+    """
+    width = max((len(r) for r in body), default=0)
+    column = [r[0] if r else "" for r in body]
+    numbered = [c for c in column if c.isdigit()]
+    first = 1 if (width > 2 and len(numbered) * 3 >= len(column) * 2
+                  and numbered == [str(n) for n in range(int(numbered[0]), int(numbered[0]) + len(numbered))]) else 0
+    keys = [first]
+    for k in range(first + 1, min(width, first + params.max_keys)):
+        if any(_is_figure(r[k]) for r in body if k < len(r)) or k == width - 1:
+            break
+        keys.append(k)
+    return tuple(keys)
 
 
 def _aligned(block: list[_Line]) -> list[list[str]] | None:

@@ -14,7 +14,7 @@ import html
 import re
 from collections.abc import Iterable
 
-from qa.ingest.tables import cell_quotes
+from qa.ingest.tables import quoted_cells
 from qa.store.index import Index
 from qa.types import Answer, Chunk, Citation, Document, Hit, TableRow
 
@@ -183,9 +183,7 @@ def table_html(c: Citation, index: Index | None) -> str:
     if index is not None:
         rows = [index.chunks[p] for p in index.chunks_of(c.chunk.doc_id)]
         rows = [ch for ch in rows if ch.table is not None and ch.ordinal == c.chunk.ordinal] or [c.chunk]
-    quotes = cell_quotes(c.chunk)
-    filled = [k for k, v in enumerate(row.cells) if k and v and k < len(row.headers)]
-    marked = next((k for k, q in zip(filled, quotes, strict=False) if q == c.sentence), None)
+    marked = next((k for k, quote in quoted_cells(row) if quote == c.sentence), None)
     head = "".join(f"<th>{esc(h)}</th>" for h in row.headers)
     body = []
     for ch in rows:
