@@ -79,6 +79,15 @@ def test_rows_are_named_by_their_key_columns_not_a_sequence_number():
     assert quoted_cells(row) == [(1, "初中 · 学校: 西湖中学"), (2, "初中 · 学校: 西湖中学 · 教师(人): 77")]
 
 
+def test_a_table_right_under_a_numbered_heading_has_it_as_its_section(tmp_path):
+    (tmp_path / "r.txt").write_text("华林县2025年教育经费报告\n一、经费投入\n项目\t2023年(万元)\t2024年(万元)\n"
+                                    "校舍改造\t860\t1020\n教师培训\t95\t130\n", encoding="utf-8")
+    reads, _ = read_corpus(tmp_path)
+    assert [(c.heading, c.text) for c in reads[0].chunks] == [
+        (("一、经费投入",), "校舍改造 · 2023年(万元): 860 · 2024年(万元): 1020"),
+        (("一、经费投入",), "教师培训 · 2023年(万元): 95 · 2024年(万元): 130")]
+
+
 # -- each format -------------------------------------------------------------------------------------------
 def test_docx_table_rows_become_records_with_headers_caption_and_section(tmp_path):
     (tmp_path / "r.docx").write_bytes(table_corpus.docx_report())
@@ -176,6 +185,8 @@ def table_index(tmp_path_factory):
     from qa.models.embed import FakeEmbedder
 
     corpus = table_corpus.write_corpus(tmp_path_factory.mktemp("tables"), pdf=False)
+    (corpus / "funds.txt").write_text("华林县2025年教育经费报告\n一、经费投入\n项目\t2023年(万元)\t2024年(万元)\n"
+                                      "校舍改造\t860\t1020\n教师培训\t95\t130\n", encoding="utf-8")
     directory = tmp_path_factory.mktemp("index") / "index"
     embedder = FakeEmbedder(dim=64)
     update_index(corpus, directory, embedder, progress=False)
@@ -195,6 +206,12 @@ def test_a_cell_question_is_answered_with_the_cell_and_cites_the_table(table_ind
     assert "<mark>156</mark>" in panel and panel.count("<mark>") == 1
     assert panel.count("<tr") == 4  # header and the table's three rows
     assert '<tr class="qa-cited-row"><td>城关一中</td>' in panel
+
+
+def test_a_cell_is_quoted_whole_whatever_its_header_holds(table_index):
+    index, embedder = table_index
+    answer = Answerer(Retriever(index, embedder)).ask("华林县2024年教师培训经费是多少万元?")
+    assert "“教师培训 · 2024年(万元): 130” [1]" in answer.text
 
 
 def test_the_number_check_refuses_a_cell_the_row_does_not_hold(table_index):

@@ -121,7 +121,7 @@ class Answerer:
                     score += PHRASE_BONUS * min(shared_run(q.norm, tnorm), PHRASE_FULL) / PHRASE_FULL
                 if q.kind == "numeric":
                     score += 0.15 + 0.2 * figure_fit(text, q) if has_new_figure(text, q) else -0.3
-                quote = best_clause(text, q, self.weights) if q.kind == "numeric" else text
+                quote = best_clause(text, q, self.weights) if q.kind == "numeric" and not hit.chunk.table else text
                 out.append(Candidate(rank, hit, text, _shorten(quote), max(cov, 0.8 * chunk_cov), score))
         out.sort(key=lambda c: -c.score)
         return out, Reading(context, skip)

@@ -246,7 +246,7 @@ def _take_tables(lines: list[Line], found: Sequence[Table], title_line: Line | N
             continue
         if table.caption and (heading_level(table.caption) is not None
                               or (title_line is not None and title_line.start >= table.span[0])):
-            table = replace(table, caption="", span=(table.rows[0].span[0], table.span[1]))
+            table = replace(table, caption="", span=(table.head, table.span[1]))
         tables.append(table)
     rest = [line for line in lines if not any(t.span[0] <= line.start and line.end <= t.span[1] for t in tables)]
     return rest, tables
@@ -323,8 +323,9 @@ def _chunks(text: str, lines: Sequence[Line], title_line: Line | None, *, doc_id
         if len(unit) == 1 and unit[0] is title_line:
             continue  # the title alone: it is the document's title, not a paragraph
         path, heading_path = _unit_path(unit, path, title_line)
-        if table_next and all(heading_level(line.text) is not None and len(line.text) <= SHORT_LINE for line in unit):
-            continue  # a numbered heading right above a table: the table's rows carry it
+        if table_next and all(line is title_line or (heading_level(line.text) is not None
+                                                     and len(line.text) <= SHORT_LINE) for line in unit):
+            continue  # the title or a numbered heading right above a table: the table's rows carry it
         emitted = False
         for a, b in _pieces(text, unit):
             shown = display(text[a:b])

@@ -64,6 +64,7 @@ class Table:
     rows: tuple[Row, ...]
     span: tuple[int, int]
     keys: tuple[int, ...] = (0,)  # the columns that name a row (see ``key_columns``)
+    head: int = 0  # where the table starts without its caption line (its header row)
 
 
 @dataclass(frozen=True)
@@ -227,7 +228,7 @@ def _table(text: str, block: list[_Line], params: TableParams) -> Table | None:
     rows = tuple(Row(tuple(cells), (line.start, line.end))
                  for cells, line in zip(grid[n_head:], block[n_head:], strict=True))
     caption, start = _caption(text, block[0].start, params)
-    return Table(caption, headers, rows, (start, block[-1].end), key_columns(grid[n_head:], params))
+    return Table(caption, headers, rows, (start, block[-1].end), key_columns(grid[n_head:], params), block[0].start)
 
 
 def key_columns(body: Sequence[Sequence[str]], params: TableParams = PARAMS) -> tuple[int, ...]:
