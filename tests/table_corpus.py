@@ -105,3 +105,22 @@ def _width(s: str) -> int:
     from unicodedata import east_asian_width
 
     return sum(2 if east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
+def glyph_pdf(lines: list[list[tuple[float, str]]]) -> bytes:
+    """A PDF whose text is drawn glyph by glyph, as some generators do: each line a list of (x, text) runs,
+    each character of a run drawn on its own at a 12-point pitch."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    for k, runs in enumerate(lines):
+        for x, text in runs:
+            for n, ch in enumerate(text):
+                c.setFont("STSong-Light", 12)
+                c.drawString(x + 12 * n, 780 - 18 * k, ch)
+    c.save()
+    return buf.getvalue()

@@ -4,11 +4,14 @@ headers, caption and section; an answer quotes one cell with its row and column 
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from pathlib import Path
 
 import pytest
-import table_corpus  # tests/ is on sys.path (pytest rootdir import mode)
+import table_corpus
+from hypothesis import given
+from hypothesis import strategies as st  # tests/ is on sys.path (pytest rootdir import mode)
 
 from qa.answer.compose import Answerer
 from qa.answer.render import to_json
@@ -52,6 +55,24 @@ def test_tab_and_markdown_tables():
     markdown = "| 学校 | 班级(个) |\n|---|---:|\n| 一小 | 12 |\n| 二小 | 9 |"
     (table,) = find_tables(markdown)
     assert table.headers == ("学校", "班级(个)") and len(table.rows) == 2
+
+
+def test_a_form_of_labelled_values_is_not_a_table():
+    form = ("单位：城关县教育局    联系人：王明\n电话：0000-1234567    邮箱：office@example.org\n"
+            "地址：城关镇中山路    邮编：000000")
+    assert find_tables(form) == []
+
+
+@given(st.lists(st.sampled_from(["学校", "东风小学", "41", "1,200", "12.5%", " ", "  ", "\t", "\n", "|", "---",
+                                 "表1 情况", "一、概况", "。", "：", "合计", "\u3000"]), max_size=60))
+def test_found_rows_point_back_at_their_lines(parts):
+    text = "".join(parts)
+    for table in find_tables(text):
+        assert table.span[0] <= table.head <= table.rows[0].span[0]
+        for row in table.rows:
+            line = re.sub(r"\s", "", text[row.span[0]:row.span[1]])
+            assert "\n" not in text[row.span[0]:row.span[1]]
+            assert all(re.sub(r"\s", "", c) in line for c in row.cells)
 
 
 def test_prose_and_short_aligned_lines_are_not_tables():
@@ -116,6 +137,23 @@ def test_docx_merged_header_cells_name_both_levels():
     assert table.rows[0].cells == ("东风小学", "820", "41")
 
 
+def test_a_merged_row_across_the_table_groups_the_rows_below_it(tmp_path):
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("各校教师情况如下。")
+    t = d.add_table(rows=4, cols=3)
+    for r, row in enumerate([["学校", "在校生(人)", "教师(人)"], ["初中", "", ""], ["西湖中学", "1310", "77"],
+                             ["北岗中学", "760", "45"]]):
+        for c, value in enumerate(row):
+            t.cell(r, c).text = value
+    t.cell(1, 0).merge(t.cell(1, 2)).text = "初中"
+    d.save(tmp_path / "r.docx")
+    rows = _rows(tmp_path, "r.docx")
+    assert [(c.heading[-1], c.text) for c in rows] == [("初中", "西湖中学 · 在校生(人): 1310 · 教师(人): 77"),
+                                                       ("初中", "北岗中学 · 在校生(人): 760 · 教师(人): 45")]
+
+
 def test_html_table_with_caption_and_spans(tmp_path):
     (tmp_path / "r.html").write_text(table_corpus.html_report(), encoding="utf-8")
     rows = _rows(tmp_path, "r.html")
@@ -147,6 +185,19 @@ def test_pdf_tables_ruled_and_unruled_keep_rows_and_columns(tmp_path):
     (table,) = find_tables(extract_from_bytes(unruled, ".pdf"))
     assert [r.cells for r in table.rows] == [("Riverside Middle", "1204", "88"), ("Hill Primary", "356", ""),
                                              ("Lake School", "712", "47")]
+
+
+def test_pdf_text_drawn_glyph_by_glyph():
+    pytest.importorskip("reportlab")
+    prose = ["今年全县教育系统认真贯彻落实上级部署", "扎实推进各项工作，取得了明显成效。全",
+             "年共投入资金三千二百万元，新建校舍。"]
+    text = extract_from_bytes(table_corpus.glyph_pdf([[(72, line)] for line in prose]), ".pdf")
+    assert "\t" not in text and "取得了明显成效" in text
+    rows = [["学校", "学生", "教师"], ["城南小学", "512", "30"], ["城北中学", "1034", "71"]]
+    raw = table_corpus.glyph_pdf([[(72 + 100 * k, cell) for k, cell in enumerate(row)] for row in rows])
+    (table,) = find_tables(extract_from_bytes(raw, ".pdf"))
+    assert table.headers == ("学校", "学生", "教师") and [r.cells for r in table.rows] == [
+        ("城南小学", "512", "30"), ("城北中学", "1034", "71")]
 
 
 def test_pdf_prose_reads_as_before(tmp_path):

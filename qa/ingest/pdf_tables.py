@@ -15,7 +15,9 @@ columns, it took 2-3x as long per page and would add about 60 MB of packages.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
+from statistics import median
 from unicodedata import east_asian_width
 
 from qa.ingest.tables import tabbed
@@ -87,13 +89,14 @@ def _lines(pieces: list[_Piece], params: PdfTableParams) -> list[list[_Piece]]:
     return [sorted(line, key=lambda p: p.x) for line in lines]
 
 
-def _split_cells(line: list[_Piece], starts: list[float], params: PdfTableParams) -> list[list[_Piece]]:
-    """A line's pieces as cells: a piece starts a cell after a gap, or where other lines' pieces start too."""
+def _split_cells(line: list[_Piece], params: PdfTableParams, starts: frozenset[int] = frozenset(),
+                 tol: float = 1.0) -> list[list[_Piece]]:
+    """A line's pieces as cells: a piece starts a cell after a gap, or where cells of other lines start."""
     cells: list[list[_Piece]] = []
     if any("\n" in p.text.strip() for p in line):
         return [line]  # a piece spanning lines: not a row of cells
     for p in line:
-        aligned = any(abs(p.x - s) <= params.same_line * p.size for s in starts)
+        aligned = bool(starts) and any(round(p.x / tol) + d in starts for d in (-1, 0, 1))
         if cells and p.x - cells[-1][-1].right <= params.cell_gap * p.size and not aligned:
             cells[-1].append(p)
         else:
@@ -101,31 +104,32 @@ def _split_cells(line: list[_Piece], starts: list[float], params: PdfTableParams
     return cells
 
 
-def _shared_starts(block: list[list[_Piece]], params: PdfTableParams) -> list[float]:
-    """Where pieces start in two or more lines of the block (the left edges of columns)."""
-    xs = [p.x for line in block for p in line[1:]]
-    return [x for x in xs if sum(any(abs(p.x - x) <= params.same_line * p.size for p in line)
-                                  for line in block) >= 2]
+def _shared_starts(rows: list[list[list[_Piece]]], tol: float) -> frozenset[int]:
+    """Where cells (after the first) start in two or more lines, as positions rounded to ``tol``."""
+    counts: Counter[int] = Counter()
+    for cells in rows:
+        counts.update({round(cell[0].x / tol) for cell in cells[1:]})
+    return frozenset(b for b in counts if counts[b] + counts.get(b - 1, 0) + counts.get(b + 1, 0) >= 2)
 
 
 def _table_rows(lines: list[list[_Piece]], params: PdfTableParams) -> list[list[list[_Piece]]]:
-    """The table rows among the lines, each as cells (padded with empty cells where a column is empty)."""
+    """The table rows among the lines, each as cells (padded with empty cells where a column is empty).
+
+    Cells are first cut at gaps; a line already cut in two or more is then also cut where other lines'
+    cells start (a gap the width estimate missed). A line of one cell stays whole, so text set glyph by
+    glyph on a grid never falls apart into columns."""
     out: list[list[list[_Piece]]] = []
+    by_gap = [_split_cells(line, params) for line in lines]
     i = 0
     while i < len(lines):
         j = i
-        while j < len(lines) and len(lines[j]) >= 2:
+        while j < len(lines) and len(by_gap[j]) >= 2:
             j += 1
-        starts = _shared_starts(lines[i:j], params)
-        split = [_split_cells(line, starts, params) for line in lines[i:j]]
-        a = 0
-        while a < len(split):
-            b = a
-            while b < len(split) and len(split[b]) >= 2:
-                b += 1
-            if b - a >= 2:
-                out += _columns(split[a:b], params) or []
-            a = max(b, a + 1)
+        if j - i >= 2:
+            tol = params.same_line * median(p.size for line in lines[i:j] for p in line)
+            starts = _shared_starts(by_gap[i:j], tol)
+            split = [_split_cells(line, params, starts, tol) for line in lines[i:j]]
+            out += _columns(split, params) or []
         i = max(j, i + 1)
     return out
 

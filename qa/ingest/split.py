@@ -25,10 +25,10 @@ from dataclasses import replace
 
 from qa.ingest.clean import Cleaned, Line, drop_repeats
 from qa.ingest.meta import find_places, find_year
-from qa.ingest.tables import Table, find_tables, row_text
+from qa.ingest.tables import Table, find_tables, records
 from qa.numbers import chinese_number
 from qa.textnorm import CLOSERS, SENTENCE_END_RE, SENTENCE_ENDS, match_key, normalize, strip_pinyin
-from qa.types import Chunk, Document, TableRow
+from qa.types import Chunk, Document, TableRow  # noqa: F401 - TableRow is the type of emit's table
 
 MAX_CHARS = 300  # a chunk's display length; e5 reads 512 tokens
 MIN_CHARS = 60  # a shorter tail piece goes back into the piece before it
@@ -313,11 +313,10 @@ def _chunks(text: str, lines: Sequence[Line], title_line: Line | None, *, doc_id
     for item in _flow(text, lines, tables):
         if isinstance(item, Table):  # one record per row, the rows sharing the table's paragraph number
             heading = tuple(v for _, (v, _) in sorted(path.items())) + ((item.caption,) if item.caption else ())
-            rows = [(n, row) for n, row in enumerate(item.rows, 1) if sum(bool(c) for c in row.cells) >= 2]
+            rows = records(item)
             ordinal += bool(rows)
-            for n, row in rows:
-                emit(row_text(item.headers, row.cells, item.keys), row.span, heading,
-                     TableRow(item.caption, item.headers, row.cells, n, item.keys))
+            for r in rows:
+                emit(r.text, r.span, heading + r.groups, r.row)
             continue
         unit, table_next = item
         if len(unit) == 1 and unit[0] is title_line:

@@ -121,6 +121,39 @@ def _record(headers: Sequence[str], cells: Sequence[str], columns: Sequence[int]
     return SEP.join(parts)
 
 
+@dataclass(frozen=True)
+class Record:
+    """A body row as a chunk's content: its text, its line's span, the group rows above it (a row of one
+    value across the table, such as "一、小学"), and its ``TableRow``."""
+
+    text: str
+    span: tuple[int, int]
+    groups: tuple[str, ...]
+    row: TableRow
+
+
+def records(table: Table) -> list[Record]:
+    """The table's body rows as records; a row holding a single value (once or repeated across merged
+    cells) is not a record but a group label for the rows below it.
+
+    >>> t = find_tables("学段\\t学校\\t教师(人)\\n小学\\t小学\\t小学\\n小学\\t东风小学\\t41")[0]
+    >>> [(r.text, r.groups) for r in records(t)]
+    [('小学 · 学校: 东风小学 · 教师(人): 41', ('小学',))]
+    """
+    out: list[Record] = []
+    group = ""
+    for n, row in enumerate(table.rows, 1):
+        values = {c for c in row.cells if c}
+        if len(values) == 1:
+            group = values.pop()
+            continue
+        if not values:
+            continue
+        out.append(Record(row_text(table.headers, row.cells, table.keys), row.span, (group,) if group else (),
+                          TableRow(table.caption, table.headers, row.cells, n, table.keys)))
+    return out
+
+
 def quoted_cells(row: TableRow) -> list[tuple[int, str]]:
     """Each filled cell of a table row that an answer may quote, with its column: the row's label, its other
     key cells, then the cell with its header.
@@ -225,6 +258,9 @@ def _table(text: str, block: list[_Line], params: TableParams) -> Table | None:
     if n_head >= len(grid):
         return None
     headers = tuple(_join_headers(grid[:n_head], width)) if n_head else ("",) * width
+    named = [h for h in headers if h]
+    if sum(":" in h or "：" in h for h in named) * 2 >= max(1, len(named)):
+        return None  # "联系人：王明    电话：…": a form of labelled values, not a table
     rows = tuple(Row(tuple(cells), (line.start, line.end))
                  for cells, line in zip(grid[n_head:], block[n_head:], strict=True))
     caption, start = _caption(text, block[0].start, params)
@@ -275,13 +311,14 @@ def _is_figure(cell: str) -> bool:
 
 def _header_rows(grid: list[list[str]]) -> int:
     """How many leading rows are headers: the first row unless it holds figures like the rows below (years
-    as column headings aside), and the rows after it without a figure while rows below have figures."""
+    as column headings aside), and the rows after it without a figure while rows below have figures (a
+    row of one value repeated is a group of rows, not a header)."""
     figures = [sum(_is_figure(c) for c in row) for row in grid]
     first_years = all(_YEAR_RE.fullmatch(c) for c in grid[0][1:] if _is_figure(c) or _YEAR_RE.fullmatch(c))
     if figures[0] and figures[0] >= max(figures[1:], default=0) and not first_years:
         return 0
     n = 1
-    while n < len(grid) - 1 and figures[n] == 0 and any(figures[n + 1:]):
+    while n < len(grid) - 1 and figures[n] == 0 and any(figures[n + 1:]) and len(set(grid[n]) - {""}) >= 2:
         n += 1
     return n
 
