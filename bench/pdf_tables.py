@@ -2,7 +2,8 @@
 of text positions (``qa.ingest.pdf_tables``) and, when it is importable, pdfplumber.
 
 The PDFs are generated (reportlab, the test extra): ruled and unruled tables in Chinese and English, one
-with empty cells, a wide one, and a page of prose with no table (any table found there is a false one).
+with empty cells, a wide one, a page of prose with no table (any table found there is a false one), and a
+table and prose drawn glyph by glyph on a grid, as some generators write them.
 A table counts as recovered when its body rows come out exactly, every cell in its column.
 
     .venv/bin/python bench/pdf_tables.py
@@ -40,8 +41,18 @@ def cases() -> list[tuple[str, bytes, list[list[str]]]]:
            ("unruled, en", table_corpus.pdf_report(english, grid=False), english),
            ("ruled, empty cell", table_corpus.pdf_report(empty), empty),
            ("ruled, 6x10", table_corpus.pdf_report(wide), wide),
-           ("prose, no table", table_corpus.pdf_report(None), [])]
+           ("prose, no table", table_corpus.pdf_report(None), []),
+           ("glyph by glyph, table", table_corpus.glyph_pdf(_placed(table_corpus.DOCX_ROWS)), table_corpus.DOCX_ROWS),
+           ("glyph by glyph, prose", table_corpus.glyph_pdf([[(72, line)] for line in PROSE]), [])]
     return out
+
+
+PROSE = ["今年全县教育系统认真贯彻落实上级部署，", "围绕办好人民满意的教育这一目标，扎实",
+         "推进各项工作，取得了明显成效。全年共", "投入资金三千二百万元，新建校舍十二栋。"]
+
+
+def _placed(rows: list[list[str]]) -> list[list[tuple[float, str]]]:
+    return [[(72 + 110 * k, cell) for k, cell in enumerate(row)] for row in rows]
 
 
 def ours(raw: bytes) -> list[list[tuple[str, ...]]]:
