@@ -108,7 +108,7 @@ def main() -> None:
     print(table)
     if not args.no_append:
         note = (f"{args.repeats} runs each, median time. pdfplumber "
-                f"{'was' if len(methods) > 2 else 'was not'} importable (it is not a dependency).")
+                f"{'was' if len(methods) > 2 else 'was not'} importable (it is not a dependency of report-qa).")
         append_section("PDF tables: rows recovered and time per page", f"{note}\n\n{table}")
 
 
