@@ -2,9 +2,10 @@
 
 pypdf's text has no tables: a table drawn cell by cell comes out one cell a line, and its rows are lost.
 Here the page's text pieces are read with their positions. Pieces on one baseline, separated by a gap
-wider than a character, are cells; two or more consecutive lines of two or more cells, whose cells start
-at the same few horizontal positions, are a table. The page's text is pypdf's own, except that each table
-row is one line of cells joined by tabs (what ``qa.ingest.tables.find_tables`` reads).
+wider than about half a character (or starting where other lines' cells start), are cells; two or more
+consecutive lines of two or more cells, whose cells start at the same few horizontal positions, are a
+table. The page's text is pypdf's own, except that each table row is one line of cells joined by tabs
+(what ``qa.ingest.tables.find_tables`` reads).
 
 Measured by bench/pdf_tables.py on generated PDFs (ruled and unruled tables in Chinese and English, an
 empty cell, a 6x10 table, text drawn glyph by glyph, pages of prose): every body row exact and no table
