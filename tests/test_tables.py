@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st  # tests/ is on sys.path (pytest rootdir import mode)
 
 from qa.answer.compose import Answerer
-from qa.answer.render import to_json
+from qa.answer.render import render_text, to_json
 from qa.answer.verify import unsupported_numbers
 from qa.ingest.corpus import read_corpus
 from qa.ingest.load import extract_from_bytes
@@ -252,6 +252,7 @@ def test_a_cell_question_is_answered_with_the_cell_and_cites_the_table(table_ind
     assert c.chunk.table is not None and c.chunk.table.caption == "表1 2025年各校学生与教师情况"
     assert unsupported_numbers("城关一中 · 教师(人): 156 [1]", {1: c.chunk.text}) == []
     assert to_json(answer)["citations"][0]["table"]["headers"] == ["学校", "在校生(人)", "教师(人)", "培训人次"]
+    assert "城关一中 · 在校生(人): 2310 · »教师(人): 156« · 培训人次: 420" in render_text(answer)
     panel = turn_html(answer, 1, index)
     assert '<table class="qa-table"><caption>表1 2025年各校学生与教师情况</caption>' in panel
     assert "<mark>156</mark>" in panel and panel.count("<mark>") == 1

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from qa.ingest.tables import SEP
 from qa.types import Answer, Citation, Hit
 
 
@@ -33,12 +36,23 @@ def to_json(a: Answer) -> dict:
 
 
 def marked(c: Citation, left: str = "»", right: str = "«") -> str:
-    """The cited paragraph with the cited sentence marked."""
-    text = c.chunk.text
-    i = text.find(c.sentence) if c.sentence else -1
+    """The cited paragraph with the cited sentence marked (of a table row, the quoted cell).
+
+    >>> from qa.types import Chunk, Document, TableRow
+    >>> row = TableRow("", ("学校", "学生", "教师"), ("东风小学", "820", "41"), 1)
+    >>> chunk = Chunk("c", "d", "a.docx", 1, (), (0, 0), "东风小学 · 学生: 820 · 教师: 41", "", table=row)
+    >>> marked(Citation(1, chunk, Document("d", "a.docx", "报告"), "东风小学 · 教师: 41"))
+    '东风小学 · 学生: 820 · »教师: 41«'
+    """
+    text, sentence = c.chunk.text, c.sentence
+    i = text.find(sentence) if sentence else -1
+    if i < 0 and c.chunk.table is not None and SEP in sentence:
+        sentence = sentence.rsplit(SEP, 1)[1]
+        m = re.search(re.escape(SEP + sentence) + f"(?={re.escape(SEP)}|$)", text)
+        i = m.start() + len(SEP) if m else -1
     if i < 0:
         return text
-    return text[:i] + left + c.sentence + right + text[i + len(c.sentence):]
+    return text[:i] + left + sentence + right + text[i + len(sentence):]
 
 
 def source_line(c: Citation) -> str:

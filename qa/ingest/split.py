@@ -28,7 +28,7 @@ from qa.ingest.meta import find_places, find_year
 from qa.ingest.tables import Table, find_tables, records
 from qa.numbers import chinese_number
 from qa.textnorm import CLOSERS, SENTENCE_END_RE, SENTENCE_ENDS, match_key, normalize, strip_pinyin
-from qa.types import Chunk, Document, TableRow  # noqa: F401 - TableRow is the type of emit's table
+from qa.types import Chunk, Document, TableRow
 
 MAX_CHARS = 300  # a chunk's display length; e5 reads 512 tokens
 MIN_CHARS = 60  # a shorter tail piece goes back into the piece before it
