@@ -24,9 +24,9 @@ _DIGIT_VALUE = {c: i for i, c in enumerate(CN_DIGITS)} | {"〇": 0, "两": 2}
 _UNIT_VALUE = {"十": 10, "百": 100, "千": 1000}
 _LARGE_VALUE = {"万": 10_000, "亿": 100_000_000}
 # Chinese numerals read as figures: two or more numeral characters (五十, 二〇一一), or one before a
-# counter word (五名, 三所). A lone 一 in 统一 or 一是 is a word, not a figure.
+# counter word (五名, 三所). A lone 一 is a word, not a figure: 统一, 一是, and "一项"/"一个" (an item, one of).
 _CN_FIGURE_RE = re.compile(r"[零〇一二三四五六七八九十百千万亿两]{2,}"
-                           r"|[一二三四五六七八九十两](?=[个所名项次人位天年元%])")
+                           r"|[二三四五六七八九十两](?=[个所名项次人位天年元%])")
 _THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 
 

@@ -106,3 +106,11 @@ def test_clauses_keep_ratios_and_lists_whole():
 
     assert clauses("全市有学生500人，生机比达到9.5:1。") == ["全市有学生500人，", "生机比达到9.5:1。"]
     assert clauses("小学、初中各3所") == ["小学、初中各3所"]
+
+
+def test_chinese_numerals_are_figures_a_lone_one_is_a_word():
+    from qa.numbers import chinese_number
+
+    assert numbers_in("培训五十人次，新建三所学校，投入1,200万元") == ["1200", "50", "3"]
+    assert numbers_in("报告中没有给出这一项的单一总数，统一部署，一是加强") == []
+    assert [chinese_number(s) for s in ("十四", "二十", "三千零五", "二〇一一", "两万")] == [14, 20, 3005, 2011, 20000]
