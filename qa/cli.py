@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -25,7 +26,8 @@ from qa.errors import QuestionError, UnreadableFile
 
 def _common(p: argparse.ArgumentParser, *, index: bool = True, corpus: bool = True) -> None:
     if corpus:
-        p.add_argument("--corpus", type=Path, help="folder of reports (default: corpus, or $QA_CORPUS)")
+        p.add_argument("--corpus", type=Path, help="folder of reports (default: the one the index was built "
+                                                   "from, else $QA_CORPUS, else corpus)")
     if index:
         p.add_argument("--index", type=Path, help="index folder (default: index, or $QA_INDEX)")
     p.add_argument("--model", help="a sentence-transformers folder or hub name (default: $QA_MODEL, else the "
@@ -63,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, helptext in (("search", "ranked paragraphs for a question"), ("ask", "answer a question")):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("question")
-        _common(p, corpus=False)
+        _common(p)
         _filters(p)
         p.add_argument("-k", type=int, default=5, help="how many paragraphs (default 5)")
         p.add_argument("--json", action="store_true")
@@ -75,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="evaluate only the first N questions")
     p.add_argument("--retrieval-only", action="store_true", help="skip the answer metrics")
     p.add_argument("--json", action="store_true")
-    _common(p, corpus=False)
+    _common(p)
 
     p = sub.add_parser("serve", help="start the web chat")
     _common(p)
@@ -91,10 +93,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def settings_from(args: argparse.Namespace) -> Settings:
-    return Settings.from_env().with_overrides(
+def settings_from(args: argparse.Namespace, env: dict[str, str] | None = None) -> Settings:
+    """Settings from flags over ``QA_*`` variables. Without ``--corpus`` (or ``QA_CORPUS``) the corpus is the
+    folder the index was built from, so a command run from another folder never drops its reports."""
+    env = dict(os.environ) if env is None else env
+    settings = Settings.from_env(env).with_overrides(
         corpus=getattr(args, "corpus", None), index=getattr(args, "index", None),
         model=getattr(args, "model", None), backend=getattr(args, "backend", None))
+    if getattr(args, "corpus", None) is None and not env.get("QA_CORPUS") and args.command != "corpus":
+        from qa.store.update import recorded_corpus
+
+        recorded = recorded_corpus(settings.index)
+        if recorded is not None:
+            settings = settings.with_overrides(corpus=recorded)
+    return settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         use_query_threads()
     try:
         return COMMANDS[args.command](args, settings_from(args))
-    except (QuestionError, QAIndexError, ModelError, UnreadableFile, FileNotFoundError, ValueError) as e:
+    except (QuestionError, QAIndexError, ModelError, UnreadableFile, OSError, ValueError) as e:
         print(f"qa {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

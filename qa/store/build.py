@@ -7,6 +7,7 @@ place, the manifest last, so a crash never leaves half an index.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -58,8 +59,28 @@ def recipe() -> str:
     return hashlib.sha256(f"{text}\n{tokenize(keyword_text(sample), normalized=True)}".encode()).hexdigest()[:16]
 
 
+def tidy(directory: Path) -> None:
+    """Undo what a writer killed mid-way left beside ``directory`` (call it holding the lock).
+
+    A kill between the two renames of ``_swap_in`` leaves no index but two whole ones beside it (the old,
+    renamed away, and the new, complete since its manifest is written last): the newer comes back. Temporary
+    folders of killed writers are removed.
+    """
+    leftovers = [p for p in directory.parent.glob(f".{directory.name}-*") if p.is_dir()]
+    if not directory.exists():
+        whole = [p for p in leftovers if (p / MANIFEST).is_file()]
+        if whole:
+            best = max(whole, key=lambda p: (p / MANIFEST).stat().st_mtime)
+            log.warning("restoring the index at %s from %s (a write was interrupted)", directory, best.name)
+            os.replace(best, directory)
+            leftovers.remove(best)
+    for p in leftovers:
+        shutil.rmtree(p, ignore_errors=True)
+
+
 def previous_manifest(directory: Path, rebuild: bool) -> dict | None:
     """The manifest of the index there now, or None when it must be built from scratch."""
+    tidy(directory)
     if rebuild or not (directory / MANIFEST).exists():
         return None
     try:
@@ -138,7 +159,10 @@ def _segment_id(model_name: str, source: str, tag: str) -> str:
 
 
 # -- write ----------------------------------------------------------------------------------------------
-def make_manifest(embedder: Embedder, files: dict[str, dict], segments: list[Segment]) -> dict:
+def make_manifest(embedder: Embedder, files: dict[str, dict], segments: list[Segment],
+                  corpus: Path | None = None) -> dict:
+    """The manifest of an index over ``segments``; ``corpus``, the folder they were read from, is recorded
+    (absolute) so that commands run from another folder keep using it."""
     return {
         "format_version": FORMAT_VERSION,
         "package_version": __version__,
@@ -149,6 +173,7 @@ def make_manifest(embedder: Embedder, files: dict[str, dict], segments: list[Seg
         "files": files,
         "segments": [s.id for s in segments],
         "recipe": recipe(),
+        "corpus": str(Path(corpus).resolve()) if corpus is not None else None,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
 
@@ -185,6 +210,13 @@ def write(directory: Path, manifest: dict, segments: list[Segment], new: list[Se
         # The manifest goes last: a directory without one is never taken for an index.
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         _swap_in(tmp, directory)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise IndexError(f"no space left on the disk while writing the index at {directory}; the index "
+                             "there is unchanged and keeps serving: free some space, then run `qa index`") from e
+        raise IndexError(f"cannot write the index at {directory} ({e.strerror or e}); the index there is "
+                         "unchanged: fix the folder's permissions or space, then run `qa index`") from e
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

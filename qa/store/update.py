@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from qa.errors import UnreadableFile
 from qa.ingest.corpus import FileRead, file_sha256, iter_corpus_files, read_file
 from qa.models.embed import Embedder
 from qa.store.build import Pending, Progress, embed_pending, make_manifest, previous_manifest, write
-from qa.store.index import GLOBAL_FILES, SEGMENTS, Index, IndexError, Segment
+from qa.store.index import GLOBAL_FILES, MANIFEST, SEGMENTS, Index, IndexError, Segment
 from qa.store.lock import exclusive_lock
 from qa.types import Skipped
 
@@ -112,6 +113,9 @@ def scan(corpus: Path, prev_files: dict[str, dict], on_progress: Progress | None
         source = path.relative_to(corpus).as_posix()
         if on_progress:
             on_progress("reading", i, len(paths))
+        if not inside(path, corpus):
+            out.skipped.append(Skipped(source, "a link to a file outside the corpus folder (not read)"))
+            continue
         try:
             sha = file_sha256(path)
         except OSError as e:
@@ -125,11 +129,21 @@ def scan(corpus: Path, prev_files: dict[str, dict], on_progress: Progress | None
         fr = _read_or_skip(corpus, source, out.skipped)
         if fr is None:
             continue
+        sha = fr.sha256  # of the bytes read: the file may have been replaced since it was hashed
         (out.changed if old else out.added).append(source)
         out.pending.append(Pending.read(source, fr, sha))
         out.files[source] = {"sha256": sha, "documents": len(fr.documents), "chunks": len(fr.chunks)}
     out.removed = sorted(s for s in prev_files if s not in out.files)
     return out
+
+
+def inside(path: Path, corpus: Path) -> bool:
+    """Whether ``path``, links followed, lies inside ``corpus`` (a link out of it is never read)."""
+    try:
+        path.resolve().relative_to(corpus.resolve())
+        return True
+    except (ValueError, OSError, RuntimeError):
+        return False
 
 
 def _read_or_skip(corpus: Path, source: str, skipped: list[Skipped]) -> FileRead | None:
@@ -194,6 +208,31 @@ def plan(found: Scan, store: SegmentStore, corpus: Path, prev_files: dict[str, d
     return Plan(kept, cache, fresh)
 
 
+# -- which corpus ----------------------------------------------------------------------------------------
+def recorded_corpus(directory: Path) -> Path | None:
+    """The corpus folder the index at ``directory`` was built from (None: no index, or it does not say).
+
+    >>> recorded_corpus(Path("index"))  # doctest: +SKIP
+    PosixPath('/home/me/reports/corpus')
+    """
+    try:
+        manifest = json.loads((Path(directory) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    corpus = manifest.get("corpus") if isinstance(manifest, dict) else None
+    return Path(corpus) if isinstance(corpus, str) and corpus else None
+
+
+def check_corpus(recorded: Path | None, corpus: Path, directory: Path) -> None:
+    """Refuse to bring an index in step with another folder than the one it was built from: that would drop
+    every report of its own folder (a command run from elsewhere, with the default ``corpus``)."""
+    if recorded is None or recorded.resolve() == corpus.resolve():
+        return
+    raise IndexError(f"the index at {directory} was built from {recorded}, not {corpus.resolve()}: give "
+                     f"`--corpus {recorded}` to use it, or run `qa index --corpus {corpus} --index {directory} "
+                     "--rebuild` to rebuild it from the other folder")
+
+
 # -- the whole update -----------------------------------------------------------------------------------
 def update_index(corpus: Path, directory: Path, embedder: Embedder, *, rebuild: bool = False,
                  progress: bool = True, on_progress: Progress | None = None,
@@ -210,10 +249,13 @@ def update_index(corpus: Path, directory: Path, embedder: Embedder, *, rebuild: 
     t0 = time.time()
     corpus, directory = Path(corpus), Path(directory)
     if not corpus.is_dir():
-        raise IndexError(f"the corpus folder {corpus} does not exist")
+        raise IndexError(f"the corpus folder {corpus} does not exist: give the folder of reports with "
+                         "`--corpus FOLDER`")
     want_index = load or previous is not None
     with exclusive_lock(directory):
         manifest = previous_manifest(directory, rebuild)
+        if not rebuild:
+            check_corpus(recorded_corpus(directory), corpus, directory)
         prev_files = manifest.get("files", {}) if manifest else {}
         same_model = manifest is not None and manifest.get("model", {}).get("name") == embedder.name
         store = SegmentStore(directory, manifest, previous)
@@ -233,7 +275,7 @@ def update_index(corpus: Path, directory: Path, embedder: Embedder, *, rebuild: 
             found.files[seg.source] = dict(found.files[seg.source], segment=seg.id)
         segments = [todo.kept[s] for s in sorted(found.files)]
         reused += sum(s.size for s in segments if s.source not in todo.fresh)
-        manifest = make_manifest(embedder, found.files, segments)
+        manifest = make_manifest(embedder, found.files, segments, corpus)
         if on_progress:
             on_progress("writing", 0, 1)
         vectors, keywords = write(directory, manifest, segments, new_segments)

@@ -28,7 +28,7 @@ from qa.search.followup import contextualize
 from qa.search.question import check_question
 from qa.search.retrieve import Retriever
 from qa.store.index import Index
-from qa.store.update import update_index
+from qa.store.update import recorded_corpus, update_index
 from qa.types import Answer
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,8 @@ class Service:
         """Load the index; build it first (with progress) when missing, update it when the folder changed."""
         self._starting.set()
         try:
-            self.settings.corpus.mkdir(parents=True, exist_ok=True)
+            if recorded_corpus(self.settings.index) is None:  # a first run: an empty folder to upload into
+                self.settings.corpus.mkdir(parents=True, exist_ok=True)
             self.update()
         finally:
             self._starting.clear()
@@ -175,7 +176,14 @@ class Service:
                 log.exception("index update failed")
                 self.progress = Progress("idle", message=f"index update failed: {e}")
                 if self._answerer is None:
-                    raise
+                    self._swap_or_raise(e)
+
+    def _swap_or_raise(self, error: Exception) -> None:
+        """After a failed first update: serve the index on disk if there is a usable one, else raise."""
+        try:
+            self._swap()
+        except Exception:  # noqa: BLE001 - the update's error is the one to show
+            raise error from None
 
     def update_in_background(self) -> None:
         """Schedule an update; several requests while one runs fold into one more run."""
