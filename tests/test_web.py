@@ -173,9 +173,9 @@ def test_followup_passes_the_earlier_questions(service, monkeypatch):
     seen = []
     real_ask = service.ask
 
-    def spy(question, history=None, filters=None):
+    def spy(question, history=None, filters=None, **kw):
         seen.append(list(history or []))
-        return real_ask(question, history, filters)
+        return real_ask(question, history, filters, **kw)
 
     monkeypatch.setattr(service, "ask", spy)
     chat, _, state, _ = list(chat_turn(service, "钟山县2011年招聘了多少教师?", [], None))[-1]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -83,14 +84,16 @@ class Answerer:
         kw = self.retriever.index.keywords
         return TermWeights(kw.size, kw.document_frequency)
 
-    def ask(self, question: str, *, filters: Filters | None = None, detect_filters: bool = True) -> Answer:
+    def ask(self, question: str, *, filters: Filters | None = None, detect_filters: bool = True,
+            on_piece: Callable[[str], None] | None = None) -> Answer:
+        """The answer; ``on_piece`` receives a language model's reply so far while it streams (if one is set)."""
         q = analyze(question)
         res = self.retriever.search(question, k=10, filters=filters, detect_filters=detect_filters)
         notes = list(res.notes)
         if self.llm is not None and res.hits:
             from qa.answer.llm_answer import llm_answer
 
-            answer, note = llm_answer(self, q, res)
+            answer, note = llm_answer(self, q, res, on_piece)
             if answer is not None:
                 return answer
             notes.append(note)

@@ -7,6 +7,7 @@ to the extractive answer, saying so.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from qa.answer import wording
 from qa.answer.llm import LLMError, build_messages, is_no_answer
@@ -19,7 +20,10 @@ log = logging.getLogger(__name__)
 LLM_PASSAGES = 5
 
 
-def llm_answer(answerer, q: QuestionInfo, res: SearchResult) -> tuple[Answer | None, str]:
+def llm_answer(answerer, q: QuestionInfo, res: SearchResult,
+               on_piece: Callable[[str], None] | None = None) -> tuple[Answer | None, str]:
+    """The model's answer, checked (or None and why not). With ``on_piece`` the reply is streamed: it is
+    called with the reply so far as each piece arrives (a draft: the answer returned is the checked one)."""
     docs = answerer.retriever.index.documents
     hits = res.hits[:LLM_PASSAGES]
     passages = []
@@ -28,7 +32,15 @@ def llm_answer(answerer, q: QuestionInfo, res: SearchResult) -> tuple[Answer | N
         header = " · ".join(x for x in (d.title, " > ".join(h.chunk.heading), f"¶{h.chunk.ordinal}") if x)
         passages.append((n, header, h.chunk.text))
     try:
-        reply = answerer.llm.chat(build_messages(q.text, q.lang, passages)).strip()
+        messages = build_messages(q.text, q.lang, passages)
+        if on_piece is None:
+            reply = answerer.llm.chat(messages).strip()
+        else:
+            parts: list[str] = []
+            for piece in answerer.llm.chat_stream(messages):
+                parts.append(piece)
+                on_piece("".join(parts))
+            reply = "".join(parts).strip()
     except LLMError as e:
         log.warning("language model failed: %s", e)
         return None, wording.text("llm_fallback", q.lang).format(why=str(e))

@@ -8,7 +8,8 @@ describe the index. ``qa.web.page`` wires these to the page; tests call them dir
 from __future__ import annotations
 
 import logging
-import time
+import queue
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,12 +18,13 @@ from qa.errors import QuestionError
 from qa.search.filters import Filters
 from qa.search.question import check_question
 from qa.store.index import Index
+from qa.types import Answer
 from qa.web.html import answer_lines, md_escape, sources_panel, turn_html
 from qa.web.service import MAX_UPLOAD_BYTES, Service, UploadError
 
 log = logging.getLogger(__name__)
 
-STREAM_DELAY = 0.04  # seconds between streamed lines
+SEARCHING = "*Searching the reports …*"
 TURNS_KEPT = 20  # answers whose sources stay in the panel
 
 
@@ -95,39 +97,74 @@ def _shown_question(question: str | None) -> str:
 def chat_turn(service: Service, question: str | None, chat: list | None, state: dict | None,
               year: str | None = None, place: str | None = None, report: str | None = None
               ) -> Iterator[tuple[list, str, dict, str]]:
-    """Answer one chat question, streaming: yields (chat messages, sources panel, state, question box)."""
+    """Answer one chat question, streaming: yields (chat messages, sources panel, state, question box).
+
+    The first yield shows that the reports are being searched; a language model's reply (when one is set)
+    then appears piece by piece as it arrives; the last yield is the checked answer with its links.
+    """
     chat = list(chat or [])
     state = dict(state or new_chat_state())
     chat.append({"role": "user", "content": _shown_question(question) or "…"})
+    chat.append({"role": "assistant", "content": SEARCHING})
+    answer = None
     try:
         q = check_question(question)
         state["turn"] += 1
-        answer = service.ask(q, history=list(state["questions"]), filters=filters_from(year, place, report))
+        yield chat, sources_panel(state["turns"]), state, ""
+        for draft, answer in _answer_stream(service, q, list(state["questions"]), filters_from(year, place, report)):
+            if answer is None:
+                chat[-1] = {"role": "assistant", "content": md_escape(draft)}
+                yield chat, sources_panel(state["turns"]), state, ""
     except QuestionError as e:
-        chat.append({"role": "assistant", "content": f"**Cannot ask this:** {md_escape(str(e))}"})
+        chat[-1] = {"role": "assistant", "content": f"**Cannot ask this:** {md_escape(str(e))}"}
         yield chat, sources_panel(state["turns"]), state, ""
         return
     except RuntimeError as e:  # the index is still being built
-        chat.append({"role": "assistant", "content": f"**Not ready yet:** {md_escape(str(e))}"})
+        chat[-1] = {"role": "assistant", "content": f"**Not ready yet:** {md_escape(str(e))}"}
         yield chat, sources_panel(state["turns"]), state, question or ""
         return
     except Exception as e:  # noqa: BLE001 - shown in the chat; the page keeps working
         log.exception("question failed")
         msg = f"**Something went wrong** ({md_escape(type(e).__name__)}); please try again."
-        chat.append({"role": "assistant", "content": msg})
+        chat[-1] = {"role": "assistant", "content": msg}
         yield chat, sources_panel(state["turns"]), state, ""
         return
     turn = state["turn"]
     state["questions"] = [*state["questions"], q][-TURNS_KEPT:]
     state["turns"] = [*state["turns"], turn_html(answer, turn, _index(service), asked=q)][-TURNS_KEPT:]
-    panel = sources_panel(state["turns"])
-    lines = answer_lines(answer, turn)
-    chat.append({"role": "assistant", "content": ""})
-    for i in range(len(lines)):
-        chat[-1] = {"role": "assistant", "content": "\n".join(lines[: i + 1])}
-        yield chat, panel, state, ""
-        if i + 1 < len(lines):
-            time.sleep(STREAM_DELAY)
+    chat[-1] = {"role": "assistant", "content": "\n".join(answer_lines(answer, turn))}
+    yield chat, sources_panel(state["turns"]), state, ""
+
+
+def _answer_stream(service: Service, question: str, history: list[str], filters: Filters
+                   ) -> Iterator[tuple[str, Answer | None]]:
+    """``service.ask`` in a worker thread: yields ``(draft, None)`` for each streamed piece of a language
+    model's reply, then ``("", answer)``; the worker's exception is raised here."""
+    pieces: queue.Queue = queue.Queue()
+    done = object()
+    outcome: dict = {}
+
+    def work() -> None:
+        try:
+            outcome["answer"] = service.ask(question, history=history, filters=filters, on_piece=pieces.put)
+        except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
+            outcome["error"] = e
+        finally:
+            pieces.put(done)
+
+    threading.Thread(target=work, name="answer", daemon=True).start()
+    while (piece := pieces.get()) is not done:
+        latest = piece
+        while not pieces.empty():  # a fast model: show only the newest draft
+            nxt = pieces.get()
+            if nxt is done:
+                pieces.put(done)
+                break
+            latest = nxt
+        yield latest, None
+    if "error" in outcome:
+        raise outcome["error"]
+    yield "", outcome["answer"]
 
 
 def ask_json(service: Service, question: str, history: list[str] | None = None, year: int | None = None,

@@ -11,29 +11,33 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import shutil
 import threading
 import time
 import unicodedata
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.answer.compose import Answerer
 from qa.config import Settings
-from qa.ingest.corpus import iter_corpus_files
+from qa.ingest.corpus import file_sha256, iter_corpus_files
 from qa.ingest.load import SUPPORTED
 from qa.search.filters import Filters
 from qa.search.followup import contextualize
 from qa.search.question import check_question
 from qa.search.retrieve import Retriever
 from qa.store.index import Index
-from qa.store.update import recorded_corpus, update_index
+from qa.store.update import inside, recorded_corpus, update_index
 from qa.types import Answer
 
 log = logging.getLogger(__name__)
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 READ_WAIT = 30.0  # seconds a question waits for the first build to read the reports
+UPLOAD_PART = ".part"  # an upload being written (hidden, and a suffix the indexer skips)
 REMOVED_DIR = ".removed"  # removed reports are moved here (hidden from indexing), never deleted
 
 
@@ -90,6 +94,8 @@ class Service:
         try:
             if recorded_corpus(self.settings.index) is None:  # a first run: an empty folder to upload into
                 self.settings.corpus.mkdir(parents=True, exist_ok=True)
+            for part in self.settings.corpus.glob(f".*{UPLOAD_PART}"):  # uploads cut off by a crash
+                part.unlink(missing_ok=True)
             self.update()
         finally:
             self._starting.clear()
@@ -130,12 +136,15 @@ class Service:
         self._answerer = Answerer(Retriever(index, self.embedder), settings=self.settings)
 
     # -- questions ----------------------------------------------------------------------------------
-    def ask(self, question: str, history: list[str] | None = None, filters: Filters | None = None) -> Answer:
+    def ask(self, question: str, history: list[str] | None = None, filters: Filters | None = None,
+            on_piece: Callable[[str], None] | None = None) -> Answer:
+        """Answer one question from the index loaded now (an update swapping in meanwhile does not change it);
+        ``on_piece`` receives a language model's draft as it streams."""
         question = check_question(question)
         self.wait_for_index(READ_WAIT)
         answerer = self.answerer  # one snapshot for the whole question
         places = sorted({p for d in answerer.retriever.index.documents.values() for p in d.places})
-        return answerer.ask(contextualize(question, history or [], places), filters=filters)
+        return answerer.ask(contextualize(question, history or [], places), filters=filters, on_piece=on_piece)
 
     def reports(self) -> list[dict]:
         index = self.answerer.retriever.index
@@ -208,19 +217,30 @@ class Service:
             raise UploadError(f"{filename}: {len(data) / 1e6:.1f} MB is over the {MAX_UPLOAD_BYTES // 2**20} MB limit")
         digest = hashlib.sha256(data).hexdigest()
         for path in iter_corpus_files(self.settings.corpus):
-            if hashlib.sha256(path.read_bytes()).hexdigest() == digest:
+            if inside(path, self.settings.corpus) and file_sha256(path) == digest:
                 raise UploadError(f"{filename}: the same report is already in the corpus as "
                                   f"{path.relative_to(self.settings.corpus).as_posix()}")
-        target = self.settings.corpus / name
-        stem, suffix, n = target.stem, target.suffix, 1
-        while target.exists():
-            n += 1
-            target = target.with_name(f"{stem}-{n}{suffix}")
-        tmp = target.with_name(f".{target.name}.part")
-        tmp.write_bytes(data)
-        tmp.replace(target)  # the watcher and the indexer never see half a file
+        target = self._save_new(self.settings.corpus / name, data)
         self.update_in_background()
         return target.name
+
+    @staticmethod
+    def _save_new(target: Path, data: bytes) -> Path:
+        """Write ``data`` under ``target``'s name, or ``stem-2``, ``stem-3``…, never over an existing file: the
+        bytes go to a hidden ``.part`` file (the indexer skips it) that is then linked under the free name."""
+        tmp = target.with_name(f".{uuid.uuid4().hex}{UPLOAD_PART}")
+        try:
+            tmp.write_bytes(data)
+            stem, suffix, n = target.stem, target.suffix, 1
+            while True:
+                try:
+                    os.link(tmp, target)  # fails if the name is taken, even by an upload at the same moment
+                    return target
+                except FileExistsError:
+                    n += 1
+                    target = target.with_name(f"{stem}-{n}{suffix}")
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def remove_report(self, source: str) -> str:
         """Move a report out of the corpus (into corpus/.removed/, so nothing is lost) and re-index."""
@@ -246,16 +266,21 @@ class Service:
 
 
 _UNSAFE = re.compile(r"[^\w.\-\u3400-\u9fff]+")
+MAX_NAME_CHARS = 120  # characters kept of an uploaded file's name (its suffix always kept)
 
 
 def safe_filename(name: str) -> str:
-    """A plain file name: no folders, no leading dots, no control or shell characters.
+    """A plain file name: no folders, no leading dots, no control, direction or shell characters, at most
+    ``MAX_NAME_CHARS`` long with its suffix kept, in Unicode NFC (names differing only in normalization are one).
 
     >>> safe_filename("../../etc/passwd"), safe_filename("钟山县 2011.txt")
     ('passwd', '钟山县_2011.txt')
     """
-    base = unicodedata.normalize("NFC", Path(str(name).replace("\\", "/")).name)
-    base = _UNSAFE.sub("_", base).lstrip("._")[:120]
-    if not base or base in {".", ".."}:
+    base = unicodedata.normalize("NFC", Path(str(name).replace("\\", "/").replace("\0", "")).name)
+    base = _UNSAFE.sub("_", base).lstrip("._")
+    if len(base) > MAX_NAME_CHARS:
+        suffix = Path(base).suffix if len(Path(base).suffix) <= 8 else ""
+        base = base[: MAX_NAME_CHARS - len(suffix)] + suffix
+    if not base or base in {".", ".."} or not Path(base).stem.strip("_"):
         raise UploadError(f"{name!r} is not a usable file name")
     return base
