@@ -162,3 +162,17 @@ def test_bad_question_shown_in_chat(page):
     page.screenshot(path=OUT / "browser-6-too-long.png")
     time.sleep(0.2)
     assert page.locator("#qa-ask").is_enabled()
+
+
+def test_script_in_a_question_is_shown_as_text(page):
+    """A question holding markup is shown as the characters typed: no script runs, no element is made."""
+    page.evaluate("() => { window.__qa_ran = 0; }")
+    hostile = '钟山县<script>window.__qa_ran = 1</script><img src=x onerror="window.__qa_ran = 2"> 安全隐患'
+    page.fill("#qa-question textarea", hostile)
+    page.click("#qa-ask")
+    page.wait_for_function("() => document.querySelector('#qa-chat').innerText.includes('<script>')")
+    page.wait_for_timeout(1000)
+    assert page.evaluate("() => window.__qa_ran") == 0
+    assert page.locator("#qa-chat script, #qa-chat img[src='x'], #qa-sources script").count() == 0
+    assert "window.__qa_ran = 1</script>" in page.locator("#qa-chat").inner_text()
+    page.screenshot(path=OUT / "browser-7-script-as-text.png")
