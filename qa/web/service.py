@@ -31,12 +31,13 @@ from qa.search.followup import contextualize
 from qa.search.question import check_question
 from qa.search.retrieve import Retriever
 from qa.store.index import Index
-from qa.store.update import inside, recorded_corpus, update_index
+from qa.store.update import UpdateReport, inside, recorded_corpus, update_index
 from qa.types import Answer
 
 log = logging.getLogger(__name__)
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 READ_WAIT = 30.0  # seconds a question waits for the first build to read the reports
+SKIPS_SHOWN = 5  # files skipped by an update, named in the status line
 UPLOAD_PART = ".part"  # an upload being written (hidden, and a suffix the indexer skips)
 REMOVED_DIR = ".removed"  # removed reports are moved here (hidden from indexing), never deleted
 
@@ -180,7 +181,7 @@ class Service:
                                           on_progress=on_progress, progress=False, previous=current, load=True,
                                           on_read=on_read)
                 self._swap(report.index)
-                self.progress = Progress("idle", message=report.summary().splitlines()[0])
+                self.progress = Progress("idle", message=_update_message(report))
             except Exception as e:  # noqa: BLE001 - shown to the user; the old index keeps serving
                 log.exception("index update failed")
                 self.progress = Progress("idle", message=f"index update failed: {e}")
@@ -263,6 +264,13 @@ class Service:
     def stop(self) -> None:
         if self._observer is not None:
             self._observer.stop()
+
+
+def _update_message(report: UpdateReport) -> str:
+    """The status line's account of an update: its first line, and each file skipped with the reason."""
+    skipped = "; ".join(f"skipped {s.source}: {s.reason}" for s in report.skipped[:SKIPS_SHOWN])
+    more = f" (and {len(report.skipped) - SKIPS_SHOWN} more)" if len(report.skipped) > SKIPS_SHOWN else ""
+    return report.summary().splitlines()[0] + (f"; {skipped}{more}" if skipped else "")
 
 
 _UNSAFE = re.compile(r"[^\w.\-\u3400-\u9fff]+")
