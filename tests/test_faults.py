@@ -49,7 +49,7 @@ def fingerprint(corpus: Path) -> dict[str, str]:
 
 def answer_key(answer) -> tuple:
     j = to_json(answer)
-    return j["answer"], tuple((c["file"], c.get("paragraph")) for c in j["citations"]), j.get("declined")
+    return j["answer"], tuple((c["file"], c.get("paragraph")) for c in j["citations"]), j["abstained"]
 
 
 @pytest.fixture
