@@ -280,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         runs: list[Run] = []
         for n in levels:
             for way in ways:
-                runs.append(judge(run("steady", way, n, args.questions, url, proc.pid, clients,
+                runs.append(judge(run("steady", way, n, max(args.questions, n), url, proc.pid, clients,
                                       args.deadline, args.timeout), expected))
                 print(md_table(HEADERS, [row(runs[-1])]).splitlines()[-1], file=sys.stderr)
         if args.rss_questions:

@@ -248,3 +248,6 @@ def test_service_keeps_serving_when_its_corpus_is_gone(tiny_corpus, tmp_path, fa
     svc.start()
     assert len(svc.reports()) == 3 and "does not exist" in svc.progress.message
     assert not tiny_corpus.exists()  # not made anew (an empty folder would drop every report)
+    # Given the folder's new place, the index follows it (the old one is gone: nothing to drop)
+    report = update_index(moved, directory, fake_embedder, progress=False)
+    assert not report.removed and recorded_corpus(directory) == moved.resolve()

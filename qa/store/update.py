@@ -224,9 +224,10 @@ def recorded_corpus(directory: Path) -> Path | None:
 
 
 def check_corpus(recorded: Path | None, corpus: Path, directory: Path) -> None:
-    """Refuse to bring an index in step with another folder than the one it was built from: that would drop
-    every report of its own folder (a command run from elsewhere, with the default ``corpus``)."""
-    if recorded is None or recorded.resolve() == corpus.resolve():
+    """Refuse to bring an index in step with another folder than the one it was built from, while that folder
+    exists: it would drop every report of its own folder (a command run from elsewhere, with the default
+    ``corpus``). An index whose folder is gone (moved, or copied with the index) follows the one given."""
+    if recorded is None or recorded.resolve() == corpus.resolve() or not recorded.is_dir():
         return
     raise IndexError(f"the index at {directory} was built from {recorded}, not {corpus.resolve()}: give "
                      f"`--corpus {recorded}` to use it, or run `qa index --corpus {corpus} --index {directory} "
@@ -260,7 +261,8 @@ def update_index(corpus: Path, directory: Path, embedder: Embedder, *, rebuild: 
         same_model = manifest is not None and manifest.get("model", {}).get("name") == embedder.name
         store = SegmentStore(directory, manifest, previous)
         found = scan(corpus, prev_files, on_progress)
-        if manifest is not None and same_model and not found.pending and not found.removed \
+        moved = manifest is not None and manifest.get("corpus") not in (None, str(corpus.resolve()))
+        if manifest is not None and same_model and not found.pending and not found.removed and not moved \
                 and _looks_whole(directory, manifest):
             report = _nothing_to_do(found, manifest, directory, embedder, store, previous, want_index, t0)
             if report is not None:
