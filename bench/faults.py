@@ -41,7 +41,7 @@ from qa.store.index import Index, IndexError  # noqa: E402
 from qa.store.update import update_index  # noqa: E402
 
 WORKER = ROOT / "tests" / "fault_worker.py"
-SLOW = 0.004  # seconds per paragraph in the killed process: a few seconds per update on the shipped corpus
+SLOW = 0.05  # seconds per paragraph in the killed process: embedding takes about as long as the rest
 
 
 def fingerprint(corpus: Path) -> dict[str, str]:
@@ -133,8 +133,8 @@ def kill_uploads(trials: int, base: Path, work: Path, rng: random.Random) -> tup
     uploads = work / "uploads"
     uploads.mkdir(exist_ok=True)
     files = [write_variant(src, uploads, 500 + i) for i, src in enumerate(sorted(base.glob("*.txt"))[:3])]
-    big = uploads / "big-report.txt"  # ~15 MB: saving it takes a moment
-    big.write_text("\n\n".join(files[0].read_text(encoding="utf-8") + f"〔{i}〕" for i in range(60)),
+    big = uploads / "big-report.txt"  # every paragraph new: indexing it takes a moment
+    big.write_text("\n\n".join(files[0].read_text(encoding="utf-8").replace("。", f"〔{i}〕。") for i in range(200)),
                    encoding="utf-8")
     files.insert(1, big)
     sums = {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
@@ -142,7 +142,7 @@ def kill_uploads(trials: int, base: Path, work: Path, rng: random.Random) -> tup
     t0 = time.time()
     probe = work / "probe"
     shutil.copytree(base, probe / "corpus")
-    worker("upload", str(probe / "corpus"), str(probe / "index"), "--slow", str(SLOW),
+    worker("upload", str(probe / "corpus"), str(probe / "index"), "--slow", str(SLOW / 10),
            "--files", *map(str, files)).communicate(timeout=900)
     span = (time.time() - t0) * 1.1
     shutil.rmtree(probe, ignore_errors=True)
@@ -151,7 +151,7 @@ def kill_uploads(trials: int, base: Path, work: Path, rng: random.Random) -> tup
         shutil.copytree(base, corpus)
         update_index(corpus, directory, embedder, progress=False)
         before = fingerprint(corpus)
-        delay = kill_at_random(worker("upload", str(corpus), str(directory), "--slow", str(SLOW),
+        delay = kill_at_random(worker("upload", str(corpus), str(directory), "--slow", str(SLOW / 10),
                                       "--files", *map(str, files)), rng, span)
         after = fingerprint(corpus)
         kept = all(after.get(k) == v for k, v in before.items())
@@ -177,7 +177,7 @@ def kill_uploads(trials: int, base: Path, work: Path, rng: random.Random) -> tup
                      "yes" if no_parts else "NO"])
         shutil.rmtree(corpus.parent, ignore_errors=True)
     head = (f"**kill -9 during uploads through the service: {sum(results)}/{trials} recovered with nothing lost** "
-            f"(4 uploads, one of {big.stat().st_size // 2**20} MB, then indexing; kill within {span:.1f} s)")
+            f"(4 uploads, one of {big.stat().st_size // 1024} KB, then indexing; kill within {span:.1f} s)")
     return rows, head
 
 
@@ -295,7 +295,8 @@ def empty_pdf(work: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--trials", type=int, default=20)
-    ap.add_argument("--corpus", type=Path, default=ROOT / "corpus")
+    ap.add_argument("--corpus", type=Path, default=ROOT / "tests" / "data" / "tiny",
+                    help="reports to start from (small: each trial rebuilds, on a busy machine too)")
     ap.add_argument("--seed", type=int, default=14)
     ap.add_argument("--no-readme", action="store_true")
     args = ap.parse_args(argv)
