@@ -20,7 +20,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from qa.models.embed import FakeEmbedder  # noqa: E402
 
-
 SLEEP_EVERY = 16  # texts embedded between two sleeps (one sleep per text costs a wake-up each on a busy machine)
 
 

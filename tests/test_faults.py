@@ -251,3 +251,38 @@ def test_service_keeps_serving_when_its_corpus_is_gone(tiny_corpus, tmp_path, fa
     # Given the folder's new place, the index follows it (the old one is gone: nothing to drop)
     report = update_index(moved, directory, fake_embedder, progress=False)
     assert not report.removed and recorded_corpus(directory) == moved.resolve()
+
+
+# -- one bad file, and old indexes kept alive -------------------------------------------------------------
+def test_a_reader_bug_skips_only_that_file(tiny_corpus, tmp_path, fake_embedder, monkeypatch):
+    import qa.store.update as upd
+
+    real_read = upd.read_file
+
+    def buggy(path, root):
+        if Path(path).name == "nanchang_plan.txt":
+            raise ZeroDivisionError("a parser's bug")
+        return real_read(path, root)
+
+    monkeypatch.setattr(upd, "read_file", buggy)
+    report = update_index(tiny_corpus, tmp_path / "index", fake_embedder, progress=False, load=True)
+    assert [(s.source, s.reason) for s in report.skipped] == [
+        ("nanchang_plan.txt", "the reader failed on this file (ZeroDivisionError: a parser's bug)")]
+    assert {d.source for d in report.index.documents.values()} == {"dangyang_trad.txt", "zhongshan_2011.txt"}
+
+
+def test_swapped_out_indexes_are_freed(service, tiny_corpus):
+    """A long-running server keeps no old index alive after an update swaps a new one in (no per-method
+    caches holding the retriever)."""
+    import gc
+    import weakref
+
+    for q in QUESTIONS[:4]:
+        service.ask(q)
+    old = weakref.ref(service.answerer.retriever.index)
+    (tiny_corpus / "new.txt").write_text(NEW, encoding="utf-8")
+    service.update()
+    for q in QUESTIONS[:4]:
+        service.ask(q)
+    gc.collect()
+    assert old() is None
