@@ -207,6 +207,8 @@ def run(label: str, way: str, n_clients: int, n_questions: int, url: str, pid: i
             except Exception as e:  # noqa: BLE001 - counted and reported
                 with lock:
                     r.errors.append(f"{type(e).__name__}: {str(e)[:120]}")
+                    if len(r.errors) <= 3:
+                        print(f"error ({label}, {way}): {r.errors[-1]}", file=sys.stderr)
                 continue
             dt = time.perf_counter() - t0
             with lock:
