@@ -115,8 +115,8 @@ def http_ask(url: str, question: str, timeout: float) -> dict:
 class Clients:
     """One ``gradio_client.Client`` per concurrent client (made once, reused across runs)."""
 
-    def __init__(self, url: str):
-        self.url = url
+    def __init__(self, url: str, timeout: float):
+        self.url, self.timeout = url, timeout
         self.pool: list = []
         self.lock = threading.Lock()
 
@@ -127,7 +127,8 @@ class Clients:
             while len(self.pool) <= i:
                 self.pool.append(None)
             if self.pool[i] is None:
-                self.pool[i] = Client(self.url, verbose=False)
+                # httpx's default 5 s is shorter than a busy server takes to accept a call into its queue
+                self.pool[i] = Client(self.url, verbose=False, httpx_kwargs={"timeout": self.timeout})
             return self.pool[i]
 
 
@@ -278,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"server ready in {time.time() - t0:.0f} s (pid {proc.pid})", file=sys.stderr)
         before = alone(url, args.timeout)
         expected = {q: {k} for q, k in before.items()}
-        clients = Clients(url)
+        clients = Clients(url, args.timeout)
         runs: list[Run] = []
         for n in levels:
             for way in ways:
