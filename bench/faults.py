@@ -93,8 +93,9 @@ def recovered(corpus: Path, directory: Path, embedder) -> tuple[bool, bool, str]
 
 def measure_update(corpus: Path, work: Path) -> float:
     probe = work / "probe-index"
-    t0 = time.time()
     proc = worker("index", str(corpus), str(probe), "--slow", str(SLOW))
+    proc.stdout.readline()  # "started": the kills are timed from there, as in kill_at_random
+    t0 = time.time()
     proc.communicate(timeout=600)
     shutil.rmtree(probe, ignore_errors=True)
     return time.time() - t0
@@ -139,11 +140,13 @@ def kill_uploads(trials: int, base: Path, work: Path, rng: random.Random) -> tup
     files.insert(1, big)
     sums = {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
     rows, results = [], []
-    t0 = time.time()
     probe = work / "probe"
     shutil.copytree(base, probe / "corpus")
-    worker("upload", str(probe / "corpus"), str(probe / "index"), "--slow", str(SLOW / 10),
-           "--files", *map(str, files)).communicate(timeout=900)
+    proc = worker("upload", str(probe / "corpus"), str(probe / "index"), "--slow", str(SLOW / 10),
+                  "--files", *map(str, files))
+    proc.stdout.readline()  # "started": the kills are timed from there, as in kill_at_random
+    t0 = time.time()
+    proc.communicate(timeout=900)
     span = (time.time() - t0) * 1.1
     shutil.rmtree(probe, ignore_errors=True)
     for t in range(trials):
