@@ -23,7 +23,7 @@ from qa.cli import build_parser, settings_from
 from qa.config import Settings
 from qa.search.retrieve import Retriever
 from qa.store import build
-from qa.store.index import MANIFEST, Index, IndexError
+from qa.store.index import FORMAT_VERSION, MANIFEST, Index, IndexError
 from qa.store.update import recorded_corpus, update_index
 from qa.web.service import Service
 
@@ -200,7 +200,7 @@ def _damage(directory: Path, how: str) -> None:
         (directory / MANIFEST).write_text('{"format_version": 3, "files": {', encoding="utf-8")
 
 
-@pytest.mark.parametrize("how, says", [("newer", "format version 4"), ("truncated", "damaged"),
+@pytest.mark.parametrize("how, says", [("newer", f"format version {FORMAT_VERSION + 1}"), ("truncated", "damaged"),
                                        ("not-json", "unreadable")])
 def test_damaged_index_says_what_to_run(tiny_corpus, tmp_path, fake_embedder, how, says):
     directory = tmp_path / "index"
