@@ -1,0 +1,215 @@
+"""Fit the per-question keyword weight of the fusion (``qa/data/fusion.json``) on public bench sets.
+
+For every question of every set it runs the product's retrieval once (``Retriever.parts``: dense candidates,
+keyword scores with the lexicon on and off, the evidence), then finds the gold passage's rank under every
+keyword weight on a grid. The four parameters of the logistic weight (``qa.search.fusion``) are chosen by
+grid search to maximise the mean MRR@10 over the sets named in ``--fit``; all sets are then reported fused vs
+dense alone vs keyword alone, with the lexicon on and off, so that the sets not fitted on check the fit.
+
+    python scripts/fit_fusion.py --bench BENCH_DIR --fit cmrc2018-dev,xquad-en2zh-dev \\
+        --gold GOLD.jsonl --corpus CORPUS_DIR --limit 600 --write
+Question vectors are cached under the report-qa home (``fit-cache``), so reruns cost only the search.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import itertools
+import json
+import sys
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from qa.eval.gold import evidence_keys, read_gold  # noqa: E402
+from qa.search.fusion import Evidence, FusionParams, fitted_params, keyword_weight, scale  # noqa: E402
+from qa.search.retrieve import Retriever  # noqa: E402
+from qa.textnorm import match_key  # noqa: E402
+
+W_GRID = np.round(np.linspace(0.0, 1.0, 41), 3)  # keyword weights at which each question's rank is found
+TOP = 10
+
+
+@dataclass(frozen=True)
+class Grid:
+    bias: tuple[float, ...] = tuple(np.round(np.linspace(-6, 2, 17), 2))
+    coverage: tuple[float, ...] = tuple(np.round(np.linspace(-2, 8, 11), 2))
+    agreement: tuple[float, ...] = tuple(np.round(np.linspace(-2, 8, 11), 2))
+    chinese: tuple[float, ...] = tuple(np.round(np.linspace(-4, 4, 9), 2))
+
+
+@dataclass
+class Table:
+    """One set, one lexicon setting: per question the rank under each grid weight, and its evidence."""
+
+    name: str
+    ranks: np.ndarray  # (questions, len(W_GRID)), 0 = not in the top 10
+    dense: np.ndarray
+    keyword: np.ndarray
+    evidence: np.ndarray  # (questions, 3): coverage, agreement, chinese
+
+
+def ranks_under_weights(retriever: Retriever, question: str, qvec: np.ndarray, gold) -> tuple[np.ndarray, int, int,
+                                                                                               Evidence]:
+    pt = retriever.parts(question, qvec=qvec)
+    idx = retriever.index
+    s = scale(pt.d_ids, pt.d_scores, pt.kw_scores, lambda ids: idx.embeddings[ids] @ qvec,
+              retriever.params.candidates)
+    is_gold = np.array([gold(int(i)) for i in s.ids], dtype=bool)
+    out = np.zeros(len(W_GRID), dtype=np.int64)
+    if is_gold.any():
+        for j, w in enumerate(W_GRID):
+            score = (1 - w) * s.dense + w * s.keyword
+            order = np.lexsort((s.ids, -score))[:TOP]
+            hit = np.flatnonzero(is_gold[order])
+            out[j] = hit[0] + 1 if len(hit) else 0
+    kw_order = np.argsort(-pt.kw_scores, kind="stable")[:TOP]
+    kw_order = kw_order[pt.kw_scores[kw_order] > 0]
+    k_hit = next((r for r, i in enumerate(kw_order, 1) if gold(int(i))), 0)
+    d_hit = next((r for r, i in enumerate(pt.d_ids[:TOP], 1) if gold(int(i))), 0)
+    return out, d_hit, k_hit, pt.evidence
+
+
+def question_vectors(embedder, questions: list[str], home: Path, tag: str) -> np.ndarray:
+    key = hashlib.sha256(("\n".join(questions) + embedder.name).encode()).hexdigest()[:16]
+    path = home / "fit-cache" / f"{tag}-{key}.npy"
+    if path.exists():
+        return np.load(path, allow_pickle=False)
+    from qa.textnorm import normalize
+
+    vecs = embedder.embed([normalize(q) for q in questions], kind="query")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, vecs)
+    return vecs
+
+
+def load_set(args, name: str, embedder, home: Path):
+    """(retriever index, questions, gold test per question) of a bench set or of the gold file."""
+    from qa.runtime import bench_index
+
+    if name == "dev-gold":
+        from qa.config import Settings
+        from qa.runtime import open_index
+
+        idx = open_index(Settings(corpus=args.corpus, index=args.index), embedder)
+        keys_of = [q for q in read_gold(args.gold) if q.get("type") != "unanswerable" and evidence_keys(q)]
+        norm = [match_key(c.text) for c in idx.chunks]
+        golds = [(lambda ks: (lambda i: any(k in norm[i] for k in ks)))(evidence_keys(q)) for q in keys_of]
+        return idx, keys_of, golds
+    folder = args.bench / name
+    idx = bench_index(folder / "passages.jsonl", embedder, home)
+    qs = read_gold(folder / "questions.jsonl")[: args.limit]
+    pos = {c.chunk_id: i for i, c in enumerate(idx.chunks)}
+    golds = [(lambda g: (lambda i: i == g))(pos.get(str(q["pid"]), -1)) for q in qs]
+    return idx, qs, golds
+
+
+def tables_for(args, name: str, embedder, home: Path) -> dict[bool, Table]:
+    idx, qs, golds = load_set(args, name, embedder, home)
+    vecs = question_vectors(embedder, [q["question"] for q in qs], home, name)
+    out = {}
+    for lexicon in (True, False):
+        r = Retriever(idx, embedder, lexicon=lexicon)
+        rows = [ranks_under_weights(r, q["question"], v, g) for q, v, g in zip(qs, vecs, golds, strict=True)]
+        out[lexicon] = Table(name, np.array([x[0] for x in rows]), np.array([x[1] for x in rows]),
+                             np.array([x[2] for x in rows]),
+                             np.array([[e.coverage, e.agreement, e.chinese] for *_, e in rows]))
+        print(f"{name} lexicon={'on' if lexicon else 'off'}: {len(qs)} questions", file=sys.stderr)
+    return out
+
+
+def metrics(ranks: np.ndarray) -> dict:
+    n = max(len(ranks), 1)
+    return {"n": int(len(ranks)), "recall@1": round(float(np.sum(ranks == 1)) / n, 4),
+            "recall@5": round(float(np.sum((ranks > 0) & (ranks <= 5))) / n, 4),
+            "mrr@10": round(float(np.sum(np.where(ranks > 0, 1.0 / np.maximum(ranks, 1), 0.0))) / n, 4)}
+
+
+def fused_ranks(t: Table, p: FusionParams) -> np.ndarray:
+    w = np.array([keyword_weight(p, Evidence(*e)) for e in t.evidence])
+    j = np.abs(W_GRID[None, :] - w[:, None]).argmin(axis=1)
+    return t.ranks[np.arange(len(j)), j]
+
+
+def fit(tables: list[Table], base: FusionParams, grid: Grid) -> tuple[FusionParams, float]:
+    ev = [t.evidence for t in tables]
+    best, best_score = base, -1.0
+    for b, c, a, z in itertools.product(grid.bias, grid.coverage, grid.agreement, grid.chinese):
+        score = 0.0
+        for t, e in zip(tables, ev, strict=True):
+            w = 1.0 / (1.0 + np.exp(-(b + c * e[:, 0] + a * e[:, 1] + z * e[:, 2])))
+            j = np.abs(W_GRID[None, :] - w[:, None]).argmin(axis=1)
+            r = t.ranks[np.arange(len(j)), j]
+            score += float(np.sum(np.where(r > 0, 1.0 / np.maximum(r, 1), 0.0))) / len(r)
+        if score > best_score + 1e-12:
+            best, best_score = replace(base, bias=float(b), coverage=float(c), agreement=float(a),
+                                       chinese=float(z)), score
+    return best, best_score / len(tables)
+
+
+def report(all_tables: dict[str, dict[bool, Table]], p: FusionParams, fitted_on: list[str]) -> list[dict]:
+    rows = []
+    for name, by in all_tables.items():
+        for lexicon, t in by.items():
+            rows.append({"set": name, "lexicon": lexicon, "held_out": name not in fitted_on,
+                         "fused": metrics(fused_ranks(t, p)), "dense": metrics(t.dense),
+                         "keyword": metrics(t.keyword)})
+    return rows
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = ["| set | lexicon | fitted on | fused R@1 / R@5 / MRR@10 | dense | keyword |", "| --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        cell = [f"{r[k]['recall@1']:.3f} / {r[k]['recall@5']:.3f} / {r[k]['mrr@10']:.3f}"
+                for k in ("fused", "dense", "keyword")]
+        lines.append(f"| {r['set']} ({r['fused']['n']}) | {'on' if r['lexicon'] else 'off'} | "
+                     f"{'no' if r['held_out'] else 'yes'} | " + " | ".join(cell) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bench", type=Path, required=True, help="folder of bench sets (passages/questions.jsonl)")
+    ap.add_argument("--sets", default="cmrc2018-dev,drcd-dev,xquad-en2zh-dev,xquad-zh-dev")
+    ap.add_argument("--fit", default="cmrc2018-dev,xquad-en2zh-dev", help="sets to fit on (the rest check it)")
+    ap.add_argument("--gold", type=Path, help="a gold file to report on (never fitted on)")
+    ap.add_argument("--corpus", type=Path, help="the reports the gold file asks about")
+    ap.add_argument("--index", type=Path, default=Path("index"), help="their index (built if missing)")
+    ap.add_argument("--limit", type=int, help="first N questions of each bench set")
+    ap.add_argument("--write", action="store_true", help="write qa/data/fusion.json")
+    ap.add_argument("--json", type=Path, help="also write the report rows here")
+    args = ap.parse_args()
+    from qa.config import Settings
+    from qa.models.resolve import default_home
+    from qa.runtime import load_embedder
+
+    home = default_home()
+    embedder = load_embedder(Settings())
+    names = [s for s in args.sets.split(",") if s] + (["dev-gold"] if args.gold else [])
+    fit_on = [s for s in args.fit.split(",") if s]
+    tables = {n: tables_for(args, n, embedder, home) for n in names}
+    base = fitted_params()
+    p, score = fit([tables[n][True] for n in fit_on], base, Grid())
+    rows = report(tables, p, fit_on)
+    print(json.dumps(asdict(p)), f"mean MRR@10 on the fitted sets {score:.4f}")
+    print(markdown(rows))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+    if args.write:
+        prov = {"fitted_on": fit_on, "questions_per_set": args.limit or "all", "objective": "mean MRR@10",
+                "date": dt.date.today().isoformat(), "command": "python scripts/fit_fusion.py " + " ".join(
+                    a if not Path(a).is_absolute() else Path(a).name for a in sys.argv[1:]),
+                "checked_on": [n for n in names if n not in fit_on]}
+        out = ROOT / "qa" / "data" / "fusion.json"
+        out.write_text(json.dumps({"params": asdict(p), "provenance": prov}, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
