@@ -101,7 +101,7 @@ def build(path: Path, p: Params) -> tuple[str, list[tuple[str, str, str, str]]]:
     freq = jieba_frequencies()
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as stop
     best: dict[str, dict[str, tuple[float, str]]] = defaultdict(dict)
-    for no, trad, simp, senses in entries:
+    for no, _trad, simp, senses in entries:
         if not _CJK.match(simp) or simp not in freq:  # a word jieba cannot emit is never a keyword token
             continue
         senses = [s for s in senses if s.strip() and not _SKIP_SENSE.match(s.strip())]

@@ -34,6 +34,7 @@ from qa.textnorm import match_key  # noqa: E402
 
 W_GRID = np.round(np.linspace(0.0, 1.0, 41), 3)  # keyword weights at which each question's rank is found
 TOP = 10
+OLD_RULE = (0.4, 0.5)  # the fixed keyword weight before this fit, English .. Chinese (for the "before" column)
 
 
 @dataclass(frozen=True)
@@ -53,27 +54,31 @@ class Table:
     dense: np.ndarray
     keyword: np.ndarray
     evidence: np.ndarray  # (questions, 3): coverage, agreement, chinese
+    old_rule: np.ndarray  # rank under the weight used before (0.4 English .. 0.5 Chinese by share of CJK)
 
 
-def ranks_under_weights(retriever: Retriever, question: str, qvec: np.ndarray, gold) -> tuple[np.ndarray, int, int,
-                                                                                               Evidence]:
+def _rank(s, is_gold: np.ndarray, w: float) -> int:
+    order = np.lexsort((s.ids, -((1 - w) * s.dense + w * s.keyword)))[:TOP]
+    hit = np.flatnonzero(is_gold[order])
+    return int(hit[0] + 1) if len(hit) else 0
+
+
+def ranks_under_weights(retriever: Retriever, question: str, qvec: np.ndarray, gold) -> tuple:
     pt = retriever.parts(question, qvec=qvec)
     idx = retriever.index
     s = scale(pt.d_ids, pt.d_scores, pt.kw_scores, lambda ids: idx.embeddings[ids] @ qvec,
               retriever.params.candidates)
     is_gold = np.array([gold(int(i)) for i in s.ids], dtype=bool)
     out = np.zeros(len(W_GRID), dtype=np.int64)
+    old = 0
     if is_gold.any():
-        for j, w in enumerate(W_GRID):
-            score = (1 - w) * s.dense + w * s.keyword
-            order = np.lexsort((s.ids, -score))[:TOP]
-            hit = np.flatnonzero(is_gold[order])
-            out[j] = hit[0] + 1 if len(hit) else 0
+        out[:] = [_rank(s, is_gold, w) for w in W_GRID]
+        old = _rank(s, is_gold, OLD_RULE[0] + (OLD_RULE[1] - OLD_RULE[0]) * pt.evidence.chinese)
     kw_order = np.argsort(-pt.kw_scores, kind="stable")[:TOP]
     kw_order = kw_order[pt.kw_scores[kw_order] > 0]
     k_hit = next((r for r, i in enumerate(kw_order, 1) if gold(int(i))), 0)
     d_hit = next((r for r, i in enumerate(pt.d_ids[:TOP], 1) if gold(int(i))), 0)
-    return out, d_hit, k_hit, pt.evidence
+    return out, d_hit, k_hit, pt.evidence, old
 
 
 def question_vectors(embedder, questions: list[str], home: Path, tag: str) -> np.ndarray:
@@ -119,7 +124,8 @@ def tables_for(args, name: str, embedder, home: Path) -> dict[bool, Table]:
         rows = [ranks_under_weights(r, q["question"], v, g) for q, v, g in zip(qs, vecs, golds, strict=True)]
         out[lexicon] = Table(name, np.array([x[0] for x in rows]), np.array([x[1] for x in rows]),
                              np.array([x[2] for x in rows]),
-                             np.array([[e.coverage, e.agreement, e.chinese] for *_, e in rows]))
+                             np.array([[x[3].coverage, x[3].agreement, x[3].chinese] for x in rows]),
+                             np.array([x[4] for x in rows]))
         print(f"{name} lexicon={'on' if lexicon else 'off'}: {len(qs)} questions", file=sys.stderr)
     return out
 
@@ -159,15 +165,24 @@ def report(all_tables: dict[str, dict[bool, Table]], p: FusionParams, fitted_on:
         for lexicon, t in by.items():
             rows.append({"set": name, "lexicon": lexicon, "held_out": name not in fitted_on,
                          "fused": metrics(fused_ranks(t, p)), "dense": metrics(t.dense),
-                         "keyword": metrics(t.keyword)})
+                         "keyword": metrics(t.keyword), "old_weight": metrics(t.old_rule),
+                         "best_constant_weight": best_constant(t)})
     return rows
 
 
+def best_constant(t: Table) -> dict:
+    """The one keyword weight that would have been best for this set alone (a reference, not used)."""
+    mrr = [float(np.sum(np.where(r > 0, 1.0 / np.maximum(r, 1), 0.0))) / max(len(r), 1) for r in t.ranks.T]
+    j = int(np.argmax(mrr))
+    return {"weight": float(W_GRID[j]), **metrics(t.ranks[:, j])}
+
+
 def markdown(rows: list[dict]) -> str:
-    lines = ["| set | lexicon | fitted on | fused R@1 / R@5 / MRR@10 | dense | keyword |", "| --- | --- | --- | --- | --- | --- |"]
+    lines = ["| set | lexicon | fitted on | fused R@1 / R@5 / MRR@10 | dense | keyword | old fixed weight |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         cell = [f"{r[k]['recall@1']:.3f} / {r[k]['recall@5']:.3f} / {r[k]['mrr@10']:.3f}"
-                for k in ("fused", "dense", "keyword")]
+                for k in ("fused", "dense", "keyword", "old_weight")]
         lines.append(f"| {r['set']} ({r['fused']['n']}) | {'on' if r['lexicon'] else 'off'} | "
                      f"{'no' if r['held_out'] else 'yes'} | " + " | ".join(cell) + " |")
     return "\n".join(lines)

@@ -7,8 +7,7 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from qa.search.fusion import (Evidence, FusionParams, agreement, fitted_params, fuse, keyword_weight, params_from,
-                              scale)
+from qa.search.fusion import Evidence, FusionParams, agreement, fitted_params, fuse, keyword_weight, params_from, scale
 from qa.search.lexicon import LEXICON_FILE, candidates, content_words, match, stopwords
 from qa.search.retrieve import keyword_query
 from qa.store.keyword import KeywordIndex
@@ -108,3 +107,16 @@ def test_without_the_lexicon_an_english_question_keeps_only_its_literal_tokens()
 def test_a_chinese_question_covers_the_share_of_its_tokens_the_index_holds():
     query, coverage = keyword_query("教师培训", "教师培训", _kw_index(), np.array([0]), FusionParams(0, 0, 0, 0))
     assert query == "教师培训" and coverage == 1.0
+
+
+def test_gold_retrieval_reports_each_retriever_beside_the_fusion():
+    from qa.eval.retrieval import evaluate_retrieval
+
+    gold = [{"id": "a", "lang": "zh", "question": "q1", "evidence": ["甲乙"]},
+            {"id": "b", "lang": "en", "question": "q2", "evidence": ["丙丁"]}]
+    texts = {"q1": ["甲乙", "x"], "q2": ["x", "丙丁"]}
+    singles = {"q1": {"dense": ["x", "甲乙"], "keyword": ["甲乙"]}, "q2": {"dense": ["丙丁"], "keyword": []}}
+    out = evaluate_retrieval(gold, texts.__getitem__, singles.__getitem__)
+    assert out["recall@1"] == 0.5 and out["by_retriever"]["dense"]["recall@1"] == 0.5
+    assert out["by_retriever"]["keyword"]["by_lang"]["en"]["recall@5"] == 0.0
+    assert out["by_retriever"]["fused"]["mrr@10"] == 0.75

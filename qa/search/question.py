@@ -11,8 +11,8 @@ built from CC-CEDICT), so that sentences in Chinese reports can be matched to th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from qa.errors import MAX_QUESTION_CHARS, QuestionError
 from qa.numbers import numbers_in
