@@ -56,6 +56,7 @@ class Table:
     keyword: np.ndarray
     evidence: np.ndarray  # (questions, 3): coverage, agreement, chinese
     old_rule: np.ndarray  # rank under the weight used before (0.4 English .. 0.5 Chinese by share of CJK)
+    scaled: list  # per question (Scaled, gold mask): exact ranks for the chosen parameters
 
 
 def _rank(s, is_gold: np.ndarray, w: float) -> int:
@@ -79,7 +80,7 @@ def ranks_under_weights(retriever: Retriever, question: str, qvec: np.ndarray, g
     kw_order = kw_order[pt.kw_scores[kw_order] > 0]
     k_hit = next((r for r, i in enumerate(kw_order, 1) if gold(int(i))), 0)
     d_hit = next((r for r, i in enumerate(pt.d_ids[:TOP], 1) if gold(int(i))), 0)
-    return out, d_hit, k_hit, pt.evidence, old
+    return out, d_hit, k_hit, pt.evidence, old, (s, is_gold)
 
 
 def question_vectors(embedder, questions: list[str], home: Path, tag: str) -> np.ndarray:
@@ -109,11 +110,29 @@ def load_set(args, name: str, embedder, home: Path):
         golds = [(lambda ks: (lambda i: any(k in norm[i] for k in ks)))(evidence_keys(q)) for q in keys_of]
         return idx, keys_of, golds
     folder = args.bench / name
-    idx = bench_index(folder / "passages.jsonl", embedder, home)
-    qs = read_gold(folder / "questions.jsonl")[: args.limit]
+    passages, questions = subset(folder, args.max_passages, home) if args.max_passages else (
+        folder / "passages.jsonl", folder / "questions.jsonl")
+    idx = bench_index(passages, embedder, home)
+    qs = read_gold(questions)[: args.limit]
     pos = {c.chunk_id: i for i, c in enumerate(idx.chunks)}
     golds = [(lambda g: (lambda i: i == g))(pos.get(str(q["pid"]), -1)) for q in qs]
     return idx, qs, golds
+
+
+def subset(folder: Path, n: int, home: Path) -> tuple[Path, Path]:
+    """The first ``n`` passages of a bench set and the questions about them (a bounded run), as files."""
+    every = folder.joinpath("passages.jsonl").read_text(encoding="utf-8").splitlines()
+    if n >= len(every):
+        return folder / "passages.jsonl", folder / "questions.jsonl"
+    rows = every[:n]
+    pids = {str(json.loads(r)["pid"]) for r in rows}
+    qs = [q for q in folder.joinpath("questions.jsonl").read_text(encoding="utf-8").splitlines()
+          if q.strip() and str(json.loads(q)["pid"]) in pids]
+    out = home / "fit-cache" / "subsets" / f"{folder.name}-{n}"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "passages.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (out / "questions.jsonl").write_text("\n".join(qs) + "\n", encoding="utf-8")
+    return out / "passages.jsonl", out / "questions.jsonl"
 
 
 def tables_for(args, name: str, embedder, home: Path) -> dict[bool, Table]:
@@ -126,7 +145,7 @@ def tables_for(args, name: str, embedder, home: Path) -> dict[bool, Table]:
         out[lexicon] = Table(name, np.array([x[0] for x in rows]), np.array([x[1] for x in rows]),
                              np.array([x[2] for x in rows]),
                              np.array([[x[3].coverage, x[3].agreement, x[3].chinese] for x in rows]),
-                             np.array([x[4] for x in rows]))
+                             np.array([x[4] for x in rows]), [x[5] for x in rows])
         print(f"{name} lexicon={'on' if lexicon else 'off'}: {len(qs)} questions", file=sys.stderr)
     return out
 
@@ -139,9 +158,9 @@ def metrics(ranks: np.ndarray) -> dict:
 
 
 def fused_ranks(t: Table, p: FusionParams) -> np.ndarray:
-    w = np.array([keyword_weight(p, Evidence(*e)) for e in t.evidence])
-    j = np.abs(W_GRID[None, :] - w[:, None]).argmin(axis=1)
-    return t.ranks[np.arange(len(j)), j]
+    """Exact ranks under the weights ``p`` gives (the grid serves only the search)."""
+    return np.array([_rank(s, g, keyword_weight(p, Evidence(*e))) if g.any() else 0
+                     for (s, g), e in zip(t.scaled, t.evidence, strict=True)], dtype=np.int64)
 
 
 def _metric_rows(r: np.ndarray) -> np.ndarray:
@@ -177,7 +196,9 @@ def report(all_tables: dict[str, dict[bool, Table]], p: FusionParams, fitted_on:
             rows.append({"set": name, "lexicon": lexicon, "held_out": name not in fitted_on,
                          "fused": metrics(fused_ranks(t, p)), "dense": metrics(t.dense),
                          "keyword": metrics(t.keyword), "old_weight": metrics(t.old_rule),
-                         "best_constant_weight": best_constant(t)})
+                         "best_constant_weight": best_constant(t),
+                         "mean_weight": round(float(np.mean([keyword_weight(p, Evidence(*e)) for e in t.evidence]))
+                                              if len(t.evidence) else 0.0, 3)})
     return rows
 
 
@@ -208,6 +229,8 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, help="the reports the gold file asks about")
     ap.add_argument("--index", type=Path, default=Path("index"), help="their index (built if missing)")
     ap.add_argument("--limit", type=int, help="first N questions of each bench set")
+    ap.add_argument("--max-passages", type=int, help="bounded run: only the first N passages of each bench set "
+                    "(and the questions about them)")
     ap.add_argument("--write", action="store_true", help="write qa/data/fusion.json")
     ap.add_argument("--json", type=Path, help="also write the report rows here")
     args = ap.parse_args()
@@ -228,7 +251,8 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1), encoding="utf-8")
     if args.write:
-        prov = {"fitted_on": fit_on, "questions_per_set": args.limit or "all", "objective": OBJECTIVE,
+        prov = {"fitted_on": fit_on, "questions_per_set": args.limit or "all",
+                "passages_per_set": args.max_passages or "all", "objective": OBJECTIVE,
                 "date": dt.date.today().isoformat(), "command": "python scripts/fit_fusion.py " + " ".join(
                     a if not Path(a).is_absolute() else Path(a).name for a in sys.argv[1:]),
                 "checked_on": [n for n in names if n not in fit_on]}
