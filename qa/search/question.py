@@ -3,8 +3,8 @@
 English questions get Chinese key terms from a general dictionary read in reverse (``qa.search.lexicon``,
 built from CC-CEDICT), so that sentences in Chinese reports can be matched to them without a translation model.
 
->>> q = analyze("How many students were enrolled?")
->>> q.lang, q.kind, "学生" in q.flat_terms
+>>> q = analyze("How many nurses were hired?")
+>>> q.lang, q.kind, "护士" in q.flat_terms
 ('en', 'numeric', True)
 """
 
