@@ -132,15 +132,17 @@ def measure_text(question: str, lang: str) -> str:
     return question[m.end():] if m else ""
 
 
-def analyze(question: str) -> QuestionInfo:
+def analyze(question: str, keep: Callable[[str], bool] | None = None) -> QuestionInfo:
+    """What ``question`` asks; ``keep`` filters the Chinese headwords of an English question's words (e.g. to
+    the ones retrieval searched: ``SearchResult.keywords``)."""
 
     lang = script_of(question)
     norm = normalize(question)
     tokens = tokenize(norm, normalized=True)
     focus_src = focus_text(question, lang)
     if lang == "en":
-        terms = english_terms(question) + chinese_terms([t for t in tokens if not t.isascii()])
-        focus = english_terms(focus_src)
+        terms = english_terms(question, keep) + chinese_terms([t for t in tokens if not t.isascii()])
+        focus = english_terms(focus_src, keep)
     else:
         terms = chinese_terms(tokens)
         ftoks = set(tokenize(focus_src, normalized=True))
@@ -150,7 +152,7 @@ def analyze(question: str) -> QuestionInfo:
     mtext = measure_text(question, lang)
     if lang == "en":
         # "how many teachers were trained": what is counted is the phrase before the verb or preposition
-        measure = english_terms(_EN_PHRASE_END.split(mtext, maxsplit=1)[0]) or english_terms(mtext)
+        measure = english_terms(_EN_PHRASE_END.split(mtext, maxsplit=1)[0], keep) or english_terms(mtext, keep)
     else:
         mtoks = set(tokenize(mtext, normalized=True))
         measure = [g for g in terms if any(t in mtoks for t in g)]

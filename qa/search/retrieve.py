@@ -34,6 +34,7 @@ class SearchResult:
     hits: tuple[Hit, ...]
     filters: Filters
     notes: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()  # what the keyword side searched (for English: the Chinese headwords chosen)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Parts:
     d_scores: np.ndarray
     kw_scores: np.ndarray
     evidence: Evidence
+    query: str = ""
 
 
 class Retriever:
@@ -73,7 +75,7 @@ class Retriever:
                                         lexicon=self.lexicon)
         kw_scores = index.keywords.scores(query, mask=mask) if query else np.zeros(index.keywords.size, np.float32)
         ev = Evidence(coverage, agreement(d_ids, kw_scores, p.agree_k), cjk_ratio(question))
-        return Parts(qvec, d_ids, d_scores, kw_scores, ev)
+        return Parts(qvec, d_ids, d_scores, kw_scores, ev, query)
 
     def keyword_weight(self, question: str) -> float:
         """The keyword side's weight for ``question`` (unfiltered)."""
@@ -131,7 +133,7 @@ class Retriever:
         hits = fuse(pt.d_ids, pt.d_scores, pt.kw_scores, keyword_weight(self.params, pt.evidence), k,
                     cosine=lambda ids: index.embeddings[ids] @ pt.qvec, candidates=self.params.candidates)
         return SearchResult(question, tuple(Hit(index.chunks[i], s, dr, kr) for i, s, dr, kr in hits), f,
-                            tuple(notes))
+                            tuple(notes), tuple(dict.fromkeys(pt.query.split())))
 
 
     def single_rankings(self, question: str, k: int = 10) -> dict[str, list[int]]:
