@@ -58,6 +58,7 @@ STEPS = [
     (qr, "detect", "detect filters"),
     (qr.Retriever, "_mask", "filter mask"),
     (VectorIndex, "search", "dense search (k=100)"),
+    (qr, "keyword_query", "keyword query (lexicon)"),
     (KeywordIndex, "scores", "BM25 scores"),
     (qr, "fuse", "fuse"),
     (Answerer, "extractive", "extract answer"),

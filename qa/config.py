@@ -22,6 +22,7 @@ class Settings:
     llm_model: str | None = None
     llm_api_key: str | None = None
     llm_timeout: float = 60.0
+    lexicon: bool = True  # English questions reach Chinese keywords through the CC-CEDICT lexicon (QA_LEXICON=off)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -37,6 +38,7 @@ class Settings:
             llm_model=env.get("QA_LLM_MODEL") or None,
             llm_api_key=env.get("QA_LLM_API_KEY") or None,
             llm_timeout=float(env.get("QA_LLM_TIMEOUT", s.llm_timeout)),
+            lexicon=env.get("QA_LEXICON", "on").strip().lower() not in ("off", "0", "false", "no"),
         )
 
     def with_overrides(self, **kw) -> Settings:

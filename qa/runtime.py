@@ -142,7 +142,7 @@ def open_retriever(settings: Settings, embedder: Embedder | None = None):
     from qa.search.retrieve import Retriever
 
     embedder = embedder or load_embedder(settings)
-    return Retriever(open_index(settings, embedder), embedder)
+    return Retriever(open_index(settings, embedder), embedder, lexicon=settings.lexicon)
 
 
 def open_answerer(settings: Settings, embedder: Embedder | None = None):
@@ -193,14 +193,16 @@ def run_eval(args, settings: Settings) -> dict:
             raise ValueError("the bench format needs both --passages and --questions")
         index = bench_index(args.passages, embedder, default_home())
         questions = read_gold(args.questions)[: args.limit]
-        return evaluate_bench(questions, Retriever(index, embedder))
+        return evaluate_bench(questions, Retriever(index, embedder, lexicon=settings.lexicon))
     if not args.gold:
         raise ValueError("give a gold file (qa eval GOLD.jsonl) or --passages and --questions")
     gold = read_gold(args.gold)[: args.limit]
     from qa.answer.compose import Answerer
 
-    retriever = Retriever(open_index(settings, embedder), embedder)
-    result = evaluate_retrieval(gold, lambda q: [h.chunk.text for h in retriever.search(q, k=10).hits])
+    retriever = Retriever(open_index(settings, embedder), embedder, lexicon=settings.lexicon)
+    result = evaluate_retrieval(gold, lambda q: [h.chunk.text for h in retriever.search(q, k=10).hits],
+                                singles=lambda q: {kind: [retriever.index.chunks[i].text for i in ids]
+                                                   for kind, ids in retriever.single_rankings(q).items()})
     if not args.retrieval_only:
         result.update(evaluate_answers(gold, Answerer(retriever, settings=settings)))
     return result

@@ -266,6 +266,8 @@ def test_bench_passages_index_and_eval(tmp_path, fake_embedder):
     assert fake_embedder.calls == calls and len(again.chunks) == 2
     metrics = evaluate_bench([{"question": "钟山县招聘了多少教师?", "pid": "p1"}], Retriever(index, fake_embedder))
     assert metrics["n"] == 1 and metrics["recall@1"] == 1.0
+    assert set(metrics["by_retriever"]) == {"fused", "dense", "keyword"}
+    assert metrics["by_retriever"]["keyword"]["recall@1"] == 1.0  # the only passage naming the county
 
 
 def test_a_second_writer_waits_or_is_refused(tmp_path):

@@ -27,8 +27,9 @@ def test_question_kinds_and_terms():
     assert analyze("What safety measures were taken?").kind == "list"
     assert analyze("钟山县2011年招聘了多少教师?").kind == "numeric"
     assert analyze("乌赞乡教育工作目前存在哪些主要问题?").kind == "list"
-    groups = english_terms("How many teachers were trained?")
-    assert ("教师", "老师") in groups and ("培训",) in groups
+    groups = english_terms("Teachers trained")
+    assert len(groups) == 2 and "教师" in groups[0] and "培训" in groups[1]
+    assert english_terms("Teachers trained", keep=lambda zh: zh == "教师") == [("教师",)]
 
 
 def test_best_clause_picks_the_figure_about_what_was_asked():
@@ -87,8 +88,10 @@ def test_followups_use_the_conversation():
 
 
 def test_english_measure_is_the_phrase_after_how_many():
-    assert analyze("How many teachers were trained in 2020?").measure == (("教师", "老师"),)
-    assert analyze("How many students does the county have?").measure == (("学生",),)
+    measure = analyze("How many nurses were hired in 2019?").measure
+    assert len(measure) == 1 and "护士" in measure[0]
+    measure = analyze("How many nurses does the town have?").measure
+    assert len(measure) == 1 and measure[0][0] == "护士"
 
 
 def test_a_concept_weighs_what_its_main_word_weighs():

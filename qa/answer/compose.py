@@ -87,8 +87,9 @@ class Answerer:
     def ask(self, question: str, *, filters: Filters | None = None, detect_filters: bool = True,
             on_piece: Callable[[str], None] | None = None) -> Answer:
         """The answer; ``on_piece`` receives a language model's reply so far while it streams (if one is set)."""
-        q = analyze(question)
         res = self.retriever.search(question, k=10, filters=filters, detect_filters=detect_filters)
+        # an English question's Chinese terms: the dictionary headwords that retrieval chose for this corpus
+        q = analyze(question, keep=frozenset(res.keywords).__contains__ if res.keywords else None)
         notes = list(res.notes)
         if self.llm is not None and res.hits:
             from qa.answer.llm_answer import llm_answer

@@ -43,39 +43,63 @@ def retrieval_metrics(ranks: list[int]) -> dict:
     return out
 
 
-def evaluate_retrieval(gold: list[dict], search: Callable[[str], list[str]]) -> dict:
-    """``search(question)`` returns the ranked passage texts (at least 10). Unanswerable questions are left out."""
+def evaluate_retrieval(gold: list[dict], search: Callable[[str], list[str]],
+                       singles: Callable[[str], dict[str, list[str]]] | None = None) -> dict:
+    """``search(question)`` returns the ranked passage texts (at least 10). Unanswerable questions are left out.
+
+    ``singles(question)`` (optional) gives each single retriever's ranked texts, reported under ``by_retriever``.
+    """
     ranks_by_lang: dict[str, list[int]] = defaultdict(list)
+    single_ranks: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     details = []
     for q in gold:
         keys = evidence_keys(q)
         if q.get("type") == "unanswerable" or not keys:
             continue
         rank = first_hit_rank(search(q["question"]), keys)
-        ranks_by_lang[q.get("lang", "?")].append(rank)
-        details.append({"id": q.get("id"), "lang": q.get("lang"), "rank": rank})
+        lang = q.get("lang", "?")
+        ranks_by_lang[lang].append(rank)
+        for kind, texts in (singles(q["question"]) if singles else {}).items():
+            single_ranks[kind][lang].append(first_hit_rank(texts, keys))
+        details.append({"id": q.get("id"), "lang": lang, "rank": rank})
     all_ranks = [r for rs in ranks_by_lang.values() for r in rs]
     result = retrieval_metrics(all_ranks)
     result["by_lang"] = {lang: retrieval_metrics(rs) for lang, rs in sorted(ranks_by_lang.items())}
+    if single_ranks:
+        result["by_retriever"] = _by_retriever(ranks_by_lang, single_ranks)
     result["details"] = details
     return result
 
 
+def _by_retriever(fused: dict[str, list[int]], singles: dict[str, dict[str, list[int]]]) -> dict:
+    """Fused, dense and keyword metrics side by side, over all questions and per language."""
+    out = {"fused": _with_langs(fused)}
+    for kind, by_lang in singles.items():
+        out[kind] = _with_langs(by_lang)
+    return out
+
+
+def _with_langs(by_lang: dict[str, list[int]]) -> dict:
+    out = retrieval_metrics([r for rs in by_lang.values() for r in rs])
+    out["by_lang"] = {lang: retrieval_metrics(rs) for lang, rs in sorted(by_lang.items())}
+    return out
+
+
 def evaluate_bench(questions: list[dict], retriever) -> dict:
-    """Bench format: a question is retrieved when its gold ``pid`` is ranked; by language and by retriever."""
+    """Bench format: a question is retrieved when its gold ``pid`` is ranked; by language and by retriever.
+
+    ``by_retriever`` holds fused, dense and keyword metrics of the same run, each also per language.
+    """
     ranks: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for q in questions:
         res = retriever.search(q["question"], k=10, detect_filters=False)
         pid = str(q["pid"])
-        fused = next((r for r, h in enumerate(res.hits, 1) if h.chunk.chunk_id == pid), 0)
         lang = q.get("lang", "?")
-        ranks[lang]["fused"].append(fused)
+        ranks["fused"][lang].append(next((r for r, h in enumerate(res.hits, 1) if h.chunk.chunk_id == pid), 0))
         for kind, ranked in retriever.single_rankings(q["question"], k=10).items():
-            ranks[lang][kind].append(next((r for r, i in enumerate(ranked, 1)
+            ranks[kind][lang].append(next((r for r, i in enumerate(ranked, 1)
                                            if retriever.index.chunks[i].chunk_id == pid), 0))
-    all_fused = [r for by in ranks.values() for r in by["fused"]]
-    out = retrieval_metrics(all_fused)
-    out["by_lang"] = {lang: retrieval_metrics(by["fused"]) for lang, by in ranks.items()}
-    out["by_retriever"] = {kind: retrieval_metrics([r for by in ranks.values() for r in by[kind]])
-                           for kind in ("dense", "keyword")}
+    out = retrieval_metrics([r for rs in ranks["fused"].values() for r in rs])
+    out["by_lang"] = {lang: retrieval_metrics(rs) for lang, rs in sorted(ranks["fused"].items())}
+    out["by_retriever"] = {kind: _with_langs(ranks[kind]) for kind in ("fused", "dense", "keyword")}
     return out

@@ -1,22 +1,22 @@
 """What a question asks: its language and script, its kind (a figure, a list, a fact), its key terms.
 
-English questions get Chinese key terms from a small domain glossary (``qa/data/glossary_en_zh.tsv``),
-so that sentences in Chinese reports can be matched to them without a translation model.
+English questions get Chinese key terms from a general dictionary read in reverse (``qa.search.lexicon``,
+built from CC-CEDICT), so that sentences in Chinese reports can be matched to them without a translation model.
 
->>> q = analyze("How many safety hazards were found?")
->>> q.lang, q.kind, "隐患" in q.flat_terms
+>>> q = analyze("How many nurses were hired?")
+>>> q.lang, q.kind, "护士" in q.flat_terms
 ('en', 'numeric', True)
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 
 from qa.errors import MAX_QUESTION_CHARS, QuestionError
 from qa.numbers import numbers_in
+from qa.search.lexicon import match
 from qa.store.keyword import tokenize
 from qa.textnorm import normalize, script_of
 
@@ -28,7 +28,6 @@ _LIST_EN = re.compile(r"\b(what|which)\b.*\b(measures|kinds|steps|actions|activi
                       r"\b(list|name the)\b", re.I)
 _NUMERIC_ZH = re.compile(r"多少|几[个所名次人项天年位]?|幾|多大|比例|比率|百分之|多高|多长|多久")
 _LIST_ZH = re.compile(r"哪些|什么措施|什么活动|哪几|有何|做了什么|搞了|措施|具体指|分别|哪[三五四两二]")
-_EN_WORD = re.compile(r"[a-z][a-z\-']*")
 
 
 @dataclass(frozen=True)
@@ -47,47 +46,12 @@ class QuestionInfo:
         return tuple(dict.fromkeys(t for group in self.terms for t in group))
 
 
-@lru_cache(maxsize=1)
-def glossary() -> dict[str, tuple[str, ...]]:
-    """English word or phrase (lowercase) -> Chinese terms."""
-    out: dict[str, tuple[str, ...]] = {}
-    text = resources.files("qa").joinpath("data/glossary_en_zh.tsv").read_text(encoding="utf-8")
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        en, _, zh = line.partition("\t")
-        out[en.strip().lower()] = tuple(t for t in zh.strip().split("|") if t)
-    return out
+def english_terms(text: str, keep: Callable[[str], bool] | None = None) -> list[tuple[str, ...]]:
+    """Chinese alternatives for the English words and phrases of ``text`` that the lexicon knows (longest first).
 
-
-def _stem(word: str) -> str:
-    for suf in ("ies", "es", "s", "ed", "ing"):
-        if word.endswith(suf) and len(word) - len(suf) >= 3:
-            return word[: -len(suf)] + ("y" if suf == "ies" else "")
-    return word
-
-
-def english_terms(text: str) -> list[tuple[str, ...]]:
-    """Chinese terms for the English words and phrases of ``text`` that the glossary knows (longest first)."""
-    g = glossary()
-    words = []
-    for w in _EN_WORD.findall(text.lower()):
-        # "public-school" -> "public school" unless the glossary knows the hyphenated word itself
-        words.extend([w] if w in g or _stem(w) in g or "-" not in w else [p for p in w.split("-") if p])
-    out: list[tuple[str, ...]] = []
-    i = 0
-    while i < len(words):
-        for span in (3, 2, 1):
-            phrase = " ".join(words[i:i + span])
-            hit = g.get(phrase) or g.get(_stem(phrase)) or g.get(phrase.replace(" ", "-")) \
-                or g.get(_stem(phrase.replace(" ", "-")))
-            if hit and len(words[i:i + span]) == span:
-                out.append(hit)
-                i += span
-                break
-        else:
-            i += 1
-    return list(dict.fromkeys(out))
+    Each group lists a word's dictionary headwords best first; ``keep`` (e.g. "the index holds it") filters them.
+    """
+    return list(dict.fromkeys(tuple(e.zh for e in m.entries) for m in match(text, keep=keep)))
 
 
 _QUESTION_TOKEN = re.compile(r"^(几|幾|哪|多少|多大|多长|什么|怎么|怎样|如何|是否)")
@@ -168,15 +132,17 @@ def measure_text(question: str, lang: str) -> str:
     return question[m.end():] if m else ""
 
 
-def analyze(question: str) -> QuestionInfo:
+def analyze(question: str, keep: Callable[[str], bool] | None = None) -> QuestionInfo:
+    """What ``question`` asks; ``keep`` filters the Chinese headwords of an English question's words (e.g. to
+    the ones retrieval searched: ``SearchResult.keywords``)."""
 
     lang = script_of(question)
     norm = normalize(question)
     tokens = tokenize(norm, normalized=True)
     focus_src = focus_text(question, lang)
     if lang == "en":
-        terms = english_terms(question) + chinese_terms([t for t in tokens if not t.isascii()])
-        focus = english_terms(focus_src)
+        terms = english_terms(question, keep) + chinese_terms([t for t in tokens if not t.isascii()])
+        focus = english_terms(focus_src, keep)
     else:
         terms = chinese_terms(tokens)
         ftoks = set(tokenize(focus_src, normalized=True))
@@ -186,7 +152,7 @@ def analyze(question: str) -> QuestionInfo:
     mtext = measure_text(question, lang)
     if lang == "en":
         # "how many teachers were trained": what is counted is the phrase before the verb or preposition
-        measure = english_terms(_EN_PHRASE_END.split(mtext, maxsplit=1)[0]) or english_terms(mtext)
+        measure = english_terms(_EN_PHRASE_END.split(mtext, maxsplit=1)[0], keep) or english_terms(mtext, keep)
     else:
         mtoks = set(tokenize(mtext, normalized=True))
         measure = [g for g in terms if any(t in mtoks for t in g)]

@@ -1,8 +1,9 @@
-"""Hybrid retrieval: dense (e5 + FAISS) and keyword (BM25), fused by what the question is.
+"""Hybrid retrieval: dense (e5 + FAISS) and keyword (BM25), fused with a keyword weight set per question.
 
-Keyword search over Chinese paragraphs finds almost nothing for an English question and drags dense
-search down when trusted equally; for a Chinese question it is excellent. So the fusion weight of the
-keyword side follows the share of Chinese in the question (measured: bench/README.md).
+An English question reaches the Chinese keyword index through a general dictionary (``qa.search.lexicon``):
+of each English word's Chinese headwords, those the index holds and the dense top passages use are searched.
+How much the keyword side counts then follows the evidence (``qa.search.fusion``): how much of the question
+it covers and how far its top passages agree with the dense ones, with parameters fitted on public sets.
 
 >>> r = Retriever(Index.load(Path("index")), embedder)  # doctest: +SKIP
 >>> r.search("钟山县2011年招聘了多少教师?", k=5).hits[0].chunk.text  # doctest: +SKIP
@@ -17,14 +18,14 @@ import numpy as np
 
 from qa.models.embed import Embedder
 from qa.search.filters import Filters, detect, document_matches, place_core, romanize
+from qa.search.fusion import Evidence, FusionParams, agreement, fitted_params, fuse, keyword_weight
+from qa.search.lexicon import content_words, match, stopwords
 from qa.store.index import Index
+from qa.store.keyword import KeywordIndex, tokenize
 from qa.textnorm import cjk_ratio, normalize, script_of, to_traditional
 from qa.types import Hit
 
-CANDIDATES = 100
-# Keyword weight by question language (share of CJK in the question interpolates between them).
-KEYWORD_WEIGHT_EN = 0.4
-KEYWORD_WEIGHT_ZH = 0.5
+CHINESE_QUESTION = 0.3  # share of CJK from which a question is searched by its own words
 
 
 @dataclass(frozen=True)
@@ -33,22 +34,52 @@ class SearchResult:
     hits: tuple[Hit, ...]
     filters: Filters
     notes: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()  # what the keyword side searched (for English: the Chinese headwords chosen)
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What the two retrievers found for one question, before fusion."""
+
+    qvec: np.ndarray
+    d_ids: np.ndarray
+    d_scores: np.ndarray
+    kw_scores: np.ndarray
+    evidence: Evidence
+    query: str = ""
 
 
 class Retriever:
     """Searches one loaded index with one embedder."""
 
-    def __init__(self, index: Index, embedder: Embedder, *, keyword_weight: tuple[float, float] | None = None):
+    def __init__(self, index: Index, embedder: Embedder, *, params: FusionParams | None = None,
+                 lexicon: bool = True):
         self.index = index
         self.embedder = embedder
-        self.kw_en, self.kw_zh = keyword_weight or (KEYWORD_WEIGHT_EN, KEYWORD_WEIGHT_ZH)
+        self.params = params or fitted_params()
+        self.lexicon = lexicon
         # Built once here, read by every question: nothing a question does writes to the retriever.
         self._chunk_doc = _chunk_doc_numbers(index)
         self._year_chunks = _year_postings(index)
 
+    def parts(self, question: str, qnorm: str | None = None, *, mask: np.ndarray | None = None,
+              qvec: np.ndarray | None = None) -> Parts:
+        """Dense candidates, keyword scores and the evidence that sets the keyword weight."""
+        index, p = self.index, self.params
+        qnorm = normalize(question) if qnorm is None else qnorm
+        subset = np.flatnonzero(mask) if mask is not None else None
+        if qvec is None:
+            qvec = self.embedder.embed([qnorm], kind="query")[0]
+        d_ids, d_scores = index.vectors.search(qvec, p.candidates, subset=subset)
+        query, coverage = keyword_query(question, qnorm, index.keywords, d_ids[: p.prf_depth], p,
+                                        lexicon=self.lexicon)
+        kw_scores = index.keywords.scores(query, mask=mask) if query else np.zeros(index.keywords.size, np.float32)
+        ev = Evidence(coverage, agreement(d_ids, kw_scores, p.agree_k), cjk_ratio(question))
+        return Parts(qvec, d_ids, d_scores, kw_scores, ev, query)
+
     def keyword_weight(self, question: str) -> float:
-        r = cjk_ratio(question)
-        return self.kw_en + (self.kw_zh - self.kw_en) * r
+        """The keyword side's weight for ``question`` (unfiltered)."""
+        return keyword_weight(self.params, self.parts(question).evidence)
 
     def _mentions_year(self, year: int) -> np.ndarray:
         mask = np.zeros(len(self.index.chunks), dtype=bool)
@@ -90,28 +121,27 @@ class Retriever:
         if mask is not None:
             # Within the filtered reports the place and year no longer tell paragraphs apart: rank by the rest.
             qnorm = strip_filter_terms(qnorm, f) or qnorm
-        kw_scores = index.keywords.scores(keyword_query(question, qnorm), mask=mask)
         if index.keyword_only:  # the vectors are still being made: BM25 alone ranks, and the answer says so
+            query, _ = keyword_query(question, qnorm, index.keywords, np.zeros(0, dtype=np.int64), self.params,
+                                     lexicon=self.lexicon)
+            kw_scores = index.keywords.scores(query, mask=mask)
             hits = fuse(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), kw_scores, 1.0, k)
             notes.append(keyword_only_note(question))
             return SearchResult(question, tuple(Hit(index.chunks[i], s, dr, kr) for i, s, dr, kr in hits), f,
-                                tuple(notes))
-        subset = np.flatnonzero(mask) if mask is not None else None
-        qvec = self.embedder.embed([qnorm], kind="query")[0]
-        d_ids, d_scores = index.vectors.search(qvec, CANDIDATES, subset=subset)
-        hits = fuse(d_ids, d_scores, kw_scores, self.keyword_weight(question), k,
-                    cosine=lambda ids: index.embeddings[ids] @ qvec)
+                                tuple(notes), tuple(dict.fromkeys(query.split())))
+        pt = self.parts(question, qnorm, mask=mask)
+        hits = fuse(pt.d_ids, pt.d_scores, pt.kw_scores, keyword_weight(self.params, pt.evidence), k,
+                    cosine=lambda ids: index.embeddings[ids] @ pt.qvec, candidates=self.params.candidates)
         return SearchResult(question, tuple(Hit(index.chunks[i], s, dr, kr) for i, s, dr, kr in hits), f,
-                            tuple(notes))
+                            tuple(notes), tuple(dict.fromkeys(pt.query.split())))
 
 
     def single_rankings(self, question: str, k: int = 10) -> dict[str, list[int]]:
         """Each retriever's own top ``k`` positions (for measuring the fusion against its parts)."""
-        qnorm = normalize(question)
-        qvec = self.embedder.embed([qnorm], kind="query")[0]
-        d_ids, _ = self.index.vectors.search(qvec, k)
-        kw_ids, _ = self.index.keywords.search(keyword_query(question, qnorm), k)
-        return {"dense": [int(i) for i in d_ids], "keyword": [int(i) for i in kw_ids]}
+        pt = self.parts(question)
+        kw = pt.kw_scores
+        kw_ids = np.argsort(-kw, kind="stable")[:k]
+        return {"dense": [int(i) for i in pt.d_ids[:k]], "keyword": [int(i) for i in kw_ids[kw[kw_ids] > 0]]}
 
 
 KEYWORD_ONLY_NOTE = {
@@ -144,47 +174,37 @@ def strip_filter_terms(qnorm: str, f: Filters) -> str:
     return re.sub(r"\s+", " ", out).strip()
 
 
-def keyword_query(question: str, qnorm: str) -> str:
-    """What BM25 searches for: the question itself, or for an English one the Chinese terms of its words."""
-    if cjk_ratio(question) >= 0.3:
-        return qnorm
-    from qa.search.question import analyze
+def keyword_query(question: str, qnorm: str, keywords: KeywordIndex, dense_top: np.ndarray, p: FusionParams, *,
+                  lexicon: bool = True) -> tuple[str, float]:
+    """What BM25 searches for, and the share of the question it covers.
 
-    return " ".join(analyze(question).flat_terms) or qnorm
-
-
-def fuse(d_ids: np.ndarray, d_scores: np.ndarray, kw_scores: np.ndarray, w_kw: float, k: int,
-         cosine=None) -> list[tuple[int, float, int, int]]:
-    """Weighted sum of the two retrievers' scores, each scaled to [0, 1] over its candidates.
-
-    ``cosine(ids)`` gives the dense score of keyword candidates the dense side did not rank.
-
-    Returns ``(position, score, dense_rank, keyword_rank)`` best first (ranks from 1; 0 = not ranked).
+    A Chinese question is searched by its own tokens (coverage: the share the index holds). An English one by
+    the tokens the index holds as written (figures, Latin names) and, through the lexicon, by the Chinese
+    headwords of its words: of a word's headwords that the index holds, the ones that occur in the dense top
+    passages (the model's reading of the question), else the dictionary's first. Coverage: the share of the
+    English content words that found a headword.
     """
-    kw_top = np.argsort(-kw_scores, kind="stable")[:CANDIDATES]
-    kw_top = kw_top[kw_scores[kw_top] > 0]
-    dense = {int(i): float(s) for i, s in zip(d_ids, d_scores, strict=True)}
-    d_rank = {int(i): r + 1 for r, i in enumerate(d_ids)}
-    k_rank = {int(i): r + 1 for r, i in enumerate(kw_top)}
-    cand = set(dense) | set(k_rank)
-    if not cand:
-        return []
-    extra = [i for i in k_rank if i not in dense]
-    if extra and cosine is not None:
-        dense_extra = dict(zip(extra, (float(x) for x in cosine(np.array(extra))), strict=True))
-    else:
-        dense_extra = {}
-    d_lo = min(dense.values()) if dense else 0.0
-    d_hi = max(dense.values()) if dense else 1.0
-    k_hi = float(kw_scores[kw_top[0]]) if len(kw_top) else 1.0
-    out = []
-    for i in cand:
-        cos = dense.get(i, dense_extra.get(i))
-        ds = max(0.0, (cos - d_lo) / (d_hi - d_lo)) if cos is not None and d_hi > d_lo else float(i in dense)
-        ks = float(kw_scores[i]) / k_hi if k_hi > 0 else 0.0
-        out.append((i, (1 - w_kw) * ds + w_kw * ks, d_rank.get(i, 0), k_rank.get(i, 0)))
-    out.sort(key=lambda t: (-t[1], t[0]))
-    return out[:k]
+    if cjk_ratio(question) >= CHINESE_QUESTION:
+        toks = tokenize(qnorm, normalized=True)
+        return qnorm, (sum(1 for t in toks if t in keywords.vocab) / len(toks) if toks else 0.0)
+    stop = stopwords()
+    direct = [t for t in tokenize(qnorm, normalized=True) if t in keywords.vocab and t not in stop and len(t) > 1]
+    words = content_words(question)
+    if not lexicon or not words:
+        return " ".join(direct), 0.0
+    terms, covered = [], 0
+    for m in match(question, keep=lambda zh: zh in keywords.vocab):
+        used = [e.zh for e in m.entries if _occurs_in(keywords, e.zh, dense_top)][: p.per_word]
+        terms.extend(used or [m.entries[0].zh])
+        covered += len(m.english.split()) if used else 0
+    return " ".join(direct + terms), covered / len(words)
+
+
+def _occurs_in(keywords: KeywordIndex, term: str, ids: np.ndarray) -> bool:
+    i = keywords.vocab.get(term)
+    if i is None or not len(ids):
+        return False
+    return bool(np.isin(keywords.docs[keywords.indptr[i]:keywords.indptr[i + 1]], ids).any())
 
 
 def _chunk_doc_numbers(index: Index) -> tuple[np.ndarray, dict[str, int]]:

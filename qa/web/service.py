@@ -134,7 +134,8 @@ class Service:
             index = Index.load(self.settings.index, model_name=self.embedder.name)
         if self._answerer is not None and self._answerer.retriever.index is index:
             return  # nothing changed: keep the answerer and what it has cached
-        self._answerer = Answerer(Retriever(index, self.embedder), settings=self.settings)
+        retriever = Retriever(index, self.embedder, lexicon=self.settings.lexicon)
+        self._answerer = Answerer(retriever, settings=self.settings)
 
     # -- questions ----------------------------------------------------------------------------------
     def ask(self, question: str, history: list[str] | None = None, filters: Filters | None = None,

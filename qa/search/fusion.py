@@ -1,0 +1,138 @@
+"""Fusing dense and keyword rankings with a keyword weight set per question from the evidence.
+
+The weight is a logistic function of three things a question shows before any answer is known:
+``coverage`` (the share of the question's terms that the keyword side could look for: Chinese tokens in the
+index's vocabulary, or English words the lexicon turned into Chinese terms the index holds), ``agreement``
+(the share of the dense top-k that the keyword top-k also holds) and ``chinese`` (the share of CJK in the
+question). Its parameters are fitted by ``scripts/fit_fusion.py`` on public bench sets and stored with their
+provenance in ``qa/data/fusion.json``.
+
+>>> p = FusionParams(bias=-2.0, coverage=2.0, agreement=2.0, chinese=0.0)
+>>> round(keyword_weight(p, Evidence(coverage=0.0, agreement=0.0, chinese=0.0)), 3)
+0.119
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+PARAMS_FILE = "data/fusion.json"
+
+
+@dataclass(frozen=True)
+class FusionParams:
+    bias: float
+    coverage: float
+    agreement: float
+    chinese: float
+    agree_k: int = 10  # top-k of each ranking compared for agreement
+    prf_depth: int = 20  # dense passages that choose among an English word's Chinese headwords
+    per_word: int = 3  # Chinese headwords kept per English word at most
+    candidates: int = 100  # passages each side contributes to the fusion
+
+
+@dataclass(frozen=True)
+class Evidence:
+    coverage: float
+    agreement: float
+    chinese: float
+
+
+@lru_cache(maxsize=1)
+def fitted_params() -> FusionParams:
+    """The shipped parameters (``qa/data/fusion.json``, written by ``scripts/fit_fusion.py``)."""
+    data = json.loads(resources.files("qa").joinpath(PARAMS_FILE).read_text(encoding="utf-8"))
+    return params_from(data["params"])
+
+
+def params_from(values: dict) -> FusionParams:
+    """A ``FusionParams`` from a dict, with a clear error for a missing or unknown name."""
+    names = {f.name for f in fields(FusionParams)}
+    unknown = set(values) - names
+    if unknown:
+        raise ValueError(f"unknown fusion parameters: {sorted(unknown)}")
+    return FusionParams(**values)
+
+
+def keyword_weight(p: FusionParams, e: Evidence) -> float:
+    """The keyword side's weight in [0, 1] for a question with evidence ``e``."""
+    z = p.bias + p.coverage * e.coverage + p.agreement * e.agreement + p.chinese * e.chinese
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def agreement(d_ids: np.ndarray, kw_scores: np.ndarray, k: int) -> float:
+    """The share of the dense top ``k`` that the keyword top ``k`` (positive scores only) also holds."""
+    if k <= 0 or not len(d_ids) or not len(kw_scores):
+        return 0.0
+    kk = min(k, len(kw_scores))
+    top = np.argpartition(-kw_scores, kk - 1)[:kk]
+    top = set(int(i) for i in top[kw_scores[top] > 0])
+    return len(top & set(int(i) for i in d_ids[:k])) / k
+
+
+@dataclass(frozen=True)
+class Scaled:
+    """The fusion's candidates with both scores scaled to [0, 1]: the weight alone then orders them."""
+
+    ids: np.ndarray  # passage positions
+    dense: np.ndarray
+    keyword: np.ndarray
+    d_rank: np.ndarray  # 1-based rank on each side, 0 = not ranked there
+    k_rank: np.ndarray
+
+
+def scale(d_ids: np.ndarray, d_scores: np.ndarray, kw_scores: np.ndarray,
+          cosine: Callable[[np.ndarray], np.ndarray] | None = None, candidates: int = 100) -> Scaled:
+    """Dense scores min-max scaled over the dense candidates, BM25 divided by its best; the union of both.
+
+    ``cosine(ids)`` gives the dense score of keyword candidates the dense side did not rank.
+    """
+    kw_top = np.argsort(-kw_scores, kind="stable")[:candidates]
+    kw_top = kw_top[kw_scores[kw_top] > 0]
+    d_ids = np.asarray(d_ids, dtype=np.int64)
+    ids = np.concatenate([d_ids, np.setdiff1d(kw_top, d_ids)]).astype(np.int64)
+    d_rank = np.zeros(len(ids), dtype=np.int64)
+    d_rank[: len(d_ids)] = np.arange(1, len(d_ids) + 1)
+    pos = {int(i): r for r, i in enumerate(ids)}
+    k_rank = np.zeros(len(ids), dtype=np.int64)
+    k_rank[[pos[int(i)] for i in kw_top]] = np.arange(1, len(kw_top) + 1)
+    cos = np.zeros(len(ids), dtype=np.float64)
+    cos[: len(d_ids)] = d_scores
+    extra = ids[len(d_ids):]
+    if len(extra) and cosine is not None:
+        cos[len(d_ids):] = cosine(extra)
+    lo, hi = (float(np.min(d_scores)), float(np.max(d_scores))) if len(d_ids) else (0.0, 1.0)
+    if hi > lo:
+        dense = np.maximum(0.0, (cos - lo) / (hi - lo))
+        if cosine is None:
+            dense[len(d_ids):] = 0.0
+    else:
+        dense = (d_rank > 0).astype(np.float64)
+    k_hi = float(kw_scores[kw_top[0]]) if len(kw_top) else 0.0
+    keyword = kw_scores[ids].astype(np.float64) / k_hi if k_hi > 0 else np.zeros(len(ids))
+    return Scaled(ids, dense, keyword, d_rank, k_rank)
+
+
+def fuse(d_ids: np.ndarray, d_scores: np.ndarray, kw_scores: np.ndarray, w_kw: float, k: int,
+         cosine: Callable[[np.ndarray], np.ndarray] | None = None,
+         candidates: int = 100) -> list[tuple[int, float, int, int]]:
+    """Weighted sum of the two retrievers' scores, each scaled to [0, 1] over its candidates (``scale``).
+
+    Returns ``(position, score, dense_rank, keyword_rank)`` best first (ranks from 1; 0 = not ranked).
+
+    >>> fuse(np.array([0, 1]), np.array([0.9, 0.8]), np.array([0.0, 2.0, 1.0]), 0.0, 2)
+    [(0, 1.0, 1, 0), (1, 0.0, 2, 1)]
+    """
+    s = scale(d_ids, d_scores, kw_scores, cosine, candidates)
+    if not len(s.ids):
+        return []
+    score = (1 - w_kw) * s.dense + w_kw * s.keyword
+    order = np.lexsort((s.ids, -score))[:k]
+    return [(int(s.ids[j]), float(score[j]), int(s.d_rank[j]), int(s.k_rank[j])) for j in order]

