@@ -36,6 +36,8 @@ Markdown table and appends a dated section here with the machine, its load and t
 - `memory.py`: peak RSS of `qa index` and of answering, and the start-up time of `qa serve`.
 - `pdf_tables.py`: table rows recovered from generated PDFs and time per page, against pypdf's plain
   text and (when importable) pdfplumber.
+- `chrome.py`: chrome precision/recall and body-text recall of cleaning on labelled web pages, with whole
+  sites held out of fitting the chrome classifier (`--pages <folder>`).
 
 Timings on a shared machine are noisy: every table gives medians of repeated runs and the load average
 (1/5/15 min) at the time of measuring.

@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("corpus", help="list the reports found and the files skipped")
     p.add_argument("--corpus", type=Path)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--dropped", action="store_true", help="show, per report, the blocks dropped as chrome and why")
 
     p = sub.add_parser("index", help="build or update the index")
     _common(p)
@@ -144,20 +145,34 @@ def cmd_corpus(args, settings: Settings) -> int:
     from qa.ingest.corpus import read_corpus
 
     reads, skipped = read_corpus(settings.corpus, progress=not args.json)
-    docs = [{"title": d.title, "year": d.year, "places": list(d.places), "source": d.source, "part": d.part,
+    docs = [{"title": d.title, "year": d.year, "years": list(d.years), "places": list(d.places),
+             "mentions": list(d.mentions), "source": d.source, "part": d.part,
              "paragraphs": sum(1 for c in r.chunks if c.doc_id == d.doc_id)}
             for r in reads for d in r.documents]
+    dropped = {r.source: [{"text": t, "why": w} for t, w in zip(r.dropped, r.why, strict=True)] for r in reads}
     if args.json:
-        print(json.dumps({"documents": docs, "skipped": [{"source": s.source, "reason": s.reason}
-                                                          for s in skipped]}, ensure_ascii=False, indent=1))
+        out = {"documents": docs, "skipped": [{"source": s.source, "reason": s.reason} for s in skipped]}
+        if args.dropped:
+            out["dropped"] = dropped
+        print(json.dumps(out, ensure_ascii=False, indent=1))
         return 0
+    shown: set[str] = set()
     for d in docs:
         print(f"{d['source']}\t{d['title']}\tyear={d['year'] or '-'}\tplaces={','.join(d['places']) or '-'}"
               f"\tparagraphs={d['paragraphs']}")
+        if args.dropped and d["source"] not in shown:
+            shown.add(d["source"])
+            for block in dropped[d["source"]]:
+                print(f"  dropped ({block['why']}): {_clip(block['text'])}")
     for s in skipped:
         print(f"skipped {s.source}: {s.reason}")
     print(f"{len(docs)} report(s), {len(skipped)} file(s) skipped", file=sys.stderr)
     return 0
+
+
+def _clip(text: str, n: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def cmd_index(args, settings: Settings) -> int:

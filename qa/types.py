@@ -16,16 +16,19 @@ class Document:
     source: str  # path relative to the corpus root, with forward slashes
     title: str
     year: int | None = None
-    places: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()  # the places the report is about: a place filter matches these
     part: int | None = None
     span: tuple[int, int] = (0, 0)
+    mentions: tuple[str, ...] = ()  # every place the report names, most often first
+    years: tuple[int, ...] = ()  # the years the report covers (reviewed, planned, delivered), ``year`` among them
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> Document:
-        return cls(**{**d, "places": tuple(d.get("places", ())), "span": tuple(d.get("span", (0, 0)))})
+        return cls(**{**d, "places": tuple(d.get("places", ())), "span": tuple(d.get("span", (0, 0))),
+                      "mentions": tuple(d.get("mentions", ())), "years": tuple(d.get("years", ()))})
 
 
 @dataclass(frozen=True)

@@ -237,3 +237,43 @@ def test_cleaning_never_drops_a_body_paragraph(doc):
     after_repeats = [line.text for line in drop_repeats(cleaned.lines)[0]]
     assert all(p in after_repeats for k, p in parts if k == "prose")
     assert all(text[line.start:line.end] == line.text for line in cleaned.lines)
+
+
+def test_a_list_item_that_repeats_or_begins_another_stays():
+    item = "1、加强安全教育，提高师生安全意识和自救能力"  # over min_excerpt, a prefix of the next line
+    doc = lines("一、安全工作", item + "，全年开展演练12次。", "二、下一步打算", item, "3、完善制度。", "3、完善制度。")
+    kept_lines, dropped = drop_repeats(doc)
+    assert [line.text for line in kept_lines] == [line.text for line in doc] and not dropped
+
+
+def test_a_repeated_stretch_of_several_lines_goes():
+    doc = lines("一、基本情况", BODY, "二、做法", BODY2, "全县学校56所。", BODY2, "全县学校56所。")
+    kept_lines, dropped = drop_repeats(doc)
+    assert dropped == [BODY2, "全县学校56所。"]
+
+
+def test_the_shipped_chrome_model_loads_with_its_provenance():
+    from qa.ingest.chrome import FEATURES, load_model
+
+    model = load_model()
+    assert model.features == FEATURES and len(model.coef) == len(FEATURES) and 0 < model.threshold < 1
+    assert {"data", "date", "command", "method"} <= set(model.provenance)
+
+
+CHROME_PAGE = """某某文库 - 分享文档赚钱的网站
+上传人：abc123  上传时间：2021-05-06  格式：DOCX  页数：12  大小：36KB
+返回 下载 相关 举报
+{title}.docx_第1页
+第1页 / 共12页
+{title}
+{body}
+{body2}
+"""
+
+
+def test_viewer_chrome_of_an_unseen_site_goes_and_the_body_stays():
+    title = "某县教育局2021年工作总结"
+    text = CHROME_PAGE.format(title=title, body=BODY, body2=BODY2)
+    cleaned = clean(text)
+    assert [line.text for line in cleaned.lines][-3:] == [title, BODY, BODY2]
+    assert "返回 下载 相关 举报" in cleaned.dropped

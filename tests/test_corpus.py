@@ -17,6 +17,7 @@ from qa.errors import UnreadableFile
 from qa.ingest.clean import is_prose
 from qa.ingest.corpus import FileRead, file_sha256, iter_corpus_files, read_corpus, read_file
 from qa.ingest.split import display
+from qa.ingest.unwrap import unwrap
 from qa.textnorm import match_key, normalize
 
 REPO = Path(__file__).resolve().parent.parent
@@ -60,11 +61,20 @@ def test_single_reports_have_their_titles_and_metadata(shipped):
     (d000,), (d001,), (d003,), (d004,) = by_file["000"], by_file["001"], by_file["003"], by_file["004"]
     assert (d000.title, d000.year) == ("教育局年度工作总结范文", None)
     assert (d001.title, d001.year) == ("教育局2020年工作总结和2020年工作计划", 2020)
-    assert "自贡市" in d001.places
-    assert (d003.title, d003.year) == ("两基工作总结", None) and "威远县" in d003.places
-    assert (d004.title, d004.year, d004.places[0]) == ("钟山县教育局2011年上半年工作总结", 2011, "钟山县")
-    titles = {d.part: d.places for d in by_file["002"]}
-    assert "南昌市" in titles[13] and "当阳市" in titles[14] and "太原" in titles[11]
+    assert "自贡市" in d001.mentions and d001.places == ()  # about a district whose name is masked
+    assert (d003.title, d003.year) == ("两基工作总结", None) and "威远县" in d003.mentions
+    assert (d004.title, d004.year, d004.places) == ("钟山县教育局2011年上半年工作总结", 2011, ("钟山县",))
+    mentions = {d.part: d.mentions for d in by_file["002"]}
+    assert "南昌市" in mentions[13] and "当阳市" in mentions[14] and "太原" in mentions[11]
+
+
+def test_a_report_is_about_few_places_and_mentions_more(shipped):
+    docs = [d for read in shipped.values() for d in read.documents]
+    assert all(set(d.places) <= set(d.mentions) and len(d.places) <= 2 for d in docs)
+    about = {(d.source[:3], d.part): d.places for d in docs if d.places}
+    # Named in passing ("香港" in a list of visits, a province in an award) is no report's subject.
+    assert not any(p in {"香港", "江苏", "四川", "新疆", "台湾", "广东"} for ps in about.values() for p in ps)
+    assert about[("004", None)] == ("钟山县",) and about[("002", 14)] == ("当阳市",)
 
 
 def test_no_site_chrome_survives_in_any_chunk(shipped):
@@ -248,4 +258,17 @@ def test_the_same_report_in_any_encoding_gives_the_same_chunks(report):
     views = {(tuple((c.text, c.heading, c.ordinal, c.span) for c in r.chunks), r.text) for r in reads}
     assert len(views) == 1
     (chunks, text), = views
-    assert text == report.replace("\r\n", "\n") and chunks
+    assert text == unwrap(report.replace("\r\n", "\n")).text and chunks
+
+
+def test_qa_corpus_dropped_shows_each_reports_dropped_blocks_and_why(tmp_path, capsys):
+    from qa import cli
+
+    (tmp_path / "page.txt").write_text("当前位置：首页 > 工作总结\n" + REPORT + "推荐度：★★★\n", encoding="utf-8")
+    assert cli.main(["corpus", "--corpus", str(tmp_path), "--dropped", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["documents"][0]["places"] == ["钟山县"] and out["documents"][0]["years"] == [2011]
+    assert {(d["text"], d["why"]) for d in out["dropped"]["page.txt"]} == {
+        ("当前位置：首页 > 工作总结", "breadcrumb"), ("推荐度：★★★", "rating")}
+    assert cli.main(["corpus", "--corpus", str(tmp_path), "--dropped"]) == 0
+    assert "  dropped (breadcrumb): 当前位置：首页 > 工作总结" in capsys.readouterr().out

@@ -117,10 +117,39 @@ def test_filters_from_the_question_and_fallback(tiny_corpus, tmp_path, fake_embe
     r = Retriever(Index.load(directory), fake_embedder)
     res = r.search("钟山县的教师招聘情况", k=10)
     assert res.filters.places and all(h.chunk.source == "zhongshan_2011.txt" for h in res.hits)
-    res = r.search("2011年招聘教师", k=10)
-    assert res.filters.years == (2011,) and all(h.chunk.source == "zhongshan_2011.txt" for h in res.hits)
-    res = r.search("教师培训", k=10, filters=Filters(years=(1999,)))
+    assert any(n.startswith("filter: only reports about 钟山县") for n in res.notes)
+    res = r.search("2011年招聘教师", k=10)  # a year ranks, never cuts
+    assert res.filters.years == (2011,) and res.hits[0].chunk.source == "zhongshan_2011.txt"
+    assert {h.chunk.source for h in res.hits} > {"zhongshan_2011.txt"}
+    assert any("2011 ranked first (not a cut)" in n for n in res.notes)
+    res = r.search("教师培训", k=10, filters=Filters(places=("上海市",)))
     assert res.notes and "no report matches" in res.notes[0] and res.hits
+
+
+def test_a_place_narrows_only_to_reports_about_it(tiny_corpus, tmp_path, fake_embedder):
+    (tiny_corpus / "visit.txt").write_text(
+        "南昌市教育局考察报告\n我市代表团赴钟山县考察学习。钟山县中小学教师培训经验值得借鉴，"
+        "钟山县教师招聘工作细致。我市将借鉴钟山县的做法。", encoding="utf-8")
+    directory, _ = _build(tiny_corpus, tmp_path, fake_embedder)
+    idx = Index.load(directory)
+    visit = next(d for d in idx.documents.values() if d.source == "visit.txt")
+    assert "钟山县" in visit.mentions and "钟山县" not in visit.places and visit.places == ("南昌市",)
+    res = Retriever(idx, fake_embedder).search("钟山县的教师招聘情况", k=10)
+    assert {h.chunk.source for h in res.hits} == {"zhongshan_2011.txt"}
+
+
+def test_much_stronger_evidence_outside_the_filter_is_answered_from_with_a_note(tiny_corpus, tmp_path,
+                                                                                 fake_embedder):
+    directory, _ = _build(tiny_corpus, tmp_path, fake_embedder)
+    r = Retriever(Index.load(directory), fake_embedder)
+    question = "钟山县全市财政性教育经费预计投入多少亿元，比上年增长多少"
+    res = r.search(question, k=5)
+    assert res.hits[0].chunk.source == "nanchang_plan.txt"
+    assert any("outside the filter" in n for n in res.notes) and not res.filters.places
+    res = r.search(question, k=5, filters=Filters(places=("钟山县",)))  # chosen by the user: it holds
+    assert {h.chunk.source for h in res.hits} == {"zhongshan_2011.txt"}
+    res = r.search("钟山县安全隐患排查", k=5)  # the filtered evidence is as strong: the filter holds
+    assert all(h.chunk.source == "zhongshan_2011.txt" for h in res.hits)
 
 
 def test_keyword_side_on_traditional_questions(tiny_corpus, tmp_path, fake_embedder):

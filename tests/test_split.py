@@ -99,7 +99,8 @@ def test_single_report_title_year_places_and_fallback_title():
 def test_year_prefers_the_title_and_ignores_placeholders_and_dates():
     assert find_year("教育局2020年工作总结和2021年工作计划", "2019年") == 2020
     assert find_year("两基工作总结", "201*-201*年两基工作总结，20xx年全县，20XX年。") is None
-    assert find_year("工作总结", "发布时间:2019-02-27，2019-2020学年") is None
+    assert find_year("工作总结", "发布时间:2019-02-27，本学期") is None
+    assert find_year("工作总结", "发布时间:2019-02-27，2019-2020学年") == 2019  # a school year is a year
     assert find_year("二〇一一年工作总结", "") == 2011
     assert find_year(normalize("２０１１年工作總結"), "") == 2011
     assert find_year("工作总结", "2011年上半年，我局坚持以科学发展观为统领。") == 2011
@@ -157,7 +158,16 @@ def test_short_fragments_join_the_next_paragraph_but_not_across_sections():
     text = f"一、基本情况\n{para(3)}\n合计82场。\n{para(3, 2)}\n总计3次。\n二、问题\n{para(3, 4)}"
     _, chunks, _ = read(text)
     assert chunks[1].text.startswith("合计82场。\n")
-    assert chunks[2].text == "总计3次。" and chunks[3].text.startswith("二、问题\n")
+    # a fragment under 20 characters at a section's end joins the paragraph before it, not the next section
+    assert chunks[1].text.endswith("\n总计3次。") and chunks[2].text.startswith("二、问题\n")
+
+
+def test_no_fragment_stands_alone_and_thousands_stay_whole():
+    long = "全县投入资金" + "，".join(f"新建校舍{i}所" for i in range(60)) + "，合计3,000万元。"
+    text = f"一、基本情况\n{para(3)}\n3\n半项\n{long}"
+    _, chunks, _ = read(text)
+    assert all(len(c.text) >= 20 for c in chunks)
+    assert any("3,000万元" in c.text for c in chunks) and not any(c.text.startswith("000") for c in chunks)
 
 
 def test_chunks_without_letters_are_dropped_and_ids_are_stable_and_unique():

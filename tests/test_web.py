@@ -236,6 +236,14 @@ def test_report_text_is_escaped():
     assert "<script>" not in declined and "&lt;img" in declined
 
 
+def test_the_applied_filter_shows_in_the_sources_panel():
+    doc = Document("d1", "a.txt", "标题", 2011, ("钟山县",))
+    chunk = Chunk("c1", "d1", "a.txt", 1, (), (0, 4), "招聘教师", "招聘教师")
+    notes = ("filter: only reports about 钟山县; year 2011 ranked first (not a cut)", "other note")
+    html = turn_html(Answer("q", "招聘教师 [1]", (Citation(1, chunk, doc, "招聘教师"),), (), False, notes), 1, None)
+    assert "only reports about 钟山县" in html and "other note" not in html
+
+
 # -- reports ----------------------------------------------------------------------------------------
 def test_path_trick_names_stay_in_the_corpus(service, tmp_path):
     corpus = service.settings.corpus.resolve()

@@ -19,7 +19,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.textnorm import CLAUSE_ENDS, FULL_STOPS, SENTENCE_ENDS, halfwidth, strip_pinyin, to_simplified
+from qa.ingest.chrome import ChromeModel, line_features, load_model
+from qa.textnorm import CLAUSE_ENDS, CLOSERS, FULL_STOPS, SENTENCE_ENDS, halfwidth, strip_pinyin, to_simplified
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,16 @@ class Cleaned:
     lines: tuple[Line, ...]  # what is kept, in order
     dropped: tuple[str, ...]  # what went, in order
     title: int | None  # index in ``lines`` of the report's title line, if one was found
+    why: tuple[str, ...] = ()  # for each of ``dropped``, the rule or reason that dropped it
 
 
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _CJK_RE = re.compile(f"[{_CJK}]")
 _WS_RE = re.compile(r"\s+")
 _SENTENCE_PUNCT_RE = re.compile(f"[{SENTENCE_ENDS}，,]")
+_LATIN_RE = re.compile(r"[A-Za-z]")
+_CLOSING = SENTENCE_ENDS + "：:…" + CLOSERS
+_WRAPPED_MIN = 20  # a line this long that stops mid-sentence was wrapped (PDFs and records wrap at ~30)
 _NUM = "一二三四五六七八九十百"
 _ENUM_RE = re.compile(rf"^(?:[{_NUM}]+[、.．]|[（(][{_NUM}\d]+[)）]|\d{{1,2}}[、.．](?!\d)|"
                       rf"[①-⑳⑴-⒇⒈-⒛]|第[{_NUM}\d]+[部章节])")
@@ -107,31 +112,79 @@ _PREFACE_RE = re.compile(
     rf"(?:{_NOT_END}{{0,4}}(?:供大家|希望|欢迎|歡迎|仅供|僅供){_NOT_END}{{0,40}}{_END})?")
 
 
-def clean(text: str) -> Cleaned:
-    """Drop the chrome lines of ``text``; find the title line among the first lines that remain."""
-    lines, dropped_at = _trim_prefaces(split_lines(text))
-    keep = [_chrome_rule(line.text) is None for line in lines]
-    _drop_related_lists(lines, keep)
+def clean(text: str, *, model: ChromeModel | None = None) -> Cleaned:
+    """Drop the chrome lines of ``text``; find the title line among the first lines that remain.
+
+    A line goes when a general rule names it, or when the chrome classifier (``qa.ingest.chrome``,
+    ``model`` or the shipped one) gives it a chrome probability over its threshold; prose never goes.
+    ``Cleaned.why`` gives the reason for each dropped block.
+    """
+    lines, prefaces = _trim_prefaces(split_lines(text))
+    why: list[str | None] = [_chrome_rule(line.text) for line in lines]
+    keep = [w is None for w in why]
+    _keep_table_cells(lines, keep)
+    why = [None if k else w for k, w in zip(keep, why, strict=True)]
+    by_model, chance = _model_keep(lines, keep, model or load_model())
+    _stage(keep, why, lambda k: _drop_related_lists(lines, k), "related-articles list")
+    for i, k in enumerate(by_model):
+        if keep[i] and not k:
+            keep[i], why[i] = False, f"classifier ({chance[i]:.2f})"
     kept = [i for i, k in enumerate(keep) if k]
     title = next((i for i in kept[:8] if is_title_like(lines[i].text)), None)
     if title is not None:
         for i in kept:
-            if i >= title:
-                break
             line = lines[i].text
-            if len(line) <= 40 and not is_prose(line) and line[-1] not in SENTENCE_ENDS:
-                keep[i] = False  # slogans and site names above the title
-        title_key = _key(lines[title].text)
-        for i in kept:
-            if i > title and _key(lines[i].text) == title_key:
-                keep[i] = False
-    _drop_label_lists(lines, keep)
-    for i, line in enumerate(lines):
-        if not keep[i]:
-            dropped_at.append((line.start, line.text))
+            if i < title and len(line) <= 40 and not is_prose(line) and line[-1] not in SENTENCE_ENDS:
+                keep[i], why[i] = False, "site name or slogan above the title"
+            elif i > title and _key(line) == _key(lines[title].text):
+                keep[i], why[i] = False, "repeated title"
+    _stage(keep, why, lambda k: _drop_label_lists(lines, k), "link list")
+    dropped_at = [(start, t, "editor's preface") for start, t in prefaces]
+    dropped_at += [(line.start, line.text, why[i] or "chrome") for i, line in enumerate(lines) if not keep[i]]
+    dropped_at.sort(key=lambda d: d[0])
     out = [line for line, k in zip(lines, keep, strict=True) if k]
     title_out = None if title is None or not keep[title] else sum(keep[:title])
-    return Cleaned(tuple(out), tuple(t for _, t in sorted(dropped_at)), title_out)
+    return Cleaned(tuple(out), tuple(t for _, t, _ in dropped_at), title_out, tuple(w for _, _, w in dropped_at))
+
+
+def _stage(keep: list[bool], why: list[str | None], drop, reason: str) -> None:
+    """Run ``drop(keep)`` and name ``reason`` for each line it drops."""
+    before = list(keep)
+    drop(keep)
+    for i, (a, b) in enumerate(zip(before, keep, strict=True)):
+        if a and not b:
+            why[i] = reason
+
+
+def _keep_table_cells(lines: list[Line], keep: list[bool], short: int = 12) -> None:
+    """A lone number between short lines is a flattened table's cell, not a page number."""
+    for i, line in enumerate(lines):
+        if not keep[i] and line.text.isdigit():
+            around = [lines[j].text for j in (i - 1, i + 1) if 0 <= j < len(lines)]
+            if around and all(len(t) <= short for t in around):
+                keep[i] = True
+
+
+def _model_keep(lines: list[Line], keep: list[bool], model: ChromeModel) -> tuple[list[bool], list[float]]:
+    """What the chrome classifier keeps, given what the rules keep. It was fitted on Chinese pages: a file
+    written mostly in Latin letters is left to the rules."""
+    out = list(keep)
+    texts = [line.text for line in lines]
+    joined = "".join(texts)
+    if len(_CJK_RE.findall(joined)) < len(_LATIN_RE.findall(joined)):
+        return out, [0.0] * len(lines)
+    titles = [is_title_like(t) for t in texts]
+    title = next((t for t, like in zip(texts[:8], titles, strict=False) if like), None)
+    rows = line_features(texts, rules=[not k for k in keep], titles=titles, title=title)
+    for i, chrome in enumerate(model.chrome(rows, [is_prose(t) for t in texts])):
+        if chrome and not (i and _cut_mid_sentence(texts[i - 1])):
+            out[i] = False
+    return out, model.chrome_probability(rows)
+
+
+def _cut_mid_sentence(text: str) -> bool:
+    """A long line of prose that stops mid-sentence: the next line carries on its sentence."""
+    return len(text) > _WRAPPED_MIN and text[-1] not in _CLOSING and _CJK_RE.match(text[-1]) is not None
 
 
 def split_lines(text: str) -> list[Line]:
@@ -158,11 +211,13 @@ def is_title_like(text: str) -> bool:
             and len(_CJK_RE.findall(key)) >= 4 and _TITLE_WORDS_RE.search(_rule_key(text)) is not None)
 
 
-def drop_repeats(lines: Sequence[Line], *, min_exact: int = 12, min_excerpt: int = 30,
+def drop_repeats(lines: Sequence[Line], *, min_excerpt: int = 30, min_stretch: int = 50,
                  ) -> tuple[list[Line], list[str]]:
-    """Within one document, drop a line that repeats an earlier one (``min_exact`` characters or more,
-    whitespace ignored) or that is an excerpt of the rest of the text (``min_excerpt`` or more) copied
-    from the start of a line on, such as a page's opening run together again at its end.
+    """Within one document, drop text that repeats a longer stretch of it: a run of lines that repeat
+    earlier lines (whitespace ignored) when the run holds ``min_stretch`` characters, and an excerpt of
+    the rest of the text (``min_excerpt`` or more) copied from the start of a line on across the next,
+    such as a page's opening run together again at its end.
+    A single similar or repeated short line (a list item, "加强安全教育。") always stays.
 
     >>> body = ["一、基本情况", "全县共有中小学56所，在校学生36184人，专任教师2000人。",
     ...         "二、主要做法", "一、基本情况全县共有中小学56所，在校学生36184人，专任教师"]
@@ -173,25 +228,39 @@ def drop_repeats(lines: Sequence[Line], *, min_exact: int = 12, min_excerpt: int
     keys = [_WS_RE.sub("", strip_pinyin(line.text)) for line in lines]
     keep = [True] * len(lines)
     seen: set[str] = set()
-    for i, key in enumerate(keys):
-        if len(key) >= min_exact:
-            keep[i] = key not in seen
-            seen.add(key)
+    repeated = []
+    for key in keys:
+        repeated.append(key in seen)
+        seen.add(key)
+    i = 0
+    while i < len(keys):  # runs of repeated lines
+        j = i
+        while j < len(keys) and repeated[j]:
+            j += 1
+        if j > i and sum(len(k) for k in keys[i:j]) >= min_stretch:
+            keep[i:j] = [False] * (j - i)
+        i = max(j, i + 1)
     candidates = [i for i, key in enumerate(keys) if keep[i] and len(key) >= min_excerpt]
     if sum(map(len, keys)) > 300_000:  # a huge document: excerpts of a page sit at its head or tail
         candidates = candidates[:20] + candidates[-20:]
     stream, offsets = _stream(keys, keep)
     for i in sorted(set(candidates), key=lambda i: -len(keys[i])):
         key, own = keys[i], offsets[i]
-        starts = {offsets[j] for j, k in enumerate(keep) if k and j != i}
-        pos = stream.find(key)  # an excerpt copies the text from the start of a line on
-        while pos != -1 and (abs(pos - own) < len(key) or pos not in starts):
+        starts = sorted({offsets[j] for j, k in enumerate(keep) if k and j != i} | {len(stream)})
+        pos = stream.find(key)  # an excerpt copies the text from the start of a line on, across the next
+        while pos != -1 and (abs(pos - own) < len(key) or pos not in starts
+                             or pos + len(key) <= _next_start(starts, pos)):
             pos = stream.find(key, pos + 1)
         if pos != -1:
             keep[i] = False
             stream, offsets = _stream(keys, keep)
     kept = [line for line, k in zip(lines, keep, strict=True) if k]
     return kept, [line.text for line, k in zip(lines, keep, strict=True) if not k]
+
+
+def _next_start(starts: list[int], pos: int) -> int:
+    """The first line start after ``pos`` in the stream (its end if none)."""
+    return next((s for s in starts if s > pos), starts[-1])
 
 
 def _stream(keys: list[str], keep: list[bool]) -> tuple[str, list[int]]:

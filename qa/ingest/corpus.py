@@ -18,6 +18,7 @@ from qa.errors import UnreadableFile
 from qa.ingest.clean import clean
 from qa.ingest.load import SUPPORTED, check_supported, extract_from_bytes, read_bytes
 from qa.ingest.split import split_documents
+from qa.ingest.unwrap import unwrap
 from qa.types import Chunk, Document, Skipped
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,8 @@ _TEMP_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".downloa
 class FileRead:
     """One file's reading: its text, the documents and chunks in it, and the chrome that was dropped.
 
-    Chunk and document spans index into ``text``.
+    Chunk and document spans index into ``text``: the decoded file with its lines made whole
+    (``qa.ingest.unwrap``: viewer page markers out, hard-wrapped lines joined).
     """
 
     source: str  # path relative to the corpus root, with forward slashes
@@ -38,6 +40,7 @@ class FileRead:
     documents: tuple[Document, ...]
     chunks: tuple[Chunk, ...]
     dropped: tuple[str, ...]
+    why: tuple[str, ...] = ()  # for each of ``dropped``, why it went
 
 
 def file_sha256(path: Path) -> str:
@@ -69,14 +72,18 @@ def read_file(path: Path, root: Path) -> FileRead:
     path = Path(path)
     check_supported(path)
     raw = read_bytes(path)
-    text = extract_from_bytes(raw, path.suffix)
+    unwrapped = unwrap(extract_from_bytes(raw, path.suffix))
+    text = unwrapped.text
     source = source_name(path, root)
     cleaned = clean(text)
     documents, chunks, dropped = split_documents(text, cleaned, source=source, fallback_title=path.stem)
     if not chunks:
         raise UnreadableFile("no report text (only site chrome or blank lines)")
+    why = (*(("viewer page marker" if m.endswith("、") else "page header") for m in unwrapped.removed),
+           *cleaned.why, *(d.why for d in dropped))
     return FileRead(source=source, sha256=hashlib.sha256(raw).hexdigest(), text=text, documents=documents,
-                    chunks=chunks, dropped=cleaned.dropped + dropped)
+                    chunks=chunks, dropped=unwrapped.removed + cleaned.dropped + tuple(map(str, dropped)),
+                    why=tuple(why))
 
 
 def iter_corpus_files(root: Path) -> list[Path]:

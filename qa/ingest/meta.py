@@ -1,64 +1,152 @@
-"""A report's metadata from its own words: the year it reports on, and the places it names.
+"""A report's metadata from its own words: the years it covers, the place it is about, the places it names.
 
-Both read the search form of the text (``qa.textnorm.normalize``: Simplified, pinyin-free, half
-width), so that filters match either script, and return Simplified names.
+All read the search form of the text (``qa.textnorm.normalize``: Simplified, pinyin-free, half width), so
+that filters match either script, and return Simplified names. The place a report is *about* comes from its
+title, its issuer and opening ("钟山县教育局…"), and its own voice ("我县", "全县": the level of the place it
+speaks for); every other place it names is a *mention*, which never narrows a search.
 
 >>> find_year("钟山县教育局2011年上半年工作总结", "")
 2011
 >>> find_year("两基工作总结", "201*-201*年两基工作总结。发布时间:2019-02-27")  # placeholders, dates
->>> find_places("钟山县教育局2011年上半年工作总结", "我县钟山镇中心小学……钟山县一中……广西")
-('钟山县', '广西')
+>>> read_places("钟山县教育局2011年上半年工作总结", "我县钟山镇中心小学……钟山县一中……广西")
+Places(about=('钟山县',), mentions=('钟山县', '广西'))
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
 
-from qa.numbers import chinese_number
+from qa.ingest.dates import covered_years, first_year
 
 MAX_PLACES = 5
 MIN_BARE = 3  # a city named only without its suffix (太原) counts when named this often
 FIRST_CHARS = 300  # "the report's first lines": where a year is looked for when the title has none
 
+
+@dataclass(frozen=True)
+class PlaceParams:
+    """Where and how often a report must name a place for it to be the report's own."""
+
+    opening_chars: int = 200  # the issuer stands in the opening ...
+    signature_chars: int = 30  # ... or signs the last line
+    min_voice: int = 4  # "我县" (counted twice) and "全县" this often make 县 the level the report speaks for
+    own_weight: int = 2  # "我县" speaks for the report more than "全县"
+    max_about: int = 2
+
+
+PARAMS = PlaceParams()
+
+
+@dataclass(frozen=True)
+class Places:
+    about: tuple[str, ...]  # the places the report is about (usually one)
+    mentions: tuple[str, ...]  # every place it names, most often named first
+
+
 _WS_RE = re.compile(r"\s+")
-_YEAR_RE = re.compile(r"(?<![\d*＊xX_])(19[5-9]\d|20\d\d)(?![\d*＊xX_\-/.])\s*年")
-_CN_YEAR_RE = re.compile(r"(?<![〇零一二三四五六七八九])([〇零一二三四五六七八九]{4})年")
 _SUFFIX_RE = re.compile(r"特别行政区|自治[区州县旗]|[省市县区州旗盟]")
 _END_SUFFIX_RE = re.compile(r"(?:特别行政区|自治[区州县旗]|[省市县区州旗盟])$")
 # The last two characters of generic words that end like a place: 城区, 周边地区, 文明城市 ...
 _GENERIC_TAILS = frozenset("""地区 城市 城区 市区 县区 山区 社区 小区 园区 学区 校区 片区
                            辖区 灾区 库区 景区 牧区 老区 特区 街区 郊区 边区 矿区 林区
-                           垦区 都市 全市 全县 全区 全省""".split())
+                           垦区 都市 全市 全县 全区 全省 兴市 强市 兴县 强县 兴区 强区 兴省 强省""".split())
 PROVINCES = ("北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 "
              "湖南 广东 海南 四川 贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门").split()
 _FORM_ORDER = ("市", "县", "区", "州", "旗", "盟", "省")  # which full form names a group on a tie
+# Words that make a bare name (太原, 新建) a place: an issuer or the place's people after it, a motion before it.
+_BARE_AFTER = "(?=教育|政府|人民|县委|市委|区委|地区|经济)"
+_BARE_BEFORE_RE = re.compile("(?:[赴到]|来自|前往|位于|推动)$")
+_ISSUER_RE = re.compile("教育局|教育厅|教育委员会|教委|教体局|教育和体育局|人民政府|政府|县委|市委|区委|党委")
+# An autonomous prefecture or county by its common name: 凉山彝族自治州 -> 凉山州
+_ETHNIC_RE = re.compile(r"^(.{2,}?)(?:[^族]{1,4}族)+自治([州县旗])$")
+_VOICE_RE = re.compile("([我全本])([省市县区州旗])")
 
 
 def find_year(title: str, body: str) -> int | None:
-    """The year a report is about: the first year (``2011年``, ``二〇一一年``) in its title, else in its
-    first ``FIRST_CHARS`` characters. ``20xx``, ``201*`` and publish dates (``2019-02-27``) are no year."""
-    for text in (title, body[:FIRST_CHARS]):
-        key = _WS_RE.sub("", text)
-        found = [(m.start(), int(m.group(1))) for m in _YEAR_RE.finditer(key)]
-        found += [(m.start(), chinese_number(m.group(1))) for m in _CN_YEAR_RE.finditer(key)]
-        years = [(pos, year) for pos, year in found if 1950 <= year <= 2099]
-        if years:
-            return min(years)[1]
-    return None
+    """The year a report is about: the first year (any calendar: ``2011年``, ``二〇一一年``, ``民国97年``,
+    ``97学年度``) in its title, else in its first ``FIRST_CHARS`` characters. ``20xx``, ``201*`` and publish
+    dates (``2019-02-27``) are no year."""
+    return first_year(title) or first_year(body[:FIRST_CHARS])
+
+
+def find_years(title: str, body: str) -> tuple[int, ...]:
+    """The years a report covers: its title's and opening's, and those its body names often."""
+    return covered_years(title, body).years
 
 
 def find_places(title: str, body: str) -> tuple[str, ...]:
     """Up to ``MAX_PLACES`` administrative places the text names (钟山县, 自贡市, 广西 ...), most often
-    named first, those in the title before all.
+    named first, those in the title before all; a province by its common name (宁夏回族自治区 -> 宁夏).
 
     A place is a name ending in 省/市/县/区/州/旗 that jieba's dictionary knows as a place name, a
-    province, or a city named without its suffix (太原 for 太原市) at least ``MIN_BARE`` times.
+    province, or a city named without its suffix (太原 for 太原市) at least ``MIN_BARE`` times where the
+    words around say it is a place ("太原教育局", "在太原"): 新建 in 新建学校 is no place.
     """
+    return tuple(name for name, _ in _named(title, body)[:MAX_PLACES])
+
+
+def read_places(title: str, body: str, params: PlaceParams = PARAMS) -> Places:
+    """The places a report is about, and the places it mentions (see the module docstring)."""
+    named = _named(title, body)
+    if not named:
+        return Places((), ())
+    key = _WS_RE.sub("", body)
+    about: list[str] = []
+    title_key = _WS_RE.sub("", title)
+    about += [name for name, forms in named if any(f in title_key for f in forms)]  # () for a bare word
+    last = body.strip().rsplit("\n", 1)[-1]
+    ends = key[: params.opening_chars] + "\n" + (last if len(last) <= params.signature_chars else "")
+    about += [name for name, forms in named if any(f + m.group() in ends for f in forms
+                                                   for m in _ISSUER_RE.finditer(ends))]
+    if not about:
+        about += _voiced(key, named, params)
+    mentions = tuple(name for name, _ in named[:MAX_PLACES])
+    return Places(tuple(dict.fromkeys(about))[: params.max_about], mentions)
+
+
+def _voiced(key: str, named: list[tuple[str, tuple[str, ...]]], params: PlaceParams) -> list[str]:
+    """The most-named place at the level the report speaks for ("我县" twice, "全县" once -> a 县), when
+    the report names one at that level."""
+    voice: Counter[str] = Counter()
+    for m in _VOICE_RE.finditer(key):
+        voice[m.group(2)] += params.own_weight if m.group(1) == "我" else 1
+    if not voice:
+        return []
+    level, count = voice.most_common(1)[0]
+    if count < params.min_voice:
+        return []
+    fits = [(name, forms) for name, forms in named if forms and _level(name, forms) == level]
+    # A report names its own place bare ("当阳教育"), the places above it in full ("宜昌市文明单位").
+    return [name for name, _ in sorted(fits, key=lambda nf: -_bare_uses(key, nf[1]))][:1]
+
+
+def _bare_uses(key: str, forms: tuple[str, ...]) -> int:
+    """How often the shortest of ``forms`` stands without the suffix of a longer one."""
+    short = min(forms, key=len)
+    longer = [f[len(short):] for f in forms if f.startswith(short) and f != short]
+    return sum(1 for m in re.finditer(re.escape(short), key)
+               if not any(key.startswith(tail, m.end()) for tail in longer))
+
+
+def _level(name: str, forms: tuple[str, ...]) -> str:
+    """省 for a province, else the suffix its full form ends in (市 for a city named bare)."""
+    if name in PROVINCES:
+        return "省"
+    for form in forms:
+        suffix = _END_SUFFIX_RE.search(form)
+        if suffix:
+            return suffix.group()[-1]
+    return "市" if name in _gazetteer()[2] else ""
+
+
+def _named(title: str, body: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Every place named, best first, as (name shown, forms the text writes it in)."""
     key = _WS_RE.sub("", f"{title}\n{body}")
     title_key = _WS_RE.sub("", title)
-    full, names_re = _gazetteer()
+    full, names_re, _ = _gazetteer()
     forms: Counter[str] = Counter()
     for m in _SUFFIX_RE.finditer(key):
         longest = 8 if len(m.group()) > 1 else 4
@@ -68,12 +156,13 @@ def find_places(title: str, body: str) -> tuple[str, ...]:
                 forms[candidate] += 1
                 break
     bare = Counter(m.group() for m in names_re.finditer(key))
+    placed = Counter(m.group() for m in names_re.finditer(key) if _in_context(key, m))
     groups: dict[str, Counter[str]] = {}
     for form, count in forms.items():
         group = next((p for p in PROVINCES if form.startswith(p)), None) if _province_level(form) else None
         groups.setdefault(group or _bare(form), Counter())[form] += count
-    for name, count in bare.items():
-        if name in PROVINCES or count >= MIN_BARE or name in title_key:
+    for name in bare:  # a bare name counts when named often; the words around decide only what it is about
+        if name in PROVINCES or bare[name] >= MIN_BARE or (name in title_key and placed[name]):
             groups.setdefault(name, Counter())
 
     def score(name: str) -> tuple[bool, float, int]:
@@ -81,10 +170,24 @@ def find_places(title: str, body: str) -> tuple[str, ...]:
         return name in title_key, named + 0.5 * max(0, bare[name] - named), -key.find(name)
 
     out = []
-    for name in sorted(groups, key=score, reverse=True)[:MAX_PLACES]:
+    for name in sorted(groups, key=score, reverse=True):
         named = groups[name]
-        out.append(max(named, key=lambda form: (named[form], _form_rank(form))) if named else name)
-    return tuple(out)
+        shown = name if name in PROVINCES or not named else max(named, key=lambda f: (named[f], _form_rank(f)))
+        shown = _ETHNIC_RE.sub(r"\1\2", shown)
+        if named or placed[name]:  # a bare ordinary word (新建, 和平) is a mention, never what a report is about
+            out.append((shown, tuple(dict.fromkeys([shown, *named, name]))))
+        else:
+            out.append((shown, ()))
+    return out
+
+
+def _in_context(key: str, m: re.Match[str]) -> bool:
+    """A bare name the words around make a place: a province, a suffix or issuer after it, a motion before."""
+    if m.group() in PROVINCES:
+        return True
+    after = key[m.end() : m.end() + 1]
+    return bool(_SUFFIX_RE.match(after) or re.match(_BARE_AFTER, key[m.end():m.end() + 3])
+                or _BARE_BEFORE_RE.search(key[max(0, m.start() - 2) : m.start()]))
 
 
 def _form_rank(form: str) -> int:
@@ -102,9 +205,9 @@ def _province_level(form: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _gazetteer() -> tuple[frozenset[str], re.Pattern[str]]:
-    """From jieba's dictionary: the place names (``ns``) with an administrative suffix, and a pattern
-    for the provinces and the cities that are also place names without their 市 (太原, 南昌)."""
+def _gazetteer() -> tuple[frozenset[str], re.Pattern[str], frozenset[str]]:
+    """From jieba's dictionary: the place names (``ns``) with an administrative suffix, a pattern for the
+    provinces and the cities that are also place names without their 市 (太原, 南昌), and those cities."""
     places: dict[str, bool] = {}
     try:
         import jieba
@@ -117,5 +220,6 @@ def _gazetteer() -> tuple[frozenset[str], re.Pattern[str]]:
     except (ImportError, OSError):
         pass
     full = frozenset(w for w in places if len(w) >= 3 and _END_SUFFIX_RE.search(w))
-    names = {w for w in places if len(w) >= 2 and w + "市" in places} | set(PROVINCES)
-    return full, re.compile("|".join(sorted(names, key=len, reverse=True)))
+    cities = frozenset(w for w in places if len(w) >= 2 and w + "市" in places)
+    names = cities | set(PROVINCES)
+    return full, re.compile("|".join(sorted(names, key=len, reverse=True))), cities

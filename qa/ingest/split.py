@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from qa.ingest.clean import Cleaned, Line, drop_repeats
-from qa.ingest.meta import find_places, find_year
+from qa.ingest.meta import find_year, find_years, read_places
 from qa.ingest.tables import Table, find_tables, records
 from qa.numbers import chinese_number
 from qa.textnorm import CLOSERS, SENTENCE_END_RE, SENTENCE_ENDS, match_key, normalize, strip_pinyin
@@ -33,6 +33,7 @@ from qa.types import Chunk, Document, TableRow
 MAX_CHARS = 300  # a chunk's display length; e5 reads 512 tokens
 MIN_CHARS = 60  # a shorter tail piece goes back into the piece before it
 SHORT_LINE = 40  # a line this short joins the paragraph that follows
+MIN_FRAGMENT = 20  # a paragraph shorter than this (a lone numeral, half an item) joins its neighbour
 
 _WS_RE = re.compile(r"[^\S\n]+")
 # A watermark a site inserts into the body text: "[網-http://()找文章,到網]", "【来源:www.x.com】"
@@ -52,7 +53,8 @@ _LEVELS = tuple(re.compile(p) for p in (
     r"^(?:[（(]\d{1,2}[)）]|[①-⑳⑴-⒇⒈-⒛])",
 ))
 
-_CLAUSE_END_RE = re.compile(r"[，,、：:]")
+# A clause end, but not a thousands separator (3,000元) or a clock (10:30) inside a number.
+_CLAUSE_END_RE = re.compile(r"[，、：]|(?<!\d)[,:]|[,:](?!\d)")
 _CLAUSE_RE = re.compile(r"[，,、：:。；;]")  # an unnumbered line holding these is prose, not a heading
 _CLOSED = SENTENCE_ENDS + "：:…" + CLOSERS
 
@@ -69,10 +71,21 @@ def display(raw: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+class Dropped(str):
+    """A block of text dropped here, as a string, with ``why`` it went."""
+
+    why: str
+
+    def __new__(cls, text: str, why: str) -> Dropped:
+        out = super().__new__(cls, text)
+        out.why = why
+        return out
+
+
 def split_documents(text: str, cleaned: Cleaned, *, source: str, fallback_title: str,
-                    ) -> tuple[tuple[Document, ...], tuple[Chunk, ...], tuple[str, ...]]:
+                    ) -> tuple[tuple[Document, ...], tuple[Chunk, ...], tuple[Dropped, ...]]:
     """Documents and chunks of one file's ``text``, given its cleaned lines; also what was dropped here
-    (repeats, watermarks, a compilation's blurb).
+    (repeats, watermarks, a compilation's blurb), each with why.
 
     ``source`` is the file's path relative to the corpus root; ``fallback_title`` names a report
     without a title line (the file stem). The text before the first part of a compilation is dropped
@@ -80,7 +93,7 @@ def split_documents(text: str, cleaned: Cleaned, *, source: str, fallback_title:
     """
     lines = list(cleaned.lines)
     parts = find_parts(lines)
-    dropped: list[str] = []
+    dropped: list[Dropped] = []
     title = fallback_title if cleaned.title is None else display(lines[cleaned.title].text).lstrip("# ")
     groups = [(lines, cleaned.title, title, None)]
     if parts:
@@ -88,7 +101,7 @@ def split_documents(text: str, cleaned: Cleaned, *, source: str, fallback_title:
         intro = lines[: starts[0]]
         groups = [(lines[a:b], 0, name, n) for (a, n, name), b in zip(parts, starts[1:], strict=True)]
         if any(_BLURB_RE.search(match_key(line.text)) for line in intro):
-            dropped += [line.text for line in intro]
+            dropped += [Dropped(line.text, "compilation's blurb to the reader") for line in intro]
         elif intro:
             in_intro = cleaned.title is not None and cleaned.title < starts[0]
             groups.insert(0, (intro, cleaned.title if in_intro else None, title, None))
@@ -99,8 +112,9 @@ def split_documents(text: str, cleaned: Cleaned, *, source: str, fallback_title:
     for doc_lines, title_index, doc_title, part in groups:
         title_line = doc_lines[title_index] if title_index is not None and doc_lines else None
         kept, repeats = drop_repeats(doc_lines)
-        dropped += repeats
-        dropped += [m.group() for line in kept for m in _INLINE_CHROME_RE.finditer(strip_pinyin(line.text))]
+        dropped += [Dropped(t, "repeats a longer stretch of the report") for t in repeats]
+        dropped += [Dropped(m.group(), "inline watermark") for line in kept
+                    for m in _INLINE_CHROME_RE.finditer(strip_pinyin(line.text))]
         if not kept:
             continue
         doc_id = _hash(f"{source}\x1f{part}")
@@ -110,9 +124,11 @@ def split_documents(text: str, cleaned: Cleaned, *, source: str, fallback_title:
         if not doc_chunks:
             continue
         body, title_key = "\n".join(c.norm for c in doc_chunks), normalize(doc_title)  # metadata reads these
-        documents.append(Document(doc_id=doc_id, source=source, title=doc_title,
-                                  year=find_year(title_key, body), places=find_places(title_key, body),
-                                  part=part, span=(kept[0].start, kept[-1].end)))
+        places, year = read_places(title_key, body), find_year(title_key, body)
+        years = tuple(sorted({*find_years(title_key, body), *([year] if year else [])}))
+        documents.append(Document(doc_id=doc_id, source=source, title=doc_title, year=year, years=years,
+                                  places=places.about, mentions=places.mentions, part=part,
+                                  span=(kept[0].start, kept[-1].end)))
         chunks += doc_chunks
     return tuple(documents), tuple(chunks), tuple(dropped)
 
@@ -189,7 +205,24 @@ def _units(text: str, lines: Sequence[Line]) -> list[list[Line]]:
         prev = line
     if pending:
         units.append(pending)
-    return units
+    return _merge_fragments(text, units)
+
+
+def _merge_fragments(text: str, units: list[list[Line]]) -> list[list[Line]]:
+    """A paragraph under ``MIN_FRAGMENT`` characters joins the one before it (the one after when it is
+    first), when no dropped text stands between them."""
+    out: list[list[Line]] = []
+    for unit in units:
+        size = sum(len(line.text) for line in unit)
+        if out and size < MIN_FRAGMENT and not text[out[-1][-1].end:unit[0].start].strip():
+            out[-1] = out[-1] + unit
+        else:
+            out.append(unit)
+    if len(out) > 1 and sum(len(line.text) for line in out[0]) < MIN_FRAGMENT \
+            and not text[out[0][-1].end:out[1][0].start].strip():
+        out[1:2] = [out[0] + out[1]]
+        out.pop(0)
+    return out
 
 
 def _pieces(text: str, unit: list[Line]) -> list[tuple[int, int]]:
@@ -214,6 +247,9 @@ def _pieces(text: str, unit: list[Line]) -> list[tuple[int, int]]:
     if len(pieces) > 1 and size < MIN_CHARS:
         tail = pieces.pop()
         pieces[-1] += tail
+    if len(pieces) > 1 and sum(len(display(text[a:b])) for a, b in pieces[0]) < MIN_FRAGMENT:
+        pieces[1] = pieces[0] + pieces[1]  # a heading or fragment before a long sentence stays with it
+        pieces.pop(0)
     return [(piece[0][0], piece[-1][1]) for piece in pieces]
 
 

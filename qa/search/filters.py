@@ -1,7 +1,13 @@
 """Filters by year, report and place: detected from the question, or set explicitly.
 
+A place narrows a search to the reports *about* it (``Document.places``), never to those that only
+mention it. A year never cuts: one report covers several years (a summary delivered in N reviews N-1 and
+plans N+1), so a year ranks the paragraphs and reports that name or cover it first (``year_boosts``).
+
 >>> detect_years("钟山县2011年招聘了多少教师?"), detect_years("How many teachers were trained in 2020?")
 ((2011,), (2020,))
+>>> detect_years("民國97學年度的招生人數?")
+(2008,)
 """
 
 from __future__ import annotations
@@ -11,6 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+
+from qa.ingest.dates import years_in
 from qa.textnorm import normalize
 from qa.types import Document
 
@@ -19,10 +28,36 @@ _PLACE_SUFFIX = ("自治县", "自治州", "县", "市", "区", "州", "省", "�
 
 
 @dataclass(frozen=True)
+class YearBoost:
+    """What a year, or a place no report is about, named in the question adds to a paragraph's fused score
+    (scores lie in [0, 1]). Fitted by ``scripts/fit_boosts.py`` (``qa/data/boosts.json``); these defaults
+    are used when that file is missing."""
+
+    paragraph: float = 0.12  # the paragraph names the year
+    report: float = 0.08  # its report covers the year (reviewed, planned or delivered)
+    near: float = 0.04  # its report's own year is next to it (delivered in N+1, planning N-1)
+    mentioned: float = 0.1  # its report names the place (when no report is about it)
+
+
+@lru_cache(maxsize=1)
+def year_boost() -> YearBoost:
+    """The fitted boosts shipped in ``qa/data/boosts.json`` (the defaults without it)."""
+    import json
+    from importlib import resources
+
+    try:
+        d = json.loads(resources.files("qa.data").joinpath("boosts.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return YearBoost()
+    return YearBoost(**{k: float(v) for k, v in d["boosts"].items()})
+
+
+@dataclass(frozen=True)
 class Filters:
     years: tuple[int, ...] = ()
     places: tuple[str, ...] = ()  # Simplified, as in Document.places
     doc_ids: tuple[str, ...] = ()
+    mentioned: tuple[str, ...] = ()  # places the question names that reports only mention: a signal, no cut
 
     def __bool__(self) -> bool:
         return bool(self.years or self.places or self.doc_ids)
@@ -37,14 +72,32 @@ class Filters:
             parts.append(f"{len(self.doc_ids)} report(s)")
         return ", ".join(parts) or "none"
 
+    def note(self) -> str:
+        """The filter as the answer's notes show it ("" when there is none)."""
+        parts = []
+        if self.places:
+            parts.append("only reports about " + "/".join(self.places))
+        if self.doc_ids:
+            parts.append(f"only {len(self.doc_ids)} chosen report(s)")
+        if self.years:
+            parts.append("year " + "/".join(map(str, self.years)) + " ranked first (not a cut)")
+        if self.mentioned:
+            parts.append("reports naming " + "/".join(self.mentioned) + " ranked first (no report is about it)")
+        return "filter: " + "; ".join(parts) if parts else ""
+
     def merged(self, other: Filters) -> Filters:
         """``other`` (explicit) wins field by field where it sets something."""
-        return Filters(other.years or self.years, other.places or self.places, other.doc_ids or self.doc_ids)
+        return Filters(other.years or self.years, other.places or self.places, other.doc_ids or self.doc_ids,
+                       other.mentioned or self.mentioned)
 
 
 def detect_years(question: str) -> tuple[int, ...]:
-    """Four-digit years named in the question (a number followed by 年, or standing alone)."""
-    return tuple(dict.fromkeys(int(m.group(1)) for m in _YEAR_RE.finditer(normalize(question))))
+    """Years named in the question: four-digit (followed by 年, or standing alone), 二〇一一年, ROC years
+    (民国97年, 97学年度)."""
+    q = normalize(question)
+    found = [(m.start(), int(m.group(1))) for m in _YEAR_RE.finditer(q)]
+    found += [(y.start, y.year) for y in years_in(q)]
+    return tuple(dict.fromkeys(year for _, year in sorted(found)))
 
 
 def place_core(place: str) -> str:
@@ -83,7 +136,32 @@ def detect(question: str, documents: Iterable[Document]) -> Filters:
     """Filters the question itself states."""
     docs = list(documents)
     places = detect_places(question, {p for d in docs for p in d.places})
-    return Filters(years=detect_years(question), places=places)
+    about = {place_core(p) for p in places}
+    mentioned = [p for p in detect_places(question, {p for d in docs for p in d.mentions})
+                 if place_core(p) not in about]
+    return Filters(years=detect_years(question), places=places, mentioned=tuple(mentioned))
+
+
+def year_boosts(f: Filters, docs: list[Document], chunk_years: list[frozenset[int]], chunk_docs: list[int],
+                boost: YearBoost | None = None) -> np.ndarray:
+    """Per candidate paragraph, what the question's years and merely-mentioned places add to its score:
+    ``chunk_years[i]`` are the years paragraph i names, ``docs[chunk_docs[i]]`` its report."""
+    boost = boost or year_boost()
+    wanted = set(f.years)
+    named = {place_core(p) for p in f.mentioned}
+    out = np.zeros(len(chunk_years), dtype=np.float32)
+    for i, (in_text, d) in enumerate(zip(chunk_years, chunk_docs, strict=True)):
+        doc = docs[d]
+        if wanted:
+            if in_text & wanted:
+                out[i] += boost.paragraph
+            if wanted & {*doc.years, *([doc.year] if doc.year else [])}:
+                out[i] += boost.report
+            elif doc.year and any(abs(doc.year - y) == 1 for y in wanted):
+                out[i] += boost.near
+        if named and named & {place_core(p) for p in doc.mentions}:
+            out[i] += boost.mentioned
+    return out
 
 
 def document_matches(doc: Document, f: Filters) -> bool:

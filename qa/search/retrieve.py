@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.ingest.dates import years_in
 from qa.models.embed import Embedder
-from qa.search.filters import Filters, detect, document_matches, place_core, romanize
+from qa.search.filters import Filters, detect, document_matches, place_core, romanize, year_boosts
 from qa.search.fusion import Evidence, FusionParams, agreement, fitted_params, fuse, keyword_weight
 from qa.search.lexicon import content_words, match, stopwords
 from qa.store.index import Index
@@ -26,6 +27,9 @@ from qa.textnorm import cjk_ratio, normalize, script_of, to_traditional
 from qa.types import Hit
 
 CHINESE_QUESTION = 0.3  # share of CJK from which a question is searched by its own words
+# The unfiltered best paragraph must match the question this much better (cosine and keyword score on
+# one scale) before it is answered from instead of the filtered reports. Set by hand, not fitted.
+OUTSIDE_MARGIN = 0.15
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class Retriever:
         # Built once here, read by every question: nothing a question does writes to the retriever.
         self._chunk_doc = _chunk_doc_numbers(index)
         self._year_chunks = _year_postings(index)
+        self._docs = [index.documents[d] for d in self._chunk_doc[1]]  # by document number
 
     def parts(self, question: str, qnorm: str | None = None, *, mask: np.ndarray | None = None,
               qvec: np.ndarray | None = None) -> Parts:
@@ -81,27 +86,37 @@ class Retriever:
         """The keyword side's weight for ``question`` (unfiltered)."""
         return keyword_weight(self.params, self.parts(question).evidence)
 
-    def _mentions_year(self, year: int) -> np.ndarray:
-        mask = np.zeros(len(self.index.chunks), dtype=bool)
-        mask[self._year_chunks.get(year, [])] = True
-        return mask
-
     def _mask(self, f: Filters) -> np.ndarray | None:
-        if not f:
+        """The paragraphs of the reports about the filter's places (and of its chosen reports); years never cut."""
+        if not (f.places or f.doc_ids):
             return None
         pos, ids = self._chunk_doc
         docs = self.index.documents.values()
         ok = np.zeros(len(ids) + 1, dtype=bool)
         ok[[ids[d.doc_id] for d in docs if d.doc_id in ids and document_matches(d, f)]] = True
-        mask = ok[pos]
-        if f.years:
-            year_ok = np.zeros(len(ids) + 1, dtype=bool)
-            year_ok[[ids[d.doc_id] for d in docs if d.doc_id in ids and d.year in f.years]] = True
-            by_year = year_ok[pos]
-            for y in f.years:
-                by_year |= self._mentions_year(y)
-            mask &= by_year
-        return mask
+        return ok[pos]
+
+    def _by_years(self, hits: list[tuple[int, float, int, int]], f: Filters, k: int,
+                  ) -> list[tuple[int, float, int, int]]:
+        """``hits`` re-ranked with the question's years and mentioned places as signals
+        (``filters.year_boosts``), best ``k``."""
+        if not (f.years or f.mentioned) or not hits:
+            return hits[:k]
+        pos, _ = self._chunk_doc
+        at = [h[0] for h in hits]
+        add = year_boosts(f, self._docs, [self._year_chunks.get(i, frozenset()) for i in at],
+                          [int(pos[i]) for i in at])
+        out = [(i, s + float(b), dr, kr) for (i, s, dr, kr), b in zip(hits, add, strict=True)]
+        out.sort(key=lambda t: (-t[1], t[0]))
+        return out[:k]
+
+    def _strength(self, ids: list[int], qvec: np.ndarray, kw_all: np.ndarray, w_kw: float) -> float:
+        """How well the best of ``ids`` matches the whole question, on one scale for any subset."""
+        if not ids:
+            return 0.0
+        cos = self.index.embeddings[np.array(ids)] @ qvec
+        kw = kw_all[ids] / kw_all.max() if kw_all.max() > 0 else np.zeros(len(ids))
+        return float(np.max((1 - w_kw) * cos + w_kw * kw))
 
     def search(self, question: str, k: int = 10, *, filters: Filters | None = None,
                detect_filters: bool = True) -> SearchResult:
@@ -116,24 +131,54 @@ class Retriever:
         mask = self._mask(f)
         if mask is not None and not mask.any():
             notes.append(f"no report matches the filter ({f.describe()}); searched all reports")
-            f, mask = Filters(), None
+            f, mask = Filters(years=f.years, mentioned=f.mentioned), None
+        hits, qvec, terms = self._ranked(question, f, mask, k)
+        if qvec is None:
+            notes.append(keyword_only_note(question))
+        elif mask is not None and not (filters and (filters.places or filters.doc_ids)):  # a user's choice holds
+            hits, f = self._outside(question, f, hits, qvec, k, notes)
+        if f.note():
+            notes.append(f.note())
+        return SearchResult(question, tuple(Hit(index.chunks[i], s, dr, kr) for i, s, dr, kr in hits), f,
+                            tuple(notes), terms)
+
+    def _ranked(self, question: str, f: Filters, mask: np.ndarray | None, k: int,
+                ) -> tuple[list[tuple[int, float, int, int]], np.ndarray | None, tuple[str, ...]]:
+        """Fused hits (re-ranked by years and mentioned places), the query vector (None keyword-only) and
+        the keyword terms searched."""
+        index = self.index
         qnorm = normalize(question)
         if mask is not None:
-            # Within the filtered reports the place and year no longer tell paragraphs apart: rank by the rest.
-            qnorm = strip_filter_terms(qnorm, f) or qnorm
+            # Within the filtered reports the place no longer tells paragraphs apart: rank by the rest.
+            qnorm = strip_filter_terms(qnorm, Filters(places=f.places)) or qnorm
+        n = self.params.candidates if f.years or f.mentioned else k
         if index.keyword_only:  # the vectors are still being made: BM25 alone ranks, and the answer says so
             query, _ = keyword_query(question, qnorm, index.keywords, np.zeros(0, dtype=np.int64), self.params,
                                      lexicon=self.lexicon)
             kw_scores = index.keywords.scores(query, mask=mask)
-            hits = fuse(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), kw_scores, 1.0, k)
-            notes.append(keyword_only_note(question))
-            return SearchResult(question, tuple(Hit(index.chunks[i], s, dr, kr) for i, s, dr, kr in hits), f,
-                                tuple(notes), tuple(dict.fromkeys(query.split())))
+            hits = fuse(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), kw_scores, 1.0, n)
+            return self._by_years(hits, f, k), None, tuple(dict.fromkeys(query.split()))
         pt = self.parts(question, qnorm, mask=mask)
-        hits = fuse(pt.d_ids, pt.d_scores, pt.kw_scores, keyword_weight(self.params, pt.evidence), k,
+        hits = fuse(pt.d_ids, pt.d_scores, pt.kw_scores, keyword_weight(self.params, pt.evidence), n,
                     cosine=lambda ids: index.embeddings[ids] @ pt.qvec, candidates=self.params.candidates)
-        return SearchResult(question, tuple(Hit(index.chunks[i], s, dr, kr) for i, s, dr, kr in hits), f,
-                            tuple(notes), tuple(dict.fromkeys(pt.query.split())))
+        return self._by_years(hits, f, k), pt.qvec, tuple(dict.fromkeys(pt.query.split()))
+
+    def _outside(self, question: str, f: Filters, hits: list, qvec: np.ndarray, k: int, notes: list[str],
+                 ) -> tuple[list, Filters]:
+        """The unfiltered hits instead, with a note, when their best is much stronger than the filtered best.
+
+        Both are measured against the question without its place (``qvec`` of the filtered search), so a
+        report that merely names the place often gains nothing from it."""
+        wide, _, _ = self._ranked(question, Filters(years=f.years, mentioned=f.mentioned), None, k)
+        qnorm = strip_filter_terms(normalize(question), Filters(places=f.places)) or normalize(question)
+        pt = self.parts(question, qnorm, qvec=qvec)
+        w = keyword_weight(self.params, pt.evidence)
+        inside = self._strength([h[0] for h in hits[:1]], qvec, pt.kw_scores, w)
+        outside = self._strength([h[0] for h in wide[:1]], qvec, pt.kw_scores, w)
+        if outside - inside <= OUTSIDE_MARGIN:
+            return hits, f
+        notes.append(f"the best evidence lies outside the filter ({f.describe()}): answered from all reports")
+        return wide, Filters(years=f.years, mentioned=f.mentioned)
 
 
     def single_rankings(self, question: str, k: int = 10) -> dict[str, list[int]]:
@@ -217,10 +262,11 @@ def _chunk_doc_numbers(index: Index) -> tuple[np.ndarray, dict[str, int]]:
 _YEAR_IN_TEXT_RE = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 
 
-def _year_postings(index: Index) -> dict[int, list[int]]:
-    """For each four-digit year, the chunks whose text names it."""
-    out: dict[int, list[int]] = {}
+def _year_postings(index: Index) -> dict[int, frozenset[int]]:
+    """For each chunk that names years (four digits, 二〇一一年, 民国97年, 97学年度), those years."""
+    out: dict[int, frozenset[int]] = {}
     for i, c in enumerate(index.chunks):
-        for y in set(_YEAR_IN_TEXT_RE.findall(c.norm)):
-            out.setdefault(int(y), []).append(i)
+        years = {int(y) for y in _YEAR_IN_TEXT_RE.findall(c.norm)} | {y.year for y in years_in(c.norm)}
+        if years:
+            out[i] = frozenset(years)
     return out

@@ -39,8 +39,10 @@ from qa.textnorm import normalize
 from qa.types import Chunk, Document
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = 4  # bump when the layout, or what is embedded or tokenized per paragraph, changes
+FORMAT_VERSION = 5  # bump when the layout, or what is embedded or tokenized per paragraph, changes
 # (4: a table's rows are records with their column headers, no longer lines of bare cells)
+# (5: documents carry the places they are about apart from `mentions`, and the `years` they cover;
+#  the text is unwrapped before it is split)
 MANIFEST = "manifest.json"
 SEGMENTS = "segments"
 GLOBAL_FILES = ("faiss.index", "bm25/postings.npz", "bm25/terms.json")

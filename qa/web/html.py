@@ -115,6 +115,9 @@ def md_line(line: str, cited: set[int], turn: int) -> str:
     return bullet + _MD_LINE_START.sub(r"\1\\\2", "".join(out), count=1)
 
 
+FILTER_NOTES = ("filter:", "the best evidence lies outside the filter")  # shown in the Sources panel too
+
+
 def source_id(turn: int, n: int) -> str:
     return f"qa-src-{turn}-{n}"
 
@@ -242,6 +245,7 @@ def turn_html(answer: Answer, turn: int, index: Index | None, asked: str | None 
     head = f'<div class="qa-turn" id="qa-turn-{turn}"><h4>Q{turn}: {_clip(asked or answer.question)}</h4>'
     if asked and asked != answer.question:
         head += f'<div class="qa-meta">searched as: {_clip(answer.question)}</div>'
+    head += "".join(f'<div class="qa-meta">{esc(n)}</div>' for n in answer.notes if n.startswith(FILTER_NOTES))
     if answer.citations:
         from qa.web.chart import chart_html
 

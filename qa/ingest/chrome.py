@@ -1,0 +1,185 @@
+"""Web chrome by general signals: a line classifier whose features carry over to sites never seen.
+
+Each line of a file is described by its length and punctuation, its share of function words and of
+sentence ends, its URLs, dates, times and counters, its share of navigation and widget words, its place in
+the file, how often it repeats, whether a general chrome rule names it, and how much it shares with the
+report's body and title. A logistic regression over these (fitted by ``scripts/fit_chrome.py`` on labelled
+web pages, saved with its provenance in ``qa/data/chrome_model.json``) gives the chance a line is chrome.
+
+>>> model = load_model()
+>>> lines = ["钟山县教育局2011年工作总结", "上传人:admin 上传时间:2020-03-17 格式:DOC 页数:25",
+...          "2011年上半年，我局坚持以科学发展观为统领，全面贯彻落实全县教育工作会议精神，取得了较好的成绩。"]
+>>> rows = line_features(lines, rules=[False] * 3, titles=[True, False, False], title=lines[0])
+>>> model.chrome(rows, prose=[False, False, True])
+[False, True, False]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from qa.textnorm import halfwidth, strip_pinyin, to_simplified
+
+MODEL_FILE = "chrome_model.json"
+
+_CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_WS_RE = re.compile(r"\s+")
+_END_RE = re.compile(r"[。！？!?；;]")
+_CLAUSE_RE = re.compile(r"[，,、：:]")
+_URL_RE = re.compile(r"https?://|www\.|\.(?:com|cn|net|org|html?)\b", re.I)
+_DATE_RE = re.compile(r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}|\d{1,2}:\d{2}|\d{1,2}-[A-Za-z]{3}-\d{4}")
+_COUNTER_RE = re.compile(r"[:：]\s*\d+|\d+\s*(?:页|次|人阅读|views?|KB|MB|下载|金币|积分)|[(（]\d+[)）]")
+_SEPARATOR_RE = re.compile(r"[|｜>»›/→·•_★☆【】\[\]]")
+_LATIN_RE = re.compile(r"[A-Za-z]")
+_NUM = "一二三四五六七八九十"
+_ENUM_RE = re.compile(rf"[{_NUM}]+、|[（(][{_NUM}\d]+[)）]|\d{{1,2}}[、.．](?!\d)|[①-⑳]|第[{_NUM}\d]+")
+# Function words of written Chinese (grammar, not topic): prose is full of them, chrome has few.
+_FUNCTION = frozenset("的了是在和与及对为将把被等中也都并而以其之于从向由到着过所就又还更已")
+# Words of page furniture on any site: navigation, accounts, sharing, downloading, viewing, rights.
+_FURNITURE = tuple("""首页 导航 位置 栏目 频道 搜索 登录 注册 会员 账号 密码 验证码 上传 下载 文档 格式 页数 大小
+积分 金币 付费 免费 VIP 收藏 分享 打印 关闭 返回 举报 评论 点赞 关注 订阅 扫一扫 二维码 微信 微博 客服 联系我们
+上一篇 下一篇 上一页 下一页 更多 全文 阅读 浏览 点击 查看 发布 来源 作者 编辑 时间 日期 字体 字号 网站 本站
+版权 声明 免责 侵权 转载 备案 ICP 技术支持 主办 承办 地址 电话 邮箱 相关 推荐 热门 标签 分类 专题 广告 APP
+小编 为大家 为您 网友 word doc docx pdf""".split())
+_FURNITURE_RE = re.compile("|".join(sorted(map(re.escape, _FURNITURE), key=len, reverse=True)), re.I)
+
+FEATURES = ("log_length", "cjk_share", "has_sentence_end", "ends_sentence", "clause_share", "function_share",
+            "digit_share", "latin_share", "url", "date_or_time", "counter", "furniture_share", "separator_share",
+            "position", "in_first_lines", "in_last_lines", "repeats", "title_similarity", "body_similarity",
+            "rule", "prose", "enumerated", "title_like", "is_title", "ends_colon", "space_share",
+            "before_furniture", "after_furniture", "before_length", "after_length", "before_rule", "after_rule",
+            "short_run")
+
+
+@dataclass(frozen=True)
+class ChromeModel:
+    """Standardized logistic regression over ``FEATURES``; ``threshold`` on the chrome probability."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float
+    provenance: dict
+
+    def chrome_probability(self, rows: Sequence[Sequence[float]]) -> list[float]:
+        out = []
+        for row in rows:
+            z = self.intercept + sum(c * (x - m) / s for c, x, m, s in
+                                     zip(self.coef, row, self.mean, self.scale, strict=True))
+            out.append(1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))))
+        return out
+
+    def chrome(self, rows: Sequence[Sequence[float]], prose: Sequence[bool]) -> list[bool]:
+        """Which lines are chrome: over ``threshold``. Prose (``prose[i]``: a long line with sentence
+        punctuation) never is, and a line without letters (a figure, a table cell) is left to the rules."""
+        cjk, latin = FEATURES.index("cjk_share"), FEATURES.index("latin_share")
+        return [p > self.threshold and not is_prose and row[cjk] + row[latin] > 0
+                for p, is_prose, row in zip(self.chrome_probability(rows), prose, rows, strict=True)]
+
+    def to_dict(self) -> dict:
+        return {"features": list(self.features), "mean": list(self.mean), "scale": list(self.scale),
+                "coef": list(self.coef), "intercept": self.intercept, "threshold": self.threshold,
+                "provenance": self.provenance}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ChromeModel:
+        model = cls(tuple(d["features"]), tuple(d["mean"]), tuple(d["scale"]), tuple(d["coef"]),
+                    float(d["intercept"]), float(d["threshold"]), dict(d.get("provenance", {})))
+        if model.features != FEATURES:
+            raise ValueError(f"{MODEL_FILE} was fitted on other features: run scripts/fit_chrome.py")
+        return model
+
+
+@lru_cache(maxsize=1)
+def load_model() -> ChromeModel:
+    """The fitted model shipped in ``qa/data``."""
+    text = resources.files("qa.data").joinpath(MODEL_FILE).read_text(encoding="utf-8")
+    return ChromeModel.from_dict(json.loads(text))
+
+
+def line_features(lines: Sequence[str], *, rules: Sequence[bool], titles: Sequence[bool], title: str | None,
+                  ) -> list[list[float]]:
+    """One feature row per line of one file (the non-blank lines, in order).
+
+    ``rules[i]`` says a general chrome rule names line i, ``titles[i]`` that it reads like a report's
+    title; ``title`` is the report's title line if known.
+    """
+    keys = [_key(line) for line in lines]
+    own = Counter(keys)
+    grams = [_bigrams(k) for k in keys]
+    prose = [_is_prose(k) for k in keys]
+    body: Counter[str] = Counter(g for gs, p in zip(grams, prose, strict=True) if p for g in gs)
+    title_key = _key(title) if title else ""
+    title_grams = _bigrams(title_key)
+    n = len(lines)
+    rows = []
+    for i, key in enumerate(keys):
+        in_body = {g for g in grams[i] if body[g] - prose[i] > 0}  # shared with the other prose lines
+        rows.append(_row(key, i, n, own[key] - 1, grams[i], in_body, title_grams, bool(rules[i])))
+        rows[-1] += [float(titles[i]), float(bool(title_key) and key == title_key), float(key[-1:] in ":："),
+                     key.count(" ") / max(len(key), 1)]
+    furniture = [r[FEATURES.index("furniture_share")] for r in rows]
+    length = [r[0] for r in rows]
+    for i, row in enumerate(rows):
+        a, b = max(i - 1, 0), min(i + 1, n - 1)
+        row += [furniture[a] if i else 0.0, furniture[b] if i < n - 1 else 0.0,
+                length[a] if i else 0.0, length[b] if i < n - 1 else 0.0,
+                float(bool(rules[a])) if i else 0.0, float(bool(rules[b])) if i < n - 1 else 0.0,
+                math.log1p(_short_run(keys, i))]
+    return rows
+
+
+def _short_run(keys: list[str], i: int, short: int = 12) -> int:
+    """How many short lines stand together around line i (a flattened table's cells, a menu)."""
+    if len(keys[i]) > short:
+        return 0
+    a = b = i
+    while a > 0 and len(keys[a - 1]) <= short:
+        a -= 1
+    while b < len(keys) - 1 and len(keys[b + 1]) <= short:
+        b += 1
+    return b - a
+
+
+def _row(key: str, i: int, n: int, repeats: int, grams: set[str], in_body: set[str], title: set[str],
+         rule: bool) -> list[float]:
+    length = max(len(key), 1)
+    cjk = len(_CJK_RE.findall(key))
+    shared_body = len(in_body) / len(grams) if grams else 0.0
+    shared_title = len(grams & title) / len(grams) if grams and title else 0.0
+    furniture = sum(len(m.group()) for m in _FURNITURE_RE.finditer(key)) / length
+    return [
+        math.log(length), cjk / length, float(bool(_END_RE.search(key))), float(key[-1:] in "。！？!?；;"),
+        len(_CLAUSE_RE.findall(key)) / length, sum(ch in _FUNCTION for ch in key) / max(cjk, 1),
+        sum(ch.isdigit() for ch in key) / length, len(_LATIN_RE.findall(key)) / length,
+        float(bool(_URL_RE.search(key))), float(bool(_DATE_RE.search(key))), float(bool(_COUNTER_RE.search(key))),
+        furniture, len(_SEPARATOR_RE.findall(key)) / length,
+        i / max(n - 1, 1), float(i < 3), float(i >= n - 3), math.log1p(repeats), shared_title, shared_body,
+        float(rule), float(_is_prose(key)), float(bool(_ENUM_RE.match(key))),
+    ]
+
+
+def _is_prose(key: str) -> bool:
+    return len(_CJK_RE.findall(key)) > 60 and bool(re.search(r"[。！？!?；;，,]", key))
+
+
+def _bigrams(key: str) -> set[str]:
+    chars = "".join(_CJK_RE.findall(key))
+    return {chars[j : j + 2] for j in range(len(chars) - 1)}
+
+
+_SPACED_RE = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+
+
+def _key(text: str) -> str:
+    """Simplified, half width, pinyin out, spaces between Chinese characters out (PDF text spaces them)."""
+    return _SPACED_RE.sub("", _WS_RE.sub(" ", halfwidth(to_simplified(strip_pinyin(text)))).strip())

@@ -1,0 +1,125 @@
+"""Years in the calendars Chinese reports use, and the years a report covers.
+
+Reads the search form of the text (Simplified, half width): ``2011年``, ``二〇一一年``, ``2010-2011学年``,
+Republic-of-China years (``民国97年``, ``97学年度``, ``100年度``: +1911). Masked years (``20xx``,
+``201*``, ``二〇××``) and publish dates (``2019-02-27``) are no year.
+
+>>> [m.year for m in years_in("民国97年及98学年度、二〇一一年与2012年；20xx年不算")]
+[2008, 2009, 2011, 2012]
+>>> covered_years("教育局2020年工作总结和2021年工作计划", "")
+Coverage(year=2020, years=(2020, 2021))
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from qa.numbers import chinese_number
+
+ROC_OFFSET = 1911  # 民国1年 = 1912
+
+
+@dataclass(frozen=True)
+class YearParams:
+    """Where a report's own years are read, and which years count."""
+
+    first: int = 1950
+    last: int = 2099
+    opening_chars: int = 300  # "the report's first lines": where its year is looked for when the title has none
+    body_min_count: int = 2  # a year the body names this often is one the report covers
+    max_years: int = 6
+
+
+PARAMS = YearParams()
+
+
+@dataclass(frozen=True)
+class YearMention:
+    year: int
+    start: int
+    end: int
+    calendar: str  # "western", "chinese", "roc"
+    school: bool = False  # a school year (学年): it runs on into the next calendar year
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The year a report is about (delivered or reviewed), and all the years it covers, in order."""
+
+    year: int | None
+    years: tuple[int, ...]
+
+
+_CN = "〇零一二三四五六七八九"
+_MASK = r"[*＊xX×_?？]"
+_WS_RE = re.compile(r"\s+")
+# 2011年, 2011学年, 2011-2012学年度: a western year before 年 (dates 2019-02-27 have no 年).
+_WESTERN_RE = re.compile(rf"(?<![\d.]){_MASK}*(?P<y>(?:19|20)\d\d)(?!\d|{_MASK})"
+                         rf"(?P<range>\s*[-—–~至到]\s*(?P<y2>(?:19|20)\d\d))?\s*(?=年|学年)")
+_CHINESE_RE = re.compile(rf"(?<![{_CN}])(?P<y>[{_CN}]{{4}})(?![{_CN}]|{_MASK})\s*年")
+# 民国97年 / 中华民国九十七年; 97学年度, 97学年, 100年度 (two or three digits: an ROC year by form)
+_ROC_RE = re.compile(rf"民国\s*(?P<y>\d{{1,3}}|[{_CN}十百]{{1,4}})\s*年"
+                     rf"|(?<![\d.]){_MASK}?(?P<s>\d{{2,3}})(?!\d)\s*(?:[-—–、/]\s*\d{{2,3}}\s*)?(?:学年|年度)")
+_ROC_RANGE = (1, 150)
+
+
+def years_in(text: str) -> list[YearMention]:
+    """Every year ``text`` names, in order, in any calendar; masked years are skipped."""
+    key = _WS_RE.sub("", text) if " " in text else text
+    found: list[YearMention] = []
+    taken: set[int] = set()
+    for m in _WESTERN_RE.finditer(key):
+        if _masked(key, m.start("y"), m.end("y")):
+            continue
+        school = key.startswith("学年", m.end()) and not m.group("y2")
+        found.append(YearMention(int(m.group("y")), m.start(), m.end(), "western", school))
+        if m.group("y2"):
+            found.append(YearMention(int(m.group("y2")), m.start("y2"), m.end(), "western"))
+        taken.update(range(m.start(), m.end()))
+    for m in _CHINESE_RE.finditer(key):
+        found.append(YearMention(chinese_number(m.group("y")), m.start(), m.end(), "chinese"))
+    for m in _ROC_RE.finditer(key):
+        if m.start() in taken:
+            continue
+        n = chinese_number(m.group("y") or m.group("s"))
+        if _ROC_RANGE[0] <= n <= _ROC_RANGE[1] and not _masked(key, m.start(), m.end()):
+            found.append(YearMention(n + ROC_OFFSET, m.start(), m.end(), "roc", "学年" in m.group()))
+    ok = [y for y in found if PARAMS.first <= y.year <= PARAMS.last]
+    return sorted(ok, key=lambda y: (y.start, y.year))
+
+
+def first_year(text: str) -> int | None:
+    """The first year ``text`` names, or None."""
+    found = years_in(text)
+    return found[0].year if found else None
+
+
+def covered_years(title: str, body: str, params: YearParams = PARAMS) -> Coverage:
+    """The year a report is about (first year of its title, else of its opening) and the years it covers:
+    those its title and opening name, and those its body names ``body_min_count`` times or more, up to
+    ``max_years``, the report's own year first.
+
+    >>> covered_years("两基工作总结", "201*年两基工作总结。发布时间:2019-02-27")
+    Coverage(year=None, years=())
+    """
+    head = [z for y in years_in(title) for z in _span(y)]
+    opening = [z for y in years_in(body[: params.opening_chars]) for z in _span(y)]
+    year = (head or opening or [None])[0]
+    counts = Counter(y.year for y in years_in(body))
+    frequent = [y for y, c in counts.most_common() if c >= params.body_min_count]
+    years = list(dict.fromkeys([*head, *opening, *frequent]))[: params.max_years]
+    return Coverage(year, tuple(sorted(years)))
+
+
+def _span(y: YearMention) -> tuple[int, ...]:
+    """The calendar years a mention covers: a school year runs into the next."""
+    return (y.year, y.year + 1) if y.school else (y.year,)
+
+
+def _masked(key: str, a: int, b: int) -> bool:
+    """A year run into a mask: 201*, 20xx-style placeholders next to the digits."""
+    before = key[a - 1 : a]
+    after = key[b : b + 1]
+    return bool(re.match(_MASK, before) or re.match(_MASK, after))
