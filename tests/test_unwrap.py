@@ -62,3 +62,10 @@ def test_unwrapping_never_loses_a_character_of_text(sentences, width, markers):
     out = unwrap("\n".join(lines))
     removed = "".join(out.removed)
     assert sorted(out.text.replace("\n", "") + removed) == sorted("".join(lines))
+
+
+def test_rows_of_a_plain_text_table_are_never_joined():
+    rows = ["学校        新建教室(间)    新增图书(册)", "桃源小学    8               3200",
+            "杏林中学    12              5100", "梅岭小学    5               1800"]
+    text = "\n".join(["某县工作汇报", *rows, "二、存在问题"])
+    assert unwrap(text).text == text

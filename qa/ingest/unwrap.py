@@ -42,6 +42,7 @@ class Unwrapped:
 
 _CJK = "\u3400-\u9fff"
 _ENDS = "。！？!?；;：:…"  # a line ending in one of these ends its sentence
+_COLUMNS_RE = re.compile(r"\S(?:\t|\s{2,})\S")
 _MARKER_RE = re.compile(r"^(\s*)(\d{1,3})、")
 _PAGE_RE = re.compile(r"^\s*(?:[-—–]\s*\d{1,4}\s*[-—–]|第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|\d{1,4})\s*$")
 _NUM = "一二三四五六七八九十"
@@ -64,9 +65,12 @@ def unwrap(text: str, params: UnwrapParams = PARAMS) -> Unwrapped:
 
 
 def _open(line: str) -> bool:
-    """The line stops mid-sentence: it ends in a letter, digit, comma or quote, not a sentence end."""
+    """The line stops mid-sentence: it ends in a letter, digit, comma or quote, not a sentence end. A row of
+    a plain-text table (cells apart by runs of spaces or tabs) never does."""
     s = line.rstrip()
-    return bool(s) and s[-1] not in _ENDS and (s[-1].isalnum() or s[-1] in "，,、“”‘’「」『』《》()（）")
+    if not s or _COLUMNS_RE.search(s) or s[-1] in _ENDS:
+        return False
+    return s[-1].isalnum() or s[-1] in "，,、“”‘’「」『』《》()（）"
 
 
 def _undo_viewer_markers(lines: list[str], removed: list[str], params: UnwrapParams) -> list[str]:
