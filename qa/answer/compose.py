@@ -20,7 +20,7 @@ from functools import cached_property
 from qa.answer import lead as leads
 from qa.answer import wording
 from qa.answer.evidence import TermWeights, group_credit, has_new_figure
-from qa.answer.features import Candidate, chunk_positions, sentence_features, shared_run  # noqa: F401
+from qa.answer.features import Candidate, chunk_positions, sentence_features, share, shared_run  # noqa: F401
 from qa.answer.scorer import AnswerParams, load_model
 from qa.answer.verify import verify
 from qa.config import Settings
@@ -170,12 +170,7 @@ class Answerer:
 
     def _measured(self, q: QuestionInfo, sentence: str) -> float:
         """Share (by weight) of what the figure question counts that ``sentence`` names (1.0 when unknown)."""
-        groups = [g for g in q.measure if any(len(t) >= 2 for t in g)]
-        if not groups:
-            return 1.0
-        norm = normalize(sentence)
-        w = [self.weights.group_weight(g) for g in groups]
-        return sum(wi * group_credit(norm, g) for wi, g in zip(w, groups, strict=True)) / sum(w)
+        return share(normalize(sentence), q.measure, self.weights)
 
     def _direct(self, q: QuestionInfo, c: Candidate, reading: Reading) -> bool:
         """The best sentence states every concept of what is asked, next to its figure."""

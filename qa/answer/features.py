@@ -21,6 +21,7 @@ from qa.answer.evidence import (
     best_clause,
     concept_coverage,
     figure_fit,
+    group_credit,
     has_new_figure,
     sentences,
 )
@@ -143,14 +144,26 @@ def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder
             cov = concept_coverage(tnorm, q, weights, skip)
             quote = best_clause(text, q, weights) if q.kind == "numeric" else text
             cands.append(Candidate(rank, hit, text, quote, max(cov, 0.8 * chunk_cov)))
-            rows.append(_row(q, text, tnorm, s_cos, p_cos[rank], hit.score / top, rank, cov, chunk_cov,
-                             pos / max(1, len(sents) - 1), params))
+            row = _row(q, text, tnorm, s_cos, p_cos[rank], hit.score / top, rank, cov, chunk_cov,
+                       pos / max(1, len(sents) - 1), params)
+            rows.append([*row, share(tnorm, q.focus, weights, skip),
+                         share(tnorm, q.measure, weights, skip) if q.kind == "numeric" else 0.0])
     matrix = np.array(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
     if len(rows):
         matrix[:, 1] = matrix[:, 0] - matrix[:, 0].max()
         matrix[:, 3] = matrix[:, 2] - matrix[:, 2].max()
         matrix[:, 15] = matrix[:, 14] * matrix[:, 1]
     return Features(tuple(cands), matrix, skip, context)
+
+
+def share(text_norm: str, groups: tuple[tuple[str, ...], ...], weights: TermWeights,
+          skip: frozenset[str] = frozenset()) -> float:
+    """Share (by weight) of the concepts ``groups`` that the text names (1.0 when there are none)."""
+    groups = tuple(g for g in groups if any(len(t) >= 2 for t in g) and not any(t in skip for t in g))
+    if not groups:
+        return 1.0
+    w = [weights.group_weight(g) for g in groups]
+    return sum(wi * group_credit(text_norm, g) for wi, g in zip(w, groups, strict=True)) / sum(w)
 
 
 def _row(q: QuestionInfo, text: str, tnorm: str, s_cos: float, p_cos: float, prior: float, rank: int,

@@ -41,6 +41,8 @@ FEATURES = (
     "english_coverage",  # english * coverage
     "log_length",  # log of the sentence's length in characters
     "list",  # the question asks for a list
+    "focus_coverage",  # share of the concepts of the asking clause the sentence holds
+    "numeric_measured",  # figure question: share of what is counted that the sentence names
 )
 
 
