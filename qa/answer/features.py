@@ -143,7 +143,7 @@ def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder
             k += rank < params.embed_hits
             cov = concept_coverage(tnorm, q, weights, skip)
             quote = best_clause(text, q, weights) if q.kind == "numeric" else text
-            cands.append(Candidate(rank, hit, text, quote, max(cov, 0.8 * chunk_cov)))
+            cands.append(Candidate(rank, hit, text, quote, max(cov, params.passage_coverage_share * chunk_cov)))
             row = _row(q, text, tnorm, s_cos, p_cos[rank], hit.score / top, rank, cov, chunk_cov,
                        pos / max(1, len(sents) - 1), params)
             rows.append([*row, share(tnorm, q.focus, weights, skip),
