@@ -20,7 +20,14 @@ from functools import cached_property
 from qa.answer import lead as leads
 from qa.answer import wording
 from qa.answer.evidence import TermWeights, group_credit, has_new_figure
-from qa.answer.features import Candidate, chunk_positions, sentence_features, share, shared_run  # noqa: F401
+from qa.answer.features import (  # noqa: F401 - shared_run: used by tests and callers
+    Candidate,
+    VectorCache,
+    chunk_positions,
+    sentence_features,
+    share,
+    shared_run,
+)
 from qa.answer.scorer import AnswerParams, load_model
 from qa.answer.verify import verify
 from qa.config import Settings
@@ -56,6 +63,7 @@ class Answerer:
         self.retriever = retriever
         self.settings = settings or Settings()
         self.params = params or load_model()
+        self.vectors = VectorCache(self.params.vector_cache)  # text -> vector memo shared by all questions
         self.llm = llm
         if self.llm is None and self.settings.llm_base_url and self.settings.llm_model:
             from qa.answer.llm import LLMClient, LLMConfig
@@ -93,7 +101,7 @@ class Answerer:
         """The candidate sentences, best first, each with the scorer's probability that it holds the answer."""
         index = self.retriever.index
         feats = sentence_features(q, res, index, self.retriever.embedder, self.weights, self.params,
-                                  self.positions)
+                                  self.positions, self.vectors)
         probs = self.params.probability(feats.matrix)
         out = [replace(c, score=float(p)) for c, p in zip(feats.candidates, probs, strict=True)]
         out.sort(key=lambda c: -c.score)

@@ -11,7 +11,8 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import MutableMapping
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,21 +101,47 @@ def shared_run(question: str, text: str, shortest: int = 4) -> int:
     return best
 
 
-def embed_cached(embedder: Embedder, texts: list[str], kind: str,
-                 cache: MutableMapping[str, np.ndarray] | None = None) -> np.ndarray:
-    """Vectors of ``texts``; with a ``cache`` (the fitting script's), each text is embedded once."""
+class VectorCache:
+    """A bounded, thread-safe memo of text vectors shared by the questions one answerer serves: paragraphs
+    that rank for many questions have their sentences embedded once. It holds no question's state."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._data: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> np.ndarray | None:
+        with self._lock:
+            v = self._data.get(key)
+            if v is not None:
+                self._data.move_to_end(key)
+            return v
+
+    def __setitem__(self, key: tuple[str, str], value: np.ndarray) -> None:
+        with self._lock:
+            self._data[key] = value
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+
+def embed_cached(embedder: Embedder, texts: list[str], kind: str, cache=None) -> np.ndarray:
+    """Vectors of ``texts``; with a ``cache`` (a dict, or a ``VectorCache``) each text is embedded once."""
+    if not texts:
+        return np.zeros((0, 1), dtype=np.float32)
     if cache is None:
-        return embedder.embed(texts, kind=kind) if texts else np.zeros((0, 1), dtype=np.float32)
-    todo = list(dict.fromkeys(t for t in texts if (kind, t) not in cache))
+        return embedder.embed(texts, kind=kind)
+    got = {t: cache.get((kind, t)) for t in texts}
+    todo = [t for t, v in got.items() if v is None]
     if todo:
         for t, v in zip(todo, embedder.embed(todo, kind=kind), strict=True):
+            got[t] = v
             cache[(kind, t)] = v
-    return np.stack([cache[(kind, t)] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
+    return np.stack([got[t] for t in texts])
 
 
 def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder: Embedder,
                       weights: TermWeights, params: AnswerParams, positions: dict[str, int],
-                      cache: MutableMapping[str, np.ndarray] | None = None) -> Features:
+                      cache=None) -> Features:
     """Candidates from the top passages of ``res`` with one feature row each (columns: ``FEATURES``)."""
     skip = frozenset(p for place in res.filters.places for p in (place, normalize(place), place_core(place)))
     read = params.read_hits_wide if q.kind == "list" and not res.filters else params.read_hits

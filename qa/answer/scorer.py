@@ -55,6 +55,7 @@ class AnswerParams:
     read_hits_wide: int = 10  # an unscoped list question may be answered by several reports
     embed_hits: int = 4  # passages whose sentences are embedded at question time (latency: bench/README.md)
     max_embed_sentences: int = 32  # at most this many sentences embedded per question
+    vector_cache: int = 20000  # sentence vectors kept between questions (~30 MB at 384 dimensions)
     passage_coverage_share: float = 0.8  # a sentence's coverage: at least this share of its paragraph's
     phrase_full: int = 10  # a shared run this long scores fully
     max_quote: int = 110  # characters of a quote before it is shortened
