@@ -75,6 +75,18 @@ def collect(questions: list[dict], retriever: Retriever, source: str, ex: Exampl
             print(f"  {source}: {n}/{len(questions)}", file=sys.stderr, flush=True)
 
 
+def subset(folder: Path, n: int) -> Path:
+    """A copy of a bench set with its first ``n`` passages and their questions (in the model cache folder)."""
+    out = default_home() / "bench-subsets" / f"{folder.name}-{n}"
+    out.mkdir(parents=True, exist_ok=True)
+    passages = read_gold(folder / "passages.jsonl")[:n]
+    pids = {str(p["pid"]) for p in passages}
+    questions = [q for q in read_gold(folder / "questions.jsonl") if str(q["pid"]) in pids]
+    for name, rows in (("passages.jsonl", passages), ("questions.jsonl", questions)):
+        (out / name).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return out
+
+
 def fit(x: np.ndarray, y: np.ndarray, c: float):
     from sklearn.linear_model import LogisticRegression
 
@@ -116,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bench", type=Path, required=True, help="folder with the bench sets")
     ap.add_argument("--sets", nargs="+", default=list(BENCH_SETS), help="bench sets to fit on")
+    ap.add_argument("--max-passages", nargs="*", default=[], metavar="NAME=N",
+                    help="use only the first N passages of a set (and their questions): a smaller index to embed")
     ap.add_argument("--per-set", type=int, default=250, help="questions fitted on per bench set")
     ap.add_argument("--skip", type=int, default=300, help="leave each set's first N questions out (for eval)")
     ap.add_argument("--skip-set", nargs="*", default=[], metavar="NAME=N", help="another --skip for one set")
@@ -137,8 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     cache: dict = {}
     ex = Examples()
     counts: dict[str, int] = {}
+    limits = {k: int(v) for k, _, v in (x.partition("=") for x in args.max_passages)}
     for name in args.sets:
-        folder = args.bench / name
+        folder = subset(args.bench / name, limits[name]) if name in limits else args.bench / name
         qs = [q for q in read_gold(folder / "questions.jsonl")[skips.get(name, args.skip):]
               if q.get("answers")][: args.per_set]
         print(f"{name}: {len(qs)} questions", file=sys.stderr, flush=True)
