@@ -152,12 +152,7 @@ def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder
         prev = context.get(hit.chunk.doc_id, normalize(doc.title) if doc else "")
         context[hit.chunk.doc_id] = prev + "\n" + normalize(" ".join([*hit.chunk.heading, hit.chunk.text]))
     per_hit = [quotable(h.chunk) for h in hits]
-    qvec = embed_cached(embedder, [q.norm], "query", cache)[0]
-    p_cos = _passage_cosines(index, hits, qvec, positions)
-    embed_texts = [normalize(s) for r in range(min(params.embed_hits, len(hits))) for s in per_hit[r]]
-    embed_texts = embed_texts[:params.max_embed_sentences]
-    s_vecs = embed_cached(embedder, embed_texts, "passage", cache)
-    s_cos_embedded = list(s_vecs @ qvec) if embed_texts else []
+    s_cos_embedded, p_cos = _cosines(q, hits, per_hit, index, embedder, params, positions, cache)
     top = hits[0].score if hits and hits[0].score > 0 else 1.0
     cands, rows = [], []
     k = 0
@@ -203,6 +198,20 @@ def _row(q: QuestionInfo, text: str, tnorm: str, s_cos: float, p_cos: float, pri
             float(numeric), float(new_fig), figure_fit(text, q) if new_fig else 0.0,
             float(bool(NUMBER_RE.search(tnorm))), position, float(en), 0.0, cov * en,
             math.log(1 + len(text)), float(q.kind == "list")]
+
+
+def _cosines(q: QuestionInfo, hits: tuple[Hit, ...], per_hit: list[list[str]], index: Index, embedder: Embedder,
+             params: AnswerParams, positions: dict[str, int], cache) -> tuple[list[float], list[float]]:
+    """The question's cosine with the first sentences of the top passages, and with each passage. A keyword-only
+    index (its vectors still being made) embeds nothing: every cosine is 0."""
+    if index.keyword_only:
+        return [], [0.0] * len(hits)
+    qvec = embed_cached(embedder, [q.norm], "query", cache)[0]
+    p_cos = _passage_cosines(index, hits, qvec, positions)
+    texts = [normalize(s) for r in range(min(params.embed_hits, len(hits))) for s in per_hit[r]]
+    texts = texts[:params.max_embed_sentences]
+    s_vecs = embed_cached(embedder, texts, "passage", cache)
+    return (list(s_vecs @ qvec) if texts else []), p_cos
 
 
 def _passage_cosines(index: Index, hits: tuple[Hit, ...], qvec: np.ndarray, where: dict[str, int]) -> list[float]:
