@@ -150,7 +150,10 @@ def test_an_english_figure_answer_leads_with_the_figure_and_unit_from_the_quote(
     lenient = Answerer(answerer.retriever, params=replace(answerer.params, decline_below=0.0))
     a = lenient.ask("How many 人次 took part in the drills at 钟山县 schools?")
     lead, *rest = a.text.splitlines()
-    assert lead.startswith("144424 attendances") and lead.endswith("[1]")  # 人次 counts attendances
-    assert "144424人次" in rest[0]  # then the quote, in the report's glyphs
+    figure, _, gloss = lead.partition(" (")[0].partition(" ")
+    assert lead.endswith("[1]") and figure in a.citations[0].sentence  # the figure of the cited sentence
+    said = a.citations[0].sentence.replace(" ", "")  # ... with the gloss of the unit that follows it there
+    assert any(figure + u in said for u, g in units() if g == gloss)
+    assert figure in rest[0]  # then the quote, in the report's glyphs
     assert all(n in numbers_in(" ".join(c.chunk.text for c in a.citations))
                for n in numbers_in(a.text.replace("[1]", "").replace("[2]", "").replace("[3]", "")))
