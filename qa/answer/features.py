@@ -28,6 +28,7 @@ from qa.answer.evidence import (
 )
 from qa.answer.scorer import FEATURES, AnswerParams
 from qa.ingest.split import heading_level
+from qa.ingest.tables import cell_quotes
 from qa.models.embed import Embedder
 from qa.numbers import NUMBER_RE
 from qa.search.filters import place_core
@@ -64,7 +65,9 @@ class Features:
 
 def quotable(chunk: Chunk) -> list[str]:
     """The chunk's sentences worth quoting: not its heading line; a sentence that ends in a colon
-    goes with the one after it."""
+    goes with the one after it. A table row's units are its cells, each with its row and column."""
+    if chunk.table is not None:
+        return cell_quotes(chunk)
     body = chunk.text
     head = chunk.heading[-1] if chunk.heading else ""
     if head and body.startswith(head + "\n"):
@@ -164,7 +167,7 @@ def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder
                 else p_cos[rank]
             k += rank < params.embed_hits
             cov = concept_coverage(tnorm, q, weights, skip)
-            quote = best_clause(text, q, weights) if q.kind == "numeric" else text
+            quote = best_clause(text, q, weights) if q.kind == "numeric" and not hit.chunk.table else text
             cands.append(Candidate(rank, hit, text, quote, max(cov, params.passage_coverage_share * chunk_cov)))
             row = _row(q, text, tnorm, s_cos, p_cos[rank], hit.score / top, rank, cov, chunk_cov,
                        pos / max(1, len(sents) - 1), params)

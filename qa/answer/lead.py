@@ -23,7 +23,7 @@ _TOTAL = re.compile(r"\b(total|in all|altogether|overall|combined|all together|s
 _PART_EN = re.compile(r",?\s+(?:and|but)\s+(?=(?:how|what|which|who|when|where|whom)\b)", re.I)
 _PART_ZH = re.compile(r"[,，;；]\s*(?:并且|并|以及|还|又|同时|另外)?")
 _QWORD_ZH = re.compile(r"多少|几|幾|哪|什么|甚麼|什麼|何|怎样|怎么|如何|是否")
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?=年)")
+_YEAR = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?=年)")
 
 
 def asks_total(question: str) -> bool:
