@@ -193,7 +193,14 @@ def run_eval(args, settings: Settings) -> dict:
             raise ValueError("the bench format needs both --passages and --questions")
         index = bench_index(args.passages, embedder, default_home())
         questions = read_gold(args.questions)[: args.limit]
-        return evaluate_bench(questions, Retriever(index, embedder, lexicon=settings.lexicon))
+        retriever = Retriever(index, embedder, lexicon=settings.lexicon)
+        result = evaluate_bench(questions, retriever)
+        if not args.retrieval_only and any(q.get("answers") for q in questions):
+            from qa.answer.compose import Answerer
+            from qa.eval.answers import evaluate_bench_answers
+
+            result.update(evaluate_bench_answers(questions, Answerer(retriever, settings=settings)))
+        return result
     if not args.gold:
         raise ValueError("give a gold file (qa eval GOLD.jsonl) or --passages and --questions")
     gold = read_gold(args.gold)[: args.limit]

@@ -131,10 +131,10 @@ def test_cli_eval_reports_metrics(tiny_corpus, tmp_path, fake_embedder, monkeypa
 
 
 def test_shared_run_is_the_longest_common_run_of_the_question():
-    from qa.answer.compose import shared_run
+    from qa.answer.features import shared_run
 
-    assert shared_run("重建吐鲁克买里教学点花了多少钱", "投入10.8万元重建吐鲁克买里教学点,改善环境") == 10
-    assert shared_run("重建吐鲁克买里教学点花了多少钱", "重建兰干买里村、吐鲁克买里村扫盲教学点") == 5  # 吐鲁克买里
+    assert shared_run("新建河东小学图书室花了多少钱", "投入5万元新建河东小学图书室,改善条件") == 9
+    assert shared_run("新建河东小学图书室花了多少钱", "新建河西小学、河东小学图书角") == 6  # 河东小学图书
     assert shared_run("教师培训", "学生") == 0 and shared_run("", "任何") == 0
 
 

@@ -14,36 +14,31 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
+from qa.answer import lead as leads
 from qa.answer import wording
-from qa.answer.evidence import (
-    TermWeights,
-    best_clause,
-    concept_coverage,
-    figure_fit,
-    group_credit,
-    has_new_figure,
-    sentences,
+from qa.answer.evidence import TermWeights, group_credit, has_new_figure
+from qa.answer.features import (  # noqa: F401 - shared_run: used by tests and callers
+    Candidate,
+    VectorCache,
+    chunk_positions,
+    sentence_features,
+    share,
+    shared_run,
 )
+from qa.answer.scorer import AnswerParams, load_model
 from qa.answer.verify import verify
 from qa.config import Settings
-from qa.ingest.split import heading_level
-from qa.ingest.tables import cell_quotes
-from qa.search.filters import Filters, place_core
+from qa.search.filters import Filters
 from qa.search.question import QuestionInfo, analyze
 from qa.search.retrieve import Retriever, SearchResult
 from qa.textnorm import normalize
-from qa.types import Answer, Chunk, Citation, Hit
+from qa.types import Answer, Citation, Hit
 
 log = logging.getLogger(__name__)
 MASKED_RE = re.compile(r"(\*{2,}|[xX×]{2,}|某)\s*(次|人|名|所|项|个|元|万元|天|场|期|批)")
-READ_HITS = 8  # paragraphs whose sentences are considered
-READ_HITS_WIDE = 10  # an unscoped list question may be answered by several reports
-PHRASE_BONUS, PHRASE_FULL = 0.15, 10  # a sentence sharing a run of 10+ characters with the question
-MIN_COVERAGE = 0.34  # below this share of the question's concepts, the evidence is too weak to answer
-MAX_QUOTE = 110
 
 
 @dataclass(frozen=True)
@@ -56,22 +51,19 @@ class Reading:
     skip: frozenset[str]
 
 
-@dataclass(frozen=True)
-class Candidate:
-    hit_rank: int
-    hit: Hit
-    sentence: str
-    quote: str
-    coverage: float
-    score: float
-
-
 class Answerer:
-    """Turns a question into an ``Answer`` using one retriever (and, if configured, a language model)."""
+    """Turns a question into an ``Answer`` using one retriever (and, if configured, a language model).
 
-    def __init__(self, retriever: Retriever, *, settings: Settings | None = None, llm=None):
+    Candidate sentences of the top passages are scored by the fitted model (``qa/answer/scorer.py``); the
+    answer declines when the best one's probability is below the fitted threshold.
+    """
+
+    def __init__(self, retriever: Retriever, *, settings: Settings | None = None, llm=None,
+                 params: AnswerParams | None = None):
         self.retriever = retriever
         self.settings = settings or Settings()
+        self.params = params or load_model()
+        self.vectors = VectorCache(self.params.vector_cache)  # text -> vector memo shared by all questions
         self.llm = llm
         if self.llm is None and self.settings.llm_base_url and self.settings.llm_model:
             from qa.answer.llm import LLMClient, LLMConfig
@@ -83,6 +75,10 @@ class Answerer:
     def weights(self) -> TermWeights:
         kw = self.retriever.index.keywords
         return TermWeights(kw.size, kw.document_frequency)
+
+    @cached_property
+    def positions(self) -> dict[str, int]:
+        return chunk_positions(self.retriever.index)
 
     def ask(self, question: str, *, filters: Filters | None = None, detect_filters: bool = True,
             on_piece: Callable[[str], None] | None = None) -> Answer:
@@ -102,105 +98,104 @@ class Answerer:
 
     # -- extractive -------------------------------------------------------------------------------
     def candidates(self, q: QuestionInfo, res: SearchResult) -> tuple[list[Candidate], Reading]:
-        skip = frozenset(p for place in res.filters.places for p in (place, normalize(place), place_core(place)))
-        top = res.hits[0].score if res.hits else 1.0
-        en = q.lang == "en"
-        out = []
-        context: dict[str, str] = {}
-        read = READ_HITS_WIDE if q.kind == "list" and not res.filters else READ_HITS
-        for hit in res.hits[:read]:
-            doc = self.retriever.index.documents.get(hit.chunk.doc_id)
-            prev = context.get(hit.chunk.doc_id, normalize(doc.title) if doc else "")
-            context[hit.chunk.doc_id] = prev + "\n" + normalize(" ".join([*hit.chunk.heading, hit.chunk.text]))
-        for rank, hit in enumerate(res.hits[:read]):
-            prior = (hit.score / top if top > 0 else 0.0) * (0.92 ** rank)
-            chunk_cov = concept_coverage(normalize(" ".join([*hit.chunk.heading, hit.chunk.text])), q,
-                                         self.weights, skip)
-            for text in _quotable(hit.chunk):
-                tnorm = normalize(text)
-                cov = concept_coverage(tnorm, q, self.weights, skip)
-                score = (0.35 if en else 0.5) * cov + 0.2 * chunk_cov + (0.6 if en else 0.4) * prior
-                if not en and q.kind != "list":  # the question's words in one run: 重建吐鲁克买里教学点, not
-                    # 吐鲁克买里村 in a list of villages (a list question's run is often only its heading)
-                    score += PHRASE_BONUS * min(shared_run(q.norm, tnorm), PHRASE_FULL) / PHRASE_FULL
-                if q.kind == "numeric":
-                    score += 0.15 + 0.2 * figure_fit(text, q) if has_new_figure(text, q) else -0.3
-                quote = best_clause(text, q, self.weights) if q.kind == "numeric" and not hit.chunk.table else text
-                out.append(Candidate(rank, hit, text, _shorten(quote), max(cov, 0.8 * chunk_cov), score))
+        """The candidate sentences, best first, each with the scorer's probability that it holds the answer."""
+        index = self.retriever.index
+        feats = sentence_features(q, res, index, self.retriever.embedder, self.weights, self.params,
+                                  self.positions, self.vectors)
+        probs = self.params.probability(feats.matrix)
+        out = [replace(c, score=float(p)) for c, p in zip(feats.candidates, probs, strict=True)]
         out.sort(key=lambda c: -c.score)
-        return out, Reading(context, skip)
+        return out, Reading(feats.context, feats.skip)
 
     def extractive(self, q: QuestionInfo, res: SearchResult, notes: list[str]) -> Answer:
+        parts = leads.question_parts(q.text)
+        if len(parts) > 1:
+            return self._two_part(q, [analyze(p) for p in parts], res, notes)
         cands, reading = self.candidates(q, res)
-        if not cands or self._off_topic(q, cands, reading):
+        p = self.params
+        if not cands or cands[0].score < p.decline_below:
             return self._decline(q, res, notes)
         masked = self._masked(q, cands) if q.kind == "numeric" else None
         if masked is not None:
             mask, where = masked
             return self._decline(q, res, notes, key="masked", mask=mask, first=where.hit)
-        if q.kind == "numeric" and self._no_figure(q, cands, reading):
+        if q.kind == "numeric" and self._no_figure(q, cands):
             return self._decline(q, res, notes)
+        return self._compose(q, res, self._choose(q, res, cands, reading), notes, reading)
+
+    def _two_part(self, q: QuestionInfo, parts: list[QuestionInfo], res: SearchResult, notes: list[str]
+                  ) -> Answer:
+        """Each part of a two-part question gets its own best sentence; a part with none is left out."""
+        chosen: list[Candidate] = []
+        reading = Reading({}, frozenset())
+        for part in parts:
+            cands, reading = self.candidates(part, res)
+            if not cands or cands[0].score < self.params.decline_below:
+                continue
+            if part.kind == "numeric" and self._no_figure(part, cands):
+                continue
+            if all(cands[0].sentence != c.sentence for c in chosen):
+                chosen.append(cands[0])
+        if not chosen:
+            return self._decline(q, res, notes)
+        return self._compose(replace(q, kind="fact"), res, chosen, notes, reading)
+
+    def _choose(self, q: QuestionInfo, res: SearchResult, cands: list[Candidate], reading: Reading
+                ) -> list[Candidate]:
+        """The best candidate, then further quotes that add to it (other reports, the items of a list)."""
+        p = self.params
         best = cands[0]
         chosen = [best]
-        limit = 4 if q.kind == "list" else 3
+        limit = p.list_items if q.kind == "list" else p.other_items
         pool = list(cands[1:])
-        while pool and len(chosen) < limit:
-            # Prefer other reports: several reports' measures answer an unscoped question better than one's.
-            def adjusted(c: Candidate) -> float:
-                if res.filters:
-                    return c.score
-                same = sum(c.hit.chunk.doc_id == x.hit.chunk.doc_id for x in chosen)
-                return c.score * (0.6 ** same)
+        direct = self._direct(q, best, reading)
 
+        def adjusted(c: Candidate) -> float:  # prefer other reports when no report is named
+            if res.filters:
+                return c.score
+            same = sum(c.hit.chunk.doc_id == x.hit.chunk.doc_id for x in chosen)
+            return c.score * (p.same_report_discount ** same)
+
+        while pool and len(chosen) < limit:
             pool.sort(key=lambda c: -adjusted(c))
             c = pool.pop(0)
             if any(c.quote == x.quote or c.sentence == x.sentence for x in chosen):
                 continue
             if q.kind == "list":
                 new_doc = all(c.hit.chunk.doc_id != x.hit.chunk.doc_id for x in chosen)
-                if c.score >= 0.6 * best.score or (not res.filters and new_doc and c.score >= 0.4 * best.score):
+                if c.score >= p.list_keep * best.score or (
+                        not res.filters and new_doc and c.score >= p.list_keep_new_report * best.score):
                     chosen.append(c)
             elif any(c.hit.chunk.chunk_id == x.hit.chunk.chunk_id for x in chosen):
                 continue
             elif q.kind == "numeric" and not has_new_figure(c.quote, q):
                 continue
-            elif c.hit.chunk.doc_id != best.hit.chunk.doc_id and c.score >= 0.85 * best.score:
+            elif c.hit.chunk.doc_id != best.hit.chunk.doc_id and c.score >= p.other_report_keep * best.score:
                 chosen.append(c)
-            elif q.kind == "numeric" and not self._direct(q, best, reading) and c.score >= 0.7 * best.score:
+            elif q.kind == "numeric" and not direct and c.score >= p.indirect_keep * best.score:
                 chosen.append(c)
-        return self._compose(q, res, chosen, notes, reading)
+        return chosen
 
     def _measured(self, q: QuestionInfo, sentence: str) -> float:
         """Share (by weight) of what the figure question counts that ``sentence`` names (1.0 when unknown)."""
-        groups = [g for g in q.measure if any(len(t) >= 2 for t in g)]
-        if not groups:
-            return 1.0
-        norm = normalize(sentence)
-        w = [self.weights.group_weight(g) for g in groups]
-        return sum(wi * group_credit(norm, g) for wi, g in zip(w, groups, strict=True)) / sum(w)
+        return share(normalize(sentence), q.measure, self.weights)
 
     def _direct(self, q: QuestionInfo, c: Candidate, reading: Reading) -> bool:
         """The best sentence states every concept of what is asked, next to its figure."""
+        p = self.params
         norm = normalize(c.sentence)
         focus = [g for g in q.focus if any(len(t) >= 2 for t in g) and not any(t in reading.skip for t in g)
                  and not all(t.isdigit() for t in g)]
         if not focus:
-            return c.coverage >= 0.5
+            return c.coverage >= p.direct_coverage
         w = [self.weights.group_weight(g) for g in focus]
         got = sum(wi * group_credit(norm, g) for wi, g in zip(w, focus, strict=True))
-        return got / sum(w) >= 0.7 and c.coverage >= 0.5
+        return got / sum(w) >= p.direct_focus and c.coverage >= p.direct_coverage
 
-    def _off_topic(self, q: QuestionInfo, cands: list[Candidate], reading: Reading) -> bool:
-        """No answer when the best report's passages miss what the question is mainly about."""
-        ctx = reading.context.get(cands[0].hit.chunk.doc_id, "")
-        return concept_coverage(ctx, q, self.weights, reading.skip) < MIN_COVERAGE
-
-    def _no_figure(self, q: QuestionInfo, cands: list[Candidate], reading: Reading) -> bool:
-        """No answer to a figure question when no passage of a report on the subject gives what is counted."""
-        covered = {d for d, text in reading.context.items()
-                   if concept_coverage(text, q, self.weights, reading.skip) >= MIN_COVERAGE}
-        return not any(has_new_figure(c.quote, q) and c.hit.chunk.doc_id in covered
-                       and self._measured(q, c.sentence) >= 0.5 for c in cands[:8])
+    def _no_figure(self, q: QuestionInfo, cands: list[Candidate]) -> bool:
+        """No answer to a figure question when no likely sentence gives a figure for what is counted."""
+        return not any(has_new_figure(c.quote, q) and self._measured(q, c.sentence) >= self.params.measured_min
+                       for c in cands[:self.params.figure_pool])
 
     def _compose(self, q: QuestionInfo, res: SearchResult, chosen: list[Candidate], notes: list[str],
                  reading: Reading) -> Answer:
@@ -213,18 +208,14 @@ class Answerer:
                 order[cid] = len(order) + 1
                 citations.append(Citation(order[cid], c.hit.chunk, docs[c.hit.chunk.doc_id], c.sentence))
         several_docs = len({c.hit.chunk.doc_id for c in chosen}) > 1
-        direct = self._direct(q, chosen[0], reading)
-        if q.kind == "numeric" and several_docs:
-            lead = wording.text("differ", q.lang)
-        elif q.kind == "numeric" and not direct:
-            lead = wording.text("no_single", q.lang)
-        elif q.kind == "list":
-            lead = wording.text("list", q.lang)
-        else:
-            lead = wording.text("direct", q.lang)
+        lead = self._lead(q, chosen, several_docs, reading)
+        if q.lang == "en" and q.kind == "numeric" and not several_docs:
+            best = chosen[0]
+            figure = leads.figure_lead(best.quote, q, docs.get(best.hit.chunk.doc_id), order[best.hit.chunk.chunk_id])
+            lead = figure or lead
         lines = []
         for c in chosen:
-            quote = c.quote  # the report's own words and glyphs, whatever script the question used
+            quote = leads.shorten(c.quote, self.params.max_quote)  # the report's own words and glyphs
             label = wording.place_label(docs[c.hit.chunk.doc_id], q.lang) if several_docs else ""
             lines.append(f"- {label}“{quote}” [{order[c.hit.chunk.chunk_id]}]")
         text = lead + "\n" + "\n".join(lines)
@@ -234,18 +225,28 @@ class Answerer:
             return self._decline(q, res, [*notes, "the composed answer failed its checks"])
         return checked
 
+    def _lead(self, q: QuestionInfo, chosen: list[Candidate], several_docs: bool, reading: Reading) -> str:
+        """"No single figure" only when a total is asked and the quotes give parts of it."""
+        if q.kind == "numeric" and several_docs:
+            return wording.text("differ", q.lang)
+        if q.kind == "numeric" and len(chosen) > 1 and leads.asks_total(q.text) \
+                and not self._direct(q, chosen[0], reading):
+            return wording.text("no_single", q.lang)
+        return wording.text("list" if q.kind == "list" else "direct", q.lang)
+
     def _masked(self, q: QuestionInfo, cands: list[Candidate]) -> tuple[str, Candidate] | None:
         """The masked figure ("**次", "xx人") of the sentence that best speaks of what is counted, if any,
         and that sentence's candidate."""
+        least = self.params.measured_min
         if not has_new_figure(cands[0].quote, q):
             # The best passage gives no figure: a masked one in the same report about what is counted is
             # the report's answer, even when other reports' figures rank higher.
             doc = cands[0].hit.chunk.doc_id
             for c in cands:
                 m = MASKED_RE.search(normalize(c.sentence))
-                if m and c.hit.chunk.doc_id == doc and self._measured(q, c.sentence) >= 0.5:
+                if m and c.hit.chunk.doc_id == doc and self._measured(q, c.sentence) >= least:
                     return m.group(0), c
-        pool = [c for c in cands[:12] if self._measured(q, c.sentence) >= 0.5]
+        pool = [c for c in cands[:self.params.masked_pool] if self._measured(q, c.sentence) >= least]
         if not pool:
             return None
         best = max(pool, key=lambda c: (self._measured(q, c.sentence) + c.coverage, c.score))
@@ -262,58 +263,3 @@ class Answerer:
         if first is not None:
             related = [first, *(h for h in related if h.chunk.chunk_id != first.chunk.chunk_id)][:5]
         return Answer(q.text, text, (), tuple(related), True, tuple(notes))
-
-
-def shared_run(question: str, text: str, shortest: int = 4) -> int:
-    """Length of the longest run of characters (at least ``shortest``) the question and the text share.
-
-    >>> shared_run("乌赞乡重建吐鲁克买里教学点花了多少钱?", "投入10.8万元重建吐鲁克买里教学点,改善教学环境")
-    10
-    """
-    best = 0
-    for i in range(len(question)):
-        length = max(best + 1, shortest)
-        while i + length <= len(question) and question[i:i + length] in text:
-            best = length
-            length += 1
-    return best
-
-
-def _quotable(chunk: Chunk) -> list[str]:
-    """The chunk's sentences worth quoting: not its heading line; a sentence that ends in a colon
-    ("存在以下问题:") goes with the one after it. A table row's units are its cells, each with its row and
-    column ("城关一中 · 教师(人): 156")."""
-    if chunk.table is not None:
-        return cell_quotes(chunk)
-    body = chunk.text
-    head = chunk.heading[-1] if chunk.heading else ""
-    if head and body.startswith(head + "\n"):
-        body = body[len(head) + 1:]
-    out: list[str] = []
-    carry = ""
-    for sent in sentences(body):
-        if not carry and len(sent.text) <= 30 and (heading_level(sent.text) or 9) <= 2:
-            continue  # an inline heading: "(三)安全生產大檢查開展情況。"
-        text = carry + sent.text
-        if text.rstrip().endswith((":", "：")):
-            carry = text
-            continue
-        carry = ""
-        out.append(text)
-    if carry:
-        out.append(carry)
-    return out
-
-
-def _shorten(quote: str) -> str:
-    quote = quote.strip().rstrip("，,、；;：:")
-    if len(quote) <= MAX_QUOTE:
-        return quote
-    cut = quote[:MAX_QUOTE]
-    for p in ("，", ",", "、", "；"):
-        i = cut.rfind(p)
-        if i > MAX_QUOTE // 2:
-            return cut[:i] + "…"
-    while cut and cut[-1].isdigit():  # never cut a figure in two
-        cut = cut[:-1]
-    return cut + "…"

@@ -2,8 +2,8 @@
 
 Sentences are scored by the key concepts of the question they contain (weighted by how rare each concept
 is in the corpus) and by how well the retriever ranked their paragraph. For a figure question, the clause
-holding both a key concept and a number is the answer ("现有公办在职教师2405人,学生31024人" answers
-"how many teachers" with the teachers' clause).
+holding both a key concept and a number is the answer ("新建图书室12间,购置图书3000册" answers
+"how many rooms" with the rooms' clause).
 
 >>> [s.text for s in sentences("一是加强培训。二是开展演练!")]
 ['一是加强培训。', '二是开展演练!']
@@ -79,8 +79,8 @@ class TermWeights:
 
     def group_weight(self, group: tuple[str, ...]) -> float:
         """A concept weighs what its main word weighs: a Chinese compound its own weight (在校学生, not 学生),
-        an English word its first translation's (教师, not the rarely printed 老师, which inflated "teachers"
-        over "trained" in "How many teachers were trained?"). An unseen main word: its commonest alternative.
+        an English word its first translation's (not a rarely printed alternative, whose high weight would
+        let that word outweigh the rest of the question). An unseen main word: its commonest alternative.
         """
         if self.df(group[0]) > 0:
             return self.idf(group[0])

@@ -2,7 +2,7 @@
 
 A line that fails is dropped; an answer left with no supported line is declined by the caller.
 
->>> unsupported_numbers("共排查安全隐患49项 [1]", {1: "共排查安全隐患49项,其中33项已整改"})
+>>> unsupported_numbers("新建图书室12间 [1]", {1: "新建图书室12间,其中8间已投入使用"})
 []
 """
 

@@ -47,3 +47,33 @@ def evaluate_answers(gold: list[dict], answerer) -> dict:
     out["answers_by_lang"] = {lang: _metrics(rs) for lang, rs in sorted(by_lang.items())}
     out["answer_details"] = [{k: r[k] for k in ("id", "abstained", "answer_hit", "citation_hit")} for r in rows]
     return out
+
+
+def evaluate_bench_answers(questions: list[dict], answerer) -> dict:
+    """Bench format (``pid``, ``answers``): answer hit (a gold span in the answer text), citation hit (the
+    gold passage is cited) and declines, overall and by language. Questions without ``answers`` are skipped.
+
+    >>> evaluate_bench_answers([], answerer=None)["answers_n"]
+    0
+    """
+    rows = []
+    for q in questions:
+        spans = [k for k in (match_key(x) for x in q.get("answers") or []) if k]
+        if not spans:
+            continue
+        a = answerer.ask(q["question"], detect_filters=False)
+        text_key = match_key(a.text)
+        rows.append({"lang": q.get("lang", "?"), "abstained": a.abstained,
+                     "answer_hit": any(s in text_key for s in spans),
+                     "citation_hit": any(c.chunk.chunk_id == str(q["pid"]) for c in a.citations)})
+
+    def summary(rs: list[dict]) -> dict:
+        return {"answer_hit": _rate([r["answer_hit"] for r in rs]),
+                "citation_hit": _rate([r["citation_hit"] for r in rs]),
+                "declined": _rate([r["abstained"] for r in rs])}
+
+    by_lang = defaultdict(list)
+    for r in rows:
+        by_lang[r["lang"]].append(r)
+    return {"answers_n": len(rows), **summary(rows),
+            "answers_by_lang": {lang: summary(rs) for lang, rs in sorted(by_lang.items())}}

@@ -27,7 +27,7 @@ _LIST_EN = re.compile(r"\b(what|which)\b.*\b(measures|kinds|steps|actions|activi
                       r"\bwhat (did|does|do|will|has|have)\b.*\b(do|done|carry out|take|plan|focus)\b|"
                       r"\b(list|name the)\b", re.I)
 _NUMERIC_ZH = re.compile(r"多少|几[个所名次人项天年位]?|幾|多大|比例|比率|百分之|多高|多长|多久")
-_LIST_ZH = re.compile(r"哪些|什么措施|什么活动|哪几|有何|做了什么|搞了|措施|具体指|分别|哪[三五四两二]")
+_LIST_ZH = re.compile(r"哪些|什么措施|什么活动|哪几|有何|做了什么|措施|具体指|分别")
 
 
 @dataclass(frozen=True)

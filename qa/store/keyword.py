@@ -21,7 +21,7 @@ from qa.textnorm import normalize
 # Function words and question words that say nothing about which paragraph answers.
 STOPWORDS = frozenset(
     "的 了 和 与 及 或 在 是 有 为 对 把 被 等 也 都 就 这 那 这个 那个 其 之 于 以 并 而 中 上 下 个 份 所 "
-    "多少 几 几个 哪 哪些 哪个 哪里 哪两所 什么 怎么 怎样 如何 是否 吗 呢 啊 吧 一共 总共 分别 具体 目前 现在 "
+    "多少 几 几个 哪 哪些 哪个 哪里 什么 怎么 怎样 如何 是否 吗 呢 啊 吧 一共 总共 分别 具体 目前 现在 "
     "里 时 后 前 这一 一年 今年 年 月 日 我 我们 你 他 它 她 请问 请 问 了解 告诉".split()
 )
 _PUNCT_RE = re.compile(r"^[\W_]+$")

@@ -1,0 +1,227 @@
+"""Candidate sentences of the top passages and their features for the fitted scorer.
+
+The same function serves the answerer and ``scripts/fit_answer_model.py``, so the model is fitted on exactly
+the features it is applied to.
+
+>>> feats = sentence_features(q, res, index, embedder, weights, params, chunk_positions(index))  # doctest: +SKIP
+>>> feats.matrix.shape == (len(feats.candidates), len(FEATURES))  # doctest: +SKIP
+True
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.answer.evidence import (
+    TermWeights,
+    best_clause,
+    concept_coverage,
+    figure_fit,
+    group_credit,
+    has_new_figure,
+    sentences,
+)
+from qa.answer.scorer import FEATURES, AnswerParams
+from qa.ingest.split import heading_level
+from qa.ingest.tables import cell_quotes
+from qa.models.embed import Embedder
+from qa.numbers import NUMBER_RE
+from qa.search.filters import place_core
+from qa.search.question import QuestionInfo
+from qa.search.retrieve import SearchResult
+from qa.store.index import Index
+from qa.textnorm import normalize
+from qa.types import Chunk, Hit
+
+INLINE_HEADING_CHARS = 30  # a short line that reads as a heading ("(三)工作開展情況。") is not quoted
+INLINE_HEADING_LEVEL = 2
+
+
+@dataclass(frozen=True)
+class Candidate:
+    hit_rank: int
+    hit: Hit
+    sentence: str
+    quote: str
+    coverage: float
+    score: float = 0.0  # the scorer's probability that the sentence holds the answer
+
+
+@dataclass(frozen=True)
+class Features:
+    """Per question: the candidates (in reading order), their feature rows, the skipped place words, and
+    per report the text read (title, headings, paragraphs)."""
+
+    candidates: tuple[Candidate, ...]
+    matrix: np.ndarray
+    skip: frozenset[str]
+    context: dict[str, str]
+
+
+def quotable(chunk: Chunk) -> list[str]:
+    """The chunk's sentences worth quoting: not its heading line; a sentence that ends in a colon
+    goes with the one after it. A table row's units are its cells, each with its row and column."""
+    if chunk.table is not None:
+        return cell_quotes(chunk)
+    body = chunk.text
+    head = chunk.heading[-1] if chunk.heading else ""
+    if head and body.startswith(head + "\n"):
+        body = body[len(head) + 1:]
+    out: list[str] = []
+    carry = ""
+    for sent in sentences(body):
+        if not carry and len(sent.text) <= INLINE_HEADING_CHARS and \
+                (heading_level(sent.text) or INLINE_HEADING_LEVEL + 1) <= INLINE_HEADING_LEVEL:
+            continue
+        text = carry + sent.text
+        if text.rstrip().endswith((":", "：")):
+            carry = text
+            continue
+        carry = ""
+        out.append(text)
+    if carry:
+        out.append(carry)
+    return out
+
+
+def shared_run(question: str, text: str, shortest: int = 4) -> int:
+    """Length of the longest run of characters (at least ``shortest``) the question and the text share.
+
+    >>> shared_run("新建河东小学图书室花了多少钱?", "投入5万元新建河东小学图书室,改善阅读条件")
+    9
+    """
+    best = 0
+    for i in range(len(question)):
+        length = max(best + 1, shortest)
+        while i + length <= len(question) and question[i:i + length] in text:
+            best = length
+            length += 1
+    return best
+
+
+class VectorCache:
+    """A bounded, thread-safe memo of text vectors shared by the questions one answerer serves: paragraphs
+    that rank for many questions have their sentences embedded once. It holds no question's state."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._data: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> np.ndarray | None:
+        with self._lock:
+            v = self._data.get(key)
+            if v is not None:
+                self._data.move_to_end(key)
+            return v
+
+    def __setitem__(self, key: tuple[str, str], value: np.ndarray) -> None:
+        with self._lock:
+            self._data[key] = value
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+
+def embed_cached(embedder: Embedder, texts: list[str], kind: str, cache=None) -> np.ndarray:
+    """Vectors of ``texts``; with a ``cache`` (a dict, or a ``VectorCache``) each text is embedded once."""
+    if not texts:
+        return np.zeros((0, 1), dtype=np.float32)
+    if cache is None:
+        return embedder.embed(texts, kind=kind)
+    got = {t: cache.get((kind, t)) for t in texts}
+    todo = [t for t, v in got.items() if v is None]
+    if todo:
+        for t, v in zip(todo, embedder.embed(todo, kind=kind), strict=True):
+            got[t] = v
+            cache[(kind, t)] = v
+    return np.stack([got[t] for t in texts])
+
+
+def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder: Embedder,
+                      weights: TermWeights, params: AnswerParams, positions: dict[str, int],
+                      cache=None) -> Features:
+    """Candidates from the top passages of ``res`` with one feature row each (columns: ``FEATURES``)."""
+    skip = frozenset(p for place in res.filters.places for p in (place, normalize(place), place_core(place)))
+    read = params.read_hits_wide if q.kind == "list" and not res.filters else params.read_hits
+    hits = res.hits[:read]
+    context: dict[str, str] = {}
+    for hit in hits:
+        doc = index.documents.get(hit.chunk.doc_id)
+        prev = context.get(hit.chunk.doc_id, normalize(doc.title) if doc else "")
+        context[hit.chunk.doc_id] = prev + "\n" + normalize(" ".join([*hit.chunk.heading, hit.chunk.text]))
+    per_hit = [quotable(h.chunk) for h in hits]
+    s_cos_embedded, p_cos = _cosines(q, hits, per_hit, index, embedder, params, positions, cache)
+    top = hits[0].score if hits and hits[0].score > 0 else 1.0
+    cands, rows = [], []
+    k = 0
+    for rank, (hit, sents) in enumerate(zip(hits, per_hit, strict=True)):
+        chunk_cov = concept_coverage(normalize(" ".join([*hit.chunk.heading, hit.chunk.text])), q, weights, skip)
+        for pos, text in enumerate(sents):
+            tnorm = normalize(text)
+            s_cos = float(s_cos_embedded[k]) if k < len(s_cos_embedded) and rank < params.embed_hits \
+                else p_cos[rank]
+            k += rank < params.embed_hits
+            cov = concept_coverage(tnorm, q, weights, skip)
+            quote = best_clause(text, q, weights) if q.kind == "numeric" and not hit.chunk.table else text
+            cands.append(Candidate(rank, hit, text, quote, max(cov, params.passage_coverage_share * chunk_cov)))
+            row = _row(q, text, tnorm, s_cos, p_cos[rank], hit.score / top, rank, cov, chunk_cov,
+                       pos / max(1, len(sents) - 1), params)
+            rows.append([*row, share(tnorm, q.focus, weights, skip),
+                         share(tnorm, q.measure, weights, skip) if q.kind == "numeric" else 0.0])
+    matrix = np.array(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
+    if len(rows):
+        matrix[:, 1] = matrix[:, 0] - matrix[:, 0].max()
+        matrix[:, 3] = matrix[:, 2] - matrix[:, 2].max()
+        matrix[:, 15] = matrix[:, 14] * matrix[:, 1]
+    return Features(tuple(cands), matrix, skip, context)
+
+
+def share(text_norm: str, groups: tuple[tuple[str, ...], ...], weights: TermWeights,
+          skip: frozenset[str] = frozenset()) -> float:
+    """Share (by weight) of the concepts ``groups`` that the text names (1.0 when there are none)."""
+    groups = tuple(g for g in groups if any(len(t) >= 2 for t in g) and not any(t in skip for t in g))
+    if not groups:
+        return 1.0
+    w = [weights.group_weight(g) for g in groups]
+    return sum(wi * group_credit(text_norm, g) for wi, g in zip(w, groups, strict=True)) / sum(w)
+
+
+def _row(q: QuestionInfo, text: str, tnorm: str, s_cos: float, p_cos: float, prior: float, rank: int,
+         cov: float, chunk_cov: float, position: float, params: AnswerParams) -> list[float]:
+    numeric = q.kind == "numeric"
+    new_fig = numeric and has_new_figure(text, q)
+    en = q.lang == "en"
+    return [s_cos, 0.0, p_cos, 0.0, prior, 1.0 / (1 + rank), cov, chunk_cov,
+            min(shared_run(q.norm, tnorm), params.phrase_full) / params.phrase_full,
+            float(numeric), float(new_fig), figure_fit(text, q) if new_fig else 0.0,
+            float(bool(NUMBER_RE.search(tnorm))), position, float(en), 0.0, cov * en,
+            math.log(1 + len(text)), float(q.kind == "list")]
+
+
+def _cosines(q: QuestionInfo, hits: tuple[Hit, ...], per_hit: list[list[str]], index: Index, embedder: Embedder,
+             params: AnswerParams, positions: dict[str, int], cache) -> tuple[list[float], list[float]]:
+    """The question's cosine with the first sentences of the top passages, and with each passage. A keyword-only
+    index (its vectors still being made) embeds nothing: every cosine is 0."""
+    if index.keyword_only:
+        return [], [0.0] * len(hits)
+    qvec = embed_cached(embedder, [q.norm], "query", cache)[0]
+    p_cos = _passage_cosines(index, hits, qvec, positions)
+    texts = [normalize(s) for r in range(min(params.embed_hits, len(hits))) for s in per_hit[r]]
+    texts = texts[:params.max_embed_sentences]
+    s_vecs = embed_cached(embedder, texts, "passage", cache)
+    return (list(s_vecs @ qvec) if texts else []), p_cos
+
+
+def _passage_cosines(index: Index, hits: tuple[Hit, ...], qvec: np.ndarray, where: dict[str, int]) -> list[float]:
+    return [float(index.embeddings[where[h.chunk.chunk_id]] @ qvec) if h.chunk.chunk_id in where else 0.0
+            for h in hits]
+
+
+def chunk_positions(index: Index) -> dict[str, int]:
+    """chunk id -> row of ``index.embeddings`` (the answerer builds it once per loaded index)."""
+    return {c.chunk_id: i for i, c in enumerate(index.chunks)}

@@ -1,0 +1,108 @@
+"""The fitted sentence scorer: features of a candidate sentence -> probability that it holds the answer.
+
+The features combine the multilingual model's cosine between the question and the sentence (cross-lingual
+by construction) with keyword coverage, figure fit, question kind, passage rank and position. The weights
+are a logistic regression fitted by ``scripts/fit_answer_model.py`` on public reading-comprehension sets;
+they are read from ``qa/data/answer_model.json`` (with the data, date and command they came from), so
+scoring needs numpy only.
+
+>>> m = load_model()
+>>> len(m.coef) == len(FEATURES) and "datasets" in m.provenance
+True
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+FEATURES = (
+    "s_cos",  # cosine(question, sentence); the passage's cosine when the sentence was not embedded
+    "s_cos_gap",  # s_cos minus the best s_cos among the candidates
+    "p_cos",  # cosine(question, passage)
+    "p_cos_gap",  # p_cos minus the best passage's
+    "prior",  # fused retrieval score / the top hit's
+    "inv_rank",  # 1 / (1 + passage rank)
+    "coverage",  # share (by weight) of the question's concepts the sentence holds
+    "chunk_coverage",  # the same for the whole passage
+    "shared_run",  # longest run of characters shared with the question (scaled to [0, 1])
+    "numeric",  # the question asks for a figure
+    "numeric_new_figure",  # ... and the sentence states a figure the question does not
+    "numeric_figure_fit",  # ... and that figure's unit / neighbouring word fits
+    "has_number",  # the sentence states some figure
+    "position",  # the sentence's place in its passage, 0 = first, 1 = last
+    "english",  # the question is in English
+    "english_s_cos",  # english * s_cos_gap: the model matters more when keywords are thin
+    "english_coverage",  # english * coverage
+    "log_length",  # log of the sentence's length in characters
+    "list",  # the question asks for a list
+    "focus_coverage",  # share of the concepts of the asking clause the sentence holds
+    "numeric_measured",  # figure question: share of what is counted that the sentence names
+)
+
+
+@dataclass(frozen=True)
+class AnswerParams:
+    """Every number that decides what an answer says. Fitted ones come from the model JSON; the rest are
+    limits of presentation and cost, named here so that no bare number decides anything in the code."""
+
+    read_hits: int = 8  # passages whose sentences are candidates
+    read_hits_wide: int = 10  # an unscoped list question may be answered by several reports
+    embed_hits: int = 4  # passages whose sentences are embedded at question time (latency: bench/README.md)
+    max_embed_sentences: int = 32  # at most this many sentences embedded per question
+    vector_cache: int = 20000  # sentence vectors kept between questions (~30 MB at 384 dimensions)
+    passage_coverage_share: float = 0.8  # a sentence's coverage: at least this share of its paragraph's
+    phrase_full: int = 10  # a shared run this long scores fully
+    max_quote: int = 110  # characters of a quote before it is shortened
+    list_items: int = 4  # quotes in a list answer
+    other_items: int = 3  # quotes in a figure or fact answer
+    same_report_discount: float = 0.6  # an unscoped answer prefers further quotes from other reports
+    list_keep: float = 0.6  # a further list quote must score this share of the best
+    list_keep_new_report: float = 0.4  # ... or this share when it comes from another report
+    other_report_keep: float = 0.85  # a further quote from another report: this share of the best
+    indirect_keep: float = 0.7  # a figure answer whose best quote is indirect: more quotes above this share
+    direct_focus: float = 0.7  # share of the asked concepts a direct statement names
+    direct_coverage: float = 0.5  # and of all the question's concepts
+    measured_min: float = 0.5  # share of what is counted a sentence must name to give its figure
+    figure_pool: int = 8  # candidates searched for a figure
+    masked_pool: int = 12  # candidates searched for a masked figure
+    decline_below: float = 0.2  # decline when the best sentence's probability is below this (fitted)
+    coef: tuple[float, ...] = ()
+    intercept: float = 0.0
+    provenance: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        """P(sentence holds the answer) for each row of features ``x`` (n, len(FEATURES))."""
+        if not self.coef:
+            return np.zeros(len(x))
+        z = np.asarray(x, dtype=np.float64) @ np.asarray(self.coef) + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+MODEL_FILE = "data/answer_model.json"
+
+
+def load_model(path: Path | None = None) -> AnswerParams:
+    """The parameters in ``path`` (default: the shipped ``qa/data/answer_model.json``).
+
+    A file whose features are not this code's is refused: its weights would be applied to the wrong inputs.
+    """
+    text = Path(path).read_text(encoding="utf-8") if path else _shipped()
+    data = json.loads(text)
+    if tuple(data.get("features", ())) != FEATURES:
+        raise ValueError(f"{path or MODEL_FILE}: the model's features {data.get('features')} are not {FEATURES}; "
+                         "refit it with scripts/fit_answer_model.py")
+    known = AnswerParams.__dataclass_fields__
+    params = {k: v for k, v in data.get("params", {}).items() if k in known}
+    return AnswerParams(coef=tuple(float(c) for c in data["coef"]), intercept=float(data["intercept"]),
+                        provenance=data.get("provenance", {}), **params)
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> str:
+    return resources.files("qa").joinpath(MODEL_FILE).read_text(encoding="utf-8")

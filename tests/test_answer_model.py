@@ -1,0 +1,159 @@
+"""The fitted answer scorer, figure leads for English askers, declines and the bench answer metrics."""
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qa.answer.compose import Answerer
+from qa.answer.features import chunk_positions, sentence_features
+from qa.answer.lead import asks_total, figure_lead, figure_with_unit, units
+from qa.answer.scorer import FEATURES, load_model
+from qa.eval.answers import evaluate_bench_answers
+from qa.numbers import numbers_in
+from qa.search.question import analyze
+from qa.search.retrieve import Retriever
+from qa.store.index import Index
+from qa.store.update import update_index
+from qa.types import Answer, Chunk, Citation, Document
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def answerer(tiny_corpus, tmp_path, fake_embedder):
+    update_index(tiny_corpus, tmp_path / "index", fake_embedder, progress=False)
+    return Answerer(Retriever(Index.load(tmp_path / "index"), fake_embedder))
+
+
+def test_the_shipped_scorer_loads_with_its_provenance():
+    m = load_model()
+    assert len(m.coef) == len(FEATURES) and all(np.isfinite(m.coef))
+    prov = m.provenance
+    for key in ("datasets", "counts_questions", "date", "command", "held_out_top1", "decline"):
+        assert key in prov, key
+    assert "fit_answer_model.py" in prov["command"] and not any(p in prov["command"] for p in ("/work/", "/root/"))
+    assert 0.0 < m.decline_below < 1.0
+    p = m.probability(np.zeros((3, len(FEATURES))))
+    assert p.shape == (3,) and np.all((p > 0) & (p < 1))
+
+
+def test_a_model_with_other_features_is_refused(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"features": ["a", "b"], "coef": [1, 2], "intercept": 0}))
+    with pytest.raises(ValueError, match="refit"):
+        load_model(path)
+
+
+def test_features_have_one_row_per_candidate(answerer):
+    q = analyze("钟山县上半年共排查安全隐患多少项?")
+    res = answerer.retriever.search(q.text)
+    index = answerer.retriever.index
+    f = sentence_features(q, res, index, answerer.retriever.embedder, answerer.weights, answerer.params,
+                          chunk_positions(index))
+    assert f.matrix.shape == (len(f.candidates), len(FEATURES)) and len(f.candidates) > 3
+    gap = f.matrix[:, FEATURES.index("s_cos_gap")]
+    assert gap.max() == 0.0 and gap.min() <= 0.0
+    assert set(f.matrix[:, FEATURES.index("numeric")]) == {1.0}
+
+
+def test_a_decline_lists_the_closest_passages(answerer):
+    strict = Answerer(answerer.retriever, params=replace(answerer.params, decline_below=1.01))
+    a = strict.ask("钟山县上半年共排查安全隐患多少项?")
+    assert a.abstained and not a.citations and len(a.related) >= 2
+
+
+def test_the_answerer_keeps_no_state_of_a_question(answerer):
+    before = set(vars(answerer))
+    answerer.ask("钟山县上半年共排查安全隐患多少项?")
+    answerer.ask("How many safety hazards were found?")
+    assert set(vars(answerer)) - before <= {"weights", "positions"}  # index-level caches only
+
+
+def test_units_are_glossed_as_what_they_count():
+    glosses = dict(units())
+    assert glosses["人次"] == "attendances" and "ten thousand yuan" in glosses["万元"]
+    q = analyze("How many attendances were there?")
+    assert figure_with_unit("共培训教师1200人次", q) == ("1200", "attendances")
+    assert figure_with_unit("投入资金10.8万元", q) == ("10.8", "× ten thousand yuan")
+
+
+def test_a_figure_lead_names_the_report_place_and_the_sentence_year():
+    q = analyze("How many teachers were recruited?")
+    doc = Document("d", "d.txt", "钟山县教育局工作总结", 2011, ("钟山县",))
+    assert figure_lead("2011年招聘教师26名", q, doc, 1) == "26 people (钟山县, 2011) [1]"
+    assert figure_lead("全面加强教师队伍建设", q, doc, 1) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.integers(0, 99999).map(str), st.sampled_from(["年", "人", "万元", "人次", "，", "共",
+                                                                          "教师", "2019年", "%", "所", "."])),
+                min_size=1, max_size=12))
+def test_a_lead_never_states_a_number_absent_from_the_quote(parts):
+    quote = "".join(parts)
+    lead = figure_lead(quote, analyze("How many people?"), None, 1)
+    if lead is not None:
+        assert set(numbers_in(lead.replace("[1]", ""))) <= set(numbers_in(quote))
+
+
+def test_no_single_figure_only_when_a_total_is_asked():
+    assert asks_total("How many teachers were trained in total?") and asks_total("全县一共有多少所学校?")
+    assert not asks_total("How many public-school teachers are on staff?") and not asks_total("有多少名教师?")
+
+
+class _Canned:
+    def __init__(self, answers):
+        self.answers = answers
+
+    def ask(self, question, detect_filters=True):
+        return self.answers[question]
+
+
+def test_bench_answer_metrics_count_spans_citations_and_declines():
+    doc = Document("p1", "p1", "")
+    chunk = Chunk("p1", "p1", "p1", 1, (), (0, 10), "总共308分。", "总共308分。")
+    hit = Answer("a", "“总共308分。” [1]", (Citation(1, chunk, doc, "总共308分。"),))
+    miss = Answer("b", "报告中没有提供这方面的信息。", (), (), True)
+    qs = [{"question": "a", "pid": "p1", "answers": ["308"], "lang": "en"},
+          {"question": "b", "pid": "p2", "answers": ["4"], "lang": "zh"},
+          {"question": "c", "pid": "p3", "lang": "zh"}]  # no answers: not counted
+    out = evaluate_bench_answers(qs, _Canned({"a": hit, "b": miss}))
+    assert out["answers_n"] == 2 and out["answer_hit"] == 0.5 and out["citation_hit"] == 0.5
+    assert out["declined"] == 0.5 and out["answers_by_lang"]["en"]["answer_hit"] == 1.0
+
+
+def test_the_decline_operating_point_keeps_false_declines_under_the_limit():
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        from decline_curve import operating_point
+    finally:
+        sys.path.pop(0)
+    pos = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.35, 0.3, 0.25, 0.05]
+    neg = [0.1, 0.2, 0.3, 0.02]
+    t, neg_declined, pos_declined = operating_point(pos, neg, 0.1)
+    assert pos_declined <= 0.1 and sum(s < t for s in pos) <= 1
+    assert t == 0.25 and neg_declined == 0.75  # 0.1, 0.2 and 0.02 fall below 0.25; 0.3 does not
+
+
+def test_a_two_part_question_gets_both_parts(answerer):
+    a = answerer.ask("钟山县共排查安全隐患多少项，补充教师多少名？")
+    assert not a.abstained
+    assert "49" in a.text and "26" in a.text
+
+
+def test_an_english_figure_answer_leads_with_the_figure_and_unit_from_the_quote(answerer):
+    lenient = Answerer(answerer.retriever, params=replace(answerer.params, decline_below=0.0))
+    a = lenient.ask("How many 人次 took part in the drills at 钟山县 schools?")
+    lead, *rest = a.text.splitlines()
+    figure, _, gloss = lead.partition(" (")[0].partition(" ")
+    assert lead.endswith("[1]") and figure in a.citations[0].sentence  # the figure of the cited sentence
+    said = a.citations[0].sentence.replace(" ", "")  # ... with the gloss of the unit that follows it there
+    assert any(figure + u in said for u, g in units() if g == gloss)
+    assert figure in rest[0]  # then the quote, in the report's glyphs
+    assert all(n in numbers_in(" ".join(c.chunk.text for c in a.citations))
+               for n in numbers_in(a.text.replace("[1]", "").replace("[2]", "").replace("[3]", "")))
