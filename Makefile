@@ -12,7 +12,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# A CPU build of torch first, pinned: an unpinned torch pulls a multi-GB CUDA build.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[test,onnx]'
+	# The Milvus and cluster extras too, so their tests run (about 1 min more to install: bench/README.md).
+	$(BIN)/python -m pip install --quiet -e '.[test,onnx,milvus,cluster]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -32,7 +32,10 @@ def _common(p: argparse.ArgumentParser, *, index: bool = True, corpus: bool = Tr
         p.add_argument("--index", type=Path, help="index folder (default: index, or $QA_INDEX)")
     p.add_argument("--model", help="a sentence-transformers folder or hub name (default: $QA_MODEL, else the "
                                    "bundled multilingual-e5-small)")
-    p.add_argument("--backend", choices=["auto", "torch", "onnx-int8", "onnx-int8-mixed"], help="encoder backend")
+    p.add_argument("--backend", choices=["auto", "torch", "onnx-int8", "onnx-int8-mixed", "ct2-int8"],
+                   help="encoder backend")
+    p.add_argument("--store", help="where the paragraphs live: 'folder' (default, the index folder), "
+                                   "milvus://HOST:PORT[/COLLECTION] or a milvus-lite file.db (or $QA_STORE)")
 
 
 def _filters(p: argparse.ArgumentParser) -> None:
@@ -62,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--rebuild", action="store_true", help="ignore the existing index")
     p.add_argument("--watch", action="store_true", help="keep the index in step with the folder")
+    p.add_argument("--cluster", help="embed on a Dask cluster: a scheduler address (tcp://HOST:PORT) or "
+                                     "local[:WORKERS] for one on this machine (or $QA_CLUSTER)")
 
     for name, helptext in (("search", "ranked paragraphs for a question"), ("ask", "answer a question")):
         p = sub.add_parser(name, help=helptext)
@@ -100,7 +105,8 @@ def settings_from(args: argparse.Namespace, env: dict[str, str] | None = None) -
     env = dict(os.environ) if env is None else env
     settings = Settings.from_env(env).with_overrides(
         corpus=getattr(args, "corpus", None), index=getattr(args, "index", None),
-        model=getattr(args, "model", None), backend=getattr(args, "backend", None))
+        model=getattr(args, "model", None), backend=getattr(args, "backend", None),
+        store=getattr(args, "store", None), cluster=getattr(args, "cluster", None))
     if getattr(args, "corpus", None) is None and not env.get("QA_CORPUS") and args.command != "corpus":
         from qa.store.update import recorded_corpus
 
@@ -176,11 +182,13 @@ def _clip(text: str, n: int = 80) -> str:
 
 
 def cmd_index(args, settings: Settings) -> int:
-    from qa.runtime import load_embedder
-    from qa.store.update import update_index
+    from qa.runtime import load_embedder, update_store
+    from qa.store.milvus import is_milvus
 
+    if args.watch and is_milvus(settings.store):
+        raise ValueError("--watch works with the index folder; for Milvus run `qa index --store ...` on a schedule")
     embedder = load_embedder(settings)
-    report = update_index(settings.corpus, settings.index, embedder, rebuild=args.rebuild)
+    report = update_store(settings, embedder, rebuild=args.rebuild)
     print(report.summary())
     if args.watch:
         from qa.store.watch import watch

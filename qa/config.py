@@ -17,12 +17,14 @@ class Settings:
     corpus: Path = Path("corpus")
     index: Path = Path("index")
     model: str | None = None  # explicit model: a local sentence-transformers folder or a hub name
-    backend: str = "auto"  # "torch", "onnx-int8", "onnx-int8-mixed" or "auto" (the measured default)
+    backend: str = "auto"  # "torch", "onnx-int8", "onnx-int8-mixed", "ct2-int8" or "auto" (the measured default)
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
     llm_timeout: float = 60.0
     lexicon: bool = True  # English questions reach Chinese keywords through the CC-CEDICT lexicon (QA_LEXICON=off)
+    store: str = "folder"  # "folder" (the index folder), milvus://HOST:PORT[/COLLECTION] or a milvus-lite .db file
+    cluster: str | None = None  # a Dask scheduler address (or "local[:N]") that embeds for ``qa index``
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -39,6 +41,8 @@ class Settings:
             llm_api_key=env.get("QA_LLM_API_KEY") or None,
             llm_timeout=float(env.get("QA_LLM_TIMEOUT", s.llm_timeout)),
             lexicon=env.get("QA_LEXICON", "on").strip().lower() not in ("off", "0", "false", "no"),
+            store=env.get("QA_STORE") or s.store,
+            cluster=env.get("QA_CLUSTER") or None,
         )
 
     def with_overrides(self, **kw) -> Settings:

@@ -80,6 +80,15 @@ def load_embedder(settings: Settings) -> Embedder:
     def lazy(make, name: str) -> Embedder:
         return LazyEmbedder(make, name, info.dim, origin=info.origin, backend=backend)
 
+    if backend == "ct2-int8" and info.source != "hub":
+        ct2_name = f"{info.name}+ct2-int8"
+
+        def make_ct2() -> Embedder:
+            from qa.models.ct2_backend import Ct2Embedder
+
+            return Ct2Embedder(Path(info.location), name=ct2_name, origin=info.origin)
+
+        return lazy(make_ct2, ct2_name)
     if onnx and backend == "onnx-int8-mixed":  # int8 passages, float32 questions
         from qa.models.onnx_backend import MixedEmbedder
 
@@ -118,9 +127,56 @@ class LazyEmbedder:
         return self.load().embed(texts, kind, progress=progress)
 
 
+def update_store(settings: Settings, embedder: Embedder, **kw):
+    """``update_index`` for the store the settings name (index folder or Milvus), embedding on the cluster
+    they name, if any. Keywords: ``rebuild``, ``progress``, ``on_progress``, ``load``, ``previous``."""
+    from qa.store.milvus import MilvusTarget, is_milvus
+
+    embed = None
+    if settings.cluster:
+        import functools
+
+        from qa.store.cluster import cluster_embed
+
+        embed = cluster_embed(settings.cluster, functools.partial(worker_embedder, settings))
+    if is_milvus(settings.store):
+        from qa.store.milvus_update import cache_folder, update_milvus
+
+        kw.pop("previous", None)
+        kw.pop("on_read", None)  # the keyword-only first answers are the index folder's
+        target = MilvusTarget.parse(settings.store)
+        return update_milvus(settings.corpus, target, embedder, cache_dir=cache_folder(target, settings.index),
+                             embed=embed, seed_from=settings.index, **kw)
+    return update_index(settings.corpus, settings.index, embedder, embed=embed, **kw)
+
+
+def worker_embedder(settings: Settings) -> Embedder:
+    """The settings' embedder, loaded: what a cluster worker builds once and embeds with."""
+    emb = load_embedder(settings)
+    return emb.load() if isinstance(emb, LazyEmbedder) else emb
+
+
+def load_store(settings: Settings, embedder: Embedder):
+    """The store the settings name, loaded, without updating it."""
+    from qa.store.milvus import MilvusIndex, MilvusTarget, is_milvus
+
+    if is_milvus(settings.store):
+        return MilvusIndex.open(MilvusTarget.parse(settings.store), model_name=embedder.name)
+    return Index.load(settings.index, model_name=embedder.name)
+
+
 def open_index(settings: Settings, embedder: Embedder, *, build: bool = True) -> Index:
     """Load the index, first bringing it in step with the corpus folder (when there is one and ``build``)."""
     from qa.store.index import IndexError as QAIndexError
+    from qa.store.milvus import is_milvus
+
+    if is_milvus(settings.store):
+        if build and settings.corpus.is_dir():
+            report = update_store(settings, embedder, load=True)
+            if report.changed_anything or report.embedded:
+                print(report.summary(), file=sys.stderr)
+            return report.index
+        return load_store(settings, embedder)
 
     if build and settings.corpus.is_dir():
         report = update_index(settings.corpus, settings.index, embedder, load=True)

@@ -21,8 +21,8 @@ from qa.models.embed import Embedder
 from qa.search.filters import Filters, detect, document_matches, place_core, romanize, year_boosts
 from qa.search.fusion import Evidence, FusionParams, agreement, fitted_params, fuse, keyword_weight
 from qa.search.lexicon import content_words, match, stopwords
-from qa.store.index import Index
 from qa.store.keyword import KeywordIndex, tokenize
+from qa.store.protocol import Store
 from qa.textnorm import cjk_ratio, normalize, script_of, to_traditional
 from qa.types import Hit
 
@@ -54,9 +54,9 @@ class Parts:
 
 
 class Retriever:
-    """Searches one loaded index with one embedder."""
+    """Searches one loaded store (an index folder or a Milvus collection) with one embedder."""
 
-    def __init__(self, index: Index, embedder: Embedder, *, params: FusionParams | None = None,
+    def __init__(self, index: Store, embedder: Embedder, *, params: FusionParams | None = None,
                  lexicon: bool = True):
         self.index = index
         self.embedder = embedder
@@ -114,7 +114,7 @@ class Retriever:
         """How well the best of ``ids`` matches the whole question, on one scale for any subset."""
         if not ids:
             return 0.0
-        cos = self.index.embeddings[np.array(ids)] @ qvec
+        cos = self.index.cosine(np.array(ids), qvec)
         kw = kw_all[ids] / kw_all.max() if kw_all.max() > 0 else np.zeros(len(ids))
         return float(np.max((1 - w_kw) * cos + w_kw * kw))
 
@@ -160,7 +160,7 @@ class Retriever:
             return self._by_years(hits, f, k), None, tuple(dict.fromkeys(query.split()))
         pt = self.parts(question, qnorm, mask=mask)
         hits = fuse(pt.d_ids, pt.d_scores, pt.kw_scores, keyword_weight(self.params, pt.evidence), n,
-                    cosine=lambda ids: index.embeddings[ids] @ pt.qvec, candidates=self.params.candidates)
+                    cosine=lambda ids: index.cosine(ids, pt.qvec), candidates=self.params.candidates)
         return self._by_years(hits, f, k), pt.qvec, tuple(dict.fromkeys(pt.query.split()))
 
     def _outside(self, question: str, f: Filters, hits: list, qvec: np.ndarray, k: int, notes: list[str],
@@ -252,7 +252,7 @@ def _occurs_in(keywords: KeywordIndex, term: str, ids: np.ndarray) -> bool:
     return bool(np.isin(keywords.docs[keywords.indptr[i]:keywords.indptr[i + 1]], ids).any())
 
 
-def _chunk_doc_numbers(index: Index) -> tuple[np.ndarray, dict[str, int]]:
+def _chunk_doc_numbers(index: Store) -> tuple[np.ndarray, dict[str, int]]:
     """Each chunk's document as a number, so filters are array operations."""
     ids: dict[str, int] = {}
     pos = np.array([ids.setdefault(c.doc_id, len(ids)) for c in index.chunks], dtype=np.int64)
@@ -262,7 +262,7 @@ def _chunk_doc_numbers(index: Index) -> tuple[np.ndarray, dict[str, int]]:
 _YEAR_IN_TEXT_RE = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 
 
-def _year_postings(index: Index) -> dict[int, frozenset[int]]:
+def _year_postings(index: Store) -> dict[int, frozenset[int]]:
     """For each chunk that names years (four digits, 二〇一一年, 民国97年, 97学年度), those years."""
     out: dict[int, frozenset[int]] = {}
     for i, c in enumerate(index.chunks):

@@ -147,6 +147,10 @@ class Index:
         """Positions of a document's chunks, in reading order."""
         return [i for i, c in enumerate(self.chunks) if c.doc_id == doc_id]
 
+    def cosine(self, positions: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """The cosine of ``query`` with the paragraphs at ``positions``."""
+        return self.embeddings[positions] @ query
+
     @classmethod
     def assemble(cls, directory: Path, manifest: dict, segments: list[Segment], vectors: VectorIndex,
                  keywords: KeywordIndex, embeddings: np.ndarray | None = None) -> Index:

@@ -238,14 +238,15 @@ def check_corpus(recorded: Path | None, corpus: Path, directory: Path) -> None:
 def update_index(corpus: Path, directory: Path, embedder: Embedder, *, rebuild: bool = False,
                  progress: bool = True, on_progress: Progress | None = None,
                  previous: Index | None = None, load: bool = False,
-                 on_read: Callable[[list], None] | None = None) -> UpdateReport:
+                 on_read: Callable[[list], None] | None = None, embed=None) -> UpdateReport:
     """Bring the index at ``directory`` in step with the reports under ``corpus``.
 
     ``on_progress(stage, done, total)`` is called as work proceeds (the web app shows it). ``previous``, the
     index a caller holds in memory, saves reading unchanged segments back; with ``load`` (or ``previous``)
     the report carries the resulting ``Index``. ``on_read(parts)``, called once every file is read and before
     anything is embedded (when something is, and with ``load``), gets the paragraphs of the whole new index
-    in order, file by file (``Index.keywords_only`` makes a searchable index of them at once).
+    in order, file by file (``Index.keywords_only`` makes a searchable index of them at once). ``embed`` replaces
+    ``embed_pending`` (``qa.store.cluster``).
     """
     t0 = time.time()
     corpus, directory = Path(corpus), Path(directory)
@@ -271,7 +272,8 @@ def update_index(corpus: Path, directory: Path, embedder: Embedder, *, rebuild: 
         if on_read is not None and found.pending and want_index:
             fresh = {p.source: p for p in found.pending}
             on_read([fresh.get(s) or todo.kept[s] for s in sorted(found.files)])
-        new_segments, embedded, reused = embed_pending(found.pending, embedder, todo.cache, progress, on_progress)
+        embed = embed or embed_pending
+        new_segments, embedded, reused = embed(found.pending, embedder, todo.cache, progress, on_progress)
         for seg in new_segments:
             todo.kept[seg.source] = seg
             found.files[seg.source] = dict(found.files[seg.source], segment=seg.id)

@@ -31,7 +31,8 @@ from qa.search.followup import contextualize
 from qa.search.question import check_question
 from qa.search.retrieve import Retriever
 from qa.store.index import Index
-from qa.store.update import UpdateReport, inside, recorded_corpus, update_index
+from qa.store.protocol import Store
+from qa.store.update import UpdateReport, inside, recorded_corpus
 from qa.types import Answer
 
 log = logging.getLogger(__name__)
@@ -128,10 +129,12 @@ class Service:
                 and time.time() < end:
             time.sleep(0.05)
 
-    def _swap(self, index: Index | None = None) -> None:
+    def _swap(self, index: Store | None = None) -> None:
         """Answer from ``index`` (the one an update just built) or the one on disk, from now on."""
         if index is None or index.model_name != self.embedder.name:
-            index = Index.load(self.settings.index, model_name=self.embedder.name)
+            from qa.runtime import load_store
+
+            index = load_store(self.settings, self.embedder)
         if self._answerer is not None and self._answerer.retriever.index is index:
             return  # nothing changed: keep the answerer and what it has cached
         retriever = Retriever(index, self.embedder, lexicon=self.settings.lexicon)
@@ -173,12 +176,12 @@ class Service:
                     index = Index.keywords_only(self.settings.index, self.embedder.name, parts)
                     self._answerer = Answerer(Retriever(index, self.embedder), settings=self.settings)
 
-            from qa.runtime import indexing_threads
+            from qa.runtime import indexing_threads, update_store
 
             try:
                 current = self._answerer.retriever.index if self._answerer is not None else None
                 with indexing_threads():
-                    report = update_index(self.settings.corpus, self.settings.index, self.embedder,
+                    report = update_store(self.settings, self.embedder,
                                           on_progress=on_progress, progress=False, previous=current, load=True,
                                           on_read=on_read)
                 self._swap(report.index)

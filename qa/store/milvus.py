@@ -1,0 +1,288 @@
+"""The Milvus backend: the paragraphs in one Milvus collection instead of the index folder.
+
+``--store milvus://HOST:PORT[/COLLECTION]`` (or ``QA_STORE``) points the product at a Milvus server or
+cluster; a path ending in ``.db`` opens a milvus-lite file in process (tests, trials: lite is slow). The
+collection holds, per paragraph: the vector, the normalized text in a field with the jieba analyzer and a
+BM25 function (keyword search runs in Milvus), and the scalar fields filters and citations need (file, its
+sha256, report id, year, places, section, paragraph). A second, small collection holds one row per file:
+its sha256, the model, and its reports. ``qa.store.milvus_update`` keeps both in step with the corpus.
+
+Fusion, filters and answers stay on the client (``qa.search``), over positions in the same order as the
+index folder's, so answers match the folder backend; only the two searches run in Milvus.
+
+>>> target = MilvusTarget.parse("milvus://127.0.0.1:19530")
+>>> target.uri, target.collection
+('http://127.0.0.1:19530', 'report_qa')
+>>> MilvusTarget.parse("reports.db").uri
+'reports.db'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+import numpy as np
+
+from qa.store.index import IndexError, keyword_text
+from qa.types import Chunk, Document
+
+log = logging.getLogger(__name__)
+FOLDER = "folder"
+
+
+@dataclass(frozen=True)
+class MilvusParams:
+    collection: str = "report_qa"
+    text_bytes: int = 60_000  # VARCHAR limit is 65,535 bytes; longer paragraphs are cut for BM25 only
+    short_bytes: int = 1_000  # file names, sections, ids
+    max_places: int = 32
+    insert_batch: int = 512
+    query_batch: int = 4_000
+    id_batch: int = 2_000  # ids per ``pk in [...]`` or ``get``
+    max_limit: int = 16_384  # Milvus's cap on a search's limit
+
+
+PARAMS = MilvusParams()
+
+
+@dataclass(frozen=True)
+class MilvusTarget:
+    """Where the collection lives: a server URI (``http://host:port``) or a milvus-lite file."""
+
+    uri: str
+    collection: str = PARAMS.collection
+    token: str = field(default="", repr=False)
+
+    @property
+    def files_collection(self) -> str:
+        return f"{self.collection}_files"
+
+    @property
+    def is_lite(self) -> bool:
+        return not self.uri.startswith(("http://", "https://"))
+
+    @classmethod
+    def parse(cls, spec: str, token: str | None = None) -> MilvusTarget:
+        """``milvus://host:port[/collection]``, ``http(s)://host:port[/collection]`` or ``file.db``."""
+        token = os.environ.get("QA_MILVUS_TOKEN", "") if token is None else token
+        if spec.startswith(("milvus://", "http://", "https://")):
+            u = urlparse(spec)
+            if not u.hostname:
+                raise ValueError(f"the store {spec!r} names no host: use milvus://HOST:PORT")
+            scheme = "https" if u.scheme == "https" else "http"
+            name = u.path.strip("/") or PARAMS.collection
+            if not name.replace("_", "").isalnum():
+                raise ValueError(f"the collection name {name!r} may hold only letters, digits and _")
+            return cls(f"{scheme}://{u.hostname}:{u.port or 19530}", name, token)
+        if spec.endswith(".db"):
+            return cls(spec, PARAMS.collection, token)
+        raise ValueError(f"unknown store {spec!r}: give 'folder', milvus://HOST:PORT[/COLLECTION] "
+                         "or a milvus-lite file ending in .db")
+
+
+def is_milvus(spec: str | None) -> bool:
+    """Whether a ``--store`` value names Milvus (anything but empty or ``folder``)."""
+    return bool(spec) and spec != FOLDER
+
+
+_CLIENTS: dict[str, object] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def connect(target: MilvusTarget):
+    """One client per URI per process (a milvus-lite file can be opened by one process at a time)."""
+    try:
+        from pymilvus import MilvusClient
+    except ImportError as e:
+        raise IndexError("the Milvus store needs pymilvus (and milvus-lite for a .db file): "
+                         "pip install 'report-qa[milvus]'") from e
+    if target.is_lite:  # lite lacks AllocTimestamp: every query_iterator logs a traceback, then works
+        logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+        logging.getLogger("pymilvus").setLevel(logging.ERROR)
+    with _CLIENTS_LOCK:
+        if target.uri not in _CLIENTS:
+            kw = {"token": target.token} if target.token else {}
+            try:
+                _CLIENTS[target.uri] = MilvusClient(target.uri, **kw)
+            except Exception as e:  # noqa: BLE001 - pymilvus raises many kinds; the message says which
+                raise IndexError(f"cannot reach Milvus at {target.uri}: {e}") from e
+        return _CLIENTS[target.uri]
+
+
+def row_pk(file_sha: str, chunk_id: str) -> int:
+    """A paragraph's primary key: its chunk id within one version of its file, as a positive int64."""
+    return int(hashlib.sha256(f"{file_sha}\n{chunk_id}".encode()).hexdigest()[:15], 16)
+
+
+def clip_utf8(text: str, limit: int) -> str:
+    raw = text.encode()
+    return text if len(raw) <= limit else raw[:limit].decode("utf-8", errors="ignore")
+
+
+def expr_in(name: str, values) -> str:
+    """A filter expression ``name in [...]`` (strings quoted)."""
+    vals = [str(int(v)) if isinstance(v, int | np.integer) else _quote(str(v)) for v in values]
+    return f"{name} in [{', '.join(vals)}]"
+
+
+def _quote(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def iterate(client, collection: str, fields: list[str], flt: str = "") -> list[dict]:
+    """Every row matching ``flt`` (all rows when empty), in batches."""
+    it = client.query_iterator(collection, batch_size=PARAMS.query_batch, filter=flt, output_fields=fields)
+    out: list[dict] = []
+    try:
+        while batch := it.next():
+            out.extend(batch)
+    finally:
+        it.close()
+    return out
+
+
+class MilvusVectors:
+    """Dense search in the collection (exact FLAT index, inner product)."""
+
+    def __init__(self, store: MilvusIndex):
+        self.store = store
+
+    @property
+    def size(self) -> int:
+        return len(self.store.chunks)
+
+    def search(self, query: np.ndarray, k: int, *, subset: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        k = min(k, self.size if subset is None else len(subset), PARAMS.max_limit)
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        res = self.store.search("vector", [np.asarray(query, dtype=np.float32).tolist()], k, subset, "IP")
+        return self.store.positions_scores(res, sign=1.0)
+
+
+class MilvusKeywords:
+    """Keyword search by the collection's BM25 function; document frequencies from the loaded text."""
+
+    def __init__(self, store: MilvusIndex, candidates: int):
+        self.store = store
+        self.candidates = candidates
+        self._df = None
+
+    @property
+    def size(self) -> int:
+        return len(self.store.chunks)
+
+    def search(self, query: str, k: int = 10, *, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        subset = np.flatnonzero(mask) if mask is not None else None
+        k = min(k, self.size if subset is None else len(subset), PARAMS.max_limit)
+        if k <= 0 or not query.strip():
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        res = self.store.search("sparse", [query], k, subset, "BM25")
+        # milvus-lite returns BM25 scores negated; a server returns them positive
+        ids, scores = self.store.positions_scores(res, sign=1.0)
+        return ids, np.abs(scores)
+
+    def scores(self, query: str, *, mask: np.ndarray | None = None) -> np.ndarray:
+        out = np.zeros(self.size, dtype=np.float32)
+        ids, scores = self.search(query, self.candidates, mask=mask)
+        out[ids] = scores
+        return out
+
+    def local(self):
+        """The package's own BM25 postings over the loaded paragraphs, built on first use: the question's
+        term statistics (document frequencies, which terms occur) are read from them, as with the folder."""
+        if self._df is None:
+            from qa.store.keyword import KeywordIndex
+
+            self._df = KeywordIndex.build([keyword_text(c) for c in self.store.chunks], normalized=True)
+        return self._df
+
+    def document_frequency(self, term: str) -> int:
+        return self.local().document_frequency(term)
+
+    @property
+    def vocab(self) -> dict[str, int]:
+        return self.local().vocab
+
+    @property
+    def indptr(self) -> np.ndarray:
+        return self.local().indptr
+
+    @property
+    def docs(self) -> np.ndarray:
+        return self.local().docs
+
+
+@dataclass
+class MilvusIndex:
+    """A Milvus collection, loaded for questions: paragraphs and reports in memory, searches in Milvus."""
+
+    target: MilvusTarget
+    manifest: dict
+    documents: dict[str, Document]
+    chunks: list[Chunk]
+    pks: np.ndarray  # position -> primary key
+    candidates: int = 100
+    keyword_only: bool = False  # the folder's first-build state; a collection always has its vectors
+
+    def __post_init__(self):
+        self.position = {int(pk): i for i, pk in enumerate(self.pks)}
+        self.vectors = MilvusVectors(self)
+        self.keywords = MilvusKeywords(self, self.candidates)
+        self._client = connect(self.target)
+
+    @property
+    def model_name(self) -> str:
+        return self.manifest["model"]["name"]
+
+    def chunks_of(self, doc_id: str) -> list[int]:
+        return [i for i, c in enumerate(self.chunks) if c.doc_id == doc_id]
+
+    def cosine(self, positions: np.ndarray, query: np.ndarray) -> np.ndarray:
+        pks = [int(self.pks[i]) for i in positions]
+        got: dict[int, np.ndarray] = {}
+        for start in range(0, len(pks), PARAMS.id_batch):
+            for r in self._client.get(self.target.collection, ids=pks[start:start + PARAMS.id_batch],
+                                      output_fields=["vector"]):
+                got[int(r["pk"])] = np.asarray(r["vector"], dtype=np.float32)
+        return np.array([float(got[p] @ query) if p in got else 0.0 for p in pks], dtype=np.float32)
+
+    def search(self, field_name: str, data: list, k: int, subset: np.ndarray | None, metric: str):
+        flt = expr_in("pk", (int(self.pks[i]) for i in subset)) if subset is not None else ""
+        return self._client.search(self.target.collection, data=data, anns_field=field_name, limit=k, filter=flt,
+                                   output_fields=["pk"], search_params={"metric_type": metric})
+
+    def positions_scores(self, res, sign: float) -> tuple[np.ndarray, np.ndarray]:
+        hits = [(self.position[int(h["pk"])], sign * float(h["distance"])) for h in res[0]
+                if int(h["pk"]) in self.position]
+        ids = np.array([h[0] for h in hits], dtype=np.int64)
+        return ids, np.array([h[1] for h in hits], dtype=np.float32)
+
+    @classmethod
+    def open(cls, target: MilvusTarget, *, model_name: str | None = None) -> MilvusIndex:
+        """Load the paragraphs' metadata; refuse a collection built with another model, saying what to run."""
+        client = connect(target)
+        if not client.has_collection(target.collection) or not client.has_collection(target.files_collection):
+            raise IndexError(f"no collection {target.collection!r} in Milvus at {target.uri}: "
+                             "run `qa index --store ...` to build it")
+        files = iterate(client, target.files_collection, ["file", "sha256", "model", "documents", "chunks", "built_at"])
+        models = {f["model"] for f in files}
+        model = next(iter(models)) if len(models) == 1 else (model_name or "")
+        if model_name and models and models != {model_name}:
+            raise IndexError(f"the collection {target.collection!r} was built with model(s) {sorted(models)}, "
+                             f"not {model_name!r}: run `qa index --store ... --rebuild`")
+        rows = iterate(client, target.collection, ["pk", "file", "seq", "chunk"])
+        rows.sort(key=lambda r: (r["file"], r["seq"]))
+        documents = {d["doc_id"]: Document.from_dict(d) for f in sorted(files, key=lambda f: f["file"])
+                     for d in f["documents"]}
+        chunks = [Chunk.from_dict(r["chunk"]) for r in rows]
+        manifest = {"model": {"name": model}, "store": target.uri, "collection": target.collection,
+                    "chunk_count": len(chunks), "document_count": len(documents),
+                    "files": {f["file"]: {"sha256": f["sha256"], "chunks": f["chunks"]} for f in files},
+                    "built_at": max((f.get("built_at", "") for f in files), default="")}
+        return cls(target, manifest, documents, chunks, np.array([r["pk"] for r in rows], dtype=np.int64))
