@@ -120,3 +120,11 @@ def test_merged_token_parts_index_like_one_list():
     merged = KeywordIndex.from_ids(*merge_token_ids([encode_tokens(p) for p in parts]))
     for q in ("培训", "安全 教师", "学生"):
         assert np.allclose(whole.scores(q), merged.scores(q))
+
+
+def test_a_year_the_filters_weigh_is_not_searched_again_as_a_word():
+    from qa.search.filters import Filters
+    from qa.search.retrieve import strip_filter_terms
+
+    assert strip_filter_terms("某县2011年新建了几所学校", Filters(years=(2011,))) == "某县 新建了几所学校"
+    assert strip_filter_terms("how many schools in 2019", Filters(years=(2019,))) == "how many schools"

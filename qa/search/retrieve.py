@@ -148,9 +148,11 @@ class Retriever:
         the keyword terms searched."""
         index = self.index
         qnorm = normalize(question)
-        if mask is not None:
-            # Within the filtered reports the place no longer tells paragraphs apart: rank by the rest.
-            qnorm = strip_filter_terms(qnorm, Filters(places=f.places)) or qnorm
+        if mask is not None or f.years:
+            # Within the filtered reports the place no longer tells paragraphs apart, and the years are weighed
+            # by the year signal (``_by_years``), not again as words: rank by the rest.
+            qnorm = strip_filter_terms(qnorm, Filters(places=f.places if mask is not None else (),
+                                                      years=f.years)) or qnorm
         n = self.params.candidates if f.years or f.mentioned else k
         if index.keyword_only:  # the vectors are still being made: BM25 alone ranks, and the answer says so
             query, _ = keyword_query(question, qnorm, index.keywords, np.zeros(0, dtype=np.int64), self.params,
