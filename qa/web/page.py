@@ -54,7 +54,7 @@ EXAMPLES = [
     "How many teachers were trained in 2020?",
     "What safety measures were taken?",
     "钟山县2011年招聘了多少教师?",
-    "當陽在學校後勤保障方面做了哪些工作?",
+    "學校的師資培訓有哪些做法?",
 ]
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".docx", ".pdf"]
 ASK_CONCURRENCY = 2  # questions answered at once; more wait in Gradio's queue
