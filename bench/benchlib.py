@@ -22,7 +22,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "bench" / "README.md"
-SHARED = Path("/work/shared")
+SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the repository
 README_HEADER = """# Benchmarks
 
 Scripts (run from the repository root with `.venv/bin/python bench/<script>.py --help`); each prints a
@@ -295,7 +295,7 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def bench_questions(n: int = 50) -> list[str]:
-    """The dev questions (``/work/shared/eval/dev.jsonl``), topped up with bench questions to ``n``."""
+    """The dev questions (``../shared/eval/dev.jsonl``), topped up with bench questions to ``n``."""
     qs = [r["question"] for r in read_jsonl(SHARED / "eval" / "dev.jsonl")]
     rest = max(0, n - len(qs))
     for name, share in (("cmrc2018-dev", (rest + 1) // 2), ("drcd-dev", rest // 2)):

@@ -5,7 +5,7 @@ copy 0 is the real corpus with its real vectors (embedded once with the model); 
 permuted (``benchlib.digit_table(j)``; its keyword tokens are the original's with the same permutation,
 since jieba cuts digit runs alike whatever the digits) and a random unit vector. Metadata (titles, years,
 places) is kept, so filters match the same share of paragraphs at every size. Queries are encoded by the
-real model: ~50 questions (``/work/shared/eval/dev.jsonl``, topped up with CMRC/DRCD questions), each
+real model: ~50 questions (``../shared/eval/dev.jsonl``, topped up with CMRC/DRCD questions), each
 asked ``--repeats`` times after one warm-up ``ask`` (whose time is reported: it builds the answerer's
 term weights). ``Retriever.search(q, k=10)`` and ``Answerer.ask(q)`` (extractive, no language model) are
 timed, with a per-step breakdown of ``ask``.
