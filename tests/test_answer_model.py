@@ -157,3 +157,22 @@ def test_an_english_figure_answer_leads_with_the_figure_and_unit_from_the_quote(
     assert figure in rest[0]  # then the quote, in the report's glyphs
     assert all(n in numbers_in(" ".join(c.chunk.text for c in a.citations))
                for n in numbers_in(a.text.replace("[1]", "").replace("[2]", "").replace("[3]", "")))
+
+
+def test_a_figure_asked_across_reports_quotes_each_report_that_would_answer_alone(tmp_path):
+    from qa.answer.compose import Answerer
+    from qa.models.embed import FakeEmbedder
+    from qa.search.retrieve import Retriever
+    from qa.store.update import update_index
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for county, year, n in (("东林县", 2018, 17), ("西岭县", 2019, 29), ("南湖县", 2020, 41)):
+        (corpus / f"{year}.txt").write_text(f"{county}教育局{year}年工作总结\n\n一、师资\n{year}年，{county}"
+                                            f"新建标准化实验室{n}间，全部投入使用。\n\n二、其他\n植树100棵。\n",
+                                            encoding="utf-8")
+    emb = FakeEmbedder(dim=64)
+    index = update_index(corpus, tmp_path / "i", emb, progress=False, load=True).index
+    answer = Answerer(Retriever(index, emb)).ask("各县新建了多少间标准化实验室?")
+    assert not answer.abstained
+    assert len({c.chunk.source for c in answer.citations}) >= 2

@@ -170,11 +170,21 @@ class Answerer:
                 continue
             elif q.kind == "numeric" and not has_new_figure(c.quote, q):
                 continue
-            elif c.hit.chunk.doc_id != best.hit.chunk.doc_id and c.score >= p.other_report_keep * best.score:
+            elif c.hit.chunk.doc_id != best.hit.chunk.doc_id and (
+                    c.score >= p.other_report_keep * best.score or c.score >= p.decline_below
+                    or self._parallel(q, c, best, res)):
                 chosen.append(c)
             elif q.kind == "numeric" and not direct and c.score >= p.indirect_keep * best.score:
                 chosen.append(c)
         return chosen
+
+    def _parallel(self, q: QuestionInfo, c: Candidate, best: Candidate, res: SearchResult) -> bool:
+        """Another report's figure for the same measure, when the question names no report: as much of the
+        question in it as in the best sentence. Scores are probabilities that weigh the passage's rank, so a
+        ratio to the best score drops a second report that is merely ranked lower."""
+        p = self.params
+        return (q.kind == "numeric" and not res.filters and c.coverage >= p.other_report_keep * best.coverage
+                and self._measured(q, c.sentence) >= p.measured_min)
 
     def _measured(self, q: QuestionInfo, sentence: str) -> float:
         """Share (by weight) of what the figure question counts that ``sentence`` names (1.0 when unknown)."""
