@@ -151,7 +151,7 @@ def analyze(question: str, keep: Callable[[str], bool] | None = None) -> Questio
     focus = [g for g in dict.fromkeys(focus) if g in terms]
     mtext = measure_text(question, lang)
     if lang == "en":
-        # "how many teachers were trained": what is counted is the phrase before the verb or preposition
+        # "how many schools were built": what is counted is the phrase before the verb or preposition
         measure = english_terms(_EN_PHRASE_END.split(mtext, maxsplit=1)[0], keep) or english_terms(mtext, keep)
     else:
         mtoks = set(tokenize(mtext, normalized=True))

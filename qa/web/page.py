@@ -51,7 +51,7 @@ from qa.web.service import MAX_UPLOAD_BYTES, Service
 log = logging.getLogger(__name__)
 
 EXAMPLES = [
-    "How many teachers were trained in 2020?",
+    "How much was invested in school buildings?",
     "What safety measures were taken?",
     "钟山县2011年招聘了多少教师?",
     "學校的師資培訓有哪些做法?",
