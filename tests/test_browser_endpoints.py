@@ -198,6 +198,7 @@ def test_page_in_traditional_chinese(chromium_path, tmp_path):
             page.locator("#qa-lang input").click()  # the switch: English
             page.get_by_role("option", name="English").click()
             page.wait_for_function("() => document.querySelector('#qa-ask').innerText.includes('Ask')")
+            page.get_by_role("tab", name="Reports").wait_for(timeout=15_000)  # the tabs update after the button
             assert page.get_by_role("tab", name="Reports").count() == 1
         finally:
             browser.close()
