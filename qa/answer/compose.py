@@ -6,7 +6,7 @@ each followed by its citation ``[n]``. Before it is returned every answer is che
 each number in it must occur in a cited paragraph and each ``[n]`` must name a listed source.
 
 >>> answerer = Answerer(retriever)  # doctest: +SKIP
->>> print(answerer.ask("钟山县2011年招聘了多少教师?").text)  # doctest: +SKIP
+>>> print(answerer.ask("青松县2019年新建了几所学校?").text)  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -92,7 +92,7 @@ def quotable(chunk: Chunk) -> list[str]:
 def shared_run(question: str, text: str, shortest: int = 4) -> int:
     """Length of the longest run of characters (at least ``shortest``) the question and the text share.
 
-    >>> shared_run("新建河东小学图书室花了多少钱?", "投入5万元新建河东小学图书室,改善阅读条件")
+    >>> shared_run("新建河东小学图书室投入多少?", "投入5万元新建河东小学图书室,改善阅读条件")
     9
     """
     best = 0

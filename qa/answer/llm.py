@@ -5,7 +5,7 @@ hosted APIs), through the ``openai`` SDK. Every failure is an :class:`LLMError` 
 failed; nothing is retried, and the api key is never logged, printed or put in a message.
 
 >>> cfg = LLMConfig(base_url="http://127.0.0.1:11434/v1", model="qwen2.5:7b")
->>> msgs = build_messages("2011年招聘了多少教师?", "zh", [(1, "某县教育工作总结 · ¶3", "招聘教师120名。")])
+>>> msgs = build_messages("2019年新建了几所学校?", "zh", [(1, "某县教育工作总结 · ¶3", "招聘教师120名。")])
 >>> [m["role"] for m in msgs]
 ['system', 'user']
 >>> # LLMClient(cfg).chat(msgs) -> "2011年该县招聘教师120名[1]。"

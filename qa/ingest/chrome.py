@@ -7,7 +7,7 @@ report's body and title. A logistic regression over these (fitted by ``scripts/f
 web pages, saved with its provenance in ``qa/data/chrome_model.json``) gives the chance a line is chrome.
 
 >>> model = load_model()
->>> lines = ["钟山县教育局2011年工作总结", "上传人:admin 上传时间:2020-03-17 格式:DOC 页数:25",
+>>> lines = ["青松县教育局2011年工作总结", "上传人:admin 上传时间:2020-03-17 格式:DOC 页数:25",
 ...          "2011年上半年，我局坚持以科学发展观为统领，全面贯彻落实全县教育工作会议精神，取得了较好的成绩。"]
 >>> rows = line_features(lines, rules=[False] * 3, titles=[True, False, False], title=lines[0])
 >>> model.chrome(rows, prose=[False, False, True])

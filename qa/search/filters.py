@@ -4,8 +4,8 @@ A place narrows a search to the reports *about* it (``Document.places``), never 
 mention it. A year never cuts: one report covers several years (a summary delivered in N reviews N-1 and
 plans N+1), so a year ranks the paragraphs and reports that name or cover it first (``year_boosts``).
 
->>> detect_years("钟山县2011年招聘了多少教师?"), detect_years("How many teachers were trained in 2020?")
-((2011,), (2020,))
+>>> detect_years("青松县2019年新建了几所学校?"), detect_years("How many schools were built in 2020?")
+((2019,), (2020,))
 >>> detect_years("民國97學年度的招生人數?")
 (2008,)
 """

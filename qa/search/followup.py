@@ -2,8 +2,8 @@
 
 >>> contextualize("and in 2011?", ["How many teachers were recruited in 2020?"], places=[])
 'How many teachers were recruited in 2011?'
->>> contextualize("那安全方面呢?", ["钟山县2011年招聘了多少教师?"], places=["钟山县"])
-'钟山县 2011年 那安全方面呢?'
+>>> contextualize("那安全方面呢?", ["青松县2019年新建了几所学校?"], places=["青松县"])
+'青松县 2019年 那安全方面呢?'
 """
 
 from __future__ import annotations

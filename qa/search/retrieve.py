@@ -6,7 +6,7 @@ How much the keyword side counts then follows the evidence (``qa.search.fusion``
 it covers and how far its top passages agree with the dense ones, with parameters fitted on public sets.
 
 >>> r = Retriever(Index.load(Path("index")), embedder)  # doctest: +SKIP
->>> r.search("钟山县2011年招聘了多少教师?", k=5).hits[0].chunk.text  # doctest: +SKIP
+>>> r.search("青松县2019年新建了几所学校?", k=5).hits[0].chunk.text  # doctest: +SKIP
 """
 
 from __future__ import annotations

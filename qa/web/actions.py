@@ -2,7 +2,7 @@
 describe the index. ``qa.web.page`` wires these to the page; tests call them directly.
 
 >>> svc = Service(Settings(), embedder=FakeEmbedder()); svc.start()  # doctest: +SKIP
->>> list(chat_turn(svc, "钟山县2011年招聘了多少教师?", [], None))[-1][0][-1]["content"]  # doctest: +SKIP
+>>> list(chat_turn(svc, "青松县2019年新建了几所学校?", [], None))[-1][0][-1]["content"]  # doctest: +SKIP
 """
 
 from __future__ import annotations

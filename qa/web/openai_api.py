@@ -16,7 +16,7 @@ loopback serves the API only with a key.
 
 >>> from openai import OpenAI  # doctest: +SKIP
 >>> client = OpenAI(base_url="http://127.0.0.1:7860/v1", api_key="unused")  # doctest: +SKIP
->>> ask = [{"role": "user", "content": "钟山县2011年招聘了多少教师?"}]
+>>> ask = [{"role": "user", "content": "青松县2019年新建了几所学校?"}]
 >>> r = client.chat.completions.create(model="report-qa", messages=ask)  # doctest: +SKIP
 >>> r.choices[0].message.content, r.citations[0]["file"]  # doctest: +SKIP
 """

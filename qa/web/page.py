@@ -10,7 +10,7 @@ Programs call the same service through two named endpoints (``gradio_client``)::
 
     from gradio_client import Client
     client = Client("http://127.0.0.1:7860/")
-    answer = client.predict("钟山县2011年招聘了多少教师?", api_name="/ask")  # dict, as ``qa ask --json``
+    answer = client.predict("青松县2019年新建了几所学校?", api_name="/ask")  # dict, as ``qa ask --json``
     hits = client.predict("安全隐患", 5, api_name="/search")
 
 >>> app = build_app(Service(Settings(), embedder=FakeEmbedder()))  # doctest: +SKIP
