@@ -218,10 +218,16 @@ def _cosines(q: QuestionInfo, hits: tuple[Hit, ...], per_hit: list[list[str]], i
 
 
 def _passage_cosines(index: Index, hits: tuple[Hit, ...], qvec: np.ndarray, where: dict[str, int]) -> list[float]:
-    return [float(index.embeddings[where[h.chunk.chunk_id]] @ qvec) if h.chunk.chunk_id in where else 0.0
-            for h in hits]
+    """Through the store's own ``cosine``: the folder holds its vectors in memory, Milvus fetches them."""
+    known = [i for i, h in enumerate(hits) if h.chunk.chunk_id in where]
+    out = [0.0] * len(hits)
+    if known:
+        got = index.cosine(np.array([where[hits[i].chunk.chunk_id] for i in known]), qvec)
+        for i, c in zip(known, got):
+            out[i] = float(c)
+    return out
 
 
 def chunk_positions(index: Index) -> dict[str, int]:
-    """chunk id -> row of ``index.embeddings`` (the answerer builds it once per loaded index)."""
+    """chunk id -> position in the store (the answerer builds it once per loaded index)."""
     return {c.chunk_id: i for i, c in enumerate(index.chunks)}
