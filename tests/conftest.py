@@ -1,4 +1,5 @@
-"""Shared fixtures: a fake embedder, a tiny corpus written by the tests, the real model (built once)."""
+"""Shared fixtures: a fake embedder, a tiny corpus written by the tests, a service over it, Debian's Chromium, the
+real model (built once)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from qa.config import Settings
 from qa.models.embed import FakeEmbedder
+from qa.web.service import Service
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / "corpus"
@@ -43,3 +46,23 @@ def real_embedder(model_home):
 
     info = resolve_model(None, home=model_home)
     return load_sentence_transformer(info)
+
+
+@pytest.fixture
+def service(tiny_corpus, tmp_path, fake_embedder):
+    """A started service over the tiny corpus with the fake embedder."""
+    svc = Service(Settings(corpus=tiny_corpus, index=tmp_path / "index"), embedder=fake_embedder)
+    svc.start()
+    yield svc
+    svc.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    from servers import CHROMIUM
+
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing; CI needs Debian's chromium (scripts/install-chromium.sh)")
+        pytest.skip(f"{CHROMIUM} is missing; the browser tests need Debian's (apt-get install chromium)")
+    return str(CHROMIUM)

@@ -5,23 +5,16 @@ The app runs on the fake embedder over the tiny corpus (fast); screenshots go to
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import time
 from pathlib import Path
 
 import pytest
-
-from qa.config import Settings
-from qa.web.service import Service
+from servers import CHROMIUM_ARGS, serve
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")]
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
 OUT = Path(__file__).resolve().parent / "output"
 DATA = Path(__file__).resolve().parent / "data"
 NEW_REPORT = ("青松县教育局2019年工作总结\n\n一、办学条件\n"
@@ -29,32 +22,13 @@ NEW_REPORT = ("青松县教育局2019年工作总结\n\n一、办学条件\n"
               "二、教师队伍\n全县组织教师培训800人次。\n")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def chromium_path() -> str:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing; CI needs Debian's chromium (scripts/install-chromium.sh)")
-        pytest.skip(f"{CHROMIUM} is missing; the browser tests need Debian's (apt-get install chromium)")
-    return str(CHROMIUM)
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     from qa.models.embed import FakeEmbedder
-    from qa.web.page import build_app, launch, start_service
 
     root = tmp_path_factory.mktemp("browser")
     shutil.copytree(DATA / "tiny", root / "corpus")
-    service = Service(Settings(corpus=root / "corpus", index=root / "index"), embedder=FakeEmbedder(dim=64))
-    start_service(service, echo=False).join(timeout=120)
-    app = build_app(service)
-    url = launch(app, port=_free_port(), prevent_thread_lock=True, quiet=True)
+    service, app, url = serve(root / "corpus", root / "index", FakeEmbedder(dim=64))
     yield url, root
     app.close()
     service.stop()
@@ -67,7 +41,7 @@ def page(chromium_path, app_url):
     OUT.mkdir(exist_ok=True)
     outside: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=ARGS)
+        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         pg = browser.new_page(viewport={"width": 1400, "height": 1000})
         pg.set_default_timeout(30_000)
         pg.on("request", lambda r: outside.append(r.url)

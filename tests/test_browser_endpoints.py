@@ -4,22 +4,16 @@ Traditional Chinese. Screenshots go to tests/output/.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from servers import CHROMIUM_ARGS, serve
 
-from qa.config import Settings
 from qa.models.embed import FakeEmbedder
-from qa.web.service import Service
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
 OUT = Path(__file__).resolve().parent / "output"
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -35,21 +29,6 @@ REPORTS = {  # one measure (teachers recruited) in three counties' reports of th
     "shimen_2021.txt": "石门县教育局2021年工作总结\n\n一、教师队伍\n2021年，石门县通过公开招聘补充教师45名。"
                        "\n\n二、教育投入\n投入经费3200万元。\n",
 }
-
-
-@pytest.fixture(scope="module")
-def chromium_path() -> str:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing; CI needs Debian's chromium (scripts/install-chromium.sh)")
-        pytest.skip(f"{CHROMIUM} is missing; the browser tests need Debian's (apt-get install chromium)")
-    return str(CHROMIUM)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class SlowEmbedder(FakeEmbedder):
@@ -71,18 +50,6 @@ class SlowEmbedder(FakeEmbedder):
         return np.vstack(rows) if rows else super().embed(texts, kind)
 
 
-def _serve(corpus: Path, index: Path, embedder, *, start: bool = True):
-    """The page up (as `qa serve` has it before the index), and the index loaded or built behind it."""
-    from qa.web.page import build_app, launch, start_service
-
-    service = Service(Settings(corpus=corpus, index=index), embedder=embedder)
-    app = build_app(service)
-    url = launch(app, port=_free_port(), prevent_thread_lock=True, quiet=True)
-    if start:
-        start_service(service, echo=False).join(timeout=120)
-    return service, app, url
-
-
 def _ask(page, question: str, turn: int) -> str:
     page.fill("#qa-question textarea", question)
     page.click("#qa-ask")
@@ -92,7 +59,7 @@ def _ask(page, question: str, turn: int) -> str:
 
 
 def _browser(p, chromium: str, **context):
-    browser = p.chromium.launch(executable_path=chromium, args=ARGS)
+    browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
     page = browser.new_context(viewport={"width": 1400, "height": 1000}, **context).new_page()
     page.set_default_timeout(30_000)
     return browser, page
@@ -105,7 +72,7 @@ def test_fresh_index_answers_from_keywords_and_status_advances(chromium_path, tm
     shutil.copytree(DATA / "tiny", tmp_path / "corpus")
     with sync_playwright() as p:
         browser, page = _browser(p, chromium_path)
-        service, app, url = _serve(tmp_path / "corpus", tmp_path / "index", SlowEmbedder(1.2), start=False)
+        service, app, url = serve(tmp_path / "corpus", tmp_path / "index", SlowEmbedder(1.2), start=False)
         try:
             page.goto(url)  # the page is open when the first build starts (a busy machine loads it slowly)
             page.wait_for_selector("#qa-question textarea")
@@ -150,7 +117,7 @@ def test_figures_chart_links_to_citations(chromium_path, tmp_path):
     corpus.mkdir()
     for name, text in REPORTS.items():
         (corpus / name).write_text(text, encoding="utf-8")
-    service, app, url = _serve(corpus, tmp_path / "index", FakeEmbedder(dim=64))
+    service, app, url = serve(corpus, tmp_path / "index", FakeEmbedder(dim=64))
     with sync_playwright() as p:
         browser, page = _browser(p, chromium_path)
         try:
@@ -181,7 +148,7 @@ def test_page_in_traditional_chinese(chromium_path, tmp_path):
     from playwright.sync_api import sync_playwright
 
     shutil.copytree(DATA / "tiny", tmp_path / "corpus")
-    service, app, url = _serve(tmp_path / "corpus", tmp_path / "index", FakeEmbedder(dim=64))
+    service, app, url = serve(tmp_path / "corpus", tmp_path / "index", FakeEmbedder(dim=64))
     with sync_playwright() as p:
         browser, page = _browser(p, chromium_path, locale="zh-TW")
         try:

@@ -52,14 +52,6 @@ def answer_key(answer) -> tuple:
     return j["answer"], tuple((c["file"], c.get("paragraph")) for c in j["citations"]), j["abstained"]
 
 
-@pytest.fixture
-def service(tiny_corpus, tmp_path, fake_embedder):
-    svc = Service(Settings(corpus=tiny_corpus, index=tmp_path / "index"), embedder=fake_embedder)
-    svc.start()
-    yield svc
-    svc.stop()
-
-
 # -- many questions at once ------------------------------------------------------------------------------
 def test_answers_at_once_equal_answers_alone(service):
     alone = {q: answer_key(service.ask(q)) for q in QUESTIONS}

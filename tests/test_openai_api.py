@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
+from servers import serve
 
-from qa.config import Settings
 from qa.errors import QuestionError
 from qa.web.openai_api import ApiAccess, chunks, parse_request
-from qa.web.service import Service
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
 DATA = Path(__file__).resolve().parent / "data"
 QUESTION = "钟山县2011年招聘了多少教师?"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -29,14 +21,10 @@ def served(tmp_path_factory):
     """The page and its API on a free loopback port over the tiny corpus (fake embedder), with a key set."""
     from qa.models.embed import FakeEmbedder
     from qa.web.openai_api import mount
-    from qa.web.page import build_app, launch, start_service
 
     root = tmp_path_factory.mktemp("api")
     shutil.copytree(DATA / "tiny", root / "corpus")
-    svc = Service(Settings(corpus=root / "corpus", index=root / "index"), embedder=FakeEmbedder(dim=64))
-    start_service(svc, echo=False).join(timeout=120)
-    app = build_app(svc)
-    url = launch(app, port=_free_port(), prevent_thread_lock=True, quiet=True)
+    svc, app, url = serve(root / "corpus", root / "index", FakeEmbedder(dim=64))
     mount(app.server_app, svc, ApiAccess("test-key", "127.0.0.1"))
     yield url.rstrip("/") + "/v1"
     app.close()
@@ -112,11 +100,3 @@ def test_stream_events_end_with_done(service):
     events = list(chunks(service.ask(QUESTION), "report-qa"))
     assert events[-1] == "data: [DONE]\n\n" and all(e.startswith("data: ") for e in events)
     assert '"citations"' in events[-2] and '"finish_reason": "stop"' in events[-2]
-
-
-@pytest.fixture
-def service(tiny_corpus, tmp_path, fake_embedder):
-    svc = Service(Settings(corpus=tiny_corpus, index=tmp_path / "index"), embedder=fake_embedder)
-    svc.start()
-    yield svc
-    svc.stop()

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from servers import serve, wait_for
 
 from qa.config import Settings
 from qa.types import Answer, Chunk, Citation, Document, Hit
@@ -30,32 +29,8 @@ DATA = Path(__file__).resolve().parent / "data"
 QINGSONG = "青松县教育局2019年工作总结\n\n一、办学条件\n2019年，青松县新建塑胶跑道12条，改造学校食堂5所。\n"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(cond, timeout: float = 60.0, what: str = "condition") -> None:
-    """Poll ``cond`` until it holds; fail after ``timeout`` seconds."""
-    end = time.time() + timeout
-    while time.time() < end:
-        if cond():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
 def indexed_files(service: Service) -> set[str]:
     return {r["file"] for r in reports_safe(service)}
-
-
-@pytest.fixture
-def service(tiny_corpus, tmp_path, fake_embedder):
-    svc = Service(Settings(corpus=tiny_corpus, index=tmp_path / "index"), embedder=fake_embedder)
-    svc.start()
-    yield svc
-    svc.stop()
 
 
 @pytest.fixture(scope="module")
@@ -64,15 +39,10 @@ def live(tmp_path_factory):
     from gradio_client import Client
 
     from qa.models.embed import FakeEmbedder
-    from qa.web.page import build_app, launch, start_service
 
     root = tmp_path_factory.mktemp("web")
     shutil.copytree(DATA / "tiny", root / "corpus")
-    svc = Service(Settings(corpus=root / "corpus", index=root / "index"), embedder=FakeEmbedder(dim=64))
-    start_service(svc, echo=False).join(timeout=120)
-    app = build_app(svc)
-    url = launch(app, port=_free_port(), prevent_thread_lock=True, quiet=True)
-    assert url.startswith("http://127.0.0.1:")
+    svc, app, url = serve(root / "corpus", root / "index", FakeEmbedder(dim=64))
     yield svc, url, Client(url, verbose=False)
     app.close()
     svc.stop()
