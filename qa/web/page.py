@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 EXAMPLES = [
     "How much was invested in school buildings?",
-    "What safety measures were taken?",
+    "What did the schools do about fire and traffic risks?",
     "钟山县2011年招聘了多少教师?",
     "學校的師資培訓有哪些做法?",
 ]

@@ -4,7 +4,7 @@ Questions are answered from the index that is loaded; an update builds a new ind
 it in when complete, so questions asked meanwhile are answered from the old one.
 
 >>> svc = Service(Settings())  # doctest: +SKIP
->>> svc.start(); svc.ask("What safety measures were taken?").text  # doctest: +SKIP
+>>> svc.start(); svc.ask("What did the schools do about fire and traffic risks?").text  # doctest: +SKIP
 """
 
 from __future__ import annotations
