@@ -176,3 +176,16 @@ def test_a_figure_asked_across_reports_quotes_each_report_that_would_answer_alon
     answer = Answerer(Retriever(index, emb)).ask("各县新建了多少间标准化实验室?")
     assert not answer.abstained
     assert len({c.chunk.source for c in answer.citations}) >= 2
+
+
+def test_two_figures_asked_of_one_sentence_are_both_quoted(tmp_path, fake_embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "qingsong_2019.txt").write_text(
+        "青松县教育局2019年工作总结\n\n一、基本情况\n全县现有小学18所，在职教师960人，在校学生12400人。\n\n"
+        "二、办学条件\n2019年新建塑胶跑道12条，改造学校食堂5所。\n", encoding="utf-8")
+    update_index(corpus, tmp_path / "index", fake_embedder, progress=False)
+    answerer = Answerer(Retriever(Index.load(tmp_path / "index"), fake_embedder))
+    a = answerer.ask("青松县有多少名在职教师和多少名在校学生？")
+    assert not a.abstained
+    assert "960" in a.text and "12400" in a.text

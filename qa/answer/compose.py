@@ -135,7 +135,8 @@ class Answerer:
             if part.kind == "numeric" and self._no_figure(part, cands):
                 continue
             if all(cands[0].sentence != c.sentence for c in chosen):
-                chosen.append(cands[0])
+                # the whole sentence: a clause may carry one part's figure and not the other's
+                chosen.append(replace(cands[0], quote=cands[0].sentence))
         if not chosen:
             return self._decline(q, res, notes)
         return self._compose(replace(q, kind="fact"), res, chosen, notes, reading)

@@ -223,7 +223,7 @@ def _passage_cosines(index: Index, hits: tuple[Hit, ...], qvec: np.ndarray, wher
     out = [0.0] * len(hits)
     if known:
         got = index.cosine(np.array([where[hits[i].chunk.chunk_id] for i in known]), qvec)
-        for i, c in zip(known, got):
+        for i, c in zip(known, got, strict=True):
             out[i] = float(c)
     return out
 

@@ -21,7 +21,7 @@ from qa.types import Document
 _TOTAL = re.compile(r"\b(total|in all|altogether|overall|combined|all together|sum)\b|"
                     r"总共|总数|总计|總共|總數|總計|合计|合計|一共|共计|共計|累计|累計", re.I)
 _PART_EN = re.compile(r",?\s+(?:and|but)\s+(?=(?:how|what|which|who|when|where|whom)\b)", re.I)
-_PART_ZH = re.compile(r"[,，;；]\s*(?:并且|并|以及|还|又|同时|另外)?")
+_PART_ZH = re.compile(r"[,，;；]\s*(?:并且|并|以及|还|又|同时|另外)?|(?:以及|和|与|與|及|跟|还有|還有)(?=多少|几|幾)")
 _QWORD_ZH = re.compile(r"多少|几|幾|哪|什么|甚麼|什麼|何|怎样|怎么|如何|是否")
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?=年)")
 
@@ -42,6 +42,8 @@ def question_parts(question: str) -> list[str]:
     ['How much was invested', 'how many places did it create?']
     >>> question_parts("投入了多少资金，新增了多少个学位？")
     ['投入了多少资金', '新增了多少个学位？']
+    >>> question_parts("有多少所小学和多少名教师？")
+    ['有多少所小学', '多少名教师？']
     """
     if _PART_EN.search(question):
         parts = [p.strip() for p in _PART_EN.split(question, maxsplit=1)]
