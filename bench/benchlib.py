@@ -22,7 +22,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "bench" / "README.md"
-SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the repository
+# ../shared beside the repository, or $QA_SHARED (a worktree elsewhere)
+SHARED = Path(os.environ.get("QA_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 README_HEADER = """# Benchmarks
 
 Scripts (run from the repository root with `.venv/bin/python bench/<script>.py --help`); each prints a

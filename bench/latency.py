@@ -43,17 +43,21 @@ from benchlib import (
     pct,
 )
 
+import qa.answer.compose as qcompose
 import qa.search.retrieve as qr
 from qa.answer.compose import Answerer
+from qa.answer.features import VectorCache
 from qa.config import Settings
 from qa.ingest.corpus import read_corpus
-from qa.store.index import Index, keyword_text, passage_text
+from qa.ingest.quotes import quotable, sentence_texts
+from qa.store.index import SENTENCE_DTYPE, Index, SentenceVectors, keyword_text, passage_text
 from qa.store.keyword import KeywordIndex, tokenize
 from qa.store.vectors import VectorIndex
 from qa.textnorm import normalize
 from qa.types import Chunk, Document
 
 ENCODE = "encode query"
+ENCODE_SENTENCES = "encode sentences"
 STEPS = [
     (qr, "detect", "detect filters"),
     (qr.Retriever, "_mask", "filter mask"),
@@ -61,24 +65,76 @@ STEPS = [
     (qr, "keyword_query", "keyword query (lexicon)"),
     (KeywordIndex, "scores", "BM25 scores"),
     (qr, "fuse", "fuse"),
-    (Answerer, "extractive", "extract answer"),
+    (qcompose, "sentence_features", "sentence features (with sentence encoding)"),
+    (Answerer, "extractive", "extract answer (with sentence features)"),
 ]
 
 
+class KindTimedEmbedder(TimedEmbedder):
+    """Times query encodes and sentence (passage) encodes as separate steps."""
+
+    def embed(self, texts, kind, progress=None):
+        self._step = ENCODE if kind == "query" else ENCODE_SENTENCES
+        return super().embed(texts, kind, progress)
+
+
 # -- end to end ------------------------------------------------------------------------------------------
-def base_corpus(embedder) -> tuple[list[Document], list[Chunk], list[list[str]], np.ndarray]:
+BASE_COST: dict[str, float] = {}  # what the real corpus cost to embed, for the tables
+
+
+class _Run:
+    """One answerer over one index, timing ``search`` and a cold ``ask`` (its sentence-vector memo emptied)."""
+
+    def __init__(self, index: Index, embedder):
+        self.timer = StepTimer()
+        self.answerer = Answerer(qr.Retriever(index, KindTimedEmbedder(embedder, self.timer, ENCODE)),
+                                 settings=Settings())
+        self.first = 0.0
+        self.search_ms: list[float] = []
+        self.ask_ms: list[float] = []
+        self.steps: list[dict[str, float]] = []
+
+    def warm_up(self, question: str) -> None:
+        with self.timer.patched(STEPS):
+            t = time.perf_counter()
+            self.answerer.ask(question)
+            self.first = time.perf_counter() - t
+
+    def ask(self, question: str) -> None:
+        a = self.answerer
+        with self.timer.patched(STEPS):
+            t = time.perf_counter()
+            a.retriever.search(question, k=10)
+            self.search_ms.append(1000 * (time.perf_counter() - t))
+            self.timer.reset()
+            a.vectors = VectorCache(a.params.vector_cache)  # cold: as if no sentence had been seen before
+            t = time.perf_counter()
+            a.ask(question)
+            self.ask_ms.append(1000 * (time.perf_counter() - t))
+            self.steps.append({k: 1000 * v for k, v in self.timer.seconds.items()})
+
+
+def base_corpus(embedder) -> tuple[list[Document], list[Chunk], list[list[str]], np.ndarray, np.ndarray]:
+    """The shipped reports, their paragraphs' vectors and (as ``qa index`` stores them) their quotable
+    sentences' vectors, with the time each took: the index-time cost of sentence vectors."""
     reads, _ = read_corpus(ROOT / "corpus")
     docs = [d for r in reads for d in r.documents]
     chunks = [c for r in reads for c in r.chunks]
     tokens = [tokenize(keyword_text(c), normalized=True) for c in chunks]
     t = time.perf_counter()
     vecs = embedder.embed([passage_text(c) for c in chunks], kind="passage")
-    print(f"embedded the {len(chunks)} real paragraphs in {time.perf_counter() - t:.1f} s", flush=True)
-    return docs, chunks, tokens, vecs
+    BASE_COST.update(paragraphs=len(chunks), paragraph_s=time.perf_counter() - t, load=load_text())
+    sents = [t for c in chunks for t in sentence_texts(c)]
+    t = time.perf_counter()
+    svecs = embedder.embed(sents, kind="passage").astype(SENTENCE_DTYPE)
+    BASE_COST.update(sentences=len(sents), sentence_s=time.perf_counter() - t)
+    print(f"embedded the {len(chunks)} real paragraphs in {BASE_COST['paragraph_s']:.1f} s, their {len(sents)} "
+          f"sentences in {BASE_COST['sentence_s']:.1f} s (load {load_text()})", flush=True)
+    return docs, chunks, tokens, vecs, svecs
 
 
 def synthetic_index(n: int, base, name: str, rng: np.random.Generator) -> tuple[Index, float]:
-    docs0, chunks0, tokens0, vecs0 = base
+    docs0, chunks0, tokens0, vecs0, svecs0 = base
     docs: dict[str, Document] = {}
     chunks: list[Chunk] = []
     tokens: list[list[str]] = []
@@ -109,12 +165,23 @@ def synthetic_index(n: int, base, name: str, rng: np.random.Generator) -> tuple[
     manifest = {"model": {"name": name, "dim": emb.shape[1]}, "chunk_count": n, "document_count": len(docs),
                 "faiss_factory": vectors.factory}
     vectors.exact = emb
-    return Index(Path("/nonexistent"), manifest, docs, chunks, emb, vectors, keywords), build_s
+    counts = np.array([len(quotable(c)) for c in chunks], dtype=np.int64)  # a copy's are its original's
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    n_real = int(sum(len(quotable(c)) for c in chunks0[:n]))
+    s_extra = rng.standard_normal((int(offsets[-1]) - n_real, vecs0.shape[1]), dtype=np.float32)
+    s_extra /= np.linalg.norm(s_extra, axis=1, keepdims=True)
+    sentences = SentenceVectors(np.vstack([svecs0[:n_real], s_extra.astype(SENTENCE_DTYPE)]), offsets)
+    return Index(Path("/nonexistent"), manifest, docs, chunks, emb, vectors, keywords,
+                 sentences=sentences), build_s
+
+
+MODES = {"index": "made at index time", "question": "made at question time"}
 
 
 def end_to_end(sizes: list[int], embedder, base, questions: list[str], repeats: int,
-               thread_settings: list[int]) -> tuple[str, list[dict]]:
-    """``thread_settings``: torch intra-op thread counts to measure each size with (0 = torch's default)."""
+               thread_settings: list[int], modes: list[str]) -> tuple[str, list[dict]]:
+    """``thread_settings``: torch intra-op thread counts to measure each size with (0 = torch's default);
+    ``modes``: where the candidate sentences' vectors come from (``MODES``), measured alternately per question."""
     import faiss
     import torch
 
@@ -126,53 +193,53 @@ def end_to_end(sizes: list[int], embedder, base, questions: list[str], repeats: 
         for threads in thread_settings:
             torch.set_num_threads(threads or default_threads)
             faiss.omp_set_num_threads(threads or default_threads)  # as qa.runtime.use_query_threads does
-            timer = StepTimer()
-            answerer = Answerer(qr.Retriever(index, TimedEmbedder(embedder, timer, ENCODE)), settings=Settings())
-            with timer.patched(STEPS):
-                t = time.perf_counter()
-                answerer.ask(questions[0])
-                first = time.perf_counter() - t
-                search_ms, ask_ms, steps = [], [], []
-                for _ in range(repeats):
-                    for q in questions:
-                        t = time.perf_counter()
-                        answerer.retriever.search(q, k=10)
-                        search_ms.append(1000 * (time.perf_counter() - t))
-                        timer.reset()
-                        t = time.perf_counter()
-                        answerer.ask(q)
-                        ask_ms.append(1000 * (time.perf_counter() - t))
-                        steps.append({k: 1000 * v for k, v in timer.seconds.items()})
-            res = {"n": n, "threads": threads or default_threads, "docs": len(index.documents),
-                   "build_s": build_s, "first_s": first, "search": search_ms, "ask": ask_ms, "steps": steps,
-                   "load": load_text()}
-            results.append(res)
-            print(f"  {n} paragraphs, {res['threads']} torch thread(s): search p50 {pct(search_ms, 50):.0f} ms, "
-                  f"ask p50 {pct(ask_ms, 50):.0f} ms, p95 {pct(ask_ms, 95):.0f} ms (load {res['load']})", flush=True)
-        del index, answerer
+            runs = {m: _Run(replace(index, sentences=None) if m == "question" else index, embedder) for m in modes}
+            for run in runs.values():
+                run.warm_up(questions[0])
+            for _ in range(repeats):
+                for q in questions:
+                    for run in runs.values():
+                        run.ask(q)
+            for mode, run in runs.items():
+                res = {"n": n, "threads": threads or default_threads, "docs": len(index.documents), "mode": mode,
+                       "build_s": build_s, "first_s": run.first, "search": run.search_ms, "ask": run.ask_ms,
+                       "steps": run.steps, "load": load_text()}
+                results.append(res)
+                print(f"  {n} paragraphs, {res['threads']} torch thread(s), sentence vectors {MODES[mode]}: search "
+                      f"p50 {pct(run.search_ms, 50):.0f} ms, ask p50 {pct(run.ask_ms, 50):.0f} ms, "
+                      f"p95 {pct(run.ask_ms, 95):.0f} ms (load {res['load']})", flush=True)
+        del index, runs
     torch.set_num_threads(default_threads)
     rows = []
     for r in results:
-        rest = [a - s.get(ENCODE, 0.0) for a, s in zip(r["ask"], r["steps"], strict=True)]
-        rows.append([r["n"], r["docs"], r["threads"], f"{r['build_s']:.1f}", f"{r['first_s']:.2f}",
+        rest = [a - s.get(ENCODE, 0.0) - s.get(ENCODE_SENTENCES, 0.0)
+                for a, s in zip(r["ask"], r["steps"], strict=True)]
+        rows.append([r["n"], r["docs"], r["threads"], MODES[r["mode"]], f"{r['build_s']:.1f}", f"{r['first_s']:.2f}",
                      f"{pct(r['search'], 50):.0f} / {pct(r['search'], 95):.0f}",
                      f"{pct(r['ask'], 50):.0f} / {pct(r['ask'], 95):.0f}",
                      f"{pct(rest, 50):.0f} / {pct(rest, 95):.0f}", r["load"]])
-    table = md_table(["paragraphs", "reports", "torch threads", "in-memory FAISS+BM25 build s",
+    table = md_table(["paragraphs", "reports", "torch threads", "sentence vectors", "in-memory FAISS+BM25 build s",
                       "first ask s (term weights)", "search p50 / p95 ms", "ask p50 / p95 ms",
-                      "ask minus query encoding p50 / p95 ms", "load average"], rows)
-    names = [ENCODE] + [s for _, _, s in STEPS]
+                      "ask minus encoding p50 / p95 ms", "load average"], rows)
+    names = [ENCODE, ENCODE_SENTENCES] + [s for _, _, s in STEPS]
     rows = []
     for name in names:
         rows.append([name, *(f"{pct([s.get(name, 0.0) for s in r['steps']], 50):.1f} / "
                              f"{pct([s.get(name, 0.0) for s in r['steps']], 95):.1f}" for r in results)])
-    rows.append(["other (question analysis, glue)",
-                 *(f"{pct([a - sum(s.values()) for a, s in zip(r['ask'], r['steps'], strict=True)], 50):.1f}"
-                   for r in results)])
-    steps = md_table(["step of ask (p50 / p95 ms)", *(f"{r['n']} paragraphs, {r['threads']} thr." for r in results)],
-                     rows)
-    return (f"{len(questions)} questions x {repeats} runs per size, after one warm-up ask.\n\n{table}\n\n"
-            f"Where the time of `ask` goes (per-call p50 / p95 ms of each step; 'filter mask' runs only when a "
+    rows.append(["ask (whole)", *(f"{pct(r['ask'], 50):.1f} / {pct(r['ask'], 95):.1f}" for r in results)])
+    steps = md_table(["step of ask (p50 / p95 ms)", *(f"{r['n']} paragraphs, {r['threads']} thr., sentence vectors "
+                                                      f"{MODES[r['mode']]}" for r in results)], rows)
+    cost = BASE_COST
+    return (f"{len(questions)} questions x {repeats} runs per size, after one warm-up ask; the answerer's "
+            f"sentence-vector memo is emptied before each timed ask (each ask pays for its sentences as if none "
+            f"had been seen); the modes are timed alternately, question by question. Index-time cost of the "
+            f"sentence vectors on the shipped reports: {cost['paragraphs']} paragraphs embedded in "
+            f"{cost['paragraph_s']:.1f} s, their {cost['sentences']} quotable sentences in {cost['sentence_s']:.1f} s "
+            f"(load {cost['load']}); stored in float16, {2 * 384 * cost['sentences'] / cost['paragraphs'] / 1024:.1f} "
+            f"KB per paragraph beside its 1.5 KB vector.\n\n{table}\n\n"
+            f"Where the time of `ask` goes (per-call p50 / p95 ms of each step; steps nest: 'extract answer' holds "
+            f"'sentence features', which holds 'encode sentences' and any query encode of its own; 'filter mask' "
+            f"runs only when a "
             f"question names a year or place):\n\n{steps}"), results
 
 
@@ -265,6 +332,8 @@ def main() -> None:
                     help="vector counts drawn from a Gaussian fitted to the real vectors ('' = skip)")
     ap.add_argument("--torch-threads", default="0,1",
                     help="torch thread counts to measure search/ask with (0 = torch's default, one per core)")
+    ap.add_argument("--sentence-vectors", default="index,question",
+                    help="where candidate sentences' vectors come from: index (stored), question (embedded), both")
     ap.add_argument("--questions", type=int, default=50)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--queries", type=int, default=200, help="random queries for the random-vector part")
@@ -289,7 +358,8 @@ def main() -> None:
         base = base_corpus(embedder)
     if sizes:
         threads = [int(x) for x in args.torch_threads.split(",")]
-        text, _ = end_to_end(sizes, embedder, base, questions, args.repeats, threads)
+        modes = [m for m in args.sentence_vectors.split(",") if m]
+        text, _ = end_to_end(sizes, embedder, base, questions, args.repeats, threads, modes)
         parts.append(f"### search and ask\n\nModel `{embedder.name}` ({args.backend}) encodes the queries. {text}")
     results, sweeps = [], []
     rng = np.random.default_rng(1)

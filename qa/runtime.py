@@ -11,7 +11,7 @@ from pathlib import Path
 
 from qa.config import Settings
 from qa.models.embed import Embedder
-from qa.store.index import Index
+from qa.store.index import FORMAT_VERSION, Index
 from qa.store.update import update_index
 
 log = logging.getLogger(__name__)
@@ -214,7 +214,9 @@ def bench_index(passages: Path, embedder: Embedder, home: Path) -> Index:
     from qa.types import Chunk, Document
 
     digest = hashlib.sha256(passages.read_bytes()).hexdigest()[:16]
-    directory = home / "bench-index" / f"{digest}-{hashlib.sha256(embedder.name.encode()).hexdigest()[:8]}"
+    # one folder per format version: builds of another version (another checkout) keep their own copy
+    model = hashlib.sha256(embedder.name.encode()).hexdigest()[:8]
+    directory = home / "bench-index" / f"{digest}-{model}-v{FORMAT_VERSION}"
     try:
         return Index.load(directory, model_name=embedder.name)
     except Exception:  # noqa: BLE001 - any problem with the cache: rebuild it

@@ -24,11 +24,9 @@ from qa.answer.evidence import (
     figure_fit,
     group_credit,
     has_new_figure,
-    sentences,
 )
 from qa.answer.scorer import FEATURES, AnswerParams
-from qa.ingest.split import heading_level
-from qa.ingest.tables import cell_quotes
+from qa.ingest.quotes import quotable
 from qa.models.embed import Embedder
 from qa.numbers import NUMBER_RE
 from qa.search.filters import place_core
@@ -36,10 +34,7 @@ from qa.search.question import QuestionInfo
 from qa.search.retrieve import SearchResult
 from qa.store.index import Index
 from qa.textnorm import normalize
-from qa.types import Chunk, Hit
-
-INLINE_HEADING_CHARS = 30  # a short line that reads as a heading ("(三)工作開展情況。") is not quoted
-INLINE_HEADING_LEVEL = 2
+from qa.types import Hit
 
 
 @dataclass(frozen=True)
@@ -61,32 +56,6 @@ class Features:
     matrix: np.ndarray
     skip: frozenset[str]
     context: dict[str, str]
-
-
-def quotable(chunk: Chunk) -> list[str]:
-    """The chunk's sentences worth quoting: not its heading line; a sentence that ends in a colon
-    goes with the one after it. A table row's units are its cells, each with its row and column."""
-    if chunk.table is not None:
-        return cell_quotes(chunk)
-    body = chunk.text
-    head = chunk.heading[-1] if chunk.heading else ""
-    if head and body.startswith(head + "\n"):
-        body = body[len(head) + 1:]
-    out: list[str] = []
-    carry = ""
-    for sent in sentences(body):
-        if not carry and len(sent.text) <= INLINE_HEADING_CHARS and \
-                (heading_level(sent.text) or INLINE_HEADING_LEVEL + 1) <= INLINE_HEADING_LEVEL:
-            continue
-        text = carry + sent.text
-        if text.rstrip().endswith((":", "：")):
-            carry = text
-            continue
-        carry = ""
-        out.append(text)
-    if carry:
-        out.append(carry)
-    return out
 
 
 def shared_run(question: str, text: str, shortest: int = 4) -> int:
@@ -155,7 +124,7 @@ def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder
         prev = context.get(hit.chunk.doc_id, normalize(doc.title) if doc else "")
         context[hit.chunk.doc_id] = prev + "\n" + normalize(" ".join([*hit.chunk.heading, hit.chunk.text]))
     per_hit = [quotable(h.chunk) for h in hits]
-    s_cos_embedded, p_cos = _cosines(q, hits, per_hit, index, embedder, params, positions, cache)
+    s_cos_embedded, p_cos = _cosines(q, res, per_hit, index, embedder, params, positions, cache)
     top = hits[0].score if hits and hits[0].score > 0 else 1.0
     cands, rows = [], []
     k = 0
@@ -203,18 +172,45 @@ def _row(q: QuestionInfo, text: str, tnorm: str, s_cos: float, p_cos: float, pri
             math.log(1 + len(text)), float(q.kind == "list")]
 
 
-def _cosines(q: QuestionInfo, hits: tuple[Hit, ...], per_hit: list[list[str]], index: Index, embedder: Embedder,
+def _cosines(q: QuestionInfo, res: SearchResult, per_hit: list[list[str]], index: Index, embedder: Embedder,
              params: AnswerParams, positions: dict[str, int], cache) -> tuple[list[float], list[float]]:
     """The question's cosine with the first sentences of the top passages, and with each passage. A keyword-only
-    index (its vectors still being made) embeds nothing: every cosine is 0."""
+    index (its vectors still being made) embeds nothing: every cosine is 0.
+
+    The sentences' vectors come from the index when it holds them (made at index time); otherwise (a Milvus
+    store) they are embedded here. The query vector is the retriever's when it was made from the same text."""
+    hits = res.hits[:len(per_hit)]
     if index.keyword_only:
         return [], [0.0] * len(hits)
-    qvec = embed_cached(embedder, [q.norm], "query", cache)[0]
+    if res.query_vector is not None and res.query_text == q.norm:
+        qvec = res.query_vector
+    else:
+        qvec = embed_cached(embedder, [q.norm], "query", cache)[0]
     p_cos = _passage_cosines(index, hits, qvec, positions)
-    texts = [normalize(s) for r in range(min(params.embed_hits, len(hits))) for s in per_hit[r]]
-    texts = texts[:params.max_embed_sentences]
-    s_vecs = embed_cached(embedder, texts, "passage", cache)
-    return (list(s_vecs @ qvec) if texts else []), p_cos
+    n_hits = min(params.embed_hits, len(hits))
+    stored = _stored_sentence_vectors(index, hits[:n_hits], per_hit, positions)
+    if stored is not None:
+        s_vecs = stored[:params.max_embed_sentences]
+    else:
+        texts = [normalize(s) for r in range(n_hits) for s in per_hit[r]][:params.max_embed_sentences]
+        s_vecs = embed_cached(embedder, texts, "passage", cache)
+    return (list(s_vecs @ qvec) if len(s_vecs) else []), p_cos
+
+
+def _stored_sentence_vectors(index: Index, hits: tuple[Hit, ...], per_hit: list[list[str]],
+                             positions: dict[str, int]) -> np.ndarray | None:
+    """The index's vectors of the hits' quotable sentences, in order; ``None`` when it lacks any of them."""
+    lookup = getattr(index, "sentence_vectors", None)  # a Milvus store holds none
+    if lookup is None:
+        return None
+    blocks = []
+    for hit, sents in zip(hits, per_hit, strict=False):
+        where = positions.get(hit.chunk.chunk_id)
+        got = lookup(where) if where is not None else None
+        if got is None or len(got) != len(sents):
+            return None
+        blocks.append(got)
+    return np.vstack(blocks) if blocks else np.zeros((0, 1), dtype=np.float32)
 
 
 def _passage_cosines(index: Index, hits: tuple[Hit, ...], qvec: np.ndarray, where: dict[str, int]) -> list[float]:

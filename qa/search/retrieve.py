@@ -12,7 +12,7 @@ it covers and how far its top passages agree with the dense ones, with parameter
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -39,6 +39,9 @@ class SearchResult:
     filters: Filters
     notes: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()  # what the keyword side searched (for English: the Chinese headwords chosen)
+    # the query vector and the (normalized) text it was made from, for the answer step to reuse
+    query_vector: np.ndarray | None = field(default=None, compare=False, repr=False)
+    query_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,7 @@ class Retriever:
             notes.append(f"no report matches the filter ({f.describe()}); searched all reports")
             f, mask = Filters(years=f.years, mentioned=f.mentioned), None
         hits, qvec, terms = self._ranked(question, f, mask, k)
+        qtext = normalize(question) if mask is None and not f.years else ""  # else the filter words were taken out
         if qvec is None:
             notes.append(keyword_only_note(question))
         elif mask is not None and not (filters and (filters.places or filters.doc_ids)):  # a user's choice holds
@@ -140,7 +144,7 @@ class Retriever:
         if f.note():
             notes.append(f.note())
         return SearchResult(question, tuple(Hit(index.chunks[i], s, dr, kr) for i, s, dr, kr in hits), f,
-                            tuple(notes), terms)
+                            tuple(notes), terms, qvec if qtext else None, qtext)
 
     def _ranked(self, question: str, f: Filters, mask: np.ndarray | None, k: int,
                 ) -> tuple[list[tuple[int, float, int, int]], np.ndarray | None, tuple[str, ...]]:

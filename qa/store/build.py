@@ -25,18 +25,21 @@ import numpy as np
 
 from qa import __version__
 from qa.ingest.corpus import FileRead
+from qa.ingest.quotes import quotable, sentence_texts
 from qa.models.embed import Embedder
 from qa.store.index import (
     FORMAT_VERSION,
     GLOBAL_FILES,
     MANIFEST,
     SEGMENTS,
+    SENTENCE_DTYPE,
     IndexError,
     Segment,
     embedding_key,
     keyword_text,
     passage_text,
     read_manifest,
+    sentence_key,
     stack_rows,
 )
 from qa.store.keyword import KeywordIndex, encode_tokens, merge_token_ids, tokenize
@@ -56,7 +59,9 @@ def recipe() -> str:
     """
     sample = Chunk("c", "d", "s", 1, ("一、安全 工作",), (0, 9), "學校排查隱患49項", "学校排查隐患49项")
     text = passage_text(sample)
-    return hashlib.sha256(f"{text}\n{tokenize(keyword_text(sample), normalized=True)}".encode()).hexdigest()[:16]
+    quotes = Chunk("q", "d", "s", 1, ("二、",), (0, 40), "二、\n（一）概況。主要做法：一是培训。二是演練!", "")
+    return hashlib.sha256(f"{text}\n{tokenize(keyword_text(sample), normalized=True)}\n{quotable(quotes)}"
+                          f"\n{sentence_texts(quotes)}".encode()).hexdigest()[:16]
 
 
 def tidy(directory: Path) -> None:
@@ -118,40 +123,60 @@ class Pending:
 
 # -- embed ----------------------------------------------------------------------------------------------
 def embed_pending(pending: list[Pending], embedder: Embedder, cache: dict[str, np.ndarray], progress: bool,
-                  on_progress: Progress | None) -> tuple[list[Segment], int, int]:
+                  on_progress: Progress | None, *, sentences: bool = True) -> tuple[list[Segment], int, int]:
     """Embed what the pending files need (reusing ``cache`` by key) and make their segments; returns the
-    segments, how many texts were embedded and how many vectors were reused."""
+    segments, how many paragraphs were embedded and how many paragraph vectors were reused.
+
+    With ``sentences`` (the index folder), each paragraph's quotable sentences are embedded too and stored
+    in its segment, so that answering a question embeds only the question (bench/README.md, "Query latency").
+    """
     texts = [passage_text(c) for p in pending for c in p.chunks]
     keys = [embedding_key(embedder.name, t) for t in texts]
+    n_paragraphs = len(texts)
+    per_chunk = [sentence_texts(c) for p in pending for c in p.chunks] if sentences else []
+    for sents in per_chunk:
+        texts += sents
+        keys += [sentence_key(embedder.name, t) for t in sents]
     # One length sort over everything to embed, so each block pads little (+5.5 % tokens without it).
     missing = sorted({k: i for i, k in enumerate(keys) if k not in cache}.values(), key=lambda i: len(texts[i]))
-    if missing:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(missing), desc="embedding", unit="para", disable=not progress, file=sys.stderr)
-        done = 0
-
-        def tick(n: int) -> None:
-            nonlocal done
-            done += n
-            bar.update(n)
-            if on_progress:
-                on_progress("embedding", done, len(missing))
-
-        for start in range(0, len(missing), EMBED_BATCH):
-            idx = missing[start:start + EMBED_BATCH]
-            vecs = embedder.embed([texts[i] for i in idx], kind="passage", progress=tick)
-            for i, v in zip(idx, vecs, strict=True):
-                cache[keys[i]] = v
-        bar.close()
-    segments, start = [], 0
+    _embed_missing(embedder, texts, keys, missing, cache, progress, on_progress)
+    segments, start, s_start = [], 0, n_paragraphs
     for p in pending:
         stop = start + len(p.chunks)
         emb = stack_rows([cache[k] for k in keys[start:stop]], embedder.dim)
+        counts = np.array([len(x) for x in per_chunk[start:stop]] if sentences else [0] * len(p.chunks),
+                          dtype=np.int32)
+        s_stop = s_start + int(counts.sum())
+        svecs = stack_rows([cache[k] for k in keys[s_start:s_stop]], embedder.dim).astype(SENTENCE_DTYPE)
         segments.append(Segment(_segment_id(embedder.name, p.source, p.seg_tag), p.source, p.documents, p.chunks,
-                                keys[start:stop], emb, p.terms, p.token_ids, p.lengths))
-        start = stop
-    return segments, len(missing), len(keys) - len(missing)
+                                keys[start:stop], emb, p.terms, p.token_ids, p.lengths, svecs, counts))
+        start, s_start = stop, s_stop
+    embedded = sum(i < n_paragraphs for i in missing)
+    return segments, embedded, n_paragraphs - embedded
+
+
+def _embed_missing(embedder: Embedder, texts: list[str], keys: list[str], missing: list[int],
+                   cache: dict[str, np.ndarray], progress: bool, on_progress: Progress | None) -> None:
+    if not missing:
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(missing), desc="embedding", unit="text", disable=not progress, file=sys.stderr)
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        bar.update(n)
+        if on_progress:
+            on_progress("embedding", done, len(missing))
+
+    for start in range(0, len(missing), EMBED_BATCH):
+        idx = missing[start:start + EMBED_BATCH]
+        vecs = embedder.embed([texts[i] for i in idx], kind="passage", progress=tick)
+        for i, v in zip(idx, vecs, strict=True):
+            cache[keys[i]] = v
+    bar.close()
 
 
 def _segment_id(model_name: str, source: str, tag: str) -> str:

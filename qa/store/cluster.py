@@ -22,9 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.ingest.quotes import sentence_texts
 from qa.models.embed import Embedder
 from qa.store.build import EMBED_BATCH, Pending, Progress, embed_pending
-from qa.store.index import IndexError, Segment, embedding_key, passage_text
+from qa.store.index import IndexError, Segment, embedding_key, passage_text, sentence_key
 
 LOOPBACK = "127.0.0.1"
 
@@ -79,15 +80,20 @@ def dask_client(address: str):
         yield client, threads
 
 
-def missing_texts(pending: list[Pending], model_name: str, cache: dict[str, np.ndarray]) -> list[tuple[str, str]]:
-    """(key, text) of every paragraph with no vector in ``cache``, once each, shortest first."""
+def missing_texts(pending: list[Pending], model_name: str, cache: dict[str, np.ndarray], *,
+                  sentences: bool = True) -> list[tuple[str, str]]:
+    """(key, text) of every paragraph (and, with ``sentences``, quotable sentence) with no vector in
+    ``cache``, once each, shortest first."""
     todo: dict[str, str] = {}
     for p in pending:
         for c in p.chunks:
             text = passage_text(c)
-            key = embedding_key(model_name, text)
-            if key not in cache:
-                todo.setdefault(key, text)
+            pairs = [(embedding_key(model_name, text), text)]
+            if sentences:
+                pairs += [(sentence_key(model_name, t), t) for t in sentence_texts(c)]
+            for key, t in pairs:
+                if key not in cache:
+                    todo.setdefault(key, t)
     return sorted(todo.items(), key=lambda kv: len(kv[1]))
 
 
@@ -97,13 +103,15 @@ def cluster_embed(address: str, factory: Callable[[], Embedder]):
     """
 
     def embed(pending: list[Pending], embedder: Embedder, cache: dict[str, np.ndarray], progress: bool,
-              on_progress: Progress | None) -> tuple[list[Segment], int, int]:
-        todo = missing_texts(pending, embedder.name, cache)
+              on_progress: Progress | None, *, sentences: bool = True) -> tuple[list[Segment], int, int]:
+        todo = missing_texts(pending, embedder.name, cache, sentences=sentences)
         if todo:
             vectors = run_blocks(address, factory, embedder.name, [t for _, t in todo], on_progress)
             cache.update(zip((k for k, _ in todo), vectors, strict=True))
-        segments, _, reused = embed_pending(pending, embedder, cache, progress, on_progress)
-        return segments, len(todo), reused - len(todo)
+        keys = {embedding_key(embedder.name, passage_text(c)) for p in pending for c in p.chunks}
+        paragraphs = sum(k in keys for k, _ in todo)
+        segments, _, reused = embed_pending(pending, embedder, cache, progress, on_progress, sentences=sentences)
+        return segments, paragraphs, reused - paragraphs
 
     return embed
 

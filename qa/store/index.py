@@ -3,7 +3,8 @@
     index/
       manifest.json           format, model, files (sha256 -> segment), segment order, FAISS factory
       segments/<id>.json      a file's documents, paragraphs and the key each vector was made from
-      segments/<id>.npz       its paragraph vectors and keyword token ids
+      segments/<id>.npz       its paragraph vectors, its quotable sentences' vectors (float16) and how many
+                              each paragraph has, and keyword token ids
       faiss.index, bm25/      built over every segment, in order
 
 ``qa.store.update.update_index`` brings it in step with the corpus folder. A segment is written once, for one version of
@@ -39,10 +40,11 @@ from qa.textnorm import normalize
 from qa.types import Chunk, Document
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = 5  # bump when the layout, or what is embedded or tokenized per paragraph, changes
+FORMAT_VERSION = 6  # bump when the layout, or what is embedded or tokenized per paragraph, changes
 # (4: a table's rows are records with their column headers, no longer lines of bare cells)
 # (5: documents carry the places they are about apart from `mentions`, and the `years` they cover;
 #  the text is unwrapped before it is split)
+# (6: segments hold a vector per quotable sentence, made at index time, so that answers embed none)
 MANIFEST = "manifest.json"
 SEGMENTS = "segments"
 GLOBAL_FILES = ("faiss.index", "bm25/postings.npz", "bm25/terms.json")
@@ -78,6 +80,14 @@ def embedding_key(model_name: str, text: str) -> str:
     return hashlib.sha256(f"{model_name}\n{text}".encode()).hexdigest()[:32]
 
 
+def sentence_key(model_name: str, text: str) -> str:
+    """The key of a quotable sentence's vector: apart from paragraphs' keys (the vectors are kept in float16)."""
+    return embedding_key(model_name, f"sentence\n{text}")
+
+
+SENTENCE_DTYPE = np.float16  # sentence vectors: half the memory; cosines move by about 1e-3
+
+
 @dataclass
 class Segment:
     """One version of one report file (or one batch of ready-made chunks): everything made from it."""
@@ -91,12 +101,16 @@ class Segment:
     terms: list[str]  # the segment's own keyword vocabulary
     token_ids: np.ndarray  # every chunk's tokens as ids into ``terms``, concatenated
     lengths: np.ndarray  # tokens per chunk
+    # a vector per quotable sentence (``qa.ingest.quotes``), chunk after chunk, and how many each chunk has
+    sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=SENTENCE_DTYPE))
+    sentence_counts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
 
     def save(self, folder: Path) -> None:
         meta = {"id": self.id, "source": self.source, "documents": [d.to_dict() for d in self.documents],
                 "chunks": [c.to_dict() for c in self.chunks], "keys": self.keys}
         np.savez(folder / f"{self.id}.npz", embeddings=self.embeddings, token_ids=self.token_ids,
-                 lengths=self.lengths, terms=np.frombuffer("\n".join(self.terms).encode(), dtype=np.uint8))
+                 lengths=self.lengths, terms=np.frombuffer("\n".join(self.terms).encode(), dtype=np.uint8),
+                 sentence_vectors=self.sentence_vectors, sentence_counts=self.sentence_counts)
         (folder / f"{self.id}.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
@@ -105,12 +119,17 @@ class Segment:
         with np.load(folder / f"{seg_id}.npz", allow_pickle=False) as z:
             emb, ids, lengths = z["embeddings"], z["token_ids"], z["lengths"]
             raw = z["terms"].tobytes().decode()
+            svecs, counts = z["sentence_vectors"], z["sentence_counts"]
+        if len(counts) != len(lengths) or int(counts.sum()) != len(svecs):
+            raise ValueError(f"segment {seg_id} holds {len(svecs)} sentence vectors for {int(counts.sum())} "
+                             f"sentences of {len(counts)} chunks")
         terms = raw.split("\n") if raw else []
         if arrays_only:
-            return cls(seg_id, "", [], [], [], emb, terms, ids, lengths)
+            return cls(seg_id, "", [], [], [], emb, terms, ids, lengths, svecs, counts)
         meta = json.loads((folder / f"{seg_id}.json").read_text(encoding="utf-8"))
         seg = cls(seg_id, meta["source"], [Document.from_dict(d) for d in meta["documents"]],
-                  [Chunk.from_dict(c) for c in meta["chunks"]], meta["keys"], emb, terms, ids, lengths)
+                  [Chunk.from_dict(c) for c in meta["chunks"]], meta["keys"], emb, terms, ids, lengths,
+                  svecs, counts)
         if not (len(seg.chunks) == len(emb) == len(lengths) == len(seg.keys)):
             raise ValueError(f"segment {seg_id} holds {len(seg.chunks)} chunks but {len(emb)} vectors")
         return seg
@@ -133,6 +152,7 @@ class Index:
     keywords: KeywordIndex
     embedding_keys: list[str] = field(default_factory=list)  # what each row of ``embeddings`` was made from
     segments: list[Segment] = field(default_factory=list)
+    sentences: SentenceVectors | None = None  # the quotable sentences' vectors, when the index holds them
 
     @property
     def model_name(self) -> str:
@@ -150,6 +170,11 @@ class Index:
     def cosine(self, positions: np.ndarray, query: np.ndarray) -> np.ndarray:
         """The cosine of ``query`` with the paragraphs at ``positions``."""
         return self.embeddings[positions] @ query
+
+    def sentence_vectors(self, position: int) -> np.ndarray | None:
+        """The vectors of the quotable sentences of the paragraph at ``position`` (float32, in ``quotable``
+        order), or ``None`` when the index holds none (then the answer step embeds them)."""
+        return self.sentences.of(position) if self.sentences is not None else None
 
     @classmethod
     def assemble(cls, directory: Path, manifest: dict, segments: list[Segment], vectors: VectorIndex,
@@ -171,7 +196,13 @@ class Index:
             raise IndexError(f"the index at {directory} is inconsistent (manifest says {n} chunks, files hold "
                              f"{len(chunks)}/{len(embeddings)}/{vectors.size}/{keywords.size}): "
                              "run `qa index --rebuild`")
-        return cls(directory, manifest, documents, chunks, embeddings, vectors, keywords, keys, segments)
+        sentences = SentenceVectors.stack(segments, dim)
+        start = 0
+        for s in segments:  # likewise for the sentence vectors
+            stop = start + len(s.sentence_vectors)
+            s.sentence_vectors = sentences.vectors[start:stop]
+            start = stop
+        return cls(directory, manifest, documents, chunks, embeddings, vectors, keywords, keys, segments, sentences)
 
     @classmethod
     def keywords_only(cls, directory: Path, model_name: str, parts: Sequence) -> Index:
@@ -210,6 +241,33 @@ class Index:
         index = cls.assemble(directory, manifest, segments, vectors, keywords)
         vectors.exact = index.embeddings  # lets a quantized FAISS index re-score exactly
         return index
+
+
+@dataclass(frozen=True)
+class SentenceVectors:
+    """Every paragraph's quotable-sentence vectors in one array; paragraph ``i`` owns rows
+    ``offsets[i]:offsets[i + 1]``.
+
+    >>> sv = SentenceVectors(np.eye(3, dtype=np.float16), np.array([0, 2, 2, 3]))
+    >>> sv.of(0).shape, sv.of(1).shape, sv.of(2).dtype
+    ((2, 3), (0, 3), dtype('float32'))
+    """
+
+    vectors: np.ndarray
+    offsets: np.ndarray
+
+    def of(self, position: int) -> np.ndarray:
+        return self.vectors[self.offsets[position]:self.offsets[position + 1]].astype(np.float32)
+
+    @classmethod
+    def stack(cls, segments: Sequence[Segment], dim: int) -> SentenceVectors:
+        counts = [s.sentence_counts for s in segments]
+        offsets = np.zeros(sum(len(c) for c in counts) + 1, dtype=np.int64)
+        if counts:
+            np.cumsum(np.concatenate(counts), out=offsets[1:])
+        rows = [s.sentence_vectors for s in segments if len(s.sentence_vectors)]
+        vectors = np.vstack(rows).astype(SENTENCE_DTYPE, copy=False) if rows else np.zeros((0, dim), SENTENCE_DTYPE)
+        return cls(vectors, offsets)
 
 
 def read_manifest(directory: Path) -> dict:

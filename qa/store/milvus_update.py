@@ -197,7 +197,9 @@ def update_milvus(corpus: Path, target: MilvusTarget, embedder: Embedder, *, reb
         cache.update(folder_vectors(seed_from, embedder.name))
     before = set(cache)  # what is new to the cache (old rows of changed or removed files too) is kept in it
     cache.update(_old_vectors(client, target, [*found.changed, *found.removed, *stale]))
-    segments, embedded, reused = (embed or embed_pending)(found.pending, embedder, cache, progress, on_progress)
+    # A collection holds paragraph vectors only: answers over it embed their candidate sentences.
+    segments, embedded, reused = (embed or embed_pending)(found.pending, embedder, cache, progress, on_progress,
+                                                          sentences=False)
     cache_store.add({k: v for k, v in cache.items() if k not in before})
     if on_progress:
         on_progress("writing", 0, 1)
