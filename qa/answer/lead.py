@@ -1,15 +1,18 @@
-"""Leads for English askers: the figure, its unit in English, and the report's place and the year.
+"""Leads for English askers: the figure, its unit and what it counts in English, with place and year.
 
-Everything a lead states comes from the cited sentence (the figure, its unit, a year) or from the report it
-cites (the place): a lead that cannot be built that way is not given, and the quote stands alone.
+Everything a lead states comes from the cited sentence: the figure, the unit after it (``units_zh_en.tsv``),
+the noun that says what is counted (the word right after the unit or right before the figure, glossed by
+CC-CEDICT: ``glosses_zh_en.tsv``), a year; the place is one the sentence names, else the cited report's. A lead
+that cannot be built that way is not given, and the quote stands alone.
 
->>> figure_lead("2015年新建图书室12间", analyze("How many rooms were built?"), None, 1)
-'12 rooms (2015) [1]'
+>>> figure_lead("2015年新建教室12间", analyze("How many rooms were built?"), None, 1)
+'12 classrooms (2015) [1]'
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
@@ -24,6 +27,19 @@ _PART_EN = re.compile(r",?\s+(?:and|but)\s+(?=(?:how|what|which|who|when|where|w
 _PART_ZH = re.compile(r"[,，;；]\s*(?:并且|并|以及|还|又|同时|另外)?|(?:以及|和|与|與|及|跟|还有|還有)(?=多少|几|幾)")
 _QWORD_ZH = re.compile(r"多少|几|幾|哪|什么|甚麼|什麼|何|怎样|怎么|如何|是否")
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?=年)")
+# General Chinese function words that stand between a counted noun and its figure ("教师共26名", "达到95%").
+_BETWEEN = re.compile(r"(共计|合计|总计|累计|达到|超过|共|计|达|约|为|有|了|近|逾|超|的|是|[:：,，\s])+$")
+MAX_HEADWORD = 6  # characters of the longest headword looked up
+QUANTITY_WORDS = ("number", "amount", "total", "quantity", "sum", "figure", "rate of", "proportion")
+UNCOUNTED = frozenset({"staff", "personnel", "equipment", "furniture", "information", "funds", "money", "software",
+                       "hardware", "news", "data", "evidence", "research", "advice", "knowledge", "training",
+                       "education", "progress", "work", "housing", "machinery", "police", "people", "cattle",
+                       "sheep", "fish", "series", "species", "aircraft", "faculty", "feedback", "funding"})
+IRREGULAR = {"person": "people", "child": "children", "man": "men", "woman": "women", "foot": "feet",
+             "tooth": "teeth", "mouse": "mice", "shelf": "shelves", "life": "lives", "leaf": "leaves",
+             "half": "halves", "wife": "wives", "knife": "knives", "thief": "thieves", "medium": "media",
+             "criterion": "criteria", "phenomenon": "phenomena", "analysis": "analyses", "thesis": "theses",
+             "crisis": "crises", "basis": "bases", "diagnosis": "diagnoses"}
 
 
 def asks_total(question: str) -> bool:
@@ -55,41 +71,148 @@ def question_parts(question: str) -> list[str]:
     return parts if all(len(p) >= 4 for p in parts) else [question]
 
 
+@dataclass(frozen=True)
+class Unit:
+    zh: str
+    english: str
+    kind: str  # people / count / thing / measure (see the file's header)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure of a sentence with its unit, and the counted noun (Chinese, English gloss) when found."""
+
+    figure: str
+    unit: Unit
+    noun_zh: str = ""
+    noun_en: str = ""
+
+
+PERCENT = Unit("%", "", "measure")  # a figure that carries its own per cent sign ("98.5%")
+
+
 @lru_cache(maxsize=1)
-def units() -> tuple[tuple[str, str], ...]:
-    """(Chinese unit, English gloss), longest unit first (万元 before 元)."""
+def unit_table() -> tuple[Unit, ...]:
+    """The units of ``qa/data/units_zh_en.tsv``, longest first (万元 before 元)."""
     text = resources.files("qa").joinpath("data/units_zh_en.tsv").read_text(encoding="utf-8")
     rows = [line.split("\t") for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    return tuple(sorted(((r[0], r[1]) for r in rows if len(r) >= 2), key=lambda r: -len(r[0])))
+    return tuple(sorted((Unit(r[0], r[1], r[2]) for r in rows if len(r) >= 3), key=lambda u: -len(u.zh)))
+
+
+def units() -> tuple[tuple[str, str], ...]:
+    """(Chinese unit, English gloss), longest unit first (万元 before 元)."""
+    return tuple((u.zh, u.english) for u in unit_table())
+
+
+@lru_cache(maxsize=1)
+def glosses() -> dict[str, str]:
+    """Chinese headword -> English noun gloss (``qa/data/glosses_zh_en.tsv``, from CC-CEDICT)."""
+    text = resources.files("qa").joinpath("data/glosses_zh_en.tsv").read_text(encoding="utf-8")
+    out = {}
+    for line in text.split("\n"):
+        if line and not line.startswith("#"):
+            zh, en, _source = line.split("\t")
+            out[zh] = en
+    return out
+
+
+def _noun(zh: str) -> str:
+    """The gloss of ``zh`` if it names a thing that can be counted (not "number of ...", "amount")."""
+    en = glosses().get(zh, "")
+    return "" if en.startswith(QUANTITY_WORDS) else en
+
+
+def counted_noun(before: str, after: str) -> tuple[str, str]:
+    """(headword, gloss) of what a figure counts: the word just after its unit ("26名教师"), else the word just
+    before the figure ("补充教师26名"), skipping words like 共/达 that stand between; ("", "") if none."""
+    for n in range(min(MAX_HEADWORD, len(after)), 1, -1):
+        if _noun(after[:n]):
+            return after[:n], _noun(after[:n])
+    before = _BETWEEN.sub("", before)
+    for n in range(min(MAX_HEADWORD, len(before)), 1, -1):
+        if _noun(before[-n:]):
+            return before[-n:], _noun(before[-n:])
+    return "", ""
+
+
+def figures(text: str, q: QuestionInfo) -> list[Figure]:
+    """The figures of ``text`` that the question does not state and that a known unit follows, in order."""
+    norm = normalize(text)
+    out = []
+    for m in NUMBER_RE.finditer(norm):
+        figure = m.group(0)
+        if figure in q.numbers or _YEAR.match(norm, m.start()) or not figure[0].isascii():
+            continue  # a figure in Chinese numerals ("三所") is left to the quote
+        after = norm[m.end():].lstrip()
+        unit = PERCENT if figure.endswith("%") else next((u for u in unit_table() if after.startswith(u.zh)), None)
+        if unit is not None:
+            rest = after if unit is PERCENT else after[len(unit.zh):]
+            zh, en = counted_noun(norm[max(0, m.start() - 2 * MAX_HEADWORD):m.start()], rest)
+            out.append(Figure(figure, unit, zh, en))
+    return out
 
 
 def figure_with_unit(text: str, q: QuestionInfo) -> tuple[str, str] | None:
     """The first figure of ``text`` that the question does not state and that a known unit follows."""
-    norm = normalize(text)
-    for m in NUMBER_RE.finditer(norm):
-        figure = m.group(0)
-        if figure in q.numbers or _YEAR.match(norm, m.start()):
-            continue
-        after = norm[m.end():].lstrip()
-        for unit, gloss in units():
-            if after.startswith(unit):
-                return figure, gloss
-    return None
+    got = figures(text, q)
+    return (got[0].figure, got[0].unit.english) if got else None
+
+
+def describe(f: Figure) -> str | None:
+    """"26 teachers", "Teachers: 3000 attendances (person-times)", "12 rooms"; ``None`` when what is counted is
+    not known ("8个" with no noun)."""
+    if f.unit is PERCENT:  # a share says nothing of what it is a share of: the noun must say it
+        return f"{f.noun_en[:1].upper()}{f.noun_en[1:]}: {f.figure}" if f.noun_en else None
+    mult, base = "", f.unit.english
+    if f.unit.english.startswith("× "):  # "× ten thousand people": the multiplier, then what is counted
+        words = f.unit.english[2:].split()
+        size = 2 if words[:2] in (["ten", "thousand"], ["hundred", "million"]) else 1
+        mult, base = "× " + " ".join(words[:size]) + " ", " ".join(words[size:])
+    if f.unit.kind in ("people", "count", "thing") and f.noun_en:
+        return f"{f.figure} {mult}{plural(f.noun_en, f.figure)}"
+    if f.unit.kind == "thing":
+        return None
+    said = f"{f.figure} {mult}{base}".rstrip()
+    return f"{f.noun_en[:1].upper()}{f.noun_en[1:]}: {said}" if f.noun_en else said
+
+
+def plural(noun: str, figure: str) -> str:
+    """The noun in the plural for any figure but 1 (general English rules; mass nouns stay as they are)."""
+    words = noun.split()
+    last = words[-1]
+    already = last.endswith("s") and not last.endswith(("ss", "us", "is"))  # "funds", "books"
+    if figure == "1" or last in UNCOUNTED or (already and last not in IRREGULAR):
+        return noun
+    if last in IRREGULAR:
+        last = IRREGULAR[last]
+    elif last.endswith(("s", "x", "z", "ch", "sh")):
+        last += "es"
+    elif last.endswith("y") and last[-2:-1] not in "aeiou":
+        last = last[:-1] + "ies"
+    else:
+        last += "s"
+    return " ".join([*words[:-1], last])
 
 
 def figure_lead(quote: str, q: QuestionInfo, doc: Document | None, n: int) -> str | None:
-    """"12 rooms (河东县, 2015) [1]", or ``None`` when the quote holds no figure with a known unit."""
-    got = figure_with_unit(quote, q)
-    if got is None:
+    """"26 teachers (河东县, 2015) [1]", or ``None`` when the quote holds no figure whose unit, and what it
+    counts, can be said in English. A figure whose counted noun the question names comes first."""
+    found = figures(quote, q)
+    asked = {t for g in (*q.measure, *q.focus) for t in g}
+    found.sort(key=lambda f: not (f.noun_zh and f.noun_zh in asked))
+    said = next((d for d in map(describe, found) if d), None)
+    if said is None:
         return None
-    figure, gloss = got
+    norm = normalize(quote)
     where = []
-    if doc is not None and doc.places:
-        where.append(doc.places[0])
-    year = _YEAR.search(normalize(quote))
+    places = list(doc.places) if doc is not None else []
+    named = [p for p in places if normalize(p) in norm]
+    if named or places:
+        where.append((named or places)[0])
+    year = _YEAR.search(norm)
     if year:
         where.append(year.group(1))
-    return f"{figure} {gloss}" + (f" ({', '.join(where)})" if where else "") + f" [{n}]"
+    return said + (f" ({', '.join(where)})" if where else "") + f" [{n}]"
 
 
 def shorten(quote: str, limit: int) -> str:

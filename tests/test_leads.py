@@ -1,0 +1,82 @@
+"""English leads: the figure, its unit and what it counts, from the cited sentence only (sentences written
+for these tests)."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qa.answer.lead import counted_noun, figure_lead, glosses, plural
+from qa.answer.verify import unsupported_numbers
+from qa.numbers import numbers_in
+from qa.search.question import analyze
+from qa.types import Document
+
+DOC = Document("d", "d.txt", "河西县教育局2014年工作总结", 2014, ("河西县",))
+
+
+@pytest.mark.parametrize("quote, question, lead", [
+    ("2014年通过公开招聘补充教师31名", "How many teachers were recruited?", "31 teachers (河西县, 2014) [1]"),
+    ("招聘31名教师", "How many teachers were recruited?", "31 teachers (河西县) [1]"),
+    ("全县共有幼儿园17所", "How many kindergartens are there?", "17 kindergartens (河西县) [1]"),
+    ("全年开展集中培训2800人次", "How many took part in training?", "2800 attendances (person-times) (河西县) [1]"),
+    ("投入资金56.5万元改造校舍", "How much was invested?", "Funds: 56.5 × ten thousand yuan (河西县) [1]"),
+    ("新建教室12间", "How many classrooms were built?", "12 classrooms (河西县) [1]"),
+])
+def test_a_lead_says_the_figure_its_unit_and_what_it_counts(quote, question, lead):
+    assert figure_lead(quote, analyze(question), DOC, 1) == lead
+
+
+def test_person_times_are_attendances_and_wan_yuan_ten_thousand_yuan():
+    q = analyze("How many?")
+    assert "attendances (person-times)" in figure_lead("培训教师1200人次", q, None, 1)
+    assert "10.8 × ten thousand yuan" in figure_lead("投入10.8万元", q, None, 1)
+    assert "people" not in figure_lead("培训教师1200人次", q, None, 1)
+
+
+def test_the_figure_whose_noun_the_question_names_leads():
+    q = analyze("How many teachers does the county have?")
+    assert figure_lead("全县有学校17所，教师800人", q, None, 2) == "800 teachers [2]"
+
+
+def test_the_place_is_the_one_the_sentence_names_else_the_reports():
+    doc = Document("d", "d.txt", "两县工作总结", 2014, ("河西县", "河东县"))
+    q = analyze("How many schools were built?")
+    assert figure_lead("河东县新建学校3所", q, doc, 1) == "3 schools (河东县) [1]"
+    assert figure_lead("新建学校3所", q, doc, 1) == "3 schools (河西县) [1]"
+
+
+@pytest.mark.parametrize("quote", ["完成了8个", "比上年提高了5.2%", "建成三所学校", "全面加强队伍建设"])
+def test_no_lead_when_what_is_counted_cannot_be_said(quote):
+    assert figure_lead(quote, analyze("How many?"), DOC, 1) is None
+
+
+def test_the_counted_noun_is_read_after_the_unit_else_before_the_figure():
+    assert counted_noun("招聘", "教师，全部到岗") == ("教师", glosses()["教师"])
+    assert counted_noun("补充教师共", "，全部到岗") == ("教师", glosses()["教师"])
+    assert counted_noun("完成了", "") == ("", "")
+
+
+def test_plurals_follow_general_english():
+    assert [plural(w, "3") for w in ("teacher", "class", "library", "child", "funds", "equipment", "bus")] == \
+        ["teachers", "classes", "libraries", "children", "funds", "equipment", "buses"]
+    assert plural("teacher", "1") == "teacher"
+
+
+def test_every_gloss_names_its_dictionary_entry():
+    from importlib import resources
+
+    text = resources.files("qa").joinpath("data/glosses_zh_en.tsv").read_text(encoding="utf-8")
+    rows = [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
+    assert len(rows) > 10000 and all(len(r) == 3 and r[2].startswith("L") and r[2][1:].isdigit() for r in rows)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.integers(0, 99999).map(str),
+                          st.sampled_from(["年", "人", "名", "万元", "人次", "，", "共", "教师", "学校", "2019年", "%",
+                                           "所", ".", "个", "电脑", "河西县"])), min_size=1, max_size=12))
+def test_a_lead_states_no_number_the_sentence_does_not(parts):
+    quote = "".join(parts)
+    lead = figure_lead(quote, analyze("How many teachers?"), DOC, 1)
+    if lead is not None:
+        assert set(numbers_in(lead.replace("[1]", ""))) <= set(numbers_in(quote))
+        assert unsupported_numbers(lead, {1: quote}) == []
