@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from qa.numbers import NUMBER_RE
+from qa.numbers import NUMBER_RE, numbers_in
 from qa.search.question import QuestionInfo, analyze  # noqa: F401 - analyze: the doctest
 from qa.textnorm import normalize
 from qa.types import Document
@@ -138,11 +138,14 @@ def counted_noun(before: str, after: str) -> tuple[str, str]:
 def figures(text: str, q: QuestionInfo) -> list[Figure]:
     """The figures of ``text`` that the question does not state and that a known unit follows, in order."""
     norm = normalize(text)
+    known = set(numbers_in(text))  # what the answer's number check finds in the sentence
     out = []
     for m in NUMBER_RE.finditer(norm):
         figure = m.group(0)
-        if figure in q.numbers or _YEAR.match(norm, m.start()) or not figure[0].isascii():
-            continue  # a figure in Chinese numerals ("三所") is left to the quote
+        if figure in q.numbers or _YEAR.match(norm, m.start()) or not figure[0].isascii() \
+                or not set(numbers_in(figure)) <= known:
+            continue  # a figure in Chinese numerals ("三所"), or one the number check reads otherwise, is left
+            # to the quote
         after = norm[m.end():].lstrip()
         unit = PERCENT if figure.endswith("%") else next((u for u in unit_table() if after.startswith(u.zh)), None)
         if unit is not None:
