@@ -32,6 +32,9 @@ def strip_pinyin(text: str) -> str:
     return PINYIN_RE.sub("", text)
 
 
+NORMALIZE_MEMO = 65536  # texts whose normalized form is kept (a paragraph or a sentence each)
+
+
 @lru_cache(maxsize=1)
 def _t2s():
     from opencc import OpenCC  # opencc-python-reimplemented; imported on first use
@@ -65,8 +68,12 @@ def halfwidth(text: str) -> str:
     return text.translate(_FULLWIDTH)
 
 
+@lru_cache(maxsize=NORMALIZE_MEMO)
 def normalize(text: str) -> str:
-    """The search form of a text: pinyin out, t2s, half width, whitespace folded to single spaces."""
+    """The search form of a text: pinyin out, t2s, half width, whitespace folded to single spaces.
+
+    Memoized: answering a question normalizes the same candidate sentences and paragraphs again and again,
+    and the t2s conversion (pure Python) was about a third of ``ask`` (bench/README.md, "Query latency")."""
     return _WS_RE.sub(" ", halfwidth(to_simplified(strip_pinyin(text)))).strip()
 
 
