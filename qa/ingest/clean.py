@@ -172,8 +172,8 @@ def _keep_table_cells(lines: list[Line], keep: list[bool], short: int = 12) -> N
 
 def shielded(texts: Sequence[str], keep: Sequence[bool], titles: Sequence[bool]) -> list[bool]:
     """Lines the chrome classifier leaves alone: ``qa.ingest.structure``'s tables, fields, numbered lists
-    and headings, whole sentences without page-furniture words, and the report's own title (the first title-like line the rules keep, without Latin
-    letters: a viewer's file name carries its extension)."""
+    and headings, whole sentences without page-furniture words, and the report's own title (the first
+    title-like line the rules keep, without Latin letters: a viewer's file name carries its extension)."""
     out = [s or _plain_sentence(t) for s, t in zip(structured(texts), texts, strict=True)]
     first = next((i for i in [i for i, k in enumerate(keep) if k][:8] if titles[i]), None)
     if first is not None and not _LATIN_RE.search(texts[first]):

@@ -1,6 +1,7 @@
-"""Body text that looks like chrome line by line, found by its layout: a flattened table, a record's
-header fields, a list numbered in sequence, a heading numbered as official documents number them (一、, （二）). The chrome classifier (``qa.ingest.chrome``) leaves these lines
-alone: short lines, numbers and "key: value" are what it learned chrome looks like.
+"""Body text that looks like chrome line by line, found by its layout: a table (flattened or plain text), a
+record's header fields, a list numbered in sequence, a heading numbered as official documents number them
+(一、, （二）). The chrome classifier (``qa.ingest.chrome``) leaves these lines alone: short lines, numbers and
+"key: value" are what it learned chrome looks like.
 
 >>> structured(["项目", "数量", "规章", "0", "规范性文件", "12", "全县共有中小学56所，在校学生36184人。"])
 [True, True, True, True, True, True, False]
@@ -18,8 +19,9 @@ _WS_RE = re.compile(r"\s+")
 @dataclass(frozen=True)
 class Structure:
     """Shapes of body text that look like chrome line by line: a flattened table (a run of short cells,
-    many of them bare numbers), a plain-text table (rows of cells apart by tabs or wide spaces), a record's header fields (a run of "日期: …", "地点: …" lines) and a
-    list numbered in sequence."""
+    many of them bare numbers), a plain-text table (rows of cells apart by tabs or wide spaces), a record's
+    header fields (a run of "日期: …", "地点: …" lines) and a list numbered in sequence. Set by hand from
+    the shapes of the labelled pages and unit tests; bench/chrome.py measures the whole."""
 
     cell: int = 20  # a table cell or a field line is at most this long
     table_run: int = 6  # lines in a run of short cells
@@ -71,7 +73,7 @@ def structured(texts: Sequence[str], shape: Structure = STRUCTURE) -> list[bool]
     """Which lines belong to a table (flattened or plain text), a block of header fields or a numbered list, or are a
     numbered heading.
 
-    >>> structured(["主 席:趙振國", "時 間:上午10:00", "地 點:會議室", "一、報告事項"])
+    >>> structured(["主 席:趙振國", "時 間:上午10:00", "地 點:會議室", "報告事項如下"])
     [True, True, True, False]
     """
     out = [bool(_HEADING_RE.match(t)) or n for t, n in zip(texts, _numbered_runs(texts, shape.numbered), strict=True)]
