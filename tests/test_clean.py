@@ -277,3 +277,66 @@ def test_viewer_chrome_of_an_unseen_site_goes_and_the_body_stays():
     cleaned = clean(text)
     assert [line.text for line in cleaned.lines][-3:] == [title, BODY, BODY2]
     assert "返回 下载 相关 举报" in cleaned.dropped
+
+
+# --- what the chrome classifier must leave alone ------------------------------------------------------
+def test_a_records_header_fields_and_a_numbered_list_are_shielded_from_the_classifier():
+    from qa.ingest.structure import structured
+
+    record = ["某校第一学期校务会议记录", "时 间：上午10:00", "地 点：会议室", "主 席：张某", "报告事项"]
+    assert structured(record) == [False, True, True, True, False]
+    assert structured(["一、报告事项", "（二）安全工作", "1、报告事项"]) == [True, True, False]  # 公文 headings
+    items = ["（1）11月14日校外教学", "（2）1月16日跳蚤市场", "（3）1月17日清洁家园", "（5）不在序列中"]
+    assert structured(items) == [True, True, True, False]
+    two = ["（1）校外教学", "（2）跳蚤市场"]  # two lines are not yet a list
+    assert structured(two) == [False, False]
+
+
+def test_a_flattened_table_is_shielded_but_a_menu_is_not():
+    from qa.ingest.structure import structured
+
+    table = ["项目", "本年新制作数量", "规章", "0", "规范性文件", "12", "行政许可", "3"]
+    assert all(structured(table))
+    menu = ["首页", "新闻中心", "政务公开", "办事服务", "互动交流", "专题专栏", "关于我们"]
+    assert not any(structured(menu))
+
+
+def test_header_fields_of_a_meeting_record_stay_in_the_text():
+    text = "\n".join(["某校校务会议记录", "日 期：102年8月28日（星期三）", "时 间：上午10:00－12:00",
+                      "地 点：视听教室", BODY, BODY2])
+    assert kept(text)[1:4] == ["日 期：102年8月28日（星期三）", "时 间：上午10:00－12:00", "地 点：视听教室"]
+
+
+def test_lines_above_a_title_the_classifier_chose_are_not_taken_for_a_site_slogan():
+    """When the classifier drops the first title-like line, a later heading must not become the title that
+    everything above it is dropped as a slogan of."""
+    from qa.ingest.chrome import ChromeModel, load_model
+    from qa.ingest.clean import is_title_like
+
+    base = load_model()
+    lines_ = ["某县教育局2021年工作总结.docx", "（节录）", "教导主任张某报告", BODY, BODY2]
+    assert is_title_like(lines_[0])
+
+    class DropFirst(ChromeModel):  # a classifier that drops only the file name line
+        def chrome(self, rows, prose):
+            return [i == 0 for i in range(len(rows))]
+
+    model = DropFirst(base.features, base.mean, base.scale, base.coef, base.intercept, base.threshold, {})
+    cleaned = clean("\n".join(lines_), model=model)
+    assert [line.text for line in cleaned.lines] == lines_[1:]
+
+
+def test_line_shapes_count_across_the_files_of_a_corpus():
+    from qa.ingest.chrome import Boilerplate, line_features, shape
+
+    assert shape("教育局2019年工作总结.doc_第1页") == shape("教育局2019年工作总结.doc_第12页")
+    assert shape("首页 > 新闻") != shape("首页 > 通知")
+    files = [["首页 > 新闻", "分享到：", BODY], ["分享到：", BODY2], ["分享到：", "全县学校56所。"]]
+    common = Boilerplate.of(files)
+    assert common.files_with(shape("分享到：")) == 3 and common.files_with(shape(BODY)) == 1
+    at = list(line_features(files[0], rules=[False] * 3, titles=[False] * 3, title=None, corpus=common))
+    alone = list(line_features(files[0], rules=[False] * 3, titles=[False] * 3, title=None))
+    from qa.ingest.chrome import FEATURES
+
+    k = FEATURES.index("corpus_repeats")
+    assert at[1][k] > 0 and alone[1][k] == 0 and at[2][k] == 0

@@ -64,3 +64,21 @@ def test_about_is_the_reports_own_place_not_one_it_mentions(title, body, about):
 def test_mentions_keep_every_place_named():
     places = read_places("教育工作总结", "我市组团赴香港考察。我市教师到香港学习，全市……")
     assert places.mentions == ("香港",) and places.about == ()
+
+
+def test_a_work_report_covers_the_years_it_reviews_by_name_or_relative_to_its_own():
+    from qa.ingest.dates import covered_years, relative_years
+
+    body = ("现在，我代表国务院，向大会报告过去五年政府工作。去年国内生产总值增长6.9%。"
+            "比去年预算低0.4个百分点。今年发展的主要预期目标是……")
+    assert covered_years("2018年政府工作报告", body).years == (2013, 2014, 2015, 2016, 2017, 2018)
+    assert relative_years(2018, "去年利润增长。") == ([], [])  # once is not enough to say the report covers it
+    assert relative_years(None, body) == ([], [])  # no year of its own: nothing to count from
+    assert relative_years(2020, "一年来，我们……明年将……明年要……")[0] == [2021]
+    assert relative_years(2013, "五年來，我們……")[1] == [2012, 2011, 2010, 2009, 2008]
+
+
+def test_a_year_in_a_date_is_not_a_span_of_years():
+    from qa.ingest.dates import relative_years
+
+    assert relative_years(2010, "2009年来华访问的代表团。二〇〇九年来信。")[1] == []

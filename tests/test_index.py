@@ -5,10 +5,11 @@ import threading
 import numpy as np
 import pytest
 
-from qa.search.filters import Filters
+from qa.search.filters import FILTER_NOTE_PREFIXES, Filters
 from qa.search.retrieve import Retriever
 from qa.store.index import FORMAT_VERSION, Index, IndexError
 from qa.store.update import update_index
+from qa.textnorm import to_simplified
 
 
 def _build(corpus, tmp_path, emb):
@@ -117,13 +118,15 @@ def test_filters_from_the_question_and_fallback(tiny_corpus, tmp_path, fake_embe
     r = Retriever(Index.load(directory), fake_embedder)
     res = r.search("钟山县的教师招聘情况", k=10)
     assert res.filters.places and all(h.chunk.source == "zhongshan_2011.txt" for h in res.hits)
-    assert any(n.startswith("filter: only reports about 钟山县") for n in res.notes)
+    assert any(n.startswith("筛选：只看关于钟山县的报告") for n in res.notes)  # in the question's language
     res = r.search("2011年招聘教师", k=10)  # a year ranks, never cuts
     assert res.filters.years == (2011,) and res.hits[0].chunk.source == "zhongshan_2011.txt"
     assert {h.chunk.source for h in res.hits} > {"zhongshan_2011.txt"}
-    assert any("2011 ranked first (not a cut)" in n for n in res.notes)
-    res = r.search("教师培训", k=10, filters=Filters(places=("上海市",)))
+    assert any("2011年优先排序（不排除其他年份）" in n for n in res.notes)
+    res = r.search("teacher training", k=10, filters=Filters(places=("上海市",)))
     assert res.notes and "no report matches" in res.notes[0] and res.hits
+    res = r.search("教师培训", k=10, filters=Filters(places=("上海市",)))
+    assert res.notes and res.notes[0].startswith("没有报告符合筛选条件（上海市）") and res.hits
 
 
 def test_a_place_narrows_only_to_reports_about_it(tiny_corpus, tmp_path, fake_embedder):
@@ -145,7 +148,7 @@ def test_much_stronger_evidence_outside_the_filter_is_answered_from_with_a_note(
     question = "钟山县全市财政性教育经费预计投入多少亿元，比上年增长多少"
     res = r.search(question, k=5)
     assert res.hits[0].chunk.source == "nanchang_plan.txt"
-    assert any("outside the filter" in n for n in res.notes) and not res.filters.places
+    assert any(n.startswith("最有力的依据在筛选范围之外（钟山县）") for n in res.notes) and not res.filters.places
     res = r.search(question, k=5, filters=Filters(places=("钟山县",)))  # chosen by the user: it holds
     assert {h.chunk.source for h in res.hits} == {"zhongshan_2011.txt"}
     res = r.search("钟山县安全隐患排查", k=5)  # the filtered evidence is as strong: the filter holds
@@ -308,3 +311,16 @@ def test_a_second_writer_waits_or_is_refused(tmp_path):
                 pass
     with exclusive_lock(tmp_path / "index", wait=False):  # free again once the first one is done
         pass
+
+
+def test_the_filter_note_follows_the_questions_language_and_script(tiny_corpus, tmp_path, fake_embedder):
+    directory, _ = _build(tiny_corpus, tmp_path, fake_embedder)
+    r = Retriever(Index.load(directory), fake_embedder)
+    simplified = [n for n in r.search("钟山县2011年的教师招聘情况", k=10).notes if n.startswith(FILTER_NOTE_PREFIXES)]
+    assert simplified and simplified[0].startswith("筛选：只看关于钟山县的报告") and "2011年优先排序" in simplified[0]
+    traditional = [n for n in r.search("鍾山縣2011年的教師招聘情況", k=10).notes if n.startswith(FILTER_NOTE_PREFIXES)]
+    assert traditional and traditional[0].startswith("篩選：只看關於") and "钟山县" not in traditional[0]
+    assert to_simplified(traditional[0]) == simplified[0]
+    english = [n for n in r.search("Zhongshan county teacher recruitment in 2011", k=10).notes
+               if n.startswith(FILTER_NOTE_PREFIXES)]
+    assert english and english[0].startswith("filter: ") and "year 2011 ranked first" in english[0]

@@ -212,6 +212,13 @@ def test_the_applied_filter_shows_in_the_sources_panel():
     notes = ("filter: only reports about 钟山县; year 2011 ranked first (not a cut)", "other note")
     html = turn_html(Answer("q", "招聘教师 [1]", (Citation(1, chunk, doc, "招聘教师"),), (), False, notes), 1, None)
     assert "only reports about 钟山县" in html and "other note" not in html
+    from qa.search.filters import Filters
+
+    for script in ("zh", "zh-hant"):  # the note in the question's script shows there too
+        note = Filters(years=(2011,), places=("钟山县",)).note(script)
+        html = turn_html(Answer("q", "招聘教师 [1]", (Citation(1, chunk, doc, "招聘教师"),), (), False,
+                                (note, "other note")), 1, None)
+        assert note in html and "other note" not in html
 
 
 # -- reports ----------------------------------------------------------------------------------------

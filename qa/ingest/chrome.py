@@ -20,10 +20,11 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from types import MappingProxyType
 
 from qa.textnorm import halfwidth, strip_pinyin, to_simplified
 
@@ -34,7 +35,8 @@ _WS_RE = re.compile(r"\s+")
 _END_RE = re.compile(r"[。！？!?；;]")
 _CLAUSE_RE = re.compile(r"[，,、：:]")
 _URL_RE = re.compile(r"https?://|www\.|\.(?:com|cn|net|org|html?)\b", re.I)
-_DATE_RE = re.compile(r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}|\d{1,2}:\d{2}|\d{1,2}-[A-Za-z]{3}-\d{4}")
+# A machine timestamp (2021-08-31, 11:41): what a site prints. Reports write dates in words (2011年3月15日).
+_DATE_RE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}:\d{2}|\d{1,2}-[A-Za-z]{3}-\d{4}")
 _COUNTER_RE = re.compile(r"[:：]\s*\d+|\d+\s*(?:页|次|人阅读|views?|KB|MB|下载|金币|积分)|[(（]\d+[)）]")
 _SEPARATOR_RE = re.compile(r"[|｜>»›/→·•_★☆【】\[\]]")
 _LATIN_RE = re.compile(r"[A-Za-z]")
@@ -55,7 +57,7 @@ FEATURES = ("log_length", "cjk_share", "has_sentence_end", "ends_sentence", "cla
             "position", "in_first_lines", "in_last_lines", "repeats", "title_similarity", "body_similarity",
             "rule", "prose", "enumerated", "title_like", "is_title", "ends_colon", "space_share",
             "before_furniture", "after_furniture", "before_length", "after_length", "before_rule", "after_rule",
-            "short_run")
+            "short_run", "shape_repeats", "holds_other_line", "before_prose", "after_prose", "corpus_repeats")
 
 
 @dataclass(frozen=True)
@@ -106,12 +108,53 @@ def load_model() -> ChromeModel:
     return ChromeModel.from_dict(json.loads(text))
 
 
+@dataclass(frozen=True)
+class Boilerplate:
+    """Corpus-level repetition, as jusText and boilerpipe use it: for each line shape (``shape``), in how
+    many files of the corpus it occurs. Built from the files' lines when a corpus is read.
+
+    >>> common = Boilerplate.of([["分享到：", "全县共有中小学56所。"], ["分享到：", "今年招生3000人。"]])
+    >>> common.files_with(shape("分享到：")), common.files_with(shape("今年招生3000人。"))
+    (2, 1)
+    """
+
+    counts: Mapping[str, int] = field(default_factory=dict)  # shapes found in two files or more
+    files: int = 0
+
+    @classmethod
+    def of(cls, files: Sequence[Sequence[str]], longest: int = 60) -> Boilerplate:
+        """The shapes of the lines of ``longest`` characters or fewer, counted once per file."""
+        counts: Counter[str] = Counter()
+        for lines in files:
+            counts.update({shape(t) for t in lines if len(t) <= longest} - {""})
+        return cls(MappingProxyType({k: c for k, c in counts.items() if c > 1}), len(files))
+
+    def files_with(self, key: str) -> int:
+        """In how many files the shape occurs (1 for a shape seen in one file only)."""
+        return self.counts.get(key, 1)
+
+
+_DIGITS_RE = re.compile(r"\d+(?:[.,]\d+)*")
+_NON_CJK_WORD_RE = re.compile(r"[^\u3400-\u9fff\uf900-\ufaffA-Za-z0]")
+
+
+def shape(text: str) -> str:
+    """A line's shape: its key with numbers as one ``0`` and only letters kept, so that "第1页" and "第2页",
+    "2021-04-12 发布" and "2019-11-02 发布" are one shape."""
+    return _shape_of_key(_key(text))
+
+
+def _shape_of_key(key: str) -> str:
+    return _NON_CJK_WORD_RE.sub("", _DIGITS_RE.sub("0", key))
+
+
 def line_features(lines: Sequence[str], *, rules: Sequence[bool], titles: Sequence[bool], title: str | None,
-                  ) -> list[list[float]]:
+                  corpus: Boilerplate | None = None) -> list[list[float]]:
     """One feature row per line of one file (the non-blank lines, in order).
 
     ``rules[i]`` says a general chrome rule names line i, ``titles[i]`` that it reads like a report's
-    title; ``title`` is the report's title line if known.
+    title; ``title`` is the report's title line if known; ``corpus`` counts line shapes over the files
+    read together (none: a corpus of this one file).
     """
     keys = [_key(line) for line in lines]
     own = Counter(keys)
@@ -135,7 +178,24 @@ def line_features(lines: Sequence[str], *, rules: Sequence[bool], titles: Sequen
                 length[a] if i else 0.0, length[b] if i < n - 1 else 0.0,
                 float(bool(rules[a])) if i else 0.0, float(bool(rules[b])) if i < n - 1 else 0.0,
                 math.log1p(_short_run(keys, i))]
+    _add_layout(rows, keys, prose, corpus or Boilerplate())
     return rows
+
+
+def _add_layout(rows: list[list[float]], keys: list[str], prose: list[bool], corpus: Boilerplate) -> None:
+    """Shape repeats in the file, lines that hold another line (a title decorated by a viewer), where the
+    line stands against the first and last prose, and in how many other files of the corpus it occurs."""
+    shapes = [_shape_of_key(k) for k in keys]
+    own = Counter(shapes)
+    n = len(keys)
+    first = next((i for i, p in enumerate(prose) if p), n)
+    last = max((i for i, p in enumerate(prose) if p), default=-1)
+    short = [k for k in set(keys) if 6 <= len(k) <= 60]
+    for i, (row, key, sh) in enumerate(zip(rows, keys, shapes, strict=True)):
+        holds = any(o != key and o in key for o in short) if len(key) <= 120 else False
+        row += [math.log1p(own[sh] - 1) if sh else 0.0, float(holds),
+                float(last >= 0 and i < first), float(last >= 0 and i > last),
+                math.log1p(max(corpus.files_with(sh) - 1, 0))]
 
 
 def _short_run(keys: list[str], i: int, short: int = 12) -> int:
@@ -166,6 +226,12 @@ def _row(key: str, i: int, n: int, repeats: int, grams: set[str], in_body: set[s
         i / max(n - 1, 1), float(i < 3), float(i >= n - 3), math.log1p(repeats), shared_title, shared_body,
         float(rule), float(_is_prose(key)), float(bool(_ENUM_RE.match(key))),
     ]
+
+
+def furniture(text: str) -> bool:
+    """Whether ``text`` names page furniture (navigation, accounts, sharing, downloading, rights) or a URL."""
+    key = _key(text)
+    return bool(_FURNITURE_RE.search(key) or _URL_RE.search(key))
 
 
 def _is_prose(key: str) -> bool:

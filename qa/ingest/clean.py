@@ -19,7 +19,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.ingest.chrome import ChromeModel, line_features, load_model
+from qa.ingest.chrome import Boilerplate, ChromeModel, furniture, line_features, load_model
+from qa.ingest.structure import structured
 from qa.textnorm import CLAUSE_ENDS, CLOSERS, FULL_STOPS, SENTENCE_ENDS, halfwidth, strip_pinyin, to_simplified
 
 
@@ -112,20 +113,23 @@ _PREFACE_RE = re.compile(
     rf"(?:{_NOT_END}{{0,4}}(?:供大家|希望|欢迎|歡迎|仅供|僅供){_NOT_END}{{0,40}}{_END})?")
 
 
-def clean(text: str, *, model: ChromeModel | None = None) -> Cleaned:
+def clean(text: str, *, model: ChromeModel | None = None, corpus: Boilerplate | None = None) -> Cleaned:
     """Drop the chrome lines of ``text``; find the title line among the first lines that remain.
 
     A line goes when a general rule names it, or when the chrome classifier (``qa.ingest.chrome``,
     ``model`` or the shipped one) gives it a chrome probability over its threshold; prose never goes.
-    ``Cleaned.why`` gives the reason for each dropped block.
+    ``corpus`` counts line shapes over the files read with this one (boilerplate repeats across a site's
+    pages). ``Cleaned.why`` gives the reason for each dropped block.
     """
     lines, prefaces = _trim_prefaces(split_lines(text))
     why: list[str | None] = [_chrome_rule(line.text) for line in lines]
     keep = [w is None for w in why]
     _keep_table_cells(lines, keep)
     why = [None if k else w for k, w in zip(keep, why, strict=True)]
-    by_model, chance = _model_keep(lines, keep, model or load_model())
+    by_model, chance = _model_keep(lines, keep, model or load_model(), corpus)
     _stage(keep, why, lambda k: _drop_related_lists(lines, k), "related-articles list")
+    _stage(keep, why, lambda k: _drop_label_lists(lines, k), "link list")
+    by_rules = next((i for i in [i for i, k in enumerate(keep) if k][:8] if is_title_like(lines[i].text)), None)
     for i, k in enumerate(by_model):
         if keep[i] and not k:
             keep[i], why[i] = False, f"classifier ({chance[i]:.2f})"
@@ -134,11 +138,12 @@ def clean(text: str, *, model: ChromeModel | None = None) -> Cleaned:
     if title is not None:
         for i in kept:
             line = lines[i].text
-            if i < title and len(line) <= 40 and not is_prose(line) and line[-1] not in SENTENCE_ENDS:
+            # what stands above the title the rules found is the site's; above a later one, it may be body
+            if (i < title and title == by_rules and len(line) <= 40 and not is_prose(line)
+                    and line[-1] not in SENTENCE_ENDS):
                 keep[i], why[i] = False, "site name or slogan above the title"
             elif i > title and _key(line) == _key(lines[title].text):
                 keep[i], why[i] = False, "repeated title"
-    _stage(keep, why, lambda k: _drop_label_lists(lines, k), "link list")
     dropped_at = [(start, t, "editor's preface") for start, t in prefaces]
     dropped_at += [(line.start, line.text, why[i] or "chrome") for i, line in enumerate(lines) if not keep[i]]
     dropped_at.sort(key=lambda d: d[0])
@@ -165,7 +170,25 @@ def _keep_table_cells(lines: list[Line], keep: list[bool], short: int = 12) -> N
                 keep[i] = True
 
 
-def _model_keep(lines: list[Line], keep: list[bool], model: ChromeModel) -> tuple[list[bool], list[float]]:
+def shielded(texts: Sequence[str], keep: Sequence[bool], titles: Sequence[bool]) -> list[bool]:
+    """Lines the chrome classifier leaves alone: ``qa.ingest.structure``'s tables, fields, numbered lists
+    and headings, whole sentences without page-furniture words, and the report's own title (the first
+    title-like line the rules keep, without Latin letters: a viewer's file name carries its extension)."""
+    out = [s or _plain_sentence(t) for s, t in zip(structured(texts), texts, strict=True)]
+    first = next((i for i in [i for i, k in enumerate(keep) if k][:8] if titles[i]), None)
+    if first is not None and not _LATIN_RE.search(texts[first]):
+        out[first] = True
+    return out
+
+
+def _plain_sentence(text: str) -> bool:
+    """A whole sentence of the report: it ends a sentence and names no page furniture (no site, download,
+    account or sharing word, no address)."""
+    return text[-1:] in FULL_STOPS and not furniture(text)
+
+
+def _model_keep(lines: list[Line], keep: list[bool], model: ChromeModel, corpus: Boilerplate | None,
+                ) -> tuple[list[bool], list[float]]:
     """What the chrome classifier keeps, given what the rules keep. It was fitted on Chinese pages: a file
     written mostly in Latin letters is left to the rules."""
     out = list(keep)
@@ -175,9 +198,10 @@ def _model_keep(lines: list[Line], keep: list[bool], model: ChromeModel) -> tupl
         return out, [0.0] * len(lines)
     titles = [is_title_like(t) for t in texts]
     title = next((t for t, like in zip(texts[:8], titles, strict=False) if like), None)
-    rows = line_features(texts, rules=[not k for k in keep], titles=titles, title=title)
+    rows = line_features(texts, rules=[not k for k in keep], titles=titles, title=title, corpus=corpus)
+    shield = shielded(texts, keep, titles)
     for i, chrome in enumerate(model.chrome(rows, [is_prose(t) for t in texts])):
-        if chrome and not (i and _cut_mid_sentence(texts[i - 1])):
+        if chrome and not shield[i] and not (i and out[i - 1] and _cut_mid_sentence(texts[i - 1])):
             out[i] = False
     return out, model.chrome_probability(rows)
 

@@ -30,6 +30,7 @@ class YearParams:
     opening_chars: int = 300  # "the report's first lines": where its year is looked for when the title has none
     body_min_count: int = 2  # a year the body names this often is one the report covers
     max_years: int = 6
+    past_years: int = 10  # "过去五年": at most this many years back from the report's own
 
 
 PARAMS = YearParams()
@@ -109,8 +110,32 @@ def covered_years(title: str, body: str, params: YearParams = PARAMS) -> Coverag
     year = (head or opening or [None])[0]
     counts = Counter(y.year for y in years_in(body))
     frequent = [y for y, c in counts.most_common() if c >= params.body_min_count]
-    years = list(dict.fromkeys([*head, *opening, *frequent]))[: params.max_years]
+    near, past = relative_years(year, body, params)
+    years = list(dict.fromkeys([*head, *opening, *near, *frequent, *past]))[: params.max_years]
     return Coverage(year, tuple(sorted(years)))
+
+
+_LAST_YEAR_RE = re.compile("去年|上年|上一年|过去一年|過去一年|上一年度")
+_NEXT_YEAR_RE = re.compile("明年|下一年|下年度")  # Traditional forms are the same
+_PAST_YEARS_RE = re.compile(rf"(?:过去|過去|近)(?P<n>[{_CN}十两兩\d]{{1,2}})年"
+                            rf"|(?<![{_CN}十\d])(?P<m>[{_CN}十两兩\d]{{1,2}})年[来來]")
+
+
+def relative_years(year: int | None, body: str, params: YearParams = PARAMS) -> tuple[list[int], list[int]]:
+    """Years a report delivered in ``year`` names relative to it: the year before (去年, 上年) and after
+    (明年) when the body says so ``body_min_count`` times, and the span of "过去五年" / "五年来" (a work
+    report delivered in N reviews N-1 and the years before it).
+
+    >>> relative_years(2018, "去年利润增长23.5%。比去年增加5500亿元。过去五年，经济实力跃上新台阶。")
+    ([2017], [2017, 2016, 2015, 2014, 2013])
+    """
+    if year is None:
+        return [], []
+    near = [year + d for d, pattern in ((-1, _LAST_YEAR_RE), (1, _NEXT_YEAR_RE))
+            if len(pattern.findall(body)) >= params.body_min_count]
+    spans = [chinese_number(m.group("n") or m.group("m")) for m in _PAST_YEARS_RE.finditer(body)]
+    n = max((k for k in spans if 1 < k <= params.past_years), default=0)
+    return near, list(range(year - 1, year - n - 1, -1))  # nearest first: the years kept are the recent ones
 
 
 def _span(y: YearMention) -> tuple[int, ...]:

@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from qa.ingest.dates import years_in
-from qa.textnorm import normalize
+from qa.textnorm import normalize, to_traditional
 from qa.types import Document
 
 _YEAR_RE = re.compile(r"(?<![\d.])((?:19[5-9]|20[0-4])\d)(?![\d.%])(?:\s*年)?")
@@ -72,23 +72,60 @@ class Filters:
             parts.append(f"{len(self.doc_ids)} report(s)")
         return ", ".join(parts) or "none"
 
-    def note(self) -> str:
-        """The filter as the answer's notes show it ("" when there is none)."""
+    def note(self, script: str = "en") -> str:
+        """The filter as the answer's notes show it ("" when there is none), in ``script``: "en", "zh"
+        (Simplified) or "zh-hant" (Traditional, places too), as ``qa.textnorm.script_of`` tells a question's.
+
+        >>> Filters(years=(2019,), places=("钟山县",)).note("zh-hant")
+        '篩選：只看關於鐘山縣的報告；2019年優先排序（不排除其他年份）'
+        """
+        words = _NOTE_WORDS["en" if script == "en" else "zh"]
         parts = []
         if self.places:
-            parts.append("only reports about " + "/".join(self.places))
+            parts.append(words["places"].format("/".join(self.places)))
         if self.doc_ids:
-            parts.append(f"only {len(self.doc_ids)} chosen report(s)")
+            parts.append(words["doc_ids"].format(len(self.doc_ids)))
         if self.years:
-            parts.append("year " + "/".join(map(str, self.years)) + " ranked first (not a cut)")
+            parts.append(words["years"].format("/".join(map(str, self.years))))
         if self.mentioned:
-            parts.append("reports naming " + "/".join(self.mentioned) + " ranked first (no report is about it)")
-        return "filter: " + "; ".join(parts) if parts else ""
+            parts.append(words["mentioned"].format("/".join(self.mentioned)))
+        text = words["filter"] + words["sep"].join(parts) if parts else ""
+        return to_traditional(text) if script == "zh-hant" else text
 
     def merged(self, other: Filters) -> Filters:
         """``other`` (explicit) wins field by field where it sets something."""
         return Filters(other.years or self.years, other.places or self.places, other.doc_ids or self.doc_ids,
                        other.mentioned or self.mentioned)
+
+
+_NOTE_WORDS = {
+    "en": {"filter": "filter: ", "sep": "; ", "places": "only reports about {}", "doc_ids": "only {} chosen report(s)",
+           "years": "year {} ranked first (not a cut)",
+           "mentioned": "reports naming {} ranked first (no report is about it)",
+           "outside": "the best evidence lies outside the filter ({}): answered from all reports",
+           "no_match": "no report matches the filter ({}); searched all reports"},
+    "zh": {"filter": "筛选：", "sep": "；", "places": "只看关于{}的报告", "doc_ids": "只看所选的{}份报告",
+           "years": "{}年优先排序（不排除其他年份）", "mentioned": "提到{}的报告优先（没有关于它的报告）",
+           "outside": "最有力的依据在筛选范围之外（{}）：已从全部报告中作答",
+           "no_match": "没有报告符合筛选条件（{}）：已检索全部报告"},
+}
+# How the notes about filters begin, in each language and script: the Sources panel shows these notes too.
+FILTER_NOTE_PREFIXES = tuple(dict.fromkeys(
+    p for prefix in ("filter:", "the best evidence lies outside the filter", "筛选：", "最有力的依据在筛选范围之外")
+    for p in (prefix, to_traditional(prefix))))
+
+
+def filter_note(kind: str, f: Filters, script: str = "en") -> str:
+    """A note on how a filter was set aside (``kind``: "outside" or "no_match"), in ``script``.
+
+    >>> filter_note("outside", Filters(places=("钟山县",)), "zh")
+    '最有力的依据在筛选范围之外（钟山县）：已从全部报告中作答'
+    """
+    words = _NOTE_WORDS["en" if script == "en" else "zh"]
+    what = f.describe() if script == "en" else "、".join(
+        [*(f"{y}年" for y in f.years), *f.places, *([f"{len(f.doc_ids)}份报告"] if f.doc_ids else [])]) or "无"
+    text = words[kind].format(what)
+    return to_traditional(text) if script == "zh-hant" else text
 
 
 def detect_years(question: str) -> tuple[int, ...]:

@@ -18,7 +18,7 @@ import numpy as np
 
 from qa.ingest.dates import years_in
 from qa.models.embed import Embedder
-from qa.search.filters import Filters, detect, document_matches, place_core, romanize, year_boosts
+from qa.search.filters import Filters, detect, document_matches, filter_note, place_core, romanize, year_boosts
 from qa.search.fusion import Evidence, FusionParams, agreement, fitted_params, fuse, keyword_weight
 from qa.search.lexicon import content_words, match, stopwords
 from qa.store.keyword import KeywordIndex, tokenize
@@ -133,7 +133,7 @@ class Retriever:
             f = f.merged(filters)
         mask = self._mask(f)
         if mask is not None and not mask.any():
-            notes.append(f"no report matches the filter ({f.describe()}); searched all reports")
+            notes.append(filter_note("no_match", f, script_of(question)))
             f, mask = Filters(years=f.years, mentioned=f.mentioned), None
         hits, qvec, terms = self._ranked(question, f, mask, k)
         qtext = normalize(question) if mask is None and not f.years else ""  # else the filter words were taken out
@@ -142,7 +142,7 @@ class Retriever:
         elif mask is not None and not (filters and (filters.places or filters.doc_ids)):  # a user's choice holds
             hits, f = self._outside(question, f, hits, qvec, k, notes)
         if f.note():
-            notes.append(f.note())
+            notes.append(f.note(script_of(question)))
         return SearchResult(question, tuple(Hit(index.chunks[i], s, dr, kr) for i, s, dr, kr in hits), f,
                             tuple(notes), terms, qvec if qtext else None, qtext)
 
@@ -183,7 +183,7 @@ class Retriever:
         outside = self._strength([h[0] for h in wide[:1]], qvec, pt.kw_scores, w)
         if outside - inside <= OUTSIDE_MARGIN:
             return hits, f
-        notes.append(f"the best evidence lies outside the filter ({f.describe()}): answered from all reports")
+        notes.append(filter_note("outside", f, script_of(question)))
         return wide, Filters(years=f.years, mentioned=f.mentioned)
 
 

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 
 from qa.ingest.tables import quoted_cells
+from qa.search.filters import FILTER_NOTE_PREFIXES
 from qa.store.index import Index
 from qa.types import Answer, Chunk, Citation, Document, Hit, TableRow
 
@@ -115,7 +116,7 @@ def md_line(line: str, cited: set[int], turn: int) -> str:
     return bullet + _MD_LINE_START.sub(r"\1\\\2", "".join(out), count=1)
 
 
-FILTER_NOTES = ("filter:", "the best evidence lies outside the filter")  # shown in the Sources panel too
+FILTER_NOTES = FILTER_NOTE_PREFIXES  # shown in the Sources panel too, in every language
 
 
 def source_id(turn: int, n: int) -> str:
