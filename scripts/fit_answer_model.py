@@ -30,7 +30,7 @@ import numpy as np
 
 from qa.answer.evidence import TermWeights
 from qa.answer.features import chunk_positions, sentence_features
-from qa.answer.scorer import FEATURES, AnswerParams
+from qa.answer.scorer import FEATURES, AnswerParams, Tree
 from qa.config import Settings
 from qa.eval.gold import read_gold
 from qa.models.resolve import default_home
@@ -38,6 +38,9 @@ from qa.runtime import bench_index, load_embedder, open_index
 from qa.search.question import analyze
 from qa.search.retrieve import Retriever
 from qa.textnorm import match_key
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from answer_negatives import swapped_questions  # noqa: E402
 
 BENCH_SETS = ("cmrc2018-dev", "drcd-dev", "xquad-en2zh-dev", "xquad-zh-dev")
 
@@ -75,6 +78,27 @@ def collect(questions: list[dict], retriever: Retriever, source: str, ex: Exampl
             print(f"  {source}: {n}/{len(questions)}", file=sys.stderr, flush=True)
 
 
+def collect_cached(store: Path | None, key: str, questions: list[dict], retriever_fn, source: str, ex: Examples,
+                   cache: dict, params: AnswerParams, detect_filters: bool) -> None:
+    """``collect``, or read back the rows a previous run with the same ``key`` saved in ``store`` (fitting
+    variants then needs no embedding)."""
+    path = store / f"{key}.npz" if store else None
+    if path and path.exists():
+        with np.load(path, allow_pickle=False) as z:
+            cuts = np.cumsum(z["sizes"])[:-1]
+            for qid, m, y in zip(z["qids"], np.split(z["x"], cuts), np.split(z["y"], cuts), strict=True):
+                ex.add(str(qid), source, m.reshape(-1, len(FEATURES)), y)
+        return
+    start = len(ex.group)
+    collect(questions, retriever_fn(), source, ex, cache, params, detect_filters)
+    if path:
+        store.mkdir(parents=True, exist_ok=True)
+        rows = range(start, len(ex.group))
+        np.savez(path, x=np.vstack([ex.x[i].reshape(-1, len(FEATURES)) for i in rows]),
+                 y=np.concatenate([ex.y[i] for i in rows]), sizes=np.array([len(ex.y[i]) for i in rows]),
+                 qids=np.array([ex.group[i] for i in rows]))
+
+
 def subset(folder: Path, n: int) -> Path:
     """A copy of a bench set with its first ``n`` passages and their questions (in the model cache folder)."""
     out = default_home() / "bench-subsets" / f"{folder.name}-{n}"
@@ -87,15 +111,49 @@ def subset(folder: Path, n: int) -> Path:
     return out
 
 
-def fit(x: np.ndarray, y: np.ndarray, c: float):
-    from sklearn.linear_model import LogisticRegression
+def fit(x: np.ndarray, y: np.ndarray, kind: str, c: float) -> AnswerParams:
+    """A logistic regression, or boosted trees (sklearn at fitting time only: the JSON holds flat arrays).
 
-    return LogisticRegression(C=c, max_iter=2000).fit(x, y)
+    The regression is fitted on standardized features and its weights mapped back to the raw ones: fitted on
+    raw features, the penalty shrank the weights of the cosines (whose spread within a question is a few
+    hundredths) far more than those of 0/1 features, and the model ranked below the cosine alone on English.
+    """
+    if kind == "logistic":
+        from sklearn.linear_model import LogisticRegression
+
+        mean, sd = x.mean(axis=0), x.std(axis=0)
+        sd = np.where(sd > 0, sd, 1.0)
+        m = LogisticRegression(C=c, max_iter=5000).fit((x - mean) / sd, y)
+        coef = m.coef_[0] / sd
+        return AnswerParams(coef=tuple(float(v) for v in coef), intercept=float(m.intercept_[0] - coef @ mean))
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    m = GradientBoostingClassifier(n_estimators=BOOST.trees, max_depth=BOOST.depth, learning_rate=BOOST.rate,
+                                   subsample=BOOST.subsample, random_state=0).fit(x, y)
+    prior = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
+    trees = tuple(Tree(feature=tuple(int(f) for f in t.tree_.feature),
+                       threshold=tuple(float(v) for v in t.tree_.threshold),
+                       left=tuple(int(v) for v in t.tree_.children_left),
+                       right=tuple(int(v) for v in t.tree_.children_right),
+                       value=tuple(float(v) * BOOST.rate for v in t.tree_.value[:, 0, 0]))
+                  for t in m.estimators_[:, 0])
+    return AnswerParams(coef=(0.0,) * x.shape[1], intercept=float(np.log(prior / (1 - prior))), trees=trees)
 
 
-def top1(ex: Examples, idx: list[int], coef: np.ndarray, b: float) -> float:
+@dataclass(frozen=True)
+class Boosting:
+    trees: int = 120
+    depth: int = 3
+    rate: float = 0.1
+    subsample: float = 0.8
+
+
+BOOST = Boosting()
+
+
+def top1(ex: Examples, idx: list[int], model: AnswerParams) -> float:
     """Share of questions whose highest-scored candidate holds the answer."""
-    got = [bool(ex.y[i][np.argmax(ex.x[i] @ coef + b)]) for i in idx if len(ex.y[i])]
+    got = [bool(ex.y[i][np.argmax(model.probability(ex.x[i]))]) for i in idx if len(ex.y[i])]
     return round(sum(got) / len(idx), 4) if idx else 0.0
 
 
@@ -119,9 +177,29 @@ def stack(ex: Examples, idx: list[int]) -> tuple[np.ndarray, np.ndarray]:
     return np.vstack(xs), np.concatenate(ys)
 
 
-def best_prob(ex: Examples, i: int, coef: np.ndarray, b: float) -> float:
+def best_prob(ex: Examples, i: int, model: AnswerParams) -> float:
     m = ex.x[i]
-    return float(1 / (1 + np.exp(-(m @ coef + b).max()))) if len(m) else 0.0
+    return float(model.probability(m).max()) if len(m) else 0.0
+
+
+def pick_threshold(ex: Examples, model: AnswerParams, bench_idx: dict[str, list[int]], gold_fit: list[int],
+                   gold_held: list[int], negatives: dict[str, list[int]], args) -> dict:
+    """The highest threshold that falsely declines at most ``--false-decline`` of the answerable questions of
+    each source fitted on (so that the bench sets' many easy questions do not set it for the reports'), and
+    what it declines of each source."""
+    fitted_sources = {**bench_idx, "gold": gold_fit} if gold_fit else dict(bench_idx)
+    threshold = min((float(np.quantile([best_prob(ex, i, model) for i in idx], args.false_decline))
+                     for idx in fitted_sources.values() if idx), default=0.0)
+
+    def declined(idx: list[int]) -> float:
+        return round(sum(best_prob(ex, i, model) < threshold for i in idx) / max(1, len(idx)), 4)
+
+    everything = [i for ix in negatives.values() for i in ix]
+    return {"threshold": round(threshold, 4),
+            "false_declines": {name: declined(idx) for name, idx in fitted_sources.items()}
+            | {"gold_held_out": declined(gold_held)},
+            "negatives_declined": {name: declined(idx) for name, idx in negatives.items()} | {"all": declined(
+                everything)}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-passages", nargs="*", default=[], metavar="NAME=N",
                     help="use only the first N passages of a set (and their questions): a smaller index to embed")
     ap.add_argument("--per-set", type=int, default=250, help="questions fitted on per bench set")
+    ap.add_argument("--per-set-for", nargs="*", default=[], metavar="NAME=N", help="another --per-set for one set")
     ap.add_argument("--skip", type=int, default=300, help="leave each set's first N questions out (for eval)")
     ap.add_argument("--skip-set", nargs="*", default=[], metavar="NAME=N", help="another --skip for one set")
     ap.add_argument("--gold", type=Path, help="gold questions over the report corpus (part fitted, part held out)")
@@ -138,13 +217,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus-index", type=Path, help="index of the report corpus (for gold and negatives)")
     ap.add_argument("--negatives", type=int, default=150, help="CMRC questions asked of the report corpus")
     ap.add_argument("--false-decline", type=float, default=0.05, help="most positives a decline may hit")
+    ap.add_argument("--kind", choices=("logistic", "boosting"), default="logistic", help="the scorer fitted")
     ap.add_argument("--c", type=float, default=1.0, help="inverse regularization strength")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--features", type=Path, help="save the collected feature rows here, and reuse them")
+    ap.add_argument("--collect-only", action="store_true", help="stop after collecting (with --features)")
     ap.add_argument("--dump", type=Path, help="also write per-question decline scores here (for the curve)")
     args = ap.parse_args(argv)
 
     skips = {k: int(v) for k, _, v in (x.partition("=") for x in args.skip_set)}
+    per_sets = {k: int(v) for k, _, v in (x.partition("=") for x in args.per_set_for)}
     settings = Settings.from_env()
     embedder = load_embedder(settings)
     params = AnswerParams()
@@ -152,87 +235,81 @@ def main(argv: list[str] | None = None) -> int:
     ex = Examples()
     counts: dict[str, int] = {}
     limits = {k: int(v) for k, _, v in (x.partition("=") for x in args.max_passages)}
+    store = args.features
     for name in args.sets:
         folder = subset(args.bench / name, limits[name]) if name in limits else args.bench / name
-        qs = [q for q in read_gold(folder / "questions.jsonl")[skips.get(name, args.skip):]
-              if q.get("answers")][: args.per_set]
+        skip = skips.get(name, args.skip)
+        per_set = per_sets.get(name, args.per_set)
+        qs = [q for q in read_gold(folder / "questions.jsonl")[skip:] if q.get("answers")][:per_set]
         print(f"{name}: {len(qs)} questions", file=sys.stderr, flush=True)
-        retriever = Retriever(bench_index(folder / "passages.jsonl", embedder, default_home()), embedder)
-        collect(qs, retriever, name, ex, cache, params, detect_filters=False)
+        key = f"{name}-{limits.get(name, 'all')}-{skip}-{per_set}"
+        collect_cached(store, key, qs, lambda f=folder: Retriever(bench_index(f / "passages.jsonl", embedder,
+                                                                                default_home()), embedder),
+                       name, ex, cache, params, detect_filters=False)
         counts[name] = len(qs)
-    negatives: list[int] = []
+    negatives: dict[str, list[int]] = {}
     gold_fit: list[int] = []
     gold_held: list[int] = []
-    gold_unanswerable: list[int] = []
     if args.gold and args.corpus_index:
-        corpus = Retriever(open_index(Settings(index=args.corpus_index, corpus=Path("/nonexistent")), embedder,
-                                      build=False), embedder)
+        index = open_index(Settings(index=args.corpus_index, corpus=Path("/nonexistent")), embedder, build=False)
+        corpus = Retriever(index, embedder)
         gold = read_gold(args.gold)
         rng = random.Random(args.seed)
         ids = sorted(str(q["id"]) for q in gold)
         rng.shuffle(ids)
         fit_ids = set(ids[: int(len(ids) * args.gold_fit_share)])
         start = len(ex.group)
-        collect(gold, corpus, "gold", ex, cache, params, detect_filters=True)
+        collect_cached(store, f"gold-{args.gold.stem}", gold, lambda: corpus, "gold", ex, cache, params, True)
         for i, q in zip(range(start, len(ex.group)), gold, strict=True):
             if q.get("type") == "unanswerable":
-                gold_unanswerable.append(i)
+                negatives.setdefault("gold_unanswerable", []).append(i)
             else:
                 (gold_fit if str(q["id"]) in fit_ids else gold_held).append(i)
         neg_q = read_gold(args.bench / "cmrc2018-dev" / "questions.jsonl")[: args.negatives]
-        start = len(ex.group)
-        collect([{**q, "answers": []} for q in neg_q], corpus, "negatives", ex, cache, params, detect_filters=True)
-        negatives = list(range(start, len(ex.group)))
-        counts.update({"gold_fitted": len(gold_fit), "gold_held_out": len(gold_held),
-                       "gold_unanswerable": len(gold_unanswerable), "negatives_cmrc_on_reports": len(negatives)})
+        swapped = swapped_questions(gold, index.documents.values(), "\n".join(c.norm for c in index.chunks),
+                                    seed=args.seed)
+        for label, qs, key in (("cmrc_on_reports", neg_q, f"neg-cmrc-{args.negatives}"),
+                               ("swapped_place_year", swapped, f"neg-swapped-{args.gold.stem}-{args.seed}")):
+            start = len(ex.group)
+            collect_cached(store, key, [{**q, "answers": []} for q in qs], lambda: corpus, label, ex, cache,
+                           params, True)
+            negatives[label] = list(range(start, len(ex.group)))
+        counts.update({"gold_fitted": len(gold_fit), "gold_held_out": len(gold_held)}
+                      | {f"negatives_{k}": len(v) for k, v in negatives.items()})
 
+    if args.collect_only:
+        return 0
     bench_idx = {name: [i for i, s in enumerate(ex.source) if s == name] for name in args.sets}
     held_out: dict[str, dict] = {}
     for name, idx in bench_idx.items():  # leave one set out
         train = [i for other, ix in bench_idx.items() if other != name for i in ix] + gold_fit
-        model = fit(*stack(ex, train), args.c)
-        held_out[name] = {"top1_left_out": top1(ex, idx, model.coef_[0], model.intercept_[0]),
+        held_out[name] = {"top1_left_out": top1(ex, idx, fit(*stack(ex, train), args.kind, args.c)),
                           "e5_anchor": anchor(ex, idx)}
-    train = [i for ix in bench_idx.values() for i in ix] + gold_fit
     if gold_held:
-        no_gold = fit(*stack(ex, [i for ix in bench_idx.values() for i in ix]), args.c)
-        held_out["gold_all_fitted_without_gold"] = top1(ex, gold_fit + gold_held, no_gold.coef_[0],
-                                                         no_gold.intercept_[0])
-    model = fit(*stack(ex, train), args.c)
-    coef, b = model.coef_[0], float(model.intercept_[0])
+        no_gold = fit(*stack(ex, [i for ix in bench_idx.values() for i in ix]), args.kind, args.c)
+        held_out["gold_all_fitted_without_gold"] = top1(ex, gold_fit + gold_held, no_gold)
+        held_out["gold_e5_anchor"] = anchor(ex, gold_fit + gold_held)
+    model = fit(*stack(ex, [i for ix in bench_idx.values() for i in ix] + gold_fit), args.kind, args.c)
     if gold_held:
-        held_out["gold_held_out"] = top1(ex, gold_held, coef, b)
-        held_out["gold_fitted"] = top1(ex, gold_fit, coef, b)
-
-    # The threshold: the highest that declines at most --false-decline of the answerable questions of each
-    # source fitted on (so that the bench sets' many easy questions do not set it for the reports').
-    fitted_sources = {**bench_idx, "gold": gold_fit} if gold_fit else dict(bench_idx)
-    threshold = min((float(np.quantile([best_prob(ex, i, coef, b) for i in idx], args.false_decline))
-                     for idx in fitted_sources.values() if idx), default=0.0)
-    positives = [i for ix in bench_idx.values() for i in ix] + gold_fit + gold_held
-    neg_scores = [best_prob(ex, i, coef, b) for i in negatives + gold_unanswerable]
-
-    def declined(idx: list[int]) -> float:
-        return round(sum(best_prob(ex, i, coef, b) < threshold for i in idx) / max(1, len(idx)), 4)
-
-    decline = {"threshold": round(threshold, 4),
-               "false_declines": {name: declined(idx) for name, idx in fitted_sources.items()}
-               | {"gold_held_out": declined(gold_held)},
-               "negatives_declined": {"cmrc_on_reports": declined(negatives),
-                                      "gold_unanswerable": declined(gold_unanswerable)}}
+        held_out["gold_held_out"] = top1(ex, gold_held, model)
+        held_out["gold_fitted"] = top1(ex, gold_fit, model)
+    decline = pick_threshold(ex, model, bench_idx, gold_fit, gold_held, negatives, args)
+    threshold = decline["threshold"]
     if args.dump:
-        held = set(gold_held)
+        positives = [(i, name) for name, ix in {**bench_idx, "gold": gold_fit, "gold_held_out": gold_held}.items()
+                     for i in ix]
+        negs = [(i, name) for name, ix in negatives.items() for i in ix]
         args.dump.write_text(json.dumps({"threshold": threshold,
-                                         "positives": [best_prob(ex, i, coef, b) for i in positives],
-                                         "positive_sources": [ex.source[i] if i not in held else "gold_held_out"
-                                                              for i in positives],
-                                         "negatives": neg_scores,
-                                         "negative_sources": ["cmrc_on_reports"] * len(negatives)
-                                         + ["gold_unanswerable"] * len(gold_unanswerable)}))
+                                         "positives": [best_prob(ex, i, model) for i, _ in positives],
+                                         "positive_sources": [name for _, name in positives],
+                                         "negatives": [best_prob(ex, i, model) for i, _ in negs],
+                                         "negative_sources": [name for _, name in negs]}))
     out = {
         "features": list(FEATURES),
-        "coef": [round(float(c), 6) for c in coef],
-        "intercept": round(b, 6),
+        "coef": [round(float(c), 6) for c in model.coef],
+        "intercept": round(model.intercept, 6),
+        **({"trees": [{k: [round(v, 6) if isinstance(v, float) else v for v in vals]
+                       for k, vals in asdict(t).items()} for t in model.trees]} if model.trees else {}),
         "params": {"decline_below": round(threshold, 4)},
         "provenance": {
             "datasets": {name: f"{args.bench.name}/{name}, questions {skips.get(name, args.skip)}.. "
@@ -246,7 +323,9 @@ def main(argv: list[str] | None = None) -> int:
             "command": "python scripts/fit_answer_model.py " + " ".join(
                 a if not Path(a).is_absolute() else Path(a).name for a in (argv or sys.argv[1:])),
             "model": embedder.name,
-            "defaults": {k: v for k, v in asdict(params).items() if k not in ("coef", "intercept", "provenance")},
+            "defaults": {k: v for k, v in asdict(params).items()
+                         if k not in ("coef", "intercept", "trees", "provenance")},
+            "scorer": args.kind if args.kind == "logistic" else f"{args.kind} {asdict(BOOST)}",
             "held_out_top1": held_out,
             "decline": decline,
         },

@@ -189,3 +189,71 @@ def test_two_figures_asked_of_one_sentence_are_both_quoted(tmp_path, fake_embedd
     a = answerer.ask("青松县有多少名在职教师和多少名在校学生？")
     assert not a.abstained
     assert "960" in a.text and "12400" in a.text
+
+
+def _script(name):
+    import importlib.util
+
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # its dataclasses look their module up
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.pop(0)
+
+
+def test_swapped_negatives_name_a_place_and_a_year_the_corpus_does_not_cover():
+    neg = _script("answer_negatives")
+    doc = Document("d", "d.txt", "钟山县教育局2011年工作总结", 2011, ("钟山县",), mentions=("钟山县",), years=(2011,))
+    text = "钟山县2011年招聘教师26名。"
+    gold = [{"id": "a", "question": "钟山县2011年招聘了多少教师?", "answers": ["26"]},
+            {"id": "b", "question": "How many teachers did Zhongshan County recruit in 2011?", "answers": ["26"]},
+            {"id": "c", "question": "钟山县有哪些学校?", "type": "unanswerable", "answers": []}]
+    out = neg.swapped_questions(gold, [doc], text, seed=3)
+    assert {o["id"] for o in out} == {"a-place", "a-year", "b-place", "b-year"}
+    for o in out:
+        assert o["answers"] == [] and o["question"] != gold[0]["question"]
+        if o["swap"] == "place":
+            assert "钟山" not in o["question"] and "zhongshan" not in o["question"].lower()
+            assert "2011" in o["question"]
+        else:
+            assert "2011" not in o["question"] and not any(str(y) in o["question"] for y in (2010, 2012))
+
+
+def test_boosted_trees_in_the_json_score_as_sklearn_does(tmp_path):
+    fit = _script("fit_answer_model")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, len(FEATURES)))
+    y = (x[:, 0] + 0.5 * x[:, 3] * x[:, 5] > 0.3).astype(int)
+    model = fit.fit(x, y, "boosting", 1.0)
+    assert model.trees and not any(model.coef)
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    b = fit.BOOST
+    ref = GradientBoostingClassifier(n_estimators=b.trees, max_depth=b.depth, learning_rate=b.rate,
+                                     subsample=b.subsample, random_state=0).fit(x, y)
+    assert np.allclose(model.probability(x), ref.predict_proba(x)[:, 1], atol=1e-6)
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"features": list(FEATURES), "coef": list(model.coef), "intercept": model.intercept,
+                                "trees": [{k: list(v) for k, v in vars(t).items()} for t in model.trees]}))
+    assert np.allclose(load_model(path).probability(x), model.probability(x))
+
+
+def test_the_logistic_fit_is_not_biased_against_features_of_small_spread():
+    """A cosine gap spans a few hundredths; fitted on raw features the penalty would all but drop it."""
+    fit = _script("fit_answer_model")
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(2000, len(FEATURES)))
+    x[:, 1] *= 0.01  # informative, small spread
+    y = (x[:, 1] * 100 + 0.3 * rng.normal(size=2000) > 0).astype(int)
+    model = fit.fit(x, y, "logistic", 1.0)
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    ref = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=5000)).fit(x, y)
+    assert np.allclose(model.probability(x), ref.predict_proba(x)[:, 1], atol=1e-6)  # weights mapped back exactly
+    assert abs(model.coef[1]) > 50 * max(abs(c) for i, c in enumerate(model.coef) if i != 1)

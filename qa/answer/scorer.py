@@ -74,14 +74,46 @@ class AnswerParams:
     decline_below: float = 0.2  # decline when the best sentence's probability is below this (fitted)
     coef: tuple[float, ...] = ()
     intercept: float = 0.0
+    trees: tuple[Tree, ...] = ()  # boosted trees added to the linear score (none: plain logistic regression)
     provenance: dict = field(default_factory=dict, compare=False, hash=False)
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         """P(sentence holds the answer) for each row of features ``x`` (n, len(FEATURES))."""
         if not self.coef:
             return np.zeros(len(x))
-        z = np.asarray(x, dtype=np.float64) @ np.asarray(self.coef) + self.intercept
+        x = np.asarray(x, dtype=np.float64)
+        z = x @ np.asarray(self.coef) + self.intercept
+        for tree in self.trees:
+            z = z + tree.predict(x)
         return 1.0 / (1.0 + np.exp(-z))
+
+
+@dataclass(frozen=True)
+class Tree:
+    """One regression tree of a boosted model, as flat arrays (node i: ``feature[i] < 0`` marks a leaf).
+
+    >>> t = Tree(feature=(0, -1, -1), threshold=(0.5, 0, 0), left=(1, -1, -1), right=(2, -1, -1), value=(0, -1, 2))
+    >>> t.predict(np.array([[0.2], [0.9]])).tolist()
+    [-1.0, 2.0]
+    """
+
+    feature: tuple[int, ...]
+    threshold: tuple[float, ...]
+    left: tuple[int, ...]
+    right: tuple[int, ...]
+    value: tuple[float, ...]  # the leaf's contribution to the log-odds (learning rate included)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        feature, threshold = np.asarray(self.feature), np.asarray(self.threshold)
+        left, right, value = np.asarray(self.left), np.asarray(self.right), np.asarray(self.value, dtype=np.float64)
+        node = np.zeros(len(x), dtype=np.int64)
+        while True:
+            inner = feature[node] >= 0
+            if not inner.any():
+                return value[node]
+            rows = np.nonzero(inner)[0]
+            go_left = x[rows, feature[node[rows]]] <= threshold[node[rows]]
+            node[rows] = np.where(go_left, left[node[rows]], right[node[rows]])
 
 
 MODEL_FILE = "data/answer_model.json"
@@ -99,8 +131,9 @@ def load_model(path: Path | None = None) -> AnswerParams:
                          "refit it with scripts/fit_answer_model.py")
     known = AnswerParams.__dataclass_fields__
     params = {k: v for k, v in data.get("params", {}).items() if k in known}
+    trees = tuple(Tree(**{k: tuple(v) for k, v in t.items()}) for t in data.get("trees", ()))
     return AnswerParams(coef=tuple(float(c) for c in data["coef"]), intercept=float(data["intercept"]),
-                        provenance=data.get("provenance", {}), **params)
+                        trees=trees, provenance=data.get("provenance", {}), **params)
 
 
 @lru_cache(maxsize=1)
