@@ -111,13 +111,18 @@ def subset(folder: Path, n: int) -> Path:
     return out
 
 
-def fit(x: np.ndarray, y: np.ndarray, kind: str, c: float) -> AnswerParams:
+ZERO = ("s_cos", "p_cos")  # absolute cosine levels belong to one embedding model (e5's sit near 0.8): not fitted
+
+
+def fit(x: np.ndarray, y: np.ndarray, kind: str, c: float, zero: tuple[str, ...] = ZERO) -> AnswerParams:
     """A logistic regression, or boosted trees (sklearn at fitting time only: the JSON holds flat arrays).
 
     The regression is fitted on standardized features and its weights mapped back to the raw ones: fitted on
     raw features, the penalty shrank the weights of the cosines (whose spread within a question is a few
     hundredths) far more than those of 0/1 features, and the model ranked below the cosine alone on English.
+    The features in ``zero`` get no weight; the gaps to the best candidate carry the cosines instead.
     """
+    x = np.where(np.isin(np.arange(x.shape[1]), [FEATURES.index(f) for f in zero]), 0.0, x)
     if kind == "logistic":
         from sklearn.linear_model import LogisticRegression
 

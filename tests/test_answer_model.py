@@ -228,7 +228,7 @@ def test_boosted_trees_in_the_json_score_as_sklearn_does(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(400, len(FEATURES)))
     y = (x[:, 0] + 0.5 * x[:, 3] * x[:, 5] > 0.3).astype(int)
-    model = fit.fit(x, y, "boosting", 1.0)
+    model = fit.fit(x, y, "boosting", 1.0, zero=())
     assert model.trees and not any(model.coef)
     from sklearn.ensemble import GradientBoostingClassifier
 
@@ -249,7 +249,7 @@ def test_the_logistic_fit_is_not_biased_against_features_of_small_spread():
     x = rng.normal(size=(2000, len(FEATURES)))
     x[:, 1] *= 0.01  # informative, small spread
     y = (x[:, 1] * 100 + 0.3 * rng.normal(size=2000) > 0).astype(int)
-    model = fit.fit(x, y, "logistic", 1.0)
+    model = fit.fit(x, y, "logistic", 1.0, zero=())
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -257,3 +257,13 @@ def test_the_logistic_fit_is_not_biased_against_features_of_small_spread():
     ref = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=5000)).fit(x, y)
     assert np.allclose(model.probability(x), ref.predict_proba(x)[:, 1], atol=1e-6)  # weights mapped back exactly
     assert abs(model.coef[1]) > 50 * max(abs(c) for i, c in enumerate(model.coef) if i != 1)
+
+
+def test_absolute_cosine_levels_get_no_weight():
+    """They belong to one embedding model; a model with other cosine levels must not shift every score."""
+    fit = _script("fit_answer_model")
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(500, len(FEATURES)))
+    y = (x[:, FEATURES.index("s_cos")] > 0).astype(int)  # the level alone would predict the label
+    model = fit.fit(x, y, "logistic", 1.0)
+    assert model.coef[FEATURES.index("s_cos")] == 0.0 and model.coef[FEATURES.index("p_cos")] == 0.0
