@@ -267,3 +267,29 @@ def test_absolute_cosine_levels_get_no_weight():
     y = (x[:, FEATURES.index("s_cos")] > 0).astype(int)  # the level alone would predict the label
     model = fit.fit(x, y, "logistic", 1.0)
     assert model.coef[FEATURES.index("s_cos")] == 0.0 and model.coef[FEATURES.index("p_cos")] == 0.0
+
+
+def test_a_place_the_corpus_never_names_is_declined_by_name(tmp_path, fake_embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "qingsong_2019.txt").write_text(
+        "青松县教育局2019年工作总结\n\n一、基本情况\n全县现有小学18所，在职教师960人。\n\n"
+        "二、交流\n组织骨干教师赴西宁市学习培训120人次。\n", encoding="utf-8")
+    update_index(corpus, tmp_path / "index", fake_embedder, progress=False)
+    answerer = Answerer(Retriever(Index.load(tmp_path / "index"), fake_embedder))
+    away = answerer.ask("兰州市现有多少名在职教师？")
+    assert away.abstained and "兰州市" in away.text and away.related  # still lists the closest passages
+    assert answerer.ask("蘭州市現有多少名在職教師？").text.count("蘭州市") == 1  # in the asker's script
+    named = answerer.ask("西宁市有多少人次参加培训？")  # a place the reports name is not declined for that
+    assert "没有涉及" not in named.text
+    english = answerer.ask("How many teachers does Lanzhou City have?")
+    assert english.abstained and "Lanzhou" in english.text
+    assert "do not cover" not in answerer.ask("How many teachers went to Xining City?").text  # named by the reports
+
+
+def test_english_place_names_are_read_only_where_they_are_pinyin_before_a_level():
+    from qa.search.filters import latin_places
+
+    assert latin_places("How many schools does Qingsong County's bureau run?") == ("qingsong",)
+    assert latin_places("What did the Hexi District do?") == ("hexi",)
+    assert latin_places("Which County built the most?") == () and latin_places("How big is Green County?") == ()

@@ -31,10 +31,10 @@ from qa.answer.features import (  # noqa: F401 - shared_run: used by tests and c
 from qa.answer.scorer import AnswerParams, load_model
 from qa.answer.verify import verify
 from qa.config import Settings
-from qa.search.filters import Filters
+from qa.search.filters import Filters, uncovered_places
 from qa.search.question import QuestionInfo, analyze
 from qa.search.retrieve import Retriever, SearchResult
-from qa.textnorm import normalize
+from qa.textnorm import normalize, to_traditional
 from qa.types import Answer, Citation, Hit
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,9 @@ class Answerer:
         # an English question's Chinese terms: the dictionary headwords that retrieval chose for this corpus
         q = analyze(question, keep=frozenset(res.keywords).__contains__ if res.keywords else None)
         notes = list(res.notes)
+        away = self._uncovered(question, res)
+        if away:
+            return self._decline(q, res, notes, key="uncovered", place="、".join(away))
         if self.llm is not None and res.hits:
             from qa.answer.llm_answer import llm_answer
 
@@ -95,6 +98,13 @@ class Answerer:
                 return answer
             notes.append(note)
         return self.extractive(q, res, notes)
+
+    def _uncovered(self, question: str, res: SearchResult) -> tuple[str, ...]:
+        """The places the question names that the corpus knows nothing of (none when it names a known one)."""
+        if res.filters.places or res.filters.mentioned:
+            return ()
+        index = self.retriever.index
+        return uncovered_places(question, index.documents.values(), (c.norm for c in index.chunks))
 
     # -- extractive -------------------------------------------------------------------------------
     def candidates(self, q: QuestionInfo, res: SearchResult) -> tuple[list[Candidate], Reading]:
@@ -267,9 +277,10 @@ class Answerer:
         return None
 
     def _decline(self, q: QuestionInfo, res: SearchResult, notes: list[str], key: str = "decline",
-                 mask: str = "", first: Hit | None = None) -> Answer:
+                 mask: str = "", first: Hit | None = None, place: str = "") -> Answer:
         """No answer, with the closest passages (``first``, e.g. the one with the masked figure, on top)."""
-        text = wording.text(key, q.lang).replace("{mask}", mask)
+        place = to_traditional(place) if q.lang == "zh-hant" else place
+        text = wording.text(key, q.lang).replace("{mask}", mask).replace("{place}", place)
         related = list(res.hits[:5])
         if first is not None:
             related = [first, *(h for h in related if h.chunk.chunk_id != first.chunk.chunk_id)][:5]

@@ -13,6 +13,9 @@ PHRASES = {
                   "报告中没有给出这一项的单一总数，相关的数字有："),
     "decline": ("The reports do not give this. The closest passages are listed below as related reading.",
                 "报告中没有提供这方面的信息。以下是最接近的段落，供参考。"),
+    "uncovered": ("The reports do not cover {place}: no report is about it or names it. The closest passages are "
+                  "listed below as related reading.",
+                  "这些报告没有涉及{place}：没有哪份报告写到这个地方。以下是最接近的段落，供参考。"),
     "masked": ("The reports do not give this figure: where they speak of it, the number is masked (“{mask}”). "
                "The closest passages are listed below.",
                "报告中没有给出这个数字：相关段落中该数字被隐去（“{mask}”）。以下是最接近的段落，供参考。"),

@@ -59,6 +59,8 @@ _FORM_ORDER = ("市", "县", "区", "州", "旗", "盟", "省")  # which full fo
 # Words that make a bare name (太原, 新建) a place: an issuer or the place's people after it, a motion before it.
 _BARE_AFTER = "(?=教育|政府|人民|县委|市委|区委|地区|经济)"
 _BARE_BEFORE_RE = re.compile("(?:[赴到]|来自|前往|位于|推动)$")
+# after a bare place name in a question: "全市" (the whole of it), "这个区/那个县" (a demonstrative and a level)
+_QUESTION_AFTER_RE = re.compile("全[省市县区州旗]|[这那][个一]?[省市县区州旗]")
 _ISSUER_RE = re.compile("教育局|教育厅|教育委员会|教委|教体局|教育和体育局|人民政府|政府|县委|市委|区委|党委")
 # An autonomous prefecture or county by its common name: 凉山彝族自治州 -> 凉山州
 _ETHNIC_RE = re.compile(r"^(.{2,}?)(?:[^族]{1,4}族)+自治([州县旗])$")
@@ -142,19 +144,70 @@ def _level(name: str, forms: tuple[str, ...]) -> str:
     return "市" if name in _gazetteer()[2] else ""
 
 
-def _named(title: str, body: str) -> list[tuple[str, tuple[str, ...]]]:
-    """Every place named, best first, as (name shown, forms the text writes it in)."""
-    key = _WS_RE.sub("", f"{title}\n{body}")
-    title_key = _WS_RE.sub("", title)
-    full, names_re, _ = _gazetteer()
-    forms: Counter[str] = Counter()
+def suffixed_places(text: str) -> list[str]:
+    """The gazetteer's place names written with their administrative suffix in ``text`` (钟山县, 宜昌市), each
+    time it is written.
+
+    >>> suffixed_places("青海省西宁市的学校")
+    ['青海省', '西宁市']
+    """
+    key = _WS_RE.sub("", text)
+    full = _gazetteer()[0]
+    out = []
     for m in _SUFFIX_RE.finditer(key):
         longest = 8 if len(m.group()) > 1 else 4
         for n in range(min(longest, m.start()), 1, -1):
             candidate = key[m.start() - n : m.end()]
             if candidate in full and candidate[-2:] not in _GENERIC_TAILS:
-                forms[candidate] += 1
+                out.append(candidate)
                 break
+    return out
+
+
+def question_places(question: str) -> list[str]:
+    """The places a question names: gazetteer names with their suffix, and city or province names standing bare
+    where the words around make them a place (钟山全县, 宜昌这个区, 到宜昌, 宜昌教育).
+
+    >>> question_places("海林全市有多少所学校?"), question_places("西宁市和青海有什么不同?")
+    (['海林'], ['西宁市', '青海'])
+    """
+    key = _WS_RE.sub("", question)
+    out = suffixed_places(key)
+    names_re = _gazetteer()[1]
+    for m in names_re.finditer(key):
+        if any(m.group() in p for p in out):
+            continue
+        if m.group() in PROVINCES or _in_context(key, m) or _QUESTION_AFTER_RE.match(key, m.end()):
+            out.append(m.group())
+    for m in _QUESTION_AFTER_RE.finditer(key):  # any gazetteer name before 全市/这个区, counties included
+        for n in range(min(4, m.start()), 1, -1):
+            word = key[m.start() - n : m.start()]
+            known = word in _place_words() or any(word + suffix in _place_words() for suffix in "市县区州旗")
+            if known and not any(word in p for p in out):
+                out.append(word)
+                break
+    return list(dict.fromkeys(out))
+
+
+@lru_cache(maxsize=1)
+def _place_words() -> frozenset[str]:
+    """Every place name (``ns``) of jieba's dictionary, with or without a suffix."""
+    try:
+        import jieba
+
+        with jieba.get_dict_file() as f:
+            rows = (line.split() for line in f.read().decode("utf-8").splitlines())
+            return frozenset(r[0] for r in rows if len(r) == 3 and r[2] == "ns")
+    except (ImportError, OSError):
+        return frozenset()
+
+
+def _named(title: str, body: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Every place named, best first, as (name shown, forms the text writes it in)."""
+    key = _WS_RE.sub("", f"{title}\n{body}")
+    title_key = _WS_RE.sub("", title)
+    _, names_re, _ = _gazetteer()
+    forms: Counter[str] = Counter(suffixed_places(key))
     bare = Counter(m.group() for m in names_re.finditer(key))
     placed = Counter(m.group() for m in names_re.finditer(key) if _in_context(key, m))
     groups: dict[str, Counter[str]] = {}

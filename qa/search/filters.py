@@ -20,6 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from qa.ingest.dates import years_in
+from qa.ingest.meta import question_places, suffixed_places
 from qa.textnorm import normalize, to_traditional
 from qa.types import Document
 
@@ -177,6 +178,74 @@ def detect(question: str, documents: Iterable[Document]) -> Filters:
     mentioned = [p for p in detect_places(question, {p for d in docs for p in d.mentions})
                  if place_core(p) not in about]
     return Filters(years=detect_years(question), places=places, mentioned=tuple(mentioned))
+
+
+# An English question names a Chinese place in pinyin before its level: "Qingsong County", "Hexi District's".
+_LATIN_PLACE_RE = re.compile(r"\b([A-Z][a-z]+(?:[ -]?[A-Z]?[a-z]+)?)(?:'s)?\s+(?i:county|district|city|province"
+                             r"|prefecture|town|township|municipality)\b")
+
+
+@lru_cache(maxsize=1)
+def pinyin_syllables() -> frozenset[str]:
+    """Every toneless pinyin syllable (from pypinyin's readings of the common CJK block)."""
+    from pypinyin import lazy_pinyin
+
+    return frozenset(s for cp in range(0x4E00, 0x9FA6) for s in lazy_pinyin(chr(cp)) if s.isascii() and s.isalpha())
+
+
+def is_pinyin(word: str) -> bool:
+    """Whether ``word`` (letters, any case, spaces or hyphens between syllables) splits into pinyin syllables.
+
+    >>> is_pinyin("Qingsong"), is_pinyin("Xi'an"), is_pinyin("Which")
+    (True, False, False)
+    """
+    w = re.sub(r"[ -]", "", word.lower())
+    if not w.isalpha():
+        return False
+    syllables = pinyin_syllables()
+    ok = [True] + [False] * len(w)
+    for i in range(1, len(w) + 1):
+        ok[i] = any(ok[j] and w[j:i] in syllables for j in range(max(0, i - 6), i))
+    return ok[-1]
+
+
+def latin_places(question: str) -> tuple[str, ...]:
+    """The pinyin names an English question gives a county, district, city ... (lowercase, no spaces)."""
+    return tuple(dict.fromkeys(re.sub(r"[ -]", "", m.group(1).lower()) for m in _LATIN_PLACE_RE.finditer(question)
+                               if is_pinyin(m.group(1))))
+
+
+def uncovered_places(question: str, documents: Iterable[Document], texts: Iterable[str]) -> tuple[str, ...]:
+    """Places the question names (``question_places``: 青松县, 海林全市) that the corpus knows nothing of: no
+    report is about or mentions them, and no title or paragraph (``texts``, normalized) names them, with or
+    without the suffix. The reports cannot answer a question about such a place.
+
+    >>> uncovered_places("青海省有多少所学校?", [], ["西宁市新建学校3所"])
+    ('青海省',)
+    >>> uncovered_places("青海省有多少所学校?", [], ["青海新建学校3所"])
+    ()
+    """
+    named = dict.fromkeys(question_places(normalize(question)))
+    latin = latin_places(question)
+    if not named and not latin:
+        return ()
+    docs = list(documents)
+    known = {place_core(p) for d in docs for p in (*d.places, *d.mentions)}
+    if latin:
+        texts = list(texts)
+        spoken = known | {place_core(p) for t in texts for p in suffixed_places(t)}
+        romanized = {romanize(c) for c in spoken if len(c) >= 2}
+        named.update((w.capitalize(), None) for w in latin if w not in romanized)
+    cores = {p: place_core(p) for p in named if place_core(p) not in known}
+    if not cores:
+        return ()
+    left = dict(cores)
+    for text in (*(normalize(d.title) for d in docs), *texts):
+        for p in [p for p, core in left.items() if core in text]:
+            del left[p]
+        if not left:
+            return ()
+    return tuple(left)
 
 
 def year_boosts(f: Filters, docs: list[Document], chunk_years: list[frozenset[int]], chunk_docs: list[int],
