@@ -9,12 +9,13 @@ Three parts, each appending a section to bench/README.md:
 - ``--part embed``: paragraphs/s of the real model in one process (all cores) against a local Dask
   cluster of 1 and 2 workers (cold: start + model load + embedding; warm: embedding only), and the
   cosine of the cluster's vectors to the single process's.
-- ``--part encoders``: torch float32, torch bf16 autocast, CTranslate2 int8 and ONNX int8 on the same
-  texts, side by side: passages/s, CPU ms/passage, cosine to float32, CMRC Recall@5 on exact search.
+- ``--part encoders``: torch float32, torch bf16 autocast, ONNX int8, CTranslate2 int8 and OpenVINO int8
+  (when installed) on the same texts, side by side: passages/s, CPU ms/passage, cosine to float32, dense
+  CMRC Recall@5, and ``qa eval`` Recall@5 (dev gold and CMRC, hybrid retrieval) with each ``--backend``.
 
     .venv/bin/python bench/scale.py --part store --sizes 10000 100000
     .venv/bin/python bench/scale.py --part embed --n 256
-    .venv/bin/python bench/scale.py --part encoders --n 200
+    .venv/bin/python bench/scale.py --part encoders --n 200 --eval-limit 1000
 """
 
 from __future__ import annotations
@@ -56,14 +57,20 @@ def hash_embedder() -> HashEmbedder:
 
 
 # -- store ------------------------------------------------------------------------------------------------
+PREP_UNIQUE = 100_000  # paragraphs varied in full (digits permuted, tagged); beyond, cheap tagged copies
+
+
 def synthetic_pending(n: int):
-    """``n`` paragraphs as pending files: copy i of every shipped report, until there are ``n``."""
+    """``n`` paragraphs as pending files: copy i of every shipped report, until there are ``n``. The first
+    ``PREP_UNIQUE`` are varied in full (``vary``: about 4 ms each); later copies append a copy tag to one of
+    those (every text still differs; at 1M, full variation alone would take over an hour)."""
     from qa.ingest.corpus import read_file
     from qa.store.build import Pending
 
     root = shipped_reports()[0].parent
     reads = [(p.relative_to(root).as_posix(), read_file(p, root)) for p in shipped_reports()]
     out, total, i = [], 0, 0
+    base: list[tuple[str, str]] = []
     while total < n:
         for source, fr in reads:
             if total >= n:
@@ -72,9 +79,16 @@ def synthetic_pending(n: int):
                                        d.places, d.part, d.span) for d in fr.documents}
             chunks = []
             for c in fr.chunks[: n - total]:
-                text = vary(c.text, i, unique=True)
+                if total + len(chunks) < PREP_UNIQUE:
+                    text = vary(c.text, i, unique=True)
+                    base.append((text, normalize(text)))
+                    text, norm = base[-1]
+                else:
+                    text, norm = base[(total + len(chunks)) % len(base)]
+                    tag = f"〔副本{i}〕"
+                    text, norm = text + tag, norm + normalize(tag)
                 chunks.append(Chunk(f"{c.chunk_id}-{i}", f"{c.doc_id}-{i}", f"c{i:05d}/{source}", c.ordinal,
-                                    c.heading, c.span, text, normalize(text)))
+                                    c.heading, c.span, text, norm))
             if chunks:
                 out.append(Pending.of_chunks(f"c{i:05d}/{source}", list(docs.values()), chunks, f"{i}-{source}"))
                 total += len(chunks)
@@ -109,11 +123,10 @@ def rss_mb() -> float:
     return sum(p.memory_info().rss for p in (me, *me.children(recursive=True))) / 1e6
 
 
-def store_part(sizes: list[int], milvus: str | None, questions: list[str], work: Path) -> str:
+def store_part(sizes: list[int], milvus: str | None, questions: list[str], work: Path,
+               stores: tuple[str, ...] = ("folder", "milvus")) -> str:
     from qa.store.build import embed_pending, make_manifest, write
     from qa.store.index import Index
-    from qa.store.milvus import MilvusIndex, MilvusTarget, connect
-    from qa.store.milvus_update import ensure_collections, write_files
 
     emb = hash_embedder()
     rows = []
@@ -122,36 +135,55 @@ def store_part(sizes: list[int], milvus: str | None, questions: list[str], work:
         pending = synthetic_pending(n)
         prep = time.perf_counter() - t
         segments, _, _ = embed_pending(pending, emb, {}, False, None)
-        t = time.perf_counter()
-        write(work / f"index-{n}", make_manifest(emb, {}, segments), segments, segments)
-        folder_s = time.perf_counter() - t
-        folder = Index.load(work / f"index-{n}")
-        lat_f = timed_queries(folder, questions)
-        del folder
-        target = MilvusTarget.parse(milvus) if milvus else MilvusTarget.parse(str(work / f"bench-{n}.db"))
-        target = MilvusTarget(target.uri, f"bench_{n}", target.token)
-        rss0 = rss_mb()
-        client = connect(target)
-        ensure_collections(client, target, emb.dim, rebuild=True)
-        t = time.perf_counter()
-        write_files(client, target, segments, {s.source: s.id for s in segments}, MODEL_NAME, replaced=set())
-        client.flush(target.collection)
-        milvus_s = time.perf_counter() - t
-        t = time.perf_counter()
-        store = MilvusIndex.open(target, model_name=MODEL_NAME)
-        open_s = time.perf_counter() - t
-        lat_m = timed_queries(store, questions)
-        mem = rss_mb() - rss0
-        kind = "milvus-lite" if target.is_lite else "milvus server"
-        rows.append([n, "folder (FAISS+BM25)", f"{n / folder_s:,.0f}", "-", *(f"{v:.0f}" for v in lat_f.values()),
-                     "-"])
-        rows.append([n, kind, f"{n / milvus_s:,.0f}", f"{open_s:.1f}", *(f"{v:.0f}" for v in lat_m.values()),
-                     f"{mem:,.0f}"])
-        client.drop_collection(target.collection)
-        client.drop_collection(target.files_collection)
-        print(f"{n}: text prep {prep:.0f} s; {rows[-2]}; {rows[-1]}", file=sys.stderr)
+        del pending
+        if "folder" in stores:
+            rss0 = rss_mb()
+            t = time.perf_counter()
+            write(work / f"index-{n}", make_manifest(emb, {}, segments), segments, segments)
+            folder_s = time.perf_counter() - t
+            t = time.perf_counter()
+            folder = Index.load(work / f"index-{n}")
+            open_s = time.perf_counter() - t
+            lat_f = timed_queries(folder, questions)
+            mem = rss_mb() - rss0
+            del folder
+            rows.append([n, "folder (FAISS+BM25)", f"{n / folder_s:,.0f}", f"{open_s:.1f}",
+                         *(f"{v:.0f}" for v in lat_f.values()), f"{mem:,.0f}", load_avg()])
+            print(f"{n}: text prep {prep:.0f} s; {rows[-1]}", file=sys.stderr, flush=True)
+        if "milvus" in stores:
+            rows.append([n, *milvus_row(n, milvus, segments, questions, work), load_avg()])
+            print(f"{n}: {rows[-1]}", file=sys.stderr, flush=True)
     return md_table(["paragraphs", "store", "insert paragraphs/s", "open s", "search p50 ms", "search p95 ms",
-                     "ask p50 ms", "ask p95 ms", "RSS growth MB"], rows)
+                     "ask p50 ms", "ask p95 ms", "RSS growth MB", "load (1/5/15 min)"], rows)
+
+
+def load_avg() -> str:
+    return "/".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+def milvus_row(n: int, milvus: str | None, segments, questions: list[str], work: Path) -> list:
+    """Insert ``segments`` into a fresh collection, open it, time the questions; the row's cells."""
+    from qa.store.milvus import MilvusIndex, MilvusTarget, connect
+    from qa.store.milvus_update import ensure_collections, write_files
+
+    target = MilvusTarget.parse(milvus) if milvus else MilvusTarget.parse(str(work / f"bench-{n}.db"))
+    target = MilvusTarget(target.uri, f"bench_{n}", target.token, target.index)
+    rss0 = rss_mb()
+    client = connect(target)
+    ensure_collections(client, target, hash_embedder().dim, rebuild=True)
+    t = time.perf_counter()
+    write_files(client, target, segments, {s.source: s.id for s in segments}, MODEL_NAME, replaced=set())
+    client.flush(target.collection)
+    milvus_s = time.perf_counter() - t
+    t = time.perf_counter()
+    store = MilvusIndex.open(target, model_name=MODEL_NAME)
+    open_s = time.perf_counter() - t
+    lat_m = timed_queries(store, questions)
+    mem = rss_mb() - rss0
+    kind = "milvus-lite (in process)" if target.is_lite else f"milvus server ({target.index})"
+    client.drop_collection(target.collection)
+    client.drop_collection(target.files_collection)
+    return [kind, f"{n / milvus_s:,.0f}", f"{open_s:.1f}", *(f"{v:.0f}" for v in lat_m.values()), f"{mem:,.0f}"]
 
 
 # -- distributed embedding -----------------------------------------------------------------------------
@@ -207,34 +239,57 @@ def embed_part(n: int) -> str:
 
 
 # -- encoders ------------------------------------------------------------------------------------------
-class Bf16Embedder:
-    """The torch model under ``torch.autocast(cpu, bfloat16)``."""
+def encoder_rows(model: Path, threads: int, ct2_dir: Path | None):
+    """(label, --backend value, embedder) of every encoder compared; OpenVINO when it is installed."""
+    import importlib.util
 
-    def __init__(self, inner):
-        self.inner = inner
-
-    def embed(self, texts, kind, progress=None):
-        import torch
-
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            return self.inner.embed(texts, kind)
-
-
-def encoder_rows(model: Path, threads: int, ct2_dir: Path | None, onnx: bool):
     from qa.models.ct2_backend import Ct2Embedder
-    from qa.models.embed import SentenceTransformerEmbedder
+    from qa.models.embed import AutocastEmbedder, SentenceTransformerEmbedder
+    from qa.models.onnx_backend import OnnxEmbedder
 
     torch_emb = SentenceTransformerEmbedder(model)
-    rows = [("torch float32", torch_emb), ("torch bf16 autocast", Bf16Embedder(torch_emb))]
-    if onnx:  # exports into the model folder on first use (minutes)
-        from qa.models.onnx_backend import OnnxEmbedder
+    rows = [("torch float32", "torch", torch_emb), ("torch bf16 autocast", "torch-bf16", AutocastEmbedder(torch_emb)),
+            ("onnx int8", "onnx-int8", OnnxEmbedder(model, quantized=True, threads=threads)),
+            ("ctranslate2 int8", "ct2-int8", Ct2Embedder(model, threads=threads, out_dir=ct2_dir))]
+    if importlib.util.find_spec("openvino") and importlib.util.find_spec("nncf"):
+        from qa.models.openvino_backend import OpenVinoEmbedder
 
-        rows.append(("onnx int8 (existing option)", OnnxEmbedder(model, quantized=True, threads=threads)))
-    rows.append(("ctranslate2 int8", Ct2Embedder(model, threads=threads, out_dir=ct2_dir)))
+        rows.append(("openvino int8 weights", "openvino-int8", OpenVinoEmbedder(model, threads=threads)))
     return rows
 
 
-def encoders_part(n: int, threads: int, rounds: int, ct2_dir: Path | None = None, onnx: bool = False) -> str:
+def qa_eval(backend: str, args: list[str], work: Path) -> dict:
+    """``qa eval ... --backend B --json --retrieval-only`` in a fresh process (its own index under ``work``)."""
+    import subprocess
+
+    repo = Path(__file__).resolve().parent.parent
+    cmd = [sys.executable, "-m", "qa.cli", "eval", *args, "--backend", backend, "--json", "--retrieval-only",
+           "--index", str(work / f"index-{backend}"), "--corpus", str(repo / "corpus")]
+    out = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, check=False,
+                         env={**os.environ, "PYTHONPATH": str(repo)})
+    if out.returncode != 0:
+        print(out.stderr[-2000:], file=sys.stderr)
+        return {}
+    return json.loads(out.stdout)
+
+
+def quality(backends: list[str], limit: int) -> dict[str, tuple[float, float]]:
+    """dev-gold R@5 and CMRC R@5 by ``qa eval`` (the product's hybrid retrieval) for each backend."""
+    cmrc = SHARED / "bench" / "cmrc2018-dev"
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="scale-eval-") as work:
+        for b in backends:
+            t = time.perf_counter()
+            dev = qa_eval(b, [str(SHARED / "eval" / "dev.jsonl")], Path(work))
+            bench = qa_eval(b, ["--passages", str(cmrc / "passages.jsonl"), "--questions",
+                                str(cmrc / "questions.jsonl"), "--limit", str(limit)], Path(work))
+            out[b] = (dev.get("recall@5", float("nan")), bench.get("recall@5", float("nan")))
+            print(f"{b}: dev R@5 {out[b][0]}, CMRC R@5 {out[b][1]} ({time.perf_counter() - t:.0f} s, load "
+                  f"{load_avg()})", file=sys.stderr, flush=True)
+    return out
+
+
+def encoders_part(n: int, threads: int, rounds: int, ct2_dir: Path | None = None, eval_limit: int = 0) -> str:
     import torch
 
     from bench.encode_backends import recall_mrr, retrieval_set, throughput_texts
@@ -245,30 +300,42 @@ def encoders_part(n: int, threads: int, rounds: int, ct2_dir: Path | None = None
     cmrc = SHARED / "bench" / "cmrc2018-dev"
     texts = throughput_texts(Path(__file__).resolve().parent.parent / "corpus", cmrc, n // 2)
     passages, questions, gold = retrieval_set(cmrc, n, 4 * n)
-    rows = encoder_rows(model, threads, ct2_dir, onnx)
-    best = {label: (0.0, float("inf")) for label, _ in rows}
+    rows = encoder_rows(model, threads, ct2_dir)
+    best = {label: (0.0, float("inf")) for label, _, _ in rows}
     vecs = {}
-    for _label, e in rows:
+    for _label, _, e in rows:
         e.embed(texts[:8], kind="passage")
+    loads = [load_avg()]
     for _ in range(rounds):  # interleaved, best kept: the machine is shared
-        for label, e in rows:
+        for label, _, e in rows:
             w, c = time.perf_counter(), time.process_time()
             vecs[label] = e.embed(texts, kind="passage")
             w, c = time.perf_counter() - w, time.process_time() - c
             best[label] = (max(best[label][0], len(texts) / w), min(best[label][1], 1000 * c / len(texts)))
+        loads.append(load_avg())
+    dense = {label: recall_mrr(e.embed(passages, kind="passage"), e.embed(questions, kind="query"), gold)
+             for label, _, e in rows}
+    names = [(label, backend) for label, backend, _ in rows]
+    del rows[:]  # free the models before the qa eval processes start
+    evals = quality([b for _, b in names], eval_limit) if eval_limit else {}
     out = []
-    base_rate, base_cpu = best[rows[0][0]]
-    for label, e in rows:
-        cos = np.sum(vecs[label] * vecs[rows[0][0]], axis=1)
-        r5, mrr = recall_mrr(e.embed(passages, kind="passage"), e.embed(questions, kind="query"), gold)
+    base = names[0][0]
+    base_rate, base_cpu = best[base]
+    for label, backend in names:
+        cos = np.sum(vecs[label] * vecs[base], axis=1)
         rate, cpu = best[label]
-        out.append([label, threads, f"{rate:.1f}", f"{cpu:.0f}", f"{rate / base_rate:.2f}x", f"{base_cpu / cpu:.2f}x",
-                    f"{cos.mean():.4f}", f"{cos.min():.4f}", f"{r5:.3f}", f"{mrr:.3f}"])
+        dev5, cmrc5 = evals.get(backend, (float("nan"), float("nan")))
+        out.append([label, f"`{backend}`", f"{rate:.1f}", f"{cpu:.0f}", f"{rate / base_rate:.2f}x",
+                    f"{base_cpu / cpu:.2f}x", f"{cos.mean():.4f}", f"{cos.min():.4f}", f"{dense[label][0]:.3f}",
+                    f"{dev5:.4f}", f"{cmrc5:.4f}"])
         print(out[-1], file=sys.stderr)
-    return (f"{len(texts)} texts (report paragraphs and CMRC passages, cut to 250 characters); retrieval: "
-            f"{len(passages)} CMRC passages, {len(questions)} questions, exact search.\n\n" +
-            md_table(["backend", "threads", "passages/s", "CPU ms/passage", "speed vs fp32", "CPU vs fp32",
-                      "cos mean", "cos min", "R@5", "MRR@10"], out))
+    return (f"{len(texts)} texts (report paragraphs and CMRC passages, cut to 250 characters), {threads} "
+            f"thread(s), best of {rounds} interleaved rounds; load average at each round: {', '.join(loads)}. "
+            f"Dense R@5: {len(passages)} CMRC passages, {len(questions)} questions, exact search on the "
+            f"vectors alone. dev/CMRC R@5: `qa eval` (hybrid retrieval, as shipped), dev gold and the first "
+            f"{eval_limit} CMRC questions over all 848 passages.\n\n" +
+            md_table(["backend", "--backend", "passages/s", "CPU ms/passage", "speed vs fp32", "CPU vs fp32",
+                      "cos mean", "cos min", "dense R@5", "dev R@5", "CMRC R@5"], out))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -276,22 +343,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--part", choices=["store", "embed", "encoders"], required=True)
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--milvus", help="a Milvus server (milvus://HOST:PORT); default: milvus-lite in a temp file")
+    ap.add_argument("--stores", nargs="+", choices=["folder", "milvus"], default=["folder", "milvus"],
+                    help="--part store: which stores to measure (1M: the folder only, lite is too slow)")
     ap.add_argument("--questions", type=int, default=40)
     ap.add_argument("--n", type=int, default=256, help="texts for --part embed / encoders")
     ap.add_argument("--threads", type=int, default=1, help="--part encoders: threads per encoder")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--ct2-dir", type=Path, help="--part encoders: the converted model (default: MODEL/ct2-int8)")
-    ap.add_argument("--onnx", action="store_true", help="--part encoders: the ONNX int8 encoder too")
+    ap.add_argument("--eval-limit", type=int, default=1000,
+                    help="--part encoders: CMRC questions for the qa eval quality columns (0: skip qa eval)")
     ap.add_argument("--no-readme", action="store_true")
     args = ap.parse_args(argv)
     if args.part == "store":
         with tempfile.TemporaryDirectory(prefix="scale-") as work:
-            body = store_part(args.sizes, args.milvus, bench_questions(args.questions), Path(work))
+            body = store_part(args.sizes, args.milvus, bench_questions(args.questions), Path(work),
+                              tuple(args.stores))
         title = "Scale: index folder vs Milvus"
     elif args.part == "embed":
         body, title = embed_part(args.n), "Scale: embedding on a local Dask cluster"
     else:
-        body = encoders_part(args.n, args.threads, args.rounds, args.ct2_dir, args.onnx)
+        body = encoders_part(args.n, args.threads, args.rounds, args.ct2_dir, args.eval_limit)
         title = "Scale: encoder backends for large builds"
     print(body)
     if not args.no_readme:

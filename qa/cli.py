@@ -32,7 +32,8 @@ def _common(p: argparse.ArgumentParser, *, index: bool = True, corpus: bool = Tr
         p.add_argument("--index", type=Path, help="index folder (default: index, or $QA_INDEX)")
     p.add_argument("--model", help="a sentence-transformers folder or hub name (default: $QA_MODEL, else the "
                                    "bundled multilingual-e5-small)")
-    p.add_argument("--backend", choices=["auto", "torch", "onnx-int8", "onnx-int8-mixed", "ct2-int8"],
+    p.add_argument("--backend", choices=["auto", "torch", "onnx-int8", "onnx-int8-mixed", "ct2-int8",
+                                         "openvino-int8", "torch-bf16"],
                    help="encoder backend")
     p.add_argument("--store", help="where the paragraphs live: 'folder' (default, the index folder), "
                                    "milvus://HOST:PORT[/COLLECTION] or a milvus-lite file.db (or $QA_STORE)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import os
@@ -80,20 +81,35 @@ def load_embedder(settings: Settings) -> Embedder:
     def lazy(make, name: str) -> Embedder:
         return LazyEmbedder(make, name, info.dim, origin=info.origin, backend=backend)
 
-    if backend == "ct2-int8" and info.source != "hub":
-        ct2_name = f"{info.name}+ct2-int8"
-
-        def make_ct2() -> Embedder:
-            from qa.models.ct2_backend import Ct2Embedder
-
-            return Ct2Embedder(Path(info.location), name=ct2_name, origin=info.origin)
-
-        return lazy(make_ct2, ct2_name)
+    if backend in LARGE_BUILD_BACKENDS and info.source != "hub":
+        suffix = backend.removeprefix("torch-")  # ct2-int8, openvino-int8, bf16
+        return lazy(functools.partial(large_build_embedder, backend, info), f"{info.name}+{suffix}")
     if onnx and backend == "onnx-int8-mixed":  # int8 passages, float32 questions
         from qa.models.onnx_backend import MixedEmbedder
 
         return MixedEmbedder(lazy(make_onnx, onnx_name), lazy(make_torch, info.name), origin=info.origin)
     return lazy(make_onnx, onnx_name) if onnx else lazy(make_torch, info.name)
+
+
+LARGE_BUILD_BACKENDS = ("ct2-int8", "openvino-int8", "torch-bf16")  # options for large builds (bench/scale.py)
+
+
+def large_build_embedder(backend: str, info) -> Embedder:
+    """The embedder of one of ``LARGE_BUILD_BACKENDS`` for a local model folder (``info``: ``ModelInfo``)."""
+    from qa.models.resolve import load_sentence_transformer
+
+    location = Path(info.location)
+    if backend == "ct2-int8":
+        from qa.models.ct2_backend import Ct2Embedder
+
+        return Ct2Embedder(location, name=f"{info.name}+ct2-int8", origin=info.origin)
+    if backend == "openvino-int8":
+        from qa.models.openvino_backend import OpenVinoEmbedder
+
+        return OpenVinoEmbedder(location, name=f"{info.name}+openvino-int8")
+    from qa.models.embed import AutocastEmbedder
+
+    return AutocastEmbedder(load_sentence_transformer(info), name=f"{info.name}+bf16")
 
 
 class LazyEmbedder:

@@ -45,6 +45,23 @@ def test_target_parsing():
         MilvusTarget.parse("postgres://x")
     with pytest.raises(ValueError, match="collection name"):
         MilvusTarget.parse("milvus://h:1/bad-name")
+    assert MilvusTarget.parse("milvus://h:1/reports").index == "FLAT"
+    hnsw = MilvusTarget.parse("milvus://h:1/reports?index=hnsw")
+    assert hnsw.index == "HNSW" and hnsw.collection == "reports"
+    assert hnsw.dense_search_params(500)["ef"] == 500  # never below the hits asked for
+    assert "nlist" in MilvusTarget.parse("milvus://h?index=IVF_SQ8").dense_index_params()
+    with pytest.raises(ValueError, match="unknown Milvus index"):
+        MilvusTarget.parse("milvus://h:1/reports?index=DISKANN_TYPO")
+
+
+def test_an_hnsw_collection_finds_what_flat_finds(tiny_corpus, fake_embedder, lite):
+    flat = update_milvus(tiny_corpus, lite, fake_embedder, progress=False, load=True).index
+    hnsw_target = MilvusTarget(lite.uri, f"{lite.collection[:50]}_hnsw", index="HNSW")
+    hnsw = update_milvus(tiny_corpus, hnsw_target, fake_embedder, progress=False, load=True).index
+    assert connect(lite).describe_index(hnsw_target.collection, "vector")["index_type"] == "HNSW"
+    for question in QUESTIONS:
+        q = fake_embedder.embed([question], kind="query")[0]
+        assert list(hnsw.vectors.search(q, 3)[0]) == list(flat.vectors.search(q, 3)[0])
 
 
 def test_same_paragraphs_and_dense_ranking_as_the_folder(tiny_corpus, tmp_path, fake_embedder, lite):

@@ -90,6 +90,28 @@ class SentenceTransformerEmbedder:
         return _normalize_rows(out)
 
 
+class AutocastEmbedder:
+    """A torch embedder run under ``torch.autocast("cpu", bfloat16)``: bfloat16 matrix products, float32
+    vectors out. Fast only on CPUs with native bfloat16 (AVX-512 BF16, AMX); measured in bench/README.md.
+
+    >>> emb = AutocastEmbedder(SentenceTransformerEmbedder("/path/to/model"))  # doctest: +SKIP
+    >>> emb.name  # doctest: +SKIP
+    '/path/to/model+bf16'
+    """
+
+    def __init__(self, inner: SentenceTransformerEmbedder, *, name: str | None = None):
+        self.inner = inner
+        self.name = name or f"{inner.name}+bf16"
+        self.dim, self.origin, self.backend = inner.dim, inner.origin, "torch-bf16"
+
+    def embed(self, texts: Sequence[str], kind: Kind,
+              progress: Callable[[int], None] | None = None) -> np.ndarray:
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return self.inner.embed(texts, kind, progress=progress)
+
+
 _TOKEN_RE = re.compile(r"[\u3400-\u9fff]|[a-z0-9]+")
 
 

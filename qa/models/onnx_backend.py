@@ -291,7 +291,11 @@ class OnnxEmbedder:
         self.tokenizer.enable_padding(direction="right", pad_id=pad_id,
                                       pad_token=self.tokenizer.id_to_token(pad_id) or "[PAD]")
         self.tokenizer.enable_truncation(max_length=self.max_seq_length)
-        self.session = _session(self.onnx_path, threads)
+        self.session = self._open(threads)
+
+    def _open(self, threads: int | None):
+        """The runtime session (``run(None, feeds) -> [last_hidden_state]``); the OpenVINO backend overrides it."""
+        return _session(self.onnx_path, threads)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(texts)

@@ -24,7 +24,7 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 
@@ -45,6 +45,12 @@ class MilvusParams:
     query_batch: int = 4_000
     id_batch: int = 2_000  # ids per ``pk in [...]`` or ``get``
     max_limit: int = 16_384  # Milvus's cap on a search's limit
+    dense_indexes: tuple[str, ...] = ("FLAT", "HNSW", "IVF_SQ8")  # FLAT: exact; the others for millions of rows
+    hnsw_m: int = 16
+    hnsw_ef_construction: int = 200
+    hnsw_ef: int = 128  # search breadth (at least the number of hits asked for)
+    ivf_nlist: int = 4_096  # about 4 x sqrt(rows) at 1M; cells probed per question: ivf_nprobe
+    ivf_nprobe: int = 64
 
 
 PARAMS = MilvusParams()
@@ -52,11 +58,25 @@ PARAMS = MilvusParams()
 
 @dataclass(frozen=True)
 class MilvusTarget:
-    """Where the collection lives: a server URI (``http://host:port``) or a milvus-lite file."""
+    """Where the collection lives: a server URI (``http://host:port``) or a milvus-lite file, and the dense
+    index a new collection gets (``?index=HNSW`` or ``IVF_SQ8`` on a server; FLAT, exact, by default)."""
 
     uri: str
     collection: str = PARAMS.collection
     token: str = field(default="", repr=False)
+    index: str = "FLAT"
+
+    def dense_index_params(self) -> dict:
+        """The vector field's index parameters for a new collection."""
+        if self.index == "HNSW":
+            return {"M": PARAMS.hnsw_m, "efConstruction": PARAMS.hnsw_ef_construction}
+        return {"nlist": PARAMS.ivf_nlist} if self.index.startswith("IVF") else {}
+
+    def dense_search_params(self, k: int) -> dict:
+        """Per-question parameters of a dense search returning ``k`` hits."""
+        if self.index == "HNSW":
+            return {"ef": max(PARAMS.hnsw_ef, k)}
+        return {"nprobe": PARAMS.ivf_nprobe} if self.index.startswith("IVF") else {}
 
     @property
     def files_collection(self) -> str:
@@ -68,7 +88,11 @@ class MilvusTarget:
 
     @classmethod
     def parse(cls, spec: str, token: str | None = None) -> MilvusTarget:
-        """``milvus://host:port[/collection]``, ``http(s)://host:port[/collection]`` or ``file.db``."""
+        """``milvus://host:port[/collection][?index=HNSW]``, ``http(s)://...`` or ``file.db``.
+
+        >>> MilvusTarget.parse("milvus://10.0.0.5/reports?index=HNSW").index
+        'HNSW'
+        """
         token = os.environ.get("QA_MILVUS_TOKEN", "") if token is None else token
         if spec.startswith(("milvus://", "http://", "https://")):
             u = urlparse(spec)
@@ -78,7 +102,11 @@ class MilvusTarget:
             name = u.path.strip("/") or PARAMS.collection
             if not name.replace("_", "").isalnum():
                 raise ValueError(f"the collection name {name!r} may hold only letters, digits and _")
-            return cls(f"{scheme}://{u.hostname}:{u.port or 19530}", name, token)
+            index = (parse_qs(u.query).get("index") or ["FLAT"])[0].upper()
+            if index not in PARAMS.dense_indexes:
+                raise ValueError(f"unknown Milvus index {index!r} in {spec!r}: "
+                                 f"use one of {', '.join(PARAMS.dense_indexes)}")
+            return cls(f"{scheme}://{u.hostname}:{u.port or 19530}", name, token, index)
         if spec.endswith(".db"):
             return cls(spec, PARAMS.collection, token)
         raise ValueError(f"unknown store {spec!r}: give 'folder', milvus://HOST:PORT[/COLLECTION] "
@@ -254,8 +282,9 @@ class MilvusIndex:
 
     def search(self, field_name: str, data: list, k: int, subset: np.ndarray | None, metric: str):
         flt = expr_in("pk", (int(self.pks[i]) for i in subset)) if subset is not None else ""
+        params = self.target.dense_search_params(k) if field_name == "vector" else {}
         return self._client.search(self.target.collection, data=data, anns_field=field_name, limit=k, filter=flt,
-                                   output_fields=["pk"], search_params={"metric_type": metric})
+                                   output_fields=["pk"], search_params={"metric_type": metric, "params": params})
 
     def positions_scores(self, res, sign: float) -> tuple[np.ndarray, np.ndarray]:
         hits = [(self.position[int(h["pk"])], sign * float(h["distance"])) for h in res[0]

@@ -51,7 +51,7 @@ def ensure_collections(client, target: MilvusTarget, dim: int, *, rebuild: bool 
         s.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"],
                                 output_field_names=["sparse"]))
         ip = client.prepare_index_params()
-        ip.add_index("vector", index_type="FLAT", metric_type="IP")
+        ip.add_index("vector", index_type=target.index, metric_type="IP", params=target.dense_index_params())
         ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
         client.create_collection(target.collection, schema=s, index_params=ip, consistency_level="Strong")
     if not client.has_collection(target.files_collection):
