@@ -212,7 +212,7 @@ def embed_part(n: int) -> str:
     t = time.perf_counter()
     base = single.embed(texts, kind="passage")
     one = len(texts) / (time.perf_counter() - t)
-    rows = [["one process", os.cpu_count(), "-", f"{one:.1f}", "-", "1.00x", "1.000000"]]
+    rows = [["one process", os.cpu_count(), "-", f"{one:.1f}", "-", "1.00x", "1.000000", load_avg()]]
     factory = functools.partial(worker_embedder, settings)
     blocks = [texts[i:i + PARAMS.block // 4] for i in range(0, len(texts), PARAMS.block // 4)]
     for workers in (1, 2):
@@ -232,10 +232,10 @@ def embed_part(n: int) -> str:
         cold = len(texts) / (started + len(texts) / rates[0])
         cos = float(np.min(np.sum(vecs * base, axis=1)))
         rows.append([f"Dask local, {workers} worker(s)", threads, f"{started:.1f}", f"{rates[1]:.1f}", f"{cold:.1f}",
-                     f"{rates[1] / one:.2f}x", f"{cos:.6f}"])
+                     f"{rates[1] / one:.2f}x", f"{cos:.6f}", load_avg()])
         print(rows[-1], file=sys.stderr)
     return md_table(["how", "threads per worker", "cluster start s", "warm paragraphs/s", "cold paragraphs/s",
-                     "warm vs one process", "min cosine to one process"], rows)
+                     "warm vs one process", "min cosine to one process", "load (1/5/15 min)"], rows)
 
 
 # -- encoders ------------------------------------------------------------------------------------------
@@ -273,23 +273,37 @@ def qa_eval(backend: str, args: list[str], work: Path) -> dict:
     return json.loads(out.stdout)
 
 
-def quality(backends: list[str], limit: int) -> dict[str, tuple[float, float]]:
-    """dev-gold R@5 and CMRC R@5 by ``qa eval`` (the product's hybrid retrieval) for each backend."""
+def cmrc_subset(passages: int, work: Path) -> tuple[Path, Path]:
+    """The first ``passages`` CMRC dev passages and the questions about them, as bench files in ``work``
+    (the whole set, 848 passages, costs minutes of encoding per backend on a loaded 2-core machine)."""
     cmrc = SHARED / "bench" / "cmrc2018-dev"
+    rows = [line for line in (cmrc / "passages.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = rows[:passages]
+    pids = {json.loads(line)["pid"] for line in rows}
+    qs = [line for line in (cmrc / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+          if line.strip() and json.loads(line)["pid"] in pids]
+    (work / "passages.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (work / "questions.jsonl").write_text("\n".join(qs) + "\n", encoding="utf-8")
+    return work / "passages.jsonl", work / "questions.jsonl"
+
+
+def quality(backends: list[str], limit: int, passages: int, work: Path) -> dict[str, tuple[float, float]]:
+    """dev-gold R@5 and CMRC R@5 by ``qa eval`` (the product's hybrid retrieval) for each backend."""
+    work.mkdir(parents=True, exist_ok=True)
+    p_file, q_file = cmrc_subset(passages, work)
     out = {}
-    with tempfile.TemporaryDirectory(prefix="scale-eval-") as work:
-        for b in backends:
-            t = time.perf_counter()
-            dev = qa_eval(b, [str(SHARED / "eval" / "dev.jsonl")], Path(work))
-            bench = qa_eval(b, ["--passages", str(cmrc / "passages.jsonl"), "--questions",
-                                str(cmrc / "questions.jsonl"), "--limit", str(limit)], Path(work))
-            out[b] = (dev.get("recall@5", float("nan")), bench.get("recall@5", float("nan")))
-            print(f"{b}: dev R@5 {out[b][0]}, CMRC R@5 {out[b][1]} ({time.perf_counter() - t:.0f} s, load "
-                  f"{load_avg()})", file=sys.stderr, flush=True)
+    for b in backends:
+        t = time.perf_counter()
+        dev = qa_eval(b, [str(SHARED / "eval" / "dev.jsonl")], work)
+        bench = qa_eval(b, ["--passages", str(p_file), "--questions", str(q_file), "--limit", str(limit)], work)
+        out[b] = (dev.get("recall@5", float("nan")), bench.get("recall@5", float("nan")))
+        print(f"{b}: dev R@5 {out[b][0]}, CMRC R@5 {out[b][1]} ({time.perf_counter() - t:.0f} s, load "
+              f"{load_avg()})", file=sys.stderr, flush=True)
     return out
 
 
-def encoders_part(n: int, threads: int, rounds: int, ct2_dir: Path | None = None, eval_limit: int = 0) -> str:
+def encoders_part(n: int, threads: int, rounds: int, ct2_dir: Path | None = None, eval_limit: int = 0,
+                  eval_passages: int = 200, eval_skip: tuple[str, ...] = (), work: Path | None = None) -> str:
     import torch
 
     from bench.encode_backends import recall_mrr, retrieval_set, throughput_texts
@@ -317,7 +331,8 @@ def encoders_part(n: int, threads: int, rounds: int, ct2_dir: Path | None = None
              for label, _, e in rows}
     names = [(label, backend) for label, backend, _ in rows]
     del rows[:]  # free the models before the qa eval processes start
-    evals = quality([b for _, b in names], eval_limit) if eval_limit else {}
+    work = work or Path(tempfile.mkdtemp(prefix="scale-eval-"))
+    evals = quality([b for _, b in names if b not in eval_skip], eval_limit, eval_passages, work) if eval_limit else {}
     out = []
     base = names[0][0]
     base_rate, base_cpu = best[base]
@@ -332,8 +347,9 @@ def encoders_part(n: int, threads: int, rounds: int, ct2_dir: Path | None = None
     return (f"{len(texts)} texts (report paragraphs and CMRC passages, cut to 250 characters), {threads} "
             f"thread(s), best of {rounds} interleaved rounds; load average at each round: {', '.join(loads)}. "
             f"Dense R@5: {len(passages)} CMRC passages, {len(questions)} questions, exact search on the "
-            f"vectors alone. dev/CMRC R@5: `qa eval` (hybrid retrieval, as shipped), dev gold and the first "
-            f"{eval_limit} CMRC questions over all 848 passages.\n\n" +
+            f"vectors alone. dev/CMRC R@5: `qa eval --retrieval-only` (hybrid retrieval, as shipped) on the dev gold "
+            f"and on the first {eval_passages} CMRC dev passages with their questions (at most {eval_limit}); "
+            f"not run for: {', '.join(eval_skip) or 'none'}.\n\n" +
             md_table(["backend", "--backend", "passages/s", "CPU ms/passage", "speed vs fp32", "CPU vs fp32",
                       "cos mean", "cos min", "dense R@5", "dev R@5", "CMRC R@5"], out))
 
@@ -350,6 +366,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1, help="--part encoders: threads per encoder")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--ct2-dir", type=Path, help="--part encoders: the converted model (default: MODEL/ct2-int8)")
+    ap.add_argument("--eval-passages", type=int, default=200, help="--part encoders: CMRC passages for qa eval")
+    ap.add_argument("--eval-skip", nargs="*", default=[], help="--part encoders: backends left out of qa eval")
+    ap.add_argument("--work", type=Path, help="--part encoders: keep the qa eval indexes here")
     ap.add_argument("--eval-limit", type=int, default=1000,
                     help="--part encoders: CMRC questions for the qa eval quality columns (0: skip qa eval)")
     ap.add_argument("--no-readme", action="store_true")
@@ -362,7 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.part == "embed":
         body, title = embed_part(args.n), "Scale: embedding on a local Dask cluster"
     else:
-        body = encoders_part(args.n, args.threads, args.rounds, args.ct2_dir, args.eval_limit)
+        body = encoders_part(args.n, args.threads, args.rounds, args.ct2_dir, args.eval_limit, args.eval_passages,
+                             tuple(args.eval_skip), args.work)
         title = "Scale: encoder backends for large builds"
     print(body)
     if not args.no_readme:

@@ -36,7 +36,8 @@ def _common(p: argparse.ArgumentParser, *, index: bool = True, corpus: bool = Tr
                                          "openvino-int8", "torch-bf16"],
                    help="encoder backend")
     p.add_argument("--store", help="where the paragraphs live: 'folder' (default, the index folder), "
-                                   "milvus://HOST:PORT[/COLLECTION] or a milvus-lite file.db (or $QA_STORE)")
+                                   "milvus://HOST:PORT[/COLLECTION][?index=HNSW] or a milvus-lite file.db "
+                                   "(or $QA_STORE)")
 
 
 def _filters(p: argparse.ArgumentParser) -> None:

@@ -17,7 +17,7 @@ class Settings:
     corpus: Path = Path("corpus")
     index: Path = Path("index")
     model: str | None = None  # explicit model: a local sentence-transformers folder or a hub name
-    backend: str = "auto"  # "torch", "onnx-int8", "onnx-int8-mixed", "ct2-int8" or "auto" (the measured default)
+    backend: str = "auto"  # "torch", "onnx-int8", "onnx-int8-mixed", "ct2-int8", "openvino-int8", "torch-bf16", "auto"
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
