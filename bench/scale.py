@@ -327,8 +327,11 @@ def encoders_part(n: int, threads: int, rounds: int, ct2_dir: Path | None = None
             w, c = time.perf_counter() - w, time.process_time() - c
             best[label] = (max(best[label][0], len(texts) / w), min(best[label][1], 1000 * c / len(texts)))
         loads.append(load_avg())
-    dense = {label: recall_mrr(e.embed(passages, kind="passage"), e.embed(questions, kind="query"), gold)
-             for label, _, e in rows}
+    print(f"speed (passages/s, CPU ms/passage): {best}; loads {loads}", file=sys.stderr, flush=True)
+    dense = {}
+    for label, _, e in rows:
+        dense[label] = recall_mrr(e.embed(passages, kind="passage"), e.embed(questions, kind="query"), gold)
+        print(f"{label}: dense R@5, MRR@10 {dense[label]}", file=sys.stderr, flush=True)
     names = [(label, backend) for label, backend, _ in rows]
     del rows[:]  # free the models before the qa eval processes start
     work = work or Path(tempfile.mkdtemp(prefix="scale-eval-"))

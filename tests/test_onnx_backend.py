@@ -345,3 +345,17 @@ def test_mixed_embedder_with_the_real_backends(embedders):
                                   embedders["int8"].embed(PASSAGES, kind="passage"))
     queries, passages = mixed.embed(texts, kind="query"), mixed.embed(PASSAGES, kind="passage")
     assert list((queries @ passages.T).argmax(axis=1)) == [i for _, i in QUESTIONS]
+
+
+def test_other_backends_folders_do_not_make_the_export_stale(tmp_path):
+    """CTranslate2 and OpenVINO write into the model folder; that must not count as a changed model."""
+    (tmp_path / "config.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "model.safetensors").write_bytes(b"weights")
+    before = ob._fingerprint(tmp_path, tmp_path / "onnx")["digest"]
+    for sub in ("ct2-int8", "openvino/int8", "onnx/int8"):
+        (tmp_path / sub).mkdir(parents=True)
+        (tmp_path / sub / "model.bin").write_bytes(b"derived")
+        (tmp_path / sub / "config.json").write_text("{}", encoding="utf-8")
+    assert ob._fingerprint(tmp_path, tmp_path / "onnx")["digest"] == before
+    (tmp_path / "config.json").write_text('{"hidden_size": 8}', encoding="utf-8")
+    assert ob._fingerprint(tmp_path, tmp_path / "onnx")["digest"] != before

@@ -40,6 +40,8 @@ ONNX_FILE = "model.onnx"
 INPUTS = ("input_ids", "attention_mask")  # single-segment inputs: token_type_ids are all 0, the default
 _SOURCE_SUFFIXES = {".json", ".safetensors", ".bin", ".txt", ".model"}
 _STALE_SECONDS = 3600
+# folders other backends write into the model folder (ONNX, OpenVINO, CTranslate2): not part of the source
+DERIVED = ("onnx", "openvino", "ct2-")
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def _fingerprint(model_dir: Path, exclude: Path, known: dict[str, list] | None =
     for path in sorted(model_dir.rglob("*")):
         rel = path.relative_to(model_dir)
         if (not path.is_file() or path.suffix not in _SOURCE_SUFFIXES or path.is_relative_to(exclude)
-                or any(p.startswith(".") or p == "onnx" for p in rel.parts)):
+                or any(p.startswith(".") for p in rel.parts) or rel.parts[0].startswith(DERIVED)):
             continue
         st = path.stat()
         old = (known or {}).get(rel.as_posix())
