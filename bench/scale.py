@@ -198,7 +198,7 @@ def embed_texts(n: int) -> list[str]:
     return (texts + passages)[:n]
 
 
-def embed_part(n: int) -> str:
+def embed_part(n: int, workers_list: tuple[int, ...] = (1, 2)) -> str:
     from dask.distributed import as_completed
 
     from qa.config import Settings
@@ -215,7 +215,7 @@ def embed_part(n: int) -> str:
     rows = [["one process", os.cpu_count(), "-", f"{one:.1f}", "-", "1.00x", "1.000000", load_avg()]]
     factory = functools.partial(worker_embedder, settings)
     blocks = [texts[i:i + PARAMS.block // 4] for i in range(0, len(texts), PARAMS.block // 4)]
-    for workers in (1, 2):
+    for workers in workers_list:
         t0 = time.perf_counter()
         with dask_client(f"local:{workers}") as (client, threads):
             started = time.perf_counter() - t0
@@ -233,7 +233,7 @@ def embed_part(n: int) -> str:
         cos = float(np.min(np.sum(vecs * base, axis=1)))
         rows.append([f"Dask local, {workers} worker(s)", threads, f"{started:.1f}", f"{rates[1]:.1f}", f"{cold:.1f}",
                      f"{rates[1] / one:.2f}x", f"{cos:.6f}", load_avg()])
-        print(rows[-1], file=sys.stderr)
+        print(rows[-1], file=sys.stderr, flush=True)
     return md_table(["how", "threads per worker", "cluster start s", "warm paragraphs/s", "cold paragraphs/s",
                      "warm vs one process", "min cosine to one process", "load (1/5/15 min)"], rows)
 
@@ -365,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stores", nargs="+", choices=["folder", "milvus"], default=["folder", "milvus"],
                     help="--part store: which stores to measure (1M: the folder only, lite is too slow)")
     ap.add_argument("--questions", type=int, default=40)
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="--part embed: local Dask workers")
     ap.add_argument("--n", type=int, default=256, help="texts for --part embed / encoders")
     ap.add_argument("--threads", type=int, default=1, help="--part encoders: threads per encoder")
     ap.add_argument("--rounds", type=int, default=2)
@@ -382,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
                               tuple(args.stores))
         title = "Scale: index folder vs Milvus"
     elif args.part == "embed":
-        body, title = embed_part(args.n), "Scale: embedding on a local Dask cluster"
+        body, title = embed_part(args.n, tuple(args.workers)), "Scale: embedding on a local Dask cluster"
     else:
         body = encoders_part(args.n, args.threads, args.rounds, args.ct2_dir, args.eval_limit, args.eval_passages,
                              tuple(args.eval_skip), args.work)
