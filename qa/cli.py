@@ -47,8 +47,23 @@ def _filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-detect", action="store_true", help="do not read filters from the question")
 
 
+class UsageError(Exception):
+    """A command line argparse cannot read: ``prog`` and the message."""
+
+    def __init__(self, prog: str, message: str):
+        super().__init__(message)
+        self.prog = prog
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors come back to ``main`` (one clear line, exit code 2) instead of exiting."""
+
+    def error(self, message: str):
+        raise UsageError(self.prog, message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qa", description="Questions and answers over a folder of reports.")
+    parser = Parser(prog="qa", description="Questions and answers over a folder of reports.")
     parser.add_argument("--version", action="version", version=f"report-qa {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -119,7 +134,15 @@ def settings_from(args: argparse.Namespace, env: dict[str, str] | None = None) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as e:
+        hint = ""
+        if any(a.startswith("-") and a not in ("-h", "--help") for a in (argv or sys.argv[1:])[1:]):
+            hint = " (a question that starts with '-' goes after '--', as in: qa ask -- \"-3 schools?\")"
+        print(f"{e.prog}: error: {e}{hint}\n(see: {e.prog} --help)", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s: %(message)s")
     from qa.models.resolve import ModelError

@@ -230,3 +230,11 @@ def test_hostile_questions_through_qa_ask(served, question, monkeypatch, capsys)
     out, err = capsys.readouterr()
     assert code in (0, 2), err
     assert "Traceback" not in err and (out.strip() if code == 0 else err.startswith("qa ask: error: "))
+
+
+def test_a_question_that_reads_as_an_option_gets_a_clear_error_and_the_way_round(capsys):
+    from qa.cli import main
+
+    assert main(["ask", "-5%?"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("qa ask: error: ") and "qa ask --" in err and "Traceback" not in err
