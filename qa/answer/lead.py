@@ -58,8 +58,8 @@ def question_parts(question: str) -> list[str]:
     ['How much was invested', 'how many places did it create?']
     >>> question_parts("投入了多少资金，新增了多少个学位？")
     ['投入了多少资金', '新增了多少个学位？']
-    >>> question_parts("有多少所小学和多少名教师？")
-    ['有多少所小学', '多少名教师？']
+    >>> question_parts("有多少所小学和几个班级？")
+    ['有多少所小学', '几个班级？']
     """
     if _PART_EN.search(question):
         parts = [p.strip() for p in _PART_EN.split(question, maxsplit=1)]

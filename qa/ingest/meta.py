@@ -2,14 +2,14 @@
 
 All read the search form of the text (``qa.textnorm.normalize``: Simplified, pinyin-free, half width), so
 that filters match either script, and return Simplified names. The place a report is *about* comes from its
-title, its issuer and opening ("钟山县教育局…"), and its own voice ("我县", "全县": the level of the place it
+title, its issuer and opening ("昭平县教育局…"), and its own voice ("我县", "全县": the level of the place it
 speaks for); every other place it names is a *mention*, which never narrows a search.
 
->>> find_year("钟山县教育局2011年上半年工作总结", "")
+>>> find_year("昭平县教育局2011年上半年工作总结", "")
 2011
 >>> find_year("两基工作总结", "201*-201*年两基工作总结。发布时间:2019-02-27")  # placeholders, dates
->>> read_places("钟山县教育局2011年上半年工作总结", "我县钟山镇中心小学……钟山县一中……广西")
-Places(about=('钟山县',), mentions=('钟山县', '广西'))
+>>> read_places("昭平县教育局2011年上半年工作总结", "我县昭平镇中心小学……昭平县一中……广西")
+Places(about=('昭平县',), mentions=('昭平县', '广西'))
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def find_years(title: str, body: str) -> tuple[int, ...]:
 
 
 def find_places(title: str, body: str) -> tuple[str, ...]:
-    """Up to ``MAX_PLACES`` administrative places the text names (钟山县, 自贡市, 广西 ...), most often
+    """Up to ``MAX_PLACES`` administrative places the text names (昭平县, 自贡市, 广西 ...), most often
     named first, those in the title before all; a province by its common name (宁夏回族自治区 -> 宁夏).
 
     A place is a name ending in 省/市/县/区/州/旗 that jieba's dictionary knows as a place name, a
@@ -145,7 +145,7 @@ def _level(name: str, forms: tuple[str, ...]) -> str:
 
 
 def suffixed_places(text: str) -> list[str]:
-    """The gazetteer's place names written with their administrative suffix in ``text`` (钟山县, 宜昌市), each
+    """The gazetteer's place names written with their administrative suffix in ``text`` (昭平县, 宜昌市), each
     time it is written.
 
     >>> suffixed_places("青海省西宁市的学校")
@@ -166,9 +166,9 @@ def suffixed_places(text: str) -> list[str]:
 
 def question_places(question: str) -> list[str]:
     """The places a question names: gazetteer names with their suffix, and city or province names standing bare
-    where the words around make them a place (钟山全县, 宜昌这个区, 到宜昌, 宜昌教育).
+    where the words around make them a place (昭平全县, 宜昌这个区, 到宜昌, 宜昌教育).
 
-    >>> question_places("海林全市有多少所学校?"), question_places("西宁市和青海有什么不同?")
+    >>> question_places("海林全市有几所中学?"), question_places("西宁市和青海有什么不同?")
     (['海林'], ['西宁市', '青海'])
     """
     key = _WS_RE.sub("", question)

@@ -5,7 +5,7 @@ run as a ``ctranslate2.Encoder``; the same tokenizer, prompts, mean pooling and 
 model. Measured speed and quality: bench/README.md ("Encoder backends for large builds").
 
 >>> emb = Ct2Embedder(Path("models/e5"))  # doctest: +SKIP
->>> emb.embed(["钟山县"], kind="passage").shape  # doctest: +SKIP
+>>> emb.embed(["昭平县"], kind="passage").shape  # doctest: +SKIP
 (1, 384)
 """
 

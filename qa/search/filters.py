@@ -77,8 +77,8 @@ class Filters:
         """The filter as the answer's notes show it ("" when there is none), in ``script``: "en", "zh"
         (Simplified) or "zh-hant" (Traditional, places too), as ``qa.textnorm.script_of`` tells a question's.
 
-        >>> Filters(years=(2019,), places=("钟山县",)).note("zh-hant")
-        '篩選：只看關於鐘山縣的報告；2019年優先排序（不排除其他年份）'
+        >>> Filters(years=(2019,), places=("昭平县",)).note("zh-hant")
+        '篩選：只看關於昭平縣的報告；2019年優先排序（不排除其他年份）'
         """
         words = _NOTE_WORDS["en" if script == "en" else "zh"]
         parts = []
@@ -119,8 +119,8 @@ FILTER_NOTE_PREFIXES = tuple(dict.fromkeys(
 def filter_note(kind: str, f: Filters, script: str = "en") -> str:
     """A note on how a filter was set aside (``kind``: "outside" or "no_match"), in ``script``.
 
-    >>> filter_note("outside", Filters(places=("钟山县",)), "zh")
-    '最有力的依据在筛选范围之外（钟山县）：已从全部报告中作答'
+    >>> filter_note("outside", Filters(places=("昭平县",)), "zh")
+    '最有力的依据在筛选范围之外（昭平县）：已从全部报告中作答'
     """
     words = _NOTE_WORDS["en" if script == "en" else "zh"]
     what = f.describe() if script == "en" else "、".join(
@@ -139,7 +139,7 @@ def detect_years(question: str) -> tuple[int, ...]:
 
 
 def place_core(place: str) -> str:
-    """``钟山县`` -> ``钟山``: the name without its administrative suffix (kept when that leaves < 2 chars)."""
+    """``昭平县`` -> ``昭平``: the name without its administrative suffix (kept when that leaves < 2 chars)."""
     for suf in _PLACE_SUFFIX:
         if place.endswith(suf) and len(place) - len(suf) >= 2:
             return place[: -len(suf)]
@@ -220,9 +220,9 @@ def uncovered_places(question: str, documents: Iterable[Document], texts: Iterab
     report is about or mentions them, and no title or paragraph (``texts``, normalized) names them, with or
     without the suffix. The reports cannot answer a question about such a place.
 
-    >>> uncovered_places("青海省有多少所学校?", [], ["西宁市新建学校3所"])
+    >>> uncovered_places("青海省有几所中学?", [], ["西宁市新建学校3所"])
     ('青海省',)
-    >>> uncovered_places("青海省有多少所学校?", [], ["青海新建学校3所"])
+    >>> uncovered_places("青海省有几所中学?", [], ["青海新建学校3所"])
     ()
     """
     named = dict.fromkeys(question_places(normalize(question)))

@@ -58,7 +58,7 @@ _QUESTION_TOKEN = re.compile(r"^(几|幾|哪|多少|多大|多长|什么|怎么|
 
 
 def chinese_terms(tokens: list[str]) -> list[tuple[str, ...]]:
-    """Group jieba search-mode tokens: the short words inside a longer one go with it (钟山, 山县 -> 钟山县).
+    """Group jieba search-mode tokens: the short words inside a longer one go with it (昭平, 平县 -> 昭平县).
 
     Question words ("几次", "哪三大") are not concepts to look for.
     """

@@ -6,7 +6,8 @@ one fixed order (file, then paragraph order), the same in both, so fusion, filte
 the product's own and run on the client, give the same results over either.
 
 >>> from qa.store.index import Index
->>> isinstance(Index.__new__(Index), Store)
+>>> from qa.store.milvus import MilvusIndex
+>>> all(callable(getattr(cls, m)) for cls in (Index, MilvusIndex) for m in ("chunks_of", "cosine"))
 True
 """
 

@@ -103,7 +103,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     "Updating the index in the background …": ("正在后台更新索引……", "正在背景更新索引……"),
     "figures as cited": ("所引数字", "所引數字"),
 }
-# The labels of a cited paragraph's details line ("year 2011 · place 钟山县 · section … · paragraph 3 · file …").
+# The labels of a cited paragraph's details line ("year 2011 · place 昭平县 · section … · paragraph 3 · file …").
 META_WORDS = {"year": ("年份", "年份"), "place": ("地区", "地區"), "part": ("篇", "篇"), "section": ("章节", "章節"),
               "paragraph": ("段", "段"), "file": ("文件", "檔案")}
 # The first line of an update's summary (qa.store.update.UpdateReport.summary), as the status line shows it.

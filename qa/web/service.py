@@ -285,8 +285,8 @@ def safe_filename(name: str) -> str:
     """A plain file name: no folders, no leading dots, no control, direction or shell characters, at most
     ``MAX_NAME_CHARS`` long with its suffix kept, in Unicode NFC (names differing only in normalization are one).
 
-    >>> safe_filename("../../etc/passwd"), safe_filename("钟山县 2011.txt")
-    ('passwd', '钟山县_2011.txt')
+    >>> safe_filename("../../etc/passwd"), safe_filename("昭平县 2011.txt")
+    ('passwd', '昭平县_2011.txt')
     """
     base = unicodedata.normalize("NFC", Path(str(name).replace("\\", "/").replace("\0", "")).name)
     base = _UNSAFE.sub("_", base).lstrip("._")
