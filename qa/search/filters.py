@@ -231,10 +231,11 @@ def uncovered_places(question: str, documents: Iterable[Document], texts: Iterab
         return ()
     docs = list(documents)
     known = {place_core(p) for d in docs for p in (*d.places, *d.mentions)}
-    if latin:
+    romanized = {romanize(c) for c in known if len(c) >= 2}
+    latin = tuple(w for w in latin if w not in romanized)
+    if latin:  # not a report's place nor a mention: look for it in the paragraphs' place names
         texts = list(texts)
-        spoken = known | {place_core(p) for t in texts for p in suffixed_places(t)}
-        romanized = {romanize(c) for c in spoken if len(c) >= 2}
+        romanized = {romanize(place_core(p)) for t in texts for p in suffixed_places(t)}
         named.update((w.capitalize(), None) for w in latin if w not in romanized)
     cores = {p: place_core(p) for p in named if place_core(p) not in known}
     if not cores:
