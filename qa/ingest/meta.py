@@ -182,7 +182,7 @@ def question_places(question: str) -> list[str]:
     for m in _QUESTION_AFTER_RE.finditer(key):  # any gazetteer name before 全市/这个区, counties included
         for n in range(min(4, m.start()), 1, -1):
             word = key[m.start() - n : m.start()]
-            known = word in _place_words() or any(word + suffix in _place_words() for suffix in "市县区州旗")
+            known = word in place_words() or any(word + suffix in place_words() for suffix in "市县区州旗")
             if known and not any(word in p for p in out):
                 out.append(word)
                 break
@@ -190,7 +190,7 @@ def question_places(question: str) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _place_words() -> frozenset[str]:
+def place_words() -> frozenset[str]:
     """Every place name (``ns``) of jieba's dictionary, with or without a suffix."""
     try:
         import jieba

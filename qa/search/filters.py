@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from qa.ingest.dates import years_in
-from qa.ingest.meta import question_places, suffixed_places
+from qa.ingest.meta import place_words, question_places
 from qa.textnorm import normalize, to_traditional
 from qa.types import Document
 
@@ -215,6 +215,17 @@ def latin_places(question: str) -> tuple[str, ...]:
                                if is_pinyin(m.group(1))))
 
 
+@lru_cache(maxsize=1)
+def cores_by_pinyin() -> dict[str, tuple[str, ...]]:
+    """Pinyin (lowercase, no spaces) -> the gazetteer's place names, without suffix, that are read so."""
+    out: dict[str, set[str]] = {}
+    for word in place_words():
+        core = place_core(word)
+        if len(core) >= 2:
+            out.setdefault(romanize(core), set()).add(core)
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
 def uncovered_places(question: str, documents: Iterable[Document], texts: Iterable[str]) -> tuple[str, ...]:
     """Places the question names (``question_places``: 青松县, 海林全市) that the corpus knows nothing of: no
     report is about or mentions them, and no title or paragraph (``texts``, normalized) names them, with or
@@ -233,10 +244,12 @@ def uncovered_places(question: str, documents: Iterable[Document], texts: Iterab
     known = {place_core(p) for d in docs for p in (*d.places, *d.mentions)}
     romanized = {romanize(c) for c in known if len(c) >= 2}
     latin = tuple(w for w in latin if w not in romanized)
-    if latin:  # not a report's place nor a mention: look for it in the paragraphs' place names
+    if latin:  # not a report's place nor a mention: look in the paragraphs for the names it may stand for
         texts = list(texts)
-        romanized = {romanize(place_core(p)) for t in texts for p in suffixed_places(t)}
-        named.update((w.capitalize(), None) for w in latin if w not in romanized)
+        for w in latin:
+            names = cores_by_pinyin().get(w, ())
+            if not any(c in t for t in texts for c in names):
+                named[w.capitalize()] = None
     cores = {p: place_core(p) for p in named if place_core(p) not in known}
     if not cores:
         return ()
