@@ -18,17 +18,14 @@ import argparse
 import re
 from pathlib import Path
 
-from build_lexicon import default_cedict, read_cedict
+from build_lexicon import _CJK, _PARENS, _PLACEHOLDER, _SKIP_SENSE, default_cedict, read_cedict
+from build_lexicon import _EN_KEY as _PLAIN
 
 DATA = Path(__file__).resolve().parents[1] / "qa" / "data"
 OUT = DATA / "glosses_zh_en.tsv"
-_CJK = re.compile(r"^[\u4e00-\u9fff]{2,6}$")
-_SKIP = re.compile(r"^(variant of|old variant|see |see also|surname |abbr\. (for|of)|used in|CL:|also written|"
-                   r"also pr\.|erhua variant|Japanese variant|archaic variant|\(|lit\.|fig\.|old\b)", re.I)
-_PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+# the lexicon's skipped senses, and also bracketed, literal, figurative and old ones (no counted noun there)
+_SKIP = re.compile(_SKIP_SENSE.pattern + r"|^(\(|lit\.|fig\.|old\b)", re.I)
 _ARTICLE = re.compile(r"^(a |an |the )")
-_PLACEHOLDER = re.compile(r"\b(sth|sb|oneself|one's|someone|something|etc)\b")
-_PLAIN = re.compile(r"^[a-z][a-z'\-]*( [a-z][a-z'\-]*){0,2}$")
 
 
 def gloss(senses: list[str]) -> str | None:
