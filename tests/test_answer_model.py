@@ -31,6 +31,16 @@ def answerer(tiny_corpus, tmp_path, fake_embedder):
     return Answerer(Retriever(Index.load(tmp_path / "index"), fake_embedder))
 
 
+def answerer_over(tmp_path, embedder, reports: dict[str, str]) -> Answerer:
+    """An answerer over a corpus of the given reports (file name -> text), written for the test."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in reports.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    update_index(corpus, tmp_path / "index", embedder, progress=False)
+    return Answerer(Retriever(Index.load(tmp_path / "index"), embedder))
+
+
 def test_the_shipped_scorer_loads_with_its_provenance():
     m = load_model()
     assert len(m.coef) == len(FEATURES) and all(np.isfinite(m.coef))
@@ -179,13 +189,9 @@ def test_a_figure_asked_across_reports_quotes_each_report_that_would_answer_alon
 
 
 def test_two_figures_asked_of_one_sentence_are_both_quoted(tmp_path, fake_embedder):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "qingsong_2019.txt").write_text(
+    answerer = answerer_over(tmp_path, fake_embedder, {"qingsong_2019.txt": (
         "青松县教育局2019年工作总结\n\n一、基本情况\n全县现有小学18所，在职教师960人，在校学生12400人。\n\n"
-        "二、办学条件\n2019年新建塑胶跑道12条，改造学校食堂5所。\n", encoding="utf-8")
-    update_index(corpus, tmp_path / "index", fake_embedder, progress=False)
-    answerer = Answerer(Retriever(Index.load(tmp_path / "index"), fake_embedder))
+        "二、办学条件\n2019年新建塑胶跑道12条，改造学校食堂5所。\n")})
     a = answerer.ask("青松县有多少名在职教师和多少名在校学生？")
     assert not a.abstained
     assert "960" in a.text and "12400" in a.text
@@ -270,13 +276,9 @@ def test_absolute_cosine_levels_get_no_weight():
 
 
 def test_a_place_the_corpus_never_names_is_declined_by_name(tmp_path, fake_embedder):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "qingsong_2019.txt").write_text(
+    answerer = answerer_over(tmp_path, fake_embedder, {"qingsong_2019.txt": (
         "青松县教育局2019年工作总结\n\n一、基本情况\n全县现有小学18所，在职教师960人。\n\n"
-        "二、交流\n组织骨干教师赴西宁市学习培训120人次。\n", encoding="utf-8")
-    update_index(corpus, tmp_path / "index", fake_embedder, progress=False)
-    answerer = Answerer(Retriever(Index.load(tmp_path / "index"), fake_embedder))
+        "二、交流\n组织骨干教师赴西宁市学习培训120人次。\n")})
     away = answerer.ask("兰州市现有多少名在职教师？")
     assert away.abstained and "兰州市" in away.text and away.related  # still lists the closest passages
     assert answerer.ask("蘭州市現有多少名在職教師？").text.count("蘭州市") == 1  # in the asker's script
