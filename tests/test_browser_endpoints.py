@@ -155,6 +155,7 @@ def test_page_in_traditional_chinese(chromium_path, tmp_path):
             page.goto(url)
             page.wait_for_selector("#qa-question textarea")
             page.wait_for_function("() => document.querySelector('#qa-ask').innerText.includes('提問')")
+            page.get_by_role("tab", name="報告").wait_for(timeout=15_000)  # the tabs update after the button
             assert page.get_by_role("tab", name="報告").count() == 1
             assert page.locator("#qa-question textarea").get_attribute("placeholder") == "您的問題……"
             page.wait_for_function("() => document.querySelector('#qa-status').innerText.includes('已索引')")
