@@ -23,14 +23,14 @@ import datetime as dt
 import json
 import random
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from qa.answer.evidence import TermWeights
 from qa.answer.features import chunk_positions, sentence_features
-from qa.answer.scorer import FEATURES, AnswerParams, Tree
+from qa.answer.scorer import FEATURES, GAP_FEATURES, AnswerParams, Tree
 from qa.config import Settings
 from qa.eval.gold import read_gold
 from qa.models.resolve import default_home
@@ -154,6 +154,7 @@ class Boosting:
 
 
 BOOST = Boosting()
+SUPPORT_ZERO = {"none": None, "gaps": GAP_FEATURES + ZERO, "levels": GAP_FEATURES}
 
 
 def top1(ex: Examples, idx: list[int], model: AnswerParams) -> float:
@@ -183,8 +184,17 @@ def stack(ex: Examples, idx: list[int]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def best_prob(ex: Examples, i: int, model: AnswerParams) -> float:
+    """The best support among question ``i``'s candidates: what the decline threshold is compared with."""
     m = ex.x[i]
-    return float(model.probability(m).max()) if len(m) else 0.0
+    return float(model.support(m).max()) if len(m) else 0.0
+
+
+def with_support(choice: AnswerParams, x: np.ndarray, y: np.ndarray, c: float, zero: tuple[str, ...]
+                 ) -> AnswerParams:
+    """``choice`` with a support model: a logistic regression on the same rows without the features in
+    ``zero`` (the gaps to the question's best candidate, which rank but do not say whether it is answered)."""
+    support = fit(x, y, "logistic", c, zero=zero)
+    return replace(choice, support_coef=support.coef, support_intercept=support.intercept)
 
 
 def pick_threshold(ex: Examples, model: AnswerParams, bench_idx: dict[str, list[int]], gold_fit: list[int],
@@ -224,6 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--false-decline", type=float, default=0.05, help="most positives a decline may hit")
     ap.add_argument("--kind", choices=("logistic", "boosting"), default="logistic", help="the scorer fitted")
     ap.add_argument("--c", type=float, default=1.0, help="inverse regularization strength")
+    ap.add_argument("--support", choices=tuple(SUPPORT_ZERO), default="levels",
+                    help="the decline model: none (the choice model declines too), gaps (without the gap features "
+                         "and cosine levels), levels (without the gap features, with the cosine levels)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--features", type=Path, help="save the collected feature rows here, and reuse them")
@@ -294,7 +307,10 @@ def main(argv: list[str] | None = None) -> int:
         no_gold = fit(*stack(ex, [i for ix in bench_idx.values() for i in ix]), args.kind, args.c)
         held_out["gold_all_fitted_without_gold"] = top1(ex, gold_fit + gold_held, no_gold)
         held_out["gold_e5_anchor"] = anchor(ex, gold_fit + gold_held)
-    model = fit(*stack(ex, [i for ix in bench_idx.values() for i in ix] + gold_fit), args.kind, args.c)
+    rows = stack(ex, [i for ix in bench_idx.values() for i in ix] + gold_fit)
+    model = fit(*rows, args.kind, args.c)
+    if SUPPORT_ZERO[args.support] is not None:
+        model = with_support(model, *rows, args.c, SUPPORT_ZERO[args.support])
     if gold_held:
         held_out["gold_held_out"] = top1(ex, gold_held, model)
         held_out["gold_fitted"] = top1(ex, gold_fit, model)
@@ -315,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
         "intercept": round(model.intercept, 6),
         **({"trees": [{k: [round(v, 6) if isinstance(v, float) else v for v in vals]
                        for k, vals in asdict(t).items()} for t in model.trees]} if model.trees else {}),
+        **({"support": {"coef": [round(float(c), 6) for c in model.support_coef],
+                        "intercept": round(model.support_intercept, 6),
+                        "without": list(SUPPORT_ZERO[args.support])}} if model.support_coef else {}),
         "params": {"decline_below": round(threshold, 4)},
         "provenance": {
             "datasets": {name: f"{args.bench.name}/{name}, questions {skips.get(name, args.skip)}.. "

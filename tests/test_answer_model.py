@@ -60,6 +60,30 @@ def test_a_model_with_other_features_is_refused(tmp_path):
         load_model(path)
 
 
+def test_a_support_model_is_read_and_checked(tmp_path):
+    shipped = json.loads((REPO / "qa" / "data" / "answer_model.json").read_text(encoding="utf-8"))
+    n = len(FEATURES)
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({**shipped, "support": {"coef": [0.0] * n, "intercept": 2.0}}))
+    m = load_model(path)
+    x = np.random.default_rng(0).normal(size=(4, n))
+    assert np.allclose(m.support(x), 1 / (1 + np.exp(-2.0)))  # its own weights, not the choice model's
+    assert not np.allclose(m.probability(x), m.support(x))
+    path.write_text(json.dumps({**shipped, "support": {"coef": [0.0] * (n - 1), "intercept": 0.0}}))
+    with pytest.raises(ValueError, match="support model"):
+        load_model(path)
+
+
+def test_declines_follow_the_support_model_not_the_choice_model(answerer):
+    n = len(FEATURES)
+    question = "钟山县上半年共排查安全隐患多少项?"
+    sure = replace(answerer.params, coef=(0.0,) * n, intercept=10.0)  # the choice model is always sure
+    unsupported = Answerer(answerer.retriever, params=replace(sure, support_coef=(0.0,) * n, support_intercept=-10.0))
+    assert unsupported.ask(question).abstained
+    supported = Answerer(answerer.retriever, params=replace(sure, support_coef=(0.0,) * n, support_intercept=10.0))
+    assert not supported.ask(question).abstained
+
+
 def test_features_have_one_row_per_candidate(answerer):
     q = analyze("钟山县上半年共排查安全隐患多少项?")
     res = answerer.retriever.search(q.text)
@@ -295,3 +319,15 @@ def test_english_place_names_are_read_only_where_they_are_pinyin_before_a_level(
     assert latin_places("How many schools does Qingsong County's bureau run?") == ("qingsong",)
     assert latin_places("What did the Hexi District do?") == ("hexi",)
     assert latin_places("Which County built the most?") == () and latin_places("How big is Green County?") == ()
+
+
+def test_the_support_model_is_fitted_without_the_gap_features():
+    """The gaps say which sentence of a question is best; a decline must rest on evidence of being answered."""
+    fit = _script("fit_answer_model")
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(500, len(FEATURES)))
+    y = (x[:, FEATURES.index("s_cos_gap")] + x[:, FEATURES.index("coverage")] > 0).astype(int)
+    model = fit.with_support(fit.fit(x, y, "logistic", 1.0), x, y, 1.0, fit.SUPPORT_ZERO["levels"])
+    assert model.coef[FEATURES.index("s_cos_gap")] > 0  # the choice model uses the gap
+    assert all(model.support_coef[FEATURES.index(f)] == 0.0 for f in fit.SUPPORT_ZERO["levels"])
+    assert model.support_coef[FEATURES.index("coverage")] > 0

@@ -51,6 +51,11 @@ class Reading:
     skip: frozenset[str]
 
 
+def answered(cands: list[Candidate], params: AnswerParams) -> bool:
+    """Some candidate's support reaches the fitted decline threshold."""
+    return bool(cands) and max(c.support for c in cands) >= params.decline_below
+
+
 class Answerer:
     """Turns a question into an ``Answer`` using one retriever (and, if configured, a language model).
 
@@ -112,8 +117,9 @@ class Answerer:
         index = self.retriever.index
         feats = sentence_features(q, res, index, self.retriever.embedder, self.weights, self.params,
                                   self.positions, self.vectors)
-        probs = self.params.probability(feats.matrix)
-        out = [replace(c, score=float(p)) for c, p in zip(feats.candidates, probs, strict=True)]
+        probs, support = self.params.probability(feats.matrix), self.params.support(feats.matrix)
+        out = [replace(c, score=float(p), support=float(s))
+               for c, p, s in zip(feats.candidates, probs, support, strict=True)]
         out.sort(key=lambda c: -c.score)
         return out, Reading(feats.context, feats.skip)
 
@@ -123,7 +129,7 @@ class Answerer:
             return self._two_part(q, [analyze(p) for p in parts], res, notes)
         cands, reading = self.candidates(q, res)
         p = self.params
-        if not cands or cands[0].score < p.decline_below:
+        if not answered(cands, p):
             return self._decline(q, res, notes)
         masked = self._masked(q, cands) if q.kind == "numeric" else None
         if masked is not None:
@@ -140,7 +146,7 @@ class Answerer:
         reading = Reading({}, frozenset())
         for part in parts:
             cands, reading = self.candidates(part, res)
-            if not cands or cands[0].score < self.params.decline_below:
+            if not answered(cands, self.params):
                 continue
             if part.kind == "numeric" and self._no_figure(part, cands):
                 continue
@@ -182,7 +188,7 @@ class Answerer:
             elif q.kind == "numeric" and not has_new_figure(c.quote, q):
                 continue
             elif c.hit.chunk.doc_id != best.hit.chunk.doc_id and (
-                    c.score >= p.other_report_keep * best.score or c.score >= p.decline_below
+                    c.score >= p.other_report_keep * best.score or c.support >= p.decline_below
                     or self._parallel(q, c, best, res)):
                 chosen.append(c)
             elif q.kind == "numeric" and not direct and c.score >= p.indirect_keep * best.score:

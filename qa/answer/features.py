@@ -44,7 +44,8 @@ class Candidate:
     sentence: str
     quote: str
     coverage: float
-    score: float = 0.0  # the scorer's probability that the sentence holds the answer
+    score: float = 0.0  # the choice model's probability that the sentence holds the answer (ranks candidates)
+    support: float = 0.0  # the support model's (comparable across questions: declines are set on it)
 
 
 @dataclass(frozen=True)

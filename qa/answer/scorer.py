@@ -6,6 +6,13 @@ are a logistic regression fitted by ``scripts/fit_answer_model.py`` on public re
 they are read from ``qa/data/answer_model.json`` (with the data, date and command they came from), so
 scoring needs numpy only.
 
+Two models, because choosing and declining need different evidence. The *choice* model ranks the sentences
+of one question: it leans on the gaps to the question's best cosine, which say which sentence is best but
+not whether any is good. The *support* model (fitted on the same labels without the gap features, so its
+probability stays comparable across questions) says whether some sentence answers at all; the answer
+declines when the best support is below the fitted threshold. A file with no support model uses the choice
+model for both.
+
 >>> m = load_model()
 >>> len(m.coef) == len(FEATURES) and "datasets" in m.provenance
 True
@@ -75,6 +82,8 @@ class AnswerParams:
     coef: tuple[float, ...] = ()
     intercept: float = 0.0
     trees: tuple[Tree, ...] = ()  # boosted trees added to the linear score (none: plain logistic regression)
+    support_coef: tuple[float, ...] = ()  # the decline model (empty: the choice model decides declines too)
+    support_intercept: float = 0.0
     provenance: dict = field(default_factory=dict, compare=False, hash=False)
 
     def probability(self, x: np.ndarray) -> np.ndarray:
@@ -86,6 +95,18 @@ class AnswerParams:
         for tree in self.trees:
             z = z + tree.predict(x)
         return 1.0 / (1.0 + np.exp(-z))
+
+    def support(self, x: np.ndarray) -> np.ndarray:
+        """P(sentence holds the answer) from the features that do not compare a sentence with the question's
+        other candidates: what the decline threshold is set on."""
+        if not self.support_coef:
+            return self.probability(x)
+        z = np.asarray(x, dtype=np.float64) @ np.asarray(self.support_coef) + self.support_intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+# features that compare a candidate with the question's best one: they rank, they do not say "answered"
+GAP_FEATURES = ("s_cos_gap", "p_cos_gap", "english_s_cos")
 
 
 @dataclass(frozen=True)
@@ -132,8 +153,14 @@ def load_model(path: Path | None = None) -> AnswerParams:
     known = AnswerParams.__dataclass_fields__
     params = {k: v for k, v in data.get("params", {}).items() if k in known}
     trees = tuple(Tree(**{k: tuple(v) for k, v in t.items()}) for t in data.get("trees", ()))
+    support = data.get("support", {})
+    if support and len(support.get("coef", ())) != len(FEATURES):
+        raise ValueError(f"{path or MODEL_FILE}: the support model has {len(support['coef'])} weights, "
+                         f"not {len(FEATURES)}; refit it with scripts/fit_answer_model.py")
     return AnswerParams(coef=tuple(float(c) for c in data["coef"]), intercept=float(data["intercept"]),
-                        trees=trees, provenance=data.get("provenance", {}), **params)
+                        trees=trees, support_coef=tuple(float(c) for c in support.get("coef", ())),
+                        support_intercept=float(support.get("intercept", 0.0)),
+                        provenance=data.get("provenance", {}), **params)
 
 
 @lru_cache(maxsize=1)
