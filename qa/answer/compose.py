@@ -31,9 +31,10 @@ from qa.answer.features import (  # noqa: F401 - shared_run: used by tests and c
 from qa.answer.scorer import AnswerParams, load_model
 from qa.answer.verify import verify
 from qa.config import Settings
-from qa.search.filters import Filters, uncovered_places
+from qa.search.filters import Filters, document_matches, uncovered_places
 from qa.search.question import QuestionInfo, analyze
 from qa.search.retrieve import Retriever, SearchResult
+from qa.search.years import CorpusYears, corpus_years, question_years, uncovered_years
 from qa.textnorm import normalize, to_traditional
 from qa.types import Answer, Citation, Hit
 
@@ -95,6 +96,9 @@ class Answerer:
         away = self._uncovered(question, res)
         if away:
             return self._decline(q, res, notes, key="uncovered", place="、".join(away))
+        years = self._uncovered_years(question, res)
+        if years:
+            return self._decline(q, res, notes, key="uncovered_year", year=wording.years_label(years, q.lang))
         if self.llm is not None and res.hits:
             from qa.answer.llm_answer import llm_answer
 
@@ -110,6 +114,23 @@ class Answerer:
             return ()
         index = self.retriever.index
         return uncovered_places(question, index.documents.values(), (c.norm for c in index.chunks))
+
+    @cached_property
+    def corpus_years(self) -> CorpusYears:
+        """The years the corpus covers (``qa.search.years``), read once per index on the first question
+        that names a year."""
+        index = self.retriever.index
+        return corpus_years(index.documents.values(), ((c.doc_id, c.norm) for c in index.chunks))
+
+    def _uncovered_years(self, question: str, res: SearchResult) -> tuple[int, ...]:
+        """The years the question names when the reports cover none of them (generously: see
+        ``qa.search.years``); only the reports its place or report filter keeps speak for their years."""
+        if not question_years(question):
+            return ()
+        docs = self.retriever.index.documents
+        f = res.filters
+        scope = [d for d, doc in docs.items() if document_matches(doc, f)] if f.places or f.doc_ids else None
+        return uncovered_years(question, self.corpus_years, scope)
 
     # -- extractive -------------------------------------------------------------------------------
     def candidates(self, q: QuestionInfo, res: SearchResult) -> tuple[list[Candidate], Reading]:
@@ -283,10 +304,10 @@ class Answerer:
         return None
 
     def _decline(self, q: QuestionInfo, res: SearchResult, notes: list[str], key: str = "decline",
-                 mask: str = "", first: Hit | None = None, place: str = "") -> Answer:
+                 mask: str = "", first: Hit | None = None, place: str = "", year: str = "") -> Answer:
         """No answer, with the closest passages (``first``, e.g. the one with the masked figure, on top)."""
         place = to_traditional(place) if q.lang == "zh-hant" else place
-        text = wording.text(key, q.lang).replace("{mask}", mask).replace("{place}", place)
+        text = wording.text(key, q.lang).replace("{mask}", mask).replace("{place}", place).replace("{year}", year)
         related = list(res.hits[:5])
         if first is not None:
             related = [first, *(h for h in related if h.chunk.chunk_id != first.chunk.chunk_id)][:5]

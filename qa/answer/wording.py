@@ -16,6 +16,9 @@ PHRASES = {
     "uncovered": ("The reports do not cover {place}: no report is about it or names it. The closest passages are "
                   "listed below as related reading.",
                   "这些报告没有涉及{place}：没有哪份报告写到这个地方。以下是最接近的段落，供参考。"),
+    "uncovered_year": ("The reports do not cover {year}: no report is from that year or names it. The closest "
+                       "passages are listed below as related reading.",
+                       "这些报告没有涉及{year}：没有哪份报告属于这一年或写到这一年。以下是最接近的段落，供参考。"),
     "masked": ("The reports do not give this figure: where they speak of it, the number is masked (“{mask}”). "
                "The closest passages are listed below.",
                "报告中没有给出这个数字：相关段落中该数字被隐去（“{mask}”）。以下是最接近的段落，供参考。"),
@@ -29,6 +32,18 @@ def text(key: str, lang: str) -> str:
     if lang == "en":
         return en
     return to_traditional(zh) if lang == "zh-hant" else zh
+
+
+def years_label(years: tuple[int, ...], lang: str) -> str:
+    """The years a decline names: ``2011 and 2012`` in English, ``2011年、2012年`` in Chinese.
+
+    >>> years_label((2011, 2012), "en"), years_label((2011,), "zh-hant")
+    ('2011 and 2012', '2011年')
+    """
+    if lang == "en":
+        head = ", ".join(map(str, years[:-1]))
+        return f"{head} and {years[-1]}" if head else str(years[-1])
+    return "、".join(f"{y}年" for y in years)
 
 
 def place_label(doc: Document, lang: str) -> str:
