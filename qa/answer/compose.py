@@ -31,10 +31,10 @@ from qa.answer.features import (  # noqa: F401 - shared_run: used by tests and c
 from qa.answer.scorer import AnswerParams, load_model
 from qa.answer.verify import verify
 from qa.config import Settings
-from qa.search.filters import Filters, document_matches, uncovered_places
+from qa.search.filters import Filters, uncovered_places
 from qa.search.question import QuestionInfo, analyze
 from qa.search.retrieve import Retriever, SearchResult
-from qa.search.years import CorpusYears, corpus_years, question_years, uncovered_years
+from qa.search.years import CorpusYears, corpus_years, question_years, scope_of, uncovered_years
 from qa.textnorm import normalize, to_traditional
 from qa.types import Answer, Citation, Hit
 
@@ -127,9 +127,7 @@ class Answerer:
         ``qa.search.years``); only the reports its place or report filter keeps speak for their years."""
         if not question_years(question):
             return ()
-        docs = self.retriever.index.documents
-        f = res.filters
-        scope = [d for d, doc in docs.items() if document_matches(doc, f)] if f.places or f.doc_ids else None
+        scope = scope_of(res.filters, self.retriever.index.documents.values())
         return uncovered_years(question, self.corpus_years, scope)
 
     # -- extractive -------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from qa.ingest.dates import relative_years, years_in
 from qa.numbers import chinese_number
+from qa.search.filters import Filters, document_matches
 from qa.textnorm import normalize
 from qa.types import Document
 
@@ -178,3 +179,10 @@ def uncovered_years(question: str, corpus: CorpusYears, scope: Iterable[str] | N
         return ()
     covered = corpus.text.union(*(r.years for r in reports))
     return () if covered.intersection(named) else named
+
+
+def scope_of(filters: Filters, documents: Iterable[Document]) -> list[str] | None:
+    """The ids of the reports a question's place or report filter keeps (None without such a filter)."""
+    if not (filters.places or filters.doc_ids):
+        return None
+    return [d.doc_id for d in documents if document_matches(d, filters)]
