@@ -3,7 +3,8 @@ questions whose year was swapped for one the corpus does not cover (it should).
 
 Answerable: every question of the bench sets, asked of its own set's passages (text only: the passages carry
 no report metadata, so no passage counts as an undated report and only the years the text names cover a
-year, the strictest setting), and the gold file's answerable questions asked of the index of their reports.
+year, the strictest setting; and once more asked of its own passage alone), and the gold file's answerable
+questions asked of the index of their reports.
 Unanswerable: the gold questions with their year swapped by ``scripts/answer_negatives.py`` (seeded), with
 the rule as shipped and with undated reports left out (what the rule would catch if every report had a year).
 No embedding: the check reads only the question, the reports' metadata and the paragraph text.
@@ -35,12 +36,15 @@ from answer_negatives import swapped_questions  # noqa: E402
 def bench_rows(bench: Path) -> list[list[object]]:
     rows = []
     for d in sorted(p for p in bench.iterdir() if (p / "questions.jsonl").exists()):
-        texts = [normalize(f"{p.get('title', '')} {p['text']}") for p in read_jsonl(d / "passages.jsonl")]
-        corpus = corpus_years([], ((str(i), t) for i, t in enumerate(texts)))
+        passages = {p["pid"]: normalize(f"{p.get('title', '')} {p['text']}") for p in read_jsonl(d / "passages.jsonl")}
+        corpus = corpus_years([], passages.items())
         qs = read_jsonl(d / "questions.jsonl")
-        named = sum(bool(question_years(q["question"])) for q in qs)
-        fired = sum(bool(uncovered_years(q["question"], corpus)) for q in qs)
-        rows.append([f"{d.name} (answerable)", len(qs), named, f"{fired / len(qs):.4f}", "-"])
+        naming = [q for q in qs if question_years(q["question"])]
+        fired = sum(bool(uncovered_years(q["question"], corpus)) for q in naming)
+        alone = sum(bool(uncovered_years(q["question"], corpus_years([], [(q["pid"], passages[q["pid"]])])))
+                    for q in naming)
+        rows.append([f"{d.name} (answerable)", len(qs), len(naming), f"{fired / len(qs):.4f}", "-",
+                     f"{alone} of {len(naming)}"])
     return rows
 
 
@@ -58,7 +62,7 @@ def gold_rows(gold_path: Path, index: Index, seeds: int) -> list[list[object]]:
     fired = sum(declined(q["question"], index, corpus) for q in gold)
     fired_dated = sum(declined(q["question"], index, dated) for q in gold)
     rows = [[f"{gold_path.name} answerable", len(gold), named, f"{fired / len(gold):.4f}",
-             f"{fired_dated / len(gold):.4f}"]]
+             f"{fired_dated / len(gold):.4f}", "-"]]
     for q in gold:
         q.setdefault("answers", q.get("evidence"))
     caught: Counter[str] = Counter()
@@ -75,7 +79,7 @@ def gold_rows(gold_path: Path, index: Index, seeds: int) -> list[list[object]]:
             caught_dated[lang] += declined(q["question"], index, dated)
     for lang in sorted(total):
         rows.append([f"year swapped ({lang}, {seeds} seeds)", total[lang], total[lang],
-                     f"{caught[lang] / total[lang]:.4f}", f"{caught_dated[lang] / total[lang]:.4f}"])
+                     f"{caught[lang] / total[lang]:.4f}", f"{caught_dated[lang] / total[lang]:.4f}", "-"])
     return rows
 
 
@@ -90,7 +94,7 @@ def main() -> int:
     start = time.perf_counter()
     rows = bench_rows(args.bench) + gold_rows(args.gold, Index.load(args.index), args.seeds)
     body = (md_table(["questions", "n", "naming a year", "declined as a year no report covers",
-                      "declined, undated reports left out"], rows)
+                      "declined, undated reports left out", "declined, asked of its own passage alone"], rows)
             + f"\n\nWhole run: {time.perf_counter() - start:.0f} s.\n")
     print(f"{machine_line()}\n\nCommand: `{command_line()}`\n\n{body}")
     if not args.no_append:

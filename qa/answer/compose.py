@@ -116,16 +116,23 @@ class Answerer:
         return uncovered_places(question, index.documents.values(), (c.norm for c in index.chunks))
 
     @cached_property
+    def written_years(self) -> frozenset[int]:
+        """The years the paragraphs write in four digits or a calendar (read when the retriever opened)."""
+        return self.retriever.written_years()
+
+    @cached_property
     def corpus_years(self) -> CorpusYears:
-        """The years the corpus covers (``qa.search.years``), read once per index on the first question
-        that names a year."""
+        """The years the corpus covers (``qa.search.years``), read once per index, on the first question that
+        names only years no paragraph writes in four digits or a calendar."""
         index = self.retriever.index
-        return corpus_years(index.documents.values(), ((c.doc_id, c.norm) for c in index.chunks))
+        return corpus_years(index.documents.values(), ((c.doc_id, c.norm) for c in index.chunks),
+                            written=self.written_years)
 
     def _uncovered_years(self, question: str, res: SearchResult) -> tuple[int, ...]:
         """The years the question names when the reports cover none of them (generously: see
         ``qa.search.years``); only the reports its place or report filter keeps speak for their years."""
-        if not question_years(question):
+        named = question_years(question)
+        if not named or self.written_years.intersection(named):
             return ()
         scope = scope_of(res.filters, self.retriever.index.documents.values())
         return uncovered_years(question, self.corpus_years, scope)

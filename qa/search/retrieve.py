@@ -70,6 +70,10 @@ class Retriever:
         self._year_chunks = _year_postings(index)
         self._docs = [index.documents[d] for d in self._chunk_doc[1]]  # by document number
 
+    def written_years(self) -> frozenset[int]:
+        """Every year some paragraph names in four digits or a calendar (二〇一一年, 民国97年, 97学年度)."""
+        return frozenset().union(*self._year_chunks.values())
+
     def parts(self, question: str, qnorm: str | None = None, *, mask: np.ndarray | None = None,
               qvec: np.ndarray | None = None) -> Parts:
         """Dense candidates, keyword scores and the evidence that sets the keyword weight."""

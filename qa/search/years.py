@@ -118,8 +118,14 @@ def text_years(text: str, params: YearCoverParams = PARAMS) -> frozenset[int]:
     >>> sorted(text_years("十二五期间，98年与2019-02-27"))
     [1998, 2011, 2012, 2013, 2014, 2015, 2019, 2098]
     """
-    out = {int(m.group(1)) for m in _FOUR_RE.finditer(text)}
-    out |= {y.year for y in years_in(text)}
+    out = {int(m.group(1)) for m in _FOUR_RE.finditer(text)} | {y.year for y in years_in(text)}
+    return frozenset(y for y in out if params.first <= y <= params.last) | more_years(text, params)
+
+
+def more_years(text: str, params: YearCoverParams = PARAMS) -> frozenset[int]:
+    """The years ``text`` names in the forms beyond four digits and calendars: 98年/11年 (both centuries),
+    ranges (2011-2015年), five-year plans (十二五)."""
+    out: set[int] = set()
     for m in _TWO_RE.finditer(text):
         out |= {1900 + int(m.group(1)), 2000 + int(m.group(1))}
     for m in _RANGE_RE.finditer(text):
@@ -151,8 +157,11 @@ def report_years(doc: Document, text: str, params: YearCoverParams = PARAMS) -> 
 
 
 def corpus_years(documents: Iterable[Document], paragraphs: Iterable[tuple[str, str]],
-                 params: YearCoverParams = PARAMS) -> CorpusYears:
-    """The coverage of a corpus: ``paragraphs`` are (report id, normalized text) pairs."""
+                 params: YearCoverParams = PARAMS, *, written: frozenset[int] | None = None) -> CorpusYears:
+    """The coverage of a corpus: ``paragraphs`` are (report id, normalized text) pairs. ``written``: the
+    years the paragraphs name in four digits or a calendar, when the caller knows them already (the retriever
+    reads them when it opens an index); only the other forms are read then."""
+    read = text_years if written is None else more_years
     docs = {d.doc_id: d for d in documents}
     by_doc: dict[str, list[str]] = {d: [normalize(docs[d].title)] for d in docs}
     for doc_id, norm in paragraphs:
@@ -161,10 +170,10 @@ def corpus_years(documents: Iterable[Document], paragraphs: Iterable[tuple[str, 
     reports = {}
     for doc_id, texts in by_doc.items():
         joined = "\n".join(texts)
-        named |= text_years(joined, params)
+        named |= read(joined, params)
         if doc_id in docs:
             reports[doc_id] = report_years(docs[doc_id], joined, params)
-    return CorpusYears(frozenset(named), reports)
+    return CorpusYears(frozenset(named) | (written or frozenset()), reports)
 
 
 def uncovered_years(question: str, corpus: CorpusYears, scope: Iterable[str] | None = None) -> tuple[int, ...]:
