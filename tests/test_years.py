@@ -85,3 +85,6 @@ def test_only_numbers_the_words_make_years_are_years():
     assert question_years("有2000名学生的学校有几所?") == ()
     assert question_years("Which schools have 2000 students?") == ()
     assert question_years("What is a budget of 2000 yuan for?") == ()
+    assert question_years("How many teachers work in 2000 schools?") == ()
+    assert question_years("In 2011 how many schools were built?") == question_years("In 2011, how many?") == (2011,)
+    assert question_years("What was built in 2011 was it a school?") == (2011,)

@@ -78,8 +78,10 @@ _PLAN_RE = re.compile("十([一二三四五六七八九])五")
 _DIGIT_MASK_RE = re.compile(rf"(?<![\d{_DIGITS}])((?:19|20|[一二][〇零九])[\d{_DIGITS}]?)({_MASK}{{1,2}})(?!{_MASK})")
 _BARE_MASK_RE = re.compile(rf"(?<![\d{_DIGITS}]){_MASK}{{2,4}}\s*年")
 # A bare four-digit number in an English question is a year after these words ("in 2011", "since 2015") ...
+# unless a counted noun follows ("in 2000 schools", "from 1990 yuan": a plural, a unit, a percentage)
 _YEAR_AFTER_RE = re.compile(r"(?i)\b(?:in|during|since|until|till|before|after|from|through|between|year|years|fy)"
-                            r"\s+(?:the\s+(?:year\s+)?)?((?:19|20)\d\d)(?!\d)")
+                            r"\s+(?:the\s+(?:year\s+)?)?((?:19|20)\d\d)(?![\d%]|\.\d)"
+                            r"(?!\s+(?:(?!was\b|has\b|does\b)[a-z]+s|yuan|rmb|percent|per|people|million)\b)")
 # ... or after these when nothing but punctuation, a link word or the end follows ("the first half of 2011?")
 _YEAR_END_RE = re.compile(r"(?i)\b(?:of|for|by|to|and|or)\s+((?:19|20)\d\d)(?=\s*(?:[?,.;:!)]|$|'s\b|\s(?:and|or)\b))")
 
