@@ -5,8 +5,10 @@ Answerable: every question of the bench sets, asked of its own set's passages (t
 no report metadata, so no passage counts as an undated report and only the years the text names cover a
 year, the strictest setting; and once more asked of its own passage alone), and the gold file's answerable
 questions asked of the index of their reports.
-Unanswerable: the gold questions with their year swapped by ``scripts/answer_negatives.py`` (seeded), with
-the rule as shipped and with undated reports left out (what the rule would catch if every report had a year).
+Unanswerable: the bench questions naming a four-digit year with that year swapped for one no passage of
+the set names (text only, as above), and the gold questions with their year swapped by
+``scripts/answer_negatives.py`` (seeded), with the rule as shipped and with undated reports left out (what
+the rule would catch if every report had a year).
 No embedding: the check reads only the question, the reports' metadata and the paragraph text.
 
     .venv/bin/python bench/uncovered_years.py --gold ../shared/eval/dev.jsonl --index index
@@ -15,6 +17,7 @@ No embedding: the check reads only the question, the reports' metadata and the p
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import time
 from collections import Counter
@@ -30,7 +33,7 @@ from qa.store.index import Index
 from qa.textnorm import normalize
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from answer_negatives import swapped_questions  # noqa: E402
+from answer_negatives import swap_year, swapped_questions  # noqa: E402
 
 
 def bench_rows(bench: Path) -> list[list[object]]:
@@ -45,7 +48,26 @@ def bench_rows(bench: Path) -> list[list[object]]:
                     for q in naming)
         rows.append([f"{d.name} (answerable)", len(qs), len(naming), f"{fired / len(qs):.4f}", "-",
                      f"{alone} of {len(naming)}"])
+        swapped = bench_swapped(naming, corpus)
+        if swapped:
+            caught = sum(bool(uncovered_years(q, corpus)) for q in swapped)
+            rate = f"{caught / len(swapped):.4f}"
+            rows.append([f"{d.name} year swapped", len(swapped), len(swapped), rate, "-", "-"])
     return rows
+
+
+def bench_swapped(questions: list[dict], corpus: CorpusYears, seed: int = 0) -> list[str]:
+    """The questions naming a four-digit year, that year swapped for one no passage names (nor the year
+    before or after), as ``scripts/answer_negatives.py`` swaps the gold questions'."""
+    rng = random.Random(seed)
+    free = [y for y in range(1950, 2040) if not corpus.text & {y - 1, y, y + 1}]
+    out = []
+    for q in questions:
+        text = q["question"]
+        swapped = swap_year(text, question_years(text)[0], rng.choice(free)) if free else text
+        if swapped != text:
+            out.append(swapped)
+    return out
 
 
 def declined(question: str, index: Index, corpus: CorpusYears) -> bool:
