@@ -312,6 +312,9 @@ def test_a_place_the_corpus_never_names_is_declined_by_name(tmp_path, fake_embed
     english = answerer.ask("How many teachers does Lanzhou City have?")
     assert english.abstained and "Lanzhou" in english.text
     assert "do not cover" not in answerer.ask("How many teachers went to Xining City?").text  # named by the reports
+    bare = answerer.ask("How many teachers are on staff in Lanzhou?")  # a bare name used as a place
+    assert bare.abstained and "Lanzhou" in bare.text
+    assert "do not cover" not in answerer.ask("How many teachers went to train in Xining?").text
 
 
 def test_english_place_names_are_read_only_where_they_are_pinyin_before_a_level():
@@ -320,6 +323,9 @@ def test_english_place_names_are_read_only_where_they_are_pinyin_before_a_level(
     assert latin_places("How many schools does Qingsong County's bureau run?") == ("qingsong",)
     assert latin_places("What did the Hexi District do?") == ("hexi",)
     assert latin_places("Which County built the most?") == () and latin_places("How big is Green County?") == ()
+    assert latin_places("How many pupils are there in Lanzhou?") == ("lanzhou",)  # bare, after a preposition
+    assert latin_places("What did Lanzhou report?") == ()  # a bare name elsewhere may be a paper or a person
+    assert latin_places("How many students in the Tesla program?") == ()  # not pinyin
 
 
 def test_the_support_model_is_fitted_without_the_gap_features():

@@ -210,9 +210,38 @@ def is_pinyin(word: str) -> bool:
 
 
 def latin_places(question: str) -> tuple[str, ...]:
-    """The pinyin names an English question gives a county, district, city ... (lowercase, no spaces)."""
-    return tuple(dict.fromkeys(re.sub(r"[ -]", "", m.group(1).lower()) for m in _LATIN_PLACE_RE.finditer(question)
-                               if is_pinyin(m.group(1))))
+    """The pinyin names an English question gives a county, district, city ... (lowercase, no spaces), and
+    bare names used as places ("in Lishui", "Lishui's") of two or more pinyin syllables that the gazetteer
+    reads as a place. A bare name elsewhere (a news agency, a person) is not taken for a place.
+
+    >>> latin_places("How many schools did Lishui's bureau build?"), latin_places("What did Lishui report?")
+    (('lishui',), ())
+    """
+    suffixed = (re.sub(r"[ -]", "", m.group(1).lower()) for m in _LATIN_PLACE_RE.finditer(question)
+                if is_pinyin(m.group(1)))
+    bare = (w.lower().replace("-", "") for m in _LATIN_BARE_RE.finditer(question) for w in m.groups() if w
+            if pinyin_syllable_count(w) >= 2 and w.lower().replace("-", "") in cores_by_pinyin())
+    return tuple(dict.fromkeys((*suffixed, *bare)))
+
+
+_LATIN_BARE_RE = re.compile(r"\b(?:in|of|at|from|for|across|near|around|outside)\s+(?:the\s+)?([A-Z][a-z]+(?:-[a-z]+)?)\b"
+                            r"|\b([A-Z][a-z]+(?:-[a-z]+)?)'s\b")
+
+
+def pinyin_syllable_count(word: str) -> int:
+    """The fewest pinyin syllables ``word`` splits into (0 when it is not pinyin).
+
+    >>> pinyin_syllable_count("Lishui"), pinyin_syllable_count("Lima"), pinyin_syllable_count("Which")
+    (2, 2, 0)
+    """
+    w = re.sub(r"[ -]", "", word.lower())
+    if not w.isalpha():
+        return 0
+    syllables = pinyin_syllables()
+    best = [0] + [len(w) + 1] * len(w)
+    for i in range(1, len(w) + 1):
+        best[i] = min((best[j] + 1 for j in range(max(0, i - 6), i) if w[j:i] in syllables), default=len(w) + 1)
+    return best[-1] if best[-1] <= len(w) else 0
 
 
 @lru_cache(maxsize=1)
