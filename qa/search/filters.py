@@ -224,8 +224,8 @@ def latin_places(question: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*suffixed, *bare)))
 
 
-_LATIN_BARE_RE = re.compile(r"\b(?:in|of|at|from|for|across|near|around|outside)\s+(?:the\s+)?([A-Z][a-z]+(?:-[a-z]+)?)\b"
-                            r"|\b([A-Z][a-z]+(?:-[a-z]+)?)'s\b")
+_LATIN_BARE_RE = re.compile(r"\b(?:in|of|at|from|for|across|near|around|outside)\s+(?:the\s+)?"
+                            r"([A-Z][a-z]+(?:-[a-z]+)?)\b|\b([A-Z][a-z]+(?:-[a-z]+)?)'s\b")
 
 
 def pinyin_syllable_count(word: str) -> int:
