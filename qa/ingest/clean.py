@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.ingest.chrome import Boilerplate, ChromeModel, furniture, line_features, load_model
+from qa.ingest.chrome import Boilerplate, ChromeModel, file_shapes, furniture, line_features, load_model
 from qa.ingest.structure import structured
 from qa.textnorm import CLAUSE_ENDS, CLOSERS, FULL_STOPS, SENTENCE_ENDS, halfwidth, strip_pinyin, to_simplified
 
@@ -119,8 +119,10 @@ def clean(text: str, *, model: ChromeModel | None = None, corpus: Boilerplate | 
     A line goes when a general rule names it, or when the chrome classifier (``qa.ingest.chrome``,
     ``model`` or the shipped one) gives it a chrome probability over its threshold; prose never goes.
     ``corpus`` counts line shapes over the files read with this one (boilerplate repeats across a site's
-    pages). ``Cleaned.why`` gives the reason for each dropped block.
+    pages); only the counts of this text's own ``file_shapes`` are read, so the cleaning changes only when
+    ``corpus.signature(file_shapes(text))`` does. ``Cleaned.why`` gives the reason for each dropped block.
     """
+    corpus = corpus.restricted(file_shapes(text)) if corpus is not None else None
     lines, prefaces = _trim_prefaces(split_lines(text))
     why: list[str | None] = [_chrome_rule(line.text) for line in lines]
     keep = [w is None for w in why]
