@@ -19,8 +19,16 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.ingest.chrome import Boilerplate, ChromeModel, file_shapes, furniture, line_features, load_model
-from qa.ingest.structure import structured
+from qa.ingest.chrome import (
+    Boilerplate,
+    ChromeModel,
+    file_shapes,
+    furniture,
+    furniture_words,
+    line_features,
+    load_model,
+)
+from qa.ingest.structure import numbered_items, structured
 from qa.textnorm import CLAUSE_ENDS, CLOSERS, FULL_STOPS, SENTENCE_ENDS, halfwidth, strip_pinyin, to_simplified
 
 
@@ -48,6 +56,7 @@ _CJK_RE = re.compile(f"[{_CJK}]")
 _WS_RE = re.compile(r"\s+")
 _SENTENCE_PUNCT_RE = re.compile(f"[{SENTENCE_ENDS}，,]")
 _LATIN_RE = re.compile(r"[A-Za-z]")
+_CLAUSE_RE = re.compile(r"[，,；;]")
 _CLOSING = SENTENCE_ENDS + "：:…" + CLOSERS
 _WRAPPED_MIN = 20  # a line this long that stops mid-sentence was wrapped (PDFs and records wrap at ~30)
 _NUM = "一二三四五六七八九十百"
@@ -174,19 +183,38 @@ def _keep_table_cells(lines: list[Line], keep: list[bool], short: int = 12) -> N
 
 def shielded(texts: Sequence[str], keep: Sequence[bool], titles: Sequence[bool]) -> list[bool]:
     """Lines the chrome classifier leaves alone: ``qa.ingest.structure``'s tables, fields, numbered lists
-    and headings, whole sentences without page-furniture words, and the report's own title (the first
-    title-like line the rules keep, without Latin letters: a viewer's file name carries its extension)."""
-    out = [s or _plain_sentence(t) for s, t in zip(structured(texts), texts, strict=True)]
+    (save items that name page furniture) and headings, whole sentences of the report (``_plain_sentence``),
+    and the report's own title (the first title-like line the rules keep, without Latin letters: a viewer's
+    file name carries its extension)."""
+    # A numbered item that names page furniture (a site's numbered notice) is the classifier's to judge.
+    notice = [n and furniture(t) for n, t in zip(numbered_items(texts), texts, strict=True)]
+    out = [(s and not n) or _plain_sentence(t) for s, n, t in zip(structured(texts), notice, texts, strict=True)]
     first = next((i for i in [i for i, k in enumerate(keep) if k][:8] if titles[i]), None)
     if first is not None and not _LATIN_RE.search(texts[first]):
         out[first] = True
     return out
 
 
+@dataclass(frozen=True)
+class Guard:
+    """Which whole sentences the chrome classifier never judges. Set by hand from the labelled pages' body
+    sentences (a furniture word inside an ordinary word: 分类建设, 社会关注) and notices (本站…下载…);
+    bench/chrome.py measures the whole."""
+
+    furniture_words: int = 1  # a sentence with clauses may name this many furniture words and still be body
+
+
+GUARD = Guard()
+
+
 def _plain_sentence(text: str) -> bool:
     """A whole sentence of the report: it ends a sentence and names no page furniture (no site, download,
-    account or sharing word, no address)."""
-    return text[-1:] in FULL_STOPS and not furniture(text)
+    account or sharing word, no address), or, when it has clauses, one such word at most (the word is then
+    most likely part of another: 分类建设, 普遍关注)."""
+    if text[-1:] not in FULL_STOPS:
+        return False
+    words = furniture_words(text)
+    return words == 0 or (words <= GUARD.furniture_words and _CLAUSE_RE.search(text) is not None)
 
 
 def _model_keep(lines: list[Line], keep: list[bool], model: ChromeModel, corpus: Boilerplate | None,

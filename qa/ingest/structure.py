@@ -69,6 +69,12 @@ def _numbered_runs(texts: Sequence[str], least: int) -> list[bool]:
     return out
 
 
+def numbered_items(texts: Sequence[str], shape: Structure = STRUCTURE) -> list[bool]:
+    """Lines in a list numbered in sequence ("1.", "2.", "3."), save the headings numbered as official documents
+    number their parts (一、, （二）): a report's list, or a site's numbered notice."""
+    return [n and not _HEADING_RE.match(t) for n, t in zip(_numbered_runs(texts, shape.numbered), texts, strict=True)]
+
+
 def structured(texts: Sequence[str], shape: Structure = STRUCTURE) -> list[bool]:
     """Which lines belong to a table (flattened or plain text), a block of header fields or a numbered list, or are a
     numbered heading.
