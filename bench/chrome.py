@@ -5,7 +5,7 @@ folds' pages (scripts/fit_chrome.py's ``fit``) and ``qa.ingest.clean.clean`` run
 line counts as dropped when less than half of its characters are kept. "rules only" is the same cleaning
 without the classifier.
 
-    .venv/bin/python bench/chrome.py --pages DIR [--no-readme]
+    .venv/bin/python bench/chrome.py --pages DIR [--corpus fold|none|all] [--curve 0.3 0.5 ...] [--no-readme]
 """
 
 from __future__ import annotations
@@ -44,8 +44,12 @@ def dropped_lines(page: Page, text: str, model: ChromeModel, corpus: Boilerplate
     return out
 
 
+def _at(model: ChromeModel, threshold: float) -> ChromeModel:
+    return ChromeModel(model.features, model.mean, model.scale, model.coef, model.intercept, threshold, {})
+
+
 def _never(model: ChromeModel) -> ChromeModel:
-    return ChromeModel(model.features, model.mean, model.scale, model.coef, model.intercept, 1.1, {})
+    return _at(model, 1.1)
 
 
 def _count(page: Page, text: str, model: ChromeModel, corpus: Boilerplate | None, c: list[int]) -> None:
@@ -69,13 +73,17 @@ def _figures(c: list[int], body_lines: int) -> dict[str, float]:
             "fp": fp, "fn": fn}
 
 
-def evaluate(pages: list[Page], folder: Path, folds: int, corpus: str = "all") -> dict[str, dict[str, float]]:
-    """Figures of the classifier and of the rules alone over all held-out pages, and per fold ("fold k").
+def evaluate(pages: list[Page], folder: Path, folds: int, corpus: str = "all",
+             curve: tuple[float, ...] = ()) -> dict[str, dict[str, float]]:
+    """Figures of the classifier and of the rules alone over all held-out pages, and per fold ("fold k");
+    with ``curve``, also of the fold models at each of those thresholds instead of their fitted one
+    ("threshold t", with the lowest fold's body chars as "worst_fold_body").
     ``corpus``: "all" reads the labelled pages as one corpus (labels unused), "fold" only the held-out fold's,
-    "none" each page alone (as the index reads files)."""
+    "none" each page alone."""
     fold_of = site_folds(pages, folds)
     whole = {"all": corpus_of(pages), "none": Boilerplate()}.get(corpus)
-    counts = {"classifier": [0] * 6, "rules only": [0] * 6}
+    counts = {"classifier": [0] * 6, "rules only": [0] * 6} | {f"threshold {t:.2f}": [0] * 6 for t in curve}
+    worst = {t: 1.0 for t in curve}
     out = {}
     for k in range(folds):
         train = [p for p, f in zip(pages, fold_of, strict=True) if f != k]
@@ -84,16 +92,25 @@ def evaluate(pages: list[Page], folder: Path, folds: int, corpus: str = "all") -
             continue
         model = fit(train, corpus=whole)  # "fold": the training pages are their own corpus
         read_with = corpus_of(test) if whole is None else whole
+        texts = [(folder / page.file).read_text(encoding="utf-8") for page in test]
         fold = [0] * 6
-        for page in test:
-            text = (folder / page.file).read_text(encoding="utf-8")
+        for page, text in zip(test, texts, strict=True):
             _count(page, text, model, read_with, fold)
             _count(page, text, _never(model), read_with, counts["rules only"])
+        for t in curve:
+            at = [0] * 6
+            for page, text in zip(test, texts, strict=True):
+                _count(page, text, _at(model, t), read_with, at)
+            counts[f"threshold {t:.2f}"] = [a + b for a, b in zip(counts[f"threshold {t:.2f}"], at, strict=True)]
+            worst[t] = min(worst[t], _figures(at, 1)["body_chars"])
         counts["classifier"] = [a + b for a, b in zip(counts["classifier"], fold, strict=True)]
         out[f"fold {k} ({len({p.site for p in test})} sites)"] = _figures(fold, sum(not c for p in test
                                                                                 for c in p.chrome))
     body_lines = sum(not c for p in pages for c in p.chrome)
-    return {name: _figures(c, body_lines) for name, c in counts.items()} | out
+    res = {name: _figures(c, body_lines) for name, c in counts.items()}
+    for t in curve:
+        res[f"threshold {t:.2f}"]["worst_fold_body"] = worst[t]
+    return res | out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,15 +118,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pages", type=Path, required=True)
     ap.add_argument("--labels", type=Path, default=LABELS)
     ap.add_argument("--folds", type=int, default=TARGETS.folds)
-    ap.add_argument("--corpus", choices=("none", "all", "fold"), default="none",
-                    help="each page alone (none: as the index reads files), all pages as one corpus (all), "
-                         "each held-out fold as one (fold)")
+    ap.add_argument("--corpus", choices=("none", "all", "fold"), default="fold",
+                    help="each held-out fold read as one folder (fold: as the index reads a folder), each page "
+                         "alone (none), all pages as one corpus (all)")
+    ap.add_argument("--curve", type=float, nargs="*", default=(),
+                    help="also the fold models at these thresholds (chrome recall against body text kept)")
     ap.add_argument("--no-readme", action="store_true")
     args = ap.parse_args(argv)
     pages = load_pages(args.pages, args.labels)
-    res = evaluate(pages, args.pages, args.folds, args.corpus)
+    res = evaluate(pages, args.pages, args.folds, args.corpus, tuple(args.curve))
     rows = [[name, f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['body_lines']:.3f}", f"{r['body_chars']:.4f}",
-             r["fp"], r["fn"]] for name, r in res.items()]
+             r["fp"], r["fn"], f"{r['worst_fold_body']:.4f}" if "worst_fold_body" in r else ""]
+            for name, r in res.items()]
     n_lines = sum(len(p.lines) for p in pages)
     table = (f"Corpus-level features: {args.corpus}. "
              f"{len(pages)} labelled pages, {len({p.site for p in pages})} sites, {n_lines} lines "
@@ -117,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
              "without the sites it is measured on. Targets: chrome precision >= 0.95, recall >= 0.90, "
              "body recall >= 0.99.\n\n"
              + md_table(["cleaning", "chrome precision", "chrome recall", "body lines kept", "body chars kept",
-                         "body lines dropped", "chrome lines kept"], rows))
+                         "body lines dropped", "chrome lines kept", "worst fold body chars"], rows))
     print(table)
     if not args.no_readme:
         append_section("Chrome detection on held-out sites", table)

@@ -1,8 +1,9 @@
 """Fit the chrome line classifier (qa/ingest/chrome.py) on labelled web pages; write qa/data/chrome_model.json.
 
 The pages are third-party copies kept outside the repository; their labels (tests/data/web_pages/labels.jsonl:
-file, site, chrome_lines) are in it. Each page is read alone, as the index reads files (the corpus-level
-feature, in how many files a line's shape occurs, is then 0; bench/chrome.py --corpus all measures it). The
+file, site, chrome_lines) are in it. The pages are read as one folder, as the index reads a folder: the
+corpus-level feature counts in how many of them a line's shape occurs (labels unused; bench/chrome.py
+--corpus fold reads each held-out fold as one folder, --corpus none each page alone). The
 regularization strength and the threshold are chosen on out-of-fold predictions with whole sites held out,
 for the highest chrome recall that keeps body recall (by characters, in every fold) and chrome precision at
 their targets. Lines the classifier never decides on (prose, lines a rule drops, flattened tables, header
@@ -36,7 +37,10 @@ OUT = ROOT / "qa" / "data" / MODEL_FILE
 
 @dataclass(frozen=True)
 class Targets:
-    body_recall: float = 0.99  # of body characters, on out-of-fold predictions
+    # Of body characters, in every fold of the out-of-fold predictions. Margins of 0.993-0.997 were tried
+    # (bench/README.md): they kept more body on held-out sites but the model fitted on all pages then had a
+    # threshold near 0.5 and dropped the made-up body lines of tests/test_clean.py. Kept at the issue's target.
+    body_recall: float = 0.99
     precision: float = 0.95
     folds: int = 5
     cs: tuple[float, ...] = (0.3, 1.0)  # inverse regularization strengths tried (chosen by site folds)
@@ -187,10 +191,11 @@ def main(argv: list[str] | None = None) -> int:
         "method": "scikit-learn LogisticRegression (balanced classes) on standardized features of the lines the "
                   f"classifier decides on; C in {list(TARGETS.cs)} and threshold from {TARGETS.folds}-fold "
                   f"site-held-out predictions (body chars recall >= {TARGETS.body_recall}, chrome precision >= "
-                  f"{TARGETS.precision}); each page read alone (no corpus-level counts), as the index reads files",
+                  f"{TARGETS.precision}); the pages read as one folder (line shapes counted over them, labels unused), "
+                  "as the index reads a folder",
         "checked": "bench/chrome.py: precision and recall on sites held out of fitting",
     }
-    model = fit(pages, TARGETS, provenance, corpus=Boilerplate())
+    model = fit(pages, TARGETS, provenance)  # the pages read as one folder, as the index reads a folder
     args.out.write_text(json.dumps(model.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}: "
           f"threshold {model.threshold:.2f}")

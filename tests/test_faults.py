@@ -249,14 +249,14 @@ def test_service_keeps_serving_when_its_corpus_is_gone(tiny_corpus, tmp_path, fa
 def test_a_reader_bug_skips_only_that_file(tiny_corpus, tmp_path, fake_embedder, monkeypatch):
     import qa.store.update as upd
 
-    real_read = upd.read_file
+    real_read = upd.extract_file
 
     def buggy(path, root):
         if Path(path).name == "nanchang_plan.txt":
             raise ZeroDivisionError("a parser's bug")
         return real_read(path, root)
 
-    monkeypatch.setattr(upd, "read_file", buggy)
+    monkeypatch.setattr(upd, "extract_file", buggy)
     report = update_index(tiny_corpus, tmp_path / "index", fake_embedder, progress=False, load=True)
     assert [(s.source, s.reason) for s in report.skipped] == [
         ("nanchang_plan.txt", "the reader failed on this file (ZeroDivisionError: a parser's bug)")]

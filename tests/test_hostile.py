@@ -114,14 +114,14 @@ def test_file_replaced_while_read(tiny_corpus, tmp_path, fake_embedder, monkeypa
     import qa.store.update as upd
 
     target = tiny_corpus / "zhongshan_2011.txt"
-    real_read = upd.read_file
+    real_read = upd.extract_file
 
     def replaced_then_read(path, root):
         if Path(path).name == target.name:
             target.write_bytes(report("钟山县教育局替换后的报告", 77))
         return real_read(path, root)
 
-    monkeypatch.setattr(upd, "read_file", replaced_then_read)
+    monkeypatch.setattr(upd, "extract_file", replaced_then_read)
     first = update_index(tiny_corpus, tmp_path / "index", fake_embedder, progress=False, load=True)
     monkeypatch.undo()
     assert any("77" in c.text for c in first.index.chunks if c.source == target.name)

@@ -16,11 +16,12 @@ web pages, saved with its provenance in ``qa/data/chrome_model.json``) gives the
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -109,29 +110,74 @@ def load_model() -> ChromeModel:
 
 
 @dataclass(frozen=True)
+class Repetition:
+    """How line shapes are counted across the files of a corpus (a folder)."""
+
+    longest: int = 60  # lines this long or shorter are counted: a site's template lines are short
+    # Counts saturate here: a line in this many files is as much a template as it gets, and adding one more
+    # page of a site then leaves the cleaning of its other pages as it was (the index re-cleans none of them).
+    most: int = 4
+    digest: int = 12  # hex digits of a shape's id (48 bits: no collision to expect in millions of shapes)
+
+
+REPETITION = Repetition()
+
+
+@dataclass(frozen=True)
 class Boilerplate:
     """Corpus-level repetition, as jusText and boilerpipe use it: for each line shape (``shape``), in how
-    many files of the corpus it occurs. Built from the files' lines when a corpus is read.
+    many files of the corpus it occurs (up to ``Repetition.most``). Built from the files' lines when a
+    corpus is read; the index keeps each file's ``file_shapes`` so that an update counts them again
+    without reading unchanged files.
 
     >>> common = Boilerplate.of([["分享到：", "全县共有中小学56所。"], ["分享到：", "今年招生3000人。"]])
     >>> common.files_with(shape("分享到：")), common.files_with(shape("今年招生3000人。"))
     (2, 1)
     """
 
-    counts: Mapping[str, int] = field(default_factory=dict)  # shapes found in two files or more
-    files: int = 0
+    counts: Mapping[str, int] = field(default_factory=dict)  # shape id -> files, for shapes in two or more
 
     @classmethod
-    def of(cls, files: Sequence[Sequence[str]], longest: int = 60) -> Boilerplate:
-        """The shapes of the lines of ``longest`` characters or fewer, counted once per file."""
-        counts: Counter[str] = Counter()
-        for lines in files:
-            counts.update({shape(t) for t in lines if len(t) <= longest} - {""})
-        return cls(MappingProxyType({k: c for k, c in counts.items() if c > 1}), len(files))
+    def of(cls, files: Sequence[Sequence[str]]) -> Boilerplate:
+        """The shapes of the short lines of each file (its lines given), counted once per file."""
+        return cls.of_shapes([file_shapes("\n".join(lines)) for lines in files])
 
-    def files_with(self, key: str) -> int:
-        """In how many files the shape occurs (1 for a shape seen in one file only)."""
-        return self.counts.get(key, 1)
+    @classmethod
+    def of_shapes(cls, files: Iterable[Iterable[str]]) -> Boilerplate:
+        """Counted from each file's ``file_shapes``."""
+        counts: Counter[str] = Counter()
+        for ids in files:
+            counts.update(set(ids))
+        return cls(MappingProxyType({k: min(c, REPETITION.most) for k, c in counts.items() if c > 1}))
+
+    def files_with(self, sh: str) -> int:
+        """In how many files the shape ``sh`` occurs (1 for a shape seen in one file only)."""
+        return self.counts.get(shape_id(sh), 1)
+
+    def restricted(self, ids: Iterable[str]) -> Boilerplate:
+        """What one file sees of the corpus: the counts of its own shapes only."""
+        return Boilerplate(MappingProxyType({k: self.counts[k] for k in ids if k in self.counts}))
+
+    def signature(self, ids: Iterable[str]) -> str:
+        """A digest of ``restricted(ids)``: a file's cleaning changes only when this does ("" when none of
+        its shapes is in another file)."""
+        seen = sorted(f"{k}:{self.counts[k]}" for k in set(ids) if k in self.counts)
+        return hashlib.sha256(" ".join(seen).encode()).hexdigest()[:16] if seen else ""
+
+
+def shape_id(sh: str) -> str:
+    """A short, stable id of a line shape (what the index stores)."""
+    return hashlib.blake2b(sh.encode("utf-8"), digest_size=8).hexdigest()[:REPETITION.digest]
+
+
+def file_shapes(text: str) -> frozenset[str]:
+    """The ids of the shapes of a file's short lines: what the corpus counts for it.
+
+    >>> file_shapes("第1页\\n第2页") == file_shapes("第3页")
+    True
+    """
+    lines = (t.strip() for t in text.split("\n"))
+    return frozenset(shape_id(s) for s in {shape(t) for t in lines if t and len(t) <= REPETITION.longest} if s)
 
 
 _DIGITS_RE = re.compile(r"\d+(?:[.,]\d+)*")

@@ -19,8 +19,14 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.ingest.chrome import Boilerplate, ChromeModel, furniture, line_features, load_model
-from qa.ingest.structure import structured
+from qa.ingest.chrome import (
+    Boilerplate,
+    ChromeModel,
+    file_shapes,
+    line_features,
+    load_model,
+)
+from qa.ingest.structure import TITLE_WORDS_RE, shielded
 from qa.textnorm import CLAUSE_ENDS, CLOSERS, FULL_STOPS, SENTENCE_ENDS, halfwidth, strip_pinyin, to_simplified
 
 
@@ -53,7 +59,6 @@ _WRAPPED_MIN = 20  # a line this long that stops mid-sentence was wrapped (PDFs 
 _NUM = "一二三四五六七八九十百"
 _ENUM_RE = re.compile(rf"^(?:[{_NUM}]+[、.．]|[（(][{_NUM}\d]+[)）]|\d{{1,2}}[、.．](?!\d)|"
                       rf"[①-⑳⑴-⒇⒈-⒛]|第[{_NUM}\d]+[部章节])")
-_TITLE_WORDS_RE = re.compile("总结|计划|报告|汇报|要点|述职|规划|方案|讲话|发言|材料|综述|通报|通知|意见|汇编")
 
 
 def _any(*words: str) -> str:
@@ -119,8 +124,10 @@ def clean(text: str, *, model: ChromeModel | None = None, corpus: Boilerplate | 
     A line goes when a general rule names it, or when the chrome classifier (``qa.ingest.chrome``,
     ``model`` or the shipped one) gives it a chrome probability over its threshold; prose never goes.
     ``corpus`` counts line shapes over the files read with this one (boilerplate repeats across a site's
-    pages). ``Cleaned.why`` gives the reason for each dropped block.
+    pages); only the counts of this text's own ``file_shapes`` are read, so the cleaning changes only when
+    ``corpus.signature(file_shapes(text))`` does. ``Cleaned.why`` gives the reason for each dropped block.
     """
+    corpus = corpus.restricted(file_shapes(text)) if corpus is not None else None
     lines, prefaces = _trim_prefaces(split_lines(text))
     why: list[str | None] = [_chrome_rule(line.text) for line in lines]
     keep = [w is None for w in why]
@@ -170,23 +177,6 @@ def _keep_table_cells(lines: list[Line], keep: list[bool], short: int = 12) -> N
                 keep[i] = True
 
 
-def shielded(texts: Sequence[str], keep: Sequence[bool], titles: Sequence[bool]) -> list[bool]:
-    """Lines the chrome classifier leaves alone: ``qa.ingest.structure``'s tables, fields, numbered lists
-    and headings, whole sentences without page-furniture words, and the report's own title (the first
-    title-like line the rules keep, without Latin letters: a viewer's file name carries its extension)."""
-    out = [s or _plain_sentence(t) for s, t in zip(structured(texts), texts, strict=True)]
-    first = next((i for i in [i for i, k in enumerate(keep) if k][:8] if titles[i]), None)
-    if first is not None and not _LATIN_RE.search(texts[first]):
-        out[first] = True
-    return out
-
-
-def _plain_sentence(text: str) -> bool:
-    """A whole sentence of the report: it ends a sentence and names no page furniture (no site, download,
-    account or sharing word, no address)."""
-    return text[-1:] in FULL_STOPS and not furniture(text)
-
-
 def _model_keep(lines: list[Line], keep: list[bool], model: ChromeModel, corpus: Boilerplate | None,
                 ) -> tuple[list[bool], list[float]]:
     """What the chrome classifier keeps, given what the rules keep. It was fitted on Chinese pages: a file
@@ -232,7 +222,7 @@ def is_title_like(text: str) -> bool:
     """A short line without sentence-final punctuation that names a report ("…工作总结", "…计划")."""
     key = _key(text)
     return (4 <= len(key) <= 60 and key[-1] not in SENTENCE_ENDS + CLAUSE_ENDS and not _ENUM_RE.match(key)
-            and len(_CJK_RE.findall(key)) >= 4 and _TITLE_WORDS_RE.search(_rule_key(text)) is not None)
+            and len(_CJK_RE.findall(key)) >= 4 and TITLE_WORDS_RE.search(_rule_key(text)) is not None)
 
 
 def drop_repeats(lines: Sequence[Line], *, min_excerpt: int = 30, min_stretch: int = 50,

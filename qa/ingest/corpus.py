@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import UnreadableFile
+from qa.ingest.chrome import Boilerplate, file_shapes
 from qa.ingest.clean import clean
 from qa.ingest.load import SUPPORTED, check_supported, extract_from_bytes, read_bytes
 from qa.ingest.split import split_documents
@@ -41,6 +42,8 @@ class FileRead:
     chunks: tuple[Chunk, ...]
     dropped: tuple[str, ...]
     why: tuple[str, ...] = ()  # for each of ``dropped``, why it went
+    shapes: frozenset[str] = frozenset()  # its short lines' shapes, as the folder's ``Boilerplate`` counts them
+    template: str = ""  # ``Boilerplate.signature`` of the counts its cleaning read ("": none, or read alone)
 
 
 def file_sha256(path: Path) -> str:
@@ -62,28 +65,51 @@ def source_name(path: Path, root: Path) -> str:
     return Path(path).name
 
 
-def read_file(path: Path, root: Path) -> FileRead:
+@dataclass(frozen=True)
+class Extracted:
+    """One file's text, before cleaning: what the corpus-level counts (``Boilerplate``) are made from."""
+
+    source: str
+    sha256: str  # of the raw bytes
+    text: str  # decoded, its lines made whole (``qa.ingest.unwrap``)
+    removed: tuple[str, ...]  # viewer page markers and page headers taken out by ``unwrap``
+    shapes: frozenset[str]  # ``qa.ingest.chrome.file_shapes`` of ``text``
+    stem: str  # the file name without its suffix (the title when the text has none)
+
+
+def extract_file(path: Path, root: Path) -> Extracted:
+    """Read and decode one report file; raises ``UnreadableFile`` with the reason it cannot."""
+    path = Path(path)
+    check_supported(path)
+    raw = read_bytes(path)
+    unwrapped = unwrap(extract_from_bytes(raw, path.suffix))
+    return Extracted(source_name(path, root), hashlib.sha256(raw).hexdigest(), unwrapped.text, unwrapped.removed,
+                     file_shapes(unwrapped.text), path.stem)
+
+
+def clean_file(ex: Extracted, corpus: Boilerplate | None = None) -> FileRead:
+    """Clean and split an extracted file; ``corpus`` counts line shapes over the folder it was read with
+    (a site's template lines repeat across its pages). Raises ``UnreadableFile`` when no report text is left."""
+    cleaned = clean(ex.text, corpus=corpus)
+    documents, chunks, dropped = split_documents(ex.text, cleaned, source=ex.source, fallback_title=ex.stem)
+    if not chunks:
+        raise UnreadableFile("no report text (only site chrome or blank lines)")
+    why = (*(("viewer page marker" if m.endswith("、") else "page header") for m in ex.removed),
+           *cleaned.why, *(d.why for d in dropped))
+    return FileRead(source=ex.source, sha256=ex.sha256, text=ex.text, documents=documents, chunks=chunks,
+                    dropped=ex.removed + cleaned.dropped + tuple(map(str, dropped)), why=tuple(why),
+                    shapes=ex.shapes, template=corpus.signature(ex.shapes) if corpus is not None else "")
+
+
+def read_file(path: Path, root: Path, corpus: Boilerplate | None = None) -> FileRead:
     """Read, clean and split one report file; raises ``UnreadableFile`` with the reason it cannot.
+    ``corpus``: the line shapes of the folder it is read with (none: the file is read alone).
 
     >>> read = read_file(Path("corpus/004_ff3da04a999f86a2.txt"), Path("corpus"))  # doctest: +SKIP
     >>> read.documents[0].title, read.documents[0].year  # doctest: +SKIP
     ('钟山县教育局2011年上半年工作总结', 2011)
     """
-    path = Path(path)
-    check_supported(path)
-    raw = read_bytes(path)
-    unwrapped = unwrap(extract_from_bytes(raw, path.suffix))
-    text = unwrapped.text
-    source = source_name(path, root)
-    cleaned = clean(text)
-    documents, chunks, dropped = split_documents(text, cleaned, source=source, fallback_title=path.stem)
-    if not chunks:
-        raise UnreadableFile("no report text (only site chrome or blank lines)")
-    why = (*(("viewer page marker" if m.endswith("、") else "page header") for m in unwrapped.removed),
-           *cleaned.why, *(d.why for d in dropped))
-    return FileRead(source=source, sha256=hashlib.sha256(raw).hexdigest(), text=text, documents=documents,
-                    chunks=chunks, dropped=unwrapped.removed + cleaned.dropped + tuple(map(str, dropped)),
-                    why=tuple(why))
+    return clean_file(extract_file(path, root), corpus)
 
 
 def iter_corpus_files(root: Path) -> list[Path]:
@@ -108,7 +134,8 @@ def iter_corpus_files(root: Path) -> list[Path]:
 
 
 def read_corpus(root: Path, *, progress: bool = False) -> tuple[list[FileRead], list[Skipped]]:
-    """Read every report under ``root``. A file that cannot be read never stops the run: it becomes a
+    """Read every report under ``root``, the line shapes counted over all of them (``Boilerplate``: a site's
+    template lines repeat across its pages). A file that cannot be read never stops the run: it becomes a
     ``Skipped`` with the reason, and a logged warning.
 
     >>> reads, skipped = read_corpus(Path("corpus"))  # doctest: +SKIP
@@ -121,18 +148,22 @@ def read_corpus(root: Path, *, progress: bool = False) -> tuple[list[FileRead], 
         from tqdm import tqdm
 
         paths = tqdm(paths, desc="reading", unit="file")
-    reads: list[FileRead] = []
     skipped: list[Skipped] = []
-    for path in paths:
-        source = source_name(path, root)
-        try:
-            reads.append(read_file(path, root))
-        except UnreadableFile as e:
-            reason = str(e)
-        except Exception as e:  # a parser bug on one odd file must not stop the corpus
-            reason = f"failed to read ({type(e).__name__}: {e})"
-        else:
-            continue
-        log.warning("skipped %s: %s", source, reason)
-        skipped.append(Skipped(source=source, reason=reason))
-    return reads, skipped
+    texts = [ex for ex in (_attempt(extract_file, (path, root), source_name(path, root), skipped) for path in paths)
+             if ex is not None]
+    corpus = Boilerplate.of_shapes(ex.shapes for ex in texts)
+    reads = [fr for fr in (_attempt(clean_file, (ex, corpus), ex.source, skipped) for ex in texts) if fr is not None]
+    return reads, sorted(skipped, key=lambda s: s.source)
+
+
+def _attempt(read, args: tuple, source: str, skipped: list[Skipped]):
+    """``read(*args)``, or None with a ``Skipped`` and a logged warning when it fails."""
+    try:
+        return read(*args)
+    except UnreadableFile as e:
+        reason = str(e)
+    except Exception as e:  # a parser bug on one odd file must not stop the corpus
+        reason = f"failed to read ({type(e).__name__}: {e})"
+    log.warning("skipped %s: %s", source, reason)
+    skipped.append(Skipped(source=source, reason=reason))
+    return None

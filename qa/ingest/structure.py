@@ -1,7 +1,8 @@
 """Body text that looks like chrome line by line, found by its layout: a table (flattened or plain text), a
 record's header fields, a list numbered in sequence, a heading numbered as official documents number them
-(一、, （二）). The chrome classifier (``qa.ingest.chrome``) leaves these lines alone: short lines, numbers and
-"key: value" are what it learned chrome looks like.
+(一、, （二）). The chrome classifier (``qa.ingest.chrome``) leaves these lines alone (``shielded``, with whole
+sentences, the report's title, the issuer it holds signing off and a date written as reports write one): short
+lines, numbers and "key: value" are what it learned chrome looks like.
 
 >>> structured(["项目", "数量", "规章", "0", "规范性文件", "12", "全县共有中小学56所，在校学生36184人。"])
 [True, True, True, True, True, True, False]
@@ -13,7 +14,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from qa.ingest.chrome import furniture
+from qa.textnorm import FULL_STOPS, strip_pinyin
+
 _WS_RE = re.compile(r"\s+")
+_LATIN_RE = re.compile(r"[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,15 @@ _NUMBER_CELL_RE = re.compile(r"^[-+]?\d[\d.,%‰]*$")
 _FIELD_RE = re.compile(rf"^[\u3400-\u9fff]{{1,{STRUCTURE.key}}}\s*[:：]\s*\S")
 # A heading numbered the way official documents number their parts: 一、 （二） — web pages do not number chrome so.
 _HEADING_RE = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}\s*[、.．]|[（(]\s*[一二三四五六七八九十]{1,3}\s*[)）])")
+# What names a report: its kind (a summary, a plan, a report...).
+TITLE_WORDS_RE = re.compile("总结|计划|报告|汇报|要点|述职|规划|方案|讲话|发言|材料|综述|通报|通知|意见|汇编")
+# What an issuer's name ends with: an office, a school, a government (general Chinese administrative nouns).
+_ISSUER_RE = re.compile("(?:局|厅|委|委员会|政府|办公室|办|学校|小学|中学|学院|大学|中心|园|部|处|科|室)$")
+# A line that is only a date (or a field of one: 时间：2011年3月15日) written as reports date themselves
+# (2021年12月30日, 二〇二一年十二月), not as
+# sites stamp pages (2021-12-30 10:20; "发布时间：" lines go by the metadata rule).
+_Y, _M = "(?:\\d{4}|[〇零一二三四五六七八九]{4})", "(?:\\d{1,2}|[一二三四五六七八九十]{1,3})"
+_SIGNED_DATE_RE = re.compile(f"^(?:[\u4e00-\u9fff]{{1,4}}[:：])?{_Y}年{_M}月(?:{_M}[日号])?$")
 _CN_DIGITS = {c: i + 1 for i, c in enumerate("一二三四五六七八九十")}
 _N = r"(\d{1,2}|[一二三四五六七八九十])"
 _MARK_RE = re.compile(rf"^\s*(?:([（(])\s*{_N}\s*[)）]|{_N}\s*([、.．]))")
@@ -99,3 +113,45 @@ def _runs(texts: Sequence[str], member, least: int, accept) -> list[bool]:
             out[i:j] = [True] * (j - i)
         i = max(j, i + 1)
     return out
+
+
+def shielded(texts: Sequence[str], keep: Sequence[bool], titles: Sequence[bool]) -> list[bool]:
+    """Lines the chrome classifier leaves alone: ``qa.ingest.structure``'s tables, fields, numbered lists
+    and headings, whole sentences of the report (``_plain_sentence``),
+    the report's own title (the first title-like line the rules keep, without Latin letters: a viewer's
+    file name carries its extension), the issuer it holds signing off, and a date line as reports write one."""
+    out = [s or _plain_sentence(t) for s, t in zip(structured(texts), texts, strict=True)]
+    first = next((i for i in [i for i, k in enumerate(keep) if k][:8] if titles[i]), None)
+    if first is not None and not _LATIN_RE.search(texts[first]):
+        out[first] = True
+        out = [s or _signs_off(t, texts[first]) for s, t in zip(out, texts, strict=True)]
+    return [s or _SIGNED_DATE_RE.match(_key(t)) is not None for s, t in zip(out, texts, strict=True)]
+
+
+def _signs_off(text: str, title: str) -> bool:
+    """A line the title holds and that names an issuer (a bureau, a school signing off at the end of its report;
+    a site's category label such as "工作总结" names none): the report's own, however often its other reports
+    in the folder repeat it."""
+    key, title_key = _key(text), _key(title)
+    return (GUARD.issuer <= len(key) < len(title_key) and key in title_key
+            and _ISSUER_RE.search(key) is not None and TITLE_WORDS_RE.search(key) is None)
+
+
+@dataclass(frozen=True)
+class Guard:
+    """Lines of the report the chrome classifier never judges, besides ``qa.ingest.structure``'s layouts."""
+
+    issuer: int = 4  # characters of the shortest issuer line held in the title (青松县教育局)
+
+
+GUARD = Guard()
+
+
+def _plain_sentence(text: str) -> bool:
+    """A whole sentence of the report: it ends a sentence and names no page furniture (no site, download,
+    account or sharing word, no address)."""
+    return text[-1:] in FULL_STOPS and not furniture(text)
+
+
+def _key(text: str) -> str:
+    return _WS_RE.sub("", strip_pinyin(text))

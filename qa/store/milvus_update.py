@@ -189,7 +189,7 @@ def update_milvus(corpus: Path, target: MilvusTarget, embedder: Embedder, *, reb
     ensure_collections(client, target, embedder.dim, rebuild=rebuild)
     prev = {f["file"]: f for f in iterate(client, target.files_collection, ["file", "sha256", "model", "chunks"])}
     same = {s: {"sha256": f["sha256"], "segment": "milvus"} for s, f in prev.items() if f["model"] == embedder.name}
-    found = scan(corpus, same, on_progress)
+    found = scan(corpus, same, on_progress, templates=False)  # each file read alone: no shapes kept there
     stale = sorted(s for s in prev if s not in same and s in found.files)  # another model: made again
     cache_store = VectorCache(cache_dir if cache_dir is not None else cache_folder(target, None), embedder.name)
     cache = cache_store.load()

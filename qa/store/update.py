@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import UnreadableFile
-from qa.ingest.corpus import FileRead, file_sha256, iter_corpus_files, read_file
+from qa.ingest.chrome import Boilerplate
+from qa.ingest.corpus import Extracted, FileRead, clean_file, extract_file, file_sha256, iter_corpus_files, read_file
 from qa.models.embed import Embedder
 from qa.store.build import Pending, Progress, embed_pending, make_manifest, previous_manifest, write
 from qa.store.index import GLOBAL_FILES, MANIFEST, SEGMENTS, Index, IndexError, Segment
@@ -44,11 +45,13 @@ class UpdateReport:
     chunk_count: int
     seconds: float
     index: Index | None = field(default=None, repr=False, compare=False)  # the result, when asked for
+    recleaned: tuple[str, ...] = ()  # unchanged files cleaned again: their site's template counts changed
 
     def summary(self) -> str:
         lines = [f"{self.chunk_count} paragraphs indexed in {self.seconds:.1f} s "
                  f"({self.embedded} embedded, {self.reused} reused)"]
-        for label, items in (("added", self.added), ("changed", self.changed), ("removed", self.removed)):
+        for label, items in (("added", self.added), ("changed", self.changed), ("removed", self.removed),
+                             ("cleaned again (a page of the same site came or went)", self.recleaned)):
             if items:
                 lines.append(f"{label}: " + ", ".join(items))
         if self.unchanged:
@@ -59,7 +62,7 @@ class UpdateReport:
 
     @property
     def changed_anything(self) -> bool:
-        return bool(self.added or self.changed or self.removed)
+        return bool(self.added or self.changed or self.removed or self.recleaned)
 
 
 def _looks_whole(directory: Path, manifest: dict) -> bool:
@@ -102,12 +105,21 @@ class Scan:
     removed: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     unchanged: int = 0
+    recleaned: list[str] = field(default_factory=list)  # unchanged files whose site template counts changed
+    boilerplate: Boilerplate | None = None  # line shapes counted over the folder's files (None: each read alone)
 
 
-def scan(corpus: Path, prev_files: dict[str, dict], on_progress: Progress | None = None) -> Scan:
+def scan(corpus: Path, prev_files: dict[str, dict], on_progress: Progress | None = None, *,
+         templates: bool = True) -> Scan:
     """Hash every report file; read only those that are new or changed. A file that cannot be read is
-    skipped with its reason, whatever the reader raised: one bad file never stops the others."""
+    skipped with its reason, whatever the reader raised: one bad file never stops the others.
+
+    With ``templates``, line shapes are counted over the folder (``Boilerplate``: a site's template lines
+    repeat across its pages) from the shapes the manifest keeps for each unchanged file, and an unchanged
+    file whose own counts changed (a page of its site added or removed) is cleaned again: the index is then
+    the one a rebuild would make. Without, each file is read alone (the Milvus store)."""
     out = Scan()
+    fresh: dict[str, Extracted] = {}
     paths = iter_corpus_files(corpus)
     for i, path in enumerate(paths):
         source = path.relative_to(corpus).as_posix()
@@ -122,19 +134,63 @@ def scan(corpus: Path, prev_files: dict[str, dict], on_progress: Progress | None
             out.skipped.append(Skipped(source, f"cannot read: {e.strerror or e}"))
             continue
         old = prev_files.get(source)
-        if old and old.get("sha256") == sha and old.get("segment"):
+        if old and old.get("sha256") == sha and old.get("segment") and (not templates or "shapes" in old):
             out.files[source] = old
             out.unchanged += 1
             continue
-        fr = _read_or_skip(corpus, source, out.skipped)
+        ex = _attempt(extract_file, corpus, source, out.skipped)
+        if ex is not None:
+            fresh[source] = ex
+    out.removed = sorted(s for s in prev_files if s not in out.files and s not in fresh)
+    if templates:
+        out.boilerplate = Boilerplate.of_shapes([*(_stored_shapes(e) for e in out.files.values()),
+                                                 *(ex.shapes for ex in fresh.values())])
+        _reclean(corpus, out, fresh)
+    for source, ex in sorted(fresh.items()):
+        fr = _attempt(lambda _c, _s, ex=ex: clean_file(ex, out.boilerplate), corpus, source, out.skipped)
         if fr is None:
+            out.removed += [source] if source in prev_files else []
             continue
-        sha = fr.sha256  # of the bytes read: the file may have been replaced since it was hashed
-        (out.changed if old else out.added).append(source)
-        out.pending.append(Pending.read(source, fr, sha))
-        out.files[source] = {"sha256": sha, "documents": len(fr.documents), "chunks": len(fr.chunks)}
-    out.removed = sorted(s for s in prev_files if s not in out.files)
+        old = prev_files.get(source)
+        (out.recleaned if source in out.recleaned or (old and old.get("sha256") == fr.sha256)
+         else out.changed if old else out.added).append(source)
+        out.pending.append(Pending.read(source, fr, segment_tag(fr.sha256, fr.template)))
+        out.files[source] = file_entry(fr, templates)
+    out.recleaned = sorted(set(out.recleaned))
+    out.removed.sort()
     return out
+
+
+def _reclean(corpus: Path, out: Scan, fresh: dict[str, Extracted]) -> None:
+    """Read again the unchanged files whose own line-shape counts are not those they were cleaned with."""
+    for source, entry in sorted(out.files.items()):
+        if out.boilerplate.signature(_stored_shapes(entry)) == entry.get("template", ""):
+            continue
+        del out.files[source]
+        out.unchanged -= 1
+        ex = _attempt(extract_file, corpus, source, out.skipped)
+        if ex is None:
+            out.removed.append(source)
+        else:
+            fresh[source] = ex
+            out.recleaned.append(source)
+
+
+def _stored_shapes(entry: dict) -> list[str]:
+    return entry.get("shapes", "").split()
+
+
+def file_entry(fr: FileRead, templates: bool = True) -> dict:
+    """A file's manifest entry (before its segment is known)."""
+    entry = {"sha256": fr.sha256, "documents": len(fr.documents), "chunks": len(fr.chunks)}
+    if templates:
+        entry |= {"shapes": " ".join(sorted(fr.shapes)), "template": fr.template}
+    return entry
+
+
+def segment_tag(sha: str, template: str) -> str:
+    """What makes a file's segment id unique besides the model: its bytes and the template counts it read."""
+    return f"{sha}+{template}" if template else sha
 
 
 def inside(path: Path, corpus: Path) -> bool:
@@ -146,9 +202,10 @@ def inside(path: Path, corpus: Path) -> bool:
         return False
 
 
-def _read_or_skip(corpus: Path, source: str, skipped: list[Skipped]) -> FileRead | None:
+def _attempt(read, corpus: Path, source: str, skipped: list[Skipped]):
+    """``read(corpus / source, corpus)``, or None with a ``Skipped`` when it fails."""
     try:
-        return read_file(corpus / source, corpus)
+        return read(corpus / source, corpus)
     except (UnreadableFile, OSError) as e:
         reason = str(e) if isinstance(e, UnreadableFile) else f"cannot read: {e.strerror or e}"
     except Exception as e:  # noqa: BLE001 - a parser's bug in one file must not stop the corpus
@@ -156,6 +213,11 @@ def _read_or_skip(corpus: Path, source: str, skipped: list[Skipped]) -> FileRead
     skipped.append(Skipped(source, reason))
     log.warning("skipped %s: %s", source, reason)
     return None
+
+
+def _read_or_skip(corpus: Path, source: str, skipped: list[Skipped], boilerplate: Boilerplate | None = None,
+                  ) -> FileRead | None:
+    return _attempt(lambda path, root: read_file(path, root, boilerplate), corpus, source, skipped)
 
 
 # -- plan -----------------------------------------------------------------------------------------------
@@ -169,7 +231,7 @@ class Plan:
 def plan(found: Scan, store: SegmentStore, corpus: Path, prev_files: dict[str, dict], *,
          same_model: bool, want_index: bool) -> Plan:
     """Which segments stay, which files are read again (damaged segments) or re-embedded (another model),
-    and the vectors of paragraphs embedded before (old versions of changed or removed files)."""
+    and the vectors of paragraphs embedded before (old versions of changed, removed or re-cleaned files)."""
     kept: dict[str, Segment] = {}
     fresh = {p.source for p in found.pending}
     for source, entry in sorted(found.files.items()):
@@ -181,22 +243,22 @@ def plan(found: Scan, store: SegmentStore, corpus: Path, prev_files: dict[str, d
                 seg = store.get(entry["segment"])
         except Exception as e:  # noqa: BLE001 - whatever is wrong with it, the file makes it again
             log.warning("re-reading %s: its part of the index is damaged (%s: %s)", source, type(e).__name__, e)
-            fr = _read_or_skip(corpus, source, found.skipped)
+            fr = _read_or_skip(corpus, source, found.skipped, found.boilerplate)
             if fr is None:
                 del found.files[source]
             else:
-                found.pending.append(Pending.read(source, fr, entry["sha256"]))
+                found.pending.append(Pending.read(source, fr, segment_tag(entry["sha256"], fr.template)))
                 fresh.add(source)
             continue
         if same_model:
             kept[source] = seg
         else:  # another model: the paragraphs stay, every vector is made again
             found.pending.append(Pending(source, seg.documents, seg.chunks, seg.terms, seg.token_ids,
-                                         seg.lengths, entry["sha256"]))
+                                         seg.lengths, segment_tag(entry["sha256"], entry.get("template", ""))))
             fresh.add(source)
     cache: dict[str, np.ndarray] = {}
     if same_model:
-        for source in {*found.changed, *found.removed}:
+        for source in {*found.changed, *found.removed, *found.recleaned}:
             old_seg = prev_files.get(source, {}).get("segment")
             if old_seg:
                 try:
@@ -290,7 +352,8 @@ def update_index(corpus: Path, directory: Path, embedder: Embedder, *, rebuild: 
         else:
             index = Index.assemble(directory, manifest, segments, vectors, keywords, vectors.exact)
     return UpdateReport(tuple(found.added), tuple(found.changed), tuple(found.removed), found.unchanged,
-                        tuple(found.skipped), embedded, reused, manifest["chunk_count"], time.time() - t0, index)
+                        tuple(found.skipped), embedded, reused, manifest["chunk_count"], time.time() - t0, index,
+                        tuple(found.recleaned))
 
 
 def _nothing_to_do(found: Scan, manifest: dict, directory: Path, embedder: Embedder, store: SegmentStore,
