@@ -51,7 +51,7 @@ class UpdateReport:
         lines = [f"{self.chunk_count} paragraphs indexed in {self.seconds:.1f} s "
                  f"({self.embedded} embedded, {self.reused} reused)"]
         for label, items in (("added", self.added), ("changed", self.changed), ("removed", self.removed),
-                             ("cleaned again (lines repeated across the folder changed, or the index predates their count)",
+                             ("cleaned again (the folder's repeated lines changed, or the index predates them)",
                               self.recleaned)):
             if items:
                 lines.append(f"{label}: " + ", ".join(items))
