@@ -30,13 +30,12 @@ import numpy as np
 
 from qa.answer.evidence import TermWeights
 from qa.answer.features import chunk_positions, sentence_features
-from qa.answer.scorer import FEATURES, GAP_FEATURES, AnswerParams, Tree
+from qa.answer.scorer import FEATURES, GAP_FEATURES, AnswerParams, Tree, load_model
 from qa.config import Settings
 from qa.eval.gold import read_gold
 from qa.models.resolve import default_home
 from qa.runtime import bench_index, load_embedder, open_index
-from qa.search.question import analyze
-from qa.search.retrieve import Retriever
+from qa.search.retrieve import Retriever, question_info
 from qa.textnorm import match_key
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -69,8 +68,8 @@ def collect(questions: list[dict], retriever: Retriever, source: str, ex: Exampl
     positions = chunk_positions(index)
     for n, q in enumerate(questions, 1):
         spans = [k for k in (match_key(a) for a in q.get("answers") or []) if k]
-        info = analyze(q["question"])
         res = retriever.search(q["question"], k=10, detect_filters=detect_filters)
+        info = question_info(q["question"], res)  # as the answerer reads it (English terms: retrieval's choice)
         feats = sentence_features(info, res, index, retriever.embedder, weights, params, positions, cache)
         labels = np.array([any(s in match_key(c.sentence) for s in spans) for c in feats.candidates], dtype=int)
         ex.add(str(q.get("qid") or q.get("id")), source, feats.matrix, labels)
@@ -234,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--false-decline", type=float, default=0.05, help="most positives a decline may hit")
     ap.add_argument("--kind", choices=("logistic", "boosting"), default="logistic", help="the scorer fitted")
     ap.add_argument("--c", type=float, default=1.0, help="inverse regularization strength")
+    ap.add_argument("--support-from", type=Path, help="take the support (decline) model from this model file's "
+                    "choice model instead of fitting one; the threshold is still chosen on the data")
     ap.add_argument("--support", choices=tuple(SUPPORT_ZERO), default="levels",
                     help="the decline model: none (the choice model declines too), gaps (without the gap features "
                          "and cosine levels), levels (without the gap features, with the cosine levels)")
@@ -309,7 +310,10 @@ def main(argv: list[str] | None = None) -> int:
         held_out["gold_e5_anchor"] = anchor(ex, gold_fit + gold_held)
     rows = stack(ex, [i for ix in bench_idx.values() for i in ix] + gold_fit)
     model = fit(*rows, args.kind, args.c)
-    if SUPPORT_ZERO[args.support] is not None:
+    if args.support_from:
+        donor = load_model(args.support_from)
+        model = replace(model, support_coef=donor.coef, support_intercept=donor.intercept)
+    elif SUPPORT_ZERO[args.support] is not None:
         model = with_support(model, *rows, args.c, SUPPORT_ZERO[args.support])
     if gold_held:
         held_out["gold_held_out"] = top1(ex, gold_held, model)
@@ -333,7 +337,11 @@ def main(argv: list[str] | None = None) -> int:
                        for k, vals in asdict(t).items()} for t in model.trees]} if model.trees else {}),
         **({"support": {"coef": [round(float(c), 6) for c in model.support_coef],
                         "intercept": round(model.support_intercept, 6),
-                        "without": list(SUPPORT_ZERO[args.support])}} if model.support_coef else {}),
+                        **({"from": {"file": args.support_from.name,
+                                     "command": load_model(args.support_from).provenance.get("command"),
+                                     "date": load_model(args.support_from).provenance.get("date")}}
+                           if args.support_from else {"without": list(SUPPORT_ZERO[args.support])})}}
+           if model.support_coef else {}),
         "params": {"decline_below": round(threshold, 4)},
         "provenance": {
             "datasets": {name: f"{args.bench.name}/{name}, questions {skips.get(name, args.skip)}.. "

@@ -338,3 +338,22 @@ def test_the_support_model_is_fitted_without_the_gap_features():
     assert model.coef[FEATURES.index("s_cos_gap")] > 0  # the choice model uses the gap
     assert all(model.support_coef[FEATURES.index(f)] == 0.0 for f in fit.SUPPORT_ZERO["levels"])
     assert model.support_coef[FEATURES.index("coverage")] > 0
+
+
+def test_the_fit_reads_an_english_question_as_the_answerer_does(answerer):
+    """Fitted on other features than it is applied to, the scorer's threshold would not hold (it did not: the
+    fit read an English question with every dictionary sense, the answerer with retrieval's choice)."""
+    from qa.search.retrieve import question_info
+
+    fit = _script("fit_answer_model")
+    retriever, question = answerer.retriever, "How many safety hazards were found, and how many were fixed?"
+    ex = fit.Examples()
+    fit.collect([{"qid": "q", "question": question, "answers": ["49"]}], retriever, "t", ex, {}, answerer.params,
+                detect_filters=True)
+    res = retriever.search(question, k=10)
+    served = sentence_features(question_info(question, res), res, retriever.index, retriever.embedder,
+                               answerer.weights, answerer.params, chunk_positions(retriever.index), {})
+    assert ex.x[0].shape == served.matrix.shape and np.allclose(ex.x[0], served.matrix)
+    every_sense = sentence_features(analyze(question), res, retriever.index, retriever.embedder, answerer.weights,
+                                    answerer.params, chunk_positions(retriever.index), {})
+    assert not np.allclose(every_sense.matrix, served.matrix)  # the difference this test guards

@@ -1,8 +1,11 @@
 """The decline for years no report covers (qa/search/years.py): generous coverage, by name, in the asker's script."""
 
+from dataclasses import replace
+
 import pytest
 from test_answer_model import answerer_over
 
+from qa.answer.compose import Answerer
 from qa.search.years import corpus_years, question_years, report_years, text_years, uncovered_years
 from qa.textnorm import normalize
 from qa.types import Document
@@ -39,7 +42,9 @@ def test_covered_years_are_not_declined_for_the_year(dated):
                      "2009年建成的是哪所学校？"):  # named only inside a paragraph
         answer = dated.ask(question)
         assert "没有涉及" not in answer.text and "do not cover" not in answer.text, question
-    answer = dated.ask("河湾区2016年新建了几所幼儿园？")
+    # past the year check the scorer decides; the fake embedder's cosines say nothing, so no threshold here
+    lenient = Answerer(dated.retriever, params=replace(dated.params, decline_below=0.0))
+    answer = lenient.ask("河湾区2016年新建了几所幼儿园？")
     assert not answer.abstained and "4所" in answer.text
 
 

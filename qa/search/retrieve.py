@@ -21,6 +21,7 @@ from qa.models.embed import Embedder
 from qa.search.filters import Filters, detect, document_matches, filter_note, place_core, romanize, year_boosts
 from qa.search.fusion import Evidence, FusionParams, agreement, fitted_params, fuse, keyword_weight
 from qa.search.lexicon import content_words, match, stopwords
+from qa.search.question import QuestionInfo, analyze
 from qa.store.keyword import KeywordIndex, tokenize
 from qa.store.protocol import Store
 from qa.textnorm import cjk_ratio, normalize, script_of, to_traditional
@@ -280,3 +281,10 @@ def _year_postings(index: Store) -> dict[int, frozenset[int]]:
         if years:
             out[i] = frozenset(years)
     return out
+
+
+def question_info(question: str, res: SearchResult) -> QuestionInfo:
+    """The question's analysis as the answer step reads it: an English question's Chinese terms are the
+    dictionary headwords that retrieval chose for this corpus (``res.keywords``). The scorer's fitting reads
+    questions through this too, so it is fitted on the features it is applied to."""
+    return analyze(question, keep=frozenset(res.keywords).__contains__ if res.keywords else None)
