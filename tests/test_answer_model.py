@@ -317,6 +317,13 @@ def test_a_place_the_corpus_never_names_is_declined_by_name(tmp_path, fake_embed
     assert "do not cover" not in answerer.ask("How many teachers went to train in Xining?").text
 
 
+def test_a_one_character_county_in_pinyin_is_never_declined(tmp_path, fake_embedder):
+    """"Fang County" may be 房县: the gazetteer's names of one character cannot be looked up in the text."""
+    answerer = answerer_over(tmp_path, fake_embedder, {"fang.txt": (
+        "房县教育局2019年工作总结\n\n一、基本情况\n全县现有小学18所，在职教师960人。\n")})
+    assert "do not cover" not in answerer.ask("How many primary schools does Fang County have?").text
+
+
 def test_english_place_names_are_read_only_where_they_are_pinyin_before_a_level():
     from qa.search.filters import latin_places
 

@@ -277,7 +277,9 @@ def uncovered_places(question: str, documents: Iterable[Document], texts: Iterab
         texts = list(texts)
         for w in latin:
             names = cores_by_pinyin().get(w, ())
-            if not any(c in t for t in texts for c in names):
+            # a pinyin the gazetteer has no name of two or more characters for ("Fang County": 房县) cannot be
+            # looked up, so it is never declined
+            if names and not any(c in t for t in texts for c in names):
                 named[w.capitalize()] = None
     cores = {p: place_core(p) for p in named if place_core(p) not in known}
     if not cores:
