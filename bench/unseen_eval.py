@@ -20,6 +20,7 @@ import argparse
 import filecmp
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from benchlib import ROOT, append_section, exit_cleanly_on_term, load_text, md_t
 
 QUESTIONS = ROOT / "bench" / "unseen" / "questions.jsonl"
 TEXT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
+PATH_FLAGS = ("--pages", "--long", "--shipped", "--questions", "--work", "--code")
 HEADERS = ["corpus", "questions", "answerable", "R@1", "R@5", "MRR@10", "answer_hit", "answer_hit en",
            "answer_hit zh", "citation_hit", "unanswerable declined", "false declines", "unsupported numbers"]
 ASK_SNIPPET = """
@@ -199,6 +201,25 @@ def miss_lines(runs: list[Run]) -> list[str]:
     return out
 
 
+def public_argv(argv: list[str]) -> list[str]:
+    """The command's arguments for the README: folder values become placeholders (no machine paths).
+
+    >>> public_argv(["--work", "/x/w", "--label", "main at abc", "--no-readme"])
+    ['--work', 'WORK', '--label', "'main at abc'", '--no-readme']
+    """
+    out, prev = [], ""
+    for a in argv:
+        flag = a.split("=", 1)[0]
+        if prev in PATH_FLAGS:
+            out.append(prev.lstrip("-").upper())
+        elif flag in PATH_FLAGS and "=" in a:
+            out.append(f"{flag}={flag.lstrip('-').upper()}")
+        else:
+            out.append(shlex.quote(a))
+        prev = a
+    return out
+
+
 def code_label(code: Path, label: str | None) -> str:
     if label:
         return label
@@ -254,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     print("Misses (for the record, not for tuning):")
     print("\n".join(miss_lines(runs)) or "none")
     if not args.no_readme:
+        sys.argv[1:] = public_argv(sys.argv[1:] if argv is None else argv)
         append_section("Kept-aside questions on unseen reports", body)
     return 0
 
