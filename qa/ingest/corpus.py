@@ -105,9 +105,9 @@ def read_file(path: Path, root: Path, corpus: Boilerplate | None = None) -> File
     """Read, clean and split one report file; raises ``UnreadableFile`` with the reason it cannot.
     ``corpus``: the line shapes of the folder it is read with (none: the file is read alone).
 
-    >>> read = read_file(Path("corpus/004_ff3da04a999f86a2.txt"), Path("corpus"))  # doctest: +SKIP
+    >>> read = read_file(Path("corpus/zhaoping_2012.txt"), Path("corpus"))  # doctest: +SKIP
     >>> read.documents[0].title, read.documents[0].year  # doctest: +SKIP
-    ('钟山县教育局2011年上半年工作总结', 2011)
+    ('昭平县教育局2012年上半年工作总结', 2012)
     """
     return clean_file(extract_file(path, root), corpus)
 

@@ -1,8 +1,8 @@
 """Reading a report file into text: plain text in any of the usual Chinese encodings, HTML, Word, PDF.
 
 >>> from pathlib import Path
->>> extract_text(Path("corpus/004_ff3da04a999f86a2.txt"))[:18]  # doctest: +SKIP
-'钟山县教育局2011年上半年工作总结'
+>>> extract_text(Path("corpus/zhaoping_2012.txt"))[:18]  # doctest: +SKIP
+'昭平县教育局2012年上半年工作总结'
 
 A file that cannot be read raises ``UnreadableFile`` whose message says why ("empty file",
 "binary data (not text)", "truncated multi-byte text at byte 1021 (utf-8)", ...).
@@ -45,7 +45,7 @@ def extract_text(path: Path) -> str:
     """The text of a report file, newlines normalized to ``\\n``.
 
     >>> extract_text(Path("report.docx"))  # doctest: +SKIP
-    '钟山县教育局2011年上半年工作总结\\n2011年上半年，我局...'
+    '昭平县教育局2012年上半年工作总结\\n2012年上半年，我局...'
     """
     path = Path(path)
     check_supported(path)

@@ -8,11 +8,11 @@ span is the row's line; its heading path ends with the table's caption.
 
 >>> from qa.ingest.clean import clean
 >>> body = "我局坚持“围绕教育抓党建，抓好党建促发展”的思路，全县新建党支部12个，发展党员36名。"
->>> text = "钟山县教育局2011年工作总结\\n一、党建工作\\n" + body
+>>> text = "昭平县教育局2011年工作总结\\n一、党建工作\\n" + body
 >>> docs, chunks, dropped = split_documents(text, clean(text), source="a.txt", fallback_title="a")
 >>> docs[0].title, docs[0].year, docs[0].places
-('钟山县教育局2011年工作总结', 2011, ('钟山县',))
->>> chunks[0].heading, chunks[0].text == "钟山县教育局2011年工作总结\\n一、党建工作\\n" + body
+('昭平县教育局2011年工作总结', 2011, ('昭平县',))
+>>> chunks[0].heading, chunks[0].text == "昭平县教育局2011年工作总结\\n一、党建工作\\n" + body
 (('一、党建工作',), True)
 """
 

@@ -5,7 +5,7 @@ paragraphs. ``SentenceTransformerEmbedder`` applies them; ``FakeEmbedder`` is a 
 for fast unit tests.
 
 >>> emb = FakeEmbedder(dim=8)
->>> emb.embed(["钟山县"], kind="query").shape
+>>> emb.embed(["昭平县"], kind="query").shape
 (1, 8)
 """
 

@@ -8,7 +8,7 @@ bench/README.md). A variant lives in ``out_dir/<tag>/`` (``fp32``, ``int8``) wit
 place: an interrupted export never looks valid. ``OnnxEmbedder`` implements ``qa.models.embed.Embedder``.
 
 >>> emb = OnnxEmbedder(Path("/models/e5"))  # doctest: +SKIP
->>> emb.name, emb.embed(["钟山县有多少教师?"], kind="query").shape  # doctest: +SKIP
+>>> emb.name, emb.embed(["昭平县有多少教师?"], kind="query").shape  # doctest: +SKIP
 ('/models/e5+onnx-int8', (1, 384))
 """
 

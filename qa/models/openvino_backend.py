@@ -7,7 +7,7 @@ saved once into ``MODEL/openvino/int8``. Tokenizer, prompts, mean pooling and no
 backend's. Measured speed and quality: bench/README.md ("Scale: encoder backends").
 
 >>> emb = OpenVinoEmbedder(Path("models/e5"))  # doctest: +SKIP
->>> emb.embed(["钟山县"], kind="passage").shape  # doctest: +SKIP
+>>> emb.embed(["昭平县"], kind="passage").shape  # doctest: +SKIP
 (1, 384)
 """
 

@@ -177,7 +177,7 @@ def check_folder(folder: Path, *, full: bool = False, blob_sha256: str | None = 
 def load_sentence_transformer(info: ModelInfo, **kwargs):
     """A ``qa.models.embed.SentenceTransformerEmbedder`` for ``info``; local folders are loaded strictly offline.
 
-    >>> load_sentence_transformer(resolve_model()).embed(["钟山县"], kind="query").shape  # doctest: +SKIP
+    >>> load_sentence_transformer(resolve_model()).embed(["昭平县"], kind="query").shape  # doctest: +SKIP
     (1, 384)
     """
     from qa.models.embed import SentenceTransformerEmbedder

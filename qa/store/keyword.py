@@ -1,7 +1,7 @@
 """Keyword search: BM25 over jieba ``lcut_for_search`` tokens of the normalized text.
 
 >>> kw = KeywordIndex.build(["青松县教育局2011年上半年工作总结", "南昌市教育经费"])  # doctest: +SKIP
->>> kw.search("钟山县", k=1)  # doctest: +SKIP
+>>> kw.search("昭平县", k=1)  # doctest: +SKIP
 (array([0]), array([0.9...], dtype=float32))
 """
 
