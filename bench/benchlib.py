@@ -4,6 +4,7 @@ the model, synthetic report variants and bench questions. Not a benchmark itself
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 import platform
@@ -76,6 +77,17 @@ def command_line() -> str:
 def exit_cleanly_on_term() -> None:
     """Turn SIGTERM into SystemExit, so ``finally`` blocks remove the temporary folders."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
+def coverage_args(description: str) -> argparse.Namespace:
+    """The options of the coverage-decline benches (places, years): bench sets, gold file, index, seeds."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--bench", type=Path, default=SHARED / "bench")
+    ap.add_argument("--gold", type=Path, default=SHARED / "eval" / "dev.jsonl")
+    ap.add_argument("--index", type=Path, default=ROOT / "index")
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--no-append", action="store_true")
+    return ap.parse_args()
 
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -11,12 +11,11 @@ metadata and the paragraph text.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections import Counter
 from pathlib import Path
 
-from benchlib import ROOT, SHARED, append_section, command_line, machine_line, md_table, read_jsonl
+from benchlib import ROOT, append_section, command_line, coverage_args, machine_line, md_table, read_jsonl
 
 from qa.eval.gold import read_gold
 from qa.search.filters import uncovered_places
@@ -60,13 +59,7 @@ def gold_rows(gold_path: Path, index: Index, seeds: int) -> list[list[object]]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--bench", type=Path, default=SHARED / "bench")
-    ap.add_argument("--gold", type=Path, default=SHARED / "eval" / "dev.jsonl")
-    ap.add_argument("--index", type=Path, default=ROOT / "index")
-    ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--no-append", action="store_true")
-    args = ap.parse_args()
+    args = coverage_args(__doc__.splitlines()[0])
     rows = bench_rows(args.bench) + gold_rows(args.gold, Index.load(args.index), args.seeds)
     body = (f"{machine_line()}\n\nCommand: `{command_line()}`\n\n"
             + md_table(["questions", "n", "declined as about a place the corpus never names"], rows) + "\n")

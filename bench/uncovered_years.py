@@ -16,7 +16,6 @@ No embedding: the check reads only the question, the reports' metadata and the p
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import time
@@ -24,7 +23,7 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from benchlib import ROOT, SHARED, append_section, command_line, machine_line, md_table, read_jsonl
+from benchlib import ROOT, append_section, command_line, coverage_args, machine_line, md_table, read_jsonl
 
 from qa.eval.gold import read_gold
 from qa.search.filters import detect
@@ -106,13 +105,7 @@ def gold_rows(gold_path: Path, index: Index, seeds: int) -> list[list[object]]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--bench", type=Path, default=SHARED / "bench")
-    ap.add_argument("--gold", type=Path, default=SHARED / "eval" / "dev.jsonl")
-    ap.add_argument("--index", type=Path, default=ROOT / "index")
-    ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--no-append", action="store_true")
-    args = ap.parse_args()
+    args = coverage_args(__doc__.splitlines()[0])
     start = time.perf_counter()
     rows = bench_rows(args.bench) + gold_rows(args.gold, Index.load(args.index), args.seeds)
     body = (md_table(["questions", "n", "naming a year", "declined as a year no report covers",
