@@ -364,3 +364,14 @@ def test_the_fit_reads_an_english_question_as_the_answerer_does(answerer):
     every_sense = sentence_features(analyze(question), res, retriever.index, retriever.embedder, answerer.weights,
                                     answerer.params, chunk_positions(retriever.index), {})
     assert not np.allclose(every_sense.matrix, served.matrix)  # the difference this test guards
+
+
+def test_an_english_figure_question_is_not_declined_for_a_word_the_dictionary_renders_otherwise(tmp_path,
+                                                                                               fake_embedder):
+    """What an English question counts is known through dictionary senses only; the report may use another word.
+    The scorer's threshold is set aside (the fake embedder's cosines say nothing): this is the figure check."""
+    answerer = answerer_over(tmp_path, fake_embedder, {"hewan.txt": (
+        "河湾区教育局工作总结\n\n一、基本情况\n全区共有中小学56所，在校学生3.2万人。\n")})
+    lenient = Answerer(answerer.retriever, params=replace(answerer.params, decline_below=0.0))
+    answer = lenient.ask("How many learners are enrolled in the district's schools?")
+    assert not answer.abstained and "3.2万" in answer.text

@@ -246,9 +246,15 @@ class Answerer:
         return got / sum(w) >= p.direct_focus and c.coverage >= p.direct_coverage
 
     def _no_figure(self, q: QuestionInfo, cands: list[Candidate]) -> bool:
-        """No answer to a figure question when no likely sentence gives a figure for what is counted."""
+        """No answer to a figure question when no likely sentence gives a figure for what is counted. For an
+        English question what is counted is known only through dictionary senses, which often miss the
+        report's word, so there a figure in a likely sentence is enough (XQuAD en->zh questions 0..299, never
+        fitted on: declines 22 -> 9, answers holding the gold span 169 -> 179; bench/README.md)."""
+        pool = cands[:self.params.figure_pool]
+        if q.lang == "en":
+            return not any(has_new_figure(c.quote, q) for c in pool)
         return not any(has_new_figure(c.quote, q) and self._measured(q, c.sentence) >= self.params.measured_min
-                       for c in cands[:self.params.figure_pool])
+                       for c in pool)
 
     def _compose(self, q: QuestionInfo, res: SearchResult, chosen: list[Candidate], notes: list[str],
                  reading: Reading) -> Answer:
