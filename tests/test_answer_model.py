@@ -49,6 +49,9 @@ def test_the_shipped_scorer_loads_with_its_provenance():
         assert key in prov, key
     assert "fit_answer_model.py" in prov["command"] and not any(p in prov["command"] for p in ("/work/", "/root/"))
     assert 0.0 < m.decline_below < 1.0
+    runner_up = prov["runner_up"]  # fitted by its own script, on the bench sets' fitted questions
+    assert "fit_runner_up.py" in runner_up["command"] and set(runner_up["chosen"]) == {"en", "zh"}
+    assert (m.runner_up_keep_en, m.runner_up_keep_zh) == (runner_up["chosen"]["en"], runner_up["chosen"]["zh"])
     p = m.probability(np.zeros((3, len(FEATURES))))
     assert p.shape == (3,) and np.all((p > 0) & (p < 1))
 
@@ -375,3 +378,56 @@ def test_an_english_figure_question_is_not_declined_for_a_word_the_dictionary_re
     lenient = Answerer(answerer.retriever, params=replace(answerer.params, decline_below=0.0))
     answer = lenient.ask("How many learners are enrolled in the district's schools?")
     assert not answer.abstained and "3.2万" in answer.text
+
+
+class _FirstColumn:
+    """A stand-in scorer whose probability is the first feature column."""
+
+    def probability(self, x):
+        return x[:, 0]
+
+
+def _runner_up_rows(n: int, second_right: float, share: float, rng) -> tuple[list, list]:
+    """``n`` made-up questions of three candidates from one passage: the best is right half the time, the runner-up
+    (at ``share`` of the best's probability) holds the answer in ``second_right`` of the rest."""
+    xs, ys = [], []
+    for _ in range(n):
+        x = np.zeros((3, len(FEATURES)))
+        x[:, 0] = [0.4, 0.4 * share, 0.05]
+        x[:, FEATURES.index("inv_rank")] = 1.0
+        first = rng.random() < 0.5
+        second = not first and rng.random() < second_right
+        xs.append(x)
+        ys.append(np.array([first, second, not first and not second], dtype=int))
+    return xs, ys
+
+
+def test_the_runner_up_share_is_fitted_on_what_it_gains_against_its_cost():
+    ru = _script("fit_runner_up")
+    rng = np.random.default_rng(3)
+    for second_right, expect_quote in ((0.9, True), (0.0, False)):
+        xs, ys = _runner_up_rows(200, second_right, 0.8, rng)
+        rows = [ru.outcome(x, y, _FirstColumn()) for x, y in zip(xs, ys, strict=True)]
+        assert all(abs(share - 0.8) < 1e-6 for _, share, _ in rows)
+        best = max(ru.table(rows, 0.2), key=lambda t: (t["objective"], t["keep"]))["keep"]
+        assert (best <= 0.8) == expect_quote, best
+    x, y = _runner_up_rows(1, 1.0, 0.9, rng)
+    x[0][1, FEATURES.index("inv_rank")] = 0.5  # the runner-up from another passage is not eligible
+    x[0][2, FEATURES.index("inv_rank")] = 0.5
+    assert ru.outcome(x[0], y[0], _FirstColumn())[1] == 0.0
+
+
+def test_an_unsure_answer_also_quotes_its_runner_up_from_the_same_report(tmp_path, fake_embedder):
+    a = answerer_over(tmp_path, fake_embedder, {"r.txt": "昭平县教育局工作总结\n\n今年全县新建校舍三栋,改造操场两块。"
+                                                                "全县组织教师外出参加培训学习。"})
+    q = analyze("What did the county build?")
+    res = a.retriever.search(q.text, detect_filters=False)
+    cands, _ = a.candidates(q, res)
+    assert len({c.sentence for c in cands}) >= 2
+    never = Answerer(a.retriever, params=replace(a.params, runner_up_keep_en=2.0))
+    always = Answerer(a.retriever, params=replace(a.params, runner_up_keep_en=0.0))
+    assert never._runner_up(q, cands[0], cands) is None
+    second = always._runner_up(q, cands[0], cands)
+    assert second is not None and second.sentence != cands[0].sentence
+    assert second.hit.chunk.doc_id == cands[0].hit.chunk.doc_id
+    assert always._runner_up(replace(q, kind="list"), cands[0], cands) is None  # lists have their own rule

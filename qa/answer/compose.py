@@ -176,9 +176,11 @@ class Answerer:
                 continue
             if part.kind == "numeric" and self._no_figure(part, cands):
                 continue
-            if all(cands[0].sentence != c.sentence for c in chosen):
-                # the whole sentence: a clause may carry one part's figure and not the other's
-                chosen.append(replace(cands[0], quote=cands[0].sentence))
+            runner_up = self._runner_up(part, cands[0], cands)
+            for c in (cands[0], runner_up):  # a part is a question: it quotes its runner-up by the same rule
+                if c is not None and all(c.sentence != x.sentence for x in chosen):
+                    # the whole sentence: a clause may carry one part's figure and not the other's
+                    chosen.append(replace(c, quote=c.sentence))
         if not chosen:
             return self._decline(q, res, notes)
         return self._compose(replace(q, kind="fact"), res, chosen, notes, reading)
@@ -192,6 +194,9 @@ class Answerer:
         limit = p.list_items if q.kind == "list" else p.other_items
         pool = list(cands[1:])
         direct = self._direct(q, best, reading)
+        runner_up = self._runner_up(q, best, cands)
+        if runner_up is not None:
+            chosen.append(runner_up)
 
         def adjusted(c: Candidate) -> float:  # prefer other reports when no report is named
             if res.filters:
@@ -220,6 +225,23 @@ class Answerer:
             elif q.kind == "numeric" and not direct and c.score >= p.indirect_keep * best.score:
                 chosen.append(c)
         return chosen
+
+    def _runner_up(self, q: QuestionInfo, best: Candidate, cands: list[Candidate]) -> Candidate | None:
+        """The second-best sentence of a fact or figure answer, when the scorer can hardly tell it from the best
+        (its probability at least the fitted share of the best's, per language: ``scripts/fit_runner_up.py``).
+        It comes from the best one's report, so the answer's framing does not change; another report's
+        sentences are weighed by the rules of ``_choose``."""
+        keep = self.params.runner_up_keep_en if q.lang == "en" else self.params.runner_up_keep_zh
+        if q.kind == "list" or best.score <= 0:
+            return None
+        for c in cands[1:]:
+            if c.sentence == best.sentence or c.quote == best.quote:
+                continue
+            if c.score < keep * best.score:
+                return None
+            if c.hit.chunk.doc_id == best.hit.chunk.doc_id and (q.kind != "numeric" or has_new_figure(c.quote, q)):
+                return c
+        return None
 
     def _parallel(self, q: QuestionInfo, c: Candidate, best: Candidate, res: SearchResult) -> bool:
         """Another report's figure for the same measure, when the question names no report: as much of the

@@ -73,6 +73,8 @@ class AnswerParams:
     list_keep_new_report: float = 0.4  # ... or this share when it comes from another report
     other_report_keep: float = 0.85  # a further quote from another report: this share of the best
     indirect_keep: float = 0.7  # a figure answer whose best quote is indirect: more quotes above this share
+    runner_up_keep_en: float = 2.0  # a fact or figure answer also quotes the runner-up sentence when it scores
+    runner_up_keep_zh: float = 2.0  # ... this share of the best (fitted per language; 2.0: never)
     direct_focus: float = 0.7  # share of the asked concepts a direct statement names
     direct_coverage: float = 0.5  # and of all the question's concepts
     measured_min: float = 0.5  # share of what is counted a sentence must name to give its figure
