@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +46,7 @@ def dropped_lines(page: Page, text: str, model: ChromeModel, corpus: Boilerplate
 
 
 def _at(model: ChromeModel, threshold: float) -> ChromeModel:
-    return ChromeModel(model.features, model.mean, model.scale, model.coef, model.intercept, threshold, {})
+    return replace(model, threshold=threshold, provenance={})
 
 
 def _never(model: ChromeModel) -> ChromeModel:
