@@ -290,6 +290,12 @@ def furniture(text: str) -> bool:
     return bool(_FURNITURE_RE.search(key) or _URL_RE.search(key))
 
 
+def furniture_words(text: str) -> int:
+    """How many words of page furniture ``text`` names (a URL counts as two: more than one stray word)."""
+    key = _key(text)
+    return len(_FURNITURE_RE.findall(key)) + 2 * bool(_URL_RE.search(key))
+
+
 def _is_prose(key: str) -> bool:
     return len(_CJK_RE.findall(key)) > 60 and bool(re.search(r"[。！？!?；;，,]", key))
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 CONTEXT_FEATURES = ("first_logit", "previous", "next", "window", "above", "below", "prose_distance",
-                    "between", "before_prose", "after_prose")
+                    "between", "before_prose", "after_prose", "chrome_above_in_tail", "chrome_below_in_head")
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,7 @@ def context_rows(first: Sequence[float], *, rule: Sequence[bool], prose: Sequenc
     for v in p:
         above.append(total)
         total += v
+    tail, head = _fences(p, lo, hi)
     rows = []
     for i, own in enumerate(first):
         prev = p[i - 1] if i else context.edge
@@ -89,5 +90,22 @@ def context_rows(first: Sequence[float], *, rule: Sequence[bool], prose: Sequenc
         rows.append([math.log(q / (1 - q)), prev, nxt, sum(near) / len(near) if near else mean_all,
                      above[i] / i if i else context.edge,
                      (total - above[i] - p[i]) / (n - 1 - i) if i < n - 1 else context.edge,
-                     math.log1p(distance), min(prev, nxt), float(i < lo), float(i > hi)])
+                     math.log1p(distance), min(prev, nxt), float(i < lo), float(i > hi), tail[i], head[i]])
     return rows
+
+
+def _fences(p: list[float], lo: int, hi: int) -> tuple[list[float], list[float]]:
+    """For a line after the last prose line (``hi``), the highest score between that prose and it; for a line
+    before the first (``lo``), the highest score between it and that prose: a confident chrome line fences
+    what lies beyond it off from the body (a footer under a share bar, a banner above a viewer widget)."""
+    n = len(p)
+    tail, head = [0.0] * n, [0.0] * n
+    best = 0.0
+    for i in range(hi + 1 if hi >= 0 else n, n):
+        tail[i] = best
+        best = max(best, p[i])
+    best = 0.0
+    for i in range(min(lo, n) - 1, -1, -1):
+        head[i] = best
+        best = max(best, p[i])
+    return tail, head

@@ -89,6 +89,7 @@ _DISCLAIMERS = _words(r"""免责声明 版权声明 版权所有 如有侵权 �
 # report names its file too, so "附件" stays), or quoted by the site.
 _FILE = r"[^《》()\n]{2,80}?\.(?:docx?|pdf|pptx?|xlsx?|wps|txt)"
 _FILE_NAME_RE = re.compile(rf"^(?!附件)《?{_FILE}》?(?:\s*\d+\s*页)?$|[《(]{_FILE}(?:\s*\d+\s*页)?[》)]", re.I)
+_MENU_RE = re.compile(rf"(?:^|\s)[{_CJK}]{{2,6}}(?: [{_CJK}]{{2,6}}){{5,}}$")  # six or more links one space apart
 _PLACES_WORDS = _words("当前 您的 你的 您现在的 你现在的 所在 现在 当前所在")
 _NO_CJK = r"[^\u3400-\u9fff]*"
 # Rules for a whole line, read in Simplified half-width form; each names what it removes.
@@ -104,6 +105,7 @@ _RULE_PATTERNS = (
     ("disclaimer", _DISCLAIMERS),
     ("code", rf"^{_NO_CJK}(?:[A-Za-z_$][\w$.]*\s*\([^)]*\)\s*;|[{{}}]|=>|\bvar\s|\bfunction\b)"
              rf"{_NO_CJK}$"),
+    ("markup", r"^(?![\s。！？!?；;，,、…”’」』)》]+$)[^\w|]+$"),  # no letter, digit or cell bar: a rule line, a "]"
     ("page number", r"^[-—–\s]*(?:第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|\d{1,4}|\d+\s*/\s*\d+"
                     r"|page\s+\d+(?:\s+of\s+\d+)?)[-—–\s]*$"),
 )
@@ -298,6 +300,8 @@ def _chrome_rule(text: str) -> str | None:
     key = _rule_key(text)
     if _FILE_NAME_RE.search(key):  # a viewer names its file, also in a sentence ("《….docx》由会员分享")
         return "file name"
+    if _MENU_RE.search(text):  # read as written: a table's cells stand two spaces or a tab apart
+        return "menu"
     if is_prose(text):
         return None
     for name, pattern in _RULES:
