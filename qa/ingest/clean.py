@@ -321,7 +321,8 @@ def _trim_prefaces(lines: list[Line]) -> tuple[list[Line], list[tuple[int, str, 
         pos = 0
         for m in _PREFACE_RE.finditer(line.text):
             lead = _piece(line, pos, m.start())
-            if lead and not line.text[m.end():].strip() and not is_title_like(lead[0].text):
+            title = bool(lead) and is_title_like(lead[0].text) and not any(c in lead[0].text for c in FULL_STOPS)
+            if lead and not line.text[m.end():].strip() and not title:
                 dropped.append((lead[0].start, lead[0].text, "editor's opener"))
             else:
                 out.extend(lead)
