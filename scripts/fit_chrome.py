@@ -46,8 +46,9 @@ class Targets:
     folds: int = 5
     cs: tuple[float, ...] = (0.3, 1.0)  # inverse regularization strengths tried (chosen by site folds)
     # The lowest threshold tried: a line goes only when the classifier is confident (classes are balanced).
-    # At 0.5 the fold models kept more chrome out (bench/README.md) but the fit on all pages dropped made-up body
-    # lines of the tests (a record's title, a site footer on one page, a sentence with "专题" in it) at 0.56-0.82.
+    # Without it the fit on all pages chose 0.30 and dropped made-up body lines of the tests (a site footer seen on
+    # one page at 0.56); floors of 0.6-0.8 found one to three more chrome lines on held-out sites for two to four
+    # body lines lost (bench/README.md): body text comes first.
     lowest: float = 0.85
     # A second pass over the neighbours' first-pass scores (qa/ingest/chrome_context.py, --context). Off: on the
     # labelled pages it raised recall at a fixed threshold but not at the chosen one in every fold count
