@@ -74,11 +74,12 @@ def test_a_compilations_part_headings_are_shielded():
     assert structured(["【篇一】", "篇二", "篇3", "篇一 教育局工作总结"]) == [True, True, True, False]
 
 
-def test_several_sentences_that_name_one_furniture_word_are_the_reports():
+def test_sentences_that_name_one_furniture_word_are_the_reports():
     lines = ["组织开展了防溺水专题教育活动。全年举办讲座12场。",  # "专题" inside an ordinary word
-             "本站仅提供交流平台。本站不对下载内容负责。",  # several furniture words: judged
-             "组织开展了防溺水专题教育活动。"]  # one sentence naming furniture: judged, as before
-    assert shielded(lines, [True] * 3, [False] * 3) == [True, False, False]
+             "组织开展了防溺水专题教育活动，参加师生12000人次。",  # a sentence of clauses
+             "本站仅提供交流平台，本站不对下载内容负责。",  # several furniture words: judged
+             "3：文件的所有权益归上传用户所有。"]  # one plain clause naming furniture: judged, as before
+    assert shielded(lines, [True] * 4, [False] * 4) == [True, True, False, False]
 
 
 def test_the_shipped_model_has_no_context_pass_and_keeps_its_threshold_high():

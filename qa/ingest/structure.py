@@ -144,7 +144,6 @@ class Guard:
     """Lines of the report the chrome classifier never judges, besides ``qa.ingest.structure``'s layouts."""
 
     issuer: int = 4  # characters of the shortest issuer line held in the title (青松县教育局)
-    sentences: int = 2  # whole sentences in a line that may name one furniture word and still be the report's
 
 
 GUARD = Guard()
@@ -152,14 +151,16 @@ GUARD = Guard()
 
 def _plain_sentence(text: str) -> bool:
     """A whole sentence of the report: it ends a sentence and names no page furniture (no site, download,
-    account or sharing word, no address); or several whole sentences that name one such word at most (a word
-    inside an ordinary one: "专题教育", "普遍关注")."""
+    account or sharing word, no address); or a sentence of clauses, or several sentences, that name one such
+    word at most (a word inside an ordinary one: "专题教育", "普遍关注")."""
     if text[-1:] not in FULL_STOPS:
         return False
-    return not furniture(text) or (len(_FULL_STOP_RE.findall(text)) >= GUARD.sentences and furniture_words(text) <= 1)
+    return not furniture(text) or (furniture_words(text) <= 1 and (_CLAUSE_RE.search(text) is not None or
+                                                                  len(_FULL_STOP_RE.findall(text)) >= 2))
 
 
 _FULL_STOP_RE = re.compile(f"[{FULL_STOPS}]")
+_CLAUSE_RE = re.compile("[，,；;]")
 
 
 def _key(text: str) -> str:
