@@ -259,8 +259,8 @@ def main(argv: list[str] | None = None) -> int:
         "method": "scikit-learn LogisticRegression (balanced classes) on standardized features of the lines the "
                   f"classifier decides on; C in {list(TARGETS.cs)} and threshold from {TARGETS.folds}-fold "
                   f"site-held-out predictions (threshold >= {TARGETS.lowest}, body chars recall >= "
-                  f"{TARGETS.body_recall}, chrome precision >= {TARGETS.precision}); the pages read as one folder (line shapes counted over them, labels unused), "
-                  "as the index reads a folder"
+                  f"{TARGETS.body_recall}, chrome precision >= {TARGETS.precision}); the pages read as one folder "
+                  "(line shapes counted over them, labels unused), as the index reads a folder"
                   + (f"; a second pass over neighbours' first-pass scores (C {targets.context_c}), fitted on "
                      f"first-pass scores cross-fitted over {targets.inner_folds} inner site folds"
                      if targets.context else ""),
