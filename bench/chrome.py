@@ -5,13 +5,15 @@ folds' pages (scripts/fit_chrome.py's ``fit``) and ``qa.ingest.clean.clean`` run
 line counts as dropped when less than half of its characters are kept. "rules only" is the same cleaning
 without the classifier.
 
-    .venv/bin/python bench/chrome.py --pages DIR [--corpus fold|none|all] [--curve 0.3 0.5 ...] [--no-readme]
+    .venv/bin/python bench/chrome.py --pages DIR [--corpus fold|none|all] [--curve 0.3 0.5 ...] [--context]
+        [--no-readme]
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from benchlib import append_section, md_table  # noqa: E402
-from fit_chrome import LABELS, TARGETS, Page, corpus_of, fit, load_pages, site_folds  # noqa: E402
+from fit_chrome import LABELS, TARGETS, Page, Targets, corpus_of, fit, load_pages, site_folds  # noqa: E402
 
 from qa.ingest.chrome import Boilerplate, ChromeModel  # noqa: E402
 from qa.ingest.clean import clean  # noqa: E402
@@ -45,7 +47,7 @@ def dropped_lines(page: Page, text: str, model: ChromeModel, corpus: Boilerplate
 
 
 def _at(model: ChromeModel, threshold: float) -> ChromeModel:
-    return ChromeModel(model.features, model.mean, model.scale, model.coef, model.intercept, threshold, {})
+    return replace(model, threshold=threshold, provenance={})
 
 
 def _never(model: ChromeModel) -> ChromeModel:
@@ -74,7 +76,7 @@ def _figures(c: list[int], body_lines: int) -> dict[str, float]:
 
 
 def evaluate(pages: list[Page], folder: Path, folds: int, corpus: str = "all",
-             curve: tuple[float, ...] = ()) -> dict[str, dict[str, float]]:
+             curve: tuple[float, ...] = (), targets: Targets = TARGETS) -> dict[str, dict[str, float]]:
     """Figures of the classifier and of the rules alone over all held-out pages, and per fold ("fold k");
     with ``curve``, also of the fold models at each of those thresholds instead of their fitted one
     ("threshold t", with the lowest fold's body chars as "worst_fold_body").
@@ -90,7 +92,7 @@ def evaluate(pages: list[Page], folder: Path, folds: int, corpus: str = "all",
         test = [p for p, f in zip(pages, fold_of, strict=True) if f == k]
         if not test:
             continue
-        model = fit(train, corpus=whole)  # "fold": the training pages are their own corpus
+        model = fit(train, targets, corpus=whole)  # "fold": the training pages are their own corpus
         read_with = corpus_of(test) if whole is None else whole
         texts = [(folder / page.file).read_text(encoding="utf-8") for page in test]
         fold = [0] * 6
@@ -123,15 +125,17 @@ def main(argv: list[str] | None = None) -> int:
                          "alone (none), all pages as one corpus (all)")
     ap.add_argument("--curve", type=float, nargs="*", default=(),
                     help="also the fold models at these thresholds (chrome recall against body text kept)")
+    ap.add_argument("--context", action="store_true", help="fit the second (context) pass too")
     ap.add_argument("--no-readme", action="store_true")
     args = ap.parse_args(argv)
     pages = load_pages(args.pages, args.labels)
-    res = evaluate(pages, args.pages, args.folds, args.corpus, tuple(args.curve))
+    targets = replace(TARGETS, context=args.context)
+    res = evaluate(pages, args.pages, args.folds, args.corpus, tuple(args.curve), targets)
     rows = [[name, f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['body_lines']:.3f}", f"{r['body_chars']:.4f}",
              r["fp"], r["fn"], f"{r['worst_fold_body']:.4f}" if "worst_fold_body" in r else ""]
             for name, r in res.items()]
     n_lines = sum(len(p.lines) for p in pages)
-    table = (f"Corpus-level features: {args.corpus}. "
+    table = (f"Corpus-level features: {args.corpus}. Context pass: {'yes' if args.context else 'no'}. "
              f"{len(pages)} labelled pages, {len({p.site for p in pages})} sites, {n_lines} lines "
              f"({sum(sum(p.chrome) for p in pages)} chrome); {args.folds} folds of whole sites, each fitted "
              "without the sites it is measured on. Targets: chrome precision >= 0.95, recall >= 0.90, "

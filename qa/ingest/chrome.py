@@ -27,6 +27,7 @@ from functools import lru_cache
 from importlib import resources
 from types import MappingProxyType
 
+from qa.ingest.chrome_context import Logistic, context_rows
 from qa.textnorm import halfwidth, strip_pinyin, to_simplified
 
 MODEL_FILE = "chrome_model.json"
@@ -63,7 +64,9 @@ FEATURES = ("log_length", "cjk_share", "has_sentence_end", "ends_sentence", "cla
 
 @dataclass(frozen=True)
 class ChromeModel:
-    """Standardized logistic regression over ``FEATURES``; ``threshold`` on the chrome probability."""
+    """Standardized logistic regression over ``FEATURES``; ``threshold`` on the chrome probability. With
+    ``context`` (``qa.ingest.chrome_context``), a second pass reads each line's first-pass probability
+    against those of the lines around it, and its probability is the one judged."""
 
     features: tuple[str, ...]
     mean: tuple[float, ...]
@@ -72,14 +75,20 @@ class ChromeModel:
     intercept: float
     threshold: float
     provenance: dict
+    context: Logistic | None = None
+
+    def first_probability(self, rows: Sequence[Sequence[float]]) -> list[float]:
+        """The first pass: each line on its own features."""
+        return Logistic(self.features, self.mean, self.scale, self.coef, self.intercept).probability(rows)
 
     def chrome_probability(self, rows: Sequence[Sequence[float]]) -> list[float]:
-        out = []
-        for row in rows:
-            z = self.intercept + sum(c * (x - m) / s for c, x, m, s in
-                                     zip(self.coef, row, self.mean, self.scale, strict=True))
-            out.append(1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))))
-        return out
+        """The chance each line of one file (its rows in order) is chrome."""
+        first = self.first_probability(rows)
+        if self.context is None:
+            return first
+        rule, prose = FEATURES.index("rule"), FEATURES.index("prose")
+        return self.context.probability(context_rows(first, rule=[r[rule] > 0 for r in rows],
+                                                      prose=[r[prose] > 0 for r in rows]))
 
     def chrome(self, rows: Sequence[Sequence[float]], prose: Sequence[bool]) -> list[bool]:
         """Which lines are chrome: over ``threshold``. Prose (``prose[i]``: a long line with sentence
@@ -91,12 +100,13 @@ class ChromeModel:
     def to_dict(self) -> dict:
         return {"features": list(self.features), "mean": list(self.mean), "scale": list(self.scale),
                 "coef": list(self.coef), "intercept": self.intercept, "threshold": self.threshold,
-                "provenance": self.provenance}
+                "provenance": self.provenance} | ({"context": self.context.to_dict()} if self.context else {})
 
     @classmethod
     def from_dict(cls, d: dict) -> ChromeModel:
         model = cls(tuple(d["features"]), tuple(d["mean"]), tuple(d["scale"]), tuple(d["coef"]),
-                    float(d["intercept"]), float(d["threshold"]), dict(d.get("provenance", {})))
+                    float(d["intercept"]), float(d["threshold"]), dict(d.get("provenance", {})),
+                    Logistic.from_dict(d["context"]) if d.get("context") else None)
         if model.features != FEATURES:
             raise ValueError(f"{MODEL_FILE} was fitted on other features: run scripts/fit_chrome.py")
         return model
@@ -278,6 +288,12 @@ def furniture(text: str) -> bool:
     """Whether ``text`` names page furniture (navigation, accounts, sharing, downloading, rights) or a URL."""
     key = _key(text)
     return bool(_FURNITURE_RE.search(key) or _URL_RE.search(key))
+
+
+def furniture_words(text: str) -> int:
+    """How many words of page furniture ``text`` names (a URL counts as two: more than one stray word)."""
+    key = _key(text)
+    return len(_FURNITURE_RE.findall(key)) + 2 * bool(_URL_RE.search(key))
 
 
 def _is_prose(key: str) -> bool:

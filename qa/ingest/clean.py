@@ -85,6 +85,11 @@ _DISCLAIMERS = _words(r"""免责声明 版权声明 版权所有 如有侵权 �
                       转载.{0,20}(?:请|须|务必)(?:保留|注明) (?:仅供|只供)(?:您|大家)?(?:学习|参考)
                       互联网用户整理 网友(?:整理|上传|投稿) 本站(?:整理|收集|不拥有)
                       未经(?:许可|授权).{0,6}转载 请联系(?:我们|本站)""")
+# A document's file name as a viewer shows it: the whole line (with a page-count badge; an attachment line of the
+# report names its file too, so "附件" stays), or quoted by the site.
+_FILE = r"[^《》()\n]{2,80}?\.(?:docx?|pdf|pptx?|xlsx?|wps|txt)"
+_FILE_NAME_RE = re.compile(rf"^(?!附件)《?{_FILE}》?(?:\s*\d+\s*页)?$|[《(]{_FILE}(?:\s*\d+\s*页)?[》)]", re.I)
+_MENU_RE = re.compile(rf"(?:^|\s)[{_CJK}]{{2,6}}(?: [{_CJK}]{{2,6}}){{5,}}$")  # six or more links one space apart
 _PLACES_WORDS = _words("当前 您的 你的 您现在的 你现在的 所在 现在 当前所在")
 _NO_CJK = r"[^\u3400-\u9fff]*"
 # Rules for a whole line, read in Simplified half-width form; each names what it removes.
@@ -100,6 +105,7 @@ _RULE_PATTERNS = (
     ("disclaimer", _DISCLAIMERS),
     ("code", rf"^{_NO_CJK}(?:[A-Za-z_$][\w$.]*\s*\([^)]*\)\s*;|[{{}}]|=>|\bvar\s|\bfunction\b)"
              rf"{_NO_CJK}$"),
+    ("markup", r"^(?![\s。！？!?；;，,、…”’」』)》]+$)[^\w|]+$"),  # no letter, digit or cell bar: a rule line, a "]"
     ("page number", r"^[-—–\s]*(?:第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|\d{1,4}|\d+\s*/\s*\d+"
                     r"|page\s+\d+(?:\s+of\s+\d+)?)[-—–\s]*$"),
 )
@@ -111,10 +117,10 @@ _RELATED_RE = re.compile("^" + _words(r"""相关(?:文章|阅读|推荐|链接|�
 # An editor's preface, in either script: "下面是小编为大家整理的…，供大家参考。"
 _END = f"[{FULL_STOPS}]"
 _NOT_END = f"[^{FULL_STOPS}\\n]"
-_LEAD = "(?:下面|以下|本文)(?:是|为|為|就是)?"
+_LEAD = "(?:下面|以下|本文|本站|本网|本網)(?:是|为|為|就是)?"
 _PREFACE_RE = re.compile(
     rf"(?:{_LEAD}{_NOT_END}{{0,12}}?(?:为|為|给|給)(?:大家|您|你)|(?:{_LEAD})?小[编編])"
-    rf"{_NOT_END}{{0,10}}?(?:整理|收集|搜集|准备|準備|带来|帶來|分享|推荐|推薦|精选|精選){_NOT_END}{{0,120}}{_END}"
+    rf"{_NOT_END}{{0,10}}?(?:整理|收集|搜集|编辑|編輯|准备|準備|带来|帶來|分享|推荐|推薦|精选|精選){_NOT_END}{{0,120}}{_END}"
     rf"(?:{_NOT_END}{{0,4}}(?:供大家|希望|欢迎|歡迎|仅供|僅供){_NOT_END}{{0,40}}{_END})?")
 
 
@@ -136,7 +142,9 @@ def clean(text: str, *, model: ChromeModel | None = None, corpus: Boilerplate | 
     by_model, chance = _model_keep(lines, keep, model or load_model(), corpus)
     _stage(keep, why, lambda k: _drop_related_lists(lines, k), "related-articles list")
     _stage(keep, why, lambda k: _drop_label_lists(lines, k), "link list")
-    by_rules = next((i for i in [i for i, k in enumerate(keep) if k][:8] if is_title_like(lines[i].text)), None)
+    # a viewer's file name counts as the title the rules found: a heading under it is not the site's title
+    shown = [i for i, k in enumerate(keep) if k or why[i] == "file name"][:8]
+    by_rules = next((i for i in shown if is_title_like(lines[i].text)), None)
     for i, k in enumerate(by_model):
         if keep[i] and not k:
             keep[i], why[i] = False, f"classifier ({chance[i]:.2f})"
@@ -151,7 +159,7 @@ def clean(text: str, *, model: ChromeModel | None = None, corpus: Boilerplate | 
                 keep[i], why[i] = False, "site name or slogan above the title"
             elif i > title and _key(line) == _key(lines[title].text):
                 keep[i], why[i] = False, "repeated title"
-    dropped_at = [(start, t, "editor's preface") for start, t in prefaces]
+    dropped_at = list(prefaces)
     dropped_at += [(line.start, line.text, why[i] or "chrome") for i, line in enumerate(lines) if not keep[i]]
     dropped_at.sort(key=lambda d: d[0])
     out = [line for line, k in zip(lines, keep, strict=True) if k]
@@ -287,24 +295,38 @@ def _stream(keys: list[str], keep: list[bool]) -> tuple[str, list[int]]:
 
 def _chrome_rule(text: str) -> str | None:
     """The name of the chrome rule ``text`` (a whole line) falls under, or None for body text."""
-    if len(text) > 300 or is_prose(text):
+    if len(text) > 300:
         return None
     key = _rule_key(text)
+    if _FILE_NAME_RE.search(key):  # a viewer names its file, also in a sentence ("《….docx》由会员分享")
+        return "file name"
+    if _MENU_RE.search(text):  # read as written: a table's cells stand two spaces or a tab apart
+        return "menu"
+    if is_prose(text):
+        return None
     for name, pattern in _RULES:
         if pattern.search(key):
             return name
     return None
 
 
-def _trim_prefaces(lines: list[Line]) -> tuple[list[Line], list[tuple[int, str]]]:
-    """Cut the editor's preface ("下面是小编为大家整理的…，供大家参考。") out of the lines that hold it."""
+def _trim_prefaces(lines: list[Line]) -> tuple[list[Line], list[tuple[int, str, str]]]:
+    """Cut the editor's preface ("下面是小编为大家整理的…，供大家参考。") out of the lines that hold it, with
+    what leads into it on its line when the preface ends the line: the site's opener ("总结是…书面材料，…
+    让我们写一份总结吧。") or label ("前言：", "摘要：本站"), or an excerpt of the body the site repeats there.
+    A title that leads into it stays."""
     out: list[Line] = []
-    dropped: list[tuple[int, str]] = []
+    dropped: list[tuple[int, str, str]] = []
     for line in lines:
         pos = 0
         for m in _PREFACE_RE.finditer(line.text):
-            dropped.append((line.start + m.start(), m.group(0)))
-            out.extend(_piece(line, pos, m.start()))
+            lead = _piece(line, pos, m.start())
+            title = bool(lead) and is_title_like(lead[0].text) and not any(c in lead[0].text for c in FULL_STOPS)
+            if lead and not line.text[m.end():].strip() and not title:
+                dropped.append((lead[0].start, lead[0].text, "editor's opener"))
+            else:
+                out.extend(lead)
+            dropped.append((line.start + m.start(), m.group(0), "editor's preface"))
             pos = m.end()
         out.extend(_piece(line, pos, len(line.text)))
     return out, dropped

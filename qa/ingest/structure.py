@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.ingest.chrome import furniture
+from qa.ingest.chrome import furniture, furniture_words
 from qa.textnorm import FULL_STOPS, strip_pinyin
 
 _WS_RE = re.compile(r"\s+")
@@ -41,10 +41,12 @@ STRUCTURE = Structure()
 _CELL_SEP_RE = re.compile(r"[ \u3000\t]{2,}|[\u3000\t]")
 _NUMBER_CELL_RE = re.compile(r"^[-+]?\d[\d.,%‰]*$")
 _FIELD_RE = re.compile(rf"^[\u3400-\u9fff]{{1,{STRUCTURE.key}}}\s*[:：]\s*\S")
-# A heading numbered the way official documents number their parts: 一、 （二） — web pages do not number chrome so.
-_HEADING_RE = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}\s*[、.．]|[（(]\s*[一二三四五六七八九十]{1,3}\s*[)）])")
+# A heading numbered the way official documents number their parts: 一、 （二） — web pages do not number chrome so;
+# and the part heading of a compilation of reports standing alone: 篇一, 【篇二】.
+_HEADING_RE = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}\s*[、.．]|[（(]\s*[一二三四五六七八九十]{1,3}\s*[)）]"
+                         r"|【?篇[一二三四五六七八九十\d]{1,3}】?\s*$)")
 # What names a report: its kind (a summary, a plan, a report...).
-TITLE_WORDS_RE = re.compile("总结|计划|报告|汇报|要点|述职|规划|方案|讲话|发言|材料|综述|通报|通知|意见|汇编")
+TITLE_WORDS_RE = re.compile("总结|计划|报告|汇报|要点|述职|规划|方案|讲话|发言|材料|综述|通报|通知|意见|汇编|记录|纪要")
 # What an issuer's name ends with: an office, a school, a government (general Chinese administrative nouns).
 _ISSUER_RE = re.compile("(?:局|厅|委|委员会|政府|办公室|办|学校|小学|中学|学院|大学|中心|园|部|处|科|室)$")
 # A line that is only a date (or a field of one: 时间：2011年3月15日) written as reports date themselves
@@ -149,8 +151,16 @@ GUARD = Guard()
 
 def _plain_sentence(text: str) -> bool:
     """A whole sentence of the report: it ends a sentence and names no page furniture (no site, download,
-    account or sharing word, no address)."""
-    return text[-1:] in FULL_STOPS and not furniture(text)
+    account or sharing word, no address); or a sentence of clauses, or several sentences, that name one such
+    word at most (a word inside an ordinary one: "专题教育", "普遍关注")."""
+    if text[-1:] not in FULL_STOPS:
+        return False
+    return not furniture(text) or (furniture_words(text) <= 1 and (_CLAUSE_RE.search(text) is not None or
+                                                                  len(_FULL_STOP_RE.findall(text)) >= 2))
+
+
+_FULL_STOP_RE = re.compile(f"[{FULL_STOPS}]")
+_CLAUSE_RE = re.compile("[，,；;]")
 
 
 def _key(text: str) -> str:
