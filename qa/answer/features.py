@@ -137,7 +137,10 @@ def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder
                 else p_cos[rank]
             k += rank < params.embed_hits
             cov = concept_coverage(tnorm, q, weights, skip)
-            quote = best_clause(text, q, weights) if q.kind == "numeric" and not hit.chunk.table else text
+            # an English question's clause would be chosen through dictionary senses that often miss the
+            # report's word: it quotes the whole sentence when that fits (bench/README.md, session 6)
+            whole = q.lang == "en" and len(text) <= params.max_quote
+            quote = best_clause(text, q, weights) if q.kind == "numeric" and not hit.chunk.table and not whole else text
             cands.append(Candidate(rank, hit, text, quote, max(cov, params.passage_coverage_share * chunk_cov)))
             row = _row(q, text, tnorm, s_cos, p_cos[rank], hit.score / top, rank, cov, chunk_cov,
                        pos / max(1, len(sents) - 1), params)

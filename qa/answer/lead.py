@@ -203,6 +203,8 @@ def figure_lead(quote: str, q: QuestionInfo, doc: Document | None, n: int) -> st
     found = figures(quote, q)
     asked = {t for g in (*q.measure, *q.focus) for t in g}
     found.sort(key=lambda f: not (f.noun_zh and f.noun_zh in asked))
+    if len({f.figure for f in found}) > 1 and not (found[0].noun_zh and found[0].noun_zh in asked):
+        return None  # several figures, none of them of what the question names: the quote says it better
     said = next((d for d in map(describe, found) if d), None)
     if said is None:
         return None
