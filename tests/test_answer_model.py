@@ -417,7 +417,7 @@ def test_the_runner_up_share_is_fitted_on_what_it_gains_against_its_cost():
     assert ru.outcome(x[0], y[0], _FirstColumn())[1] == 0.0
 
 
-def test_an_unsure_answer_also_quotes_its_runner_up_from_the_same_report(tmp_path, fake_embedder):
+def test_an_unsure_answer_also_quotes_its_runner_up_from_the_same_passage(tmp_path, fake_embedder):
     a = answerer_over(tmp_path, fake_embedder, {"r.txt": "昭平县教育局工作总结\n\n今年全县新建校舍三栋,改造操场两块。"
                                                                 "全县组织教师外出参加培训学习。"})
     q = analyze("What did the county build?")
@@ -429,5 +429,5 @@ def test_an_unsure_answer_also_quotes_its_runner_up_from_the_same_report(tmp_pat
     assert never._runner_up(q, cands[0], cands) is None
     second = always._runner_up(q, cands[0], cands)
     assert second is not None and second.sentence != cands[0].sentence
-    assert second.hit.chunk.doc_id == cands[0].hit.chunk.doc_id
+    assert second.hit.chunk.chunk_id == cands[0].hit.chunk.chunk_id
     assert always._runner_up(replace(q, kind="list"), cands[0], cands) is None  # lists have their own rule

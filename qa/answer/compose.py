@@ -229,8 +229,8 @@ class Answerer:
     def _runner_up(self, q: QuestionInfo, best: Candidate, cands: list[Candidate]) -> Candidate | None:
         """The second-best sentence of a fact or figure answer, when the scorer can hardly tell it from the best
         (its probability at least the fitted share of the best's, per language: ``scripts/fit_runner_up.py``).
-        It comes from the best one's report, so the answer's framing does not change; another report's
-        sentences are weighed by the rules of ``_choose``."""
+        It comes from the best one's passage, as in the fit, so the answer's framing does not change; other
+        passages' sentences are weighed by the rules of ``_choose``."""
         keep = self.params.runner_up_keep_en if q.lang == "en" else self.params.runner_up_keep_zh
         if q.kind == "list" or best.score <= 0:
             return None
@@ -239,7 +239,7 @@ class Answerer:
                 continue
             if c.score < keep * best.score:
                 return None
-            if c.hit.chunk.doc_id == best.hit.chunk.doc_id and (q.kind != "numeric" or has_new_figure(c.quote, q)):
+            if c.hit.chunk.chunk_id == best.hit.chunk.chunk_id and (q.kind != "numeric" or has_new_figure(c.quote, q)):
                 return c
         return None
 
