@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from qa.answer.wording import place_label
 from qa.numbers import numbers_in
-from qa.types import Answer
+from qa.types import Answer, Citation
 
 MARKER_RE = re.compile(r"\[(\d{1,3})\]")
 
@@ -32,9 +33,15 @@ def bad_markers(line: str, sources: dict[int, str]) -> list[int]:
     return [int(n) for n in MARKER_RE.findall(line) if int(n) not in sources]
 
 
+def cited_text(c: Citation) -> str:
+    """What a citation vouches for: its paragraph, and the report's title and label as an answer names it
+    (a compilation's part "篇十三" reads as 13, and is no unsupported figure)."""
+    return "\n".join([c.chunk.text, c.document.title, place_label(c.document, "zh")])
+
+
 def verify(answer: Answer) -> Answer | None:
     """The answer with failing lines removed, or ``None`` when no cited line survives."""
-    sources = {c.n: c.chunk.text for c in answer.citations}
+    sources = {c.n: cited_text(c) for c in answer.citations}
     kept, dropped = [], 0
     for line in answer.text.split("\n"):
         if unsupported_numbers(line, sources) or bad_markers(line, sources):
