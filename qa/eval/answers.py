@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from qa.answer.verify import unsupported_numbers
+from qa.answer.verify import cited_text, unsupported_numbers
 from qa.eval.gold import evidence_keys
 from qa.textnorm import match_key
 
@@ -31,7 +31,7 @@ def evaluate_answers(gold: list[dict], answerer) -> dict:
         a = answerer.ask(q["question"])
         text_key = match_key(a.text)
         keys = evidence_keys(q)
-        sources = {c.n: c.chunk.text for c in a.citations}
+        sources = {c.n: cited_text(c) for c in a.citations}  # as the answer check reads them
         rows.append({
             "id": q.get("id"), "lang": q.get("lang", "?"), "unanswerable": q.get("type") == "unanswerable",
             "abstained": a.abstained,
