@@ -27,26 +27,26 @@ def _numbers_supported(answer):
 
 
 def test_figure_question_gets_the_figure_with_its_citation(answerer):
-    a = answerer.ask("柳溪县上半年累计排查安全隐患多少项?")
+    a = answerer.ask("石泉县上半年累计排查安全隐患多少项?")
     assert not a.abstained and "58" in a.text and "[1]" in a.text
-    assert a.citations[0].chunk.source == "liuxi_2011.txt"
+    assert a.citations[0].chunk.source == "shiquan_2011.txt"
     assert a.citations[0].sentence in a.citations[0].chunk.text
     assert _numbers_supported(a)
 
 
 def test_the_figure_about_what_was_asked(answerer):
-    a = answerer.ask("云岭全市中小学有多少名在校学生?")
+    a = answerer.ask("汉川全市中小学有多少名在校学生?")
     assert "28457" in a.text and "2916" not in a.text
 
 
 def test_traditional_question_gets_a_traditional_answer(answerer):
-    a = answerer.ask("雲嶺組織安全隱患集中排查,累計查出多少處隱患?")
+    a = answerer.ask("漢川組織安全隱患集中排查,累計查出多少處隱患?")
     assert "260" in a.text
     assert to_simplified(a.text) != a.text  # the lead and quotes are in Traditional script
 
 
 def test_quotes_keep_the_reports_glyphs_whatever_the_questions_script(answerer):
-    a = answerer.ask("柳溪縣2011年招聘了多少教師?")  # Traditional question, Simplified report
+    a = answerer.ask("石泉縣2011年招聘了多少教師?")  # Traditional question, Simplified report
     assert "37" in a.text and not a.abstained
     lead, *lines = a.text.splitlines()
     assert to_simplified(lead) != lead  # the lead speaks the asker's script
@@ -55,17 +55,17 @@ def test_quotes_keep_the_reports_glyphs_whatever_the_questions_script(answerer):
 
 
 def test_declines_when_the_reports_do_not_say(answerer):
-    a = answerer.ask("柳溪县给乡村教师发放了多少交通补贴?")
+    a = answerer.ask("石泉县给乡村教师发放了多少交通补贴?")
     assert a.abstained and not a.citations and a.related
     assert "没有" in a.text
 
 
 def test_json_and_text_rendering(answerer):
-    a = answerer.ask("枫林市教育财政投入安排了多少?")
+    a = answerer.ask("乐陵市教育财政投入安排了多少?")
     j = to_json(a)
     assert j["citations"] and {"n", "title", "section", "paragraph", "file", "span", "text"} <= set(j["citations"][0])
     c = j["citations"][0]
-    assert c["file"] == "fenglin_plan.txt" and c["text"]
+    assert c["file"] == "leling_plan.txt" and c["text"]
     assert "Sources:" in render_text(a) and "»" in render_text(a)
 
 
@@ -76,24 +76,24 @@ def _llm_answerer(answerer, server, timeout=5.0):
 
 def test_llm_answer_is_used_when_it_checks_out(answerer):
     with FakeLLMServer(reply="上半年累计排查安全隐患58项，已完成整改41项 [1]。") as srv:
-        a = _llm_answerer(answerer, srv).ask("柳溪县上半年累计排查安全隐患多少项?")
+        a = _llm_answerer(answerer, srv).ask("石泉县上半年累计排查安全隐患多少项?")
     assert "58" in a.text and "written by a language model" in a.notes
-    assert srv.requests and "柳溪县" in json.dumps(srv.requests[0].body, ensure_ascii=False)
+    assert srv.requests and "石泉县" in json.dumps(srv.requests[0].body, ensure_ascii=False)
 
 
 def test_llm_made_up_number_falls_back_to_extractive(answerer):
     with FakeLLMServer(reply="共排查安全隐患85项 [1]。") as srv:
-        a = _llm_answerer(answerer, srv).ask("柳溪县上半年累计排查安全隐患多少项?")
+        a = _llm_answerer(answerer, srv).ask("石泉县上半年累计排查安全隐患多少项?")
     assert "85" not in a.text and "58" in a.text
     assert any("语言模型" in n for n in a.notes)
 
 
 def test_llm_unreachable_or_slow_falls_back(answerer):
     with FakeLLMServer(reply="x [1]", delay=2.0) as srv:
-        a = _llm_answerer(answerer, srv, timeout=0.3).ask("柳溪县上半年累计排查安全隐患多少项?")
+        a = _llm_answerer(answerer, srv, timeout=0.3).ask("石泉县上半年累计排查安全隐患多少项?")
     assert "58" in a.text and any("timed out" in n for n in a.notes)
     settings = Settings(llm_base_url="http://127.0.0.1:9/v1", llm_model="m", llm_timeout=1.0)
-    a = Answerer(answerer.retriever, settings=settings).ask("柳溪县上半年累计排查安全隐患多少项?")
+    a = Answerer(answerer.retriever, settings=settings).ask("石泉县上半年累计排查安全隐患多少项?")
     assert "58" in a.text and a.notes
 
 
@@ -103,12 +103,12 @@ def test_cli_ask_search_and_bad_questions(tiny_corpus, tmp_path, fake_embedder, 
     monkeypatch.setenv("QA_CORPUS", str(tiny_corpus))
     assert cli.main(["index", *args, "--corpus", str(tiny_corpus)]) == 0
     assert "added" in capsys.readouterr().out
-    assert cli.main(["ask", "柳溪县上半年累计排查安全隐患多少项?", "--json", *args]) == 0
+    assert cli.main(["ask", "石泉县上半年累计排查安全隐患多少项?", "--json", *args]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert "58" in out["answer"] and out["citations"][0]["file"] == "liuxi_2011.txt"
-    assert cli.main(["search", "雲嶺在校學生", "--json", *args, "-k", "2"]) == 0
+    assert "58" in out["answer"] and out["citations"][0]["file"] == "shiquan_2011.txt"
+    assert cli.main(["search", "漢川在校學生", "--json", *args, "-k", "2"]) == 0
     hits = json.loads(capsys.readouterr().out)["hits"]
-    assert len(hits) == 2 and hits[0]["source"] == "yunling_trad.txt"
+    assert len(hits) == 2 and hits[0]["source"] == "hanchuan_trad.txt"
     assert cli.main(["ask", "   ", *args]) == 2
     assert "empty" in capsys.readouterr().err
     assert cli.main(["ask", "问" * 3000, *args]) == 2
@@ -119,9 +119,9 @@ def test_cli_eval_reports_metrics(tiny_corpus, tmp_path, fake_embedder, monkeypa
     monkeypatch.setattr("qa.runtime.load_embedder", lambda settings: fake_embedder)
     monkeypatch.setenv("QA_CORPUS", str(tiny_corpus))
     gold = tmp_path / "gold.jsonl"
-    rows = [{"id": "t1", "lang": "zh", "type": "numeric", "question": "柳溪县上半年累计排查安全隐患多少项?",
+    rows = [{"id": "t1", "lang": "zh", "type": "numeric", "question": "石泉县上半年累计排查安全隐患多少项?",
              "evidence": ["累计排查安全隐患58项"], "answers": ["58"]},
-            {"id": "t2", "lang": "zh", "type": "unanswerable", "question": "柳溪县给乡村教师发放了多少交通补贴?",
+            {"id": "t2", "lang": "zh", "type": "unanswerable", "question": "石泉县给乡村教师发放了多少交通补贴?",
              "evidence": [], "answers": []}]
     gold.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     assert cli.main(["eval", str(gold), "--index", str(tmp_path / "idx"), "--json"]) == 0

@@ -79,7 +79,7 @@ def test_a_support_model_is_read_and_checked(tmp_path):
 
 def test_declines_follow_the_support_model_not_the_choice_model(answerer):
     n = len(FEATURES)
-    question = "柳溪县上半年累计排查安全隐患多少项?"
+    question = "石泉县上半年累计排查安全隐患多少项?"
     sure = replace(answerer.params, coef=(0.0,) * n, intercept=10.0)  # the choice model is always sure
     unsupported = Answerer(answerer.retriever, params=replace(sure, support_coef=(0.0,) * n, support_intercept=-10.0))
     assert unsupported.ask(question).abstained
@@ -88,7 +88,7 @@ def test_declines_follow_the_support_model_not_the_choice_model(answerer):
 
 
 def test_features_have_one_row_per_candidate(answerer):
-    q = analyze("柳溪县上半年累计排查安全隐患多少项?")
+    q = analyze("石泉县上半年累计排查安全隐患多少项?")
     res = answerer.retriever.search(q.text)
     index = answerer.retriever.index
     f = sentence_features(q, res, index, answerer.retriever.embedder, answerer.weights, answerer.params,
@@ -101,13 +101,13 @@ def test_features_have_one_row_per_candidate(answerer):
 
 def test_a_decline_lists_the_closest_passages(answerer):
     strict = Answerer(answerer.retriever, params=replace(answerer.params, decline_below=1.01))
-    a = strict.ask("柳溪县上半年累计排查安全隐患多少项?")
+    a = strict.ask("石泉县上半年累计排查安全隐患多少项?")
     assert a.abstained and not a.citations and len(a.related) >= 2
 
 
 def test_the_answerer_keeps_no_state_of_a_question(answerer):
     before = set(vars(answerer))
-    answerer.ask("柳溪县上半年累计排查安全隐患多少项?")
+    answerer.ask("石泉县上半年累计排查安全隐患多少项?")
     answerer.ask("How many safety hazards were found?")
     answerer.ask("How many safety hazards were found in 1986?")  # reads the corpus's years once
     assert set(vars(answerer)) - before <= {"weights", "positions", "written_years", "corpus_years"}  # index-level
@@ -123,8 +123,8 @@ def test_units_are_glossed_as_what_they_count():
 
 def test_a_figure_lead_names_the_report_place_and_the_sentence_year():
     q = analyze("How many teachers were recruited?")
-    doc = Document("d", "d.txt", "柳溪县教育局工作总结", 2011, ("柳溪县",))
-    assert figure_lead("2011年招聘教师26名", q, doc, 1) == "26 teachers (柳溪县, 2011) [1]"
+    doc = Document("d", "d.txt", "石泉县教育局工作总结", 2011, ("石泉县",))
+    assert figure_lead("2011年招聘教师26名", q, doc, 1) == "26 teachers (石泉县, 2011) [1]"
     assert figure_lead("全面加强教师队伍建设", q, doc, 1) is None
 
 
@@ -179,14 +179,14 @@ def test_the_decline_operating_point_keeps_false_declines_under_the_limit():
 
 
 def test_a_two_part_question_gets_both_parts(answerer):
-    a = answerer.ask("柳溪县累计排查安全隐患多少项，新录用教师多少名？")
+    a = answerer.ask("石泉县累计排查安全隐患多少项，新录用教师多少名？")
     assert not a.abstained
     assert "58" in a.text and "37" in a.text
 
 
 def test_an_english_figure_answer_leads_with_the_figure_and_unit_from_the_quote(answerer):
     lenient = Answerer(answerer.retriever, params=replace(answerer.params, decline_below=0.0))
-    a = lenient.ask("How many 人次 took part in the drills at 柳溪县 schools?")
+    a = lenient.ask("How many 人次 took part in the drills at 石泉县 schools?")
     lead, *rest = a.text.splitlines()
     figure = lead.rpartition(": ")[2].split(" ")[0]
     assert lead.endswith("[1]") and figure in a.citations[0].sentence  # the figure of the cited sentence
@@ -241,17 +241,17 @@ def _script(name):
 
 def test_swapped_negatives_name_a_place_and_a_year_the_corpus_does_not_cover():
     neg = _script("answer_negatives")
-    doc = Document("d", "d.txt", "柳溪县教育局2011年工作总结", 2011, ("柳溪县",), mentions=("柳溪县",), years=(2011,))
-    text = "柳溪县2011年招聘教师26名。"
-    gold = [{"id": "a", "question": "柳溪县2011年招聘了多少教师?", "answers": ["26"]},
-            {"id": "b", "question": "How many teachers did Liuxi County recruit in 2011?", "answers": ["26"]},
-            {"id": "c", "question": "柳溪县有哪些学校?", "type": "unanswerable", "answers": []}]
+    doc = Document("d", "d.txt", "石泉县教育局2011年工作总结", 2011, ("石泉县",), mentions=("石泉县",), years=(2011,))
+    text = "石泉县2011年招聘教师26名。"
+    gold = [{"id": "a", "question": "石泉县2011年招聘了多少教师?", "answers": ["26"]},
+            {"id": "b", "question": "How many teachers did Shiquan County recruit in 2011?", "answers": ["26"]},
+            {"id": "c", "question": "石泉县有哪些学校?", "type": "unanswerable", "answers": []}]
     out = neg.swapped_questions(gold, [doc], text, seed=3)
     assert {o["id"] for o in out} == {"a-place", "a-year", "b-place", "b-year"}
     for o in out:
         assert o["answers"] == [] and o["question"] != gold[0]["question"]
         if o["swap"] == "place":
-            assert "柳溪" not in o["question"] and "liuxi" not in o["question"].lower()
+            assert "石泉" not in o["question"] and "shiquan" not in o["question"].lower()
             assert "2011" in o["question"]
         else:
             assert "2011" not in o["question"] and not any(str(y) in o["question"] for y in (2010, 2012))

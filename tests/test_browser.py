@@ -89,12 +89,12 @@ def test_ask_click_citation_upload(page, app_url):
     else:
         assert page.locator("#qa-sources #qa-turn-1 ol.qa-related li").count() >= 1
     # 2. A question the tiny corpus answers: the footnote opens the paragraph with the sentence marked.
-    ask(page, "柳溪县2011年招聘了多少教师?")
+    ask(page, "石泉县2011年招聘了多少教师?")
     assert page.locator('#qa-chat a.qa-cite[href="#qa-src-2-1"]').count() == 1
     open_citation(page, 2)
     cited = page.locator("#qa-src-2-1")
     assert "37" in cited.locator("mark").inner_text()
-    assert "liuxi_2011.txt" in cited.inner_text()
+    assert "shiquan_2011.txt" in cited.inner_text()
     assert cited.locator(".qa-context").count() >= 1  # the paragraph before it, in context
     page.screenshot(path=OUT / "browser-2-citation.png")
 
@@ -119,13 +119,13 @@ def test_ask_click_citation_upload(page, app_url):
 
     # 4. Remove a report through the page: pick its row, press Remove; it leaves the table, kept on disk.
     page.get_by_role("tab", name="Reports").click()
-    page.locator("#qa-reports").get_by_text("fenglin_plan.txt").first.click()
-    page.wait_for_function("() => document.querySelector('#qa-remove-file input').value === 'fenglin_plan.txt'")
+    page.locator("#qa-reports").get_by_text("leling_plan.txt").first.click()
+    page.wait_for_function("() => document.querySelector('#qa-remove-file input').value === 'leling_plan.txt'")
     page.get_by_role("button", name="Remove (moved to corpus/.removed/)").click()
     page.wait_for_function("() => document.querySelector('#qa-remove-msg').innerText.includes('Removed')")
-    page.wait_for_function("() => !document.querySelector('#qa-reports').innerText.includes('fenglin_plan')",
+    page.wait_for_function("() => !document.querySelector('#qa-reports').innerText.includes('leling_plan')",
                            timeout=90_000)
-    assert (root / "corpus" / ".removed" / "fenglin_plan.txt").is_file()
+    assert (root / "corpus" / ".removed" / "leling_plan.txt").is_file()
     page.screenshot(path=OUT / "browser-5-removed.png", full_page=True)
 
 
@@ -141,7 +141,7 @@ def test_bad_question_shown_in_chat(page):
 def test_script_in_a_question_is_shown_as_text(page):
     """A question holding markup is shown as the characters typed: no script runs, no element is made."""
     page.evaluate("() => { window.__qa_ran = 0; }")
-    hostile = '柳溪县<script>window.__qa_ran = 1</script><img src=x onerror="window.__qa_ran = 2"> 安全隐患'
+    hostile = '石泉县<script>window.__qa_ran = 1</script><img src=x onerror="window.__qa_ran = 2"> 安全隐患'
     page.fill("#qa-question textarea", hostile)
     page.click("#qa-ask")
     page.wait_for_function("() => document.querySelector('#qa-chat').innerText.includes('<script>')")

@@ -20,7 +20,7 @@ DATA = Path(__file__).resolve().parent / "data"
 pytestmark = [pytest.mark.browser,
               pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")]
 
-QUESTION = "柳溪县2011年招聘了多少教师?"
+QUESTION = "石泉县2011年招聘了多少教师?"
 REPORTS = {  # one measure (teachers recruited) in three counties' reports of three years
     "qingsong_2019.txt": "青松县教育局2019年工作总结\n\n一、教师队伍\n2019年，青松县通过公开招聘补充教师32名，"
                          "全部充实到农村学校。\n\n二、办学条件\n新建塑胶跑道12条。\n",
@@ -101,7 +101,7 @@ def test_fresh_index_answers_from_keywords_and_status_advances(chromium_path, tm
             assert len(progress) >= 2, seen  # it advanced on screen, without a reload
             assert any("left" in s for s in progress), seen  # with the time left
             assert "up to date" in seen[-1], seen
-            chat = _ask(page, "柳溪县排查安全隐患多少项?", 2)
+            chat = _ask(page, "石泉县排查安全隐患多少项?", 2)
             assert chat.count("仅按关键词检索") <= 1  # the second answer comes from the full search
             assert not service.current_index().keyword_only
         finally:
@@ -160,7 +160,7 @@ def test_page_in_traditional_chinese(chromium_path, tmp_path):
             assert page.locator("#qa-question textarea").get_attribute("placeholder") == "您的問題……"
             page.wait_for_function("() => document.querySelector('#qa-status').innerText.includes('已索引')")
             assert "份報告" in page.locator("#qa-status").inner_text()
-            _ask(page, "雲嶺查出多少安全隱患?", 1)
+            _ask(page, "漢川查出多少安全隱患?", 1)
             assert "出處" in page.locator("#qa-sources").inner_text()
             page.screenshot(path=OUT / "endpoints-3-zh-tw.png", full_page=True)
             page.locator("#qa-lang input").click()  # the switch: English

@@ -12,7 +12,7 @@ from qa.textnorm import to_traditional
 BODY = ("在县委、县人民政府的正确领导下，县教育局总支坚持“围绕教育抓党建，抓好党建促发展”的工作思路，"
         "认真贯彻落实党的十七届五中全会精神，把深入开展创先争优活动贯穿党组织活动始终。")
 BODY2 = ("上半年，我局不断强化德育为首、全面育人的教育观，通过开展各种德育活动，努力促进学生的健康成长，"
-         "推荐柳溪镇中心小学钟妮君等9名少先队员为“广西千名好少年”。")
+         "推荐石泉镇中心小学钟妮君等9名少先队员为“广西千名好少年”。")
 
 
 def kept(text: str) -> list[str]:
@@ -120,14 +120,14 @@ def test_site_slogans_above_the_title_and_repeated_titles_go():
 
 @pytest.mark.parametrize("preface", [
     "下面是小编为大家整理的2021年教育局工作总结，希望对你有所帮助。",
-    "以下是小编精心整理的【教育总结】柳溪县教育局工作总结(仅供参考)，供大家参考。",
+    "以下是小编精心整理的【教育总结】石泉县教育局工作总结(仅供参考)，供大家参考。",
     "以下是小編為大家整理的學校安全工作總結，歡迎閱讀。",
     "下面是为大家带来的工作总结范文，欢迎大家阅读参考。",
 ])
 def test_editor_preface_sentence_is_cut_and_the_rest_of_the_line_kept(preface):
-    text = f"柳溪县教育局工作总结\n全县中小学校共56所。{preface}在校学生36184人。\n{BODY}"
+    text = f"石泉县教育局工作总结\n全县中小学校共56所。{preface}在校学生36184人。\n{BODY}"
     cleaned = clean(text)
-    assert [line.text for line in cleaned.lines] == ["柳溪县教育局工作总结", "全县中小学校共56所。",
+    assert [line.text for line in cleaned.lines] == ["石泉县教育局工作总结", "全县中小学校共56所。",
                                                      "在校学生36184人。", BODY]
     assert cleaned.dropped == (preface,)
     for line in cleaned.lines:  # spans still point into the original
@@ -146,7 +146,7 @@ def test_split_lines_spans_exclude_surrounding_whitespace():
 
 
 def test_title_like():
-    assert is_title_like("柳溪县教育局2011年上半年工作总结")
+    assert is_title_like("石泉县教育局2011年上半年工作总结")
     assert is_title_like("教育局年度安全工作總結(jié)(模板14篇)")
     assert not is_title_like("一、稳步推进党建工作")
     assert not is_title_like("基本情况") and not is_title_like("学校安全工作")
@@ -170,9 +170,9 @@ def test_repeated_paragraph_and_run_together_excerpt_at_the_end_go():
 
 
 def test_an_excerpt_before_the_text_goes_but_the_full_text_stays():
-    doc = lines("柳溪县教育局工作总结" + BODY[:40], "柳溪县教育局工作总结", BODY)
+    doc = lines("石泉县教育局工作总结" + BODY[:40], "石泉县教育局工作总结", BODY)
     kept_lines, _ = drop_repeats(doc)
-    assert [line.text for line in kept_lines] == ["柳溪县教育局工作总结", BODY]
+    assert [line.text for line in kept_lines] == ["石泉县教育局工作总结", BODY]
 
 
 def test_short_repeated_headings_and_similar_paragraphs_stay():

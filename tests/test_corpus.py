@@ -138,7 +138,7 @@ def test_dropped_chrome_is_reported(shipped):
 
 # --- folders and bad files ---------------------------------------------------------------------------
 
-REPORT = ("柳溪县教育局2011年上半年工作总结\n一、稳步推进党建工作\n"
+REPORT = ("石泉县教育局2011年上半年工作总结\n一、稳步推进党建工作\n"
           "在县委、县人民政府的正确领导下，县教育局总支坚持“围绕教育抓党建，抓好党建促发展”的工作思路，"
           "不断提高党建工作水平，积极推进学习型党组织建设。\n")
 
@@ -195,20 +195,20 @@ def test_word_html_and_pdf_reports_are_read(tmp_path):
     (tmp_path / "r.html").write_text(html, encoding="utf-8")
     from test_load import minimal_pdf  # tests/ is on sys.path (pytest rootdir import mode)
 
-    lines = ["Liuxi county education bureau report", "1. Party work",
+    lines = ["Shiquan county education bureau report", "1. Party work",
              "The bureau trained 456 teachers in the first half of 2011."]
     (tmp_path / "r.pdf").write_bytes(minimal_pdf(lines))
     reads, skipped = read_corpus(tmp_path)
     assert skipped == []
     texts = {r.source: [c.text for c in r.chunks] for r in reads}
     assert texts["r.docx"] == texts["r.html"]
-    assert texts["r.docx"][0].startswith("柳溪县教育局2011年上半年工作总结\n一、稳步推进党建工作\n在县委")
+    assert texts["r.docx"][0].startswith("石泉县教育局2011年上半年工作总结\n一、稳步推进党建工作\n在县委")
     assert any("456 teachers" in t for t in texts["r.pdf"])
 
 
 def test_a_web_page_saved_as_html_loses_its_chrome(tmp_path):
     body = "".join(f"<p>{line}</p>" for line in REPORT.strip().split("\n"))
-    page = f"""<html><head><title>柳溪县教育局工作总结_范文网</title></head><body>
+    page = f"""<html><head><title>石泉县教育局工作总结_范文网</title></head><body>
     <div class="crumb">您现在的位置：<a href="/">首页</a> &gt; <a>工作总结</a> &gt; 正文</div>
     <div class="info">发布时间：2021-03-05 10:22 | 来源：本站原创 | 浏览次数：1024</div>
     <div class="content">{body}</div>
@@ -217,7 +217,7 @@ def test_a_web_page_saved_as_html_loses_its_chrome(tmp_path):
     <div>原文链接：https://www.example.com/zongjie/1024.html</div></body></html>"""
     (tmp_path / "page.html").write_text(page, encoding="utf-8")
     read = read_file(tmp_path / "page.html", tmp_path)
-    assert read.documents[0].title == "柳溪县教育局2011年上半年工作总结"
+    assert read.documents[0].title == "石泉县教育局2011年上半年工作总结"
     assert [c.text for c in read.chunks] == [REPORT.strip()]
     assert len(read.dropped) == 8
 
@@ -267,7 +267,7 @@ def test_qa_corpus_dropped_shows_each_reports_dropped_blocks_and_why(tmp_path, c
     (tmp_path / "page.txt").write_text("当前位置：首页 > 工作总结\n" + REPORT + "推荐度：★★★\n", encoding="utf-8")
     assert cli.main(["corpus", "--corpus", str(tmp_path), "--dropped", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["documents"][0]["places"] == ["柳溪县"] and out["documents"][0]["years"] == [2011]
+    assert out["documents"][0]["places"] == ["石泉县"] and out["documents"][0]["years"] == [2011]
     assert {(d["text"], d["why"]) for d in out["dropped"]["page.txt"]} == {
         ("当前位置：首页 > 工作总结", "breadcrumb"), ("推荐度：★★★", "rating")}
     assert cli.main(["corpus", "--corpus", str(tmp_path), "--dropped"]) == 0

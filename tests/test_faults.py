@@ -252,15 +252,15 @@ def test_a_reader_bug_skips_only_that_file(tiny_corpus, tmp_path, fake_embedder,
     real_read = upd.extract_file
 
     def buggy(path, root):
-        if Path(path).name == "fenglin_plan.txt":
+        if Path(path).name == "leling_plan.txt":
             raise ZeroDivisionError("a parser's bug")
         return real_read(path, root)
 
     monkeypatch.setattr(upd, "extract_file", buggy)
     report = update_index(tiny_corpus, tmp_path / "index", fake_embedder, progress=False, load=True)
     assert [(s.source, s.reason) for s in report.skipped] == [
-        ("fenglin_plan.txt", "the reader failed on this file (ZeroDivisionError: a parser's bug)")]
-    assert {d.source for d in report.index.documents.values()} == {"yunling_trad.txt", "liuxi_2011.txt"}
+        ("leling_plan.txt", "the reader failed on this file (ZeroDivisionError: a parser's bug)")]
+    assert {d.source for d in report.index.documents.values()} == {"hanchuan_trad.txt", "shiquan_2011.txt"}
 
 
 def test_swapped_out_indexes_are_freed(service, tiny_corpus):

@@ -113,12 +113,12 @@ def test_file_replaced_while_read(tiny_corpus, tmp_path, fake_embedder, monkeypa
     update sees nothing to do."""
     import qa.store.update as upd
 
-    target = tiny_corpus / "liuxi_2011.txt"
+    target = tiny_corpus / "shiquan_2011.txt"
     real_read = upd.extract_file
 
     def replaced_then_read(path, root):
         if Path(path).name == target.name:
-            target.write_bytes(report("柳溪县教育局替换后的报告", 77))
+            target.write_bytes(report("石泉县教育局替换后的报告", 77))
         return real_read(path, root)
 
     monkeypatch.setattr(upd, "extract_file", replaced_then_read)
@@ -164,7 +164,7 @@ def test_hostile_upload_contents(tiny_corpus, tmp_path, fake_embedder):
     with pytest.raises(UploadError, match="MB limit"):
         svc.add_report("huge.txt", b"a" * (60 * 2**20))
     with pytest.raises(UploadError, match="already in the corpus"):
-        svc.add_report("again.txt", (tiny_corpus / "liuxi_2011.txt").read_bytes())
+        svc.add_report("again.txt", (tiny_corpus / "shiquan_2011.txt").read_bytes())
     for name, data in (("bomb.docx", zip_bomb(300)), ("deep.html", nested_html(5000)),
                        ("blank.pdf", empty_pdf(200))):
         svc.add_report(name, data)

@@ -24,7 +24,7 @@ def test_build_writes_a_complete_manifest(tiny_corpus, tmp_path, fake_embedder):
     assert m["format_version"] == FORMAT_VERSION and m["model"]["name"] == fake_embedder.name
     assert m["model"]["dim"] == 64 and m["faiss_factory"] == "Flat"
     assert m["chunk_count"] == report.chunk_count > 0
-    assert set(m["files"]) == {"liuxi_2011.txt", "fenglin_plan.txt", "yunling_trad.txt"}
+    assert set(m["files"]) == {"shiquan_2011.txt", "leling_plan.txt", "hanchuan_trad.txt"}
     assert all(len(f["sha256"]) == 64 for f in m["files"].values())
     assert len(report.added) == 3 and report.embedded == report.chunk_count
 
@@ -51,10 +51,10 @@ def test_update_embeds_only_what_is_new_and_follows_removals(tiny_corpus, tmp_pa
     hits = Retriever(Index.load(directory), fake_embedder).search("青松县塑胶跑道", k=3).hits
     assert hits[0].chunk.source == "new.txt"
     # change one paragraph of a report: only that paragraph is re-embedded
-    p = tiny_corpus / "fenglin_plan.txt"
+    p = tiny_corpus / "leling_plan.txt"
     p.write_text(p.read_text(encoding="utf-8").replace("58.6亿元", "80.1亿元"), encoding="utf-8")
     changed = update_index(tiny_corpus, directory, fake_embedder, progress=False)
-    assert changed.changed == ("fenglin_plan.txt",) and changed.embedded == 1
+    assert changed.changed == ("leling_plan.txt",) and changed.embedded == 1
     # remove a report: it disappears from results
     (tiny_corpus / "new.txt").unlink()
     removed = update_index(tiny_corpus, directory, fake_embedder, progress=False)
@@ -116,12 +116,12 @@ def test_two_writers_at_once_leave_a_consistent_index(tiny_corpus, tmp_path, fak
 def test_filters_from_the_question_and_fallback(tiny_corpus, tmp_path, fake_embedder):
     directory, _ = _build(tiny_corpus, tmp_path, fake_embedder)
     r = Retriever(Index.load(directory), fake_embedder)
-    res = r.search("柳溪县的教师招聘情况", k=10)
-    assert res.filters.places and all(h.chunk.source == "liuxi_2011.txt" for h in res.hits)
-    assert any(n.startswith("筛选：只看关于柳溪县的报告") for n in res.notes)  # in the question's language
+    res = r.search("石泉县的教师招聘情况", k=10)
+    assert res.filters.places and all(h.chunk.source == "shiquan_2011.txt" for h in res.hits)
+    assert any(n.startswith("筛选：只看关于石泉县的报告") for n in res.notes)  # in the question's language
     res = r.search("2011年招聘教师", k=10)  # a year ranks, never cuts
-    assert res.filters.years == (2011,) and res.hits[0].chunk.source == "liuxi_2011.txt"
-    assert {h.chunk.source for h in res.hits} > {"liuxi_2011.txt"}
+    assert res.filters.years == (2011,) and res.hits[0].chunk.source == "shiquan_2011.txt"
+    assert {h.chunk.source for h in res.hits} > {"shiquan_2011.txt"}
     assert any("2011年优先排序（不排除其他年份）" in n for n in res.notes)
     res = r.search("teacher training", k=10, filters=Filters(places=("上海市",)))
     assert res.notes and "no report matches" in res.notes[0] and res.hits
@@ -131,36 +131,36 @@ def test_filters_from_the_question_and_fallback(tiny_corpus, tmp_path, fake_embe
 
 def test_a_place_narrows_only_to_reports_about_it(tiny_corpus, tmp_path, fake_embedder):
     (tiny_corpus / "visit.txt").write_text(
-        "枫林市教育局考察报告\n我市代表团赴柳溪县考察学习。柳溪县中小学教师培训经验值得借鉴，"
-        "柳溪县教师招聘工作细致。我市将借鉴柳溪县的做法。", encoding="utf-8")
+        "乐陵市教育局考察报告\n我市代表团赴石泉县考察学习。石泉县中小学教师培训经验值得借鉴，"
+        "石泉县教师招聘工作细致。我市将借鉴石泉县的做法。", encoding="utf-8")
     directory, _ = _build(tiny_corpus, tmp_path, fake_embedder)
     idx = Index.load(directory)
     visit = next(d for d in idx.documents.values() if d.source == "visit.txt")
-    assert "柳溪县" in visit.mentions and "柳溪县" not in visit.places and visit.places == ("枫林市",)
-    res = Retriever(idx, fake_embedder).search("柳溪县的教师招聘情况", k=10)
-    assert {h.chunk.source for h in res.hits} == {"liuxi_2011.txt"}
+    assert "石泉县" in visit.mentions and "石泉县" not in visit.places and visit.places == ("乐陵市",)
+    res = Retriever(idx, fake_embedder).search("石泉县的教师招聘情况", k=10)
+    assert {h.chunk.source for h in res.hits} == {"shiquan_2011.txt"}
 
 
 def test_much_stronger_evidence_outside_the_filter_is_answered_from_with_a_note(tiny_corpus, tmp_path,
                                                                                  fake_embedder):
     directory, _ = _build(tiny_corpus, tmp_path, fake_embedder)
     r = Retriever(Index.load(directory), fake_embedder)
-    question = "柳溪县全市教育财政投入预计安排多少亿元，较上年增长多少"
+    question = "石泉县全市教育财政投入预计安排多少亿元，较上年增长多少"
     res = r.search(question, k=5)
-    assert res.hits[0].chunk.source == "fenglin_plan.txt"
-    assert any(n.startswith("最有力的依据在筛选范围之外（柳溪县）") for n in res.notes) and not res.filters.places
-    res = r.search(question, k=5, filters=Filters(places=("柳溪县",)))  # chosen by the user: it holds
-    assert {h.chunk.source for h in res.hits} == {"liuxi_2011.txt"}
-    res = r.search("柳溪县安全隐患排查", k=5)  # the filtered evidence is as strong: the filter holds
-    assert all(h.chunk.source == "liuxi_2011.txt" for h in res.hits)
+    assert res.hits[0].chunk.source == "leling_plan.txt"
+    assert any(n.startswith("最有力的依据在筛选范围之外（石泉县）") for n in res.notes) and not res.filters.places
+    res = r.search(question, k=5, filters=Filters(places=("石泉县",)))  # chosen by the user: it holds
+    assert {h.chunk.source for h in res.hits} == {"shiquan_2011.txt"}
+    res = r.search("石泉县安全隐患排查", k=5)  # the filtered evidence is as strong: the filter holds
+    assert all(h.chunk.source == "shiquan_2011.txt" for h in res.hits)
 
 
 def test_keyword_side_on_traditional_questions(tiny_corpus, tmp_path, fake_embedder):
     directory, _ = _build(tiny_corpus, tmp_path, fake_embedder)
     r = Retriever(Index.load(directory), fake_embedder)
-    ranked = r.single_rankings("雲嶺全市中小學在校學生有多少?", k=3)["keyword"]
-    assert r.index.chunks[ranked[0]].source == "yunling_trad.txt"
-    ranked = r.single_rankings("云岭安全隐患", k=3)["keyword"]
+    ranked = r.single_rankings("漢川全市中小學在校學生有多少?", k=3)["keyword"]
+    assert r.index.chunks[ranked[0]].source == "hanchuan_trad.txt"
+    ranked = r.single_rankings("汉川安全隐患", k=3)["keyword"]
     assert "隱患" in r.index.chunks[ranked[0]].text
 
 
@@ -288,15 +288,15 @@ def test_bench_passages_index_and_eval(tmp_path, fake_embedder):
     from qa.runtime import bench_index
 
     passages = tmp_path / "passages.jsonl"
-    rows = [{"pid": "p1", "title": "甲", "text": "柳溪县今年招聘了26名教师。"},
-            {"pid": "p2", "title": "乙", "text": "枫林市教育财政投入预计安排58.6亿元。"}]
+    rows = [{"pid": "p1", "title": "甲", "text": "石泉县今年招聘了26名教师。"},
+            {"pid": "p2", "title": "乙", "text": "乐陵市教育财政投入预计安排58.6亿元。"}]
     passages.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     index = bench_index(passages, fake_embedder, tmp_path / "home")
     assert [c.chunk_id for c in index.chunks] == ["p1", "p2"]
     calls = fake_embedder.calls
     again = bench_index(passages, fake_embedder, tmp_path / "home")  # cached: nothing embedded again
     assert fake_embedder.calls == calls and len(again.chunks) == 2
-    metrics = evaluate_bench([{"question": "柳溪县招聘了多少教师?", "pid": "p1"}], Retriever(index, fake_embedder))
+    metrics = evaluate_bench([{"question": "石泉县招聘了多少教师?", "pid": "p1"}], Retriever(index, fake_embedder))
     assert metrics["n"] == 1 and metrics["recall@1"] == 1.0
     assert set(metrics["by_retriever"]) == {"fused", "dense", "keyword"}
     assert metrics["by_retriever"]["keyword"]["recall@1"] == 1.0  # the only passage naming the county
@@ -316,11 +316,11 @@ def test_a_second_writer_waits_or_is_refused(tmp_path):
 def test_the_filter_note_follows_the_questions_language_and_script(tiny_corpus, tmp_path, fake_embedder):
     directory, _ = _build(tiny_corpus, tmp_path, fake_embedder)
     r = Retriever(Index.load(directory), fake_embedder)
-    simplified = [n for n in r.search("柳溪县2011年的教师招聘情况", k=10).notes if n.startswith(FILTER_NOTE_PREFIXES)]
-    assert simplified and simplified[0].startswith("筛选：只看关于柳溪县的报告") and "2011年优先排序" in simplified[0]
-    traditional = [n for n in r.search("柳溪縣2011年的教師招聘情況", k=10).notes if n.startswith(FILTER_NOTE_PREFIXES)]
-    assert traditional and traditional[0].startswith("篩選：只看關於") and "柳溪县" not in traditional[0]
+    simplified = [n for n in r.search("石泉县2011年的教师招聘情况", k=10).notes if n.startswith(FILTER_NOTE_PREFIXES)]
+    assert simplified and simplified[0].startswith("筛选：只看关于石泉县的报告") and "2011年优先排序" in simplified[0]
+    traditional = [n for n in r.search("石泉縣2011年的教師招聘情況", k=10).notes if n.startswith(FILTER_NOTE_PREFIXES)]
+    assert traditional and traditional[0].startswith("篩選：只看關於") and "石泉县" not in traditional[0]
     assert to_simplified(traditional[0]) == simplified[0]
-    english = [n for n in r.search("Liuxi county teacher recruitment in 2011", k=10).notes
+    english = [n for n in r.search("Shiquan county teacher recruitment in 2011", k=10).notes
                if n.startswith(FILTER_NOTE_PREFIXES)]
     assert english and english[0].startswith("filter: ") and "year 2011 ranked first" in english[0]

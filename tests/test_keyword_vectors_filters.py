@@ -8,15 +8,15 @@ from qa.types import Document
 
 
 def test_tokenize_folds_traditional_and_drops_question_words():
-    toks = tokenize("雲嶺全市中小學一共有多少名在校學生?")
-    assert "云岭" in toks and "学生" in toks
+    toks = tokenize("漢川全市中小學一共有多少名在校學生?")
+    assert "汉川" in toks and "学生" in toks
     assert "多少" not in toks and "?" not in toks
 
 
 def test_keyword_search_traditional_query_finds_simplified_text(tmp_path):
-    texts = ["枫林市教育财政投入预计安排58.6亿元", "柳溪县累计排查安全隐患58项", "云岭市在校学生28457人"]
+    texts = ["乐陵市教育财政投入预计安排58.6亿元", "石泉县累计排查安全隐患58项", "汉川市在校学生28457人"]
     kw = KeywordIndex.build(texts)
-    ids, scores = kw.search("枫林全市教育財政投入預計安排多少?", k=3)
+    ids, scores = kw.search("樂陵全市教育財政投入預計安排多少?", k=3)
     assert ids[0] == 0 and scores[0] > 0
     kw.save(tmp_path / "bm25")
     again = KeywordIndex.load(tmp_path / "bm25", len(texts))
@@ -77,23 +77,23 @@ def test_sq8_with_exact_rescoring_matches_exact_search(tmp_path):
 
 
 def test_detect_years():
-    assert detect_years("柳溪县2011年招聘了多少教师?") == (2011,)
+    assert detect_years("石泉县2011年招聘了多少教师?") == (2011,)
     assert detect_years("How many teachers were trained in 2020?") == (2020,)
     assert detect_years("生机比为7.2:1, 安排58.6亿元, 20xx年") == ()
 
 
 def test_detect_places_in_chinese_and_pinyin():
-    known = ["柳溪县", "云岭市", "枫林"]
-    assert detect_places("柳溪縣上半年排查了多少隱患?", known) == ("柳溪县",)
-    assert detect_places("How many students does Yunling have?", known) == ("云岭市",)
+    known = ["石泉县", "汉川市", "乐陵"]
+    assert detect_places("石泉縣上半年排查了多少隱患?", known) == ("石泉县",)
+    assert detect_places("How many students does Hanchuan have?", known) == ("汉川市",)
     assert detect_places("What did the county do?", known) == ()
-    assert place_core("柳溪县") == "柳溪" and romanize("云岭") == "yunling"
+    assert place_core("石泉县") == "石泉" and romanize("汉川") == "hanchuan"
 
 
 def test_document_filter():
-    d = Document("d1", "a.txt", "t", year=2011, places=("柳溪县",))
-    assert document_matches(d, Filters(places=("柳溪",)))
-    assert not document_matches(d, Filters(places=("枫林",)))
+    d = Document("d1", "a.txt", "t", year=2011, places=("石泉县",))
+    assert document_matches(d, Filters(places=("石泉",)))
+    assert not document_matches(d, Filters(places=("乐陵",)))
     assert document_matches(d, Filters(years=(2011,)))
 
 

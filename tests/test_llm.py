@@ -11,8 +11,8 @@ from llm_server import FakeLLMServer
 
 from qa.answer.llm import NO_ANSWER, LLMClient, LLMConfig, LLMError, build_messages, is_no_answer
 
-MESSAGES = [{"role": "system", "content": "sys"}, {"role": "user", "content": "柳溪县2011年招聘了多少教师?"}]
-REPLY = "柳溪县2011年公开招聘教师120名[1]。"
+MESSAGES = [{"role": "system", "content": "sys"}, {"role": "user", "content": "石泉县2011年招聘了多少教师?"}]
+REPLY = "石泉县2011年公开招聘教师120名[1]。"
 
 
 def client_for(srv: FakeLLMServer, **kw) -> LLMClient:
@@ -38,7 +38,7 @@ def test_chat_returns_the_reply(server: FakeLLMServer) -> None:
 
 def test_reply_can_depend_on_the_messages() -> None:
     with FakeLLMServer(reply=lambda msgs: "echo:" + msgs[-1]["content"]) as srv:
-        assert client_for(srv).chat(MESSAGES) == "echo:柳溪县2011年招聘了多少教师?"
+        assert client_for(srv).chat(MESSAGES) == "echo:石泉县2011年招聘了多少教师?"
 
 
 def test_request_body_has_model_messages_and_settings(server: FakeLLMServer) -> None:
@@ -178,7 +178,7 @@ def test_from_env_rejects_a_bad_timeout(bad: str) -> None:
 # -- the prompt -----------------------------------------------------------------------------------
 PASSAGES = [
     (3, "教育局年度安全工作總結 篇三 · 一、安全教育 · ¶4", "全年開展安全演練42次，覆蓋學生1.2萬人。"),
-    (7, "柳溪县教育工作总结 · ¶2", "2011年公开招聘教师120名。"),
+    (7, "石泉县教育工作总结 · ¶2", "2011年公开招聘教师120名。"),
 ]
 
 

@@ -17,7 +17,7 @@ from qa.ingest.load import decode_text, extract_text, plausibility
 TRAD = ("教育局年度安全工作總結\n一、基本情況\n全縣現有中小學校56所，在校學生36184人，專任教師2405人。"
         "學校安全工作直接關係著師生的安危、家庭的幸福、社會的穩定。\n（一）加強領導，明確責任。"
         "我局與各學校簽訂了安全工作責任狀，層層落實責任。")
-SIMP = ("柳溪县教育局2011年上半年工作总结\n一、稳步推进党建工作\n在县委、县人民政府的正确领导下，"
+SIMP = ("石泉县教育局2011年上半年工作总结\n一、稳步推进党建工作\n在县委、县人民政府的正确领导下，"
         "县教育局总支坚持“围绕教育抓党建，抓好党建促发展”的工作思路，不断提高党建工作水平。")
 
 
@@ -35,7 +35,7 @@ def test_simplified_text_decodes_from_every_encoding(encoding):
 
 
 def test_short_texts_in_gbk_and_big5_are_told_apart():
-    for text in ("两基工作总结", "教育局年度工作總結", "柳溪县教育局工作总结"):
+    for text in ("两基工作总结", "教育局年度工作總結", "石泉县教育局工作总结"):
         for encoding in ("gbk", "big5", "utf-16-le"):
             try:
                 raw = text.encode(encoding)
@@ -54,7 +54,7 @@ def test_a_few_bad_bytes_inside_a_long_gbk_text_become_replacement_characters():
     raw = (SIMP * 20).encode("gbk")
     broken = raw[:500] + b"\xff\xff" + raw[500:]
     text = decode_text(broken)
-    assert "\ufffd" in text and text.count("\ufffd") <= 2 and "柳溪县教育局" in text
+    assert "\ufffd" in text and text.count("\ufffd") <= 2 and "石泉县教育局" in text
 
 
 def test_a_utf8_text_with_a_stray_byte_keeps_its_encoding():
@@ -72,7 +72,7 @@ def test_plausibility_prefers_the_right_decoding():
     (b"\x89PNG\r\n\x1a\n" + random.Random(1).randbytes(4000), "binary data (not text)"),
     (random.Random(2).randbytes(4000), "binary data (not text)"),
     (b"report\x00\x01\x02\x03 data" * 200, "binary data (not text)"),
-    ("柳溪县教育局工作总结".encode()[:-1], "truncated multi-byte text at byte 27 (utf-8)"),
+    ("石泉县教育局工作总结".encode()[:-1], "truncated multi-byte text at byte 27 (utf-8)"),
     ("教育局年度安全工作總結".encode("big5")[:-1], "truncated multi-byte text"),
 ])
 def test_unreadable_files_say_why(tmp_path, content, reason):
@@ -124,13 +124,13 @@ def test_html_main_text_without_chrome(tmp_path):
     page = """<!DOCTYPE html><html><head><meta charset="gb2312"><title>站点 - 总结</title>
     <style>p {color: red}</style><script>var x = "不要";</script></head><body>
     <header><a href="/">首页</a> &gt; 工作总结</header><nav><ul><li>导航一</li><li>导航二</li></ul></nav>
-    <div class="content"><h1>柳溪县教育局工作总结</h1>
+    <div class="content"><h1>石泉县教育局工作总结</h1>
     <p>一、稳步推进<b>党建</b>工作</p><p>全县共有   中小学56所，<br>在校学生36184人。</p>
     <table><tr><td>项目</td><td>数量</td></tr></table><!-- 注释 --><div style="display: none">隐藏</div></div>
     <aside>热门文章</aside><footer>版权所有</footer></body></html>"""
     path = tmp_path / "page.html"
     path.write_bytes(page.encode("gbk"))
-    assert extract_text(path).split("\n") == ["柳溪县教育局工作总结", "一、稳步推进党建工作",
+    assert extract_text(path).split("\n") == ["石泉县教育局工作总结", "一、稳步推进党建工作",
                                              "全县共有 中小学56所，", "在校学生36184人。", "项目 数量"]
 
 
@@ -150,7 +150,7 @@ def test_html_survives_deep_nesting():
 def test_docx_paragraphs_and_tables(tmp_path):
     docx = pytest.importorskip("docx")
     document = docx.Document()
-    document.add_heading("柳溪县教育局2011年上半年工作总结", level=1)
+    document.add_heading("石泉县教育局2011年上半年工作总结", level=1)
     document.add_paragraph("一、稳步推进党建工作")
     document.add_paragraph("在县委、县人民政府的正确领导下，县教育局总支坚持围绕教育抓党建。")
     table = document.add_table(rows=2, cols=2)
@@ -160,7 +160,7 @@ def test_docx_paragraphs_and_tables(tmp_path):
     path = tmp_path / "report.docx"
     document.save(path)
     assert extract_text(path).split("\n") == [
-        "柳溪县教育局2011年上半年工作总结", "一、稳步推进党建工作",
+        "石泉县教育局2011年上半年工作总结", "一、稳步推进党建工作",
         "在县委、县人民政府的正确领导下，县教育局总支坚持围绕教育抓党建。", "项目\t人数", "教师\t2405",
         "二、德育工作成效显著"]
 

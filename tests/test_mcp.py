@@ -15,7 +15,7 @@ pytest.importorskip("mcp")
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
 
 HERE = Path(__file__).resolve().parent
-QUESTION = "柳溪县2011年招聘了多少教师?"
+QUESTION = "石泉县2011年招聘了多少教师?"
 
 
 def _structured(result) -> dict | list:
@@ -51,8 +51,8 @@ def test_stdio_client_lists_tools_and_gets_a_cited_answer(tiny_corpus, tmp_path)
     assert {"question", "k", "year", "place"} <= set(got["tools"]["search_reports"].input_schema["properties"])
     ask = got["ask"]
     assert not ask["abstained"] and "[1]" in ask["answer"] and "37" in ask["answer"]
-    assert ask["citations"][0]["file"] == "liuxi_2011.txt" and "37" in ask["citations"][0]["sentence"]
-    assert got["follow"]["question"].startswith("柳溪县")  # the follow-up read against the first question
+    assert ask["citations"][0]["file"] == "shiquan_2011.txt" and "37" in ask["citations"][0]["sentence"]
+    assert got["follow"]["question"].startswith("石泉县")  # the follow-up read against the first question
     assert 1 <= len(got["search"]["hits"]) <= 2 and got["search"]["hits"][0]["rank"] == 1
     assert {r["file"] for r in got["list"]} == {p.name for p in tiny_corpus.iterdir()}
     assert got["bad"].is_error and "too long" in got["bad"].content[0].text
@@ -96,4 +96,4 @@ def test_streamable_http(tiny_corpus, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    assert "[1]" in ask["answer"] and ask["citations"][0]["file"] == "liuxi_2011.txt"
+    assert "[1]" in ask["answer"] and ask["citations"][0]["file"] == "shiquan_2011.txt"

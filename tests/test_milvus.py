@@ -15,7 +15,7 @@ from qa.store.milvus import MilvusIndex, MilvusTarget, connect, iterate  # noqa:
 from qa.store.milvus_update import update_milvus  # noqa: E402
 from qa.store.update import update_index  # noqa: E402
 
-QUESTIONS = ["安全隐患排查", "柳溪县招聘了多少教师", "枫林市教育财政", "How many teachers were recruited?"]
+QUESTIONS = ["安全隐患排查", "石泉县招聘了多少教师", "乐陵市教育财政", "How many teachers were recruited?"]
 
 
 @pytest.fixture(scope="module")
@@ -83,13 +83,13 @@ def test_same_paragraphs_and_dense_ranking_as_the_folder(tiny_corpus, tmp_path, 
 
 def test_keyword_search_ranks_the_paragraph_that_holds_the_words(tiny_corpus, fake_embedder, lite):
     store = update_milvus(tiny_corpus, lite, fake_embedder, progress=False, load=True).index
-    ids, scores = store.keywords.search("枫林市 教育财政", k=3)
-    assert len(ids) and scores[0] > 0 and "枫林" in store.chunks[ids[0]].text
+    ids, scores = store.keywords.search("乐陵市 教育财政", k=3)
+    assert len(ids) and scores[0] > 0 and "乐陵" in store.chunks[ids[0]].text
     mask = np.zeros(len(store.chunks), dtype=bool)
-    mask[[i for i, c in enumerate(store.chunks) if c.source == "liuxi_2011.txt"]] = True
-    ids, _ = store.keywords.search("枫林市 教育财政", k=3, mask=mask)
+    mask[[i for i, c in enumerate(store.chunks) if c.source == "shiquan_2011.txt"]] = True
+    ids, _ = store.keywords.search("乐陵市 教育财政", k=3, mask=mask)
     assert all(mask[i] for i in ids)
-    assert store.keywords.document_frequency("柳溪县") > 0
+    assert store.keywords.document_frequency("石泉县") > 0
 
 
 def test_retriever_results_match_the_folder(tiny_corpus, tmp_path, fake_embedder, lite):
@@ -110,28 +110,28 @@ def test_per_file_update_and_removal_are_seen_in_milvus(tiny_corpus, fake_embedd
     before, calls = _files(lite), fake_embedder.calls
     again = update_milvus(tiny_corpus, lite, fake_embedder, progress=False)
     assert again.embedded == 0 and again.unchanged == 3 and fake_embedder.calls == calls
-    p = tiny_corpus / "fenglin_plan.txt"
+    p = tiny_corpus / "leling_plan.txt"
     p.write_text(p.read_text(encoding="utf-8").replace("58.6亿元", "80.1亿元"), encoding="utf-8")
     changed = update_milvus(tiny_corpus, lite, fake_embedder, progress=False, load=True)
-    assert changed.changed == ("fenglin_plan.txt",) and changed.embedded == 1
+    assert changed.changed == ("leling_plan.txt",) and changed.embedded == 1
     assert _files(lite) == before  # the old version's rows are gone, the new ones in
-    texts = [c.text for c in changed.index.chunks if c.source == "fenglin_plan.txt"]
+    texts = [c.text for c in changed.index.chunks if c.source == "leling_plan.txt"]
     assert any("80.1亿元" in t for t in texts) and not any("58.6亿元" in t for t in texts)
-    (tiny_corpus / "yunling_trad.txt").unlink()
+    (tiny_corpus / "hanchuan_trad.txt").unlink()
     removed = update_milvus(tiny_corpus, lite, fake_embedder, progress=False, load=True)
-    assert removed.removed == ("yunling_trad.txt",) and "yunling_trad.txt" not in _files(lite)
-    assert all(c.source != "yunling_trad.txt" for c in removed.index.chunks)
-    assert removed.chunk_count == len(removed.index.chunks) == first.chunk_count - before["yunling_trad.txt"]
+    assert removed.removed == ("hanchuan_trad.txt",) and "hanchuan_trad.txt" not in _files(lite)
+    assert all(c.source != "hanchuan_trad.txt" for c in removed.index.chunks)
+    assert removed.chunk_count == len(removed.index.chunks) == first.chunk_count - before["hanchuan_trad.txt"]
 
 
 def test_vectors_of_a_removed_file_are_reused_from_the_cache(tiny_corpus, tmp_path, fake_embedder, lite):
     update_milvus(tiny_corpus, lite, fake_embedder, progress=False)
-    moved = tmp_path / "yunling.txt.bak"
-    (tiny_corpus / "yunling_trad.txt").rename(moved)
+    moved = tmp_path / "hanchuan.txt.bak"
+    (tiny_corpus / "hanchuan_trad.txt").rename(moved)
     update_milvus(tiny_corpus, lite, fake_embedder, progress=False)
-    moved.rename(tiny_corpus / "yunling_trad.txt")
+    moved.rename(tiny_corpus / "hanchuan_trad.txt")
     back = update_milvus(tiny_corpus, lite, fake_embedder, progress=False)
-    assert back.added == ("yunling_trad.txt",) and back.embedded == 0
+    assert back.added == ("hanchuan_trad.txt",) and back.embedded == 0
 
 
 def test_another_model_is_refused_and_rebuild_replaces_it(tiny_corpus, fake_embedder, lite):
@@ -167,7 +167,7 @@ def test_settings_choose_the_store(tiny_corpus, tmp_path, fake_embedder, monkeyp
     store = open_index(settings, fake_embedder)
     assert isinstance(store, MilvusIndex) and len(store.chunks) > 0
     assert not (tmp_path / "index" / "manifest.json").exists()  # nothing written to the folder store
-    (tiny_corpus / "fenglin_plan.txt").unlink()
+    (tiny_corpus / "leling_plan.txt").unlink()
     report = update_store(settings, fake_embedder, load=True)
-    assert report.removed == ("fenglin_plan.txt",)
+    assert report.removed == ("leling_plan.txt",)
     assert len(load_store(settings, fake_embedder).chunks) == report.chunk_count

@@ -86,14 +86,14 @@ def test_update_and_removal_through_the_server(server, tiny_corpus, fake_embedde
     target = MilvusTarget.parse(f"milvus://127.0.0.1:{port}/tiny")
     first = update_milvus(tiny_corpus, target, fake_embedder, progress=False, rebuild=True, load=True)
     assert len(first.index.chunks) == first.chunk_count > 0 and len(first.added) == 3
-    p = tiny_corpus / "liuxi_2011.txt"
-    p.write_text(p.read_text(encoding="utf-8") + "\n\n柳溪县新建食堂3所，惠及学生1200人。\n", encoding="utf-8")
-    (tiny_corpus / "fenglin_plan.txt").unlink()
+    p = tiny_corpus / "shiquan_2011.txt"
+    p.write_text(p.read_text(encoding="utf-8") + "\n\n石泉县新建食堂3所，惠及学生1200人。\n", encoding="utf-8")
+    (tiny_corpus / "leling_plan.txt").unlink()
     second = update_milvus(tiny_corpus, target, fake_embedder, progress=False, load=True)
-    assert second.changed == ("liuxi_2011.txt",) and second.removed == ("fenglin_plan.txt",)
+    assert second.changed == ("shiquan_2011.txt",) and second.removed == ("leling_plan.txt",)
     assert 1 <= second.embedded <= 2
     files = {r["file"] for r in iterate(connect(target), target.collection, ["file"])}
-    assert files == {"liuxi_2011.txt", "yunling_trad.txt"}
+    assert files == {"shiquan_2011.txt", "hanchuan_trad.txt"}
     top = second.index.keywords.search("食堂", k=1)[0]
     assert "食堂" in second.index.chunks[top[0]].text
 

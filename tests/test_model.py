@@ -303,7 +303,7 @@ def test_q4_0_dequantization_layout():
 
 PASSAGES = [  # excerpts of paragraphs in corpus/*.txt; 7 and 8 are near misses for questions on 0 and 1
     "据统计,上半年全县中小学校共排查安全隐患49项,其中33项已整改,其余16项已向上级有关部门报告并协调解决。二是为了"
-    "提高学校师生的安全意识和避险自救和互救的基本技能,我局印发了《关于印发柳溪县中小学校地震应急疏散演练方案的通知》",
+    "提高学校师生的安全意识和避险自救和互救的基本技能,我局印发了《关于印发石泉县中小学校地震应急疏散演练方案的通知》",
     "我区现有中心校11所,公办小学61所、初级中学12所、普通高中1所、教师进修学校1所、公办幼儿园1所。现有民办普高1所、"
     "九年一贯制学校2所、12年一贯制学校1所、小学6所、注册幼儿园22所。现有公办在职教师2405人,学生31024人。",
     "二是做好2011年农村义务教育经费保障机制工作。今年春季学期我县农村义务教育阶段公用经费补助资金9431250元,追加"
@@ -322,11 +322,11 @@ PASSAGES = [  # excerpts of paragraphs in corpus/*.txt; 7 and 8 are near misses 
     "人才和急需紧缺人才引进工作。",
 ]
 QUESTIONS = [
-    ("How many potential safety hazards were found in Liuxi County schools?", 0),
+    ("How many potential safety hazards were found in Shiquan County schools?", 0),
     ("How many teachers and students are there in the district's public schools?", 1),
     ("How much was the rural compulsory education funding subsidy in the spring term of 2011?", 2),
     ("How many migrant workers' children attend school in the city?", 4),
-    ("柳溪县上半年排查出多少项安全隐患?", 0),
+    ("石泉县上半年排查出多少项安全隐患?", 0),
     ("全区有多少名公办在职教师?", 1),
     ("春季学期农村义务教育公用经费补助资金是多少?", 2),
     ("进城务工人员随迁子女在校生有多少人?", 4),  # simplified question, traditional-script passage
@@ -378,7 +378,7 @@ def test_built_model_is_recorded_and_verifies(built_model):
 
 @pytest.mark.model
 def test_embeddings_are_384d_unit_vectors(embedder):
-    texts = ["柳溪县累计排查安全隐患58项", "How many teachers are there?"]
+    texts = ["石泉县累计排查安全隐患58项", "How many teachers are there?"]
     queries, passages = embedder.embed(texts, kind="query"), embedder.embed(texts, kind="passage")
     assert embedder.dim == 384 and embedder.name == DEFAULT_MODEL_NAME
     assert queries.shape == (2, 384) and queries.dtype == np.float32

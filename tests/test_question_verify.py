@@ -13,11 +13,11 @@ from qa.types import Answer, Chunk, Citation, Document
 def test_normalize_and_match_key():
     assert strip_pinyin("總結(jié)學(xué)校(a)") == "總結學校(a)"
     assert normalize("總結(jié)：２０２０年  學(xué)校") == "总结:2020年 学校"
-    assert match_key(" 雲嶺 市\n") == "云岭市"
+    assert match_key(" 漢川 市\n") == "汉川市"
 
 
-@pytest.mark.parametrize("q,lang", [("How many teachers?", "en"), ("柳溪县2011年招聘了多少教师?", "zh"),
-                                    ("雲嶺在學校後勤保障方面做了哪些工作?", "zh-hant")])
+@pytest.mark.parametrize("q,lang", [("How many teachers?", "en"), ("石泉县2011年招聘了多少教师?", "zh"),
+                                    ("漢川在學校後勤保障方面做了哪些工作?", "zh-hant")])
 def test_script_of(q, lang):
     assert script_of(q) == lang
 
@@ -25,7 +25,7 @@ def test_script_of(q, lang):
 def test_question_kinds_and_terms():
     assert analyze("How many safety hazards were found?").kind == "numeric"
     assert analyze("What safety measures were taken?").kind == "list"
-    assert analyze("柳溪县2011年招聘了多少教师?").kind == "numeric"
+    assert analyze("石泉县2011年招聘了多少教师?").kind == "numeric"
     assert analyze("乌赞乡教育工作目前存在哪些主要问题?").kind == "list"
     groups = english_terms("Teachers trained")
     assert len(groups) == 2 and "教师" in groups[0] and "培训" in groups[1]
@@ -74,7 +74,7 @@ def test_check_question():
         check_question("教" * 5000)
     with pytest.raises(QuestionError, match="no words"):
         check_question("???!!!")
-    assert check_question(" 柳溪县\x00招聘? ") == "柳溪县招聘?"
+    assert check_question(" 石泉县\x00招聘? ") == "石泉县招聘?"
 
 
 def test_followups_use_the_conversation():
@@ -82,8 +82,8 @@ def test_followups_use_the_conversation():
     assert not is_followup("How many teachers were trained in 2020?")
     assert contextualize("and in 2011?", ["How many teachers were recruited in 2020?"], []) == \
         "How many teachers were recruited in 2011?"
-    follow = contextualize("那安全方面呢?", ["柳溪县2011年招聘了多少教师?"], ["柳溪县"])
-    assert follow.startswith("柳溪县 2011年")
+    follow = contextualize("那安全方面呢?", ["石泉县2011年招聘了多少教师?"], ["石泉县"])
+    assert follow.startswith("石泉县 2011年")
     assert contextualize("What safety measures were taken?", ["x"], []) == "What safety measures were taken?"
 
 

@@ -55,12 +55,12 @@ def test_page_and_cli(env, capsys):
     assert build_parser().parse_args(shlex.split(serve)[1:]).command == "serve"
     assert main(shlex.split(ask)[1:]) == 0
     answer = json.loads(capsys.readouterr().out)
-    assert "[1]" in answer["answer"] and answer["citations"][0]["file"] == "liuxi_2011.txt"
+    assert "[1]" in answer["answer"] and answer["citations"][0]["file"] == "shiquan_2011.txt"
 
 
 def test_python(env):
     _, out = _run(examples()[2][1])
-    assert "37" in out and "[1]" in out and "柳溪县" in out
+    assert "37" in out and "[1]" in out and "石泉县" in out
 
 
 def test_openai(env):
@@ -84,7 +84,7 @@ def test_openai(env):
         app.close()
         svc.stop()
     assert "[1]" in out and "37" in out
-    assert namespace["citations"][0]["file"] == "liuxi_2011.txt"
+    assert namespace["citations"][0]["file"] == "shiquan_2011.txt"
 
 
 def test_mcp(env):
@@ -96,4 +96,4 @@ def test_mcp(env):
     code = code.replace(params, f"StdioServerParameters(command={sys.executable!r}, "
                                 f"env={{'PYTHONPATH': {str(REPO)!r}}}, args={args!r})")
     _, out = _run(code)
-    assert "ask_reports" in out and "[1]" in out and "liuxi_2011.txt" in out
+    assert "ask_reports" in out and "[1]" in out and "shiquan_2011.txt" in out

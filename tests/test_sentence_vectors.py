@@ -13,7 +13,7 @@ from qa.store.index import Index
 from qa.store.update import update_index
 
 QUESTION = "公开招聘补充了多少教师?"
-FILTERED = "柳溪县2011年招聘了多少教师?"
+FILTERED = "石泉县2011年招聘了多少教师?"
 
 
 class CountingEmbedder:

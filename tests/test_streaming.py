@@ -26,31 +26,31 @@ class GatedService:
         raise RuntimeError("no index in this stand-in")
 
     def ask(self, question, history=None, filters=None, on_piece=None):
-        on_piece("柳溪县")
+        on_piece("石泉县")
         assert self.seen_first.wait(timeout=10), "the first piece never reached the page"
-        on_piece("柳溪县2011年")
-        return Answer(question, "柳溪县2011年补充教师26名。", (), (), False, ())
+        on_piece("石泉县2011年")
+        return Answer(question, "石泉县2011年补充教师26名。", (), (), False, ())
 
 
 def test_pieces_reach_the_page_before_the_answer_is_done():
     svc = GatedService()
-    steps = chat_turn(svc, "柳溪县2011年招聘了多少教师?", [], None)
+    steps = chat_turn(svc, "石泉县2011年招聘了多少教师?", [], None)
     assert next(steps)[0][-1]["content"] == SEARCHING
     first = next(steps)[0][-1]["content"]
-    assert first == "柳溪县"  # shown while the service is still waiting
+    assert first == "石泉县"  # shown while the service is still waiting
     svc.seen_first.set()
     rest = [s[0][-1]["content"] for s in steps]
-    assert rest[-1].startswith("柳溪县2011年补充教师26名")
+    assert rest[-1].startswith("石泉县2011年补充教师26名")
 
 
 def test_a_language_model_reply_streams_into_the_chat(tiny_corpus, tmp_path, fake_embedder):
-    reply = "柳溪县2011年通过公开招聘新录用教师37名[1]。"
+    reply = "石泉县2011年通过公开招聘新录用教师37名[1]。"
     with FakeLLMServer(reply=reply, chunk_size=2, delay=0.0) as srv:
         settings = Settings(corpus=tiny_corpus, index=tmp_path / "index", llm_base_url=srv.base_url,
                             llm_model="m")
         svc = Service(settings, embedder=fake_embedder)
         svc.start()
-        steps = [s[0][-1]["content"] for s in chat_turn(svc, "柳溪县2011年招聘了多少教师?", [], None)]
+        steps = [s[0][-1]["content"] for s in chat_turn(svc, "石泉县2011年招聘了多少教师?", [], None)]
     assert steps[0] == SEARCHING
     drafts = steps[1:-1]
     assert drafts, "no draft was shown before the checked answer"

@@ -61,11 +61,11 @@ def test_app_launches_with_named_endpoints(live):
 
 def test_client_ask_returns_cited_answer(live):
     _, _, client = live
-    result = client.predict("柳溪县2011年招聘了多少教师?", api_name="/ask")
+    result = client.predict("石泉县2011年招聘了多少教师?", api_name="/ask")
     assert not result["abstained"]
     assert "37" in result["answer"] and "[1]" in result["answer"]
     cite = result["citations"][0]
-    assert cite["file"] == "liuxi_2011.txt" and cite["sentence"] in cite["text"]
+    assert cite["file"] == "shiquan_2011.txt" and cite["sentence"] in cite["text"]
 
 
 def test_readme_example(live):
@@ -73,11 +73,11 @@ def test_readme_example(live):
     from gradio_client import Client
 
     client = Client(live[1])
-    answer = client.predict("柳溪县2011年招聘了多少教师?", api_name="/ask")
+    answer = client.predict("石泉县2011年招聘了多少教师?", api_name="/ask")
     assert answer["citations"][0]["paragraph"] >= 1 and answer["citations"][0]["sentence"]
-    follow = client.predict(question="那安全方面呢?", history=["柳溪县2011年招聘了多少教师?"], year=2011,
+    follow = client.predict(question="那安全方面呢?", history=["石泉县2011年招聘了多少教师?"], year=2011,
                             api_name="/ask")
-    assert follow["question"].startswith("柳溪县")  # read against the earlier question
+    assert follow["question"].startswith("石泉县")  # read against the earlier question
     hits = client.predict(question="安全隐患", k=3, api_name="/search")["hits"]
     assert 1 <= len(hits) <= 3 and {"rank", "score", "file", "paragraph", "text"} <= set(hits[0])
 
@@ -89,9 +89,9 @@ def test_client_search_and_filters(live):
     assert res["hits"][0]["text"] and res["hits"][0]["file"].endswith(".txt")
     only = client.predict("安全隐患", 5, None, None, "", api_name="/search")
     assert only["hits"]
-    doc_id = next(r["doc_id"] for r in reports_safe(live[0]) if r["file"] == "fenglin_plan.txt")
+    doc_id = next(r["doc_id"] for r in reports_safe(live[0]) if r["file"] == "leling_plan.txt")
     res = client.predict("安全隐患", 5, None, None, doc_id, api_name="/search")
-    assert {h["file"] for h in res["hits"]} == {"fenglin_plan.txt"}
+    assert {h["file"] for h in res["hits"]} == {"leling_plan.txt"}
 
 
 def test_client_bad_question_is_an_error_message(live):
@@ -106,7 +106,7 @@ def test_client_bad_question_is_an_error_message(live):
 
 def test_several_users_at_once(live):
     _, _, client = live
-    questions = ["柳溪县2011年招聘了多少教师?", "雲嶺在學校後勤保障方面做了哪些工作?",
+    questions = ["石泉县2011年招聘了多少教师?", "漢川在學校後勤保障方面做了哪些工作?",
                  "安全隐患排查了多少项?", "What safety measures were taken?"]
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda q: client.predict(q, api_name="/ask"), questions))
@@ -127,15 +127,15 @@ def test_gbk_upload_is_indexed_and_cited(live):
 
 # -- the functions behind the page ------------------------------------------------------------------
 def test_chat_streams_links_and_sources(service):
-    steps = list(chat_turn(service, "柳溪县2011年招聘了多少教师?", [], None))
+    steps = list(chat_turn(service, "石泉县2011年招聘了多少教师?", [], None))
     assert len(steps) >= 2  # the lead line, then the cited lines
     chat, panel, state, box = steps[-1]
     assert box == "" and [m["role"] for m in chat] == ["user", "assistant"]
     assert '<a href="#qa-src-1-1" class="qa-cite"' in chat[-1]["content"]
     assert 'id="qa-src-1-1"' in panel and "<mark>" in panel
-    assert "liuxi_2011.txt" in panel and "paragraph 3" in panel and "柳溪县" in panel
+    assert "shiquan_2011.txt" in panel and "paragraph 3" in panel and "石泉县" in panel
     assert "全县中小学开展安全应急演练活动" in panel  # the paragraph before, in context
-    assert state["questions"] == ["柳溪县2011年招聘了多少教师?"]
+    assert state["questions"] == ["石泉县2011年招聘了多少教师?"]
     assert all(len(s[0][-1]["content"]) <= len(steps[-1][0][-1]["content"]) for s in steps)
 
 
@@ -148,13 +148,13 @@ def test_followup_passes_the_earlier_questions(service, monkeypatch):
         return real_ask(question, history, filters, **kw)
 
     monkeypatch.setattr(service, "ask", spy)
-    chat, _, state, _ = list(chat_turn(service, "柳溪县2011年招聘了多少教师?", [], None))[-1]
+    chat, _, state, _ = list(chat_turn(service, "石泉县2011年招聘了多少教师?", [], None))[-1]
     chat, panel, state, _ = list(chat_turn(service, "那安全方面呢?", chat, state))[-1]
-    assert seen == [[], ["柳溪县2011年招聘了多少教师?"]]
+    assert seen == [[], ["石泉县2011年招聘了多少教师?"]]
     assert len(chat) == 4 and 'id="qa-turn-2"' in panel
     assert 'href="#qa-src-2-' in chat[-1]["content"] or "Related passages" in chat[-1]["content"]
     assert "<h4>Q2: 那安全方面呢?</h4>" in panel
-    assert "searched as: 柳溪县 2011年 那安全方面呢?" in panel  # read against the question before it
+    assert "searched as: 石泉县 2011年 那安全方面呢?" in panel  # read against the question before it
     assert panel.index('id="qa-turn-2"') < panel.index('id="qa-turn-1"')  # newest first
 
 
@@ -170,7 +170,7 @@ def test_bad_questions_answered_in_chat(service, question, message):
 def test_not_ready_yet(tiny_corpus, tmp_path, fake_embedder):
     svc = Service(Settings(corpus=tiny_corpus, index=tmp_path / "index"), embedder=fake_embedder)
     assert "Starting" in status_line(svc)
-    chat = list(chat_turn(svc, "柳溪县2011年招聘了多少教师?", [], None))[-1][0]
+    chat = list(chat_turn(svc, "石泉县2011年招聘了多少教师?", [], None))[-1][0]
     assert "not loaded yet" in chat[-1]["content"]
     svc.start()
     assert "3** reports" in status_line(svc)
@@ -184,16 +184,16 @@ def test_decline_shows_related_passages(service):
 
 def test_filters_and_choices(service):
     years, places, docs = filter_choices(reports_safe(service))
-    assert ("2011", "2011") in years and ("柳溪县", "柳溪县") in places and docs[0] == ("all reports", "")
-    assert filters_from("2011", "柳溪县", "").years == (2011,)
+    assert ("2011", "2011") in years and ("石泉县", "石泉县") in places and docs[0] == ("all reports", "")
+    assert filters_from("2011", "石泉县", "").years == (2011,)
     assert not filters_from("", "", "")
-    chat = list(chat_turn(service, "安全隐患", [], None, year="", place="云岭市"))[-1][0]
+    chat = list(chat_turn(service, "安全隐患", [], None, year="", place="汉川市"))[-1][0]
     assert "qa-cite" in chat[-1]["content"]
 
 
 def test_report_text_is_escaped():
     evil = "<script>alert(1)</script> 招聘教师26名 <img src=x onerror=alert(2)>"
-    doc = Document("d1", "a<b>.txt", "<b>标题</b>", 2011, ("柳溪县",))
+    doc = Document("d1", "a<b>.txt", "<b>标题</b>", 2011, ("石泉县",))
     chunk = Chunk("c1", "d1", "a<b>.txt", 1, ("<i>节</i>",), (0, len(evil)), evil, evil)
     text = "报告中写道：\n- “<script>x</script> *26* [1] [9]"
     answer = Answer("q<script>", text, (Citation(1, chunk, doc, evil),), (Hit(chunk, 1.0),))
@@ -207,15 +207,15 @@ def test_report_text_is_escaped():
 
 
 def test_the_applied_filter_shows_in_the_sources_panel():
-    doc = Document("d1", "a.txt", "标题", 2011, ("柳溪县",))
+    doc = Document("d1", "a.txt", "标题", 2011, ("石泉县",))
     chunk = Chunk("c1", "d1", "a.txt", 1, (), (0, 4), "招聘教师", "招聘教师")
-    notes = ("filter: only reports about 柳溪县; year 2011 ranked first (not a cut)", "other note")
+    notes = ("filter: only reports about 石泉县; year 2011 ranked first (not a cut)", "other note")
     html = turn_html(Answer("q", "招聘教师 [1]", (Citation(1, chunk, doc, "招聘教师"),), (), False, notes), 1, None)
-    assert "only reports about 柳溪县" in html and "other note" not in html
+    assert "only reports about 石泉县" in html and "other note" not in html
     from qa.search.filters import Filters
 
     for script in ("zh", "zh-hant"):  # the note in the question's script shows there too
-        note = Filters(years=(2011,), places=("柳溪县",)).note(script)
+        note = Filters(years=(2011,), places=("石泉县",)).note(script)
         html = turn_html(Answer("q", "招聘教师 [1]", (Citation(1, chunk, doc, "招聘教师"),), (), False,
                                 (note, "other note")), 1, None)
         assert note in html and "other note" not in html
@@ -225,13 +225,13 @@ def test_the_applied_filter_shows_in_the_sources_panel():
 def test_path_trick_names_stay_in_the_corpus(service, tmp_path):
     corpus = service.settings.corpus.resolve()
     for name in ["../../evil.txt", "..\\..\\evil2.txt", "/etc/evil3.txt", ".hidden.txt", "a/../../b.txt"]:
-        saved = service.add_report(name, f"测试报告 {name}\n柳溪县2011年。".encode())
+        saved = service.add_report(name, f"测试报告 {name}\n石泉县2011年。".encode())
         assert "/" not in saved and "\\" not in saved and not saved.startswith(".")
         assert (corpus / saved).is_file()
     assert not (tmp_path / "evil.txt").exists() and not Path("/etc/evil3.txt").exists()
     src = tmp_path / "up"
     src.mkdir()
-    (src / "..evil.md").write_text("# 报告\n柳溪县", encoding="utf-8")
+    (src / "..evil.md").write_text("# 报告\n石泉县", encoding="utf-8")
     assert "Added evil.md" in upload_reports(service, [str(src / "..evil.md")])
 
 
@@ -258,7 +258,7 @@ def test_row_click_picks_the_file():
     from qa.web.html import REPORT_HEADERS
     from qa.web.page import _selected_file
 
-    table = pd.DataFrame([["t", 2011, "柳溪县", "a.txt", "", 3], ["u", "", "", "b.txt", "", 2]],
+    table = pd.DataFrame([["t", 2011, "石泉县", "a.txt", "", 3], ["u", "", "", "b.txt", "", 2]],
                          columns=REPORT_HEADERS)
     assert _selected_file(table, SimpleNamespace(index=[1, 0], row_value=None)) == "b.txt"
     assert _selected_file(table, SimpleNamespace(index=[0, 2], row_value=["t", 2011, "", "a.txt", "", 3])) == "a.txt"
@@ -266,9 +266,9 @@ def test_row_click_picks_the_file():
 
 def test_remove_and_watch(service):
     corpus = service.settings.corpus
-    msg = remove_report(service, "fenglin_plan.txt")
-    assert "Removed" in msg and (corpus / ".removed" / "fenglin_plan.txt").is_file()
-    wait_for(lambda: "fenglin_plan.txt" not in indexed_files(service), what="the removal")
+    msg = remove_report(service, "leling_plan.txt")
+    assert "Removed" in msg and (corpus / ".removed" / "leling_plan.txt").is_file()
+    wait_for(lambda: "leling_plan.txt" not in indexed_files(service), what="the removal")
     assert "Not removed" in remove_report(service, "../pyproject.toml")
     assert "Choose" in remove_report(service, None)
     service.watch()
