@@ -12,7 +12,7 @@ from qa.search.retrieve import Retriever
 from qa.store.index import Index
 from qa.store.update import update_index
 
-QUESTION = "公开招聘补充了多少教师?"
+QUESTION = "公开招聘新录用了多少教师?"
 FILTERED = "石泉县2011年招聘了多少教师?"
 
 

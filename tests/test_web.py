@@ -134,7 +134,7 @@ def test_chat_streams_links_and_sources(service):
     assert '<a href="#qa-src-1-1" class="qa-cite"' in chat[-1]["content"]
     assert 'id="qa-src-1-1"' in panel and "<mark>" in panel
     assert "shiquan_2011.txt" in panel and "paragraph 3" in panel and "石泉县" in panel
-    assert "全县中小学开展安全应急演练活动" in panel  # the paragraph before, in context
+    assert "全县中小学组织师生参加疏散逃生演练" in panel  # the paragraph before, in context
     assert state["questions"] == ["石泉县2011年招聘了多少教师?"]
     assert all(len(s[0][-1]["content"]) <= len(steps[-1][0][-1]["content"]) for s in steps)
 
