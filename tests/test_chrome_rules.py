@@ -15,7 +15,7 @@ from qa.ingest.clean import _chrome_rule, clean
 from qa.ingest.structure import shielded, structured
 
 TITLE = "青松县教育局2021年工作总结"
-BODY = ("2021年，我局坚持以人民满意为目标，全面贯彻党的教育方针，全县共有中小学56所，在校学生36184人，"
+BODY = ("2021年，我局以办好群众满意的教育为目标，坚持立德树人，全县共有中小学61所，在校学生27315人，"
         "专任教师2000人，各项工作取得了较好的成绩。")
 BODY2 = ("下半年，全县新建校舍12所，改造薄弱学校8所，投入资金3,000万元，办学条件明显改善，"
          "城乡教育差距进一步缩小，群众满意度明显提高。")
@@ -27,14 +27,14 @@ def kept(text: str) -> list[str]:
 
 def test_the_opener_that_leads_into_an_editors_preface_on_its_line_goes_with_it():
     opener = "总结是对过去一段时间工作的回顾和分析，它能帮助我们看清得失，让我们认真写一份总结吧。"
-    preface = "下面是小编为大家整理的教育局工作总结，供大家参考。"
+    preface = "下面是小编为大家收集的教育局工作总结，供大家参考。"
     cleaned = clean("\n".join([TITLE, opener + preface, BODY, BODY2]))
     assert [line.text for line in cleaned.lines] == [TITLE, BODY, BODY2]
     assert cleaned.why[:2] == ("editor's opener", "editor's preface")
 
 
 def test_what_follows_a_preface_on_its_line_and_a_title_leading_into_it_stay():
-    preface = "下面是小编为大家整理的教育局工作总结，供大家参考。"
+    preface = "下面是小编为大家收集的教育局工作总结，供大家参考。"
     assert kept("\n".join([TITLE + preface, BODY])) == [TITLE, BODY]
     assert kept("\n".join([TITLE, preface + BODY, BODY2])) == [TITLE, BODY, BODY2]
 
