@@ -12,9 +12,9 @@ from qa.ingest.corpus import read_corpus
 from qa.store.index import Index
 from qa.store.update import update_index
 
-OPENING = ("在县委、县人民政府的正确领导下，县教育局总支坚持“围绕教育抓党建，抓好党建促发展”的工作思路，"
-           "认真贯彻落实党的十七届五中全会精神，把深入开展创先争优活动贯穿党组织活动始终。")
-MIDDLE = ("上半年，我局不断强化德育为首、全面育人的教育观，通过开展各种德育活动，努力促进学生的健康成长，"
+OPENING = ("在市委、市政府的坚强领导下，区教育局党委坚持“以党建带队伍，以队伍促教学”的工作方针，"
+           "认真学习贯彻省第九次党代会精神，把主题教育实践活动融入学校管理的各个环节。")
+MIDDLE = ("今年以来，我局持续推进五育并举、立德树人的育人理念，依托丰富多彩的校园文化活动，帮助学生全面发展，"
           "全年组织各类主题教育活动三十余场，参与学生一万余人次，家长满意度明显提高。")
 # A made-up site's sign-off, on every one of its pages: alone it may pass for the last line of a report.
 FOOTER = "好文章值得慢慢读"

@@ -14,11 +14,11 @@ from qa.ingest import load
 from qa.ingest.formats import html_to_text, reflow
 from qa.ingest.load import decode_text, extract_text, plausibility
 
-TRAD = ("教育局年度安全工作總結\n一、基本情況\n全縣現有中小學校56所，在校學生36184人，專任教師2405人。"
-        "學校安全工作直接關係著師生的安危、家庭的幸福、社會的穩定。\n（一）加強領導，明確責任。"
+TRAD = ("教育局學期安全工作總結\n一、基本情況\n全縣現有中小學校56所，在校學生21590人，專任教師1764人。"
+        "校園安全事關每一名學生的成長，也牽動著千家萬戶。\n（一）加強領導，明確責任。"
         "我局與各學校簽訂了安全工作責任狀，層層落實責任。")
-SIMP = ("石泉县教育局2011年上半年工作总结\n一、稳步推进党建工作\n在县委、县人民政府的正确领导下，"
-        "县教育局总支坚持“围绕教育抓党建，抓好党建促发展”的工作思路，不断提高党建工作水平。")
+SIMP = ("石泉县教育局2011年上半年工作总结\n一、扎实抓好党建工作\n在县委、县政府的关心支持下，"
+        "县教育局党组坚持“以党建引领发展，以发展检验党建”的工作思路，党建工作质量稳步提高。")
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "big5", "cp950", "utf-16",
@@ -35,7 +35,7 @@ def test_simplified_text_decodes_from_every_encoding(encoding):
 
 
 def test_short_texts_in_gbk_and_big5_are_told_apart():
-    for text in ("两基工作总结", "教育局年度工作總結", "石泉县教育局工作总结"):
+    for text in ("控辍保学工作总结", "教育局年度工作總結", "石泉县教育局工作总结"):
         for encoding in ("gbk", "big5", "utf-16-le"):
             try:
                 raw = text.encode(encoding)
@@ -73,7 +73,7 @@ def test_plausibility_prefers_the_right_decoding():
     (random.Random(2).randbytes(4000), "binary data (not text)"),
     (b"report\x00\x01\x02\x03 data" * 200, "binary data (not text)"),
     ("石泉县教育局工作总结".encode()[:-1], "truncated multi-byte text at byte 27 (utf-8)"),
-    ("教育局年度安全工作總結".encode("big5")[:-1], "truncated multi-byte text"),
+    ("教育局學期安全工作總結".encode("big5")[:-1], "truncated multi-byte text"),
 ])
 def test_unreadable_files_say_why(tmp_path, content, reason):
     path = tmp_path / "bad.txt"
@@ -106,7 +106,7 @@ def test_a_file_over_the_size_limit_is_refused_without_reading_it(tmp_path):
 
 def test_a_50_mb_text_file_is_refused_with_a_reason_and_bounded_memory(tmp_path):
     path = tmp_path / "50mb.txt"
-    block = ("全县共有中小学校56所，在校学生36184人。" * 2000 + "\n").encode()
+    block = ("全县共有中小学校56所，在校学生21590人。" * 2000 + "\n").encode()
     with open(path, "wb") as f:
         while f.tell() < 50 * 1024 * 1024:
             f.write(block)
@@ -125,13 +125,13 @@ def test_html_main_text_without_chrome(tmp_path):
     <style>p {color: red}</style><script>var x = "不要";</script></head><body>
     <header><a href="/">首页</a> &gt; 工作总结</header><nav><ul><li>导航一</li><li>导航二</li></ul></nav>
     <div class="content"><h1>石泉县教育局工作总结</h1>
-    <p>一、稳步推进<b>党建</b>工作</p><p>全县共有   中小学56所，<br>在校学生36184人。</p>
+    <p>一、扎实抓好<b>党建</b>工作</p><p>全县共有   中小学56所，<br>在校学生21590人。</p>
     <table><tr><td>项目</td><td>数量</td></tr></table><!-- 注释 --><div style="display: none">隐藏</div></div>
     <aside>热门文章</aside><footer>版权所有</footer></body></html>"""
     path = tmp_path / "page.html"
     path.write_bytes(page.encode("gbk"))
-    assert extract_text(path).split("\n") == ["石泉县教育局工作总结", "一、稳步推进党建工作",
-                                             "全县共有 中小学56所，", "在校学生36184人。", "项目 数量"]
+    assert extract_text(path).split("\n") == ["石泉县教育局工作总结", "一、扎实抓好党建工作",
+                                             "全县共有 中小学56所，", "在校学生21590人。", "项目 数量"]
 
 
 def test_html_prefers_the_article_and_reads_big5_without_a_declaration(tmp_path):
@@ -151,17 +151,17 @@ def test_docx_paragraphs_and_tables(tmp_path):
     docx = pytest.importorskip("docx")
     document = docx.Document()
     document.add_heading("石泉县教育局2011年上半年工作总结", level=1)
-    document.add_paragraph("一、稳步推进党建工作")
-    document.add_paragraph("在县委、县人民政府的正确领导下，县教育局总支坚持围绕教育抓党建。")
+    document.add_paragraph("一、扎实抓好党建工作")
+    document.add_paragraph("在县委、县政府的关心支持下，县教育局党组坚持以党建引领发展。")
     table = document.add_table(rows=2, cols=2)
-    for (r, c), value in {(0, 0): "项目", (0, 1): "人数", (1, 0): "教师", (1, 1): "2405"}.items():
+    for (r, c), value in {(0, 0): "项目", (0, 1): "人数", (1, 0): "教师", (1, 1): "1764"}.items():
         table.cell(r, c).text = value
     document.add_paragraph("二、德育工作成效显著")
     path = tmp_path / "report.docx"
     document.save(path)
     assert extract_text(path).split("\n") == [
-        "石泉县教育局2011年上半年工作总结", "一、稳步推进党建工作",
-        "在县委、县人民政府的正确领导下，县教育局总支坚持围绕教育抓党建。", "项目\t人数", "教师\t2405",
+        "石泉县教育局2011年上半年工作总结", "一、扎实抓好党建工作",
+        "在县委、县政府的关心支持下，县教育局党组坚持以党建引领发展。", "项目\t人数", "教师\t1764",
         "二、德育工作成效显著"]
 
 
@@ -222,8 +222,8 @@ def test_pdf_without_text_and_broken_pdf(tmp_path):
 
 def test_reflow_joins_wrapped_pdf_lines_but_not_headings():
     page = ("一、基本情况\n全县现有中小学校56所，其中小学32所，初中18所，\n"
-            "高中6所。在校学生36184人，专任教师共计\n2405人。\n（一）加强领导\n")
-    joined = "全县现有中小学校56所，其中小学32所，初中18所，高中6所。在校学生36184人，专任教师共计2405人。"
+            "高中6所。在校学生21590人，专任教师共计\n1764人。\n（一）加强领导\n")
+    joined = "全县现有中小学校56所，其中小学32所，初中18所，高中6所。在校学生21590人，专任教师共计1764人。"
     assert reflow(page).split("\n") == ["一、基本情况", joined, "（一）加强领导"]
     page = "全县现有中小学校56所，其中小学32所，初中18所\n高中6所\n基本情况\n"
     assert reflow(page).split("\n") == ["全县现有中小学校56所，其中小学32所，初中18所高中6所", "基本情况"]

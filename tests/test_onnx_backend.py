@@ -25,7 +25,7 @@ from qa.models.embed import Embedder
 REPO = Path(__file__).resolve().parent.parent
 
 PASSAGES = [
-    "2019年全区共有公办在职教师2405人，在校学生31024人，新建公办幼儿园3所。",
+    "2019年全区共有在职教师1764人，在校学生23870人，新建公办幼儿园3所。",
     "今年全县粮食总产量达到18.6万吨，比上年增长3.2%，新建高标准农田2万亩。",
     "市环保局全年共查处环境违法案件126起，空气质量优良天数达到312天。",
     "The city opened two new subway lines in 2020, carrying 1.2 million passengers a day.",
