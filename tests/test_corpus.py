@@ -138,9 +138,9 @@ def test_dropped_chrome_is_reported(shipped):
 
 # --- folders and bad files ---------------------------------------------------------------------------
 
-REPORT = ("石泉县教育局2011年上半年工作总结\n一、稳步推进党建工作\n"
-          "在县委、县人民政府的正确领导下，县教育局总支坚持“围绕教育抓党建，抓好党建促发展”的工作思路，"
-          "不断提高党建工作水平，积极推进学习型党组织建设。\n")
+REPORT = ("石泉县教育局2011年上半年工作总结\n一、扎实抓好党建工作\n"
+          "在县委、县政府的关心支持下，县教育局党组坚持“以党建引领发展，以发展检验党建”的工作思路，"
+          "党建工作质量稳步提高，机关和学校党组织的凝聚力进一步增强。\n")
 
 
 def test_iter_corpus_files_walks_recursively_and_skips_what_is_not_a_report(tmp_path):
@@ -202,7 +202,7 @@ def test_word_html_and_pdf_reports_are_read(tmp_path):
     assert skipped == []
     texts = {r.source: [c.text for c in r.chunks] for r in reads}
     assert texts["r.docx"] == texts["r.html"]
-    assert texts["r.docx"][0].startswith("石泉县教育局2011年上半年工作总结\n一、稳步推进党建工作\n在县委")
+    assert texts["r.docx"][0].startswith("石泉县教育局2011年上半年工作总结\n一、扎实抓好党建工作\n在县委")
     assert any("456 teachers" in t for t in texts["r.pdf"])
 
 
@@ -224,12 +224,12 @@ def test_a_web_page_saved_as_html_loses_its_chrome(tmp_path):
 
 # --- property: the same report in any encoding gives the same chunks --------------------------------
 
-TRAD_SENTENCES = """學校安全工作直接關係著師生的安危、家庭的幸福、社會的穩定。
-全縣現有中小學校56所，在校學生36184人。
+TRAD_SENTENCES = """校園安全事關每一名學生的成長，也牽動著千家萬戶。
+全縣現有中小學校56所，在校學生21590人。
 我局與各學校簽訂了安全工作責任狀，層層落實責任。
 組織開展了防溺水專題教育活動，參加師生12000人次。
 進一步完善了校園安全管理制度和應急預案；
-投入資金1000萬元改善農村學校辦學條件。""".split()
+投入資金1000萬元改造鄉村學校校舍。""".split()
 HEADINGS = ["一、基本情況", "二、主要做法", "（一）加強領導", "1、落實責任", "三、存在問題"]
 
 

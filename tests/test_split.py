@@ -15,9 +15,9 @@ from qa.textnorm import match_key, normalize
 SENTENCES = """全县共有中小学校56所，在校学生21590人。
 我局认真贯彻落实上级文件精神，进一步加强了校园安全管理。
 组织开展了防溺水专题教育活动。
-投入资金1000万元改善农村学校办学条件。
+投入资金1000万元改造乡村学校教学用房。
 全年培训教师6000人次；
-学校安全工作直接關係著師生的安危！
+校園安全牽動著每一個學生家庭的心！
 顺利通过了省级“义务教育均衡”督导评估？""".split()
 
 
@@ -30,8 +30,8 @@ def para(n: int, start: int = 0) -> str:
 
 
 def test_display_strips_pinyin_and_folds_whitespace():
-    raw = "  總結(jié)是對過去  經(jīng)歷[網-http://()找文章]\n\n\u3000\u3000的總結(jié)。 "
-    assert display(raw) == "總結是對過去 經歷\n的總結。"
+    raw = "  計(jì)劃是對未來  工(gōng)作[網-http://()找文章]\n\n\u3000\u3000的安排(pái)。 "
+    assert display(raw) == "計劃是對未來 工作\n的安排。"
 
 
 @pytest.mark.parametrize(("s", "n"), [("一", 1), ("十", 10), ("十四", 14), ("二十", 20), ("二十三", 23),
@@ -67,7 +67,7 @@ def test_parts_must_be_numbered_in_sequence():
 
 
 def test_a_compilation_becomes_one_document_per_part_and_its_intro_is_dropped():
-    intro = "總結(jié)是對過去經(jīng)歷的一種總結，請大家閱讀這些總結範文，並從中吸取一些有益的經驗和啟發。"
+    intro = "總結(jié)是回顧一段時期工(gōng)作的文字，這裡收集了幾篇同類範文，希望對大家寫好總結有所幫助。"
     parts = [f"教育局學期安全工作總結(jié)篇{n}\n{para(3, i)}\n{para(2, i + 1)}"
              for i, n in enumerate("一二三")]
     text = "教育局學期安全工作總結(jié)(模板3篇)\n" + intro + "\n" + "\n".join(parts)
@@ -103,7 +103,7 @@ def test_year_prefers_the_title_and_ignores_placeholders_and_dates():
     assert find_year("工作总结", "发布时间:2020-11-08，2020-2021学年") == 2020  # a school year is a year
     assert find_year("二〇一一年工作总结", "") == 2011
     assert find_year(normalize("２０１１年工作總結"), "") == 2011
-    assert find_year("工作总结", "2011年上半年，我局坚持以科学发展观为统领。") == 2011
+    assert find_year("工作总结", "2011年上半年，我局以提高教育质量为中心。") == 2011
     assert find_year("工作总结", "x" * 400 + "2011年") is None  # only the first lines count
 
 
@@ -186,8 +186,8 @@ def test_chunks_without_letters_are_dropped_and_ids_are_stable_and_unique():
 LINES = st.one_of(
     st.builds(lambda n, s: para(n, s), st.integers(1, 25), st.integers(0, 6)),
     st.sampled_from(["一、基本情况", "（二）安全工作", "1、加强领导", "基本情况", "⑴全力抓好质量",
-                     "合计82场。",
-                     "總結(jié)是對過去經(jīng)歷的一種總結(jié)和概括，可以幫助我們形成對事物的更全面的認識。",
+                     "合计57场。",
+                     "總結(jié)是回顧一段時期工(gōng)作的文字，能讓我們把得失看(kàn)得更清楚。",
                      "学(xué)校(xiào)工作", "推荐度：", "当前位置：首页 > 总结", "http://example.com/a.html",
                      "发布时间：2020-11-08 14:32:05", "（3）", "教育局學期安全工作總結(jié)篇一",
                      "教育局學期安全工作總結(jié)篇二"]),
