@@ -142,12 +142,12 @@ def test_a_masked_count_in_the_report_asked_about_is_reported_as_masked(tmp_path
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "company.txt").write_text(
-        "青松公司2020年安全生产月活动总结\n\n一、安全生产大检查\n公司制定了安全生产大检查方案，检查覆盖公司所有部门。\n\n"
-        "二、宣传培训\n本月累计开展**次隐患自查，举办**次消防演练培训。\n", encoding="utf-8")
+        "青松公司2020年消防宣传周活动总结\n\n一、消防检查\n公司制定了消防检查方案，检查覆盖各车间和仓库。\n\n"
+        "二、宣传培训\n本周累计开展**次隐患自查，举办**次灭火器使用培训。\n", encoding="utf-8")
     (corpus / "school.txt").write_text(
         "青山县教育局2020年安全工作总结\n\n全县学校组织安全大检查，累计发现安全隐患120多处。\n", encoding="utf-8")
     update_index(corpus, tmp_path / "index", fake_embedder, progress=False)
     answerer = Answerer(Retriever(Index.load(tmp_path / "index"), fake_embedder))
-    a = answerer.ask("青松公司安全生产月开展了多少次隐患自查?")
+    a = answerer.ask("青松公司消防宣传周开展了多少次隐患自查?")
     assert a.abstained and "**次" in a.text and "120" not in a.text
     assert "**次隐患自查" in a.related[0].chunk.text  # the passage with the masked figure comes first
