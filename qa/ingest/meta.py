@@ -93,8 +93,9 @@ def find_places(title: str, body: str) -> tuple[str, ...]:
 def read_places(title: str, body: str, params: PlaceParams = PARAMS) -> Places:
     """The places a report is about, and the places it mentions (see the module docstring)."""
     named = _named(title, body)
+    issuers = issuer_places(title)
     if not named:
-        return Places((), ())
+        return Places(issuers[: params.max_about], issuers)
     key = _WS_RE.sub("", body)
     about: list[str] = []
     title_key = _WS_RE.sub("", title)
@@ -104,9 +105,32 @@ def read_places(title: str, body: str, params: PlaceParams = PARAMS) -> Places:
     about += [name for name, forms in named if any(f + m.group() in ends for f in forms
                                                    for m in _ISSUER_RE.finditer(ends))]
     if not about:
+        about += issuers  # an issuer the gazetteer does not know
+    if not about:
         about += _voiced(key, named, params)
-    mentions = tuple(name for name, _ in named[:MAX_PLACES])
+    mentions = tuple(dict.fromkeys([*(name for name, _ in named), *issuers]))[:MAX_PLACES]
     return Places(tuple(dict.fromkeys(about))[: params.max_about], mentions)
+
+
+# A place named as the issuer at the head of the title ("柳溪县教育局2019年工作总结", "2020年白沙区人民政府…"): read
+# from the words around it, so a place the gazetteer lacks is still what the report is about; a masked or generic
+# one ("XX县", "全县") is not.
+_ISSUER_PLACE_RE = re.compile("^(?:(?:19|20)\\d\\d年(?:度)?)?([\u4e00-\u9fff]{2,3}?)([市县区旗州])"
+                              "(?=教育局|教育厅|教育委员会|教委|教体局|教育和体育局|教育体育局|人民政府)")
+_NOT_A_NAME = re.compile("^[我全本该各某此这那其每]|[某xX×*＊]")
+
+
+def issuer_places(title: str) -> tuple[str, ...]:
+    """The place named as the issuer at the head of the title, read without the gazetteer.
+
+    >>> issuer_places("柳溪县教育局2019年工作总结"), issuer_places("XX县教育局工作总结"), issuer_places("全县教育工作")
+    (('柳溪县',), (), ())
+    """
+    m = _ISSUER_PLACE_RE.search(_WS_RE.sub("", title))
+    if not m:
+        return ()
+    place = m.group(1) + m.group(2)
+    return () if _NOT_A_NAME.search(place) or place[-2:] in _GENERIC_TAILS else (place,)
 
 
 def _voiced(key: str, named: list[tuple[str, tuple[str, ...]]], params: PlaceParams) -> list[str]:

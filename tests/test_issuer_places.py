@@ -1,0 +1,33 @@
+"""A report's own place read from its issuer in the title, for places jieba's gazetteer does not know."""
+
+from qa.answer.compose import Answerer
+from qa.ingest.meta import issuer_places, read_places
+from qa.search.retrieve import Retriever
+from qa.store.index import Index
+from qa.store.update import update_index
+
+
+def test_the_issuer_at_the_head_of_the_title_is_the_place():
+    assert issuer_places("柳溪县教育局2019年工作总结") == ("柳溪县",)
+    assert issuer_places("2020年云岭市人民政府工作报告") == ("云岭市",)
+    assert read_places("柳溪县教育局2019年工作总结", "我县共有学校20所。").about == ("柳溪县",)
+
+
+def test_masked_generic_or_inner_names_are_not_places():
+    assert issuer_places("XX县教育局2019年工作总结") == ()
+    assert issuer_places("全县教育局系统工作总结") == ()
+    assert issuer_places("教育局工作总结") == ()
+    assert issuer_places("关于加强学校安全的通知") == ()
+
+
+def test_a_question_naming_an_unknown_place_is_filtered_to_its_report(tmp_path, fake_embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("柳溪县教育局2019年工作总结\n\n2019年全县新招聘教师41名。\n", encoding="utf-8")
+    (corpus / "b.txt").write_text("枫林市教育局2019年工作总结\n\n2019年全市新招聘教师63名。\n", encoding="utf-8")
+    update_index(corpus, tmp_path / "index", fake_embedder, progress=False)
+    answerer = Answerer(Retriever(Index.load(tmp_path / "index"), fake_embedder))
+    a = answerer.ask("柳溪县2019年招聘了多少名教师?")
+    assert not a.abstained and "41" in a.text and "63" not in a.text
+    assert all(c.chunk.source == "a.txt" for c in a.citations)
+    assert any("柳溪县" in n for n in a.notes)
