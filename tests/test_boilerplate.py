@@ -89,7 +89,7 @@ def test_an_update_after_adding_a_page_of_the_site_equals_a_rebuild(tmp_path, fa
         (corpus / name).write_text(PAGES[name], encoding="utf-8")
     second = update_index(corpus, directory, fake_embedder, progress=False)
     assert second.added == ("b.txt", "c.txt") and second.recleaned == ("a.txt",)  # other.txt shares nothing
-    assert "cleaned again" in second.summary()
+    assert "read again" in second.summary()
     updated = _chunk_texts(directory)
     assert not any(FOOTER in t for texts in updated.values() for t in texts)
 

@@ -31,3 +31,20 @@ def test_a_question_naming_an_unknown_place_is_filtered_to_its_report(tmp_path, 
     assert not a.abstained and "41" in a.text and "63" not in a.text
     assert all(c.chunk.source == "a.txt" for c in a.citations)
     assert any("柳溪县" in n for n in a.notes)
+
+
+def test_new_reading_rules_reach_unchanged_files_without_embedding_again(tmp_path, fake_embedder, monkeypatch):
+    import qa.store.update as update
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("柳溪县教育局2019年工作总结\n\n2019年全县新招聘教师41名。\n", encoding="utf-8")
+    first = update_index(corpus, tmp_path / "index", fake_embedder, progress=False)
+    assert first.added == ("a.txt",)
+    same = update_index(corpus, tmp_path / "index", fake_embedder, progress=False)
+    assert not same.recleaned and same.unchanged == 1
+    monkeypatch.setattr(update, "reading_rules", lambda: "an-upgrade")
+    again = update_index(corpus, tmp_path / "index", fake_embedder, progress=False)
+    assert again.recleaned == ("a.txt",) and again.embedded == 0  # read again; its vectors reused by content
+    assert "read again" in again.summary()
+    assert Index.load(tmp_path / "index").documents  # the index still answers

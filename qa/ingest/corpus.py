@@ -12,6 +12,8 @@ import hashlib
 import logging
 import os
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 from qa.errors import UnreadableFile
@@ -167,3 +169,17 @@ def _attempt(read, args: tuple, source: str, skipped: list[Skipped]):
     log.warning("skipped %s: %s", source, reason)
     skipped.append(Skipped(source=source, reason=reason))
     return None
+
+
+@lru_cache(maxsize=1)
+def reading_rules() -> str:
+    """A digest of what turns a file into reports and paragraphs: the code of ``qa.ingest``, text normalization
+    and number reading, and the fitted chrome model. An index records it per file; when it differs, an unchanged
+    file is read again (its vectors are reused by content), so an upgrade's reading reaches every report."""
+    root = resources.files("qa")
+    parts = sorted((f"ingest/{f.name}", f) for f in root.joinpath("ingest").iterdir() if f.name.endswith(".py"))
+    parts += [(name, root.joinpath(name)) for name in ("textnorm.py", "numbers.py", "data/chrome_model.json")]
+    h = hashlib.sha256()
+    for name, f in parts:
+        h.update(name.encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]

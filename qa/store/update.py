@@ -23,7 +23,16 @@ import numpy as np
 
 from qa.errors import UnreadableFile
 from qa.ingest.chrome import Boilerplate
-from qa.ingest.corpus import Extracted, FileRead, clean_file, extract_file, file_sha256, iter_corpus_files, read_file
+from qa.ingest.corpus import (
+    Extracted,
+    FileRead,
+    clean_file,
+    extract_file,
+    file_sha256,
+    iter_corpus_files,
+    read_file,
+    reading_rules,
+)
 from qa.models.embed import Embedder
 from qa.store.build import Pending, Progress, embed_pending, make_manifest, previous_manifest, write
 from qa.store.index import GLOBAL_FILES, MANIFEST, SEGMENTS, Index, IndexError, Segment
@@ -45,13 +54,13 @@ class UpdateReport:
     chunk_count: int
     seconds: float
     index: Index | None = field(default=None, repr=False, compare=False)  # the result, when asked for
-    recleaned: tuple[str, ...] = ()  # unchanged files cleaned again: their site's template counts changed
+    recleaned: tuple[str, ...] = ()  # unchanged files read again: their template counts or the reading rules changed
 
     def summary(self) -> str:
         lines = [f"{self.chunk_count} paragraphs indexed in {self.seconds:.1f} s "
                  f"({self.embedded} embedded, {self.reused} reused)"]
         for label, items in (("added", self.added), ("changed", self.changed), ("removed", self.removed),
-                             ("cleaned again (the folder's repeated lines changed, or the index predates them)",
+                             ("read again (the folder's repeated lines or the reading rules changed)",
                               self.recleaned)):
             if items:
                 lines.append(f"{label}: " + ", ".join(items))
@@ -135,7 +144,8 @@ def scan(corpus: Path, prev_files: dict[str, dict], on_progress: Progress | None
             out.skipped.append(Skipped(source, f"cannot read: {e.strerror or e}"))
             continue
         old = prev_files.get(source)
-        if old and old.get("sha256") == sha and old.get("segment") and (not templates or "shapes" in old):
+        if old and old.get("sha256") == sha and old.get("segment") and (
+                not templates or ("shapes" in old and old.get("reader") == reading_rules())):
             out.files[source] = old
             out.unchanged += 1
             continue
@@ -185,13 +195,14 @@ def file_entry(fr: FileRead, templates: bool = True) -> dict:
     """A file's manifest entry (before its segment is known)."""
     entry = {"sha256": fr.sha256, "documents": len(fr.documents), "chunks": len(fr.chunks)}
     if templates:
-        entry |= {"shapes": " ".join(sorted(fr.shapes)), "template": fr.template}
+        entry |= {"shapes": " ".join(sorted(fr.shapes)), "template": fr.template, "reader": reading_rules()}
     return entry
 
 
 def segment_tag(sha: str, template: str) -> str:
-    """What makes a file's segment id unique besides the model: its bytes and the template counts it read."""
-    return f"{sha}+{template}" if template else sha
+    """What makes a file's segment id unique besides the model: its bytes, the template counts it read and the
+    reading rules (``reading_rules``)."""
+    return f"{sha}+{template}+{reading_rules()}"
 
 
 def inside(path: Path, corpus: Path) -> bool:
