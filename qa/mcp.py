@@ -148,9 +148,7 @@ def ask_reports(reports: Reports, question: str, history: list[str] | None = Non
 
 def list_reports(reports: Reports) -> list[dict]:
     index = reports.answerer().retriever.index
-    counts: dict[str, int] = {}
-    for c in index.chunks:
-        counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
+    counts = index.paragraph_counts()
     return [{"document": d.doc_id, "title": d.title, "year": d.year, "places": list(d.places), "file": d.source,
              "part": d.part, "paragraphs": counts.get(d.doc_id, 0)}
             for d in sorted(index.documents.values(), key=lambda d: (d.source, d.part or 0))]

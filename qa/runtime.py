@@ -174,10 +174,11 @@ def worker_embedder(settings: Settings) -> Embedder:
 
 def load_store(settings: Settings, embedder: Embedder):
     """The store the settings name, loaded, without updating it."""
-    from qa.store.milvus import MilvusIndex, MilvusTarget, is_milvus
+    from qa.store.milvus import MilvusTarget, is_milvus
+    from qa.store.milvus_lazy import open_store
 
     if is_milvus(settings.store):
-        return MilvusIndex.open(MilvusTarget.parse(settings.store), model_name=embedder.name)
+        return open_store(MilvusTarget.parse(settings.store), model_name=embedder.name)
     return Index.load(settings.index, model_name=embedder.name)
 
 

@@ -34,7 +34,7 @@ from qa.config import Settings
 from qa.search.filters import Filters, uncovered_places
 from qa.search.question import QuestionInfo, analyze
 from qa.search.retrieve import Retriever, SearchResult, question_info
-from qa.search.years import CorpusYears, corpus_years, question_years, scope_of, uncovered_years
+from qa.search.years import CorpusYears, corpus_years_by_document, question_years, scope_of, uncovered_years
 from qa.textnorm import normalize, to_traditional
 from qa.types import Answer, Citation, Hit
 
@@ -113,7 +113,7 @@ class Answerer:
         if res.filters.places or res.filters.mentioned:
             return ()
         index = self.retriever.index
-        return uncovered_places(question, index.documents.values(), (c.norm for c in index.chunks))
+        return uncovered_places(question, index.documents.values(), naming=index.texts_naming)
 
     @cached_property
     def written_years(self) -> frozenset[int]:
@@ -125,8 +125,7 @@ class Answerer:
         """The years the corpus covers (``qa.search.years``), read once per index, on the first question that
         names only years no paragraph writes in four digits or a calendar."""
         index = self.retriever.index
-        return corpus_years(index.documents.values(), ((c.doc_id, c.norm) for c in index.chunks),
-                            written=self.written_years)
+        return corpus_years_by_document(index.documents.values(), index.document_texts(), written=self.written_years)
 
     def _uncovered_years(self, question: str, res: SearchResult) -> tuple[int, ...]:
         """The years the question names when the reports cover none of them (generously: see

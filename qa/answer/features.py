@@ -230,4 +230,4 @@ def _passage_cosines(index: Index, hits: tuple[Hit, ...], qvec: np.ndarray, wher
 
 def chunk_positions(index: Index) -> dict[str, int]:
     """chunk id -> position in the store (the answerer builds it once per loaded index)."""
-    return {c.chunk_id: i for i, c in enumerate(index.chunks)}
+    return index.chunk_positions()

@@ -91,6 +91,19 @@ def years_in(text: str) -> list[YearMention]:
     return sorted(ok, key=lambda y: (y.start, y.year))
 
 
+_YEAR_IN_TEXT_RE = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
+
+
+def named_years(norm: str) -> frozenset[int]:
+    """The years a paragraph (normalized) names in four digits or a calendar (二〇一一年, 民国97年, 97学年度):
+    what retrieval's year signal reads, kept per paragraph by a store.
+
+    >>> sorted(named_years("2019年与民国97年"))
+    [2008, 2019]
+    """
+    return frozenset({int(y) for y in _YEAR_IN_TEXT_RE.findall(norm)} | {y.year for y in years_in(norm)})
+
+
 def first_year(text: str) -> int | None:
     """The first year ``text`` names, or None."""
     found = years_in(text)

@@ -12,8 +12,9 @@ plans N+1), so a year ranks the paragraphs and reports that name or cover it fir
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -255,10 +256,12 @@ def cores_by_pinyin() -> dict[str, tuple[str, ...]]:
     return {k: tuple(sorted(v)) for k, v in out.items()}
 
 
-def uncovered_places(question: str, documents: Iterable[Document], texts: Iterable[str]) -> tuple[str, ...]:
+def uncovered_places(question: str, documents: Iterable[Document], texts: Iterable[str] = (), *,
+                     naming: Callable[[Collection[str]], set[str]] | None = None) -> tuple[str, ...]:
     """Places the question names (``question_places``: 青松县, 海林全市) that the corpus knows nothing of: no
     report is about or mentions them, and no title or paragraph (``texts``, normalized) names them, with or
-    without the suffix. The reports cannot answer a question about such a place.
+    without the suffix. The reports cannot answer a question about such a place. ``naming`` (which of some
+    names any paragraph holds: ``Store.texts_naming``) replaces ``texts`` for a store that keeps no text.
 
     >>> uncovered_places("青海省有几所中学?", [], ["西宁市新建学校3所"])
     ('青海省',)
@@ -270,27 +273,40 @@ def uncovered_places(question: str, documents: Iterable[Document], texts: Iterab
     if not named and not latin:
         return ()
     docs = list(documents)
+    if naming is None:
+        texts = list(texts)
+        naming = functools.partial(names_in_texts, texts)
     known = {place_core(p) for d in docs for p in (*d.places, *d.mentions)}
     romanized = {romanize(c) for c in known if len(c) >= 2}
-    latin = tuple(w for w in latin if w not in romanized)
-    if latin:  # not a report's place nor a mention: look in the paragraphs for the names it may stand for
-        texts = list(texts)
-        for w in latin:
-            names = cores_by_pinyin().get(w, ())
-            # a pinyin the gazetteer has no name of two or more characters for ("Fang County": 房县) cannot be
-            # looked up, so it is never declined
-            if names and not any(c in t for t in texts for c in names):
-                named[w.capitalize()] = None
-    cores = {p: place_core(p) for p in named if place_core(p) not in known}
-    if not cores:
+    for w in (w for w in latin if w not in romanized):  # not a report's place nor a mention: look in the paragraphs
+        names = cores_by_pinyin().get(w, ())
+        # a pinyin the gazetteer has no name of two or more characters for ("Fang County": 房县) cannot be
+        # looked up, so it is never declined
+        if names and not naming(names):
+            named[w.capitalize()] = None
+    titles = [normalize(d.title) for d in docs]
+    left = {p: place_core(p) for p in named if place_core(p) not in known}
+    left = {p: core for p, core in left.items() if not any(core in t for t in titles)}
+    if not left:
         return ()
-    left = dict(cores)
-    for text in (*(normalize(d.title) for d in docs), *texts):
-        for p in [p for p, core in left.items() if core in text]:
-            del left[p]
+    found = naming(set(left.values()))
+    return tuple(p for p, core in left.items() if core not in found)
+
+
+def names_in_texts(texts: Iterable[str], names: Collection[str]) -> set[str]:
+    """Which of ``names`` occur in some of ``texts`` (one pass, stopping when all are found).
+
+    >>> sorted(names_in_texts(["青海新建学校"], ["青海", "西宁"]))
+    ['青海']
+    """
+    left, found = set(names), set()
+    for text in texts:
         if not left:
-            return ()
-    return tuple(left)
+            break
+        hit = {n for n in left if n in text}
+        found |= hit
+        left -= hit
+    return found
 
 
 def year_boosts(f: Filters, docs: list[Document], chunk_years: list[frozenset[int]], chunk_docs: list[int],

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa.ingest.dates import years_in
 from qa.models.embed import Embedder
 from qa.search.filters import Filters, detect, document_matches, filter_note, place_core, romanize, year_boosts
 from qa.search.fusion import Evidence, FusionParams, agreement, fitted_params, fuse, keyword_weight
@@ -67,13 +66,14 @@ class Retriever:
         self.params = params or fitted_params()
         self.lexicon = lexicon
         # Built once here, read by every question: nothing a question does writes to the retriever.
-        self._chunk_doc = _chunk_doc_numbers(index)
-        self._year_chunks = _year_postings(index)
+        self._chunk_doc = index.row_documents()  # each position's document as a number: filters are array operations
+        self._year_chunks = index.row_years()  # position -> the years its paragraph names
         self._docs = [index.documents[d] for d in self._chunk_doc[1]]  # by document number
 
     def written_years(self) -> frozenset[int]:
         """Every year some paragraph names in four digits or a calendar (二〇一一年, 民国97年, 97学年度)."""
-        return frozenset().union(*self._year_chunks.values())
+        union = getattr(self._year_chunks, "union", None)  # a compact store's postings say it without a walk
+        return union() if union is not None else frozenset().union(*self._year_chunks.values())
 
     def parts(self, question: str, qnorm: str | None = None, *, mask: np.ndarray | None = None,
               qvec: np.ndarray | None = None) -> Parts:
@@ -148,7 +148,9 @@ class Retriever:
             hits, f = self._outside(question, f, hits, qvec, k, notes)
         if f.note():
             notes.append(f.note(script_of(question)))
-        return SearchResult(question, tuple(Hit(index.chunks[i], s, dr, kr) for i, s, dr, kr in hits), f,
+        chunks = index.chunks_at([h[0] for h in hits])  # one fetch for a store that reads paragraphs on demand
+        found = tuple(Hit(c, s, dr, kr) for c, (_, s, dr, kr) in zip(chunks, hits, strict=True))
+        return SearchResult(question, found, f,
                             tuple(notes), terms, qvec if qtext else None, qtext)
 
     def _ranked(self, question: str, f: Filters, mask: np.ndarray | None, k: int,
@@ -250,37 +252,10 @@ def keyword_query(question: str, qnorm: str, keywords: KeywordIndex, dense_top: 
         return " ".join(direct), 0.0
     terms, covered = [], 0
     for m in match(question, keep=lambda zh: zh in keywords.vocab):
-        used = [e.zh for e in m.entries if _occurs_in(keywords, e.zh, dense_top)][: p.per_word]
+        used = [e.zh for e in m.entries if keywords.occurs_in(e.zh, dense_top)][: p.per_word]
         terms.extend(used or [m.entries[0].zh])
         covered += len(m.english.split()) if used else 0
     return " ".join(direct + terms), covered / len(words)
-
-
-def _occurs_in(keywords: KeywordIndex, term: str, ids: np.ndarray) -> bool:
-    i = keywords.vocab.get(term)
-    if i is None or not len(ids):
-        return False
-    return bool(np.isin(keywords.docs[keywords.indptr[i]:keywords.indptr[i + 1]], ids).any())
-
-
-def _chunk_doc_numbers(index: Store) -> tuple[np.ndarray, dict[str, int]]:
-    """Each chunk's document as a number, so filters are array operations."""
-    ids: dict[str, int] = {}
-    pos = np.array([ids.setdefault(c.doc_id, len(ids)) for c in index.chunks], dtype=np.int64)
-    return pos, ids
-
-
-_YEAR_IN_TEXT_RE = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
-
-
-def _year_postings(index: Store) -> dict[int, frozenset[int]]:
-    """For each chunk that names years (four digits, 二〇一一年, 民国97年, 97学年度), those years."""
-    out: dict[int, frozenset[int]] = {}
-    for i, c in enumerate(index.chunks):
-        years = {int(y) for y in _YEAR_IN_TEXT_RE.findall(c.norm)} | {y.year for y in years_in(c.norm)}
-        if years:
-            out[i] = frozenset(years)
-    return out
 
 
 def question_info(question: str, res: SearchResult) -> QuestionInfo:

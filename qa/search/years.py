@@ -163,18 +163,36 @@ def corpus_years(documents: Iterable[Document], paragraphs: Iterable[tuple[str, 
     """The coverage of a corpus: ``paragraphs`` are (report id, normalized text) pairs. ``written``: the
     years the paragraphs name in four digits or a calendar, when the caller knows them already (the retriever
     reads them when it opens an index); only the other forms are read then."""
-    read = text_years if written is None else more_years
-    docs = {d.doc_id: d for d in documents}
-    by_doc: dict[str, list[str]] = {d: [normalize(docs[d].title)] for d in docs}
+    by_doc: dict[str, list[str]] = {}
     for doc_id, norm in paragraphs:
         by_doc.setdefault(doc_id, []).append(norm)
+    return corpus_years_by_document(documents, by_doc.items(), params, written=written)
+
+
+def corpus_years_by_document(documents: Iterable[Document], grouped: Iterable[tuple[str, list[str]]],
+                             params: YearCoverParams = PARAMS, *, written: frozenset[int] | None = None,
+                             ) -> CorpusYears:
+    """``corpus_years`` over each report's paragraphs given together (each report once), read report by
+    report: a store that streams them (``Store.document_texts``) never holds them all."""
+    read = text_years if written is None else more_years
+    docs = {d.doc_id: d for d in documents}
     named: set[int] = set()
     reports = {}
-    for doc_id, texts in by_doc.items():
-        joined = "\n".join(texts)
+
+    def take(doc_id: str, texts: list[str]) -> None:
+        nonlocal named
+        joined = "\n".join([normalize(docs[doc_id].title), *texts] if doc_id in docs else texts)
         named |= read(joined, params)
         if doc_id in docs:
             reports[doc_id] = report_years(docs[doc_id], joined, params)
+
+    seen: set[str] = set()
+    for doc_id, texts in grouped:
+        seen.add(doc_id)
+        take(doc_id, list(texts))
+    for doc_id in docs:
+        if doc_id not in seen:
+            take(doc_id, [])
     return CorpusYears(frozenset(named) | (written or frozenset()), reports)
 
 

@@ -35,6 +35,7 @@ import numpy as np
 
 from qa import __version__
 from qa.store.keyword import KeywordIndex, merge_token_ids
+from qa.store.rows import InMemoryRows
 from qa.store.vectors import VectorIndex
 from qa.textnorm import normalize
 from qa.types import Chunk, Document
@@ -140,7 +141,7 @@ class Segment:
 
 
 @dataclass
-class Index:
+class Index(InMemoryRows):
     """A loaded index: everything retrieval needs, in memory."""
 
     directory: Path
@@ -162,10 +163,6 @@ class Index:
     def keyword_only(self) -> bool:
         """Searchable by keywords only: its paragraphs are read, their vectors not made yet."""
         return self.vectors is None
-
-    def chunks_of(self, doc_id: str) -> list[int]:
-        """Positions of a document's chunks, in reading order."""
-        return [i for i, c in enumerate(self.chunks) if c.doc_id == doc_id]
 
     def cosine(self, positions: np.ndarray, query: np.ndarray) -> np.ndarray:
         """The cosine of ``query`` with the paragraphs at ``positions``."""

@@ -118,6 +118,13 @@ class KeywordIndex:
         i = self.vocab.get(term)
         return 0 if i is None else int(self.indptr[i + 1] - self.indptr[i])
 
+    def occurs_in(self, term: str, ids: np.ndarray) -> bool:
+        """Whether ``term`` occurs in any of the texts ``ids``."""
+        i = self.vocab.get(term)
+        if i is None or not len(ids):
+            return False
+        return bool(np.isin(self.docs[self.indptr[i]:self.indptr[i + 1]], ids).any())
+
     def scores(self, query: str, *, mask: np.ndarray | None = None) -> np.ndarray:
         """BM25 score of every text for ``query`` (float32, length ``size``); masked-out texts score 0.
 

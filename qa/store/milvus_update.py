@@ -18,10 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.ingest.dates import named_years
 from qa.models.embed import Embedder
 from qa.store.build import Progress, embed_pending
 from qa.store.index import IndexError, Segment, keyword_text
-from qa.store.milvus import PARAMS, MilvusIndex, MilvusTarget, clip_utf8, connect, expr_in, iterate, row_pk
+from qa.store.milvus import PARAMS, MilvusTarget, clip_utf8, connect, expr_in, iterate, row_pk
+from qa.store.milvus_lazy import open_store
+from qa.store.milvus_terms import BLOCK as TERM_BLOCK
+from qa.store.milvus_terms import segment_frequencies, term_rows
 from qa.store.update import UpdateReport, scan
 
 
@@ -30,10 +34,15 @@ def ensure_collections(client, target: MilvusTarget, dim: int, *, rebuild: bool 
     from pymilvus import DataType, Function, FunctionType
 
     if rebuild:
-        for name in (target.collection, target.files_collection):
+        for name in (target.collection, target.files_collection, target.terms_collection):
             if client.has_collection(name):
                 client.drop_collection(name)
-    if not client.has_collection(target.collection):
+    if client.has_collection(target.collection):
+        fields = {f["name"] for f in client.describe_collection(target.collection)["fields"]}
+        if "years" not in fields:
+            raise IndexError(f"the collection {target.collection!r} was made by an earlier version of report-qa: "
+                             "run `qa index --store ... --rebuild`")
+    else:
         s = client.create_schema(auto_id=False)
         s.add_field("pk", DataType.INT64, is_primary=True)
         s.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
@@ -47,6 +56,7 @@ def ensure_collections(client, target: MilvusTarget, dim: int, *, rebuild: bool 
                     max_length=PARAMS.short_bytes)
         s.add_field("paragraph", DataType.INT64)
         s.add_field("seq", DataType.INT64)
+        s.add_field("years", DataType.ARRAY, element_type=DataType.INT64, max_capacity=PARAMS.max_years)
         s.add_field("chunk", DataType.JSON)
         s.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"],
                                 output_field_names=["sparse"]))
@@ -65,6 +75,17 @@ def ensure_collections(client, target: MilvusTarget, dim: int, *, rebuild: bool 
         ip = client.prepare_index_params()
         ip.add_index("dummy", index_type="FLAT", metric_type="L2")
         client.create_collection(target.files_collection, schema=s, index_params=ip, consistency_level="Strong")
+    if not client.has_collection(target.terms_collection):
+        s = client.create_schema(auto_id=False)
+        s.add_field("pk", DataType.INT64, is_primary=True)
+        s.add_field("dummy", DataType.FLOAT_VECTOR, dim=2)
+        for name in ("file", "file_sha"):
+            s.add_field(name, DataType.VARCHAR, max_length=PARAMS.short_bytes + 8)
+        for name in ("hashes", "counts"):
+            s.add_field(name, DataType.ARRAY, element_type=DataType.INT64, max_capacity=TERM_BLOCK)
+        ip = client.prepare_index_params()
+        ip.add_index("dummy", index_type="FLAT", metric_type="L2")
+        client.create_collection(target.terms_collection, schema=s, index_params=ip, consistency_level="Strong")
 
 
 def segment_rows(seg: Segment, sha: str) -> list[dict]:
@@ -79,7 +100,8 @@ def segment_rows(seg: Segment, sha: str) -> list[dict]:
             "file_sha": sha, "doc_id": c.doc_id, "section": clip_utf8(" > ".join(c.heading), PARAMS.short_bytes),
             "key": key, "year": doc.year if doc else None,
             "places": [clip_utf8(p, PARAMS.short_bytes) for p in (doc.places if doc else ())][:PARAMS.max_places],
-            "paragraph": c.ordinal, "seq": seq, "chunk": c.to_dict()})
+            "paragraph": c.ordinal, "seq": seq, "chunk": c.to_dict(),
+            "years": sorted(named_years(c.norm))[:PARAMS.max_years]})
     return rows
 
 
@@ -156,23 +178,31 @@ def write_files(client, target: MilvusTarget, segments: list[Segment], shas: dic
     """Insert the segments' rows in batches, then delete the old versions of ``replaced`` files, then record
     the files (a crash in between leaves old rows beside new ones, which the next run deletes)."""
     batch: list[dict] = []
+    size = 0
     for seg in segments:
-        batch.extend(segment_rows(seg, shas[seg.source]))
-        while len(batch) >= PARAMS.insert_batch:
-            client.insert(target.collection, batch[:PARAMS.insert_batch])
-            batch = batch[PARAMS.insert_batch:]
+        for row in segment_rows(seg, shas[seg.source]):
+            batch.append(row)
+            size += 3 * (len(row["text"]) + len(row["chunk"]["text"])) + 8 * len(row["vector"])
+            if len(batch) >= PARAMS.insert_batch or size >= PARAMS.insert_bytes:
+                client.insert(target.collection, batch)
+                batch, size = [], 0
     if batch:
         client.insert(target.collection, batch)
+    terms = [r for seg in segments for r in term_rows(seg.source, shas[seg.source],
+                                                      *segment_frequencies(seg.terms, seg.token_ids, seg.lengths))]
+    for start in range(0, len(terms), PARAMS.terms_batch):
+        client.upsert(target.terms_collection, terms[start:start + PARAMS.terms_batch])
     for seg in segments:
         if seg.source in replaced:
             sha = shas[seg.source]
-            client.delete(target.collection, filter=f"{expr_in('file', [seg.source])} and file_sha != \"{sha}\"")
+            for name in (target.collection, target.terms_collection):
+                client.delete(name, filter=f"{expr_in('file', [seg.source])} and file_sha != \"{sha}\"")
     now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     files = [{"file": seg.source, "dummy": [0.0, 0.0], "sha256": shas[seg.source], "model": model,
               "chunks": seg.size, "built_at": now, "documents": [d.to_dict() for d in seg.documents]}
              for seg in segments]
-    for start in range(0, len(files), PARAMS.insert_batch):
-        client.upsert(target.files_collection, files[start:start + PARAMS.insert_batch])
+    for start in range(0, len(files), PARAMS.files_batch):
+        client.upsert(target.files_collection, files[start:start + PARAMS.files_batch])
 
 
 def update_milvus(corpus: Path, target: MilvusTarget, embedder: Embedder, *, rebuild: bool = False,
@@ -209,12 +239,13 @@ def update_milvus(corpus: Path, target: MilvusTarget, embedder: Embedder, *, reb
     for start in range(0, len(removed), PARAMS.id_batch):
         part = removed[start:start + PARAMS.id_batch]
         client.delete(target.collection, filter=expr_in("file", part))
+        client.delete(target.terms_collection, filter=expr_in("file", part))
         client.delete(target.files_collection, ids=part)
     client.flush(target.collection)
     fresh = {seg.source for seg in segments}
     kept = [s for s in found.files if s in prev and s not in fresh]
     chunk_count = sum(seg.size for seg in segments) + sum(int(prev[s]["chunks"]) for s in kept)
     reused += sum(int(prev[s]["chunks"]) for s in kept)
-    index = MilvusIndex.open(target, model_name=embedder.name) if load else None
+    index = open_store(target, model_name=embedder.name) if load else None
     return UpdateReport(tuple(found.added), tuple(found.changed), tuple(sorted(removed)), found.unchanged,
                         tuple(found.skipped), embedded, reused, chunk_count, time.time() - t0, index)

@@ -142,12 +142,10 @@ def neighbours(index: Index | None, chunk: Chunk) -> tuple[Chunk | None, Chunk |
     """The paragraphs before and after ``chunk`` in its document (``None`` at either end)."""
     if index is None:
         return None, None
-    positions = index.chunks_of(chunk.doc_id)
-    for k, p in enumerate(positions):
-        if index.chunks[p].chunk_id == chunk.chunk_id:
-            before = index.chunks[positions[k - 1]] if k > 0 else None
-            after = index.chunks[positions[k + 1]] if k + 1 < len(positions) else None
-            return before, after
+    rows = index.chunks_at(index.chunks_of(chunk.doc_id))  # one fetch for a store that reads them on demand
+    for k, row in enumerate(rows):
+        if row.chunk_id == chunk.chunk_id:
+            return (rows[k - 1] if k > 0 else None), (rows[k + 1] if k + 1 < len(rows) else None)
     return None, None
 
 
@@ -185,7 +183,7 @@ def table_html(c: Citation, index: Index | None) -> str:
     row = c.chunk.table or TableRow("", (), (), 0)
     rows = [c.chunk]
     if index is not None:
-        rows = [index.chunks[p] for p in index.chunks_of(c.chunk.doc_id)]
+        rows = index.chunks_at(index.chunks_of(c.chunk.doc_id))
         rows = [ch for ch in rows if ch.table is not None and ch.ordinal == c.chunk.ordinal] or [c.chunk]
     marked = next((k for k, quote in quoted_cells(row) if quote == c.sentence), None)
     head = "".join(f"<th>{esc(h)}</th>" for h in row.headers)

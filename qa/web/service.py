@@ -153,9 +153,7 @@ class Service:
 
     def reports(self) -> list[dict]:
         index = self.answerer.retriever.index
-        counts: dict[str, int] = {}
-        for c in index.chunks:
-            counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
+        counts = index.paragraph_counts()
         return [{"doc_id": d.doc_id, "title": d.title, "year": d.year, "places": list(d.places),
                  "file": d.source, "part": d.part, "paragraphs": counts.get(d.doc_id, 0)}
                 for d in sorted(index.documents.values(), key=lambda d: (d.source, d.part or 0))]

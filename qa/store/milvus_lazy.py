@@ -1,0 +1,318 @@
+"""A Milvus collection opened without its paragraphs' text: what a serving process over millions of rows holds.
+
+``MilvusIndex.open`` reads every row's record into the ``qa`` process. ``LazyMilvusIndex`` reads, per row,
+only its primary key, its report (as a number) and the years its paragraph names (numpy arrays, about 30
+bytes a row), plus the reports themselves and the keyword document frequencies (a sorted array of term
+hashes, written per file at index time into the ``<name>_terms`` collection). Paragraph records are fetched
+by primary key when a question needs them (the 10-20 hits, their neighbours), through an LRU cache; keyword
+search runs in Milvus (BM25 function); the few questions that need every paragraph (which places any
+paragraph names, the years a report's paragraphs cover) ask Milvus (``like``) or stream the rows once.
+Positions and answers are the same as ``MilvusIndex``'s (tests/test_milvus_lazy.py).
+
+>>> YearRows.build([(2, [2019, 2020]), (0, [2011])]).get(2), YearRows.build([]).get(1, frozenset())
+(frozenset({2019, 2020}), frozenset())
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.store.index import IndexError as StoreError
+from qa.store.index import keyword_text
+from qa.store.keyword import tokenize
+from qa.store.milvus import (
+    PARAMS,
+    MilvusIndex,
+    MilvusKeywords,
+    MilvusRows,
+    MilvusTarget,
+    MilvusVectors,
+    connect,
+    expr_in,
+    iterate,
+    read_files,
+)
+from qa.store.milvus_terms import TermTable
+from qa.types import Chunk, Document
+
+
+@dataclass(frozen=True)
+class LazyParams:
+    cache_chunks: int = 4_096  # paragraph records kept (LRU): a question touches 10-100
+    like_rows: int = 2_000  # rows a `like` query reads to find a name in a paragraph (not only its section)
+    stream_files: int = 64  # files per query when streaming a corpus's paragraphs report by report
+
+
+LAZY = LazyParams()
+
+
+class YearRows(Mapping):
+    """position -> the years its paragraph names, as two arrays (positions with years, sorted) and CSR."""
+
+    def __init__(self, rows: np.ndarray, offsets: np.ndarray, years: np.ndarray):
+        self.rows, self.offsets, self.years = rows, offsets, years
+
+    @classmethod
+    def build(cls, pairs: Sequence[tuple[int, Sequence[int]]]) -> YearRows:
+        pairs = sorted((int(p), list(y)) for p, y in pairs if len(y))
+        offsets = np.zeros(len(pairs) + 1, dtype=np.int64)
+        np.cumsum([len(y) for _, y in pairs], out=offsets[1:])
+        years = np.array([v for _, y in pairs for v in y], dtype=np.int16)
+        return cls(np.array([p for p, _ in pairs], dtype=np.int64), offsets, years)
+
+    def __getitem__(self, position: int) -> frozenset[int]:
+        i = int(np.searchsorted(self.rows, position))
+        if i >= len(self.rows) or self.rows[i] != position:
+            raise KeyError(position)
+        return frozenset(int(y) for y in self.years[self.offsets[i]:self.offsets[i + 1]])
+
+    def __iter__(self) -> Iterator[int]:
+        return (int(p) for p in self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def union(self) -> frozenset[int]:
+        """Every year some paragraph names."""
+        return frozenset(int(y) for y in np.unique(self.years))
+
+
+class LazyChunks(Sequence):
+    """The paragraphs by position, fetched by primary key on demand and kept in an LRU cache."""
+
+    def __init__(self, store: LazyMilvusIndex, size: int = LAZY.cache_chunks):
+        self.store, self.size = store, size
+        self._cache: OrderedDict[int, Chunk] = OrderedDict()
+        self._where: OrderedDict[str, int] = OrderedDict()  # chunk id -> position, of the chunks fetched
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.store.pks)
+
+    def __getitem__(self, position):
+        if isinstance(position, slice):
+            return self.fetch(range(*position.indices(len(self))))
+        return self.fetch([position])[0]
+
+    def __iter__(self) -> Iterator[Chunk]:  # every row, in batches: for tools, never for a question
+        for start in range(0, len(self), PARAMS.id_batch):
+            yield from self._get(range(start, min(start + PARAMS.id_batch, len(self))))
+
+    def fetch(self, positions: Sequence[int]) -> list[Chunk]:
+        positions = [int(p) + len(self) if int(p) < 0 else int(p) for p in positions]
+        if any(not 0 <= p < len(self) for p in positions):
+            raise IndexError(f"paragraph position out of range 0..{len(self) - 1}")
+        with self._lock:
+            missing = [p for p in dict.fromkeys(positions) if p not in self._cache]
+        got = dict(zip(missing, self._get(missing), strict=True)) if missing else {}
+        with self._lock:
+            out = [got[p] if p in got else self._cache[p] for p in positions]
+            for p, c in zip(positions, out, strict=True):
+                self._keep(p, c)
+        return out
+
+    def position_of(self, chunk_id: str) -> int | None:
+        with self._lock:
+            return self._where.get(chunk_id)
+
+    def _keep(self, p: int, c: Chunk) -> None:
+        self._cache[p] = c
+        self._cache.move_to_end(p)
+        self._where[c.chunk_id] = p
+        self._where.move_to_end(c.chunk_id)
+        while len(self._cache) > self.size:
+            self._cache.popitem(last=False)
+        while len(self._where) > self.size:
+            self._where.popitem(last=False)
+
+    def _get(self, positions: Sequence[int]) -> list[Chunk]:
+        pks = [int(self.store.pks[p]) for p in positions]
+        by_pk: dict[int, Chunk] = {}
+        client, target = self.store.client, self.store.target
+        for start in range(0, len(pks), PARAMS.id_batch):
+            for r in client.get(target.collection, ids=pks[start:start + PARAMS.id_batch], output_fields=["chunk"]):
+                by_pk[int(r["pk"])] = Chunk.from_dict(r["chunk"])
+        if len(by_pk) < len(set(pks)):
+            raise KeyError("some paragraphs were removed from the collection since it was opened: reopen the store")
+        return [by_pk[k] for k in pks]
+
+
+class FetchedPositions(Mapping):
+    """chunk id -> position for the chunks fetched lately (every hit was): what the answer step looks up."""
+
+    def __init__(self, chunks: LazyChunks):
+        self.chunks = chunks
+
+    def __getitem__(self, chunk_id: str) -> int:
+        p = self.chunks.position_of(chunk_id)
+        if p is None:
+            raise KeyError(chunk_id)
+        return p
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self.chunks._where))
+
+    def __len__(self) -> int:
+        return len(self.chunks._where)
+
+
+class LazyKeywords(MilvusKeywords):
+    """BM25 in Milvus; document frequencies from the index-time term table; term occurrence from fetched text."""
+
+    def __init__(self, store: LazyMilvusIndex, candidates: int, terms: TermTable):
+        super().__init__(store, candidates)
+        self.terms = terms
+
+    def document_frequency(self, term: str) -> int:
+        return self.terms.document_frequency(term)
+
+    @property
+    def vocab(self) -> TermTable:  # ``term in vocab``: the term occurs in some paragraph
+        return self.terms
+
+    def occurs_in(self, term: str, ids: np.ndarray) -> bool:
+        if not len(ids) or term not in self.terms:
+            return False
+        return any(term in tokenize(keyword_text(c), normalized=True) for c in self.store.chunks_at(ids))
+
+
+class LazyMilvusIndex(MilvusRows):
+    """A collection opened with per-row arrays only (see the module docstring); the ``Store`` interface."""
+
+    def __init__(self, target: MilvusTarget, manifest: dict, documents: dict[str, Document], pks: np.ndarray,
+                 docs: np.ndarray, doc_ids: dict[str, int], years: YearRows, terms: TermTable, *,
+                 candidates: int = 100):
+        self.target, self.manifest, self.documents, self.pks = target, manifest, documents, pks
+        self.docs, self.doc_ids, self.years = docs, doc_ids, years
+        self.client = self._client = connect(target)
+        self._pk_order = np.argsort(pks, kind="stable")
+        self._pk_sorted = pks[self._pk_order]
+        self.chunks = LazyChunks(self)
+        self.vectors = MilvusVectors(self)
+        self.keywords = LazyKeywords(self, candidates, terms)
+
+    def positions_of(self, pks: list[int]) -> list[int | None]:
+        if not len(self._pk_sorted):
+            return [None] * len(pks)
+        keys = np.asarray(pks, dtype=np.int64)
+        i = np.minimum(np.searchsorted(self._pk_sorted, keys), len(self._pk_sorted) - 1)
+        ok = self._pk_sorted[i] == keys
+        return [int(self._pk_order[j]) if hit else None for j, hit in zip(i, ok, strict=True)]
+
+    def chunks_at(self, positions: Sequence[int]) -> list[Chunk]:
+        return self.chunks.fetch(positions)
+
+    def chunks_of(self, doc_id: str) -> list[int]:
+        n = self.doc_ids.get(doc_id)
+        return [] if n is None else np.flatnonzero(self.docs == n).tolist()
+
+    def row_documents(self) -> tuple[np.ndarray, dict[str, int]]:
+        return self.docs, self.doc_ids
+
+    def row_years(self) -> YearRows:
+        return self.years
+
+    def chunk_positions(self) -> FetchedPositions:
+        return FetchedPositions(self.chunks)
+
+    def paragraph_counts(self) -> dict[str, int]:
+        counts = np.bincount(self.docs, minlength=len(self.doc_ids))
+        return {d: int(counts[n]) for d, n in self.doc_ids.items()}
+
+    def document_texts(self) -> Iterator[tuple[str, list[str]]]:
+        """Each report's paragraphs, streamed a few files at a time (never all held)."""
+        files = sorted(self.manifest["files"])
+        for start in range(0, len(files), LAZY.stream_files):
+            rows = iterate(self.client, self.target.collection, ["file", "seq", "chunk"],
+                           expr_in("file", files[start:start + LAZY.stream_files]))
+            rows.sort(key=lambda r: (r["file"], r["seq"]))
+            by_doc: dict[str, list[str]] = {}
+            for r in rows:
+                by_doc.setdefault(r["chunk"]["doc_id"], []).append(r["chunk"]["norm"])
+            yield from by_doc.items()
+
+    def texts_naming(self, names: Collection[str]) -> set[str]:
+        """Which of ``names`` some paragraph's normalized text holds: a ``like`` query per name in Milvus
+        (over the section and text), each match then checked on the paragraph alone."""
+        found = set()
+        for name in names:
+            pattern = like_escape(name)
+            rows = self.client.query(self.target.collection, filter=f'text like "%{pattern}%"',
+                                     output_fields=["chunk"], limit=LAZY.like_rows)
+            if any(name in r["chunk"]["norm"] for r in rows):
+                found.add(name)
+        return found
+
+    @classmethod
+    def open(cls, target: MilvusTarget, *, model_name: str | None = None) -> LazyMilvusIndex:
+        """Read the per-row arrays, the reports and the term table; refuse a collection built with another model."""
+        client = connect(target)
+        documents, manifest = read_files(client, target, model_name)
+        if not client.has_collection(target.terms_collection):
+            raise StoreError(f"the collection {target.collection!r} has no term table (made by an earlier "
+                             "version of report-qa): run `qa index --store ... --rebuild`")
+        pks, docs, doc_ids, years = read_rows(client, target)
+        hashes, counts = [], []
+        for r in iterate(client, target.terms_collection, ["hashes", "counts"]):
+            hashes.append(np.asarray(r["hashes"], dtype=np.int64))
+            counts.append(np.asarray(r["counts"], dtype=np.int64))
+        manifest["chunk_count"] = len(pks)
+        return cls(target, manifest, documents, pks, docs, doc_ids, years, TermTable.build(hashes, counts))
+
+
+def like_escape(text: str) -> str:
+    """``text`` as a literal inside a Milvus ``like "%...%"`` expression: ``%`` and ``_`` escaped for the
+    pattern, then every backslash and quote for the string (a backslash itself is not matched by lite)."""
+    return text.replace("\\", "\\\\\\\\").replace("%", "\\\\%").replace("_", "\\\\_").replace('"', '\\"')
+
+
+def read_rows(client, target: MilvusTarget) -> tuple[np.ndarray, np.ndarray, dict[str, int], YearRows]:
+    """Every row's primary key, report number and years, in (file, paragraph) order, read in batches."""
+    files: dict[str, int] = {}
+    doc_raw: dict[str, int] = {}
+    parts: list[np.ndarray] = []
+    year_pairs: list[tuple[int, list[int]]] = []
+    it = client.query_iterator(target.collection, batch_size=PARAMS.query_batch, filter="",
+                               output_fields=["pk", "file", "seq", "doc_id", "years"])
+    n = 0
+    try:
+        while batch := it.next():
+            parts.append(np.array([(r["pk"], files.setdefault(r["file"], len(files)), r["seq"],
+                                    doc_raw.setdefault(r["doc_id"], len(doc_raw))) for r in batch], dtype=np.int64))
+            year_pairs.extend((n + k, r["years"]) for k, r in enumerate(batch) if r["years"])
+            n += len(batch)
+    finally:
+        it.close()
+    rows = np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.int64)
+    rank = np.empty(len(files), dtype=np.int64)
+    rank[[files[f] for f in sorted(files)]] = np.arange(len(files))
+    order = np.lexsort((rows[:, 2], rank[rows[:, 1]])) if len(rows) else np.zeros(0, dtype=np.int64)
+    where = np.empty(len(rows), dtype=np.int64)
+    where[order] = np.arange(len(rows))
+    raw_docs = rows[order, 3]
+    first = np.full(len(doc_raw), len(rows), dtype=np.int64)
+    np.minimum.at(first, raw_docs, np.arange(len(rows)))
+    renumber = np.empty(len(doc_raw), dtype=np.int64)
+    renumber[np.argsort(first, kind="stable")] = np.arange(len(doc_raw))
+    doc_ids = {d: int(renumber[i]) for d, i in sorted(doc_raw.items(), key=lambda t: renumber[t[1]])}
+    years = YearRows.build([(int(where[r]), y) for r, y in year_pairs])
+    return rows[order, 0].copy(), renumber[raw_docs], doc_ids, years
+
+
+def open_store(target: MilvusTarget, *, model_name: str | None = None, lazy: bool | None = None):
+    """The collection opened for questions: lazily (``qa.store.milvus_lazy``: per-row arrays only, paragraphs
+    fetched on demand) or with every paragraph record in memory (``MilvusIndex``). ``lazy=None`` chooses:
+    ``QA_MILVUS_LAZY`` (1/0) if set, else lazy for a server and in memory for milvus-lite (lite answers a
+    fetch by key slowly: measured in bench/README.md)."""
+    if lazy is None:
+        env = os.environ.get("QA_MILVUS_LAZY", "")
+        lazy = env not in ("0", "false", "no") if env else not target.is_lite
+    if lazy:
+        return LazyMilvusIndex.open(target, model_name=model_name)
+    return MilvusIndex.open(target, model_name=model_name)

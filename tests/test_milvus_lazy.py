@@ -1,0 +1,103 @@
+"""A Milvus collection opened lazily (qa/store/milvus_lazy.py) answers as the collection loaded in memory does."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pymilvus")
+pytest.importorskip("milvus_lite")
+
+from qa.answer.compose import Answerer  # noqa: E402
+from qa.models.embed import FakeEmbedder  # noqa: E402
+from qa.search.retrieve import Retriever  # noqa: E402
+from qa.store.keyword import tokenize  # noqa: E402
+from qa.store.milvus import MilvusIndex, MilvusTarget, connect  # noqa: E402
+from qa.store.milvus_lazy import LazyChunks, LazyMilvusIndex, open_store  # noqa: E402
+from qa.store.milvus_update import update_milvus  # noqa: E402
+
+TINY = Path(__file__).resolve().parent / "data" / "tiny"
+SHIPPED = Path(__file__).resolve().parent.parent / "corpus"
+QUESTIONS = ["安全隐患排查", "钟山县招聘了多少教师", "南昌市教育经费", "How many teachers were recruited?",
+             "2011年青海省新建了几所学校?", "What did Nanchang spend on education in 2012?"]
+
+
+@pytest.fixture(scope="module")
+def embedder() -> FakeEmbedder:
+    return FakeEmbedder(dim=64)
+
+
+@pytest.fixture(scope="module")
+def stores(embedder, tmp_path_factory):
+    """The tiny reports and the shipped ones but the largest (a few hundred paragraphs), in one collection."""
+    corpus = tmp_path_factory.mktemp("corpus")
+    for p in [*TINY.iterdir(), *sorted(SHIPPED.glob("*.txt"), key=lambda p: p.stat().st_size)[:-1]]:
+        shutil.copy(p, corpus / p.name)
+    target = MilvusTarget(str(tmp_path_factory.mktemp("lazy") / "lazy.db"), "lazy")
+    update_milvus(corpus, target, embedder, progress=False, rebuild=True)
+    return (MilvusIndex.open(target), LazyMilvusIndex.open(target), target)
+
+
+def test_the_lazy_store_holds_no_paragraph_until_asked(stores):
+    eager, lazy, _ = stores
+    assert isinstance(lazy.chunks, LazyChunks) and len(lazy.chunks._cache) == 0
+    assert len(lazy.chunks) == len(eager.chunks) > 0
+    assert lazy.chunks[3] == eager.chunks[3] and len(lazy.chunks._cache) == 1
+    assert lazy.chunks_at([5, 0, 5]) == [eager.chunks[5], eager.chunks[0], eager.chunks[5]]
+    with pytest.raises(IndexError):
+        lazy.chunks[len(eager.chunks)]
+
+
+def test_row_facts_equal_the_walk_over_every_paragraph(stores):
+    eager, lazy, _ = stores
+    assert np.array_equal(lazy.pks, eager.pks)
+    e_docs, e_ids = eager.row_documents()
+    l_docs, l_ids = lazy.row_documents()
+    assert np.array_equal(e_docs, l_docs) and e_ids == l_ids
+    assert dict(lazy.row_years()) == dict(eager.row_years()) and lazy.row_years()
+    assert lazy.row_years().union() == frozenset().union(*eager.row_years().values())
+    assert lazy.paragraph_counts() == eager.paragraph_counts()
+    for doc_id in e_ids:
+        assert lazy.chunks_of(doc_id) == eager.chunks_of(doc_id)
+    assert list(lazy.document_texts()) == list(eager.document_texts())
+    names = {"钟山", "南昌", "青海", "不存在的地方", "100%_x"}
+    assert lazy.texts_naming(names) == eager.texts_naming(names)
+
+
+def test_term_frequencies_equal_the_keyword_postings(stores):
+    eager, lazy, _ = stores
+    local = eager.keywords.local()
+    assert len(lazy.keywords.terms) == len(local.terms)
+    for term in local.terms:
+        assert lazy.keywords.document_frequency(term) == local.document_frequency(term)
+        assert term in lazy.keywords.vocab
+    assert lazy.keywords.document_frequency("zzz-no-such-term") == 0
+    ids = np.array([0, 2, 4])
+    some = {t for c in eager.chunks_at(ids) for t in tokenize(c.norm, normalized=True)}
+    for term in sorted(some)[:20] + ["zzz-no-such-term"]:
+        assert lazy.keywords.occurs_in(term, ids) == local.occurs_in(term, ids)
+
+
+def test_lazy_answers_equal_the_loaded_ones(stores, embedder):
+    eager, lazy, _ = stores
+    answers = []
+    for store in (eager, lazy):
+        answerer = Answerer(Retriever(store, embedder))
+        answers.append([(a.text, a.abstained, [c.chunk.chunk_id for c in a.citations])
+                        for a in map(answerer.ask, QUESTIONS)])
+    assert answers[0] == answers[1]
+    assert len(lazy.chunks._cache) < len(lazy.chunks)  # it read only what the questions needed
+
+
+def test_the_store_setting_chooses_lazy_or_loaded(stores, monkeypatch):
+    _, _, target = stores
+    assert isinstance(open_store(target), MilvusIndex)  # milvus-lite: loaded, by default
+    assert isinstance(open_store(target, lazy=True), LazyMilvusIndex)
+    monkeypatch.setenv("QA_MILVUS_LAZY", "1")
+    assert isinstance(open_store(target), LazyMilvusIndex)
+    server = MilvusTarget("http://127.0.0.1:1", "x")
+    assert not server.is_lite  # a server is opened lazily unless QA_MILVUS_LAZY=0
+    connect(target)
