@@ -108,11 +108,12 @@ class LazyChunks(Sequence):
         positions = [int(p) + len(self) if int(p) < 0 else int(p) for p in positions]
         if any(not 0 <= p < len(self) for p in positions):
             raise IndexError(f"paragraph position out of range 0..{len(self) - 1}")
+        with self._lock:  # what is cached now is taken now: another thread may evict it meanwhile
+            got = {p: self._cache[p] for p in positions if p in self._cache}
+        missing = [p for p in dict.fromkeys(positions) if p not in got]
+        got.update(zip(missing, self._get(missing), strict=True))
         with self._lock:
-            missing = [p for p in dict.fromkeys(positions) if p not in self._cache]
-        got = dict(zip(missing, self._get(missing), strict=True)) if missing else {}
-        with self._lock:
-            out = [got[p] if p in got else self._cache[p] for p in positions]
+            out = [got[p] for p in positions]
             for p, c in zip(positions, out, strict=True):
                 self._keep(p, c)
         return out
@@ -168,6 +169,8 @@ class LazyKeywords(MilvusKeywords):
     def __init__(self, store: LazyMilvusIndex, candidates: int, terms: TermTable):
         super().__init__(store, candidates)
         self.terms = terms
+        self._tokens: OrderedDict[int, frozenset[str]] = OrderedDict()  # position -> its keyword tokens (LRU)
+        self._lock = threading.Lock()
 
     def document_frequency(self, term: str) -> int:
         return self.terms.document_frequency(term)
@@ -179,7 +182,24 @@ class LazyKeywords(MilvusKeywords):
     def occurs_in(self, term: str, ids: np.ndarray) -> bool:
         if not len(ids) or term not in self.terms:
             return False
-        return any(term in tokenize(keyword_text(c), normalized=True) for c in self.store.chunks_at(ids))
+        return any(term in toks for toks in self.tokens(ids))
+
+    def tokens(self, ids: np.ndarray) -> list[frozenset[str]]:
+        """The keyword tokens of the paragraphs at ``ids`` (the folder's BM25 tokens), kept for the next word."""
+        ids = [int(i) for i in ids]
+        with self._lock:
+            have = {i: self._tokens[i] for i in ids if i in self._tokens}
+        missing = [i for i in dict.fromkeys(ids) if i not in have]
+        have.update((i, frozenset(tokenize(keyword_text(c), normalized=True)))
+                    for i, c in zip(missing, self.store.chunks_at(missing), strict=True))
+        with self._lock:
+            out = [have[i] for i in ids]
+            for i, toks in zip(ids, out, strict=True):
+                self._tokens[i] = toks
+                self._tokens.move_to_end(i)
+            while len(self._tokens) > LAZY.cache_chunks:
+                self._tokens.popitem(last=False)
+        return out
 
 
 class LazyMilvusIndex(MilvusRows):
