@@ -283,7 +283,7 @@ def run_eval(args, settings: Settings) -> dict:
 
     retriever = Retriever(open_index(settings, embedder), embedder, lexicon=settings.lexicon)
     result = evaluate_retrieval(gold, lambda q: [h.chunk.text for h in retriever.search(q, k=10).hits],
-                                singles=lambda q: {kind: [retriever.index.chunks[i].text for i in ids]
+                                singles=lambda q: {kind: [c.text for c in retriever.index.chunks_at(ids)]
                                                    for kind, ids in retriever.single_rankings(q).items()})
     if not args.retrieval_only:
         result.update(evaluate_answers(gold, Answerer(retriever, settings=settings)))

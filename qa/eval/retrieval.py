@@ -97,8 +97,8 @@ def evaluate_bench(questions: list[dict], retriever) -> dict:
         lang = q.get("lang", "?")
         ranks["fused"][lang].append(next((r for r, h in enumerate(res.hits, 1) if h.chunk.chunk_id == pid), 0))
         for kind, ranked in retriever.single_rankings(q["question"], k=10).items():
-            ranks[kind][lang].append(next((r for r, i in enumerate(ranked, 1)
-                                           if retriever.index.chunks[i].chunk_id == pid), 0))
+            ranks[kind][lang].append(next((r for r, c in enumerate(retriever.index.chunks_at(ranked), 1)
+                                           if c.chunk_id == pid), 0))
     out = retrieval_metrics([r for rs in ranks["fused"].values() for r in rs])
     out["by_lang"] = {lang: retrieval_metrics(rs) for lang, rs in sorted(ranks["fused"].items())}
     out["by_retriever"] = {kind: _with_langs(ranks[kind]) for kind in ("fused", "dense", "keyword")}
