@@ -152,6 +152,13 @@ def connect(target: MilvusTarget):
         return _CLIENTS[target.uri]
 
 
+def ensure_loaded(client, names: list[str]) -> None:
+    """Load the collections that exist (a milvus-lite file opened again holds them released)."""
+    for name in names:
+        if client.has_collection(name) and "NotLoad" in str(client.get_load_state(name).get("state", "")):
+            client.load_collection(name)
+
+
 def row_pk(file_sha: str, chunk_id: str) -> int:
     """A paragraph's primary key: its chunk id within one version of its file, as a positive int64."""
     return int(hashlib.sha256(f"{file_sha}\n{chunk_id}".encode()).hexdigest()[:15], 16)
@@ -335,6 +342,7 @@ def read_files(client, target: MilvusTarget, model_name: str | None) -> tuple[di
     if not client.has_collection(target.collection) or not client.has_collection(target.files_collection):
         raise IndexError(f"no collection {target.collection!r} in Milvus at {target.uri}: "
                          "run `qa index --store ...` to build it")
+    ensure_loaded(client, [target.collection, target.files_collection, target.terms_collection])
     files = iterate(client, target.files_collection, ["file", "sha256", "model", "documents", "chunks", "built_at"])
     models = {f["model"] for f in files}
     model = next(iter(models)) if len(models) == 1 else (model_name or "")

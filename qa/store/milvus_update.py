@@ -22,7 +22,7 @@ from qa.ingest.dates import named_years
 from qa.models.embed import Embedder
 from qa.store.build import Progress, embed_pending
 from qa.store.index import IndexError, Segment, keyword_text
-from qa.store.milvus import PARAMS, MilvusTarget, clip_utf8, connect, expr_in, iterate, row_pk
+from qa.store.milvus import PARAMS, MilvusTarget, clip_utf8, connect, ensure_loaded, expr_in, iterate, row_pk
 from qa.store.milvus_lazy import open_store
 from qa.store.milvus_terms import BLOCK as TERM_BLOCK
 from qa.store.milvus_terms import segment_frequencies, term_rows
@@ -217,6 +217,7 @@ def update_milvus(corpus: Path, target: MilvusTarget, embedder: Embedder, *, reb
         raise IndexError(f"the corpus folder {corpus} does not exist")
     client = connect(target)
     ensure_collections(client, target, embedder.dim, rebuild=rebuild)
+    ensure_loaded(client, [target.collection, target.files_collection, target.terms_collection])
     prev = {f["file"]: f for f in iterate(client, target.files_collection, ["file", "sha256", "model", "chunks"])}
     same = {s: {"sha256": f["sha256"], "segment": "milvus"} for s, f in prev.items() if f["model"] == embedder.name}
     found = scan(corpus, same, on_progress, templates=False)  # each file read alone: no shapes kept there
