@@ -151,8 +151,9 @@ def store_part(sizes: list[int], milvus: str | None, questions: list[str], work:
                          *(f"{v:.0f}" for v in lat_f.values()), f"{mem:,.0f}", load_avg()])
             print(f"{n}: text prep {prep:.0f} s; {rows[-1]}", file=sys.stderr, flush=True)
         if "milvus" in stores:
-            rows.append([n, *milvus_row(n, milvus, segments, questions, work), load_avg()])
-            print(f"{n}: {rows[-1]}", file=sys.stderr, flush=True)
+            for row in milvus_rows(n, milvus, segments, questions, work):
+                rows.append([n, *row, load_avg()])
+                print(f"{n}: {rows[-1]}", file=sys.stderr, flush=True)
     return md_table(["paragraphs", "store", "insert paragraphs/s", "open s", "search p50 ms", "search p95 ms",
                      "ask p50 ms", "ask p95 ms", "RSS growth MB", "load (1/5/15 min)"], rows)
 
@@ -161,9 +162,11 @@ def load_avg() -> str:
     return "/".join(f"{v:.1f}" for v in os.getloadavg())
 
 
-def milvus_row(n: int, milvus: str | None, segments, questions: list[str], work: Path) -> list:
-    """Insert ``segments`` into a fresh collection, open it, time the questions; the row's cells."""
-    from qa.store.milvus import MilvusIndex, MilvusTarget, connect
+def milvus_rows(n: int, milvus: str | None, segments, questions: list[str], work: Path) -> list[list]:
+    """Insert ``segments`` into a fresh collection, open it lazily, then with every record loaded, and time
+    the questions each way: the rows' cells (RSS growth: the insert and that opening with its questions)."""
+    from qa.store.milvus import MilvusTarget, connect
+    from qa.store.milvus_lazy import open_store
     from qa.store.milvus_update import ensure_collections, write_files
 
     target = MilvusTarget.parse(milvus) if milvus else MilvusTarget.parse(str(work / f"bench-{n}.db"))
@@ -174,16 +177,22 @@ def milvus_row(n: int, milvus: str | None, segments, questions: list[str], work:
     t = time.perf_counter()
     write_files(client, target, segments, {s.source: s.id for s in segments}, MODEL_NAME, replaced=set())
     client.flush(target.collection)
-    milvus_s = time.perf_counter() - t
-    t = time.perf_counter()
-    store = MilvusIndex.open(target, model_name=MODEL_NAME)
-    open_s = time.perf_counter() - t
-    lat_m = timed_queries(store, questions)
-    mem = rss_mb() - rss0
+    rate = f"{n / (time.perf_counter() - t):,.0f}"
     kind = "milvus-lite (in process)" if target.is_lite else f"milvus server ({target.index})"
-    client.drop_collection(target.collection)
-    client.drop_collection(target.files_collection)
-    return [kind, f"{n / milvus_s:,.0f}", f"{open_s:.1f}", *(f"{v:.0f}" for v in lat_m.values()), f"{mem:,.0f}"]
+    rows = []
+    for lazy in (True, False):
+        rss1 = rss_mb()
+        t = time.perf_counter()
+        store = open_store(target, model_name=MODEL_NAME, lazy=lazy)
+        open_s = time.perf_counter() - t
+        lat = timed_queries(store, questions)
+        mem = f"{rss_mb() - rss0:,.0f} (open: {rss_mb() - rss1:,.0f})"
+        del store
+        rows.append([f"{kind}, {'lazy' if lazy else 'loaded'}", rate, f"{open_s:.1f}",
+                     *(f"{v:.0f}" for v in lat.values()), mem])
+    for name in (target.collection, target.files_collection, target.terms_collection):
+        client.drop_collection(name)
+    return rows
 
 
 # -- distributed embedding -----------------------------------------------------------------------------
