@@ -60,11 +60,24 @@ class YearRows(Mapping):
 
     @classmethod
     def build(cls, pairs: Sequence[tuple[int, Sequence[int]]]) -> YearRows:
-        pairs = sorted((int(p), list(y)) for p, y in pairs if len(y))
-        offsets = np.zeros(len(pairs) + 1, dtype=np.int64)
-        np.cumsum([len(y) for _, y in pairs], out=offsets[1:])
-        years = np.array([v for _, y in pairs for v in y], dtype=np.int16)
-        return cls(np.array([p for p, _ in pairs], dtype=np.int64), offsets, years)
+        pairs = [(int(p), list(y)) for p, y in pairs if len(y)]
+        return cls.from_arrays(np.array([p for p, _ in pairs], dtype=np.int64),
+                               np.array([len(y) for _, y in pairs], dtype=np.int64),
+                               np.array([v for _, y in pairs for v in y], dtype=np.int16))
+
+    @classmethod
+    def from_arrays(cls, positions: np.ndarray, lengths: np.ndarray, years: np.ndarray) -> YearRows:
+        """From positions in any order, how many years each has, and those years one position after another."""
+        keep = lengths > 0
+        owner = np.repeat(np.arange(len(positions)), lengths)  # the entry each year belongs to
+        order = np.argsort(positions, kind="stable")
+        rank = np.empty(len(positions), dtype=np.int64)
+        rank[order] = np.arange(len(positions))
+        years = years[np.argsort(rank[owner], kind="stable")]
+        lengths = lengths[order]
+        offsets = np.zeros(int(keep.sum()) + 1, dtype=np.int64)
+        np.cumsum(lengths[lengths > 0], out=offsets[1:])
+        return cls(positions[order][lengths > 0].astype(np.int64), offsets, years.astype(np.int16))
 
     def __getitem__(self, position: int) -> frozenset[int]:
         i = int(np.searchsorted(self.rows, position))
@@ -297,16 +310,16 @@ def read_rows(client, target: MilvusTarget) -> tuple[np.ndarray, np.ndarray, dic
     files: dict[str, int] = {}
     doc_raw: dict[str, int] = {}
     parts: list[np.ndarray] = []
-    year_pairs: list[tuple[int, list[int]]] = []
+    year_lengths: list[np.ndarray] = []
+    year_values: list[np.ndarray] = []
     it = client.query_iterator(target.collection, batch_size=PARAMS.query_batch, filter="",
                                output_fields=["pk", "file", "seq", "doc_id", "years"])
-    n = 0
     try:
         while batch := it.next():
             parts.append(np.array([(r["pk"], files.setdefault(r["file"], len(files)), r["seq"],
                                     doc_raw.setdefault(r["doc_id"], len(doc_raw))) for r in batch], dtype=np.int64))
-            year_pairs.extend((n + k, r["years"]) for k, r in enumerate(batch) if r["years"])
-            n += len(batch)
+            year_lengths.append(np.array([len(r["years"]) for r in batch], dtype=np.int64))
+            year_values.append(np.fromiter((y for r in batch for y in r["years"]), dtype=np.int16))
     finally:
         it.close()
     rows = np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.int64)
@@ -321,7 +334,9 @@ def read_rows(client, target: MilvusTarget) -> tuple[np.ndarray, np.ndarray, dic
     renumber = np.empty(len(doc_raw), dtype=np.int64)
     renumber[np.argsort(first, kind="stable")] = np.arange(len(doc_raw))
     doc_ids = {d: int(renumber[i]) for d, i in sorted(doc_raw.items(), key=lambda t: renumber[t[1]])}
-    years = YearRows.build([(int(where[r]), y) for r, y in year_pairs])
+    lengths = np.concatenate(year_lengths) if year_lengths else np.zeros(0, dtype=np.int64)
+    values = np.concatenate(year_values) if year_values else np.zeros(0, dtype=np.int16)
+    years = YearRows.from_arrays(where, lengths, values)
     return rows[order, 0].copy(), renumber[raw_docs], doc_ids, years
 
 
