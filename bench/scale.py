@@ -174,8 +174,13 @@ def milvus_rows(n: int, milvus: str | None, segments, questions: list[str], work
     rss0 = rss_mb()
     client = connect(target)
     ensure_collections(client, target, hash_embedder().dim, rebuild=True)
-    t = time.perf_counter()
-    write_files(client, target, segments, {s.source: s.id for s in segments}, MODEL_NAME, replaced=set())
+    t, done, start = time.perf_counter(), 0, 0
+    for stop in range(1, len(segments) + 1):  # in parts of about 10k paragraphs, saying the rate so far
+        if stop == len(segments) or sum(s.size for s in segments[start:stop]) >= 10_000:
+            part = segments[start:stop]
+            write_files(client, target, part, {s.source: s.id for s in part}, MODEL_NAME, replaced=set())
+            done, start = done + sum(s.size for s in part), stop
+            print(f"inserted {done:,} in {time.perf_counter() - t:.0f} s ({load_avg()})", file=sys.stderr, flush=True)
     client.flush(target.collection)
     rate = f"{n / (time.perf_counter() - t):,.0f}"
     kind = "milvus-lite (in process)" if target.is_lite else f"milvus server ({target.index})"
