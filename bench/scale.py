@@ -136,6 +136,7 @@ def store_part(sizes: list[int], milvus: str | None, questions: list[str], work:
         prep = time.perf_counter() - t
         segments, _, _ = embed_pending(pending, emb, {}, False, None)
         del pending
+        print(f"{n}: prepared in {time.perf_counter() - t:.0f} s ({load_avg()})", file=sys.stderr, flush=True)
         if "folder" in stores:
             rss0 = rss_mb()
             t = time.perf_counter()
