@@ -222,9 +222,9 @@ class LazyMilvusIndex(MilvusRows):
                  docs: np.ndarray, doc_ids: dict[str, int], years: YearRows, terms: TermTable, *,
                  candidates: int = 100):
         self.target, self.manifest, self.documents, self.pks = target, manifest, documents, pks
-        self.docs, self.doc_ids, self.years = docs, doc_ids, years
+        self.docs, self.doc_ids, self.years = docs.astype(np.int32), doc_ids, years  # 24 bytes a row in all
         self.client = self._client = connect(target)
-        self._pk_order = np.argsort(pks, kind="stable")
+        self._pk_order = np.argsort(pks, kind="stable").astype(np.int32)
         self._pk_sorted = pks[self._pk_order]
         self.chunks = LazyChunks(self)
         self.vectors = MilvusVectors(self)
