@@ -5,7 +5,8 @@ Three parts, each appending a section to bench/README.md:
 - ``--part store``: for each size (``--sizes 10000 100000``), synthetic paragraphs (copies of the shipped
   reports' paragraphs with permuted digits and a copy tag, so every text differs; hash vectors, no model):
   build/insert rate and ``search``/``ask`` p50/p95 with the index folder and with Milvus (milvus-lite in
-  process, or ``--milvus milvus://HOST:PORT`` for a server), and the Milvus process's memory.
+  process, or ``--milvus milvus://HOST:PORT`` for a server; the collection opened lazily, then loaded), and
+  the process's memory (``bench/scale_memory.py``: the serving process alone, over a server).
 - ``--part embed``: paragraphs/s of the real model in one process (all cores) against a local Dask
   cluster of 1 and 2 workers (cold: start + model load + embedding; warm: embedding only), and the
   cosine of the cluster's vectors to the single process's.
