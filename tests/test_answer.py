@@ -55,7 +55,7 @@ def test_quotes_keep_the_reports_glyphs_whatever_the_questions_script(answerer):
 
 
 def test_declines_when_the_reports_do_not_say(answerer):
-    a = answerer.ask("石泉县给乡村教师发放了多少交通补贴?")
+    a = answerer.ask("石泉县给每名乡村教师发了多少取暖费?")
     assert a.abstained and not a.citations and a.related
     assert "没有" in a.text
 
@@ -121,7 +121,7 @@ def test_cli_eval_reports_metrics(tiny_corpus, tmp_path, fake_embedder, monkeypa
     gold = tmp_path / "gold.jsonl"
     rows = [{"id": "t1", "lang": "zh", "type": "numeric", "question": "石泉县上半年累计排查安全隐患多少项?",
              "evidence": ["累计排查安全隐患58项"], "answers": ["58"]},
-            {"id": "t2", "lang": "zh", "type": "unanswerable", "question": "石泉县给乡村教师发放了多少交通补贴?",
+            {"id": "t2", "lang": "zh", "type": "unanswerable", "question": "石泉县给每名乡村教师发了多少取暖费?",
              "evidence": [], "answers": []}]
     gold.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     assert cli.main(["eval", str(gold), "--index", str(tmp_path / "idx"), "--json"]) == 0

@@ -82,7 +82,7 @@ def open_citation(page, turn: int, n: int = 1) -> None:
 def test_ask_click_citation_upload(page, app_url):
     _, root = app_url
     # 1. The English motivating question: an answer with a citation, or a decline with related passages.
-    ask(page, "How many teachers were trained in 2020?")
+    ask(page, "How many schools were rebuilt in 2021?")
     page.screenshot(path=OUT / "browser-1-english.png", full_page=True)
     if page.locator('#qa-chat a.qa-cite[href^="#qa-src-1-"]').count():
         open_citation(page, 1)

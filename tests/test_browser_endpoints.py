@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.browser,
 QUESTION = "石泉县2011年招聘了多少教师?"
 REPORTS = {  # one measure (teachers recruited) in three counties' reports of three years
     "qingsong_2019.txt": "青松县教育局2019年工作总结\n\n一、教师队伍\n2019年，青松县通过公开招聘补充教师32名，"
-                         "全部充实到农村学校。\n\n二、办学条件\n新建塑胶跑道12条。\n",
+                         "全部分配到乡村学校任教。\n\n二、办学条件\n新建塑胶跑道12条。\n",
     "baihe_2020.txt": "白河县教育局2020年工作总结\n\n一、教师队伍\n2020年，白河县通过公开招聘补充教师58名，"
                       "其中特岗教师20名。\n\n二、安全工作\n排查安全隐患31项。\n",
     "shimen_2021.txt": "石门县教育局2021年工作总结\n\n一、教师队伍\n2021年，石门县通过公开招聘补充教师45名。"

@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 # General questions about the kind of things work reports cover, in three scripts (none from the gold set).
 QUESTIONS = [
     "How many safety hazards were found?", "What was done about teacher training?",
-    "学校安全检查发现了多少隐患?", "教师招聘补充了多少人?", "后勤保障方面做了哪些工作?",
+    "学校安全检查发现了多少隐患?", "教师招聘补充了多少人?", "食堂管理上有哪些做法?",
     "學校安全隱患排查了多少項?", "教師隊伍建設有哪些措施?", "明年的工作計劃是什麼?",
     "应急演练有多少人次参加?", "Which schools were renovated?", "農村學校補充了多少教師?", "下半年有什么打算?",
 ]

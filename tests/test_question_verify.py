@@ -17,16 +17,16 @@ def test_normalize_and_match_key():
 
 
 @pytest.mark.parametrize("q,lang", [("How many teachers?", "en"), ("石泉县2011年招聘了多少教师?", "zh"),
-                                    ("漢川在學校後勤保障方面做了哪些工作?", "zh-hant")])
+                                    ("漢川的學校食堂管理有哪些做法?", "zh-hant")])
 def test_script_of(q, lang):
     assert script_of(q) == lang
 
 
 def test_question_kinds_and_terms():
     assert analyze("How many safety hazards were found?").kind == "numeric"
-    assert analyze("What safety measures were taken?").kind == "list"
+    assert analyze("What steps did the schools take against fire?").kind == "list"
     assert analyze("石泉县2011年招聘了多少教师?").kind == "numeric"
-    assert analyze("青禾乡教育工作目前存在哪些主要问题?").kind == "list"
+    assert analyze("青禾乡的学校还面临哪些困难?").kind == "list"
     groups = english_terms("Teachers trained")
     assert len(groups) == 2 and "教师" in groups[0] and "培训" in groups[1]
     assert english_terms("Teachers trained", keep=lambda zh: zh == "教师") == [("教师",)]
@@ -79,12 +79,13 @@ def test_check_question():
 
 def test_followups_use_the_conversation():
     assert is_followup("and in 2011?") and is_followup("那安全方面呢?")
-    assert not is_followup("How many teachers were trained in 2020?")
+    assert not is_followup("How many schools were rebuilt in 2020?")
     assert contextualize("and in 2011?", ["How many teachers were recruited in 2020?"], []) == \
         "How many teachers were recruited in 2011?"
     follow = contextualize("那安全方面呢?", ["石泉县2011年招聘了多少教师?"], ["石泉县"])
     assert follow.startswith("石泉县 2011年")
-    assert contextualize("What safety measures were taken?", ["x"], []) == "What safety measures were taken?"
+    fire = "What steps did the schools take against fire?"
+    assert contextualize(fire, ["x"], []) == fire
 
 
 def test_english_measure_is_the_phrase_after_how_many():
