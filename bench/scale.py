@@ -2,8 +2,9 @@
 
 Three parts, each appending a section to bench/README.md:
 
-- ``--part store``: for each size (``--sizes 10000 100000``), synthetic paragraphs (copies of the shipped
-  reports' paragraphs with permuted digits and a copy tag, so every text differs; hash vectors, no model):
+- ``--part store``: for each size (``--sizes 10000 100000``), synthetic paragraphs (``bench/synthetic.py``:
+  distinct paragraphs composed from the shipped reports' sentences with other numbers and places, each pool
+  sentence tokenized once; random unit vectors, no model):
   build/insert rate and ``search``/``ask`` p50/p95 with the index folder and with Milvus (milvus-lite in
   process, or ``--milvus milvus://HOST:PORT`` for a server; the collection opened lazily, then loaded), and
   the process's memory (``bench/scale_memory.py``: the serving process alone, over a server).
@@ -43,10 +44,7 @@ from bench.benchlib import (  # noqa: E402
     median,
     pct,
     shipped_reports,
-    vary,
 )
-from qa.textnorm import normalize  # noqa: E402
-from qa.types import Chunk, Document  # noqa: E402
 
 MODEL_NAME = "bench-hash-384"
 
@@ -58,43 +56,8 @@ def hash_embedder() -> HashEmbedder:
 
 
 # -- store ------------------------------------------------------------------------------------------------
-PREP_UNIQUE = 100_000  # paragraphs varied in full (digits permuted, tagged); beyond, cheap tagged copies
-
-
-def synthetic_pending(n: int):
-    """``n`` paragraphs as pending files: copy i of every shipped report, until there are ``n``. The first
-    ``PREP_UNIQUE`` are varied in full (``vary``: about 4 ms each); later copies append a copy tag to one of
-    those (every text still differs; at 1M, full variation alone would take over an hour)."""
-    from qa.ingest.corpus import read_file
-    from qa.store.build import Pending
-
-    root = shipped_reports()[0].parent
-    reads = [(p.relative_to(root).as_posix(), read_file(p, root)) for p in shipped_reports()]
-    out, total, i = [], 0, 0
-    base: list[tuple[str, str]] = []
-    while total < n:
-        for source, fr in reads:
-            if total >= n:
-                break
-            docs = {d.doc_id: Document(f"{d.doc_id}-{i}", f"c{i:05d}/{source}", vary(d.title, i), d.year,
-                                       d.places, d.part, d.span) for d in fr.documents}
-            chunks = []
-            for c in fr.chunks[: n - total]:
-                if total + len(chunks) < PREP_UNIQUE:
-                    text = vary(c.text, i, unique=True)
-                    base.append((text, normalize(text)))
-                    text, norm = base[-1]
-                else:
-                    text, norm = base[(total + len(chunks)) % len(base)]
-                    tag = f"〔副本{i}〕"
-                    text, norm = text + tag, norm + normalize(tag)
-                chunks.append(Chunk(f"{c.chunk_id}-{i}", f"{c.doc_id}-{i}", f"c{i:05d}/{source}", c.ordinal,
-                                    c.heading, c.span, text, norm))
-            if chunks:
-                out.append(Pending.of_chunks(f"c{i:05d}/{source}", list(docs.values()), chunks, f"{i}-{source}"))
-                total += len(chunks)
-        i += 1
-    return out
+# Synthetic paragraphs: bench/synthetic.py (sentences of the shipped reports with other numbers and places,
+# composed into distinct paragraphs; each pool sentence normalized and tokenized once; random unit vectors).
 
 
 def timed_queries(store, questions: list[str]) -> dict[str, float]:
@@ -125,39 +88,115 @@ def rss_mb() -> float:
 
 
 def store_part(sizes: list[int], milvus: str | None, questions: list[str], work: Path,
-               stores: tuple[str, ...] = ("folder", "milvus")) -> str:
-    from qa.store.build import embed_pending, make_manifest, write
-    from qa.store.index import Index
+               stores: tuple[str, ...] = ("folder", "milvus"), variants: int = 256) -> str:
+    """For each size: make the synthetic segments one report file at a time; with the folder, save each as
+    it comes (timed), then ``write`` the index around the saved files (global FAISS and BM25 indexes,
+    manifest; timed), drop every build structure, load the index and time the questions."""
+    import gc
+    import resource
+
+    from bench.synthetic import SentencePool, Stats, synthetic_segments
+    from qa.store.build import make_manifest, write
+    from qa.store.index import SEGMENTS, Segment
 
     emb = hash_embedder()
+    pool = SentencePool.build(variants)
+    notes = [f"Synthetic paragraphs (bench/synthetic.py): a pool of {len(pool.texts):,} sentence versions "
+             f"({len(pool.versions):,} quotable sentences of the shipped reports, each with up to {variants} "
+             f"versions with other numbers and places), normalized and tokenized once, in {pool.seconds:.0f} s; "
+             "each paragraph mirrors a shipped paragraph (report, section path, number of sentences) and draws "
+             "its sentences from the pool; its BM25 tokens and normalized text are its sentences' own, joined "
+             "(checked against the real tokenizer on a sample); random unit vectors, no model, no query encoding."]
+    print(notes[0], file=sys.stderr, flush=True)
     rows = []
     for n in sizes:
-        t = time.perf_counter()
-        pending = synthetic_pending(n)
-        prep = time.perf_counter() - t
-        segments, _, _ = embed_pending(pending, emb, {}, False, None)
-        del pending
-        print(f"{n}: prepared in {time.perf_counter() - t:.0f} s ({load_avg()})", file=sys.stderr, flush=True)
+        stats = Stats()
+        directory = work / f"index-{n}"
+        (directory / SEGMENTS).mkdir(parents=True)
+        segments, light = [], []
+        t0, save_s = time.perf_counter(), 0.0
+        for seg in synthetic_segments(n, pool, stats=stats, model_name=MODEL_NAME):
+            if "milvus" in stores:
+                segments.append(seg)
+            if "folder" in stores:
+                t = time.perf_counter()
+                seg.save(directory / SEGMENTS)
+                save_s += time.perf_counter() - t
+                # what the global indexes need; the paragraphs and sentence vectors are on disk now
+                light.append(Segment(seg.id, seg.source, seg.documents, [], [], seg.embeddings, seg.terms,
+                                     seg.token_ids, seg.lengths))
+            if len(light or segments) % 1000 == 0:
+                print(f"{n}: {stats.paragraphs:,} made in {time.perf_counter() - t0:.0f} s (saving {save_s:.0f} s), "
+                      f"RSS {rss_mb():,.0f} MB ({load_avg()})", file=sys.stderr, flush=True)
+        made = time.perf_counter() - t0 - save_s
+        notes.append(f"{n:,}: {stats.paragraphs:,} paragraphs made in {made:.0f} s besides saving, {stats.sentences:,} "
+                     f"sentences; {stats.redrawn:,} repeats drawn again, {stats.longer:,} paragraphs given a sentence "
+                     f"more than the one they mirror; {stats.checked:,} checked against the real preparation, "
+                     f"{len(stats.check_failures)} differed; {len(pool.vocab.terms):,} distinct terms in the pool "
+                     f"and section paths.")
+        print(notes[-1], stats.check_failures[:5], file=sys.stderr, flush=True)
         if "folder" in stores:
-            rss0 = rss_mb()
             t = time.perf_counter()
-            write(work / f"index-{n}", make_manifest(emb, {}, segments), segments, segments)
-            folder_s = time.perf_counter() - t
-            t = time.perf_counter()
-            folder = Index.load(work / f"index-{n}")
-            open_s = time.perf_counter() - t
-            lat_f = timed_queries(folder, questions)
-            mem = rss_mb() - rss0
-            del folder
-            rows.append([n, "folder (FAISS+BM25)", f"{n / folder_s:,.0f}", f"{open_s:.1f}",
-                         *(f"{v:.0f}" for v in lat_f.values()), f"{mem:,.0f}", load_avg()])
-            print(f"{n}: text prep {prep:.0f} s; {rows[-1]}", file=sys.stderr, flush=True)
+            manifest = make_manifest(emb, {}, light)
+            write(directory, manifest, light, [])  # links the saved segment files, builds FAISS and BM25
+            write_s = time.perf_counter() - t
+            del light
+            if "milvus" not in stores:
+                del segments
+                segments = []
+            gc.collect()
+            served = serve_folder_child(directory, len(questions))
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            rows.append([n, "folder (FAISS+BM25)", f"{n / (save_s + write_s):,.0f}", f"{served.pop('open s'):.1f}",
+                         *(f"{served[k]:.0f}" for k in ("search p50", "search p95", "ask p50", "ask p95")),
+                         f"{served['RSS after questions MB']:,.0f} (open: {served['RSS after open MB']:,.0f})",
+                         f"{peak:,.0f} / {served['peak MB']:,.0f}", load_avg()])
+            print(f"{n}: saving {save_s:.0f} s + write {write_s:.0f} s; {rows[-1]}", file=sys.stderr, flush=True)
         if "milvus" in stores:
             for row in milvus_rows(n, milvus, segments, questions, work):
-                rows.append([n, *row, load_avg()])
+                peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                rows.append([n, *row, f"{peak:,.0f} / -", load_avg()])
                 print(f"{n}: {rows[-1]}", file=sys.stderr, flush=True)
-    return md_table(["paragraphs", "store", "insert paragraphs/s", "open s", "search p50 ms", "search p95 ms",
-                     "ask p50 ms", "ask p95 ms", "RSS growth MB", "load (1/5/15 min)"], rows)
+        del segments
+    notes.append("Insert (folder): the segment files saved as they are made, plus `write` (links them, builds "
+                 "FAISS and BM25, the manifest). The folder is then opened and asked in a fresh process, as "
+                 "`qa serve` would: its RSS growth is from just before `Index.load` (imports done) to after the "
+                 "questions (open: to after loading). Milvus: RSS growth from before the insert, in the bench's "
+                 "process. Peak RSS: the bench's process (building) / the serving process, maxima.")
+    return "\n\n".join(notes) + "\n\n" + md_table(
+        ["paragraphs", "store", "insert paragraphs/s", "open s", "search p50 ms", "search p95 ms", "ask p50 ms",
+         "ask p95 ms", "RSS growth MB", "peak RSS MB", "load (1/5/15 min)"], rows)
+
+
+def serve_folder_child(directory: Path, questions: int) -> dict:
+    import subprocess
+
+    cmd = [sys.executable, __file__, "--part", "store", "--serve-folder", str(directory), "--questions", str(questions)]
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=True, timeout=3600)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def serve_folder(directory: Path, questions: list[str]) -> dict:
+    """In a fresh process: load the index folder, time the questions; times and memory (MB)."""
+    import gc
+    import resource
+
+    from qa.answer.compose import Answerer  # noqa: F401 - imported before the baseline, as a server has them
+    from qa.search.retrieve import Retriever  # noqa: F401
+    from qa.store.index import Index
+
+    gc.collect()
+    base = rss_mb()
+    t = time.perf_counter()
+    folder = Index.load(directory)
+    open_s = time.perf_counter() - t
+    gc.collect()
+    opened = rss_mb() - base
+    print(f"opened {directory.name} in {open_s:.1f} s, RSS +{opened:,.0f} MB ({load_avg()})", file=sys.stderr,
+          flush=True)
+    lat = timed_queries(folder, questions)
+    return {"open s": open_s, "RSS after open MB": opened, "RSS after questions MB": rss_mb() - base, **lat,
+            "peak MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def load_avg() -> str:
@@ -381,6 +420,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stores", nargs="+", choices=["folder", "milvus"], default=["folder", "milvus"],
                     help="--part store: which stores to measure (1M: the folder only, lite is too slow)")
     ap.add_argument("--questions", type=int, default=40)
+    ap.add_argument("--variants", type=int, default=256,
+                    help="--part store: versions (other numbers and places) of each pool sentence")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="--part embed: local Dask workers")
     ap.add_argument("--n", type=int, default=256, help="texts for --part embed / encoders")
     ap.add_argument("--threads", type=int, default=1, help="--part encoders: threads per encoder")
@@ -392,11 +433,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--eval-limit", type=int, default=1000,
                     help="--part encoders: CMRC questions for the qa eval quality columns (0: skip qa eval)")
     ap.add_argument("--no-readme", action="store_true")
+    ap.add_argument("--serve-folder", type=Path, help=argparse.SUPPRESS)  # the fresh serving process
     args = ap.parse_args(argv)
+    if args.serve_folder:
+        print(json.dumps(serve_folder(args.serve_folder, bench_questions(args.questions))))
+        return 0
     if args.part == "store":
         with tempfile.TemporaryDirectory(prefix="scale-") as work:
             body = store_part(args.sizes, args.milvus, bench_questions(args.questions), Path(work),
-                              tuple(args.stores))
+                              tuple(args.stores), args.variants)
         title = "Scale: index folder vs Milvus"
     elif args.part == "embed":
         body, title = embed_part(args.n, tuple(args.workers)), "Scale: embedding on a local Dask cluster"

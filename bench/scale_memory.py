@@ -1,12 +1,13 @@
 """The memory of a serving process over a Milvus collection: every paragraph loaded against the lazy store.
 
 Starts ``milvus-lite server`` on 127.0.0.1 (so the serving process is a client only, as with a Milvus
-cluster), inserts ``--size`` synthetic paragraphs (bench/scale.py's: copies of the shipped reports with
-permuted digits, hash vectors, no model), then, in a fresh process per mode, opens the collection
-(``MilvusIndex``: every record in memory; ``LazyMilvusIndex``: per-row arrays, records fetched by key) and
-asks the questions: the serving process's resident memory after opening and after the questions, open time,
-``search``/``ask`` p50/p95, and the server's memory. Also ``--lite-file``: the same in process, against a
-milvus-lite file (the server's memory is then inside the serving process).
+cluster), inserts ``--size`` synthetic paragraphs (bench/synthetic.py's: composed from the shipped
+reports' sentences with other numbers and places, random unit vectors, no model), then, in a fresh process
+per mode, opens the collection (``MilvusIndex``: every record in memory; ``LazyMilvusIndex``: per-row
+arrays, records fetched by key) and asks the questions: the serving process's resident memory after opening
+and after the questions, open time, ``search``/``ask`` p50/p95, and the server's memory. Also
+``--lite-file``: the same in process, against a milvus-lite file (the server's memory is then inside the
+serving process).
 
     .venv/bin/python bench/scale_memory.py --size 10000
 """
@@ -27,7 +28,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.benchlib import append_section, bench_questions, md_table  # noqa: E402
-from bench.scale import MODEL_NAME, hash_embedder, load_avg, synthetic_pending, timed_queries  # noqa: E402
+from bench.scale import MODEL_NAME, hash_embedder, load_avg, timed_queries  # noqa: E402
+from bench.synthetic import SentencePool, synthetic_segments  # noqa: E402
 
 MODES = ("loaded", "lazy")
 
@@ -85,12 +87,11 @@ def start_server(data: Path) -> tuple[subprocess.Popen, int]:
 
 def insert(uri: str, collection: str, n: int) -> float:
     """Insert ``n`` synthetic paragraphs into a fresh collection; paragraphs per second."""
-    from qa.store.build import embed_pending
     from qa.store.milvus import MilvusTarget, connect
     from qa.store.milvus_update import ensure_collections, write_files
 
     emb = hash_embedder()
-    segments, _, _ = embed_pending(synthetic_pending(n), emb, {}, False, None)
+    segments = list(synthetic_segments(n, SentencePool.build(), model_name=MODEL_NAME))
     target = MilvusTarget(uri, collection)
     client = connect(target)
     ensure_collections(client, target, emb.dim, rebuild=True)
