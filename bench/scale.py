@@ -145,6 +145,7 @@ def store_part(sizes: list[int], milvus: str | None, questions: list[str], work:
                 del segments
                 segments = []
             gc.collect()
+            release_freed_memory()  # so the build's freed arrays do not sit beside the serving process
             served = serve_folder_child(directory, len(questions))
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             rows.append([n, "folder (FAISS+BM25)", f"{n / (save_s + write_s):,.0f}", f"{served.pop('open s'):.1f}",
@@ -166,6 +167,17 @@ def store_part(sizes: list[int], milvus: str | None, questions: list[str], work:
     return "\n\n".join(notes) + "\n\n" + md_table(
         ["paragraphs", "store", "insert paragraphs/s", "open s", "search p50 ms", "search p95 ms", "ask p50 ms",
          "ask p95 ms", "RSS growth MB", "peak RSS MB", "load (1/5/15 min)"], rows)
+
+
+def release_freed_memory() -> None:
+    """Give memory freed on the heap back to the system (glibc's ``malloc_trim``; nothing elsewhere)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def serve_folder_child(directory: Path, questions: int) -> dict:
@@ -429,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ct2-dir", type=Path, help="--part encoders: the converted model (default: MODEL/ct2-int8)")
     ap.add_argument("--eval-passages", type=int, default=200, help="--part encoders: CMRC passages for qa eval")
     ap.add_argument("--eval-skip", nargs="*", default=[], help="--part encoders: backends left out of qa eval")
-    ap.add_argument("--work", type=Path, help="--part encoders: keep the qa eval indexes here")
+    ap.add_argument("--work", type=Path, help="--part encoders / store: keep the qa eval indexes / the folders here")
     ap.add_argument("--eval-limit", type=int, default=1000,
                     help="--part encoders: CMRC questions for the qa eval quality columns (0: skip qa eval)")
     ap.add_argument("--no-readme", action="store_true")
@@ -440,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.part == "store":
         with tempfile.TemporaryDirectory(prefix="scale-") as work:
-            body = store_part(args.sizes, args.milvus, bench_questions(args.questions), Path(work),
+            body = store_part(args.sizes, args.milvus, bench_questions(args.questions), args.work or Path(work),
                               tuple(args.stores), args.variants)
         title = "Scale: index folder vs Milvus"
     elif args.part == "embed":

@@ -38,6 +38,24 @@ def test_save_load_same_results(tiny_corpus, tmp_path, fake_embedder):
     assert np.allclose([h.score for h in r1.hits], [h.score for h in r2.hits])
 
 
+def test_load_reads_vectors_into_one_array_each(tiny_corpus, tmp_path, fake_embedder):
+    """Index.load copies each segment's vectors into the index's arrays as it reads them (no second stack):
+    the segments hold views, and every paragraph's and sentence's vector is the one its segment file holds."""
+    from qa.store.index import SEGMENTS, Segment
+
+    directory, _ = _build(tiny_corpus, tmp_path, fake_embedder)
+    idx = Index.load(directory)
+    assert len(idx.segments) == 3
+    start, sent = 0, 0
+    for seg in idx.segments:
+        assert seg.embeddings.base is idx.embeddings and seg.sentence_vectors.base is idx.sentences.vectors
+        disk = Segment.load(directory / SEGMENTS, seg.id)
+        assert np.array_equal(idx.embeddings[start:start + seg.size], disk.embeddings)
+        assert np.array_equal(idx.sentences.vectors[sent:sent + len(disk.sentence_vectors)], disk.sentence_vectors)
+        start, sent = start + seg.size, sent + len(disk.sentence_vectors)
+    assert start == len(idx.embeddings) and sent == len(idx.sentences.vectors) > 0
+
+
 def test_update_embeds_only_what_is_new_and_follows_removals(tiny_corpus, tmp_path, fake_embedder):
     directory, first = _build(tiny_corpus, tmp_path, fake_embedder)
     calls = fake_embedder.calls

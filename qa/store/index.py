@@ -175,9 +175,10 @@ class Index(InMemoryRows):
 
     @classmethod
     def assemble(cls, directory: Path, manifest: dict, segments: list[Segment], vectors: VectorIndex,
-                 keywords: KeywordIndex, embeddings: np.ndarray | None = None) -> Index:
-        """An index over loaded segments and the two global indexes built from them (``embeddings``: the
-        segments' vectors already stacked, if at hand)."""
+                 keywords: KeywordIndex, embeddings: np.ndarray | None = None,
+                 sentence_vectors: np.ndarray | None = None) -> Index:
+        """An index over loaded segments and the two global indexes built from them (``embeddings`` and
+        ``sentence_vectors``: the segments' vectors already stacked, if at hand)."""
         documents = {d.doc_id: d for s in segments for d in s.documents}
         chunks = [c for s in segments for c in s.chunks]
         keys = [k for s in segments for k in s.keys]
@@ -193,7 +194,7 @@ class Index(InMemoryRows):
             raise IndexError(f"the index at {directory} is inconsistent (manifest says {n} chunks, files hold "
                              f"{len(chunks)}/{len(embeddings)}/{vectors.size}/{keywords.size}): "
                              "run `qa index --rebuild`")
-        sentences = SentenceVectors.stack(segments, dim)
+        sentences = SentenceVectors.stack(segments, dim, sentence_vectors)
         start = 0
         for s in segments:  # likewise for the sentence vectors
             stop = start + len(s.sentence_vectors)
@@ -229,15 +230,50 @@ class Index(InMemoryRows):
                 f"the index was built with model {manifest.get('model', {}).get('name')!r}, not {model_name!r}: "
                 "run `qa index` to re-embed it with the current model")
         try:
-            segments = [Segment.load(directory / SEGMENTS, s) for s in manifest["segments"]]
+            segments, embeddings, sentence_vectors = _load_segments(directory / SEGMENTS, manifest)
             vectors = VectorIndex.load(directory / "faiss.index", manifest["faiss_factory"])
             keywords = KeywordIndex.load(directory / "bm25", manifest["chunk_count"])
         except (OSError, ValueError, KeyError, RuntimeError, TypeError, EOFError, zipfile.BadZipFile) as e:
             raise IndexError(f"the index at {directory} is damaged ({type(e).__name__}: {e}): "
                              "run `qa index --rebuild`") from e
-        index = cls.assemble(directory, manifest, segments, vectors, keywords)
+        index = cls.assemble(directory, manifest, segments, vectors, keywords, embeddings, sentence_vectors)
         vectors.exact = index.embeddings  # lets a quantized FAISS index re-score exactly
         return index
+
+
+def _load_segments(folder: Path, manifest: dict) -> tuple[list[Segment], np.ndarray | None, np.ndarray | None]:
+    """The manifest's segments, with every paragraph vector and every sentence vector copied, segment by
+    segment, into one array each as it is read (the segments keep views of them).
+
+    Stacking the segments' own arrays after reading them all would hold every vector twice for a moment: at
+    1M paragraphs about 4 GB more at the peak (bench/README.md, "Scale: ... 1M"). A first pass reads each
+    segment's paragraph and sentence counts to size the arrays. When the counts do not add up to the
+    manifest's, the segments are returned as read (``None, None``) and ``Index.assemble`` says what is wrong.
+    """
+    ids = manifest["segments"]
+    dim = int(manifest.get("model", {}).get("dim") or 0)
+    sizes, counts = [], []
+    for seg_id in ids:
+        with np.load(folder / f"{seg_id}.npz", allow_pickle=False) as z:
+            sizes.append(len(z["lengths"]))
+            counts.append(int(z["sentence_counts"].sum()))
+    if not dim or sum(sizes) != manifest.get("chunk_count"):
+        return [Segment.load(folder, s) for s in ids], None, None
+    embeddings = np.empty((sum(sizes), dim), dtype=np.float32)
+    sentences = np.empty((sum(counts), dim), dtype=SENTENCE_DTYPE)
+    segments, a, b = [], 0, 0
+    for seg_id, size, count in zip(ids, sizes, counts, strict=True):
+        seg = Segment.load(folder, seg_id)
+        if seg.size != size or len(seg.sentence_vectors) != count:
+            raise ValueError(f"segment {seg_id} changed while the index was read")
+        embeddings[a:a + size] = seg.embeddings
+        seg.embeddings = embeddings[a:a + size]
+        if count:
+            sentences[b:b + count] = seg.sentence_vectors
+            seg.sentence_vectors = sentences[b:b + count]
+        segments.append(seg)
+        a, b = a + size, b + count
+    return segments, embeddings, sentences
 
 
 @dataclass(frozen=True)
@@ -257,11 +293,14 @@ class SentenceVectors:
         return self.vectors[self.offsets[position]:self.offsets[position + 1]].astype(np.float32)
 
     @classmethod
-    def stack(cls, segments: Sequence[Segment], dim: int) -> SentenceVectors:
+    def stack(cls, segments: Sequence[Segment], dim: int, stacked: np.ndarray | None = None) -> SentenceVectors:
+        """The segments' sentence vectors in one array: ``stacked`` when it holds them all already."""
         counts = [s.sentence_counts for s in segments]
         offsets = np.zeros(sum(len(c) for c in counts) + 1, dtype=np.int64)
         if counts:
             np.cumsum(np.concatenate(counts), out=offsets[1:])
+        if stacked is not None and len(stacked) == offsets[-1] and stacked.dtype == SENTENCE_DTYPE:
+            return cls(stacked, offsets)
         rows = [s.sentence_vectors for s in segments if len(s.sentence_vectors)]
         vectors = np.vstack(rows).astype(SENTENCE_DTYPE, copy=False) if rows else np.zeros((0, dim), SENTENCE_DTYPE)
         return cls(vectors, offsets)
