@@ -245,10 +245,12 @@ def _load_segments(folder: Path, manifest: dict) -> tuple[list[Segment], np.ndar
     """The manifest's segments, with every paragraph vector and every sentence vector copied, segment by
     segment, into one array each as it is read (the segments keep views of them).
 
-    Stacking the segments' own arrays after reading them all would hold every vector twice for a moment: at
-    1M paragraphs about 4 GB more at the peak (bench/README.md, "Scale: ... 1M"). A first pass reads each
-    segment's paragraph and sentence counts to size the arrays. When the counts do not add up to the
-    manifest's, the segments are returned as read (``None, None``) and ``Index.assemble`` says what is wrong.
+    Stacking the segments' own arrays after reading them all held every vector twice for a moment, and the
+    allocator kept much of what was freed: a fresh process opening 100k paragraphs grew by 1.49 GB, now
+    1.07 GB (bench/README.md, the reading after "Scale: index folder vs Milvus", session 7). A first pass
+    reads each segment's paragraph and sentence counts to size the arrays. When the counts do not add up to
+    the manifest's, the segments are returned as read (``None, None``) and ``Index.assemble`` says what is
+    wrong.
     """
     ids = manifest["segments"]
     dim = int(manifest.get("model", {}).get("dim") or 0)
