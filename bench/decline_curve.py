@@ -47,12 +47,15 @@ def main() -> int:
     ap.add_argument("--max-false", type=float, default=0.05, help="false declines allowed at the operating point")
     ap.add_argument("--png", type=Path, help="also draw the curve here (needs matplotlib)")
     ap.add_argument("--no-append", action="store_true")
+    ap.add_argument("--steps", nargs=3, type=float, default=(0.05, 0.75, 0.05), metavar=("FROM", "TO", "STEP"),
+                    help="the thresholds the table lists (scores written as offsets from a threshold: -0.1 0.3 0.05)")
     args = ap.parse_args()
     data = json.loads(args.scores.read_text(encoding="utf-8"))
     pos, neg = data["positives"], data["negatives"]
-    steps = [round(0.05 * i, 2) for i in range(1, 16)]
+    start, stop, step = args.steps
+    steps = [round(start + step * i, 4) for i in range(int(round((stop - start) / step)) + 1)]
     point = operating_point(pos, neg, args.max_false)
-    rows = [[f"{t:.2f}", f"{nd:.3f}", f"{pd:.3f}"] for t, nd, pd in curve(pos, neg, steps)]
+    rows = [[f"{t:.3f}", f"{nd:.3f}", f"{pd:.3f}"] for t, nd, pd in curve(pos, neg, steps)]
     table = md_table(["decline below", "unanswerable declined", "answerable declined (false)"], rows)
     by_source = Counter(data.get("positive_sources", [])) + Counter(data.get("negative_sources", []))
     body = (f"{machine_line()}\n\nCommand: `{command_line()}`\n\n"

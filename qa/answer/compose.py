@@ -19,6 +19,7 @@ from functools import cached_property
 
 from qa.answer import lead as leads
 from qa.answer import wording
+from qa.answer.decline import DeclineModel, load_decline, question_row
 from qa.answer.evidence import TermWeights, group_credit, has_new_figure
 from qa.answer.features import (  # noqa: F401 - shared_run: used by tests and callers
     Candidate,
@@ -50,25 +51,33 @@ class Reading:
 
     context: dict[str, str]
     skip: frozenset[str]
+    answerable: bool | None = None  # the decline model's verdict (None: none, or not for this language)
 
 
-def answered(cands: list[Candidate], params: AnswerParams) -> bool:
-    """Some candidate's support reaches the fitted decline threshold."""
-    return bool(cands) and max(c.support for c in cands) >= params.decline_below
+def answered(cands: list[Candidate], params: AnswerParams, reading: Reading | None = None) -> bool:
+    """The question-level decline model finds the candidates answer the question; without one (or for a
+    language it does not decide), some candidate's support reaches the fitted decline threshold."""
+    if not cands:
+        return False
+    if reading is not None and reading.answerable is not None:
+        return reading.answerable
+    return max(c.support for c in cands) >= params.decline_below
 
 
 class Answerer:
     """Turns a question into an ``Answer`` using one retriever (and, if configured, a language model).
 
     Candidate sentences of the top passages are scored by the fitted model (``qa/answer/scorer.py``); the
-    answer declines when the best one's probability is below the fitted threshold.
+    answer declines when the question-level model (``qa/answer/decline.py``) finds that they do not answer it.
     """
 
     def __init__(self, retriever: Retriever, *, settings: Settings | None = None, llm=None,
-                 params: AnswerParams | None = None):
+                 params: AnswerParams | None = None, decline: DeclineModel | None = None):
         self.retriever = retriever
         self.settings = settings or Settings()
         self.params = params or load_model()
+        # the shipped decline model goes with the shipped sentence model only: it was fitted on its scores
+        self.decline = decline if decline is not None or params is not None else load_decline()
         self.vectors = VectorCache(self.params.vector_cache)  # text -> vector memo shared by all questions
         self.llm = llm
         if self.llm is None and self.settings.llm_base_url and self.settings.llm_model:
@@ -146,7 +155,10 @@ class Answerer:
         out = [replace(c, score=float(p), support=float(s))
                for c, p, s in zip(feats.candidates, probs, support, strict=True)]
         out.sort(key=lambda c: -c.score)
-        return out, Reading(feats.context, feats.skip)
+        verdict = None
+        if self.decline is not None and out:
+            verdict = self.decline.answers(question_row(feats.matrix, probs, support))
+        return out, Reading(feats.context, feats.skip, verdict)
 
     def extractive(self, q: QuestionInfo, res: SearchResult, notes: list[str]) -> Answer:
         parts = leads.question_parts(q.text)
@@ -154,7 +166,7 @@ class Answerer:
             return self._two_part(q, [analyze(p) for p in parts], res, notes)
         cands, reading = self.candidates(q, res)
         p = self.params
-        if not answered(cands, p):
+        if not answered(cands, p, reading):
             return self._decline(q, res, notes)
         masked = self._masked(q, cands) if q.kind == "numeric" else None
         if masked is not None:
@@ -171,7 +183,7 @@ class Answerer:
         reading = Reading({}, frozenset())
         for part in parts:
             cands, reading = self.candidates(part, res)
-            if not answered(cands, self.params):
+            if not answered(cands, self.params, reading):
                 continue
             if part.kind == "numeric" and self._no_figure(part, cands):
                 continue

@@ -1,0 +1,140 @@
+"""Whether the retrieved passages answer the question at all: one calibrated probability per question.
+
+The sentence scorer (``qa/answer/scorer.py``) says which sentence is best; its probability alone declined
+only half of the questions the reports do not answer, because a sentence on the same people or the same
+programme scores well whether or not it gives what is asked. This model looks at the question's candidates
+as a whole: how well the best of them is supported, how close the question's vector comes to any sentence
+and passage, how much of what is asked (and, for a figure, of what is counted) the best sentences name, and
+whether a figure is there at all.
+
+Its weights are a logistic regression fitted by ``scripts/fit_decline.py`` on public reading-comprehension
+sets, where a question is answerable with its passage in the corpus and unanswerable with every passage
+holding its answer taken out (the same topic and people stay: the hard case), plus questions of one set
+asked of another corpus and report questions whose place or year was swapped. The thresholds (one per
+language) are chosen on those data (at most a fitted share of answerable questions declined) and stored with
+the weights in ``qa/data/answer_model.json`` under ``decline_model``.
+
+>>> import numpy as np
+>>> from qa.answer.scorer import FEATURES
+>>> m = np.zeros((2, len(FEATURES)))
+>>> row = question_row(m, np.array([0.2, 0.6]), np.array([0.1, 0.3]))
+>>> float(dict(zip(QUESTION_FEATURES, row))["best_support"])
+0.3
+>>> question_row(np.zeros((0, len(FEATURES))), np.zeros(0), np.zeros(0)).tolist() == [0.0] * len(QUESTION_FEATURES)
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.answer.scorer import FEATURES
+
+QUESTION_FEATURES = (
+    "best_support",  # the support model's highest probability among the candidates
+    "second_support",  # the next highest (an answer is often stated twice, a stray match once)
+    "best_choice",  # the choice model's highest probability
+    "best_s_cos",  # the highest cosine between the question and a sentence
+    "top_p_cos",  # the cosine between the question and the first passage
+    "best_coverage",  # the largest share of the question's concepts one sentence holds
+    "best_chunk_coverage",  # ... one passage holds
+    "best_focus",  # ... of the asking clause's concepts
+    "best_run",  # the longest run of characters shared with the question (scaled)
+    "figure_measured",  # figure question: the largest share of what is counted named beside a new figure
+    "figure_found",  # figure question: some candidate states a figure the question does not
+    "numeric",  # the question asks for a figure
+    "english",  # the question is in English
+    "english_s_cos",  # english * best_s_cos (cross-lingual cosines sit lower)
+    "english_coverage",  # english * best_coverage (dictionary senses miss words)
+)
+
+_COL = {name: i for i, name in enumerate(FEATURES)}
+
+
+def question_row(matrix: np.ndarray, choice: np.ndarray, support: np.ndarray) -> np.ndarray:
+    """The question-level features (``QUESTION_FEATURES``) of one question's candidate rows."""
+    if not len(matrix):
+        return np.zeros(len(QUESTION_FEATURES))
+    m = np.asarray(matrix, dtype=np.float64)
+    col = {name: m[:, i] for name, i in _COL.items()}
+    ranked = np.sort(np.asarray(support, dtype=np.float64))[::-1]
+    numeric = float(col["numeric"].max() > 0)
+    english = float(col["english"].max() > 0)
+    new_fig = col["numeric_new_figure"] > 0
+    best_s_cos = float(col["s_cos"].max())
+    best_cov = float(col["coverage"].max())
+    first = col["inv_rank"] == col["inv_rank"].max()
+    return np.array([
+        float(ranked[0]),
+        float(ranked[1]) if len(ranked) > 1 else 0.0,
+        float(np.max(choice)),
+        best_s_cos,
+        float(col["p_cos"][first].max()),
+        best_cov,
+        float(col["chunk_coverage"].max()),
+        float(col["focus_coverage"].max()),
+        float(col["shared_run"].max()),
+        float(col["numeric_measured"][new_fig].max()) if numeric and new_fig.any() else 0.0,
+        float(numeric and new_fig.any()),
+        numeric,
+        english,
+        english * best_s_cos,
+        english * best_cov,
+    ])
+
+
+@dataclass(frozen=True)
+class DeclineModel:
+    """A logistic regression over ``QUESTION_FEATURES`` and the thresholds chosen for it, one for English
+    questions (asked of Chinese text, they are matched less surely) and one for Chinese ones. It decides only
+    for the languages in ``languages``: those where it declined more of the fitted unanswerable questions than
+    the sentence support alone, for the same false declines (the fitting script chooses)."""
+
+    coef: tuple[float, ...]
+    intercept: float
+    threshold_en: float
+    threshold_zh: float
+    languages: tuple[str, ...] = ("en", "zh")
+
+    def probability(self, row: np.ndarray) -> float:
+        """P(the candidates answer the question)."""
+        z = float(np.asarray(row, dtype=np.float64) @ np.asarray(self.coef)) + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def threshold(self, row: np.ndarray) -> float:
+        return self.threshold_en if row[QUESTION_FEATURES.index("english")] > 0 else self.threshold_zh
+
+    def answers(self, row: np.ndarray) -> bool | None:
+        """Whether the candidates answer the question; ``None`` when this model does not decide for its
+        language (the sentence support does)."""
+        lang = "en" if row[QUESTION_FEATURES.index("english")] > 0 else "zh"
+        if lang not in self.languages:
+            return None
+        return self.probability(row) >= self.threshold(row)
+
+
+def read_decline_model(data: dict, source: str) -> DeclineModel | None:
+    """The ``decline_model`` entry of a model file (``None`` when it has none); refused when its features are
+    not this code's."""
+    entry = data.get("decline_model")
+    if not entry:
+        return None
+    if tuple(entry.get("features", ())) != QUESTION_FEATURES:
+        raise ValueError(f"{source}: the decline model's features {entry.get('features')} are not "
+                         f"{QUESTION_FEATURES}; refit it with scripts/fit_decline.py")
+    return DeclineModel(tuple(float(c) for c in entry["coef"]), float(entry["intercept"]),
+                        float(entry["threshold"]["en"]), float(entry["threshold"]["zh"]),
+                        tuple(entry.get("languages", ("en", "zh"))))
+
+
+def load_decline(path=None) -> DeclineModel | None:
+    """The decline model of ``path`` (default: the shipped ``qa/data/answer_model.json``)."""
+    import json
+    from pathlib import Path
+
+    from qa.answer.scorer import MODEL_FILE, _shipped
+
+    text = Path(path).read_text(encoding="utf-8") if path else _shipped()
+    return read_decline_model(json.loads(text), str(path or MODEL_FILE))

@@ -1,0 +1,80 @@
+"""The question-level decline model: its features, the shipped weights and their provenance, and its use."""
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.answer.compose import Answerer
+from qa.answer.decline import QUESTION_FEATURES, DeclineModel, load_decline, question_row, read_decline_model
+from qa.answer.scorer import FEATURES
+from qa.search.retrieve import Retriever
+from qa.store.index import Index
+from qa.store.update import update_index
+
+REPO = Path(__file__).resolve().parent.parent
+QUESTION = "石泉县上半年累计排查安全隐患多少项?"
+
+
+def rows(**columns) -> np.ndarray:
+    """A candidate matrix of two rows with the given columns set."""
+    m = np.zeros((2, len(FEATURES)))
+    for name, values in columns.items():
+        m[:, FEATURES.index(name)] = values
+    return m
+
+
+def feature(row: np.ndarray, name: str) -> float:
+    return float(row[QUESTION_FEATURES.index(name)])
+
+
+def test_question_row_summarizes_the_candidates():
+    m = rows(s_cos=[0.7, 0.8], p_cos=[0.75, 0.6], inv_rank=[1.0, 0.5], coverage=[0.2, 0.9], english=[1, 1])
+    row = question_row(m, np.array([0.4, 0.1]), np.array([0.3, 0.6]))
+    assert feature(row, "best_support") == 0.6 and feature(row, "second_support") == 0.3
+    assert feature(row, "best_choice") == 0.4 and feature(row, "best_s_cos") == 0.8
+    assert feature(row, "top_p_cos") == 0.75  # the first passage's, not the best
+    assert feature(row, "english_coverage") == pytest.approx(0.9) and feature(row, "numeric") == 0.0
+
+
+def test_a_figure_counts_only_for_figure_questions():
+    m = rows(numeric=[1, 1], numeric_new_figure=[0, 1], numeric_measured=[0.9, 0.4])
+    row = question_row(m, np.zeros(2), np.zeros(2))
+    assert feature(row, "figure_found") == 1.0 and feature(row, "figure_measured") == 0.4
+    none = question_row(rows(numeric=[1, 1], numeric_measured=[0.9, 0.4]), np.zeros(2), np.zeros(2))
+    assert feature(none, "figure_found") == 0.0 and feature(none, "figure_measured") == 0.0
+
+
+def test_the_shipped_decline_model_has_its_provenance():
+    model = load_decline()
+    assert model is not None and len(model.coef) == len(QUESTION_FEATURES) and all(np.isfinite(model.coef))
+    assert 0.0 < model.threshold_en < 1.0 and 0.0 < model.threshold_zh < 1.0
+    data = json.loads((REPO / "qa" / "data" / "answer_model.json").read_text(encoding="utf-8"))
+    prov = data["decline_model"]["provenance"]
+    assert "fit_decline.py" in prov["command"] and not any(p in prov["command"] for p in ("/work/", "/root/"))
+    assert any("answer taken out" in s for s in prov["fitted_on"]) and prov["held_out"]
+    held = prov["report"]["held_out"]
+    assert all(v["questions"] > 0 for v in held.values())
+
+
+def test_a_decline_model_with_other_features_is_refused():
+    entry = {"features": ["a"], "coef": [0.0], "intercept": 0.0, "threshold": {"en": 0.5, "zh": 0.5}}
+    with pytest.raises(ValueError, match="decline model"):
+        read_decline_model({"decline_model": entry}, "m.json")
+    assert read_decline_model({}, "m.json") is None
+
+
+def test_the_decline_model_decides_declines(tiny_corpus, tmp_path, fake_embedder):
+    update_index(tiny_corpus, tmp_path / "index", fake_embedder, progress=False)
+    retriever = Retriever(Index.load(tmp_path / "index"), fake_embedder)
+    zeros = (0.0,) * len(QUESTION_FEATURES)
+    never = Answerer(retriever, decline=DeclineModel(zeros, -10.0, 0.5, 0.5))
+    always = Answerer(retriever, decline=DeclineModel(zeros, 10.0, 0.5, 0.5))
+    assert never.ask(QUESTION).abstained
+    answer = always.ask(QUESTION)
+    assert not answer.abstained and answer.citations
+    # the support threshold no longer decides once a decline model is given
+    strict = Answerer(retriever, params=replace(always.params, decline_below=1.01), decline=always.decline)
+    assert not strict.ask(QUESTION).abstained
