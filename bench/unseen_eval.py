@@ -239,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--code", type=Path, default=ROOT, help="the checkout whose qa is measured (default: this one)")
     ap.add_argument("--label", help="what --code is, for the table (default: its git commit)")
     ap.add_argument("--no-readme", action="store_true", help="do not append to bench/README.md")
+    ap.add_argument("--skip-absent", action="store_true",
+                    help="leave out the questions whose file is not in the folders (say which), not stop")
     args = ap.parse_args(argv)
     exit_cleanly_on_term()
     if not args.pages or not Path(args.pages).is_dir():
@@ -251,6 +253,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: no full-length reports folder beside the pages ({long_dir.name}); give --long DIR")
         return 0
     questions = read_jsonl(args.questions)
+    if args.skip_absent:  # the texts are kept outside the repository and some can be lost
+        present = {p.name for d in (long_dir, pages) for p in d.iterdir()}
+        absent = sorted({q["file"] for q in questions if q.get("file") and q["file"] not in present})
+        if absent:
+            questions = [q for q in questions if q.get("file") not in absent]
+            print(f"left out: the questions on {', '.join(absent)} (file absent); {len(questions)} questions")
     bad = missing_evidence(questions, [long_dir, pages])
     if bad:
         raise SystemExit("evidence not in its file:\n" + "\n".join(bad))
