@@ -48,3 +48,27 @@ def test_new_reading_rules_reach_unchanged_files_without_embedding_again(tmp_pat
     assert again.recleaned == ("a.txt",) and again.embedded == 0  # read again; its vectors reused by content
     assert "read again" in again.summary()
     assert Index.load(tmp_path / "index").documents  # the index still answers
+
+
+def test_a_mentioned_place_that_is_also_a_word_counts_only_as_a_place():
+    from qa.search.filters import detect
+    from qa.types import Document
+
+    docs = [Document("a", "a.txt", "石泉县教育局工作总结", places=("石泉县",), mentions=("新建县", "汉中市"))]
+    # 新建 is the verb here: no mention, so the question's unknown city is not masked by it
+    assert detect("柳溪市去年新建了几所学校?", docs).mentioned == ()
+    assert detect("新建县去年有几所学校?", docs).mentioned == ("新建县",)
+    assert detect("汉中市有几所学校?", docs).mentioned == ("汉中市",)
+
+
+def test_a_question_on_an_unknown_place_is_declined_even_when_a_verb_is_a_mentioned_place(tmp_path, fake_embedder):
+    from qa.store.update import update_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "r.txt").write_text("石泉县教育局2019年工作总结\n\n一、办学条件\n石泉县2019年新建学校3所，"
+                                  "与新建县、汉中市的学校结对帮扶。\n", encoding="utf-8")
+    update_index(corpus, tmp_path / "index", fake_embedder, progress=False)
+    answerer = Answerer(Retriever(Index.load(tmp_path / "index"), fake_embedder))
+    answer = answerer.ask("兰州市2019年新建了几所学校?")  # a city of the gazetteer that no report names
+    assert answer.abstained and "兰州" in answer.text

@@ -258,6 +258,18 @@ def _named(title: str, body: str) -> list[tuple[str, tuple[str, ...]]]:
     return out
 
 
+def bare_in_context(text: str, word: str) -> bool:
+    """Whether some occurrence of the bare name ``word`` in ``text`` is a place by the words around it (a
+    suffix or issuer after it, 全市/这个区 after it, a motion before it): 新建 in 新建了 is none.
+
+    >>> bare_in_context("新建了多少所学校?", "新建"), bare_in_context("新建县有几所学校?", "新建")
+    (False, True)
+    """
+    key = _WS_RE.sub("", text)
+    return any(_in_context(key, m) or _QUESTION_AFTER_RE.match(key, m.end())
+               for m in re.finditer(re.escape(word), key))
+
+
 def _in_context(key: str, m: re.Match[str]) -> bool:
     """A bare name the words around make a place: a province, a suffix or issuer after it, a motion before."""
     if m.group() in PROVINCES:

@@ -21,7 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 from qa.ingest.dates import years_in
-from qa.ingest.meta import place_words, question_places
+from qa.ingest.meta import PROVINCES, bare_in_context, place_words, question_places
 from qa.textnorm import normalize, to_traditional
 from qa.types import Document
 
@@ -176,8 +176,12 @@ def detect(question: str, documents: Iterable[Document]) -> Filters:
     docs = list(documents)
     places = detect_places(question, {p for d in docs for p in d.places})
     about = {place_core(p) for p in places}
+    # a mentioned place's name without its suffix is often an ordinary word (新建, 和平): written so, it counts
+    # only where the question's own words make it a place (到新建, 新建这个县), or when written in pinyin
+    q = normalize(question)
     mentioned = [p for p in detect_places(question, {p for d in docs for p in d.mentions})
-                 if place_core(p) not in about]
+                 if place_core(p) not in about
+                 and (p in q or p in PROVINCES or place_core(p) not in q or bare_in_context(q, place_core(p)))]
     return Filters(years=detect_years(question), places=places, mentioned=tuple(mentioned))
 
 
