@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from qa.ingest.chrome import FEATURES, MODEL_FILE, Boilerplate, ChromeModel, line_features  # noqa: E402
 from qa.ingest.chrome_context import CONTEXT_FEATURES, Logistic, context_rows  # noqa: E402
-from qa.ingest.clean import Line, _chrome_rule, _keep_table_cells, is_prose, is_title_like, shielded  # noqa: E402
+from qa.ingest.clean import is_prose, is_title_like, rule_reasons, shielded  # noqa: E402
 
 LABELS = ROOT / "tests" / "data" / "web_pages" / "labels.jsonl"
 OUT = ROOT / "qa" / "data" / MODEL_FILE
@@ -93,8 +93,7 @@ def corpus_of(pages: list[Page]) -> Boilerplate:
 
 def page_rows(page: Page, corpus: Boilerplate | None = None) -> tuple[list[list[float]], list[bool], list[bool]]:
     """Feature rows, rule flags and prose flags of a page's lines."""
-    keep = [_chrome_rule(t) is None for t in page.lines]
-    _keep_table_cells([Line(0, len(t), t) for t in page.lines], keep)
+    keep = [w is None for w in rule_reasons(page.lines)]
     rules = [not k for k in keep]
     titles = [is_title_like(t) for t in page.lines]
     title = next((t for t, like in zip(page.lines[:8], titles, strict=False) if like), None)
@@ -257,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python scripts/fit_chrome.py --pages <labelled pages folder>"
                    + (" --context" if args.context else ""),
         "method": "scikit-learn LogisticRegression (balanced classes) on standardized features of the lines the "
-                  f"classifier decides on; C in {list(TARGETS.cs)} and threshold from {TARGETS.folds}-fold "
+                  "classifier decides on (not the lines general rules drop, qa.ingest.clean.rule_reasons, nor the lines "
+                  f"qa.ingest.structure.shielded guards); C in {list(TARGETS.cs)} and threshold from {TARGETS.folds}-fold "
                   f"site-held-out predictions (threshold >= {TARGETS.lowest}, body chars recall >= "
                   f"{TARGETS.body_recall}, chrome precision >= {TARGETS.precision}); the pages read as one folder "
                   "(line shapes counted over them, labels unused), as the index reads a folder"

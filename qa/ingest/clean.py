@@ -23,8 +23,10 @@ from qa.ingest.chrome import (
     Boilerplate,
     ChromeModel,
     file_shapes,
+    furniture,
     line_features,
     load_model,
+    shape,
 )
 from qa.ingest.structure import TITLE_WORDS_RE, shielded
 from qa.textnorm import CLAUSE_ENDS, CLOSERS, FULL_STOPS, SENTENCE_ENDS, halfwidth, strip_pinyin, to_simplified
@@ -50,6 +52,7 @@ class Cleaned:
 
 
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
+_CJK_CHARS = _CJK
 _CJK_RE = re.compile(f"[{_CJK}]")
 _WS_RE = re.compile(r"\s+")
 _SENTENCE_PUNCT_RE = re.compile(f"[{SENTENCE_ENDS}，,]")
@@ -79,16 +82,43 @@ _WIDGETS = _words(r"""点击下载 下载文档 下载本文 文档为\s*\w{2,5}
                   阅读全文 查看全文 加载更多 返回顶部 分享到 一键分享 扫一扫 二维码 打印本页
                   关闭窗口 收藏本页 加入收藏 设为首页 字体\s*[:：]?\s*大\s*中\s*小
                   ^(?:上一篇|下一篇|上一页|下一页)""")
-_BUTTONS = _words("分享 收藏 打印 关闭 举报 评论 点赞 顶 踩 返回 更多 返回列表 返回首页 全文")
+_BUTTONS = _words("分享 收藏 打印 关闭 举报 评论 点赞 顶 踩 返回 更多 返回列表 返回首页 全文 侵权投诉 投诉举报")
 _URL_LABELS = _words("链接地址 原文链接 本文链接 本文地址 原文地址 文章地址 网址 链接 地址 url 出处 来源")
-_DISCLAIMERS = _words(r"""免责声明 版权声明 版权所有 如有侵权 侵权请 版权归 本文仅限 ^友情提示
+# Where the words come from: the label rules of tests/data/web_pages/README.md name 免责声明, 版权说明, 申明敬告,
+# 郑重声明 and the uploaders' notices of document sites; the others are the notices' usual wording on any site (a site
+# speaking of itself as 本站/本网, of its users' uploads, of the rights it holds).
+_DISCLAIMERS = _words(r"""免责声明 版权声明 版权说明 申明敬告 郑重声明 版权所有 如有侵权 侵权请 版权归
+                      本文仅限 ^友情提示
                       转载.{0,20}(?:请|须|务必)(?:保留|注明) (?:仅供|只供)(?:您|大家)?(?:学习|参考)
-                      互联网用户整理 网友(?:整理|上传|投稿) 本站(?:整理|收集|不拥有)
-                      未经(?:许可|授权).{0,6}转载 请联系(?:我们|本站)""")
+                      互联网用户整理 网友(?:整理|上传|投稿) 本站(?:整理|收集|不拥有) 本(?:站|网)不(?:保证|承担)
+                      凡本(?:站|网)(?:注明|所载|刊载) (?:文档|作品|资料)由(?:用户|会员|网友)(?:提供|上传)
+                      由用户(?:提供|上传)并?(?:上传|发布) 未经(?:许可|授权).{0,6}转载 请联系(?:我们|本站)""")
+# A site's contact line: a hotline, customer service or QQ number (the label rules: "site phone numbers and hotlines").
+_CONTACT_RE = re.compile(r"(?:热线|客服|QQ|qq|咨询电话|联系电话)\s*(?:号码)?\s*[:：]?\s*"
+                         r"(?:\d{3,4}-\d{7,8}|1[3-9]\d{9}|\d{5,11})")
+# A document viewer's words around the document: the labels of its panels and its reading widgets (the label rules:
+# 资源描述, 文档简介, 文档介绍, 已阅读5页…继续免费阅读), and the notice it prints under a shared file (由会员分享,
+# 请在…上搜索: general viewer wording).
+_VIEWER_LABEL_RE = re.compile(r"^(?:文档|资源|资料)(?:简介|描述|介绍|预览|详情)\W*$")
+_VIEWER_NOTICE_RE = re.compile(r"由会员分享|请在\S{2,20}上搜索|已阅读\d+页|继续免费阅读")
+# A page thumbnail of a viewer: "<file name>_第3页" (the label rules: `…_第1页`).
+_THUMBNAIL_RE = re.compile(r"[_＿]\s*第\s*\d+\s*页$")
+# A reporter's or editor's credit in brackets: two or more names apart, or a role and a name ("(记者 张三)").
+# Without a role, a name of three characters among them (two-character words in brackets are as often subjects).
+_NAME = f"[{_CJK_CHARS}]{{2,3}}"
+_BYLINE_RE = re.compile(rf"^[(（]\s*(?:(?:记者|通讯员|撰稿|供稿|摄影|编辑|文|图)\s*[:：]?\s*{_NAME}"
+                        rf"|(?=[^)）]*?(?<![{_CJK_CHARS}])[{_CJK_CHARS}]{{3}}(?![{_CJK_CHARS}])){_NAME}(?:\s+{_NAME})+)"
+                        r"\s*[)）]$")
+# A category path without a breadcrumb's arrows: "工作总结/工作汇报" (words of four or more characters).
+_CATEGORY_PATH_RE = re.compile(f"^[{_CJK_CHARS}]{{4,8}}(?:\\s*/\\s*[{_CJK_CHARS}]{{4,8}})+$")
 # A document's file name as a viewer shows it: the whole line (with a page-count badge; an attachment line of the
 # report names its file too, so "附件" stays), or quoted by the site.
-_FILE = r"[^《》()\n]{2,80}?\.(?:docx?|pdf|pptx?|xlsx?|wps|txt)"
-_FILE_NAME_RE = re.compile(rf"^(?!附件)《?{_FILE}》?(?:\s*\d+\s*页)?$|[《(]{_FILE}(?:\s*\d+\s*页)?[》)]", re.I)
+_EXT = r"\.(?:docx?|pdf|pptx?|xlsx?|wps|txt)"
+_FILE = rf"[^《》()\n]{{2,80}}?{_EXT}"
+_FILE_IN_QUOTES = rf"[^《》\n]{{2,80}}?{_EXT}"  # a file name may hold brackets: "…工作思路(20240111).docx"
+_FILE_NAME_RE = re.compile(rf"^(?!附件)《?{_FILE_IN_QUOTES}》?(?:\s*VIP)?(?:\s*\d+\s*页)?$"
+                           rf"|《{_FILE_IN_QUOTES}(?:\s*\d+\s*页)?》"
+                           rf"|[(（]{_FILE}(?:\s*\d+\s*页)?[)）]", re.I)
 _MENU_RE = re.compile(rf"(?:^|\s)[{_CJK}]{{2,6}}(?: [{_CJK}]{{2,6}}){{5,}}$")  # six or more links one space apart
 _PLACES_WORDS = _words("当前 您的 你的 您现在的 你现在的 所在 现在 当前所在")
 _NO_CJK = r"[^\u3400-\u9fff]*"
@@ -98,7 +128,9 @@ _RULE_PATTERNS = (
                    r"|(?:\s*[>»›→]\s*[^>»›→]{1,20}){2,}$"),
     ("welcome", r"^(?:欢迎(?:光临|访问|来到|进入|浏览|您)|welcome\b).{0,40}$"),
     ("metadata", rf"(?:^|[\s|｜丨/·•,，;；【\[]){_META_KEYS}\s*[:：]"
-                 rf"|(?:^|\s)(?:时间|日期)\s*[:：]\s*{_DATE}|^\W*{_DATE}{_CLOCK}\W*$"),
+                 rf"|(?:^|\s)(?:时间|日期)\s*[:：]\s*{_DATE}|^\W*{_DATE}{_CLOCK}\W*$"
+                 # a machine date stamp with a category label beside it ("2021-03-25 工作总结")
+                 rf"|^\W*{_DATE}{_CLOCK}\s+[{_CJK}]{{1,6}}\W*$|^\W*[{_CJK}]{{1,6}}\s+{_DATE}{_CLOCK}\W*$"),
     ("widget", rf"{_WIDGETS}|^{_BUTTONS}\W*$"),
     ("rating", r"^(?:推荐度|推荐指数|评分|星级|好评度|热度|难度)\s*[:：]?[\s★☆\d.%分/]*$"),
     ("url", rf"^(?:{_URL_LABELS}\s*[:：]\s*)?(?:https?://|www\.)\S+$"),
@@ -118,10 +150,16 @@ _RELATED_RE = re.compile("^" + _words(r"""相关(?:文章|阅读|推荐|链接|�
 _END = f"[{FULL_STOPS}]"
 _NOT_END = f"[^{FULL_STOPS}\\n]"
 _LEAD = "(?:下面|以下|本文|本站|本网|本網)(?:是|为|為|就是)?"
+# Or a pointer to the samples below that speaks to the reader of what they gain: "看看以下的计划实施案例，或许能为你制定
+# 计划提供一些有益的思路。" (the label rules' generic openers lead into such a sentence when no editor is named).
+_SAMPLES = "(?:范文|範文|范例|範例|案例|例文|样本|樣本|模板|范本|範本)"
+_POINTER = (rf"(?:看看|看一看|参考|參考|阅读|閱讀)?(?:以下|下面)(?:的|这些|這些|几篇|幾篇)?{_NOT_END}{{0,8}}?{_SAMPLES}"
+            rf"{_NOT_END}{{0,40}}?(?:你|您|大家){_NOT_END}{{0,40}}?(?:思路|参考|參考|借鉴|借鑒|帮助|幫助|启发|啟發|灵感|靈感)"
+            rf"{_NOT_END}{{0,20}}{_END}")
 _PREFACE_RE = re.compile(
     rf"(?:{_LEAD}{_NOT_END}{{0,12}}?(?:为|為|给|給)(?:大家|您|你)|(?:{_LEAD})?小[编編])"
     rf"{_NOT_END}{{0,10}}?(?:整理|收集|搜集|编辑|編輯|准备|準備|带来|帶來|分享|推荐|推薦|精选|精選){_NOT_END}{{0,120}}{_END}"
-    rf"(?:{_NOT_END}{{0,4}}(?:供大家|希望|欢迎|歡迎|仅供|僅供){_NOT_END}{{0,40}}{_END})?")
+    rf"(?:{_NOT_END}{{0,4}}(?:供大家|希望|欢迎|歡迎|仅供|僅供){_NOT_END}{{0,40}}{_END})?|{_POINTER}")
 
 
 def clean(text: str, *, model: ChromeModel | None = None, corpus: Boilerplate | None = None) -> Cleaned:
@@ -135,11 +173,9 @@ def clean(text: str, *, model: ChromeModel | None = None, corpus: Boilerplate | 
     """
     corpus = corpus.restricted(file_shapes(text)) if corpus is not None else None
     lines, prefaces = _trim_prefaces(split_lines(text))
-    why: list[str | None] = [_chrome_rule(line.text) for line in lines]
+    why = rule_reasons([line.text for line in lines])
     keep = [w is None for w in why]
-    _keep_table_cells(lines, keep)
-    why = [None if k else w for k, w in zip(keep, why, strict=True)]
-    by_model, chance = _model_keep(lines, keep, model or load_model(), corpus)
+    by_model, chance, shield = _model_keep(lines, keep, model or load_model(), corpus)
     _stage(keep, why, lambda k: _drop_related_lists(lines, k), "related-articles list")
     _stage(keep, why, lambda k: _drop_label_lists(lines, k), "link list")
     # a viewer's file name counts as the title the rules found: a heading under it is not the site's title
@@ -148,13 +184,20 @@ def clean(text: str, *, model: ChromeModel | None = None, corpus: Boilerplate | 
     for i, k in enumerate(by_model):
         if keep[i] and not k:
             keep[i], why[i] = False, f"classifier ({chance[i]:.2f})"
+    _stage(keep, why, lambda k: _drop_lead_excerpts(lines, k), "excerpt of the text below")
+    _stage(keep, why, lambda k: _drop_widget_runs(lines, k, shield), "widget among widgets")
+    _stage(keep, why, lambda k: _drop_footer(lines, k, shield), "footer after the body")
+    if corpus is not None:
+        _stage(keep, why, lambda k: _drop_site_template(lines, k, shield, corpus), "site template")
     kept = [i for i, k in enumerate(keep) if k]
     title = next((i for i in kept[:8] if is_title_like(lines[i].text)), None)
     if title is not None:
+        first_prose = next((i for i in kept if _body_sentence(lines[i].text)), len(lines))
         for i in kept:
             line = lines[i].text
-            # what stands above the title the rules found is the site's; above a later one, it may be body
-            if (i < title and title == by_rules and len(line) <= 40 and not is_prose(line)
+            # what stands above the title the rules found, at the top of the page, is the site's; above a later
+            # title, or below the report's first paragraph, it may be body
+            if (i < title and title == by_rules and i < first_prose and len(line) <= 40 and not is_prose(line)
                     and line[-1] not in SENTENCE_ENDS):
                 keep[i], why[i] = False, "site name or slogan above the title"
             elif i > title and _key(line) == _key(lines[title].text):
@@ -185,28 +228,56 @@ def _keep_table_cells(lines: list[Line], keep: list[bool], short: int = 12) -> N
                 keep[i] = True
 
 
+def rule_reasons(texts: Sequence[str]) -> list[str | None]:
+    """For each line of a file, the general rule that drops it (None: kept): the rules for a line
+    (``_chrome_rule``), a lone number among short lines kept as a table's cell, and a title the page repeats
+    with a site's decoration (``_decorated_titles``)."""
+    why: list[str | None] = [_chrome_rule(t) for t in texts]
+    keep = [w is None for w in why]
+    _keep_table_cells([Line(0, len(t), t) for t in texts], keep)
+    why = [None if k else w for k, w in zip(keep, why, strict=True)]
+    for i in _decorated_titles(texts, keep):
+        why[i] = "decorated title"
+    return why
+
+
 def _model_keep(lines: list[Line], keep: list[bool], model: ChromeModel, corpus: Boilerplate | None,
-                ) -> tuple[list[bool], list[float]]:
-    """What the chrome classifier keeps, given what the rules keep. It was fitted on Chinese pages: a file
-    written mostly in Latin letters is left to the rules."""
+                ) -> tuple[list[bool], list[float], list[bool]]:
+    """What the chrome classifier keeps, given what the rules keep, its probabilities, and the lines it never
+    judges (``shielded``). It was fitted on Chinese pages: a file written mostly in Latin letters is left to the
+    rules."""
     out = list(keep)
     texts = [line.text for line in lines]
     joined = "".join(texts)
-    if len(_CJK_RE.findall(joined)) < len(_LATIN_RE.findall(joined)):
-        return out, [0.0] * len(lines)
     titles = [is_title_like(t) for t in texts]
+    shield = shielded(texts, keep, titles)
+    if len(_CJK_RE.findall(joined)) < len(_LATIN_RE.findall(joined)):
+        return out, [0.0] * len(lines), [True] * len(lines)
     title = next((t for t, like in zip(texts[:8], titles, strict=False) if like), None)
     rows = line_features(texts, rules=[not k for k in keep], titles=titles, title=title, corpus=corpus)
-    shield = shielded(texts, keep, titles)
     for i, chrome in enumerate(model.chrome(rows, [is_prose(t) for t in texts])):
-        if chrome and not shield[i] and not (i and out[i - 1] and _cut_mid_sentence(texts[i - 1])):
+        if chrome and not shield[i] and not (i and out[i - 1] and _wrapped(texts[i - 1])):
             out[i] = False
-    return out, model.chrome_probability(rows)
+    return out, model.chrome_probability(rows), shield
+
+
+def _body_sentence(text: str) -> bool:
+    """Prose, or a line of 20 characters or more that ends a sentence: the report's text has begun."""
+    return is_prose(text) or (len(text) >= 20 and text.rstrip(CLOSERS)[-1:] in FULL_STOPS)
 
 
 def _cut_mid_sentence(text: str) -> bool:
     """A long line of prose that stops mid-sentence: the next line carries on its sentence."""
     return len(text) > _WRAPPED_MIN and text[-1] not in _CLOSING and _CJK_RE.match(text[-1]) is not None
+
+
+def _wrapped(text: str) -> bool:
+    """A line the next one carries on: cut mid-sentence, and not a title (a heading without a clause mark: the
+    line under a page's title is not its continuation)."""
+    return _cut_mid_sentence(text) and (_CLAUSE_MARK_RE.search(text) is not None or not is_title_like(text))
+
+
+_CLAUSE_MARK_RE = re.compile("[，,、；;：:]")
 
 
 def split_lines(text: str) -> list[Line]:
@@ -300,6 +371,8 @@ def _chrome_rule(text: str) -> str | None:
     key = _rule_key(text)
     if _FILE_NAME_RE.search(key):  # a viewer names its file, also in a sentence ("《….docx》由会员分享")
         return "file name"
+    if _VIEWER_NOTICE_RE.search(key) and _CJK_RE.search(key):  # a viewer's notice under the file, also long
+        return "viewer notice"
     if _MENU_RE.search(text):  # read as written: a table's cells stand two spaces or a tab apart
         return "menu"
     if is_prose(text):
@@ -307,6 +380,16 @@ def _chrome_rule(text: str) -> str | None:
     for name, pattern in _RULES:
         if pattern.search(key):
             return name
+    if _THUMBNAIL_RE.search(key):
+        return "page thumbnail"
+    if _VIEWER_LABEL_RE.match(key):
+        return "viewer label"
+    if len(key) <= 60 and not any(c in key for c in FULL_STOPS) and _CONTACT_RE.search(key):
+        return "contact"
+    if _BYLINE_RE.match(key):
+        return "byline"
+    if _CATEGORY_PATH_RE.match(key):
+        return "category path"
     return None
 
 
@@ -395,3 +478,155 @@ def _key(text: str) -> str:
 
 def _rule_key(text: str) -> str:
     return _WS_RE.sub(" ", halfwidth(to_simplified(strip_pinyin(text)))).strip()
+
+
+# A site's decoration of a title it also prints plain: a page-count badge ("… 9页"), a word count ("…1500字通用。"),
+# an SEO tag in brackets ("…【精选推荐】"), a site name after an ASCII dash, underscore or bar, as a page's <title>
+# carries it ("…-某某网"; a subtitle's "——" is the report's). Where the words come from: 页/字 badges, 精选 推荐 通用
+# are the label rules' examples; the other tag words are the usual promotion words of essay sites (none is taken from
+# a labelled page's text).
+_SEO_WORDS = "(?:精选|精選|推荐|推薦|精品|热门|熱門|最新|优秀|優秀|通用|必备|必備|范文|範文|大全|合集|完整版|原创|原創)"
+_DECORATION_RE = re.compile(rf"(?:\d+页|\d+字{_SEO_WORDS}?[。.]?|【{_SEO_WORDS}+】)$")
+_SEO_TAG_HEAD_RE = re.compile(rf"^【{_SEO_WORDS}+】")
+# a site's name after the title: a dash, underscore or bar between Chinese words ("大会-某某网"; "2-18", "SINOSAT-1"
+# are not), and up to 20 characters without a clause or sentence mark after it
+_SITE_SUFFIX_RE = re.compile(rf"(?<=[{_CJK}])\s*(?:[-_|｜]\s*)+(?=[{_CJK}])(?=[^，,、；;。！？!?]{{1,20}}$)")
+
+
+def _decorated_titles(texts: Sequence[str], keep: Sequence[bool], similar: float = 0.8) -> list[int]:
+    """Lines that print another short line of the page (a title) with a site's decoration: what is left without
+    the decoration is that line, or shares ``similar`` of its character pairs with it (a tag on a title whose year
+    the site rewrote). The plain line stays; a title printed twice, plain, is the report's."""
+    keys = [_WS_RE.sub("", _rule_key(t)) for t in texts]
+    plain = [i for i, k in enumerate(keys) if keep[i] and 6 <= len(k) <= 60 and not any(c in k for c in FULL_STOPS)
+             and not _DECORATION_RE.search(k) and not _SEO_TAG_HEAD_RE.match(k)]
+    out = []
+    for i, key in enumerate(keys):
+        # a title: no sentence or clause mark but in the decoration ("…1500字通用。")
+        if not keep[i] or len(key) > 80 or _CLAUSE_OR_STOP_RE.search(_DECORATION_RE.sub("", key)):
+            continue
+        bases = []
+        stripped = _SEO_TAG_HEAD_RE.sub("", _DECORATION_RE.sub("", key))
+        if stripped != key:
+            bases.append(stripped)
+        bases += [texts[i][:m.start()] for m in _SITE_SUFFIX_RE.finditer(texts[i]) if m.start() > 0]
+        for base in bases:
+            base = _WS_RE.sub("", _rule_key(base))
+            if len(base) >= 6 and any(j != i and keys[j] != key and _same_title(base, keys[j], similar)
+                                      for j in plain):
+                out.append(i)
+                break
+    return out
+
+
+_CLAUSE_OR_STOP_RE = re.compile(f"[，,、；;{FULL_STOPS}]")
+
+
+def _same_title(base: str, other: str, similar: float) -> bool:
+    if base == other:
+        return True
+    a, b = _pairs(base), _pairs(other)
+    return bool(a) and bool(b) and len(a & b) >= similar * max(len(a), len(b))
+
+
+def _pairs(key: str) -> set[str]:
+    chars = "".join(_CJK_RE.findall(key))
+    return {chars[j:j + 2] for j in range(len(chars) - 1)}
+
+
+_ELLIPSIS_RE = re.compile(r"(?:\.{3,}|…+|。{3,})$")
+_BULLETS_RE = re.compile(r"[\s•·▪●◦‣]+")
+
+
+def _drop_lead_excerpts(lines: list[Line], keep: list[bool], least: int = 20) -> None:
+    """A site's lead excerpt: a line cut short (mid-sentence, or with "…") whose text the page then gives whole
+    from the start of a later line on, across the next line or as part of a longer one. Nothing is lost: the
+    text stays where it is whole. A title that opens a longer line stays (it is cut nowhere)."""
+    keys = [_BULLETS_RE.sub("", _rule_key(line.text)) for line in lines]
+    for i, key in enumerate(keys):
+        if not keep[i]:
+            continue
+        ellipsis = _ELLIPSIS_RE.search(key)
+        base = key[:ellipsis.start()] if ellipsis else key
+        if len(base) < least or not (ellipsis or (base[-1] not in _CLOSING and not is_title_like(lines[i].text))):
+            continue
+        later = [j for j in range(i + 1, len(lines)) if keep[j]]
+        stream = "".join(keys[j] for j in later)
+        pos = 0
+        for j in later:
+            if stream.startswith(base, pos) and (len(base) < len(keys[j]) or len(base) > len(keys[j])):
+                keep[i] = False
+                break
+            pos += len(keys[j])
+
+
+_PICTOGRAPH_RE = re.compile("[\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff]")
+
+
+def _small(text: str) -> bool:
+    """A widget's word or counter: four characters at most, or no letter at all ("999+", "• 20")."""
+    key = _BULLETS_RE.sub("", _rule_key(text))
+    return len(key) <= 4 or not (_CJK_RE.search(key) or _LATIN_RE.search(key))
+
+
+def _drop_widget_runs(lines: list[Line], keep: list[bool], shield: Sequence[bool], most: int = 3) -> None:
+    """A run of up to ``most`` widget words or counters (``_small``) between dropped lines: the rest of a widget
+    column whose other items went ("VIP专免", "999+", "22KB"...). Lines of a table or a list (``shield``) stay."""
+    i = 0
+    while i < len(lines):
+        if not keep[i] or not _small(lines[i].text) or shield[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and keep[j] and _small(lines[j].text) and not shield[j]:
+            j += 1
+        if 0 < i and j < len(lines) and not keep[i - 1] and not keep[j] and j - i <= most:
+            keep[i:j] = [False] * (j - i)
+        i = max(j, i + 1)
+
+
+def _drop_footer(lines: list[Line], keep: list[bool], shield: Sequence[bool], short: int = 20) -> None:
+    """After the body's last sentence and a dropped line: short labels of the page's footer that carry a sign of
+    furniture (a pictograph, a closing colon before a link, Latin letters, a furniture word), such as a
+    subscription box's "✅立即支持订阅:". A signature or a date under the report names none of these."""
+    last = max((i for i, line in enumerate(lines) if keep[i] and len(line.text) >= 20
+                and any(c in line.text for c in FULL_STOPS)), default=None)
+    if last is None:
+        return
+    fenced = False
+    for i in range(last + 1, len(lines)):
+        if not keep[i]:
+            fenced = True
+            continue
+        text = lines[i].text
+        key = _rule_key(text)
+        if (fenced and not shield[i] and len(key) <= short and not any(c in key for c in FULL_STOPS)
+                and (_PICTOGRAPH_RE.search(text) or key[-1] in ":：" or _LATIN_RE.search(key) or furniture(key))):
+            keep[i] = False
+
+
+@dataclass(frozen=True)
+class Template:
+    """A site's template line by repetition across the files of a folder (jusText's and boilerpipe's signal)."""
+
+    files: int = 3  # the line's shape is in this many files or more (two reports of one bureau share lines)
+    longest: int = 30  # characters
+
+
+TEMPLATE = Template()
+
+
+def _drop_site_template(lines: list[Line], keep: list[bool], shield: Sequence[bool], corpus: Boilerplate,
+                        template: Template = TEMPLATE) -> None:
+    """A short line outside the body (above the first paragraph of prose or below the last) whose shape is in
+    ``template.files`` files of the folder or more: a site's header or sign-off. Sentences, the report's title
+    and signature, headings and anything title-like (a report kind its bureau's titles share) stay."""
+    prose = [i for i, line in enumerate(lines) if keep[i] and _body_sentence(line.text)]
+    if not prose:
+        return
+    for i, line in enumerate(lines):
+        text = line.text
+        if (keep[i] and not shield[i] and (i < prose[0] or i > prose[-1]) and len(text) <= template.longest
+                and not any(c in text for c in FULL_STOPS) and not is_title_like(text)
+                and corpus.files_with(shape(text)) >= template.files):
+            keep[i] = False

@@ -44,7 +44,7 @@ _FIELD_RE = re.compile(rf"^[\u3400-\u9fff]{{1,{STRUCTURE.key}}}\s*[:：]\s*\S")
 # A heading numbered the way official documents number their parts: 一、 （二） — web pages do not number chrome so;
 # and the part heading of a compilation of reports standing alone: 篇一, 【篇二】.
 _HEADING_RE = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}\s*[、.．]|[（(]\s*[一二三四五六七八九十]{1,3}\s*[)）]"
-                         r"|【?篇[一二三四五六七八九十\d]{1,3}】?\s*$)")
+                         r"|【?篇[一二三四五六七八九十\d]{1,3}】?\s*$|【篇[一二三四五六七八九十\d]{1,3}】)")
 # What names a report: its kind (a summary, a plan, a report...).
 TITLE_WORDS_RE = re.compile("总结|计划|报告|汇报|要点|述职|规划|方案|讲话|发言|材料|综述|通报|通知|意见|汇编|记录|纪要")
 # What an issuer's name ends with: an office, a school, a government (general Chinese administrative nouns).
@@ -122,7 +122,8 @@ def shielded(texts: Sequence[str], keep: Sequence[bool], titles: Sequence[bool])
     and headings, whole sentences of the report (``_plain_sentence``),
     the report's own title (the first title-like line the rules keep, without Latin letters: a viewer's
     file name carries its extension), the issuer it holds signing off, and a date line as reports write one."""
-    out = [s or _plain_sentence(t) for s, t in zip(structured(texts), texts, strict=True)]
+    out = [s or _plain_sentence(t) or _addressee(t) or _headline(t)
+           for s, t in zip(structured(texts), texts, strict=True)]
     first = next((i for i in [i for i, k in enumerate(keep) if k][:8] if titles[i]), None)
     if first is not None and not _LATIN_RE.search(texts[first]):
         out[first] = True
@@ -147,6 +148,33 @@ class Guard:
 
 
 GUARD = Guard()
+
+
+# Whom a speech or a report addresses, on a line of its own ("各位代表：", "主任、副主任、各位委员:", "同志们："): the
+# label rules count it as body; the nouns are the usual audiences of Chinese reports and speeches.
+_ADDRESSEE_RE = re.compile(r"^[\u4e00-\u9fff、，, ]{0,24}"
+                           r"(?:代表|委员|同志|领导|老师|同学|来宾|嘉宾|朋友|家长|同仁|同事)们?[:：]$")
+# What a headline is made of: Chinese words, with the masks reports use for names (XX, **, ×) and years in digits.
+_MASK_RE = re.compile(r"[Xx×*＊]+|\d+(?=年)")
+_HEADLINE_NOISE_RE = re.compile(r"[|/_>»›<【】\[\]\-–:：.。!！?？]|\d+\s*[页頁]$")
+
+
+def _addressee(text: str) -> bool:
+    return len(text) <= 30 and _ADDRESSEE_RE.match(_key(text)) is not None
+
+
+def _headline(text: str) -> bool:
+    """A headline: a line of 10 to 40 Chinese characters (masks and years aside) with no furniture word, no
+    separator, badge or closing punctuation: a report's or a news article's own heading (a site's name or label
+    is shorter, a related-article list names no one line alone)."""
+    key = _key(text)
+    if not 10 <= len(key) <= 40 or _HEADLINE_NOISE_RE.search(key) or furniture(text):
+        return False
+    rest = _MASK_RE.sub("", key)
+    return len(rest) >= 8 and len(_CJK_RE.findall(rest)) >= 0.9 * len(rest)
+
+
+_CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def _plain_sentence(text: str) -> bool:
