@@ -256,8 +256,9 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python scripts/fit_chrome.py --pages <labelled pages folder>"
                    + (" --context" if args.context else ""),
         "method": "scikit-learn LogisticRegression (balanced classes) on standardized features of the lines the "
-                  "classifier decides on (not the lines general rules drop, qa.ingest.clean.rule_reasons, nor the lines "
-                  f"qa.ingest.structure.shielded guards); C in {list(TARGETS.cs)} and threshold from {TARGETS.folds}-fold "
+                  "classifier decides on (not the lines general rules drop, qa.ingest.clean.rule_reasons, nor "
+                  "the lines qa.ingest.structure.shielded guards); "
+                  f"C in {list(TARGETS.cs)} and threshold from {TARGETS.folds}-fold "
                   f"site-held-out predictions (threshold >= {TARGETS.lowest}, body chars recall >= "
                   f"{TARGETS.body_recall}, chrome precision >= {TARGETS.precision}); the pages read as one folder "
                   "(line shapes counted over them, labels unused), as the index reads a folder"

@@ -104,6 +104,8 @@ def test_a_footer_after_the_body_goes_but_a_signature_and_date_stay():
     assert kept("\n".join([TITLE, BODY, BODY2, *footer])) == [TITLE, BODY, BODY2]
     signed = [TITLE, BODY, BODY2, "青松县教育局", "2021年12月30日"]
     assert kept("\n".join(signed)) == signed
+    attached = [TITLE, BODY, BODY2, "分享到：", "附件：", "抄送：县委办公室"]
+    assert kept("\n".join(attached)) == [TITLE, BODY, BODY2, "附件：", "抄送：县委办公室"]
 
 
 def test_an_addressee_a_headline_and_a_part_heading_are_shielded():

@@ -588,7 +588,8 @@ def _drop_widget_runs(lines: list[Line], keep: list[bool], shield: Sequence[bool
 def _drop_footer(lines: list[Line], keep: list[bool], shield: Sequence[bool], short: int = 20) -> None:
     """After the body's last sentence and a dropped line: short labels of the page's footer that carry a sign of
     furniture (a pictograph, a closing colon before a link, Latin letters, a furniture word), such as a
-    subscription box's "✅立即支持订阅:". A signature or a date under the report names none of these."""
+    subscription box's "✅立即支持订阅:". A signature or a date under the report names none of these, and its
+    attachment and distribution lines ("附件：", "抄送：") are shielded."""
     last = max((i for i, line in enumerate(lines) if keep[i] and len(line.text) >= 20
                 and any(c in line.text for c in FULL_STOPS)), default=None)
     if last is None:

@@ -122,7 +122,7 @@ def shielded(texts: Sequence[str], keep: Sequence[bool], titles: Sequence[bool])
     and headings, whole sentences of the report (``_plain_sentence``),
     the report's own title (the first title-like line the rules keep, without Latin letters: a viewer's
     file name carries its extension), the issuer it holds signing off, and a date line as reports write one."""
-    out = [s or _plain_sentence(t) or _addressee(t) or _headline(t)
+    out = [s or _plain_sentence(t) or _addressee(t) or _headline(t) or _key(t).startswith(_OFFICIAL_FIELDS)
            for s, t in zip(structured(texts), texts, strict=True)]
     first = next((i for i in [i for i, k in enumerate(keep) if k][:8] if titles[i]), None)
     if first is not None and not _LATIN_RE.search(texts[first]):
@@ -157,6 +157,11 @@ _ADDRESSEE_RE = re.compile(r"^[\u4e00-\u9fff、，, ]{0,24}"
 # What a headline is made of: Chinese words, with the masks reports use for names (XX, **, ×) and years in digits.
 _MASK_RE = re.compile(r"[Xx×*＊]+|\d+(?=年)")
 _HEADLINE_NOISE_RE = re.compile(r"[|/_>»›<【】\[\]\-–:：.。!！?？]|\d+\s*[页頁]$")
+
+
+# The fields an official document closes with: its attachments and whom it goes to (the label rules: an attachment
+# line is body).
+_OFFICIAL_FIELDS = ("附件", "抄送", "主送")
 
 
 def _addressee(text: str) -> bool:
