@@ -138,3 +138,16 @@ def test_a_site_template_outside_the_body_goes_from_three_pages_of_a_folder():
     assert [line.text for line in read.lines] == ["青松县教育局2019年工作总结", BODY, BODY2, "青松县教育局"]
     two = Boilerplate.of_shapes(file_shapes(text) for text in pages[:2])
     assert "好文章值得慢慢读" not in clean(pages[0], corpus=two).dropped
+
+
+def test_a_block_of_other_articles_titles_after_the_body_goes():
+    others = ["柳河县教育局召开秋季开学工作会议", "青松县第二中学开展防溺水安全教育活动",
+              "全市中小学教师培训工作推进会召开"]
+    assert kept("\n".join([TITLE, BODY, BODY2, *others])) == [TITLE, BODY, BODY2]
+    # two are not a block; a signature, a date and attachments under the report stay
+    assert kept("\n".join([TITLE, BODY, BODY2, *others[:2]])) == [TITLE, BODY, BODY2, *others[:2]]
+    signed = [TITLE, BODY, BODY2, "附件：全县中小学名单", "青松县教育局", "2021年12月30日"]
+    assert kept("\n".join(signed)) == signed
+    # headlines between paragraphs are the report's
+    inside = [TITLE, BODY, *others, BODY2]
+    assert kept("\n".join(inside)) == inside

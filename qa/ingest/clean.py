@@ -28,7 +28,7 @@ from qa.ingest.chrome import (
     load_model,
     shape,
 )
-from qa.ingest.structure import TITLE_WORDS_RE, shielded
+from qa.ingest.structure import TITLE_WORDS_RE, headline, shielded
 from qa.textnorm import CLAUSE_ENDS, CLOSERS, FULL_STOPS, SENTENCE_ENDS, halfwidth, strip_pinyin, to_simplified
 
 
@@ -187,6 +187,7 @@ def clean(text: str, *, model: ChromeModel | None = None, corpus: Boilerplate | 
     _stage(keep, why, lambda k: _drop_lead_excerpts(lines, k), "excerpt of the text below")
     _stage(keep, why, lambda k: _drop_widget_runs(lines, k, shield), "widget among widgets")
     _stage(keep, why, lambda k: _drop_footer(lines, k, shield), "footer after the body")
+    _stage(keep, why, lambda k: _drop_tail_titles(lines, k, shield), "other articles' titles after the body")
     if corpus is not None:
         _stage(keep, why, lambda k: _drop_site_template(lines, k, shield, corpus), "site template")
     kept = [i for i, k in enumerate(keep) if k]
@@ -631,3 +632,27 @@ def _drop_site_template(lines: list[Line], keep: list[bool], shield: Sequence[bo
                 and not any(c in text for c in FULL_STOPS) and not is_title_like(text)
                 and corpus.files_with(shape(text)) >= template.files):
             keep[i] = False
+
+
+def _drop_tail_titles(lines: list[Line], keep: list[bool], shield: Sequence[bool], least: int = 3) -> None:
+    """A block of other articles' titles after the body ends, without a "related articles" heading: ``least`` or
+    more consecutive lines after the body's last sentence that each read as a headline (8 to 40 characters, no
+    sentence mark), up to the end of the page or a dropped line. A signature, a date, attachment lines and numbered
+    items are shielded and break the block; a lone headline there stays."""
+    last = max((i for i, line in enumerate(lines) if keep[i] and _body_sentence(line.text)), default=None)
+    if last is None:
+        return
+
+    def titled(i: int) -> bool:
+        key = _WS_RE.sub("", _rule_key(lines[i].text))
+        return (keep[i] and (not shield[i] or headline(lines[i].text)) and 8 <= len(key) <= 40
+                and not _CLAUSE_OR_STOP_RE.search(key) and len(_CJK_RE.findall(key)) >= 0.6 * len(key))
+
+    i = last + 1
+    while i < len(lines):
+        j = i
+        while j < len(lines) and titled(j):
+            j += 1
+        if j - i >= least and (j == len(lines) or not keep[j]):
+            keep[i:j] = [False] * (j - i)
+        i = max(j, i + 1)

@@ -122,7 +122,7 @@ def shielded(texts: Sequence[str], keep: Sequence[bool], titles: Sequence[bool])
     and headings, whole sentences of the report (``_plain_sentence``),
     the report's own title (the first title-like line the rules keep, without Latin letters: a viewer's
     file name carries its extension), the issuer it holds signing off, and a date line as reports write one."""
-    out = [s or _plain_sentence(t) or _addressee(t) or _headline(t) or _key(t).startswith(_OFFICIAL_FIELDS)
+    out = [s or _plain_sentence(t) or _addressee(t) or headline(t) or _key(t).startswith(_OFFICIAL_FIELDS)
            for s, t in zip(structured(texts), texts, strict=True)]
     first = next((i for i in [i for i, k in enumerate(keep) if k][:8] if titles[i]), None)
     if first is not None and not _LATIN_RE.search(texts[first]):
@@ -168,7 +168,7 @@ def _addressee(text: str) -> bool:
     return len(text) <= 30 and _ADDRESSEE_RE.match(_key(text)) is not None
 
 
-def _headline(text: str) -> bool:
+def headline(text: str) -> bool:
     """A headline: a line of 10 to 40 Chinese characters (masks and years aside) with no furniture word, no
     separator, badge or closing punctuation: a report's or a news article's own heading (a site's name or label
     is shorter, a related-article list names no one line alone)."""
