@@ -60,8 +60,9 @@ def test_the_years_a_page_covers_are_read(pages):
 
 @needs_pages
 def test_chrome_on_sites_held_out_of_fitting_keeps_the_body():
-    """bench/chrome.py's figures, as a floor: body characters >= 0.99 and chrome precision >= 0.95 on
-    sites each model was not fitted on (recall, still short of its 0.90 target, must not fall back)."""
+    """bench/chrome.py's figures, as a floor: body characters >= 0.995 (0.9983 before the layout rules of issue 13,
+    session 7; 1.0 with them), chrome precision >= 0.95 and recall >= 0.90 on sites each model was not fitted on
+    (0.964 on the 52 pages recovered after the reset; the rules were written with these pages in view)."""
     import sys
 
     pytest.importorskip("sklearn")
@@ -74,5 +75,5 @@ def test_chrome_on_sites_held_out_of_fitting_keeps_the_body():
         del sys.path[:2]
     pages = load_pages(PAGES, LABELS)
     result = evaluate(pages, PAGES, 5, "none")["classifier"]
-    assert result["body_chars"] >= 0.99 and result["precision"] >= 0.95
-    assert result["recall"] >= 0.75
+    assert result["body_chars"] >= 0.995 and result["precision"] >= 0.95
+    assert result["recall"] >= 0.90
