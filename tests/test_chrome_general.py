@@ -56,6 +56,10 @@ def test_furniture_of_viewers_and_sites_goes_by_rule(line, rule):
     "全县开通心理健康服务热线，全年接听来电1200余次。",
     "学生可在线阅读经典名著，全年借阅图书3万册。",
     "男/女",
+    "学校名称/学生人数",
+    "联系人：王明 联系电话：13912345678",
+    "校园安全举报热线：0719-1234567",
+    "心理援助热线：12355",
     BODY,
 ])
 def test_report_lines_that_share_a_word_with_furniture_stay(line):

@@ -93,9 +93,12 @@ _DISCLAIMERS = _words(r"""免责声明 版权声明 版权说明 申明敬告 �
                       互联网用户整理 网友(?:整理|上传|投稿) 本站(?:整理|收集|不拥有) 本(?:站|网)不(?:保证|承担)
                       凡本(?:站|网)(?:注明|所载|刊载) (?:文档|作品|资料)由(?:用户|会员|网友)(?:提供|上传)
                       由用户(?:提供|上传)并?(?:上传|发布) 未经(?:许可|授权).{0,6}转载 请联系(?:我们|本站)""")
-# A site's contact line: a hotline, customer service or QQ number (the label rules: "site phone numbers and hotlines").
-_CONTACT_RE = re.compile(r"(?:热线|客服|QQ|qq|咨询电话|联系电话)\s*(?:号码)?\s*[:：]?\s*"
-                         r"(?:\d{3,4}-\d{7,8}|1[3-9]\d{9}|\d{5,11})")
+# A site's contact line (the label rules: "site phone numbers and hotlines"): its customer service or QQ, or the
+# hotline of a news site for tips, submissions, adverts (新闻/投稿/报料/广告热线: the usual names on any news site;
+# 新闻热线 is also on one labelled page). A report's own hotlines (举报, 心理, 服务热线) and a notice's 联系电话 are not
+# matched.
+_CONTACT_RE = re.compile(r"(?:(?:新闻|投稿|报料|爆料|广告|商务)热线|客服(?:电话|热线)?|QQ|qq)\s*[:：]?\s*"
+                         r"(?:\d{3,4}-\d{7,8}|1[3-9]\d{9}|(?<=[Qq:：])\s*\d{5,11})")
 # A document viewer's words around the document: the labels of its panels and its reading widgets (the label rules:
 # 资源描述, 文档简介, 文档介绍, 已阅读5页…继续免费阅读), and the notice it prints under a shared file (由会员分享,
 # 请在…上搜索: general viewer wording).
@@ -109,8 +112,10 @@ _NAME = f"[{_CJK_CHARS}]{{2,3}}"
 _BYLINE_RE = re.compile(rf"^[(（]\s*(?:(?:记者|通讯员|撰稿|供稿|摄影|编辑|文|图)\s*[:：]?\s*{_NAME}"
                         rf"|(?=[^)）]*?(?<![{_CJK_CHARS}])[{_CJK_CHARS}]{{3}}(?![{_CJK_CHARS}])){_NAME}(?:\s+{_NAME})+)"
                         r"\s*[)）]$")
-# A category path without a breadcrumb's arrows: "工作总结/工作汇报" (words of four or more characters).
-_CATEGORY_PATH_RE = re.compile(f"^[{_CJK_CHARS}]{{4,8}}(?:\\s*/\\s*[{_CJK_CHARS}]{{4,8}})+$")
+# A category path without a breadcrumb's arrows: kinds of report apart by "/" ("工作总结/工作汇报"; a table's header
+# "学校名称/学生人数" names no kind).
+_KIND = f"[{_CJK_CHARS}]{{0,6}}(?:总结|计划|报告|汇报|体会|方案|范文|讲话|致辞|材料)[{_CJK_CHARS}]{{0,4}}"
+_CATEGORY_PATH_RE = re.compile(f"^{_KIND}(?:\\s*/\\s*{_KIND})+$")
 # A document's file name as a viewer shows it: the whole line (with a page-count badge; an attachment line of the
 # report names its file too, so "附件" stays), or quoted by the site.
 _EXT = r"\.(?:docx?|pdf|pptx?|xlsx?|wps|txt)"
