@@ -82,6 +82,7 @@ _WIDGETS = _words(r"""点击下载 下载文档 下载本文 文档为\s*\w{2,5}
                   阅读全文 查看全文 加载更多 返回顶部 分享到 一键分享 扫一扫 二维码 打印本页
                   关闭窗口 收藏本页 加入收藏 设为首页 字体\s*[:：]?\s*大\s*中\s*小
                   ^(?:上一篇|下一篇|上一页|下一页)""")
+# 侵权投诉 (a button of a document site's widget column) is named by the label rules; 投诉举报 is its usual variant.
 _BUTTONS = _words("分享 收藏 打印 关闭 举报 评论 点赞 顶 踩 返回 更多 返回列表 返回首页 全文 侵权投诉 投诉举报")
 _URL_LABELS = _words("链接地址 原文链接 本文链接 本文地址 原文地址 文章地址 网址 链接 地址 url 出处 来源")
 # Where the words come from: the label rules of tests/data/web_pages/README.md name 免责声明, 版权说明, 申明敬告,
@@ -566,6 +567,7 @@ def _drop_lead_excerpts(lines: list[Line], keep: list[bool], least: int = 20) ->
             pos += len(keys[j])
 
 
+# Pictographs and dingbats (✅ 💎 📧 🔔): one sign of furniture in a page's footer (a report may bullet with ★).
 _PICTOGRAPH_RE = re.compile("[\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff]")
 
 
