@@ -262,7 +262,7 @@ def bare_in_context(text: str, word: str) -> bool:
     """Whether some occurrence of the bare name ``word`` in ``text`` is a place by the words around it (a
     suffix or issuer after it, 全市/这个区 after it, a motion before it): 新建 in 新建了 is none.
 
-    >>> bare_in_context("新建了多少所学校?", "新建"), bare_in_context("新建县有几所学校?", "新建")
+    >>> bare_in_context("去年新建了两座图书馆", "新建"), bare_in_context("新建县的图书馆", "新建")
     (False, True)
     """
     key = _WS_RE.sub("", text)
