@@ -342,3 +342,31 @@ def test_the_filter_note_follows_the_questions_language_and_script(tiny_corpus, 
     english = [n for n in r.search("Shiquan county teacher recruitment in 2011", k=10).notes
                if n.startswith(FILTER_NOTE_PREFIXES)]
     assert english and english[0].startswith("filter: ") and "year 2011 ranked first" in english[0]
+
+
+def test_an_edited_file_embeds_only_its_new_sentences(tiny_corpus, tmp_path):
+    from qa.models.embed import FakeEmbedder
+
+    class Counting(FakeEmbedder):
+        def __init__(self):
+            super().__init__(dim=64)
+            self.texts: list[str] = []
+
+        def embed(self, texts, kind, progress=None):
+            self.texts += list(texts)
+            return super().embed(texts, kind, progress)
+
+    emb = Counting()
+    update_index(tiny_corpus, tmp_path / "index", emb, progress=False)
+    first = Index.load(tmp_path / "index")
+    before = {c.chunk_id: first.sentence_vectors(i) for i, c in enumerate(first.chunks)}
+    emb.texts.clear()
+    report = sorted(tiny_corpus.glob("*.txt"))[0]
+    added = "六、附记\n本年度另有一所新校舍通过验收，共计投入资金九百万元。"
+    report.write_text(report.read_text(encoding="utf-8") + "\n\n" + added + "\n", encoding="utf-8")
+    update_index(tiny_corpus, tmp_path / "index", emb, progress=False)
+    # the new paragraph and its sentence(s); nothing the file already had is embedded again
+    assert 0 < len(emb.texts) <= 4, emb.texts
+    after = Index.load(tmp_path / "index")
+    same = [i for i, c in enumerate(after.chunks) if c.chunk_id in before and before[c.chunk_id] is not None]
+    assert same and all(np.array_equal(after.sentence_vectors(i), before[after.chunks[i].chunk_id]) for i in same)

@@ -149,7 +149,8 @@ def embed_pending(pending: list[Pending], embedder: Embedder, cache: dict[str, n
         s_stop = s_start + int(counts.sum())
         svecs = stack_rows([cache[k] for k in keys[s_start:s_stop]], embedder.dim).astype(SENTENCE_DTYPE)
         segments.append(Segment(_segment_id(embedder.name, p.source, p.seg_tag), p.source, p.documents, p.chunks,
-                                keys[start:stop], emb, p.terms, p.token_ids, p.lengths, svecs, counts))
+                                keys[start:stop], emb, p.terms, p.token_ids, p.lengths, svecs, counts,
+                                keys[s_start:s_stop]))
         start, s_start = stop, s_stop
     embedded = sum(i < n_paragraphs for i in missing)
     return segments, embedded, n_paragraphs - embedded

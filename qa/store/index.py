@@ -105,10 +105,12 @@ class Segment:
     # a vector per quotable sentence (``qa.ingest.quotes``), chunk after chunk, and how many each chunk has
     sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=SENTENCE_DTYPE))
     sentence_counts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    # what each sentence vector was made from, so that an update reuses it (empty in segments of before)
+    sentence_keys: list[str] = field(default_factory=list)
 
     def save(self, folder: Path) -> None:
         meta = {"id": self.id, "source": self.source, "documents": [d.to_dict() for d in self.documents],
-                "chunks": [c.to_dict() for c in self.chunks], "keys": self.keys}
+                "chunks": [c.to_dict() for c in self.chunks], "keys": self.keys, "sentence_keys": self.sentence_keys}
         np.savez(folder / f"{self.id}.npz", embeddings=self.embeddings, token_ids=self.token_ids,
                  lengths=self.lengths, terms=np.frombuffer("\n".join(self.terms).encode(), dtype=np.uint8),
                  sentence_vectors=self.sentence_vectors, sentence_counts=self.sentence_counts)
@@ -130,7 +132,9 @@ class Segment:
         meta = json.loads((folder / f"{seg_id}.json").read_text(encoding="utf-8"))
         seg = cls(seg_id, meta["source"], [Document.from_dict(d) for d in meta["documents"]],
                   [Chunk.from_dict(c) for c in meta["chunks"]], meta["keys"], emb, terms, ids, lengths,
-                  svecs, counts)
+                  svecs, counts, meta.get("sentence_keys") or [])
+        if len(seg.sentence_keys) != len(svecs):  # a segment of before, or a damaged list: nothing to reuse
+            seg.sentence_keys = []
         if not (len(seg.chunks) == len(emb) == len(lengths) == len(seg.keys)):
             raise ValueError(f"segment {seg_id} holds {len(seg.chunks)} chunks but {len(emb)} vectors")
         return seg
