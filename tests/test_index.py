@@ -370,3 +370,18 @@ def test_an_edited_file_embeds_only_its_new_sentences(tiny_corpus, tmp_path):
     after = Index.load(tmp_path / "index")
     same = [i for i, c in enumerate(after.chunks) if c.chunk_id in before and before[c.chunk_id] is not None]
     assert same and all(np.array_equal(after.sentence_vectors(i), before[after.chunks[i].chunk_id]) for i in same)
+
+
+def test_a_segment_written_without_sentence_keys_is_updated_all_the_same(tiny_corpus, tmp_path, fake_embedder):
+    import json
+
+    update_index(tiny_corpus, tmp_path / "index", fake_embedder, progress=False)
+    for meta in (tmp_path / "index").rglob("*.json"):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and "sentence_keys" in data:  # as an earlier version wrote its segments
+            del data["sentence_keys"]
+            meta.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    report = sorted(tiny_corpus.glob("*.txt"))[0]
+    report.write_text(report.read_text(encoding="utf-8") + "\n\n六、附记\n另有新校舍一所通过验收。\n", encoding="utf-8")
+    update_index(tiny_corpus, tmp_path / "index", fake_embedder, progress=False)
+    assert any("另有新校舍" in c.text for c in Index.load(tmp_path / "index").chunks)

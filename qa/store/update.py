@@ -279,8 +279,10 @@ def plan(found: Scan, store: SegmentStore, corpus: Path, prev_files: dict[str, d
                     log.warning("cannot reuse the vectors of %s: %s", source, e)
                     continue
                 cache.update(zip(seg.keys, seg.embeddings, strict=True))
-                # and its sentences' (a file read again under new reading rules keeps most of them)
-                cache.update(zip(seg.sentence_keys, seg.sentence_vectors.astype(np.float32), strict=True))
+                # and its sentences' (a file read again under new reading rules keeps most of them); a segment
+                # written before sentence keys were kept has none
+                if len(seg.sentence_keys) == len(seg.sentence_vectors):
+                    cache.update(zip(seg.sentence_keys, seg.sentence_vectors.astype(np.float32), strict=True))
     return Plan(kept, cache, fresh)
 
 
