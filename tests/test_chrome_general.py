@@ -146,3 +146,16 @@ def test_a_block_of_other_articles_titles_after_the_body_goes():
     # headlines between paragraphs are the report's
     inside = [TITLE, BODY, *others, BODY2]
     assert kept("\n".join(inside)) == inside
+
+
+def test_a_page_without_a_title_line_takes_its_title_from_the_viewers_file_name(tmp_path):
+    from qa.ingest.corpus import read_file
+
+    page = tmp_path / "viewer_page.txt"
+    page.write_text("柳溪县教育局2019年度工作总结.doc_第1页\n柳溪县教育局2019年度工作总结.doc_第2页\n"
+                    f"{BODY}\n{BODY2}\n", encoding="utf-8")
+    doc = read_file(page, tmp_path).documents[0]
+    assert doc.title == "柳溪县教育局2019年度工作总结" and 2019 in doc.years
+    plain = tmp_path / "plain.txt"
+    plain.write_text(f"{BODY}\n{BODY2}\n", encoding="utf-8")
+    assert read_file(plain, tmp_path).documents[0].title == "plain"  # no file name shown: the file's own name

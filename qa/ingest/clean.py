@@ -65,6 +65,8 @@ class Cleaned:
     dropped: tuple[str, ...]  # what went, in order
     title: int | None  # index in ``lines`` of the report's title line, if one was found
     why: tuple[str, ...] = ()  # for each of ``dropped``, the rule or reason that dropped it
+    # with no title line: the title a document viewer's file name gives ("….docx" without its extension)
+    file_title: str | None = None
 
 
 _SENTENCE_PUNCT_RE = re.compile(f"[{SENTENCE_ENDS}，,]")
@@ -134,7 +136,27 @@ def clean(text: str, *, model: ChromeModel | None = None, corpus: Boilerplate | 
     dropped_at.sort(key=lambda d: d[0])
     out = [line for line, k in zip(lines, keep, strict=True) if k]
     title_out = None if title is None or not keep[title] else sum(keep[:title])
-    return Cleaned(tuple(out), tuple(t for _, t, _ in dropped_at), title_out, tuple(w for _, _, w in dropped_at))
+    # no title line: a viewer's file name at the top of the page (its title line, or a thumbnail's label)
+    file_title = None if title_out is not None else next(
+        (t for t in (viewer_title(line.text) for line in lines[:8]) if t), None)
+    return Cleaned(tuple(out), tuple(t for _, t, _ in dropped_at), title_out, tuple(w for _, _, w in dropped_at),
+                   file_title)
+
+
+_VIEWER_FILE_RE = re.compile(r"^(?P<name>[^《》\n]{4,80}?)\.(?:docx?|pdf|pptx?|wps|txt)(?=$|[^a-z0-9])")
+
+
+def viewer_title(line: str) -> str | None:
+    """The title a viewer's file-name line gives: the name before its extension, when it reads as a title.
+
+    >>> viewer_title("柳溪县教育局2022年工作总结.docx 12页"), viewer_title("下载本文档.docx")
+    ('柳溪县教育局2022年工作总结', None)
+    >>> viewer_title("柳溪县2019年教育工作总结.doc_第2页"), viewer_title("柳溪县教育工作计划.docVIP")
+    ('柳溪县2019年教育工作总结', '柳溪县教育工作计划')
+    """
+    m = _VIEWER_FILE_RE.match(line.strip())
+    name = m.group("name").strip() if m else ""
+    return name if name and is_title_like(name) else None
 
 
 def _stage(keep: list[bool], why: list[str | None], drop, reason: str) -> None:

@@ -94,7 +94,8 @@ def split_documents(text: str, cleaned: Cleaned, *, source: str, fallback_title:
     lines = list(cleaned.lines)
     parts = find_parts(lines)
     dropped: list[Dropped] = []
-    title = fallback_title if cleaned.title is None else display(lines[cleaned.title].text).lstrip("# ")
+    title = (display(lines[cleaned.title].text).lstrip("# ") if cleaned.title is not None
+             else cleaned.file_title or fallback_title)
     groups = [(lines, cleaned.title, title, None)]
     if parts:
         starts = [i for i, _, _ in parts] + [len(lines)]
