@@ -55,14 +55,20 @@ def english_terms(text: str, keep: Callable[[str], bool] | None = None) -> list[
 
 
 _QUESTION_TOKEN = re.compile(r"^(几|幾|哪|多少|多大|多长|什么|怎么|怎样|如何|是否)")
+# "each county", "every school": a distributive word asks across reports, it is nothing a sentence names
+# (a report says 青松县…, not 各县…); with it as a concept no sentence covered the question
+_DISTRIBUTIVE_TOKEN = re.compile(r"^(各|每个?)[\u4e00-\u9fff]{1,2}$")
 
 
 def chinese_terms(tokens: list[str]) -> list[tuple[str, ...]]:
     """Group jieba search-mode tokens: the short words inside a longer one go with it (昭平, 平县 -> 昭平县).
 
-    Question words ("几次", "哪三大") are not concepts to look for.
+    Question words ("几次", "哪三大") and distributive words ("各县", "每所") are not concepts to look for.
+
+    >>> chinese_terms(["各县", "新建", "学校"])
+    [('新建',), ('学校',)]
     """
-    tokens = [t for t in tokens if not _QUESTION_TOKEN.match(t)]
+    tokens = [t for t in tokens if not _QUESTION_TOKEN.match(t) and not _DISTRIBUTIVE_TOKEN.match(t)]
     longest = sorted(set(tokens), key=len, reverse=True)
     groups: list[list[str]] = []
     for tok in longest:
