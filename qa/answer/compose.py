@@ -122,7 +122,7 @@ class Answerer:
         if res.filters.places or res.filters.mentioned:
             return ()
         index = self.retriever.index
-        return uncovered_places(question, index.documents.values(), naming=index.texts_naming)
+        return uncovered_places(question, self.retriever.places, naming=index.texts_naming)
 
     @cached_property
     def written_years(self) -> frozenset[int]:
@@ -142,7 +142,7 @@ class Answerer:
         named = question_years(question)
         if not named or self.written_years.intersection(named):
             return ()
-        scope = scope_of(res.filters, self.retriever.index.documents.values())
+        scope = scope_of(res.filters, self.retriever.places)
         return uncovered_years(question, self.corpus_years, scope)
 
     # -- extractive -------------------------------------------------------------------------------

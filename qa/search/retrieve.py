@@ -17,8 +17,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qa.models.embed import Embedder
-from qa.search.filters import Filters, detect, document_matches, filter_note, place_core, romanize, year_boosts
-from qa.search.fusion import Evidence, FusionParams, agreement, fitted_params, fuse, keyword_weight
+from qa.search.filters import (
+    Filters,
+    ReportPlaces,
+    detect,
+    filter_note,
+    place_core,
+    romanize,
+    year_boosts,
+)
+from qa.search.fusion import Evidence, FusionParams, agreement, fitted_params, fuse, keyword_weight, top_k
 from qa.search.lexicon import content_words, match, stopwords
 from qa.search.question import QuestionInfo, analyze
 from qa.store.keyword import KeywordIndex, tokenize
@@ -69,6 +77,7 @@ class Retriever:
         self._chunk_doc = index.row_documents()  # each position's document as a number: filters are array operations
         self._year_chunks = index.row_years()  # position -> the years its paragraph names
         self._docs = [index.documents[d] for d in self._chunk_doc[1]]  # by document number
+        self.places = ReportPlaces(index.documents.values())  # the reports' places, for filters and declines
 
     def written_years(self) -> frozenset[int]:
         """Every year some paragraph names in four digits or a calendar (二〇一一年, 民国97年, 97学年度)."""
@@ -99,9 +108,8 @@ class Retriever:
         if not (f.places or f.doc_ids):
             return None
         pos, ids = self._chunk_doc
-        docs = self.index.documents.values()
         ok = np.zeros(len(ids) + 1, dtype=bool)
-        ok[[ids[d.doc_id] for d in docs if d.doc_id in ids and document_matches(d, f)]] = True
+        ok[[ids[d] for d in self.places.matching(f) if d in ids]] = True
         return ok[pos]
 
     def _by_years(self, hits: list[tuple[int, float, int, int]], f: Filters, k: int,
@@ -133,7 +141,7 @@ class Retriever:
         notes: list[str] = []
         if not index.chunks:
             return SearchResult(question, (), Filters(), ("the index is empty",))
-        f = detect(question, index.documents.values()) if detect_filters else Filters()
+        f = detect(question, self.places) if detect_filters else Filters()
         if filters:
             f = f.merged(filters)
         mask = self._mask(f)
@@ -198,7 +206,7 @@ class Retriever:
         """Each retriever's own top ``k`` positions (for measuring the fusion against its parts)."""
         pt = self.parts(question)
         kw = pt.kw_scores
-        kw_ids = np.argsort(-kw, kind="stable")[:k]
+        kw_ids = top_k(kw, k)
         return {"dense": [int(i) for i in pt.d_ids[:k]], "keyword": [int(i) for i in kw_ids[kw[kw_ids] > 0]]}
 
 

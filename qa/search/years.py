@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from qa.ingest.dates import relative_years, years_in
 from qa.numbers import chinese_number
-from qa.search.filters import Filters, document_matches
+from qa.search.filters import Filters, ReportPlaces, document_matches
 from qa.textnorm import normalize
 from qa.types import Document
 
@@ -210,8 +210,11 @@ def uncovered_years(question: str, corpus: CorpusYears, scope: Iterable[str] | N
     return () if covered.intersection(named) else named
 
 
-def scope_of(filters: Filters, documents: Iterable[Document]) -> list[str] | None:
-    """The ids of the reports a question's place or report filter keeps (None without such a filter)."""
+def scope_of(filters: Filters, documents: Iterable[Document] | ReportPlaces) -> list[str] | None:
+    """The ids of the reports a question's place or report filter keeps (None without such a filter);
+    ``documents``: the reports, or their ``ReportPlaces``."""
     if not (filters.places or filters.doc_ids):
         return None
+    if isinstance(documents, ReportPlaces):
+        return documents.matching(filters)
     return [d.doc_id for d in documents if document_matches(d, filters)]
