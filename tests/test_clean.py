@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from chrome_text import kept
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,9 +15,6 @@ BODY = ("在市委、市政府的坚强领导下，区教育局党委坚持“�
 BODY2 = ("今年以来，我局持续推进五育并举、立德树人的育人理念，依托丰富多彩的校园文化活动，帮助学生全面发展，"
          "推选青禾镇第二小学林晓雨等7名学生为“全省优秀少先队员”。")
 
-
-def kept(text: str) -> list[str]:
-    return [line.text for line in clean(text).lines]
 
 
 # Chrome lines as other sites write them: each must go, wherever it stands.
