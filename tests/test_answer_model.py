@@ -124,7 +124,7 @@ def test_units_are_glossed_as_what_they_count():
 def test_a_figure_lead_names_the_report_place_and_the_sentence_year():
     q = analyze("How many teachers were recruited?")
     doc = Document("d", "d.txt", "石泉县教育局工作总结", 2011, ("石泉县",))
-    assert figure_lead("2011年招聘教师26名", q, doc, 1) == "26 teachers (石泉县, 2011) [1]"
+    assert figure_lead("2011年招聘教师26名", q, doc, 1) == "26 teachers (石泉县 Shiquan County, 2011) [1]"
     assert figure_lead("全面加强教师队伍建设", q, doc, 1) is None
 
 

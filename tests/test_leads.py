@@ -15,12 +15,13 @@ DOC = Document("d", "d.txt", "河西县教育局2014年工作总结", 2014, ("�
 
 
 @pytest.mark.parametrize("quote, question, lead", [
-    ("2014年通过公开招聘补充教师31名", "How many teachers were recruited?", "31 teachers (河西县, 2014) [1]"),
-    ("招聘31名教师", "How many teachers were recruited?", "31 teachers (河西县) [1]"),
-    ("全县共有幼儿园17所", "How many kindergartens are there?", "17 kindergartens (河西县) [1]"),
-    ("全年开展集中培训2800人次", "How many took part in training?", "2800 attendances (person-times) (河西县) [1]"),
-    ("投入资金56.5万元改造校舍", "How much was invested?", "Funds: 56.5 × ten thousand yuan (河西县) [1]"),
-    ("新建教室12间", "How many classrooms were built?", "12 classrooms (河西县) [1]"),
+    ("2014年通过公开招聘补充教师31名", "How many teachers were recruited?",
+     "31 teachers (河西县 Hexi County, 2014) [1]"),
+    ("招聘31名教师", "How many teachers were recruited?", "31 teachers (河西县 Hexi County) [1]"),
+    ("全县共有幼儿园17所", "How many kindergartens are there?", "17 kindergartens (河西县 Hexi County) [1]"),
+    ("全年开展集中培训2800人次", "How many took part in training?", "2800 attendances (person-times) (河西县 Hexi County) [1]"),
+    ("投入资金56.5万元改造校舍", "How much was invested?", "Funds: 56.5 × ten thousand yuan (河西县 Hexi County) [1]"),
+    ("新建教室12间", "How many classrooms were built?", "12 classrooms (河西县 Hexi County) [1]"),
 ])
 def test_a_lead_says_the_figure_its_unit_and_what_it_counts(quote, question, lead):
     assert figure_lead(quote, analyze(question), DOC, 1) == lead
@@ -41,8 +42,8 @@ def test_the_figure_whose_noun_the_question_names_leads():
 def test_the_place_is_the_one_the_sentence_names_else_the_reports():
     doc = Document("d", "d.txt", "两县工作总结", 2014, ("河西县", "河东县"))
     q = analyze("How many schools were built?")
-    assert figure_lead("河东县新建学校3所", q, doc, 1) == "3 schools (河东县) [1]"
-    assert figure_lead("新建学校3所", q, doc, 1) == "3 schools (河西县) [1]"
+    assert figure_lead("河东县新建学校3所", q, doc, 1) == "3 schools (河东县 Hedong County) [1]"
+    assert figure_lead("新建学校3所", q, doc, 1) == "3 schools (河西县 Hexi County) [1]"
 
 
 @pytest.mark.parametrize("quote", ["完成了8个", "比上年提高了5.2%", "建成三所学校", "全面加强队伍建设"])
@@ -80,3 +81,11 @@ def test_a_lead_states_no_number_the_sentence_does_not(parts):
     if lead is not None:
         assert set(numbers_in(lead.replace("[1]", ""))) <= set(numbers_in(quote))
         assert unsupported_numbers(lead, {1: quote}) == []
+
+
+def test_this_year_in_a_report_of_one_year_gives_the_year_and_places_get_their_english_level():
+    q = analyze("How many teachers were recruited?")
+    assert figure_lead("今年招聘教师31名", q, DOC, 1) == "31 teachers (河西县 Hexi County, 2014) [1]"
+    assert figure_lead("招聘教师31名", q, DOC, 1) == "31 teachers (河西县 Hexi County) [1]"  # no year said
+    doc = Document("d", "d.txt", "自治区工作总结", 2014, ("宁夏回族自治区",))
+    assert figure_lead("招聘教师31名", q, doc, 1) == "31 teachers (宁夏回族自治区) [1]"  # no pinyin guess

@@ -27,6 +27,13 @@ _PART_EN = re.compile(r",?\s+(?:and|but)\s+(?=(?:how|what|which|who|when|where|w
 _PART_ZH = re.compile(r"[,，;；]\s*(?:并且|并|以及|还|又|同时|另外)?|(?:以及|和|与|與|及|跟|还有|還有)(?=多少|几|幾)")
 _QWORD_ZH = re.compile(r"多少|几|幾|哪|什么|甚麼|什麼|何|怎样|怎么|如何|是否")
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?=年)")
+_THIS_YEAR = re.compile(r"今年|本年|本學年|本学年")  # the year the report is written in
+# administrative levels in English, as official translations write them. Autonomous areas and the special
+# administrative regions are left in glyphs: their English names are not the pinyin of the Chinese (Ningxia Hui,
+# Hong Kong)
+LEVELS = (("省", "Province"), ("市", "City"), ("县", "County"), ("区", "District"), ("州", "Prefecture"),
+          ("旗", "Banner"), ("镇", "Town"), ("乡", "Township"))
+_NOT_PINYIN = re.compile(r"自治|特别行政区|特別行政區")
 # General Chinese function words that stand between a counted noun and its figure ("教师共26名", "达到95%").
 _BETWEEN = re.compile(r"(共计|合计|总计|累计|达到|超过|共|计|达|约|为|有|了|近|逾|超|的|是|[:：,，\s])+$")
 MAX_HEADWORD = 6  # characters of the longest headword looked up
@@ -197,9 +204,27 @@ def plural(noun: str, figure: str) -> str:
     return " ".join([*words[:-1], last])
 
 
+def english_place(place: str) -> str:
+    """``钟山县`` -> ``钟山县 Zhongshan County``: the name in pinyin with its level, after the original glyphs
+    (pinyin of a name can be misread, the glyphs cannot). A place with no administrative suffix stays as written.
+
+    >>> english_place("河西县"), english_place("宁夏回族自治区"), english_place("香港")
+    ('河西县 Hexi County', '宁夏回族自治区', '香港')
+    """
+    from qa.search.filters import romanize
+
+    if _NOT_PINYIN.search(place):
+        return place
+    for suffix, level in LEVELS:
+        core = place[: -len(suffix)]
+        if place.endswith(suffix) and len(core) >= 2:
+            return f"{place} {romanize(core).capitalize()} {level}"
+    return place
+
+
 def figure_lead(quote: str, q: QuestionInfo, doc: Document | None, n: int) -> str | None:
-    """"26 teachers (河东县, 2015) [1]", or ``None`` when the quote holds no figure whose unit, and what it
-    counts, can be said in English. A figure whose counted noun the question names comes first."""
+    """"26 teachers (河东县 Hedong County, 2015) [1]", or ``None`` when the quote holds no figure whose unit, and
+    what it counts, can be said in English. A figure whose counted noun the question names comes first."""
     found = figures(quote, q)
     asked = {t for g in (*q.measure, *q.focus) for t in g}
     found.sort(key=lambda f: not (f.noun_zh and f.noun_zh in asked))
@@ -213,10 +238,12 @@ def figure_lead(quote: str, q: QuestionInfo, doc: Document | None, n: int) -> st
     places = list(doc.places) if doc is not None else []
     named = [p for p in places if normalize(p) in norm]
     if named or places:
-        where.append((named or places)[0])
+        where.append(english_place((named or places)[0]))
     year = _YEAR.search(norm)
     if year:
         where.append(year.group(1))
+    elif doc is not None and doc.year and _THIS_YEAR.search(norm):  # "this year" in a report of one year
+        where.append(str(doc.year))
     return said + (f" ({', '.join(where)})" if where else "") + f" [{n}]"
 
 
