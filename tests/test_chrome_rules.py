@@ -108,3 +108,15 @@ def test_a_context_pass_survives_a_round_trip_and_is_what_is_judged():
     assert p[1] == pytest.approx(1 / (1 + math.exp(-4.0))) and p[0] == pytest.approx(1 / (1 + math.exp(-2.0)))
     with pytest.raises(ValueError):
         Logistic.from_dict(model.context.to_dict() | {"features": ["other"]})
+
+
+def test_a_line_that_is_only_an_elision_mark_goes_and_a_cut_sentence_stays():
+    from qa.ingest.clean import clean
+
+    text = ("县教育局2020年工作总结\n一、工作成效\n1.党的建设全面加强。授予二星党支部…………\n…………\n"
+            "2.教育投入不断增加,共完成投资6.1亿元。\n......\n")
+    cleaned = clean(text)
+    kept = [line.text for line in cleaned.lines]
+    assert "…………" not in kept and "......" not in kept
+    assert "1.党的建设全面加强。授予二星党支部…………" in kept
+    assert "elision mark" in cleaned.why

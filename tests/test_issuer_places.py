@@ -72,3 +72,25 @@ def test_a_question_on_an_unknown_place_is_declined_even_when_a_verb_is_a_mentio
     answerer = Answerer(Retriever(Index.load(tmp_path / "index"), fake_embedder))
     answer = answerer.ask("兰州市2019年新建了几所学校?")  # a city of the gazetteer that no report names
     assert answer.abstained and "兰州" in answer.text
+
+
+def test_a_governing_body_in_the_opening_or_the_voice_gives_the_place():
+    from qa.ingest.meta import governing_places
+
+    # a district whose name ends like a generic word (…城区), fused with 委
+    assert read_places("中学学校工作总结", "一年来,我校在德城区委、区政府的正确领导下,规范办学。").about == ("德城区",)
+    # a county of one character: only where an issuer follows, never after a conjunction
+    body = "全县教育工作会议召开。全县各校长参加。宣读了《新县人民政府关于表彰的决定》。"
+    assert read_places("庆祝教师节暨教育工作会议", body).about == ("新县",)
+    assert governing_places("学习六中全会和县委全委会精神") == {}
+    # a chain of divisions down to a school at the head of the title (a place jieba does not tag as one)
+    assert read_places("花莲县富里乡学田国小期末校务会议记录", "一、各处室报告").about == ("花莲县",)
+
+
+def test_a_place_above_the_reports_own_or_a_contradicted_title_is_not_the_place():
+    body = ("打造寿光优质教育品牌。寿光市教育现代化。我市一本上线2445人,在潍坊市各县市区再夺第一名。"
+            "全市中小学。我市被评为示范区。列潍坊市各县市区第一名。")
+    assert read_places("教育局工作总结", body).about == ("寿光市",)
+    # a page title naming a place the text never names, over a text about another place of that level: none
+    body = "区教育局在区委、区政府的领导下,推进金湾教育。新建的金湾区第二小学已立项。为促进我区发展。"
+    assert read_places("溧水区政府工作报告", body).about == ()

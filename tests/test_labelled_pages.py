@@ -49,7 +49,7 @@ def test_the_place_a_page_is_about_is_read_on_most_pages(pages):
     right = sum(1 for row, docs in pages
                 if (row["about_place"] is None and not any(d.places for d in docs))
                 or (row["about_place"] and _core(row["about_place"]) in {_core(p) for d in docs for p in d.places}))
-    assert right >= 0.6 * len(pages)
+    assert right >= 0.7 * len(pages)  # 36 of 52 before issue 13 session 8, 41 after (bench/about_place.py)
 
 
 @needs_pages

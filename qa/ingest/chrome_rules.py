@@ -108,6 +108,20 @@ RELATED_RE = re.compile("^" + _words(r"""相关(?:文章|阅读|推荐|链接|�
                                      精彩推荐 最新(?:文章|推荐) 更多相关 为你推荐 大家都在看 编辑推荐"""))
 
 
+# An elision mark standing alone: "…………" where a site cut the text it shows, "......", "。。。", "⋯⋯". No word
+# of the report is on such a line. A sentence cut short with "……" at its end keeps its words and is not one.
+_ELISION_RE = re.compile(r"^(?:…|⋯|\.{3}|。{3}|·{3}|\s)+$")
+
+
+def is_elision(text: str) -> bool:
+    """Whether ``text`` (a whole line) is only an elision mark.
+
+    >>> is_elision("…………"), is_elision(" ...... "), is_elision("党支部…………"), is_elision("。"), is_elision("……”")
+    (True, True, False, False, False)
+    """
+    return bool(_ELISION_RE.match(text)) and bool(text.strip())
+
+
 def chrome_rule(text: str) -> str | None:
     """The name of the chrome rule ``text`` (a whole line) falls under, or None for body text."""
     if len(text) > 300:

@@ -28,7 +28,7 @@ from qa.ingest.chrome_page import (
     drop_tail_titles,
     drop_widget_runs,
 )
-from qa.ingest.chrome_rules import RELATED_RE
+from qa.ingest.chrome_rules import RELATED_RE, is_elision
 from qa.ingest.chrome_rules import chrome_rule as _chrome_rule
 from qa.ingest.structure import shielded
 from qa.ingest.textlines import (
@@ -118,6 +118,8 @@ def clean(text: str, *, model: ChromeModel | None = None, corpus: Boilerplate | 
     _stage(keep, why, lambda k: drop_tail_titles(texts, k, shield), "other articles' titles after the body")
     if corpus is not None:
         _stage(keep, why, lambda k: drop_site_template(texts, k, shield, corpus), "site template")
+    # after the classifier and the page rules, so that the lines around a mark are judged as before it was read
+    _stage(keep, why, lambda k: _drop_elisions(texts, k), "elision mark")
     kept = [i for i, k in enumerate(keep) if k]
     title = next((i for i in kept[:8] if is_title_like(lines[i].text)), None)
     if title is not None:
@@ -157,6 +159,13 @@ def viewer_title(line: str) -> str | None:
     m = _VIEWER_FILE_RE.match(line.strip())
     name = m.group("name").strip() if m else ""
     return name if name and is_title_like(name) else None
+
+
+def _drop_elisions(texts: Sequence[str], keep: list[bool]) -> None:
+    """Drop the lines that are only an elision mark ("…………"): they hold no word of the report."""
+    for i, text in enumerate(texts):
+        if keep[i] and is_elision(text):
+            keep[i] = False
 
 
 def _stage(keep: list[bool], why: list[str | None], drop, reason: str) -> None:

@@ -178,7 +178,8 @@ def reading_rules() -> str:
     file is read again (its vectors are reused by content), so an upgrade's reading reaches every report."""
     root = resources.files("qa")
     parts = sorted((f"ingest/{f.name}", f) for f in root.joinpath("ingest").iterdir() if f.name.endswith(".py"))
-    parts += [(name, root.joinpath(name)) for name in ("textnorm.py", "numbers.py", "data/chrome_model.json")]
+    parts += [(name, root.joinpath(name)) for name in ("textnorm.py", "numbers.py", "data/chrome_model.json",
+                                                           "data/divisions_zh.tsv")]
     h = hashlib.sha256()
     for name, f in parts:
         h.update(name.encode() + b"\0" + f.read_bytes() + b"\0")

