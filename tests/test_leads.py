@@ -19,7 +19,8 @@ DOC = Document("d", "d.txt", "河西县教育局2014年工作总结", 2014, ("�
      "31 teachers (河西县 Hexi County, 2014) [1]"),
     ("招聘31名教师", "How many teachers were recruited?", "31 teachers (河西县 Hexi County) [1]"),
     ("全县共有幼儿园17所", "How many kindergartens are there?", "17 kindergartens (河西县 Hexi County) [1]"),
-    ("全年开展集中培训2800人次", "How many took part in training?", "2800 attendances (person-times) (河西县 Hexi County) [1]"),
+    ("全年开展集中培训2800人次", "How many took part in training?",
+     "2800 attendances (person-times) (河西县 Hexi County) [1]"),
     ("投入资金56.5万元改造校舍", "How much was invested?", "Funds: 56.5 × ten thousand yuan (河西县 Hexi County) [1]"),
     ("新建教室12间", "How many classrooms were built?", "12 classrooms (河西县 Hexi County) [1]"),
 ])

