@@ -12,6 +12,11 @@ appends the table to bench/README.md. The texts are third-party and not in the r
 data to tune on (bench/unseen/README.md).
 
     QA_LABELLED_PAGES=DIR .venv/bin/python bench/unseen_eval.py [--work DIR] [--code CHECKOUT] [--no-readme]
+
+Another question file over another folder of pages (``--questions FILE --pages DIR``) needs no full-length
+reports folder when none of its questions names one; ``bench/webdev_eval.py`` runs the web-copy development set
+that way (``--section`` names the README section, ``--by-lang`` adds a table by language, ``--details FILE``
+writes every question's rank, hits, decline and answer text for diagnosis).
 """
 
 from __future__ import annotations
@@ -33,7 +38,9 @@ from benchlib import ROOT, append_section, exit_cleanly_on_term, load_text, md_t
 
 QUESTIONS = ROOT / "bench" / "unseen" / "questions.jsonl"
 TEXT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
-PATH_FLAGS = ("--pages", "--long", "--shipped", "--questions", "--work", "--code")
+PATH_FLAGS = ("--pages", "--long", "--shipped", "--questions", "--work", "--code", "--details")
+LANG_HEADERS = ["corpus", "lang", "questions", "answerable", "R@1", "R@5", "answer_hit", "citation_hit",
+                "unanswerable declined", "false declines"]
 HEADERS = ["corpus", "questions", "answerable", "R@1", "R@5", "MRR@10", "answer_hit", "answer_hit en",
            "answer_hit zh", "citation_hit", "unanswerable declined", "false declines", "unsupported numbers"]
 ASK_SNIPPET = """
@@ -185,6 +192,42 @@ def table_row(name: str, runs: list[Run]) -> list[object]:
             sum(r.result.get("unsupported_numbers", 0) for r in runs)]
 
 
+def lang_rows(name: str, runs: list[Run]) -> list[list[object]]:
+    """One row per question language (en, zh, zh-hant) over the given runs."""
+    qs = [q for r in runs for q in r.part.questions]
+    ranks = {d["id"]: d["rank"] for r in runs for d in r.result.get("details", [])}
+    det = {d["id"]: d for r in runs for d in r.result.get("answer_details", [])}
+    out = []
+    for lang in sorted({q["lang"] for q in qs}):
+        sel = [q for q in qs if q["lang"] == lang]
+        ans = [q for q in sel if q["type"] != "unanswerable"]
+        una = [q for q in sel if q["type"] == "unanswerable"]
+        rk = [ranks.get(q["id"], 0) for q in ans]
+
+        def flag(qs_: list[dict], key: str) -> list[bool]:
+            return [bool(det.get(q["id"], {}).get(key)) for q in qs_]
+
+        out.append([name, lang, len(sel), len(ans), _rate([0 < r <= 1 for r in rk]), _rate([0 < r <= 5 for r in rk]),
+                    _rate(flag(ans, "answer_hit")), _rate(flag(ans, "citation_hit")), _rate(flag(una, "abstained")),
+                    _rate(flag(ans, "abstained"))])
+    return out
+
+
+def detail_rows(runs: list[Run]) -> list[dict]:
+    """Every question with its rank, hits, decline and (for the missed ones) the answer text."""
+    out = []
+    for r in runs:
+        ranks = {d["id"]: d["rank"] for d in r.result.get("details", [])}
+        det = {d["id"]: d for d in r.result.get("answer_details", [])}
+        for q in r.part.questions:
+            d = det.get(q["id"], {})
+            out.append({"id": q["id"], "corpus": r.part.name, "lang": q["lang"], "type": q["type"],
+                        "file": q["file"], "rank": ranks.get(q["id"], 0), "answer_hit": bool(d.get("answer_hit")),
+                        "citation_hit": bool(d.get("citation_hit")), "declined": bool(d.get("abstained")),
+                        "missed": missed(q, r.result), "answer": r.answers.get(q["id"], {}).get("text")})
+    return out
+
+
 def miss_lines(runs: list[Run]) -> list[str]:
     out = []
     for r in runs:
@@ -220,6 +263,18 @@ def public_argv(argv: list[str]) -> list[str]:
     return out
 
 
+def questions_label(path: Path) -> str:
+    """The question file as the README names it: relative to the repository when inside it.
+
+    >>> questions_label(ROOT / "bench" / "webdev" / "questions.jsonl")
+    'bench/webdev/questions.jsonl'
+    """
+    try:
+        return Path(path).resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
 def code_label(code: Path, label: str | None) -> str:
     if label:
         return label
@@ -227,7 +282,8 @@ def code_label(code: Path, label: str | None) -> str:
     return f"commit {done.stdout.strip()}" if done.returncode == 0 else "the code in --code (no git)"
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, shown_argv: list[str] | None = None) -> int:
+    """Run the measurement; ``shown_argv`` is the command line the README records (default: ``argv``)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pages", type=Path, default=os.environ.get("QA_LABELLED_PAGES") or None,
                     help="the labelled pages folder (default $QA_LABELLED_PAGES)")
@@ -239,6 +295,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--code", type=Path, default=ROOT, help="the checkout whose qa is measured (default: this one)")
     ap.add_argument("--label", help="what --code is, for the table (default: its git commit)")
     ap.add_argument("--no-readme", action="store_true", help="do not append to bench/README.md")
+    ap.add_argument("--section", default="Kept-aside questions on unseen reports",
+                    help="the bench/README.md section the table is appended under")
+    ap.add_argument("--by-lang", action="store_true", help="also print (and append) a table by question language")
+    ap.add_argument("--details", type=Path, help="write every question's rank, hits, decline and missed answer "
+                    "text to this JSONL file")
     ap.add_argument("--skip-absent", action="store_true",
                     help="leave out the questions whose file is not in the folders (say which), not stop")
     args = ap.parse_args(argv)
@@ -249,10 +310,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     pages = Path(args.pages).resolve()
     long_dir = (args.long or pages.parent / "long_reports").resolve()
-    if not long_dir.is_dir():
-        print(f"skipped: no full-length reports folder beside the pages ({long_dir.name}); give --long DIR")
-        return 0
     questions = read_jsonl(args.questions)
+    if not long_dir.is_dir():
+        if args.long or any(not (pages / q["file"]).is_file() for q in questions):
+            print(f"skipped: no full-length reports folder beside the pages ({long_dir.name}); give --long DIR")
+            return 0
+        long_dir = pages  # every question is about a page: there is no long-report corpus to build
     if args.skip_absent:  # the texts are kept outside the repository and some can be lost
         present = {p.name for d in (long_dir, pages) for p in d.iterdir()}
         absent = sorted({q["file"] for q in questions if q.get("file") and q["file"] not in present})
@@ -262,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     bad = missing_evidence(questions, [long_dir, pages])
     if bad:
         raise SystemExit("evidence not in its file:\n" + "\n".join(bad))
-    long_qs, web_qs = split_questions(questions, long_dir, pages)
+    long_qs, web_qs = split_questions(questions, long_dir, pages) if long_dir != pages else ([], questions)
     parts = [Part("long", (long_dir,), tuple(long_qs)), Part("web", (pages, args.shipped.resolve()), tuple(web_qs))]
     work = args.work.resolve() if args.work else Path(tempfile.mkdtemp(prefix="unseen-"))
     load_before, t0 = load_text(), time.perf_counter()
@@ -273,18 +336,24 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     rows = [table_row(r.part.name, [r]) for r in runs] + [table_row("both", runs)]
     table = md_table(HEADERS, rows)
+    if args.by_lang:
+        by_lang = [x for r in runs for x in lang_rows(r.part.name, [r])]
+        table += "\n\nBy question language:\n\n" + md_table(LANG_HEADERS, by_lang)
     times = ", ".join(f"{r.part.name}: index {r.index_s:.0f} s, eval {r.eval_s:.0f} s" for r in runs)
     body = (f"Code measured: {code_label(args.code.resolve(), args.label)}. Questions: "
-            f"`bench/unseen/questions.jsonl` ({len(questions)}: {len(long_qs)} long, {len(web_qs)} web). "
+            f"`{questions_label(args.questions)}` ({len(questions)}: {len(long_qs)} long, {len(web_qs)} web). "
             f"Load average before: {load_before}, after: {load_text()}. Times ({times}; whole run "
             f"{time.perf_counter() - t0:.0f} s).\n\n{table}\n\nRates give (hits/n). answer_hit zh includes "
             "zh-hant; R@k and MRR over answerable questions; false declines = answerable questions declined.\n")
     print(body)
     print("Misses (for the record, not for tuning):")
     print("\n".join(miss_lines(runs)) or "none")
+    if args.details:
+        args.details.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in detail_rows(runs)),
+                                encoding="utf-8")
     if not args.no_readme:
-        sys.argv[1:] = public_argv(sys.argv[1:] if argv is None else argv)
-        append_section("Kept-aside questions on unseen reports", body)
+        sys.argv[1:] = public_argv(shown_argv if shown_argv is not None else sys.argv[1:] if argv is None else argv)
+        append_section(args.section, body)
     return 0
 
 
