@@ -90,6 +90,13 @@ def test_detect_places_in_chinese_and_pinyin():
     assert place_core("石泉县") == "石泉" and romanize("汉川") == "hanchuan"
 
 
+def test_a_pinyin_place_is_never_found_inside_a_longer_word():
+    known = ["新竹县", "钟山县"]
+    assert detect_places("Which schools, with Xiaoxinzhuang Primary, closed?", known) == ()
+    assert detect_places("How many schools does Xinzhu County have?", known) == ("新竹县",)
+    assert detect_places("Zhong Shan county's teachers?", known) == ("钟山县",)
+
+
 def test_document_filter():
     d = Document("d1", "a.txt", "t", year=2011, places=("石泉县",))
     assert document_matches(d, Filters(places=("石泉",)))

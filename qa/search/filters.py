@@ -166,14 +166,27 @@ def _place_forms(known: Iterable[str]) -> tuple[tuple[str, str, str], ...]:
     return tuple((place, core, romanize(core)) for place in known for core in (place_core(place),) if len(core) >= 2)
 
 
+def latin_runs(text: str, most: int = 3) -> frozenset[str]:
+    """Every run of one to ``most`` consecutive Latin words of ``text``, lowercased and joined without spaces:
+    what a pinyin place name must equal, so that it is never found inside a longer word ("Xiaoxinzhuang" does
+    not name 新竹).
+
+    >>> sorted(latin_runs("Zhong Shan's schools", 2))
+    ['s', 'schools', 'shan', 'shans', 'sschools', 'zhong', 'zhongshan']
+    """
+    words = re.findall(r"[a-z]+", text.lower())
+    return frozenset("".join(words[i:j]) for i in range(len(words))
+                     for j in range(i + 1, min(i + most, len(words)) + 1))
+
+
 def _named(question: str, forms: Iterable[tuple[str, str, str]]) -> tuple[str, ...]:
     q = normalize(question)
-    q_latin = re.sub(r"[^a-z]", "", q.lower())
+    runs = latin_runs(q)
     found = []
     for place, core, latin in forms:
         if core in q:
             found.append(place)
-        elif q_latin and len(latin) >= 5 and latin in q_latin:
+        elif len(latin) >= 5 and latin in runs:
             found.append(place)
     return tuple(dict.fromkeys(found))
 
