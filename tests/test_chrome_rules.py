@@ -120,3 +120,10 @@ def test_a_line_that_is_only_an_elision_mark_goes_and_a_cut_sentence_stays():
     assert "…………" not in kept and "......" not in kept
     assert "1.党的建设全面加强。授予二星党支部…………" in kept
     assert "elision mark" in cleaned.why
+
+
+def test_a_sites_browser_notice_goes_but_a_report_sentence_with_a_resolution_stays():
+    assert _chrome_rule("（推荐使用1280×1024分辨率，IE9.0以上浏览器浏览）") == "browser notice"
+    assert _chrome_rule("为获得最佳效果请使用Firefox 60以上版本浏览器") == "browser notice"
+    assert _chrome_rule("全县新购交互式显示屏分辨率为3840×2160的设备56台。") is None
+    assert _chrome_rule("浏览器") is None

@@ -82,6 +82,12 @@ _FILE_NAME_RE = re.compile(rf"^(?!附件)《?{_FILE_IN_QUOTES}》?(?:\s*VIP)?(?:
 _MENU_RE = re.compile(rf"(?:^|\s)[{_CJK}]{{2,6}}(?: [{_CJK}]{{2,6}}){{5,}}$")  # six or more links one space apart
 _PLACES_WORDS = _words("当前 您的 你的 您现在的 你现在的 所在 现在 当前所在")
 _NO_CJK = r"[^\u3400-\u9fff]*"
+# A site's note on how to view it (issue #13 names "a browser-version notice"): a screen resolution or a browser
+# version beside the word for it, on a short line that is no sentence (a report's sentence ends with 。).
+_RESOLUTION = r"\d{3,4}\s*[×xX*]\s*\d{3,4}"
+_BROWSER_RE = re.compile(rf"^(?=.{{0,40}}$)(?!.*。).{{0,30}}(?:{_RESOLUTION}.{{0,12}}分辨率"
+                         rf"|分辨率.{{0,12}}{_RESOLUTION}|"
+                         r"(?:IE|Chrome|Firefox|Edge|Safari)\s*\d+(?:\.\d+)?.{0,12}浏览器).{0,30}$", re.I)
 # Rules for a whole line, read in Simplified half-width form; each names what it removes.
 _RULE_PATTERNS = (
     ("breadcrumb", rf"^{_PLACES_WORDS}?位置\s*[:：>]|^(?:网站|网页)?首页\s*[>»›/→]"
@@ -92,6 +98,7 @@ _RULE_PATTERNS = (
                  # a machine date stamp with a category label beside it ("2021-03-25 工作总结")
                  rf"|^\W*{_DATE}{_CLOCK}\s+[{_CJK}]{{1,6}}\W*$|^\W*[{_CJK}]{{1,6}}\s+{_DATE}{_CLOCK}\W*$"),
     ("widget", rf"{_WIDGETS}|^{_BUTTONS}\W*$"),
+    ("browser notice", _BROWSER_RE.pattern),
     ("rating", r"^(?:推荐度|推荐指数|评分|星级|好评度|热度|难度)\s*[:：]?[\s★☆\d.%分/]*$"),
     ("url", rf"^(?:{_URL_LABELS}\s*[:：]\s*)?(?:https?://|www\.)\S+$"),
     ("disclaimer", _DISCLAIMERS),
