@@ -29,6 +29,8 @@ class UnwrapParams:
     header_chars: int = 30
     block_chars: int = 400  # a line this long is cut at the report's own numbering
     min_markers: int = 2  # viewer markers "1、2、…" in sequence, at least this many of them cutting a sentence
+    broken_chars: int = 60  # a paragraph this long that stops inside a word continues in the next block ...
+    broken_clause: int = 30  # ... when that one is Chinese text whose first clause ends within this many characters
 
 
 PARAMS = UnwrapParams()
@@ -60,6 +62,7 @@ def unwrap(text: str, params: UnwrapParams = PARAMS) -> Unwrapped:
     lines = _drop_interrupting_headers(lines, removed, params, running=wrapped is not None)
     if wrapped is not None:
         lines = _join_wrapped(lines, wrapped, params)
+    lines = _join_broken(lines, params)
     lines = [part for line in lines for part in _cut_block(line, params)]
     return Unwrapped("\n".join(lines), tuple(removed))
 
@@ -166,6 +169,39 @@ def _join_wrapped(lines: list[str], width: float, params: UnwrapParams) -> list[
         last = out[-1].strip()
         joinable = bool(s) and _open(last) and len(s) >= max(params.min_wrap, params.wrap_share * width)
     return out
+
+
+def _join_broken(lines: list[str], params: UnwrapParams) -> list[str]:
+    """A paragraph cut in two by a blank line: a long block that stops after a character or digit (no heading
+    ends so, and no finished sentence), and a next block that goes on in Chinese and ends its first clause soon
+    ("…共收到稿件560" + "篇,其中100篇获奖。"). A page's other lines (a title, a link, a widget) have no clause to
+    end, so they are never pulled into the body.
+
+    >>> _join_broken(["在全县学生中开展了征文活动，" * 5 + "共收到稿件560", "", "篇,其中100篇获奖。"], PARAMS)[-1][-19:]
+    '共收到稿件560篇,其中100篇获奖。'
+    >>> len(_join_broken(["在全县学生中开展了征文活动，" * 5 + "共收到稿件560", "", "相关文章"], PARAMS))
+    3
+    """
+    out: list[str] = []
+    for line in lines:
+        prev = next((i for i in range(len(out) - 1, -1, -1) if out[i].strip()), None)
+        s = line.strip()
+        if prev is not None and prev < len(out) - 1 and s and _continues(out[prev], s, params):
+            out[prev] = _glue(out[prev], s)
+            del out[prev + 1:]
+        else:
+            out.append(line)
+    return out
+
+
+def _continues(a: str, b: str, params: UnwrapParams) -> bool:
+    a = a.rstrip()
+    if len(a.strip()) < params.broken_chars or not (a[-1].isdigit() or "\u3400" <= a[-1] <= "\u9fff"):
+        return False
+    if not ("\u3400" <= b[0] <= "\u9fff") or _HEADING_RE.match(b) or _COLUMNS_RE.search(b):
+        return False
+    clause = re.search(r"[，,。；;！？!?]", b)
+    return clause is not None and clause.start() <= params.broken_clause
 
 
 def _cut_block(line: str, params: UnwrapParams) -> list[str]:
