@@ -83,6 +83,22 @@ def chinese_terms(tokens: list[str]) -> list[tuple[str, ...]]:
     return [tuple(g) for g in groups]
 
 
+# jieba's part-of-speech tags (the ICTCLAS set) of words that name nothing a sentence must hold: adverbs (已经),
+# prepositions (由), pronouns (那个), conjunctions, particles, modal words, interjections, onomatopoeia
+_FUNCTION_TAGS = ("d", "p", "r", "c", "u", "y", "e", "o")
+
+
+def function_words(norm: str) -> frozenset[str]:
+    """The words of a Chinese question that jieba tags as function words (``_FUNCTION_TAGS``).
+
+    >>> sorted(function_words("那个市的学校已经建好了几所?"))
+    ['了', '已经', '的', '那个']
+    """
+    import jieba.posseg as pseg
+
+    return frozenset(w for w, tag in pseg.lcut(norm) if tag[:1] in _FUNCTION_TAGS and not w.isdigit())
+
+
 def kind_of(text: str, lang: str) -> str:
     if lang == "en":
         if _NUMERIC_EN.search(text):
@@ -150,7 +166,8 @@ def analyze(question: str, keep: Callable[[str], bool] | None = None) -> Questio
         terms = english_terms(question, keep) + chinese_terms([t for t in tokens if not t.isascii()])
         focus = english_terms(focus_src, keep)
     else:
-        terms = chinese_terms(tokens)
+        function = function_words(norm)
+        terms = chinese_terms([t for t in tokens if t not in function])
         ftoks = set(tokenize(focus_src, normalized=True))
         focus = [g for g in terms if any(t in ftoks for t in g)]
     terms = list(dict.fromkeys(terms))
