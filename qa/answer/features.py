@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -30,7 +30,7 @@ from qa.ingest.quotes import quotable
 from qa.models.embed import Embedder
 from qa.numbers import NUMBER_RE
 from qa.search.filters import place_core
-from qa.search.question import QuestionInfo
+from qa.search.question import QuestionInfo, analyze  # noqa: F401 - analyze: the doctest
 from qa.search.retrieve import SearchResult
 from qa.store.index import Index
 from qa.textnorm import normalize
@@ -125,6 +125,8 @@ def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder
         prev = context.get(hit.chunk.doc_id, normalize(doc.title) if doc else "")
         context[hit.chunk.doc_id] = prev + "\n" + normalize(" ".join([*hit.chunk.heading, hit.chunk.text]))
     per_hit = [quotable(h.chunk) for h in hits]
+    if q.lang == "en":
+        q = senses_read(q, "\n".join(context.values()))
     s_cos_embedded, p_cos = _cosines(q, res, per_hit, index, embedder, params, positions, cache)
     top = hits[0].score if hits and hits[0].score > 0 else 1.0
     cands, rows = [], []
@@ -152,6 +154,23 @@ def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder
         matrix[:, 3] = matrix[:, 2] - matrix[:, 2].max()
         matrix[:, 15] = matrix[:, 14] * matrix[:, 1]
     return Features(tuple(cands), matrix, skip, context)
+
+
+def senses_read(q: QuestionInfo, read: str) -> QuestionInfo:
+    """An English question without the concepts whose dictionary senses none of the passages read hold (when
+    some concept is held). Such a concept is most often a sense the reports do not use ("share" as 共享 where
+    they write 占比); it would lower every candidate's coverage alike and, through the support rule, decline
+    questions the passages answer (web-copy development set: English false declines 11 -> 6 of 39).
+
+    >>> q = analyze("How many schools were built?")
+    >>> [g[0] for g in senses_read(q, "新建学校3所").terms] == [g[0] for g in q.terms if g[0] in "新建学校3所"]
+    True
+    """
+    present = tuple(g for g in q.terms if group_credit(read, g) > 0)
+    if not present or len(present) == len(q.terms):
+        return q
+    return replace(q, terms=present, focus=tuple(g for g in q.focus if g in present),
+                   measure=tuple(g for g in q.measure if g in present))
 
 
 def share(text_norm: str, groups: tuple[tuple[str, ...], ...], weights: TermWeights,
