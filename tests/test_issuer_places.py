@@ -94,3 +94,14 @@ def test_a_place_above_the_reports_own_or_a_contradicted_title_is_not_the_place(
     # a page title naming a place the text never names, over a text about another place of that level: none
     body = "区教育局在区委、区政府的领导下,推进金湾教育。新建的金湾区第二小学已立项。为促进我区发展。"
     assert read_places("溧水区政府工作报告", body).about == ()
+
+
+def test_a_sites_publisher_line_gives_the_place_when_the_text_names_none(tmp_path):
+    from qa.ingest.corpus import read_corpus
+
+    body = "全县教育发展稳中有进，新建学校5所，招聘教师120名，全年培训教师3000人次，各项工作顺利完成。"
+    (tmp_path / "a.txt").write_text("2019年度教育工作总结\n\n青林县人民政府门户网站 发布时间:2020-01-11 11:22\n\n"
+                                    + body + "\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("2019年度教育工作总结\n\n" + body + "\n", encoding="utf-8")
+    docs = {d.source: d for r in read_corpus(tmp_path)[0] for d in r.documents}
+    assert docs["a.txt"].places == ("青林县",) and docs["b.txt"].places == ()

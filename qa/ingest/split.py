@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from qa.ingest.clean import Cleaned, Line, drop_repeats
-from qa.ingest.meta import find_year, find_years, read_places
+from qa.ingest.meta import find_year, find_years, issuer_places, read_places
 from qa.ingest.tables import Table, find_tables, records
 from qa.numbers import chinese_number
 from qa.textnorm import CLOSERS, SENTENCE_END_RE, SENTENCE_ENDS, match_key, normalize, strip_pinyin
@@ -34,6 +34,7 @@ MAX_CHARS = 300  # a chunk's display length; e5 reads 512 tokens
 MIN_CHARS = 60  # a shorter tail piece goes back into the piece before it
 SHORT_LINE = 40  # a line this short joins the paragraph that follows
 MIN_FRAGMENT = 20  # a paragraph shorter than this (a lone numeral, half an item) joins its neighbour
+PUBLISHER_LINES = 8  # the first chrome lines of a file, where a site names its publisher
 
 _WS_RE = re.compile(r"[^\S\n]+")
 # A watermark a site inserts into the body text: "[網-http://()找文章,到網]", "【来源:www.x.com】"
@@ -109,6 +110,8 @@ def split_documents(text: str, cleaned: Cleaned, *, source: str, fallback_title:
     documents: list[Document] = []
     chunks: list[Chunk] = []
     used: set[str] = set()
+    # a site names its publisher in its header lines ("XX县人民政府门户网站"), which cleaning drops as chrome
+    publisher = tuple(p for line in cleaned.dropped[:PUBLISHER_LINES] for p in issuer_places(normalize(line)))
     found = find_tables(text)
     for doc_lines, title_index, doc_title, part in groups:
         title_line = doc_lines[title_index] if title_index is not None and doc_lines else None
@@ -125,7 +128,7 @@ def split_documents(text: str, cleaned: Cleaned, *, source: str, fallback_title:
         if not doc_chunks:
             continue
         body, title_key = "\n".join(c.norm for c in doc_chunks), normalize(doc_title)  # metadata reads these
-        places, year = read_places(title_key, body), find_year(title_key, body)
+        places, year = read_places(title_key, body, publisher=publisher), find_year(title_key, body)
         years = tuple(sorted({*find_years(title_key, body), *([year] if year else [])}))
         documents.append(Document(doc_id=doc_id, source=source, title=doc_title, year=year, years=years,
                                   places=places.about, mentions=places.mentions, part=part,
