@@ -90,3 +90,14 @@ def test_this_year_in_a_report_of_one_year_gives_the_year_and_places_get_their_e
     assert figure_lead("招聘教师31名", q, DOC, 1) == "31 teachers (河西县 Hexi County) [1]"  # no year said
     doc = Document("d", "d.txt", "自治区工作总结", 2014, ("宁夏回族自治区",))
     assert figure_lead("招聘教师31名", q, doc, 1) == "31 teachers (宁夏回族自治区) [1]"  # no pinyin guess
+
+
+def test_a_lead_never_states_a_figure_in_a_unit_the_question_does_not_ask_for():
+    # asked for people, the sentence gives yuan: the quote stands alone
+    assert figure_lead("编列1412.9万元用于更新校车", analyze("How many students took the exam?"), None, 1) is None
+    assert figure_lead("编列1412.9万元用于更新校车", analyze("How much was budgeted?"), None, 1) is not None
+
+
+def test_what_a_figure_counts_is_a_noun():
+    # 逐渐 has a dictionary gloss ("gradually") but is an adverb: it is not what the share is of
+    assert figure_lead("覆盖率达到并逐渐超过了100%", analyze("What share is covered?"), None, 1) is None

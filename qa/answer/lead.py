@@ -124,9 +124,34 @@ def glosses() -> dict[str, str]:
 
 
 def _noun(zh: str) -> str:
-    """The gloss of ``zh`` if it names a thing that can be counted (not "number of ...", "amount")."""
+    """The gloss of ``zh`` if it names a thing that can be counted (not "number of ...", "amount"), and jieba
+    reads ``zh`` as a noun (逐渐 "gradually" is glossed, but it is an adverb)."""
     en = glosses().get(zh, "")
-    return "" if en.startswith(QUANTITY_WORDS) else en
+    return "" if not en or en.startswith(QUANTITY_WORDS) or not _is_noun(zh) else en
+
+
+@lru_cache(maxsize=4096)
+def _is_noun(zh: str) -> bool:
+    """One word that jieba's part-of-speech tags call a noun (n, nr, ns, nt, nz, vn, ...)."""
+    import jieba.posseg as pseg
+
+    words = pseg.lcut(zh)
+    return len(words) == 1 and words[0].flag[:1] == "n" or (len(words) == 1 and words[0].flag == "vn")
+
+
+# the units a figure of each expected kind may carry (``qa.answer.evidence.expected_unit``): a lead that would
+# state students in yuan says nothing
+_FITS = {"people": lambda u: u.kind == "people" or u.zh in ("人次", "万人次"),
+         "money": lambda u: "yuan" in u.english or u.zh in ("万", "亿"),
+         "share": lambda u: u is PERCENT or u.english == "per cent"}
+
+
+def fits_question(f: Figure, q: QuestionInfo) -> bool:
+    """Whether the figure's unit can be what the question asks for (any unit when the question says nothing)."""
+    from qa.answer.evidence import expected_unit
+
+    kind = expected_unit(q)
+    return kind not in _FITS or _FITS[kind](f.unit)
 
 
 def counted_noun(before: str, after: str) -> tuple[str, str]:
@@ -225,7 +250,7 @@ def english_place(place: str) -> str:
 def figure_lead(quote: str, q: QuestionInfo, doc: Document | None, n: int) -> str | None:
     """"26 teachers (河东县 Hedong County, 2015) [1]", or ``None`` when the quote holds no figure whose unit, and
     what it counts, can be said in English. A figure whose counted noun the question names comes first."""
-    found = figures(quote, q)
+    found = [f for f in figures(quote, q) if fits_question(f, q)]
     asked = {t for g in (*q.measure, *q.focus) for t in g}
     found.sort(key=lambda f: not (f.noun_zh and f.noun_zh in asked))
     if len({f.figure for f in found}) > 1 and not (found[0].noun_zh and found[0].noun_zh in asked):
