@@ -40,7 +40,7 @@ QUESTIONS = ROOT / "bench" / "unseen" / "questions.jsonl"
 TEXT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
 PATH_FLAGS = ("--pages", "--long", "--shipped", "--questions", "--work", "--code", "--details")
 LANG_HEADERS = ["corpus", "lang", "questions", "answerable", "R@1", "R@5", "answer_hit", "citation_hit",
-                "unanswerable declined", "false declines"]
+                "unanswerable declined", "false declines", "unsupported numbers"]
 HEADERS = ["corpus", "questions", "answerable", "R@1", "R@5", "MRR@10", "answer_hit", "answer_hit en",
            "answer_hit zh", "citation_hit", "unanswerable declined", "false declines", "unsupported numbers"]
 ASK_SNIPPET = """
@@ -209,7 +209,8 @@ def lang_rows(name: str, runs: list[Run]) -> list[list[object]]:
 
         out.append([name, lang, len(sel), len(ans), _rate([0 < r <= 1 for r in rk]), _rate([0 < r <= 5 for r in rk]),
                     _rate(flag(ans, "answer_hit")), _rate(flag(ans, "citation_hit")), _rate(flag(una, "abstained")),
-                    _rate(flag(ans, "abstained"))])
+                    _rate(flag(ans, "abstained")),
+                    sum(r.result.get("answers_by_lang", {}).get(lang, {}).get("unsupported_numbers", 0) for r in runs)])
     return out
 
 

@@ -1,9 +1,10 @@
-"""The web-copy development questions of bench/webdev/questions.jsonl are well formed, name only pages listed
-in bench/webdev/sources.jsonl, and (when the pages are at hand) each evidence string is an exact substring of
-its page, each page matches its recorded sha256, and each answer is inside its evidence after normalization.
+"""The web-copy question sets (bench/webdev, the development set, and bench/webcheck, the held-out set) are well
+formed, name only pages listed in their sources.jsonl, and (when the pages are at hand) each evidence string is
+an exact substring of its page, each page matches its recorded sha256, and each answer is inside its evidence
+after normalization. The held-out set's sites are none of the development set's.
 
-The page texts are third-party copies kept outside the repository: set QA_WEBDEV_PAGES to their folder;
-without it the text tests are skipped.
+The page texts are third-party copies kept outside the repository: set QA_WEBDEV_PAGES (QA_WEBCHECK_PAGES) to
+their folder; without it the text tests of that set are skipped.
 """
 
 from __future__ import annotations
@@ -17,19 +18,25 @@ import pytest
 
 from qa.textnorm import match_key
 
-HERE = Path(__file__).resolve().parent.parent / "bench" / "webdev"
-PAGES = Path(os.environ["QA_WEBDEV_PAGES"]) if os.environ.get("QA_WEBDEV_PAGES") else None
+BENCH = Path(__file__).resolve().parent.parent / "bench"
 REQUIRED = ("id", "lang", "type", "question", "file", "evidence", "answers")
+SETS = {"webdev": ("QA_WEBDEV_PAGES", 55), "webcheck": ("QA_WEBCHECK_PAGES", 40)}
 
 
-def jsonl(name: str) -> list[dict]:
-    with open(HERE / name, encoding="utf-8") as f:
+def jsonl(qset: str, name: str) -> list[dict]:
+    with open(BENCH / qset / name, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def test_fields_languages_and_spread():
-    qs, files = jsonl("questions.jsonl"), {s["file"] for s in jsonl("sources.jsonl")}
-    assert len({q["id"] for q in qs}) == len(qs) >= 55
+def pages(qset: str) -> Path | None:
+    folder = os.environ.get(SETS[qset][0])
+    return Path(folder) if folder and Path(folder).is_dir() else None
+
+
+@pytest.mark.parametrize("qset", SETS)
+def test_fields_languages_and_spread(qset):
+    qs, files = jsonl(qset, "questions.jsonl"), {s["file"] for s in jsonl(qset, "sources.jsonl")}
+    assert len({q["id"] for q in qs}) == len(qs) >= SETS[qset][1]
     for q in qs:
         assert all(k in q for k in REQUIRED), q.get("id")
         assert q["lang"] in {"en", "zh", "zh-hant"} and q["file"] in files, q["id"]
@@ -42,20 +49,31 @@ def test_fields_languages_and_spread():
     assert {q["file"] for q in qs} == files
 
 
-def test_sources_are_other_sites_than_the_labelled_pages():
+@pytest.mark.parametrize("qset", SETS)
+def test_sources_are_other_sites_than_the_labelled_pages(qset):
     labelled = Path(__file__).resolve().parent / "data" / "web_pages" / "labels.jsonl"
     with open(labelled, encoding="utf-8") as f:
         taken = {json.loads(line)["site"] for line in f if line.strip()}
-    assert not taken & {s["site"] for s in jsonl("sources.jsonl")}
+    assert not taken & {s["site"] for s in jsonl(qset, "sources.jsonl")}
 
 
-@pytest.mark.skipif(PAGES is None or not PAGES.is_dir(), reason="QA_WEBDEV_PAGES not set")
-def test_texts_evidence_and_answers():
-    for s in jsonl("sources.jsonl"):
-        raw = (PAGES / s["file"]).read_bytes()
+def test_held_out_sites_and_ids_are_not_the_development_sets():
+    dev, check = jsonl("webdev", "sources.jsonl"), jsonl("webcheck", "sources.jsonl")
+    assert not {s["site"] for s in dev} & {s["site"] for s in check}
+    assert not {q["id"] for q in jsonl("webdev", "questions.jsonl")} & {q["id"] for q in
+                                                                          jsonl("webcheck", "questions.jsonl")}
+
+
+@pytest.mark.parametrize("qset", SETS)
+def test_texts_evidence_and_answers(qset):
+    folder = pages(qset)
+    if folder is None:
+        pytest.skip(f"{SETS[qset][0]} not set")
+    for s in jsonl(qset, "sources.jsonl"):
+        raw = (folder / s["file"]).read_bytes()
         assert hashlib.sha256(raw).hexdigest() == s["sha256"], s["file"]
-    for q in jsonl("questions.jsonl"):
-        text = (PAGES / q["file"]).read_text(encoding="utf-8")
+    for q in jsonl(qset, "questions.jsonl"):
+        text = (folder / q["file"]).read_text(encoding="utf-8")
         assert all(e in text for e in q["evidence"]), q["id"]
         if q["evidence"]:
             ev = match_key(" ".join(q["evidence"]))
