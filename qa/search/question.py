@@ -149,9 +149,36 @@ def measure_text(question: str, lang: str) -> str:
     else:
         question = normalize(question)
         m = _HOW_MANY_ZH.search(question)
-        if m:  # what is counted stands in the same clause
-            return re.split(r"[,，;；?？!！。]", question[m.end():], maxsplit=1)[0]
+        if m:  # what is counted stands in the same clause, right after the question word
+            clause = re.split(r"[,，;；?？!！。]", question[m.end():], maxsplit=1)[0]
+            return counted_phrase(clause) or clause
     return question[m.end():] if m else ""
+
+
+_NOUN_TAGS = ("n", "vn", "j", "l")  # jieba's tags of nouns, verbal nouns, abbreviations, set phrases
+
+
+def counted_phrase(clause: str) -> str:
+    """The noun phrase that opens ``clause`` (what follows 多少/几 in a question), past its measure word:
+    ``"名特岗教师被录用"`` -> ``"特岗教师"``, ``"钱用于购买图书"`` -> ``"钱"``; "" when it opens with no noun.
+
+    >>> counted_phrase("名特岗教师被录用"), counted_phrase("钱汰换校车"), counted_phrase("项改革"), counted_phrase("所")
+    ('特岗教师', '钱', '改革', '')
+    """
+    import jieba.posseg as pseg
+
+    words = pseg.lcut(clause)
+    i = 0
+    while i < len(words) and words[i].flag[:1] in ("m", "q"):
+        i += 1
+    # a one-character word before a noun is a measure word jieba tags otherwise (项改革)
+    if i + 1 < len(words) and len(words[i].word) == 1 and words[i + 1].flag.startswith(_NOUN_TAGS):
+        i += 1
+    out = []
+    while i < len(words) and words[i].flag.startswith(_NOUN_TAGS):
+        out.append(words[i].word)
+        i += 1
+    return "".join(out)
 
 
 def analyze(question: str, keep: Callable[[str], bool] | None = None) -> QuestionInfo:
