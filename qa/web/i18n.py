@@ -16,7 +16,7 @@ import re
 
 LANGS = ("en", "zh-CN", "zh-TW")
 AUTO = "auto"
-SWITCH_CHOICES = [("Auto (browser) · 自动 · 自動", AUTO), ("English", "en"), ("简体中文", "zh-CN"),
+SWITCH_CHOICES = [("Auto · 自动 · 自動", AUTO), ("English", "en"), ("简体中文", "zh-CN"),
                   ("繁體中文", "zh-TW")]
 _TRADITIONAL_REGIONS = ("tw", "hk", "mo", "hant")
 

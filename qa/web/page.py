@@ -67,7 +67,7 @@ def build_app(service: Service) -> gr.Blocks:
         with gr.Row(equal_height=False):
             title = gr.Markdown(t("title", "en"), elem_id="qa-title")
             lang_choice = gr.Dropdown(SWITCH_CHOICES, value=AUTO, label="Language · 语言", elem_id="qa-lang",
-                                      scale=0, min_width=200)
+                                      scale=0, min_width=240)
         status = gr.Markdown(status_line(service), elem_id="qa-status")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat", elem_id="qa-tab-chat") as chat_tab:
