@@ -4,7 +4,7 @@
       manifest.json           format, model, files (sha256 -> segment), segment order, FAISS factory
       segments/<id>.json      a file's documents, paragraphs and the key each vector was made from
       segments/<id>.npz       its paragraph vectors, its quotable sentences' vectors (float16) and how many
-                              each paragraph has, and keyword token ids
+                              each paragraph has, keyword token ids, and the years each paragraph names
       faiss.index, bm25/      built over every segment, in order
 
 ``qa.store.update.update_index`` brings it in step with the corpus folder. A segment is written once, for one version of
@@ -35,7 +35,7 @@ import numpy as np
 
 from qa import __version__
 from qa.store.keyword import KeywordIndex, merge_token_ids
-from qa.store.rows import InMemoryRows
+from qa.store.rows import InMemoryRows, YearRows, years_arrays, years_rule
 from qa.store.vectors import VectorIndex
 from qa.textnorm import normalize
 from qa.types import Chunk, Document
@@ -46,6 +46,9 @@ FORMAT_VERSION = 6  # bump when the layout, or what is embedded or tokenized per
 # (5: documents carry the places they are about apart from `mentions`, and the `years` they cover;
 #  the text is unwrapped before it is split)
 # (6: segments hold a vector per quotable sentence, made at index time, so that answers embed none)
+# Not bumped for what a segment may hold besides, read when there and made again when not: each paragraph's
+# years (``year_counts``, ``year_values`` and the ``years_rule`` they were read with; a segment written
+# before, or under another rule, has them read from its text when the index opens).
 MANIFEST = "manifest.json"
 SEGMENTS = "segments"
 GLOBAL_FILES = ("faiss.index", "bm25/postings.npz", "bm25/terms.json")
@@ -107,13 +110,22 @@ class Segment:
     sentence_counts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     # what each sentence vector was made from, so that an update reuses it (empty in segments of before)
     sentence_keys: list[str] = field(default_factory=list)
+    # the years each chunk names (``qa.store.rows.years_arrays``: how many per chunk, then the years), made
+    # when the segment is saved; None: not kept (a segment of before, or read under another ``years_rule``)
+    year_counts: np.ndarray | None = None
+    year_values: np.ndarray | None = None
 
     def save(self, folder: Path) -> None:
         meta = {"id": self.id, "source": self.source, "documents": [d.to_dict() for d in self.documents],
                 "chunks": [c.to_dict() for c in self.chunks], "keys": self.keys, "sentence_keys": self.sentence_keys}
+        if self.year_counts is None and len(self.chunks) == self.size:
+            self.year_counts, self.year_values = years_arrays(c.norm for c in self.chunks)
+        years = {} if self.year_counts is None else {
+            "year_counts": self.year_counts, "year_values": self.year_values,
+            "years_rule": np.frombuffer(years_rule().encode(), dtype=np.uint8)}
         np.savez(folder / f"{self.id}.npz", embeddings=self.embeddings, token_ids=self.token_ids,
                  lengths=self.lengths, terms=np.frombuffer("\n".join(self.terms).encode(), dtype=np.uint8),
-                 sentence_vectors=self.sentence_vectors, sentence_counts=self.sentence_counts)
+                 sentence_vectors=self.sentence_vectors, sentence_counts=self.sentence_counts, **years)
         (folder / f"{self.id}.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
@@ -123,16 +135,17 @@ class Segment:
             emb, ids, lengths = z["embeddings"], z["token_ids"], z["lengths"]
             raw = z["terms"].tobytes().decode()
             svecs, counts = z["sentence_vectors"], z["sentence_counts"]
+            years = _kept_years(z, len(lengths))
         if len(counts) != len(lengths) or int(counts.sum()) != len(svecs):
             raise ValueError(f"segment {seg_id} holds {len(svecs)} sentence vectors for {int(counts.sum())} "
                              f"sentences of {len(counts)} chunks")
         terms = raw.split("\n") if raw else []
         if arrays_only:
-            return cls(seg_id, "", [], [], [], emb, terms, ids, lengths, svecs, counts)
+            return cls(seg_id, "", [], [], [], emb, terms, ids, lengths, svecs, counts, [], *years)
         meta = json.loads((folder / f"{seg_id}.json").read_text(encoding="utf-8"))
         seg = cls(seg_id, meta["source"], [Document.from_dict(d) for d in meta["documents"]],
                   [Chunk.from_dict(c) for c in meta["chunks"]], meta["keys"], emb, terms, ids, lengths,
-                  svecs, counts, meta.get("sentence_keys") or [])
+                  svecs, counts, meta.get("sentence_keys") or [], *years)
         if len(seg.sentence_keys) != len(svecs):  # a segment of before, or a damaged list: nothing to reuse
             seg.sentence_keys = []
         if not (len(seg.chunks) == len(emb) == len(lengths) == len(seg.keys)):
@@ -142,6 +155,16 @@ class Segment:
     @property
     def size(self) -> int:
         return len(self.lengths)
+
+
+def _kept_years(z, size: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The years a segment's file kept for its ``size`` chunks, if read under this version's rule and whole."""
+    if "years_rule" not in z.files or z["years_rule"].tobytes().decode() != years_rule():
+        return None, None
+    counts, values = z["year_counts"], z["year_values"]
+    if len(counts) != size or int(counts.sum()) != len(values):  # damaged: read them from the text again
+        return None, None
+    return counts, values
 
 
 @dataclass
@@ -158,6 +181,7 @@ class Index(InMemoryRows):
     embedding_keys: list[str] = field(default_factory=list)  # what each row of ``embeddings`` was made from
     segments: list[Segment] = field(default_factory=list)
     sentences: SentenceVectors | None = None  # the quotable sentences' vectors, when the index holds them
+    _years: YearRows | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def model_name(self) -> str:
@@ -171,6 +195,26 @@ class Index(InMemoryRows):
     def cosine(self, positions: np.ndarray, query: np.ndarray) -> np.ndarray:
         """The cosine of ``query`` with the paragraphs at ``positions``."""
         return self.embeddings[positions] @ query
+
+    def row_years(self) -> YearRows:
+        """For each position whose paragraph names years, those years: from what the segments kept when
+        they were written, without reading the text (22 s at 1M paragraphs); a segment that kept none
+        (written before, or under another rule) has its paragraphs read. Made once, at the first call."""
+        if self._years is None:
+            if not self.segments or sum(s.size for s in self.segments) != len(self.chunks):
+                self._years = super().row_years()
+                return self._years
+            counts, values, start = [], [], 0
+            for s in self.segments:
+                if s.year_counts is None:
+                    c, v = years_arrays(ch.norm for ch in self.chunks[start:start + s.size])
+                else:
+                    c, v = s.year_counts, s.year_values
+                counts.append(c)
+                values.append(v)
+                start += s.size
+            self._years = YearRows.of_counts(np.concatenate(counts), np.concatenate(values))
+        return self._years
 
     def sentence_vectors(self, position: int) -> np.ndarray | None:
         """The vectors of the quotable sentences of the paragraph at ``position`` (float32, in ``quotable``

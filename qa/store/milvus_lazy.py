@@ -39,6 +39,7 @@ from qa.store.milvus import (
     read_files,
 )
 from qa.store.milvus_terms import TermTable
+from qa.store.rows import YearRows
 from qa.types import Chunk, Document
 
 
@@ -50,50 +51,6 @@ class LazyParams:
 
 
 LAZY = LazyParams()
-
-
-class YearRows(Mapping):
-    """position -> the years its paragraph names, as two arrays (positions with years, sorted) and CSR."""
-
-    def __init__(self, rows: np.ndarray, offsets: np.ndarray, years: np.ndarray):
-        self.rows, self.offsets, self.years = rows, offsets, years
-
-    @classmethod
-    def build(cls, pairs: Sequence[tuple[int, Sequence[int]]]) -> YearRows:
-        pairs = [(int(p), list(y)) for p, y in pairs if len(y)]
-        return cls.from_arrays(np.array([p for p, _ in pairs], dtype=np.int64),
-                               np.array([len(y) for _, y in pairs], dtype=np.int64),
-                               np.array([v for _, y in pairs for v in y], dtype=np.int16))
-
-    @classmethod
-    def from_arrays(cls, positions: np.ndarray, lengths: np.ndarray, years: np.ndarray) -> YearRows:
-        """From positions in any order, how many years each has, and those years one position after another."""
-        keep = lengths > 0
-        owner = np.repeat(np.arange(len(positions)), lengths)  # the entry each year belongs to
-        order = np.argsort(positions, kind="stable")
-        rank = np.empty(len(positions), dtype=np.int64)
-        rank[order] = np.arange(len(positions))
-        years = years[np.argsort(rank[owner], kind="stable")]
-        lengths = lengths[order]
-        offsets = np.zeros(int(keep.sum()) + 1, dtype=np.int64)
-        np.cumsum(lengths[lengths > 0], out=offsets[1:])
-        return cls(positions[order][lengths > 0].astype(np.int64), offsets, years.astype(np.int16))
-
-    def __getitem__(self, position: int) -> frozenset[int]:
-        i = int(np.searchsorted(self.rows, position))
-        if i >= len(self.rows) or self.rows[i] != position:
-            raise KeyError(position)
-        return frozenset(int(y) for y in self.years[self.offsets[i]:self.offsets[i + 1]])
-
-    def __iter__(self) -> Iterator[int]:
-        return (int(p) for p in self.rows)
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def union(self) -> frozenset[int]:
-        """Every year some paragraph names."""
-        return frozenset(int(y) for y in np.unique(self.years))
 
 
 class LazyChunks(Sequence):
