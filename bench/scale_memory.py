@@ -126,7 +126,7 @@ def measure(size: int, questions: int, lite_file: bool, timeout: float, work: Pa
         for mode in MODES:
             got = run_child(uri, collection, mode, questions, timeout)
             server = f"{rss_mb(proc.pid):,.0f}" if proc is not None else "(in process)"
-            rows.append([size, mode, f"{rate:,.0f}", f"{got.pop('open s'):.1f}",
+            rows.append([size, mode, f"{rate:,.0f}", f"{got.pop('open s'):.1f}", f"{got.pop('Retriever s'):.1f}",
                          *(f"{v:,.0f}" for v in got.values()), server, load_avg()])
             print(rows[-1], file=sys.stderr, flush=True)
     finally:
@@ -134,7 +134,7 @@ def measure(size: int, questions: int, lite_file: bool, timeout: float, work: Pa
             proc.terminate()
             proc.wait(timeout=30)
     kind = "milvus-lite file, in process" if lite_file else "milvus-lite server on 127.0.0.1"
-    head = ["paragraphs", "store opened", "insert paragraphs/s", "open s", "serving RSS after open MB",
+    head = ["paragraphs", "store opened", "insert paragraphs/s", "open s", "Retriever s", "serving RSS after open MB",
             "serving RSS after questions MB", "search p50 ms", "search p95 ms", "ask p50 ms", "ask p95 ms",
             "server RSS MB", "load (1/5/15 min)"]
     return f"Collection in a {kind}.\n\n" + md_table(head, rows)

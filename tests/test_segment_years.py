@@ -2,6 +2,8 @@
 read at open without walking the text, equal to ``named_years`` of the texts, right after per-file updates,
 and made again from the text for segments written before (or under another rule)."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -18,16 +20,19 @@ def _walked(index) -> dict[int, frozenset[int]]:
     return {i: y for i, c in enumerate(index.chunks) if (y := named_years(c.norm))}
 
 
+def _rewrite(path, change) -> None:
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    change(meta)
+    path.unlink()  # a new file, not the inode another index folder may share
+    path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+
+
 def _strip_years(directory) -> int:
     """Rewrite every segment file as an earlier version wrote it: without the years."""
-    stripped = 0
-    for path in (directory / SEGMENTS).glob("*.npz"):
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files if k not in ("year_counts", "year_values", "years_rule")}
-            stripped += "years_rule" in z.files
-        path.unlink()  # a new file, not the inode another index folder may share
-        np.savez(path, **arrays)
-    return stripped
+    paths = sorted((directory / SEGMENTS).glob("*.json"))
+    for path in paths:
+        _rewrite(path, lambda meta: meta.pop("years"))
+    return len(paths)
 
 
 @pytest.fixture
@@ -85,14 +90,18 @@ def test_years_under_another_rule_or_damaged_are_read_again(built, monkeypatch):
     stale = Index.load(built)
     assert all(s.year_counts is None for s in stale.segments) and dict(stale.row_years()) == expected
     monkeypatch.undo()
-    path = sorted((built / SEGMENTS).glob("*.npz"))[0]
-    with np.load(path, allow_pickle=False) as z:
-        arrays = {k: z[k] for k in z.files}
-    arrays["year_values"] = arrays["year_values"][:-1] if len(arrays["year_values"]) else np.array([1], np.int16)
-    path.unlink()
-    np.savez(path, **arrays)
-    assert Segment.load(built / SEGMENTS, path.stem).year_counts is None
-    assert dict(Index.load(built).row_years()) == expected
+    paths = sorted((built / SEGMENTS).glob("*.json"))
+    damages = [lambda y: y.update(values=y["values"][:-1] or [2019]), lambda y: y.update(counts=y["counts"][1:]),
+               lambda y: y.update(counts=[1] * len(y["counts"]), values=[70000] * len(y["counts"])),
+               lambda y: y.update(counts="x")]
+    kept = json.loads(paths[0].read_text(encoding="utf-8"))["years"]
+    for damage in damages:
+        _rewrite(paths[0], lambda meta, damage=damage: (meta.update(years=json.loads(json.dumps(kept))),
+                                                        damage(meta["years"])))
+        assert Segment.load(built / SEGMENTS, paths[0].stem).year_counts is None
+        assert dict(Index.load(built).row_years()) == expected
+    _rewrite(paths[0], lambda meta: meta.update(years=kept))
+    assert Segment.load(built / SEGMENTS, paths[0].stem).year_counts is not None
 
 
 def test_per_file_updates_keep_the_years_right(built, tiny_corpus, fake_embedder):
