@@ -236,7 +236,7 @@ def english_place(place: str) -> str:
     >>> english_place("河西县"), english_place("宁夏回族自治区"), english_place("香港")
     ('河西县 Hexi County', '宁夏回族自治区', '香港')
     """
-    from qa.search.filters import romanize
+    from qa.search.pinyin import romanize
 
     if _NOT_PINYIN.search(place):
         return place

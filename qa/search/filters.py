@@ -22,6 +22,13 @@ import numpy as np
 
 from qa.ingest.dates import years_in
 from qa.ingest.meta import PROVINCES, bare_in_context, place_words, question_places
+from qa.search.pinyin import (  # noqa: F401 - romanize, is_pinyin: read through filters too
+    is_pinyin,
+    latin_runs,
+    pinyin_syllable_count,
+    pinyin_syllables,
+    romanize,
+)
 from qa.textnorm import normalize, to_traditional
 from qa.types import Document
 
@@ -147,14 +154,6 @@ def place_core(place: str) -> str:
     return place
 
 
-@lru_cache(maxsize=4096)
-def romanize(name: str) -> str:
-    """Pinyin without tones or spaces: ``当阳`` -> ``dangyang`` (how English text writes Chinese places)."""
-    from pypinyin import lazy_pinyin
-
-    return "".join(lazy_pinyin(name)).lower()
-
-
 def detect_places(question: str, known: Iterable[str]) -> tuple[str, ...]:
     """The known places the question names, in Chinese or in pinyin ("Dangyang", "Zhongshan County")."""
     return _named(question, _place_forms(known))
@@ -164,19 +163,6 @@ def _place_forms(known: Iterable[str]) -> tuple[tuple[str, str, str], ...]:
     """``(place, core, pinyin of the core)`` of each place with a core of two characters or more, in the
     order given: what ``detect_places`` compares a question with."""
     return tuple((place, core, romanize(core)) for place in known for core in (place_core(place),) if len(core) >= 2)
-
-
-def latin_runs(text: str, most: int = 3) -> frozenset[str]:
-    """Every run of one to ``most`` consecutive Latin words of ``text``, lowercased and joined without spaces:
-    what a pinyin place name must equal, so that it is never found inside a longer word ("Xiaoxinzhuang" does
-    not name 新竹).
-
-    >>> sorted(latin_runs("Zhong Shan's schools", 2))
-    ['s', 'schools', 'shan', 'shans', 'sschools', 'zhong', 'zhongshan']
-    """
-    words = re.findall(r"[a-z]+", text.lower())
-    return frozenset("".join(words[i:j]) for i in range(len(words))
-                     for j in range(i + 1, min(i + most, len(words)) + 1))
 
 
 def _named(question: str, forms: Iterable[tuple[str, str, str]]) -> tuple[str, ...]:
@@ -252,30 +238,6 @@ _LATIN_PLACE_RE = re.compile(r"\b([A-Z][a-z]+(?:[ -]?[A-Z]?[a-z]+)?)(?:'s)?\s+(?
                              r"|prefecture|town|township|municipality)\b")
 
 
-@lru_cache(maxsize=1)
-def pinyin_syllables() -> frozenset[str]:
-    """Every toneless pinyin syllable (from pypinyin's readings of the common CJK block)."""
-    from pypinyin import lazy_pinyin
-
-    return frozenset(s for cp in range(0x4E00, 0x9FA6) for s in lazy_pinyin(chr(cp)) if s.isascii() and s.isalpha())
-
-
-def is_pinyin(word: str) -> bool:
-    """Whether ``word`` (letters, any case, spaces or hyphens between syllables) splits into pinyin syllables.
-
-    >>> is_pinyin("Qingsong"), is_pinyin("Xi'an"), is_pinyin("Which")
-    (True, False, False)
-    """
-    w = re.sub(r"[ -]", "", word.lower())
-    if not w.isalpha():
-        return False
-    syllables = pinyin_syllables()
-    ok = [True] + [False] * len(w)
-    for i in range(1, len(w) + 1):
-        ok[i] = any(ok[j] and w[j:i] in syllables for j in range(max(0, i - 6), i))
-    return ok[-1]
-
-
 def latin_places(question: str) -> tuple[str, ...]:
     """The pinyin names an English question gives a county, district, city ... (lowercase, no spaces), and
     bare names used as places ("in Lishui", "Lishui's") of two or more pinyin syllables that the gazetteer
@@ -293,22 +255,6 @@ def latin_places(question: str) -> tuple[str, ...]:
 
 _LATIN_BARE_RE = re.compile(r"\b(?:in|of|at|from|for|across|near|around|outside)\s+(?:the\s+)?"
                             r"([A-Z][a-z]+(?:-[a-z]+)?)\b|\b([A-Z][a-z]+(?:-[a-z]+)?)'s\b")
-
-
-def pinyin_syllable_count(word: str) -> int:
-    """The fewest pinyin syllables ``word`` splits into (0 when it is not pinyin).
-
-    >>> pinyin_syllable_count("Lishui"), pinyin_syllable_count("Lima"), pinyin_syllable_count("Which")
-    (2, 2, 0)
-    """
-    w = re.sub(r"[ -]", "", word.lower())
-    if not w.isalpha():
-        return 0
-    syllables = pinyin_syllables()
-    best = [0] + [len(w) + 1] * len(w)
-    for i in range(1, len(w) + 1):
-        best[i] = min((best[j] + 1 for j in range(max(0, i - 6), i) if w[j:i] in syllables), default=len(w) + 1)
-    return best[-1] if best[-1] <= len(w) else 0
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,74 @@
+"""Chinese place names written in Latin letters: pinyin without tones, the syllables it is made of, and the runs
+of words of an English question that a pinyin name must equal.
+
+A leaf of ``qa.search`` (pypinyin only): ``qa.search.filters`` finds places with it, ``qa.answer.lead`` names them.
+
+>>> romanize("当阳"), is_pinyin("Qingsong"), pinyin_syllable_count("Lishui")
+('dangyang', True, 2)
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+
+@lru_cache(maxsize=4096)
+def romanize(name: str) -> str:
+    """Pinyin without tones or spaces: ``当阳`` -> ``dangyang`` (how English text writes Chinese places)."""
+    from pypinyin import lazy_pinyin
+
+    return "".join(lazy_pinyin(name)).lower()
+
+
+def latin_runs(text: str, most: int = 3) -> frozenset[str]:
+    """Every run of one to ``most`` consecutive Latin words of ``text``, lowercased and joined without spaces:
+    what a pinyin place name must equal, so that it is never found inside a longer word ("Xiaoxinzhuang" does
+    not name 新竹).
+
+    >>> sorted(latin_runs("Zhong Shan's schools", 2))
+    ['s', 'schools', 'shan', 'shans', 'sschools', 'zhong', 'zhongshan']
+    """
+    words = re.findall(r"[a-z]+", text.lower())
+    return frozenset("".join(words[i:j]) for i in range(len(words))
+                     for j in range(i + 1, min(i + most, len(words)) + 1))
+
+
+@lru_cache(maxsize=1)
+def pinyin_syllables() -> frozenset[str]:
+    """Every toneless pinyin syllable (from pypinyin's readings of the common CJK block)."""
+    from pypinyin import lazy_pinyin
+
+    return frozenset(s for cp in range(0x4E00, 0x9FA6) for s in lazy_pinyin(chr(cp)) if s.isascii() and s.isalpha())
+
+
+def is_pinyin(word: str) -> bool:
+    """Whether ``word`` (letters, any case, spaces or hyphens between syllables) splits into pinyin syllables.
+
+    >>> is_pinyin("Qingsong"), is_pinyin("Xi'an"), is_pinyin("Which")
+    (True, False, False)
+    """
+    w = re.sub(r"[ -]", "", word.lower())
+    if not w.isalpha():
+        return False
+    syllables = pinyin_syllables()
+    ok = [True] + [False] * len(w)
+    for i in range(1, len(w) + 1):
+        ok[i] = any(ok[j] and w[j:i] in syllables for j in range(max(0, i - 6), i))
+    return ok[-1]
+
+
+def pinyin_syllable_count(word: str) -> int:
+    """The fewest pinyin syllables ``word`` splits into (0 when it is not pinyin).
+
+    >>> pinyin_syllable_count("Lishui"), pinyin_syllable_count("Lima"), pinyin_syllable_count("Which")
+    (2, 2, 0)
+    """
+    w = re.sub(r"[ -]", "", word.lower())
+    if not w.isalpha():
+        return 0
+    syllables = pinyin_syllables()
+    best = [0] + [len(w) + 1] * len(w)
+    for i in range(1, len(w) + 1):
+        best[i] = min((best[j] + 1 for j in range(max(0, i - 6), i) if w[j:i] in syllables), default=len(w) + 1)
+    return best[-1] if best[-1] <= len(w) else 0
