@@ -443,3 +443,17 @@ def test_an_english_concept_no_passage_read_holds_is_left_out_of_coverage():
     assert got.terms == (("学生",),) and got.focus == () and got.measure == (("学生",),)
     assert senses_read(q, "今年植树100棵") == q  # nothing held: the question stays as asked (coverage 0 everywhere)
     assert senses_read(q, "学生共享图书") == q  # everything held
+
+
+def test_an_english_figure_question_leads_with_a_sentence_that_states_a_figure():
+    from qa.answer.compose import figure_first
+    from qa.answer.features import Candidate
+    from qa.search.question import analyze
+
+    hit = None
+    plain = Candidate(0, hit, "全面加强党的建设。", "全面加强党的建设。", 0.9, score=0.5)
+    figure = Candidate(0, hit, "其中22个支部被评为先进。", "其中22个支部被评为先进。", 0.5, score=0.3)
+    q = analyze("How many branches were rated advanced?")
+    assert figure_first(q, [plain, figure], pool=8) == [figure, plain]
+    assert figure_first(q, [plain, figure], pool=1) == [plain, figure]  # beyond the pool: the scorer's order
+    assert figure_first(q, [figure, plain], pool=8) == [figure, plain]
