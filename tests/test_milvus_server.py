@@ -134,8 +134,13 @@ def test_folder_and_milvus_give_the_same_answers_and_metrics(server, real_embedd
         answers.append([answerer.ask(g["question"]).text for g in gold])
     folder, milvus, loaded = results
     assert folder.keys() == milvus.keys() == loaded.keys() and "recall@5" in folder
+    # Milvus scores BM25 with its own document frequencies (per segment in lite), so a near-tie between two
+    # paragraphs can fall the other way: the rates may differ by one question of the gold file, no more
+    # (session 8: one English question flipped at R@5 when "did" stopped being searched as 有没有)
+    one_question = 1.0 / folder["n"]  # the answerable questions the rates are over
     for key in folder:
-        assert abs(folder[key] - milvus[key]) <= 0.01 * max(1.0, abs(folder[key])), (key, folder, milvus)
+        tolerance = max(0.01, one_question) * max(1.0, abs(folder[key])) + 1e-4 if key != "n" else 0.0  # 4 places
+        assert abs(folder[key] - milvus[key]) <= tolerance, (key, folder, milvus)
     assert answers[1] == answers[2]  # lazy or loaded, the same collection gives the same answers
     assert len(report.index.chunks._cache) < len(report.index.chunks)  # and the lazy one read only some paragraphs
     # The keyword side is Milvus's BM25 (jieba analyzer), not the package's, so a few fused scores differ
