@@ -214,34 +214,34 @@ def lang_rows(name: str, runs: list[Run]) -> list[list[object]]:
     return out
 
 
-def detail_rows(runs: list[Run]) -> list[dict]:
-    """Every question with its rank, hits, decline and (for the missed ones) the answer text."""
-    out = []
+def _graded(runs: list[Run]):
+    """Each run's questions with their rank (0: not in the top 10) and answer grading (empty when none)."""
     for r in runs:
         ranks = {d["id"]: d["rank"] for d in r.result.get("details", [])}
         det = {d["id"]: d for d in r.result.get("answer_details", [])}
         for q in r.part.questions:
-            d = det.get(q["id"], {})
-            out.append({"id": q["id"], "corpus": r.part.name, "lang": q["lang"], "type": q["type"],
-                        "file": q["file"], "rank": ranks.get(q["id"], 0), "answer_hit": bool(d.get("answer_hit")),
-                        "citation_hit": bool(d.get("citation_hit")), "declined": bool(d.get("abstained")),
-                        "missed": missed(q, r.result), "answer": r.answers.get(q["id"], {}).get("text")})
-    return out
+            yield r, q, ranks.get(q["id"], 0), det.get(q["id"], {})
+
+
+def detail_rows(runs: list[Run]) -> list[dict]:
+    """Every question with its rank, hits, decline and (for the missed ones) the answer text."""
+    return [{"id": q["id"], "corpus": r.part.name, "lang": q["lang"], "type": q["type"], "file": q["file"],
+             "rank": rank, "answer_hit": bool(d.get("answer_hit")), "citation_hit": bool(d.get("citation_hit")),
+             "declined": bool(d.get("abstained")), "missed": missed(q, r.result),
+             "answer": r.answers.get(q["id"], {}).get("text")}
+            for r, q, rank, d in _graded(runs)]
 
 
 def miss_lines(runs: list[Run]) -> list[str]:
     out = []
-    for r in runs:
-        ranks = {d["id"]: d["rank"] for d in r.result.get("details", [])}
-        det = {d["id"]: d for d in r.result.get("answer_details", [])}
-        for q in r.part.questions:
-            if q["id"] not in r.answers:
-                continue
-            d, text = det.get(q["id"], {}), " ".join(r.answers[q["id"]]["text"].split())
-            what = ("not declined" if q["type"] == "unanswerable" else
-                    f"rank {ranks.get(q['id'], 0) or '>10'}, answer_hit {int(bool(d.get('answer_hit')))}, "
-                    f"citation_hit {int(bool(d.get('citation_hit')))}, declined {int(bool(d.get('abstained')))}")
-            out.append(f"{q['id']} ({r.part.name}, {q['lang']}, {q['type']}): {what}: {text[:160]}")
+    for r, q, rank, d in _graded(runs):
+        if q["id"] not in r.answers:
+            continue
+        text = " ".join(r.answers[q["id"]]["text"].split())
+        what = ("not declined" if q["type"] == "unanswerable" else
+                f"rank {rank or '>10'}, answer_hit {int(bool(d.get('answer_hit')))}, "
+                f"citation_hit {int(bool(d.get('citation_hit')))}, declined {int(bool(d.get('abstained')))}")
+        out.append(f"{q['id']} ({r.part.name}, {q['lang']}, {q['type']}): {what}: {text[:160]}")
     return out
 
 
