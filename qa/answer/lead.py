@@ -136,7 +136,7 @@ def _is_noun(zh: str) -> bool:
     import jieba.posseg as pseg
 
     words = pseg.lcut(zh)
-    return len(words) == 1 and words[0].flag[:1] == "n" or (len(words) == 1 and words[0].flag == "vn")
+    return len(words) == 1 and (words[0].flag.startswith("n") or words[0].flag == "vn")
 
 
 # the units a figure of each expected kind may carry (``qa.answer.evidence.expected_unit``): a lead that would
