@@ -11,7 +11,7 @@ Three parts, each appending a section to bench/README.md:
 - ``--part embed``: paragraphs/s of the real model in one process (all cores) against a local Dask
   cluster of 1 and 2 workers (cold: start + model load + embedding; warm: embedding only), and the
   cosine of the cluster's vectors to the single process's.
-- ``--part encoders``: torch float32, torch bf16 autocast, ONNX int8, CTranslate2 int8 and OpenVINO int8
+- ``--part encoders``: torch float32, torch bf16 (model cast), ONNX int8, CTranslate2 int8 and OpenVINO int8
   (when installed) on the same texts, side by side: passages/s, CPU ms/passage, cosine to float32, dense
   CMRC Recall@5, and ``qa eval`` Recall@5 (dev gold and CMRC, hybrid retrieval) with each ``--backend``.
 
@@ -316,11 +316,12 @@ def encoder_rows(model: Path, threads: int, ct2_dir: Path | None):
     import importlib.util
 
     from qa.models.ct2_backend import Ct2Embedder
-    from qa.models.embed import AutocastEmbedder, SentenceTransformerEmbedder
+    from qa.models.embed import Bf16Embedder, SentenceTransformerEmbedder
     from qa.models.onnx_backend import OnnxEmbedder
 
     torch_emb = SentenceTransformerEmbedder(model)
-    rows = [("torch float32", "torch", torch_emb), ("torch bf16 autocast", "torch-bf16", AutocastEmbedder(torch_emb)),
+    bf16 = Bf16Embedder(SentenceTransformerEmbedder(model))  # its own copy: the cast is in place
+    rows = [("torch float32", "torch", torch_emb), ("torch bf16", "torch-bf16", bf16),
             ("onnx int8", "onnx-int8", OnnxEmbedder(model, quantized=True, threads=threads)),
             ("ctranslate2 int8", "ct2-int8", Ct2Embedder(model, threads=threads, out_dir=ct2_dir))]
     if importlib.util.find_spec("openvino") and importlib.util.find_spec("nncf"):

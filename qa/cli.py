@@ -34,7 +34,8 @@ def _common(p: argparse.ArgumentParser, *, index: bool = True, corpus: bool = Tr
                                    "bundled multilingual-e5-small)")
     p.add_argument("--backend", choices=["auto", "torch", "onnx-int8", "onnx-int8-mixed", "ct2-int8",
                                          "openvino-int8", "torch-bf16"],
-                   help="encoder backend")
+                   help="encoder backend (auto: the index folder's own; for a new one torch-bf16 on CPUs with "
+                        "AMX / AVX-512 BF16, else torch)")
     p.add_argument("--store", help="where the paragraphs live: 'folder' (default, the index folder), "
                                    "milvus://HOST:PORT[/COLLECTION][?index=HNSW] or a milvus-lite file.db "
                                    "(or $QA_STORE)")

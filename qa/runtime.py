@@ -60,7 +60,7 @@ def load_embedder(settings: Settings) -> Embedder:
     from qa.models.resolve import load_sentence_transformer, resolve_model
 
     info = resolve_model(settings.model)
-    backend = DEFAULT_BACKEND if settings.backend == "auto" else settings.backend
+    backend = choose_backend(settings)
     onnx = backend in ("onnx-int8", "onnx-int8-mixed") and info.source != "hub"
     onnx_name = f"{info.name}+onnx-int8"
     if onnx:
@@ -81,6 +81,11 @@ def load_embedder(settings: Settings) -> Embedder:
     def lazy(make, name: str) -> Embedder:
         return LazyEmbedder(make, name, info.dim, origin=info.origin, backend=backend)
 
+    if backend == "torch-bf16" and info.source != "hub":  # bf16 passages, float32 questions: each loads lazily
+        from qa.models.onnx_backend import MixedEmbedder
+
+        return MixedEmbedder(lazy(functools.partial(bf16_embedder, info), f"{info.name}+bf16"),
+                             lazy(make_torch, info.name), origin=info.origin, backend=backend)
     if backend in LARGE_BUILD_BACKENDS and info.source != "hub":
         suffix = backend.removeprefix("torch-")  # ct2-int8, openvino-int8, bf16
         return lazy(functools.partial(large_build_embedder, backend, info), f"{info.name}+{suffix}")
@@ -92,12 +97,38 @@ def load_embedder(settings: Settings) -> Embedder:
 
 
 LARGE_BUILD_BACKENDS = ("ct2-int8", "openvino-int8", "torch-bf16")  # options for large builds (bench/scale.py)
+FOLLOWED_BACKENDS = ("torch", "torch-bf16")  # backends "auto" keeps when an index folder records one
+
+
+def choose_backend(settings: Settings) -> str:
+    """The backend ``settings.backend`` names; for ``auto``: the one the index folder's manifest records
+    (``torch`` or ``torch-bf16``: an index keeps the backend of its vectors, so nothing is re-embedded),
+    else, for a new index folder, ``torch-bf16`` on CPUs with native bfloat16 (AMX / AVX-512 BF16: 2x
+    torch float32's speed at the same retrieval, bench/README.md) and ``torch`` elsewhere. A Milvus store
+    keeps ``torch``."""
+    if settings.backend != "auto":
+        return settings.backend
+    from qa.models.cpu import native_bf16
+    from qa.store.milvus import is_milvus
+
+    if is_milvus(settings.store):
+        return DEFAULT_BACKEND
+    import json
+
+    from qa.store.index import MANIFEST
+
+    try:
+        manifest = json.loads((Path(settings.index) / MANIFEST).read_text(encoding="utf-8"))
+        recorded = manifest.get("model", {}).get("backend")
+    except (OSError, ValueError, AttributeError):
+        recorded = None
+    if recorded in FOLLOWED_BACKENDS:
+        return recorded
+    return "torch-bf16" if native_bf16() else DEFAULT_BACKEND
 
 
 def large_build_embedder(backend: str, info) -> Embedder:
     """The embedder of one of ``LARGE_BUILD_BACKENDS`` for a local model folder (``info``: ``ModelInfo``)."""
-    from qa.models.resolve import load_sentence_transformer
-
     location = Path(info.location)
     if backend == "ct2-int8":
         from qa.models.ct2_backend import Ct2Embedder
@@ -107,9 +138,17 @@ def large_build_embedder(backend: str, info) -> Embedder:
         from qa.models.openvino_backend import OpenVinoEmbedder
 
         return OpenVinoEmbedder(location, name=f"{info.name}+openvino-int8")
-    from qa.models.embed import AutocastEmbedder
+    return bf16_embedder(info)
 
-    return AutocastEmbedder(load_sentence_transformer(info), name=f"{info.name}+bf16")
+
+def bf16_embedder(info) -> Embedder:
+    """The model in bfloat16, for passages. Questions stay float32 (``load_embedder``): one question is
+    quick either way, and an index built on a CPU with native bfloat16 is then searched at full speed on
+    one without; the two kinds of vectors agree (bench/README.md, "Encoder backends on an AVX-512/AMX CPU")."""
+    from qa.models.embed import Bf16Embedder
+    from qa.models.resolve import load_sentence_transformer
+
+    return Bf16Embedder(load_sentence_transformer(info), name=f"{info.name}+bf16")
 
 
 class LazyEmbedder:
@@ -150,9 +189,15 @@ def update_store(settings: Settings, embedder: Embedder, **kw):
 
     embed = None
     if settings.cluster:
+        import dataclasses
         import functools
 
         from qa.store.cluster import cluster_embed
+
+        # the workers build the head's backend: "auto" there would read their own CPU and index folder
+        settings = dataclasses.replace(settings, backend=embedder.backend) \
+            if settings.backend == "auto" and embedder.backend in (DEFAULT_BACKEND, *LARGE_BUILD_BACKENDS) \
+            else settings
 
         embed = cluster_embed(settings.cluster, functools.partial(worker_embedder, settings))
     if is_milvus(settings.store):

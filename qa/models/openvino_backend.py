@@ -63,12 +63,15 @@ def convert(model_dir: Path, out_dir: Path | None = None) -> Path:
 
 
 class _OvSession:
-    """An OpenVINO compiled model behind onnxruntime's ``run(None, feeds)``."""
+    """An OpenVINO compiled model behind onnxruntime's ``run(None, feeds)``; ``precision`` None leaves the
+    CPU plugin's own choice (bf16 on CPUs with AMX or AVX-512 BF16)."""
 
-    def __init__(self, xml: Path, threads: int | None):
+    def __init__(self, xml: Path, threads: int | None, precision: str | None = "f32"):
         import openvino as ov
 
-        config = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}
+        config = {"PERFORMANCE_HINT": "LATENCY"}
+        if precision:
+            config["INFERENCE_PRECISION_HINT"] = precision
         if threads:
             config["INFERENCE_NUM_THREADS"] = int(threads)
         self.compiled = ov.Core().compile_model(str(xml), "CPU", config)
@@ -80,14 +83,18 @@ class _OvSession:
 
 
 class OpenVinoEmbedder(OnnxEmbedder):
-    """``qa.models.embed.Embedder`` on OpenVINO, int8 weights; named ``f"{model_dir}+openvino-int8"``."""
+    """``qa.models.embed.Embedder`` on OpenVINO, int8 weights; named ``f"{model_dir}+openvino-int8"``.
+
+    ``weights="fp32"`` runs the float32 ONNX export as is, and ``precision=None`` the plugin's default
+    inference precision (both for bench/encode_amx.py; the backend keeps float32 products)."""
 
     def __init__(self, model_dir: Path, *, name: str | None = None, threads: int | None = None,
-                 batch_size: int = 32):
-        self.xml = convert(Path(model_dir))
+                 batch_size: int = 32, precision: str | None = "f32", weights: str = "int8"):
+        self.xml = convert(Path(model_dir)) if weights == "int8" else export_onnx(Path(model_dir), quantize=False)
+        self.precision = precision
         super().__init__(model_dir, quantized=False, name=name or f"{model_dir}+openvino-int8",
                          threads=threads, batch_size=batch_size)
         self.backend = "openvino-int8"
 
     def _open(self, threads: int | None):
-        return _OvSession(self.xml, threads)
+        return _OvSession(self.xml, threads, self.precision)
