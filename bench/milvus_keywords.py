@@ -7,7 +7,8 @@ the bench questions, question by question and alternately:
   function over its own jieba tokens and document frequencies), the top 100 taken as the keyword side;
 - **package BM25**: the product now: Milvus gathers candidates from the rows' ``kw`` vectors, the client
   scores them with the folder's BM25 and asks again with more candidates until its top 100 is proven exact,
-  plus the dense candidates' scores read by key.
+  plus the dense candidates' scores read by key; one side per ``--factors`` value (the first request's
+  candidates, as a multiple of 100).
 
 Each side's keyword query is the one retrieval builds (``Retriever.parts``). Reported: the keyword step's
 time, a whole ``ask`` with each side in place, the requests per question, and how many questions' keyword
@@ -55,7 +56,7 @@ class MilvusBM25:
         return getattr(self.new, name)
 
 
-def run(size: int, questions: list[str], variants: int, work: Path) -> str:
+def run(size: int, questions: list[str], variants: int, work: Path, factors: tuple[float, ...] = (1.5, 3.0)) -> str:
     from bench.synthetic import SentencePool, synthetic_segments
     from qa.answer.compose import Answerer
     from qa.search.fusion import top_k
@@ -90,22 +91,25 @@ def run(size: int, questions: list[str], variants: int, work: Path) -> str:
     retriever = Retriever(store, hash_embedder())
     answerer = Answerer(retriever)
     answerer.ask(questions[0])  # warm-up
-    times = {"Milvus BM25": [], "package BM25": []}
-    asks = {"Milvus BM25": [], "package BM25": []}
-    same = {"Milvus BM25": 0, "package BM25": 0}
-    requests = []
+    import qa.store.milvus_bm25 as bm25
+
+    sides = ["Milvus BM25", *(f"package BM25, first request {f:g} x 100" for f in factors)]
+    times, asks = {s: [] for s in sides}, {s: [] for s in sides}
+    same, requests = dict.fromkeys(sides, 0), {s: [] for s in sides}
     for q in questions:
         pt = retriever.parts(q)
         want = folder.scores(pt.query)
         top = top_k(want, CANDIDATES)
         top = top[want[top] > 0]
-        for name, kw in (("Milvus BM25", old), ("package BM25", new)):
+        for name, factor in zip(sides, (None, *factors), strict=True):
+            kw = old if factor is None else new
+            if factor is not None:
+                bm25.FIRST_FACTOR = factor
             before = new.requests
             t = time.perf_counter()
             got = kw.scores(pt.query, also=pt.d_ids)
             times[name].append(1000 * (time.perf_counter() - t))
-            if kw is new:
-                requests.append(new.requests - before)
+            requests[name].append(new.requests - before if kw is new else 1)
             mine = top_k(got, CANDIDATES)
             mine = mine[got[mine] > 0]
             same[name] += int(np.array_equal(mine, top) and np.array_equal(got[mine], want[top]))
@@ -114,12 +118,12 @@ def run(size: int, questions: list[str], variants: int, work: Path) -> str:
             answerer.ask(q)
             asks[name].append(1000 * (time.perf_counter() - t))
         store.keywords = new
-        print(f"{q[:30]!r}: {requests[-1]} request(s), {len(top)} ranked", file=sys.stderr, flush=True)
+        print(f"{q[:30]!r}: {[requests[s][-1] for s in sides]} request(s), {len(top)} ranked", file=sys.stderr,
+              flush=True)
     n = len(questions)
     rows = [[name, f"{median(times[name]):.0f} / {pct(times[name], 95):.0f}",
              f"{median(asks[name]):.0f} / {pct(asks[name], 95):.0f}",
-             "1" if name == "Milvus BM25" else f"{np.mean(requests):.2f} (max {max(requests)})",
-             f"{same[name]} of {n}"] for name in times]
+             f"{np.mean(requests[name]):.2f} (max {max(requests[name])})", f"{same[name]} of {n}"] for name in sides]
     notes = (f"{size:,} synthetic paragraphs (bench/synthetic.py, hash vectors) made in {made_s:.0f} s, inserted "
              f"into milvus-lite in process in {insert_s:.0f} s ({size / insert_s:,.0f} paragraphs/s, both fields "
              f"written: Milvus's BM25 function and the package's `kw` vectors); RSS growth over the insert and "
@@ -135,10 +139,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", type=int, default=100_000)
     ap.add_argument("--questions", type=int, default=40)
     ap.add_argument("--variants", type=int, default=256)
+    ap.add_argument("--factors", type=float, nargs="+", default=[1.5, 3.0],
+                    help="first requests of the package's side, as multiples of the 100 candidates (one side each)")
     ap.add_argument("--no-readme", action="store_true")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="milvus-kw-") as work:
-        body = run(args.size, bench_questions(args.questions), args.variants, Path(work))
+        body = run(args.size, bench_questions(args.questions), args.variants, Path(work), tuple(args.factors))
     print(body)
     if not args.no_readme:
         append_section("Milvus keyword search: Milvus's BM25 vs the package's", body)

@@ -35,9 +35,9 @@ from qa.store.keyword import KeywordIndex, bm25_idf, bm25_weights, tokenize
 from qa.store.milvus_terms import TermTable, read_terms, term_hashes
 
 log = logging.getLogger(__name__)
-REF_AVGDL = 64.0  # the mean length the stored values assume (the shipped reports: about 50 tokens a paragraph)
+REF_AVGDL = 96.0  # the mean length the stored values assume (the shipped reports: 89 keyword tokens a paragraph)
 DIMS = 2**32 - 1  # Milvus's sparse dimensions are uint32, the last one reserved
-FIRST_CANDIDATES = 300  # candidates of the first request (at least 3k); doubled until the top k is exact
+FIRST_FACTOR = 1.5  # the first request asks for this many times k candidates; doubled until the top k is exact
 SLACK = 1e-5  # float32 sums in Milvus: the bound is widened by this much
 
 
@@ -135,24 +135,24 @@ def exact_scores(q: Query, rows: Sequence[dict], dls: Sequence[int], stats: Bm25
 
 
 def search_exact(search: Callable[[dict, int], list[dict]], q: Query, k: int, stats: Bm25Stats,
-                 max_limit: int) -> tuple[list[int], np.ndarray, int]:
+                 max_limit: int) -> tuple[list[int], np.ndarray, int, bool]:
     """The primary keys and exact scores of at least the top ``k`` paragraphs (every candidate fetched is
-    scored), and how many requests it took. ``search(vector, limit)`` returns Milvus hits with ``pk``,
-    ``distance``, ``kw`` and ``dl``, best first."""
+    scored), how many requests it took, and whether they are every paragraph holding a question token.
+    ``search(vector, limit)`` returns Milvus hits with ``pk``, ``distance``, ``kw`` and ``dl``, best first."""
     rho = max(1.0, stats.avgdl / REF_AVGDL) * (1 + SLACK)
-    limit, rounds = min(max(FIRST_CANDIDATES, 3 * k), max_limit), 0
+    limit, rounds = min(max(int(FIRST_FACTOR * k), k + 1), max_limit), 0
     while True:
         hits = search(q.vector, limit)
         rounds += 1
         scores = exact_scores(q, [h["kw"] for h in hits], [h["dl"] for h in hits], stats)
         pks = [int(h["pk"]) for h in hits]
-        if len(hits) < limit or k <= 0:
-            return pks, scores, rounds  # every paragraph holding a question token is here
-        kth = float(np.partition(scores, len(scores) - min(k, len(scores)))[len(scores) - min(k, len(scores))])
+        if len(hits) < limit:
+            return pks, scores, rounds, True  # every paragraph holding a question token is here
+        kth = float(np.partition(scores, len(scores) - k)[len(scores) - k]) if 0 < k <= len(scores) else np.inf
         if kth > rho * abs(float(hits[-1]["distance"])) or limit >= max_limit:
             if kth <= rho * abs(float(hits[-1]["distance"])):
                 log.warning("keyword top %d not proven exact at Milvus's limit of %d candidates", k, limit)
-            return pks, scores, rounds
+            return pks, scores, rounds, False
         limit = min(2 * limit, max_limit)
 
 
@@ -166,11 +166,11 @@ def store_scores(store, q: Query, stats: Bm25Stats, k: int, flt: str, mask: np.n
         return [h.get("entity", h) | {"distance": h["distance"]} for h in res[0]]
 
     out = np.zeros(len(store.pks), dtype=np.float32)
-    pks, scores, rounds = search_exact(search, q, k, stats, max_limit)
+    pks, scores, rounds, every = search_exact(search, q, k, stats, max_limit)
     where = store.positions_of(pks)
     got = np.array([p is not None for p in where], dtype=bool)
     out[np.array([p for p in where if p is not None], dtype=np.int64)] = scores[got]
-    if also is not None:
+    if also is not None and not every:  # else every paragraph holding a question token was scored
         seen = {int(p) for p in where if p is not None}
         rest = [int(i) for i in dict.fromkeys(also) if int(i) not in seen and (mask is None or mask[int(i)])]
         if rest:
