@@ -28,7 +28,6 @@ from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 
-from qa.search.fusion import top_k
 from qa.store.index import IndexError, keyword_text
 from qa.store.milvus_bm25 import TERM_FIELDS, Bm25Stats, query_of, stats_of, store_scores
 from qa.store.rows import InMemoryRows
@@ -229,7 +228,7 @@ class MilvusKeywords:
 
     def search(self, query: str, k: int = 10, *, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         s = self.scores(query, mask=mask, k=k)
-        top = top_k(s, min(k, len(s)))
+        top = np.argsort(-s, kind="stable")[:k]  # best first, ties lowest position first
         top = top[s[top] > 0]
         return top.astype(np.int64), s[top]
 
