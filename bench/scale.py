@@ -8,6 +8,8 @@ Three parts, each appending a section to bench/README.md:
   build/insert rate and ``search``/``ask`` p50/p95 with the index folder and with Milvus (milvus-lite in
   process, or ``--milvus milvus://HOST:PORT`` for a server; the collection opened lazily, then loaded), and
   the process's memory (``bench/scale_memory.py``: the serving process alone, over a server).
+- ``--part stream``: ``--sizes 1000000 --limit 1200``: synthetic paragraphs inserted into Milvus as they are
+  made (nothing held), stopped after ``--limit`` seconds: how far it got, insert rate and memory.
 - ``--part embed``: paragraphs/s of the real model in one process (all cores) against a local Dask
   cluster of 1 and 2 workers (cold: start + model load + embedding; warm: embedding only), and the
   cosine of the cluster's vectors to the single process's.
@@ -258,6 +260,51 @@ def milvus_rows(n: int, milvus: str | None, segments, questions: list[str], work
     return rows
 
 
+def milvus_stream(n: int, milvus: str | None, work: Path, limit_s: float, variants: int = 256) -> str:
+    """Insert up to ``n`` synthetic paragraphs into a fresh collection as they are made (about 10k at a
+    time, nothing held), stopping after ``limit_s`` seconds: how far it got, the rates of making and of
+    inserting, and the memory (this process with milvus-lite in it, and the lite file) along the way."""
+    from bench.synthetic import SentencePool, synthetic_segments
+    from qa.store.milvus import MilvusTarget, connect
+    from qa.store.milvus_update import ensure_collections, write_files
+
+    target = MilvusTarget.parse(milvus) if milvus else MilvusTarget.parse(str(work / f"stream-{n}.db"))
+    target = MilvusTarget(target.uri, f"stream_{n}", target.token, target.index)
+    t0 = time.perf_counter()
+    pool = SentencePool.build(variants)
+    client = connect(target)
+    ensure_collections(client, target, hash_embedder().dim, rebuild=True)
+    rss0, done, make_s, insert_s, part, rows = rss_mb(), 0, 0.0, 0.0, [], []
+    t = time.perf_counter()
+    for seg in synthetic_segments(n, pool, model_name=MODEL_NAME):
+        part.append(seg)
+        if sum(s.size for s in part) < 10_000 and done + sum(s.size for s in part) < n:
+            continue
+        make_s += time.perf_counter() - t
+        t = time.perf_counter()
+        write_files(client, target, part, {s.source: s.id for s in part}, MODEL_NAME, replaced=set())
+        insert_s += time.perf_counter() - t
+        done += sum(s.size for s in part)
+        part = []
+        size = sum(f.stat().st_size for f in Path(target.uri).parent.rglob("*") if f.is_file()) if target.is_lite else 0
+        rows.append([f"{done:,}", f"{time.perf_counter() - t0:.0f}", f"{done / make_s:,.0f}", f"{done / insert_s:,.0f}",
+                     f"{rss_mb() - rss0:,.0f}", f"{size / 1e6:,.0f}" if target.is_lite else "-", load_avg()])
+        print(rows[-1], file=sys.stderr, flush=True)
+        if time.perf_counter() - t0 > limit_s:
+            break
+        t = time.perf_counter()
+    client.drop_collection(target.collection)
+    for name in (target.files_collection, target.terms_collection):
+        client.drop_collection(name)
+    kind = "milvus-lite (in process)" if target.is_lite else "a Milvus server"
+    return (f"Up to {n:,} synthetic paragraphs inserted into {kind} as they were made, about 10k at a time, "
+            f"stopped after {limit_s:.0f} s: {done:,} inserted in {time.perf_counter() - t0:.0f} s (sentence pool "
+            f"{pool.seconds:.0f} s). Rates are cumulative (paragraphs made per second of making, inserted per "
+            "second of inserting); RSS growth of this process since the collection was made.\n\n" +
+            md_table(["paragraphs inserted", "elapsed s", "made /s", "inserted /s", "RSS growth MB",
+                      "lite files MB", "load (1/5/15 min)"], rows))
+
+
 # -- distributed embedding -----------------------------------------------------------------------------
 def embed_texts(n: int) -> list[str]:
     from qa.ingest.corpus import read_file
@@ -432,7 +479,8 @@ def encoders_part(n: int, threads: int, rounds: int, ct2_dir: Path | None = None
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--part", choices=["store", "embed", "encoders"], required=True)
+    ap.add_argument("--part", choices=["store", "stream", "embed", "encoders"], required=True)
+    ap.add_argument("--limit", type=float, default=1200, help="--part stream: stop inserting after this many s")
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--milvus", help="a Milvus server (milvus://HOST:PORT); default: milvus-lite in a temp file")
     ap.add_argument("--stores", nargs="+", choices=["folder", "milvus"], default=["folder", "milvus"],
@@ -461,6 +509,10 @@ def main(argv: list[str] | None = None) -> int:
             body = store_part(args.sizes, args.milvus, bench_questions(args.questions), args.work or Path(work),
                               tuple(args.stores), args.variants)
         title = "Scale: index folder vs Milvus"
+    elif args.part == "stream":
+        with tempfile.TemporaryDirectory(prefix="scale-") as work:
+            body = milvus_stream(max(args.sizes), args.milvus, args.work or Path(work), args.limit, args.variants)
+        title = "Scale: inserting into Milvus as paragraphs are made"
     elif args.part == "embed":
         body, title = embed_part(args.n, tuple(args.workers)), "Scale: embedding on a local Dask cluster"
     else:

@@ -31,11 +31,17 @@ def embedder() -> FakeEmbedder:
 
 
 @pytest.fixture(scope="module")
-def stores(embedder, tmp_path_factory):
-    """The tiny reports and the shipped ones but the largest (a few hundred paragraphs), in one collection."""
+def corpus(tmp_path_factory) -> Path:
+    """The tiny reports and the shipped ones but the largest (a few hundred paragraphs)."""
     corpus = tmp_path_factory.mktemp("corpus")
     for p in [*TINY.iterdir(), *sorted(SHIPPED.glob("*.txt"), key=lambda p: p.stat().st_size)[:-1]]:
         shutil.copy(p, corpus / p.name)
+    return corpus
+
+
+@pytest.fixture(scope="module")
+def stores(embedder, corpus, tmp_path_factory):
+    """The corpus in one collection, opened both ways."""
     target = MilvusTarget(str(tmp_path_factory.mktemp("lazy") / "lazy.db"), "lazy")
     update_milvus(corpus, target, embedder, progress=False, rebuild=True)
     return (MilvusIndex.open(target), LazyMilvusIndex.open(target), target)
@@ -110,3 +116,42 @@ def test_released_collections_are_loaded_again_on_open(stores):
         client.release_collection(name)
     again = open_store(target, lazy=True)
     assert len(again.chunks) == len(eager.chunks) and again.chunks[1] == eager.chunks[1]
+
+
+def _queries(store) -> list[str]:
+    """The questions, and pieces of paragraphs: one, two and three words, common and rare."""
+    out = list(QUESTIONS)
+    for i in range(0, len(store.chunks), 7):
+        toks = tokenize(store.chunks[i].norm, normalized=True)
+        out += [" ".join(toks[j:j + n]) for j, n in ((0, 1), (1, 2), (3, 3)) if len(toks) > j + n]
+    return out
+
+
+@pytest.mark.parametrize("first", [3.0, 1.1])  # 1.1: many questions need more than one request to be exact
+def test_keyword_scores_equal_the_folders_bit_for_bit(stores, corpus, embedder, tmp_path, monkeypatch, first):
+    import qa.store.milvus_bm25 as bm25
+    from qa.search.fusion import top_k
+    from qa.store.index import Index
+    from qa.store.update import update_index
+
+    monkeypatch.setattr(bm25, "FIRST_FACTOR", first)
+    update_index(corpus, tmp_path / "index", embedder, progress=False)
+    folder = Index.load(tmp_path / "index").keywords
+    eager, lazy, _ = stores
+    mask = np.zeros(folder.size, dtype=bool)
+    mask[::3] = True
+    k = 10
+    for store in (eager, lazy):
+        monkeypatch.setattr(store.keywords, "candidates", k)
+        before = store.keywords.requests
+        for q in _queries(eager):
+            for m in (None, mask):
+                want = folder.scores(q, mask=m)
+                also = np.flatnonzero(want)[::5]
+                got = store.keywords.scores(q, mask=m, also=also)
+                top = top_k(want, k)
+                assert np.array_equal(top_k(got, k), top), q
+                assert np.array_equal(got[top], want[top]) and np.array_equal(got[also], want[also]), q
+                assert np.all((got == want) | (got == 0)), q  # 0 only where not fetched
+        if first < 2:
+            assert store.keywords.requests > before + len(_queries(eager))  # some needed more requests

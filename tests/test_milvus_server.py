@@ -134,16 +134,13 @@ def test_folder_and_milvus_give_the_same_answers_and_metrics(server, real_embedd
         answers.append([answerer.ask(g["question"]).text for g in gold])
     folder, milvus, loaded = results
     assert folder.keys() == milvus.keys() == loaded.keys() and "recall@5" in folder
-    # Milvus scores BM25 with its own document frequencies (per segment in lite), so a near-tie between two
-    # paragraphs can fall the other way: the rates may differ by one question of the gold file, no more
-    # (session 8: one English question flipped at R@5 when "did" stopped being searched as 有没有)
-    one_question = 1.0 / folder["n"]  # the answerable questions the rates are over
-    for key in folder:
-        tolerance = max(0.01, one_question) * max(1.0, abs(folder[key])) + 1e-4 if key != "n" else 0.0  # 4 places
-        assert abs(folder[key] - milvus[key]) <= tolerance, (key, folder, milvus)
+    # The keyword side scores with the package's BM25 over either store (qa/store/milvus_bm25.py), so the
+    # rankings, and with them every metric, are the same, not merely within 0.01
+    assert folder == milvus == loaded, json.dumps({"folder": folder, "milvus": milvus}, ensure_ascii=False)
     assert answers[1] == answers[2]  # lazy or loaded, the same collection gives the same answers
     assert len(report.index.chunks._cache) < len(report.index.chunks)  # and the lazy one read only some paragraphs
-    # The keyword side is Milvus's BM25 (jieba analyzer), not the package's, so a few fused scores differ
-    # and with them the sentence picked: 37 of 42 answers were word for word the same when measured.
+    # A collection holds no sentence vectors: its answers embed their candidate sentences at question time
+    # (in other batches than the folder's index time), so a near-tie between two sentences may still fall
+    # the other way; measured: 42 of 42 the same, text and citations (session 9, a milvus-lite file, loaded)
     same = sum(a == b for a, b in zip(answers[0], answers[1], strict=True)) / len(gold)
-    assert same >= 0.8, json.dumps({"same answers": same}, ensure_ascii=False)
+    assert same >= 0.95, json.dumps({"same answers": same}, ensure_ascii=False)

@@ -12,6 +12,7 @@ it covers and how far its top passages agree with the dense ones, with parameter
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -85,8 +86,9 @@ class Retriever:
         return union() if union is not None else frozenset().union(*self._year_chunks.values())
 
     def parts(self, question: str, qnorm: str | None = None, *, mask: np.ndarray | None = None,
-              qvec: np.ndarray | None = None) -> Parts:
-        """Dense candidates, keyword scores and the evidence that sets the keyword weight."""
+              qvec: np.ndarray | None = None, also: Sequence[int] = ()) -> Parts:
+        """Dense candidates, keyword scores and the evidence that sets the keyword weight. The keyword scores
+        are exact for the top candidates, the dense ones and ``also`` (a store may leave others at 0)."""
         index, p = self.index, self.params
         qnorm = normalize(question) if qnorm is None else qnorm
         subset = np.flatnonzero(mask) if mask is not None else None
@@ -95,7 +97,8 @@ class Retriever:
         d_ids, d_scores = index.vectors.search(qvec, p.candidates, subset=subset)
         query, coverage = keyword_query(question, qnorm, index.keywords, d_ids[: p.prf_depth], p,
                                         lexicon=self.lexicon)
-        kw_scores = index.keywords.scores(query, mask=mask) if query else np.zeros(index.keywords.size, np.float32)
+        kw_scores = (index.keywords.scores(query, mask=mask, also=np.concatenate([d_ids, np.asarray(also, np.int64)]))
+                     if query else np.zeros(index.keywords.size, np.float32))
         ev = Evidence(coverage, agreement(d_ids, kw_scores, p.agree_k), cjk_ratio(question))
         return Parts(qvec, d_ids, d_scores, kw_scores, ev, query)
 
@@ -192,7 +195,7 @@ class Retriever:
         report that merely names the place often gains nothing from it."""
         wide, _, _ = self._ranked(question, Filters(years=f.years, mentioned=f.mentioned), None, k)
         qnorm = strip_filter_terms(normalize(question), Filters(places=f.places)) or normalize(question)
-        pt = self.parts(question, qnorm, qvec=qvec)
+        pt = self.parts(question, qnorm, qvec=qvec, also=[h[0] for h in hits[:1] + wide[:1]])
         w = keyword_weight(self.params, pt.evidence)
         inside = self._strength([h[0] for h in hits[:1]], qvec, pt.kw_scores, w)
         outside = self._strength([h[0] for h in wide[:1]], qvec, pt.kw_scores, w)

@@ -91,12 +91,9 @@ class KeywordIndex:
         m.sum_duplicates()
         indptr = m.indptr.astype(np.int64)
         df = np.diff(indptr)
-        idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
         dl = lengths.astype(np.float32)
-        avgdl = float(dl.mean()) or 1.0
-        tf = m.data
-        norm = cls.K1 * (1 - cls.B + cls.B * dl[m.indices] / avgdl)
-        weights = (np.repeat(idf, df) * tf / (tf + norm)).astype(np.float32)
+        avgdl = float(lengths.sum()) / n  # exact, from the token count: a Milvus collection keeps the same sums
+        weights = bm25_weights(np.repeat(bm25_idf(n, df), df), m.data, dl[m.indices], avgdl)
         return cls(list(terms), indptr, m.indices.astype(np.int32), weights, n)
 
     def save(self, directory: Path) -> None:
@@ -125,10 +122,11 @@ class KeywordIndex:
             return False
         return bool(np.isin(self.docs[self.indptr[i]:self.indptr[i + 1]], ids).any())
 
-    def scores(self, query: str, *, mask: np.ndarray | None = None) -> np.ndarray:
+    def scores(self, query: str, *, mask: np.ndarray | None = None, also: np.ndarray | None = None) -> np.ndarray:
         """BM25 score of every text for ``query`` (float32, length ``size``); masked-out texts score 0.
 
-        A term that occurs twice in the query counts twice.
+        A term that occurs twice in the query counts twice. ``also`` (positions whose score a caller reads
+        beyond the top ones) changes nothing here: every score is exact.
         """
         s = np.zeros(self.size, dtype=np.float32)
         for tok in tokenize(query):
@@ -150,6 +148,20 @@ class KeywordIndex:
         top = top[np.argsort(-s[top], kind="stable")]
         top = top[s[top] > 0]
         return top.astype(np.int64), s[top]
+
+
+def bm25_idf(n: int, df: np.ndarray) -> np.ndarray:
+    """BM25's IDF (Lucene's, never negative) of terms held by ``df`` of ``n`` texts, float32."""
+    return np.log1p((n - np.asarray(df, dtype=np.int64) + 0.5) / (np.asarray(df, dtype=np.int64) + 0.5)
+                    ).astype(np.float32)
+
+
+def bm25_weights(idf: np.ndarray, tf: np.ndarray, dl: np.ndarray, avgdl: float) -> np.ndarray:
+    """Per (term, text) pair: its BM25 score, float32 (the folder's postings and a Milvus store's client
+    compute it with this one expression, so both give the same bits)."""
+    tf = np.asarray(tf, dtype=np.float32)
+    norm = KeywordIndex.K1 * (1 - KeywordIndex.B + KeywordIndex.B * np.asarray(dl, dtype=np.float32) / avgdl)
+    return (np.asarray(idf, dtype=np.float32) * tf / (tf + norm)).astype(np.float32)
 
 
 def encode_tokens(token_lists: Sequence[list[str]]) -> tuple[list[str], np.ndarray, np.ndarray]:

@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, urlparse
 import numpy as np
 
 from qa.store.index import IndexError, keyword_text
+from qa.store.milvus_bm25 import TERM_FIELDS, Bm25Stats, query_of, stats_of, store_scores
 from qa.store.rows import InMemoryRows
 from qa.types import Chunk, Document
 
@@ -211,11 +212,14 @@ class MilvusVectors:
 
 
 class MilvusKeywords:
-    """Keyword search by the collection's BM25 function; document frequencies from the loaded text."""
+    """Keyword search: Milvus gathers candidates by the rows' ``kw`` vectors, the client scores them with the
+    folder's BM25 (``qa.store.milvus_bm25``), so the top ``candidates`` and their scores equal the folder's."""
 
-    def __init__(self, store: MilvusIndex, candidates: int):
+    def __init__(self, store: MilvusIndex, candidates: int, stats: Bm25Stats):
         self.store = store
         self.candidates = candidates
+        self.stats = stats
+        self.requests = 0  # searches sent to Milvus (a question's first is usually its only one)
         self._df = None
 
     @property
@@ -223,19 +227,23 @@ class MilvusKeywords:
         return len(self.store.chunks)
 
     def search(self, query: str, k: int = 10, *, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        subset = np.flatnonzero(mask) if mask is not None else None
-        k = min(k, self.size if subset is None else len(subset), PARAMS.max_limit)
-        if k <= 0 or not query.strip():
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        res = self.store.search("sparse", [query], k, subset, "BM25")
-        # milvus-lite returns BM25 scores negated; a server returns them positive
-        ids, scores = self.store.positions_scores(res, sign=1.0)
-        return ids, np.abs(scores)
+        s = self.scores(query, mask=mask, k=k)
+        top = np.argsort(-s, kind="stable")[:k]  # best first, ties lowest position first
+        top = top[s[top] > 0]
+        return top.astype(np.int64), s[top]
 
-    def scores(self, query: str, *, mask: np.ndarray | None = None) -> np.ndarray:
-        out = np.zeros(self.size, dtype=np.float32)
-        ids, scores = self.search(query, self.candidates, mask=mask)
-        out[ids] = scores
+    def scores(self, query: str, *, mask: np.ndarray | None = None, also: np.ndarray | None = None,
+               k: int | None = None) -> np.ndarray:
+        """The folder's BM25 score for at least the top ``k`` (default: the fusion's candidates) and the
+        positions ``also``; 0 elsewhere (a lower score than the folder's only outside the top)."""
+        q = query_of(query, self.stats) if query.strip() else None
+        subset = np.flatnonzero(mask) if mask is not None else None
+        if q is None or (subset is not None and not len(subset)):
+            return np.zeros(self.size, dtype=np.float32)
+        flt = expr_in("pk", (int(self.store.pks[i]) for i in subset)) if subset is not None else ""
+        out, rounds = store_scores(self.store, q, self.stats, self.candidates if k is None else k, flt, mask, also,
+                                   PARAMS.max_limit)
+        self.requests += rounds
         return out
 
     def local(self):
@@ -282,19 +290,28 @@ class MilvusRows:
         raise NotImplementedError
 
     def cosine(self, positions: np.ndarray, query: np.ndarray) -> np.ndarray:
-        pks = [int(self.pks[i]) for i in positions]
-        got: dict[int, np.ndarray] = {}
-        for start in range(0, len(pks), PARAMS.id_batch):
-            for r in self._client.get(self.target.collection, ids=pks[start:start + PARAMS.id_batch],
-                                      output_fields=["vector"]):
-                got[int(r["pk"])] = np.asarray(r["vector"], dtype=np.float32)
-        return np.array([float(got[p] @ query) if p in got else 0.0 for p in pks], dtype=np.float32)
+        rows = self.rows_at([int(i) for i in positions], ["vector"])
+        return np.array([float(np.asarray(r["vector"], dtype=np.float32) @ query) if r else 0.0 for r in rows],
+                        dtype=np.float32)
 
-    def search(self, field_name: str, data: list, k: int, subset: np.ndarray | None, metric: str):
-        flt = expr_in("pk", (int(self.pks[i]) for i in subset)) if subset is not None else ""
+    def search(self, field_name: str, data: list, k: int, subset: np.ndarray | None, metric: str, *,
+               flt: str = "", output: list[str] | None = None):
+        if subset is not None:
+            flt = expr_in("pk", (int(self.pks[i]) for i in subset))
         params = self.target.dense_search_params(k) if field_name == "vector" else {}
         return self._client.search(self.target.collection, data=data, anns_field=field_name, limit=k, filter=flt,
-                                   output_fields=["pk"], search_params={"metric_type": metric, "params": params})
+                                   output_fields=output or ["pk"],
+                                   search_params={"metric_type": metric, "params": params})
+
+    def rows_at(self, positions: list[int], fields: list[str]) -> list[dict | None]:
+        """Fields of the rows at ``positions``, in that order (by primary key; ``None`` for a row removed)."""
+        pks = [int(self.pks[i]) for i in positions]
+        got: dict[int, dict] = {}
+        for start in range(0, len(pks), PARAMS.id_batch):
+            for r in self._client.get(self.target.collection, ids=pks[start:start + PARAMS.id_batch],
+                                      output_fields=fields):
+                got[int(r["pk"])] = r
+        return [got.get(p) for p in pks]
 
     def positions_scores(self, res, sign: float) -> tuple[np.ndarray, np.ndarray]:
         where = self.positions_of([int(h["pk"]) for h in res[0]])
@@ -315,11 +332,14 @@ class MilvusIndex(InMemoryRows, MilvusRows):
     candidates: int = 100
     keyword_only: bool = False
 
+    bm25: Bm25Stats | None = None
+
     def __post_init__(self):
         self.position = {int(pk): i for i, pk in enumerate(self.pks)}
         self.vectors = MilvusVectors(self)
-        self.keywords = MilvusKeywords(self, self.candidates)
         self._client = connect(self.target)
+        stats = self.bm25 or read_bm25(self._client, self.target, len(self.pks))
+        self.keywords = MilvusKeywords(self, self.candidates, stats)
 
     def positions_of(self, pks: list[int]) -> list[int | None]:
         return [self.position.get(pk) for pk in pks]
@@ -334,6 +354,25 @@ class MilvusIndex(InMemoryRows, MilvusRows):
         chunks = [Chunk.from_dict(r["chunk"]) for r in rows]
         manifest["chunk_count"] = len(chunks)
         return cls(target, manifest, documents, chunks, np.array([r["pk"] for r in rows], dtype=np.int64))
+
+
+def check_schema(client, target: MilvusTarget) -> None:
+    """Refuse a collection made by an earlier version of report-qa, saying what to run."""
+    need = {target.collection: {"years", "kw", "dl"}, target.terms_collection: {"tokens", "ref_avgdl"}}
+    for name, fields in need.items():
+        have = {f["name"] for f in client.describe_collection(name)["fields"]} if client.has_collection(name) else ()
+        if not fields <= set(have):  # a missing terms collection too
+            raise IndexError(f"the collection {name!r} was made by an earlier version of report-qa: "
+                             "run `qa index --store ... --rebuild`")
+
+
+def read_bm25(client, target: MilvusTarget, paragraphs: int) -> Bm25Stats:
+    """The corpus statistics of the package's BM25, from the terms collection (written per file)."""
+    check_schema(client, target)
+    try:
+        return stats_of(iterate(client, target.terms_collection, list(TERM_FIELDS)), paragraphs)
+    except (KeyError, ValueError) as e:
+        raise IndexError(f"the collection {target.collection!r} {e}: run `qa index --store ... --rebuild`") from e
 
 
 def read_files(client, target: MilvusTarget, model_name: str | None) -> tuple[dict[str, Document], dict]:

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.store.index import IndexError as StoreError
 from qa.store.index import keyword_text
 from qa.store.keyword import tokenize
 from qa.store.milvus import (
@@ -36,8 +35,10 @@ from qa.store.milvus import (
     connect,
     expr_in,
     iterate,
+    read_bm25,
     read_files,
 )
+from qa.store.milvus_bm25 import Bm25Stats
 from qa.store.milvus_terms import TermTable
 from qa.store.rows import YearRows
 from qa.types import Chunk, Document
@@ -136,9 +137,9 @@ class FetchedPositions(Mapping):
 class LazyKeywords(MilvusKeywords):
     """BM25 in Milvus; document frequencies from the index-time term table; term occurrence from fetched text."""
 
-    def __init__(self, store: LazyMilvusIndex, candidates: int, terms: TermTable):
-        super().__init__(store, candidates)
-        self.terms = terms
+    def __init__(self, store: LazyMilvusIndex, candidates: int, stats: Bm25Stats):
+        super().__init__(store, candidates, stats)
+        self.terms = stats.terms
         self._tokens: OrderedDict[int, frozenset[str]] = OrderedDict()  # position -> its keyword tokens (LRU)
         self._lock = threading.Lock()
 
@@ -176,7 +177,7 @@ class LazyMilvusIndex(MilvusRows):
     """A collection opened with per-row arrays only (see the module docstring); the ``Store`` interface."""
 
     def __init__(self, target: MilvusTarget, manifest: dict, documents: dict[str, Document], pks: np.ndarray,
-                 docs: np.ndarray, doc_ids: dict[str, int], years: YearRows, terms: TermTable, *,
+                 docs: np.ndarray, doc_ids: dict[str, int], years: YearRows, bm25: Bm25Stats, *,
                  candidates: int = 100):
         self.target, self.manifest, self.documents, self.pks = target, manifest, documents, pks
         self.docs, self.doc_ids, self.years = docs.astype(np.int32), doc_ids, years  # 24 bytes a row in all
@@ -185,7 +186,7 @@ class LazyMilvusIndex(MilvusRows):
         self._pk_sorted = pks[self._pk_order]
         self.chunks = LazyChunks(self)
         self.vectors = MilvusVectors(self)
-        self.keywords = LazyKeywords(self, candidates, terms)
+        self.keywords = LazyKeywords(self, candidates, bm25)
 
     def positions_of(self, pks: list[int]) -> list[int | None]:
         if not len(self._pk_sorted):
@@ -244,16 +245,9 @@ class LazyMilvusIndex(MilvusRows):
         """Read the per-row arrays, the reports and the term table; refuse a collection built with another model."""
         client = connect(target)
         documents, manifest = read_files(client, target, model_name)
-        if not client.has_collection(target.terms_collection):
-            raise StoreError(f"the collection {target.collection!r} has no term table (made by an earlier "
-                             "version of report-qa): run `qa index --store ... --rebuild`")
         pks, docs, doc_ids, years = read_rows(client, target)
-        hashes, counts = [], []
-        for r in iterate(client, target.terms_collection, ["hashes", "counts"]):
-            hashes.append(np.asarray(r["hashes"], dtype=np.int64))
-            counts.append(np.asarray(r["counts"], dtype=np.int64))
         manifest["chunk_count"] = len(pks)
-        return cls(target, manifest, documents, pks, docs, doc_ids, years, TermTable.build(hashes, counts))
+        return cls(target, manifest, documents, pks, docs, doc_ids, years, read_bm25(client, target, len(pks)))
 
 
 def like_escape(text: str) -> str:

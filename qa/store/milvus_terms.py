@@ -77,11 +77,21 @@ def segment_frequencies(terms: Sequence[str], token_ids: np.ndarray, lengths: np
     return term_hashes([terms[i] for i in keep]), counts[keep].astype(np.int64)
 
 
-def term_rows(file: str, sha: str, hashes: np.ndarray, counts: np.ndarray) -> list[dict]:
-    """A file version's rows of the terms collection: blocks of at most ``BLOCK`` terms."""
+def term_rows(file: str, sha: str, hashes: np.ndarray, counts: np.ndarray, tokens: int, ref_avgdl: float
+              ) -> list[dict]:
+    """A file version's rows of the terms collection: blocks of at most ``BLOCK`` terms; the first also
+    holds the file's keyword token count and the mean length its ``kw`` values assume (``qa.store.milvus_bm25``)."""
     rows = []
     for n, start in enumerate(range(0, max(len(hashes), 1), BLOCK)):
         key = hashlib.sha256(f"{sha}\n{file}\n{n}".encode()).hexdigest()[:15]
         rows.append({"pk": int(key, 16), "file": file, "file_sha": sha, "dummy": [0.0, 0.0],
-                     "hashes": hashes[start:start + BLOCK].tolist(), "counts": counts[start:start + BLOCK].tolist()})
+                     "hashes": hashes[start:start + BLOCK].tolist(), "counts": counts[start:start + BLOCK].tolist(),
+                     "tokens": int(tokens) if n == 0 else 0, "ref_avgdl": float(ref_avgdl)})
     return rows
+
+
+def read_terms(rows: Sequence[dict]) -> tuple[TermTable, int, set[float]]:
+    """The term table, the corpus's keyword token count and the reference lengths, from the terms rows."""
+    table = TermTable.build([np.asarray(r["hashes"], dtype=np.int64) for r in rows],
+                            [np.asarray(r["counts"], dtype=np.int64) for r in rows])
+    return table, sum(int(r["tokens"]) for r in rows), {float(r["ref_avgdl"]) for r in rows}

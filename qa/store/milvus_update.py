@@ -22,10 +22,21 @@ from qa.ingest.dates import named_years
 from qa.models.embed import Embedder
 from qa.store.build import Progress, embed_pending
 from qa.store.index import IndexError, Segment, keyword_text
-from qa.store.milvus import PARAMS, MilvusTarget, clip_utf8, connect, ensure_loaded, expr_in, iterate, row_pk
+from qa.store.milvus import (
+    PARAMS,
+    MilvusTarget,
+    check_schema,
+    clip_utf8,
+    connect,
+    ensure_loaded,
+    expr_in,
+    iterate,
+    row_pk,
+)
+from qa.store.milvus_bm25 import REF_AVGDL, dims_of, sparse_rows
 from qa.store.milvus_lazy import open_store
 from qa.store.milvus_terms import BLOCK as TERM_BLOCK
-from qa.store.milvus_terms import segment_frequencies, term_rows
+from qa.store.milvus_terms import segment_frequencies, term_hashes, term_rows
 from qa.store.update import UpdateReport, scan
 
 
@@ -38,10 +49,7 @@ def ensure_collections(client, target: MilvusTarget, dim: int, *, rebuild: bool 
             if client.has_collection(name):
                 client.drop_collection(name)
     if client.has_collection(target.collection):
-        fields = {f["name"] for f in client.describe_collection(target.collection)["fields"]}
-        if "years" not in fields:
-            raise IndexError(f"the collection {target.collection!r} was made by an earlier version of report-qa: "
-                             "run `qa index --store ... --rebuild`")
+        check_schema(client, target)
     else:
         s = client.create_schema(auto_id=False)
         s.add_field("pk", DataType.INT64, is_primary=True)
@@ -49,6 +57,8 @@ def ensure_collections(client, target: MilvusTarget, dim: int, *, rebuild: bool 
         s.add_field("text", DataType.VARCHAR, max_length=PARAMS.text_bytes + 8, enable_analyzer=True,
                     analyzer_params={"tokenizer": "jieba"})
         s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        s.add_field("kw", DataType.SPARSE_FLOAT_VECTOR)  # the package's BM25 terms (qa.store.milvus_bm25)
+        s.add_field("dl", DataType.INT64)
         for name in ("file", "file_sha", "doc_id", "section", "key"):
             s.add_field(name, DataType.VARCHAR, max_length=PARAMS.short_bytes + 8)
         s.add_field("year", DataType.INT64, nullable=True)
@@ -63,6 +73,7 @@ def ensure_collections(client, target: MilvusTarget, dim: int, *, rebuild: bool 
         ip = client.prepare_index_params()
         ip.add_index("vector", index_type=target.index, metric_type="IP", params=target.dense_index_params())
         ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        ip.add_index("kw", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
         client.create_collection(target.collection, schema=s, index_params=ip, consistency_level="Strong")
     if not client.has_collection(target.files_collection):
         s = client.create_schema(auto_id=False)
@@ -83,6 +94,8 @@ def ensure_collections(client, target: MilvusTarget, dim: int, *, rebuild: bool 
             s.add_field(name, DataType.VARCHAR, max_length=PARAMS.short_bytes + 8)
         for name in ("hashes", "counts"):
             s.add_field(name, DataType.ARRAY, element_type=DataType.INT64, max_capacity=TERM_BLOCK)
+        s.add_field("tokens", DataType.INT64)
+        s.add_field("ref_avgdl", DataType.DOUBLE)
         ip = client.prepare_index_params()
         ip.add_index("dummy", index_type="FLAT", metric_type="L2")
         client.create_collection(target.terms_collection, schema=s, index_params=ip, consistency_level="Strong")
@@ -92,6 +105,7 @@ def segment_rows(seg: Segment, sha: str) -> list[dict]:
     """A file's paragraphs as rows of the collection."""
     docs = {d.doc_id: d for d in seg.documents}
     rows = []
+    kw = sparse_rows(dims_of(term_hashes(seg.terms)), seg.token_ids, seg.lengths)
     for seq, (c, key) in enumerate(zip(seg.chunks, seg.keys, strict=True)):
         doc = docs.get(c.doc_id)
         rows.append({
@@ -100,7 +114,7 @@ def segment_rows(seg: Segment, sha: str) -> list[dict]:
             "file_sha": sha, "doc_id": c.doc_id, "section": clip_utf8(" > ".join(c.heading), PARAMS.short_bytes),
             "key": key, "year": doc.year if doc else None,
             "places": [clip_utf8(p, PARAMS.short_bytes) for p in (doc.places if doc else ())][:PARAMS.max_places],
-            "paragraph": c.ordinal, "seq": seq, "chunk": c.to_dict(),
+            "paragraph": c.ordinal, "seq": seq, "chunk": c.to_dict(), "kw": kw[seq], "dl": int(seg.lengths[seq]),
             "years": sorted(named_years(c.norm))[:PARAMS.max_years]})
     return rows
 
@@ -182,14 +196,15 @@ def write_files(client, target: MilvusTarget, segments: list[Segment], shas: dic
     for seg in segments:
         for row in segment_rows(seg, shas[seg.source]):
             batch.append(row)
-            size += 3 * (len(row["text"]) + len(row["chunk"]["text"])) + 8 * len(row["vector"])
+            size += 3 * (len(row["text"]) + len(row["chunk"]["text"])) + 8 * len(row["vector"]) + 12 * len(row["kw"])
             if len(batch) >= PARAMS.insert_batch or size >= PARAMS.insert_bytes:
                 client.insert(target.collection, batch)
                 batch, size = [], 0
     if batch:
         client.insert(target.collection, batch)
     terms = [r for seg in segments for r in term_rows(seg.source, shas[seg.source],
-                                                      *segment_frequencies(seg.terms, seg.token_ids, seg.lengths))]
+                                                      *segment_frequencies(seg.terms, seg.token_ids, seg.lengths),
+                                                      int(np.sum(seg.lengths)), REF_AVGDL)]
     for start in range(0, len(terms), PARAMS.terms_batch):
         client.upsert(target.terms_collection, terms[start:start + PARAMS.terms_batch])
     for seg in segments:

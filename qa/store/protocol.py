@@ -44,8 +44,9 @@ class KeywordSearch(Protocol):
     @property
     def size(self) -> int: ...
 
-    def scores(self, query: str, *, mask: np.ndarray | None = None) -> np.ndarray:
-        """A score per position (0 for paragraphs not ranked); ``mask`` (bool per position) restricts it."""
+    def scores(self, query: str, *, mask: np.ndarray | None = None, also: np.ndarray | None = None) -> np.ndarray:
+        """A score per position; ``mask`` (bool per position) restricts it. Exact for at least the fusion's
+        candidates and the positions ``also``; a store may leave the others at 0."""
         ...
 
     def search(self, query: str, k: int = 10, *, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
