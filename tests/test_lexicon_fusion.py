@@ -132,3 +132,30 @@ def test_irregular_forms_reach_their_base_forms_headwords_first():
     assert "修建" in [e.zh for e in candidates("built")]  # no suffix rule takes "built" back to "build"
     # "spent" is a dictionary key of its own (exhausted); the base form's senses come first
     assert [e.zh for e in candidates("spent")][0] in {e.zh for e in candidates("spend")}
+
+
+def test_every_pinyin_entry_has_a_provenance_and_no_english_key():
+    from qa.search.lexicon import PINYIN_FILE, entries
+
+    lines = resources.files("qa").joinpath(PINYIN_FILE).read_text(encoding="utf-8").splitlines()
+    header = "\n".join(line for line in lines if line.startswith("#"))
+    assert "CC-CEDICT" in header and "scripts/build_lexicon.py" in header
+    rows = [line.split("\t") for line in lines if line and not line.startswith("#")]
+    assert len(rows) > 10_000
+    assert all(len(r) == 3 and re.fullmatch(r"[a-z]+", r[0]) and re.fullmatch(r"[\u4e00-\u9fff]{2,6}", r[1])
+               and re.fullmatch(r"L\d+", r[2]) for r in rows)
+    # one syllable per character: a key is at least as long as two syllables, and never an English key
+    sample = {r[0] for r in rows[::500]}
+    assert not [k for k in sample if entries(k)]
+
+
+def test_romanized_chinese_words_reach_their_headwords_but_names_and_english_words_do_not():
+    from qa.search.lexicon import match, romanized
+
+    assert [e.zh for e in romanized("hukou")][0] == "户口"
+    assert romanized("school") == () and romanized("the") == ()
+    found = {m.english: [e.zh for e in m.entries] for m in match("how many pupils sat the zhongkao")}
+    assert "中考" in found.get("zhongkao", [])
+    # a capitalized word inside the question is a name: a place goes through the gazetteer, not the dictionary
+    assert "hukou" not in {m.english for m in match("where is Hukou located")}
+    assert "hukou" in {m.english for m in match("Hukou rules for migrant pupils")}

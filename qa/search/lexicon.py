@@ -20,6 +20,7 @@ from importlib import resources
 LEXICON_FILE = "data/lexicon_en_zh.tsv"
 STOPWORDS_FILE = "data/stopwords_en.txt"
 LEMMAS_FILE = "data/lemmas_en.tsv"
+PINYIN_FILE = "data/pinyin_zh.tsv"
 _EN_WORD = re.compile(r"[a-z][a-z\-']*")
 
 
@@ -72,6 +73,34 @@ def lemmas() -> dict[str, tuple[str, ...]]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _pinyin() -> dict[str, tuple[Entry, ...]]:
+    """Toneless pinyin as English text writes Chinese words ("gaokao") -> headwords, most common first
+    (``qa/data/pinyin_zh.tsv``, from CC-CEDICT's pinyin: ``scripts/build_lexicon.py``)."""
+    out: dict[str, list[Entry]] = {}
+    text = resources.files("qa").joinpath(PINYIN_FILE).read_text(encoding="utf-8")
+    for line in text.split("\n"):
+        if line and not line.startswith("#"):
+            key, zh, source = line.split("\t")
+            got = out.setdefault(key, [])
+            got.append(Entry(zh, float(len(got)), source))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def romanized(word: str) -> tuple[Entry, ...]:
+    """The headwords a romanized Chinese word stands for, when it is no English word of the lexicon.
+
+    >>> [e.zh for e in romanized("gaokao")]
+    ['高考']
+    >>> romanized("teacher")
+    ()
+    """
+    word = word.lower()
+    if candidates(word) or word in stopwords():
+        return ()
+    return _pinyin().get(word, ())
+
+
 def _forms(word: str) -> list[str]:
     """The word and its likely base forms: teachers -> teacher, activities -> activity, trained -> train."""
     out = [word]
@@ -116,6 +145,8 @@ def match(text: str, keep: Callable[[str], bool] | None = None, max_words: int =
     ['primary school', 'build']
     """
     words = content_words(text)
+    # a capitalized word is a name (places reach the index through the gazetteer), not a romanized term
+    names = {m.group(0).lower() for m in re.finditer(r"\b[A-Z][a-z]+", text) if text[:m.start()].strip()}
     out: list[Match] = []
     i = 0
     while i < len(words):
@@ -127,5 +158,8 @@ def match(text: str, keep: Callable[[str], bool] | None = None, max_words: int =
                 i += span
                 break
         else:
+            entries = () if words[i] in names else tuple(e for e in romanized(words[i]) if keep is None or keep(e.zh))
+            if entries:
+                out.append(Match(words[i], entries))
             i += 1
     return out
