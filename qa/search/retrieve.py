@@ -29,6 +29,7 @@ from qa.search.filters import (
 )
 from qa.search.fusion import Evidence, FusionParams, agreement, fitted_params, fuse, keyword_weight, top_k
 from qa.search.lexicon import content_words, match, stopwords
+from qa.search.names import name_tokens
 from qa.search.question import QuestionInfo, analyze
 from qa.store.keyword import KeywordIndex, tokenize
 from qa.store.protocol import Store
@@ -258,6 +259,7 @@ def keyword_query(question: str, qnorm: str, keywords: KeywordIndex, dense_top: 
         return qnorm, (sum(1 for t in toks if t in keywords.vocab) / len(toks) if toks else 0.0)
     stop = stopwords()
     direct = [t for t in tokenize(qnorm, normalized=True) if t in keywords.vocab and t not in stop and len(t) > 1]
+    direct += name_tokens(question, keywords)  # names written in pinyin: the corpus's tokens that read so
     words = content_words(question)
     if not lexicon or not words:
         return " ".join(direct), 0.0

@@ -1,0 +1,35 @@
+"""Names an English question writes in pinyin that no gazetteer holds, read against the corpus's own tokens."""
+
+from qa.search.names import NameFinder, latin_names, name_tokens, segmentations, syllable_chars
+
+
+def test_a_pinyin_name_finds_the_tokens_that_read_so_with_or_without_an_administrative_suffix():
+    finder = NameFinder(["王家湾", "黄家湾", "石岭镇", "石岭", "学校", "abc", "王家"])
+    assert finder.tokens("wangjiawan") == ("王家湾",)
+    assert set(finder.tokens("shiling")) == {"石岭", "石岭镇"}
+    assert finder.tokens("zhangjiawan") == ()  # no token reads so
+
+
+def test_only_capitalized_pinyin_words_inside_the_question_that_are_no_english_words_are_names():
+    assert latin_names("Did Wangjiawan Primary get a new library?") == ("wangjiawan",)
+    assert latin_names("Wangjiawan school: how many pupils?") == ()  # the first word: a sentence start
+    assert latin_names("How many pupils does the School of Music have?") == ()  # English words
+    assert latin_names("how many pupils in wangjiawan?") == ()  # not capitalized: not taken for a name
+
+
+def test_syllables_split_with_a_vowel_each_and_fewest_first():
+    assert segmentations("wangjiawan")[0] == ("wang", "jia", "wan")
+    assert all(all(any(v in s for v in "aeiouv") for s in parts) for parts in segmentations("zhuang"))
+    assert "辛" in syllable_chars()["xin"] and "堡" in syllable_chars()["bu"]  # every reading of a character
+
+
+class _Keywords:
+    def __init__(self, vocab):
+        self.vocab = {t: i for i, t in enumerate(vocab)}
+
+
+def test_name_tokens_reads_the_index_vocabulary_once_per_index():
+    kw = _Keywords(["王家湾", "学校", "石岭镇"])
+    assert name_tokens("How many pupils does Wangjiawan Primary have?", kw) == ("王家湾",)
+    assert name_tokens("How many pupils does the school have?", kw) == ()
+    assert set(name_tokens("Were schools merged in Shiling and Wangjiawan?", kw)) == {"石岭镇", "王家湾"}
