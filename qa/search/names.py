@@ -3,13 +3,13 @@ person): the corpus's own keyword tokens that read so.
 
 A capitalized word of two or more pinyin syllables that is no English word of the lexicon is looked up among
 the index's Chinese tokens of as many characters (or one more, when that one is an administrative suffix:
-a township written "Shiling" is the token 石岭镇): a token matches when each character has the syllable's
+a township written "Liujiagou" is the token 柳家沟镇): a token matches when each character has the syllable's
 reading (pypinyin's readings, every reading of a character with several). Nothing is typed by hand: the
 readings come from pypinyin, the tokens from the corpus.
 
->>> finder = NameFinder(["王家湾", "石岭镇", "小学", "家湾"])
->>> finder.tokens("wangjiawan"), finder.tokens("shiling")
-(('王家湾',), ('石岭镇',))
+>>> finder = NameFinder(["王家湾", "柳家沟镇", "小学", "家湾"])
+>>> finder.tokens("wangjiawan"), finder.tokens("liujiagou")
+(('王家湾',), ('柳家沟镇',))
 >>> latin_names("How many pupils does Wangjiawan Primary have?")
 ('wangjiawan',)
 """
@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 
-from qa.search.filters import place_core
+from qa.search.filters import cores_by_pinyin, place_core
 from qa.search.lexicon import candidates
 from qa.search.pinyin import pinyin_syllable_count, pinyin_syllables
 
@@ -78,15 +78,16 @@ def segmentations(word: str) -> list[tuple[str, ...]]:
 
 
 def latin_names(question: str) -> tuple[str, ...]:
-    """Capitalized words inside ``question`` of two or more pinyin syllables that the English lexicon does not
-    know (lowercase, apostrophes dropped: "Yuan'an" -> "yuanan"); the first word of the question is skipped
-    (capitalized as a sentence start)."""
+    """Capitalized words inside ``question`` of two or more pinyin syllables that neither the English lexicon
+    nor the gazetteer knows (lowercase, apostrophes dropped: "Yuan'an" -> "yuanan"); the first word of the
+    question is skipped (capitalized as a sentence start)."""
     out = []
     for m in _CAPITALIZED.finditer(question):
         if not question[:m.start()].strip():
             continue
         word = m.group(0).lower().replace("'", "")
-        if pinyin_syllable_count(word) >= 2 and not candidates(word):
+        # a place the gazetteer knows is the filters' (qa.search.filters): searched again here, it would weigh twice
+        if pinyin_syllable_count(word) >= 2 and not candidates(word) and word not in cores_by_pinyin():
             out.append(word)
     return tuple(dict.fromkeys(out))
 
