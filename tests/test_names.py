@@ -40,3 +40,10 @@ def test_a_place_the_gazetteer_knows_is_left_to_the_filters():
 
     place = next(k for k in sorted(cores_by_pinyin()) if len(k) >= 6 and k.isalpha())
     assert latin_names(f"How many schools does {place.capitalize()} County have?") == ()
+
+
+def test_a_store_whose_vocabulary_cannot_be_listed_finds_no_names():
+    class Hashed:  # membership only, as a store that keeps term hashes
+        vocab = type("Terms", (), {"__contains__": lambda self, t: True, "__len__": lambda self: 1})()
+
+    assert name_tokens("How many pupils does Wangjiawan Primary have?", Hashed()) == ()

@@ -121,12 +121,18 @@ _LOCK = threading.Lock()
 
 def name_tokens(question: str, keywords) -> tuple[str, ...]:
     """The tokens of ``keywords`` (a keyword index: its ``vocab``) that the question's pinyin names read as.
-    The per-index finder is made on the first question that writes such a name, and kept with the index."""
+    The per-index finder is made on the first question that writes such a name, and kept with the index. A
+    store whose vocabulary cannot be listed (Milvus keeps term hashes only) finds no names: there the question
+    is searched as before."""
     names = latin_names(question)
     if not names:
         return ()
     with _LOCK:
         finder = _FINDERS.get(keywords)
         if finder is None:
-            finder = _FINDERS[keywords] = NameFinder(keywords.vocab)
+            try:
+                tokens = iter(keywords.vocab)
+            except TypeError:
+                return ()
+            finder = _FINDERS[keywords] = NameFinder(tokens)
     return tuple(dict.fromkeys(t for w in names for t in finder.tokens(w)))
