@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from qa.search.fusion import Evidence, FusionParams, agreement, fitted_params, fuse, keyword_weight, params_from, scale
-from qa.search.lexicon import LEXICON_FILE, candidates, content_words, match, stopwords
+from qa.search.lexicon import LEXICON_FILE, candidates, content_words, entries, match, stopwords
 from qa.search.retrieve import keyword_query
 from qa.store.keyword import KeywordIndex
 
@@ -159,3 +159,17 @@ def test_romanized_chinese_words_reach_their_headwords_but_names_and_english_wor
     # a capitalized word inside the question is a name: a place goes through the gazetteer, not the dictionary
     assert "hukou" not in {m.english for m in match("where is Hukou located")}
     assert "hukou" in {m.english for m in match("Hukou rules for migrant pupils")}
+
+
+def test_a_words_regular_base_forms_add_their_headwords_after_its_own():
+    got = [e.zh for e in candidates("recruitment")]
+    assert "招聘" in got  # recruit's, after the written form's own headwords
+    own = [e.zh for e in entries("recruitment")]
+    assert got[:len(own)] == own
+    assert "教学" in [e.zh for e in candidates("teaching")]
+
+
+def test_quote_marks_and_possessives_do_not_hide_a_word():
+    assert content_words("Which schools won the 'vanguard' title in the county's list?")[1:4] == [
+        "won", "vanguard", "title"]
+    assert "county" in content_words("the county's list")

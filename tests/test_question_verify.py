@@ -118,3 +118,26 @@ def test_chinese_numerals_are_figures_a_lone_one_is_a_word():
     assert numbers_in("培训五十人次，新建三所学校，投入1,200万元") == ["1200", "50", "3"]
     assert numbers_in("报告中没有给出这一项的单一总数，统一部署，一是加强") == []
     assert [chinese_number(s) for s in ("十四", "二十", "三千零五", "二〇一一", "两万")] == [14, 20, 3005, 2011, 20000]
+
+
+def test_what_is_counted_stops_at_a_comma_before_an_aside():
+    # "Primary" here belongs to a name in the aside, not to what is counted
+    measure = analyze("How many nurses, including those of Dongshan Primary, were hired?").measure
+    assert len(measure) == 1 and "护士" in measure[0]
+
+
+def test_words_jieba_made_up_that_no_paragraph_holds_are_no_concepts():
+    from qa.store.keyword import tokenize
+
+    question = "那个乡有多少护士调进了医院?"
+    made = [t for t in tokenize(normalize(question), normalized=True) if not t.isascii()]
+    unseen = frozenset(made)  # as if the index held none of the question's words
+    terms = analyze(question, unseen=unseen).flat_terms
+    assert "乡有" in analyze(question).flat_terms and "乡有" not in terms  # the unknown-word model's pair
+    assert "护士" in terms  # a dictionary word the reports never use stays: that is evidence
+
+
+def test_an_english_questions_pinyin_names_are_concepts():
+    q = analyze("How many pupils does Dongshan Primary have?", names=(("东山",),))
+    assert ("东山",) in q.terms
+    assert ("东山",) not in analyze("How many pupils does Dongshan Primary have?").terms

@@ -33,7 +33,7 @@ from qa.answer.scorer import AnswerParams, load_model
 from qa.answer.verify import verify
 from qa.config import Settings
 from qa.search.filters import Filters, uncovered_places
-from qa.search.question import QuestionInfo, analyze
+from qa.search.question import QuestionInfo
 from qa.search.retrieve import Retriever, SearchResult, question_info
 from qa.search.years import CorpusYears, corpus_years_by_document, question_years, scope_of, uncovered_years
 from qa.textnorm import normalize, to_traditional
@@ -174,7 +174,7 @@ class Answerer:
     def extractive(self, q: QuestionInfo, res: SearchResult, notes: list[str]) -> Answer:
         parts = leads.question_parts(q.text)
         if len(parts) > 1:
-            return self._two_part(q, [analyze(p) for p in parts], res, notes)
+            return self._two_part(q, [question_info(p, res) for p in parts], res, notes)
         cands, reading = self.candidates(q, res)
         p = self.params
         if not answered(cands, p, reading):

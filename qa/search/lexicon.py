@@ -102,33 +102,49 @@ def romanized(word: str) -> tuple[Entry, ...]:
 
 
 def _forms(word: str) -> list[str]:
-    """The word and its likely base forms: teachers -> teacher, activities -> activity, trained -> train."""
+    """The word and its likely base forms: teachers -> teacher, activities -> activity, trained -> train,
+    recruitment -> recruit."""
     out = [word]
-    for suf, rep in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e")):
+    for suf, rep in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"),
+                     ("ment", "")):
         if word.endswith(suf) and len(word) - len(suf) >= 3:
             out.append(word[: -len(suf)] + rep)
     return out
 
 
 def candidates(phrase: str) -> tuple[Entry, ...]:
-    """The lexicon's headwords for an English word or phrase (its last word may be inflected)."""
+    """The lexicon's headwords for an English word or phrase (its last word may be inflected): an irregular
+    form's base form first ("spent": spend's headwords before those of "spent", exhausted), then the word as
+    written, then its regular base forms ("teaching": 施教 ..., then teach's 教学 ...; "recruitment": 征兵, then
+    recruit's 招聘 ...). Which of them a question means is chosen where the corpus is known."""
     words = phrase.lower().split()
     if not words:
         return ()
     head = " ".join(words[:-1] + [""])
-    # an irregular form's base form first ("spent": spend's headwords before those of "spent", exhausted)
     base = tuple(e for lemma in lemmas().get(words[-1], ()) for e in entries(head + lemma))
-    for last in _forms(words[-1]):
-        hit = entries(head + last)
-        if hit or base:
-            return tuple(dict.fromkeys(base + hit))
-    return ()
+    forms = tuple(e for last in _forms(words[-1]) for e in entries(head + last))
+    out: dict[str, Entry] = {}
+    for e in base + forms:
+        out.setdefault(e.zh, e)
+    return tuple(out.values())
+
+
+def _bare(word: str) -> str:
+    """A word without the quote marks around it and without a possessive ("'vanguard'" -> "vanguard",
+    "county's" -> "county")."""
+    word = word.strip("'")
+    return word[:-2] if word.endswith("'s") else word
 
 
 def content_words(text: str) -> list[str]:
-    """The English words of ``text`` that are not function words (hyphenated words split)."""
+    """The English words of ``text`` that are not function words (hyphenated words split, quote marks and
+    possessives taken off).
+
+    >>> content_words("How many won the 'vanguard' title in the county's schools?")
+    ['won', 'vanguard', 'title', 'county', 'schools']
+    """
     stop = stopwords()
-    words = [p for w in _EN_WORD.findall(text.lower()) for p in w.split("-") if p]
+    words = [_bare(p) for w in _EN_WORD.findall(text.lower()) for p in w.split("-") if p]
     return [w for w in words if w not in stop and len(w) > 1]
 
 

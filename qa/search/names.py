@@ -119,11 +119,11 @@ _FINDERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
-def name_tokens(question: str, keywords) -> tuple[str, ...]:
-    """The tokens of ``keywords`` (a keyword index: its ``vocab``) that the question's pinyin names read as.
-    The per-index finder is made on the first question that writes such a name, and kept with the index. A
-    store whose vocabulary cannot be listed (Milvus keeps term hashes only) finds no names: there the question
-    is searched as before."""
+def name_groups(question: str, keywords) -> tuple[tuple[str, ...], ...]:
+    """Per pinyin name of the question, the tokens of ``keywords`` (a keyword index: its ``vocab``) that read
+    as it (names with none left out). The per-index finder is made on the first question that writes such a
+    name, and kept with the index. A store whose vocabulary cannot be listed (Milvus keeps term hashes only)
+    finds no names: there the question is searched as before."""
     names = latin_names(question)
     if not names:
         return ()
@@ -135,4 +135,9 @@ def name_tokens(question: str, keywords) -> tuple[str, ...]:
             except TypeError:
                 return ()
             finder = _FINDERS[keywords] = NameFinder(tokens)
-    return tuple(dict.fromkeys(t for w in names for t in finder.tokens(w)))
+    return tuple(g for g in dict.fromkeys(tuple(finder.tokens(w)) for w in names) if g)
+
+
+def name_tokens(question: str, keywords) -> tuple[str, ...]:
+    """The tokens of ``keywords`` that the question's pinyin names read as (``name_groups``, flat)."""
+    return tuple(dict.fromkeys(t for g in name_groups(question, keywords) for t in g))

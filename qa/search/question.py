@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from qa.errors import MAX_QUESTION_CHARS, QuestionError
 from qa.numbers import numbers_in
@@ -88,6 +89,46 @@ def chinese_terms(tokens: list[str]) -> list[tuple[str, ...]]:
 _FUNCTION_TAGS = ("d", "p", "r", "c", "u", "y", "e", "o")
 
 
+def made_up(group: tuple[str, ...], unseen: frozenset[str]) -> bool:
+    """A concept that jieba's unknown-word model made from a question's characters (no dictionary word) and that
+    no paragraph holds: "县有" from 这个县有几所医院. No sentence can hold it, so as a concept
+    it only lowered every sentence's coverage, by the largest weight (a term no paragraph holds is the rarest)
+    and declined answers. A dictionary word that no paragraph holds stays: that the reports never use it is
+    evidence. Figures and Latin words stay too.
+
+    >>> made_up(("县有",), frozenset({"县有"})), made_up(("藏书",), frozenset({"藏书"}))
+    (True, False)
+    >>> made_up(("县有",), frozenset())  # a paragraph holds it
+    False
+    """
+    if not group or group[0].isascii() or not all(t in unseen for t in group):
+        return False
+    from qa.store.keyword import _jieba
+
+    return not _jieba().dt.FREQ.get(group[0])
+
+
+def is_function_word(word: str) -> bool:
+    """Whether jieba's dictionary tags ``word`` as a function word (``_FUNCTION_TAGS``): a dictionary headword
+    of an English word such as "according" (按照) names nothing a paragraph is about, as the function words of
+    a Chinese question do not.
+
+    >>> is_function_word("按照"), is_function_word("学校")
+    (True, False)
+    """
+    return (_tags().get(word) or "x")[:1] in _FUNCTION_TAGS
+
+
+@lru_cache(maxsize=1)
+def _tags() -> dict[str, str]:
+    import jieba.posseg as pseg
+
+    from qa.store.keyword import _jieba
+
+    _jieba()
+    return pseg.dt.word_tag_tab
+
+
 def function_words(norm: str) -> frozenset[str]:
     """The words of a Chinese question that jieba tags as function words (``_FUNCTION_TAGS``).
 
@@ -138,7 +179,7 @@ _HOW_MANY_ZH = re.compile(r"多少|几|幾|多大|比例")
 
 
 _EN_PHRASE_END = re.compile(r"\b(?:were|was|are|is|am|be|been|did|do|does|have|has|had|will|would|could|can|"
-                            r"should|got|get|in|during|by|at|on|from|for|with|between|since|after|before)\b",
+                            r"should|got|get|in|during|by|at|on|from|for|with|between|since|after|before)\b|[,;(]",
                             re.I)
 
 
@@ -181,20 +222,23 @@ def counted_phrase(clause: str) -> str:
     return "".join(out)
 
 
-def analyze(question: str, keep: Callable[[str], bool] | None = None) -> QuestionInfo:
+def analyze(question: str, keep: Callable[[str], bool] | None = None,
+            unseen: frozenset[str] = frozenset(), names: tuple[tuple[str, ...], ...] = ()) -> QuestionInfo:
     """What ``question`` asks; ``keep`` filters the Chinese headwords of an English question's words (e.g. to
-    the ones retrieval searched: ``SearchResult.keywords``)."""
+    the ones retrieval searched: ``SearchResult.keywords``); ``unseen``: the question's tokens no paragraph
+    holds (``SearchResult.unseen``), of which the made-up ones are no concepts (``made_up``); ``names``: an
+    English question's pinyin names as index tokens (``SearchResult.names``), concepts of the question."""
 
     lang = script_of(question)
     norm = normalize(question)
     tokens = tokenize(norm, normalized=True)
     focus_src = focus_text(question, lang)
     if lang == "en":
-        terms = english_terms(question, keep) + chinese_terms([t for t in tokens if not t.isascii()])
+        terms = english_terms(question, keep) + chinese_terms([t for t in tokens if not t.isascii()]) + list(names)
         focus = english_terms(focus_src, keep)
     else:
         function = function_words(norm)
-        terms = chinese_terms([t for t in tokens if t not in function])
+        terms = [g for g in chinese_terms([t for t in tokens if t not in function]) if not made_up(g, unseen)]
         ftoks = set(tokenize(focus_src, normalized=True))
         focus = [g for g in terms if any(t in ftoks for t in g)]
     terms = list(dict.fromkeys(terms))

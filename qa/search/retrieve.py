@@ -29,7 +29,7 @@ from qa.search.filters import (
 )
 from qa.search.fusion import Evidence, FusionParams, agreement, fitted_params, fuse, keyword_weight, top_k
 from qa.search.lexicon import content_words, match, stopwords
-from qa.search.names import name_tokens
+from qa.search.names import name_groups, name_tokens
 from qa.search.question import QuestionInfo, analyze
 from qa.store.keyword import KeywordIndex, tokenize
 from qa.store.protocol import Store
@@ -52,6 +52,8 @@ class SearchResult:
     # the query vector and the (normalized) text it was made from, for the answer step to reuse
     query_vector: np.ndarray | None = field(default=None, compare=False, repr=False)
     query_text: str = ""
+    unseen: tuple[str, ...] = ()  # a Chinese question's search tokens that no paragraph holds
+    names: tuple[tuple[str, ...], ...] = ()  # an English question's pinyin names: the tokens that read as each
 
 
 @dataclass(frozen=True)
@@ -162,8 +164,8 @@ class Retriever:
             notes.append(f.note(script_of(question)))
         chunks = index.chunks_at([h[0] for h in hits])  # one fetch for a store that reads paragraphs on demand
         found = tuple(Hit(c, s, dr, kr) for c, (_, s, dr, kr) in zip(chunks, hits, strict=True))
-        return SearchResult(question, found, f,
-                            tuple(notes), terms, qvec if qtext else None, qtext)
+        return SearchResult(question, found, f, tuple(notes), terms, qvec if qtext else None, qtext,
+                            unseen_tokens(question, index.keywords.vocab), question_names(question, index.keywords))
 
     def _ranked(self, question: str, f: Filters, mask: np.ndarray | None, k: int,
                 ) -> tuple[list[tuple[int, float, int, int]], np.ndarray | None, tuple[str, ...]]:
@@ -271,8 +273,23 @@ def keyword_query(question: str, qnorm: str, keywords: KeywordIndex, dense_top: 
     return " ".join(direct + terms), covered / len(words)
 
 
+def unseen_tokens(question: str, vocab) -> tuple[str, ...]:
+    """The search tokens of a Chinese question that no paragraph holds (none for an English one)."""
+    if cjk_ratio(question) < CHINESE_QUESTION:
+        return ()
+    return tuple(t for t in tokenize(normalize(question), normalized=True) if t not in vocab)
+
+
+def question_names(question: str, keywords: KeywordIndex) -> tuple[tuple[str, ...], ...]:
+    """An English question's pinyin names (``qa.search.names``), which the keyword side searched too."""
+    if cjk_ratio(question) >= CHINESE_QUESTION:
+        return ()
+    return name_groups(question, keywords)
+
+
 def question_info(question: str, res: SearchResult) -> QuestionInfo:
     """The question's analysis as the answer step reads it: an English question's Chinese terms are the
     dictionary headwords that retrieval chose for this corpus (``res.keywords``). The scorer's fitting reads
     questions through this too, so it is fitted on the features it is applied to."""
-    return analyze(question, keep=frozenset(res.keywords).__contains__ if res.keywords else None)
+    return analyze(question, keep=frozenset(res.keywords).__contains__ if res.keywords else None,
+                   unseen=frozenset(res.unseen), names=res.names)
