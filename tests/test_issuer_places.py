@@ -121,7 +121,7 @@ def test_a_taiwan_county_or_city_issuing_at_the_head_of_the_opening_is_the_place
 
 
 def test_a_county_government_named_in_a_dropped_header_line_is_the_publisher():
-    from qa.ingest.meta import publisher_places
+    from qa.ingest.split import publisher_places
 
     assert publisher_places(["date 2025-12-15 县长重视教育(图片来源/新竹县政府)"]) == ("新竹县",)
     assert publisher_places(["首页", "分享到:"]) == ()
@@ -136,3 +136,12 @@ def test_hong_kong_or_macau_speaking_for_itself_is_the_place_but_a_mention_is_no
     assert read_places("", "两地学生交流活动在香港举行,本港学校代表出席。").about == ()
     assert read_places("", "本港学生与本澳学生交流。香港、澳门两地学校。全港全澳").about == ()
     assert read_places("", "国家支持香港、澳门融入国家发展大局,香港特别行政区和澳门特别行政区。").about == ()
+
+
+def test_a_government_above_the_level_the_report_speaks_for_is_not_its_place():
+    # a city's report that names its province's or a region's government in its opening: a superior, none
+    assert read_places("", "我市认真贯彻湖南省人民政府的部署,全市教育工作取得新进展。我市新建学校5所。").about == ()
+    assert read_places("教育局工作总结", "我市与香港特别行政区教育局签订合作协议。全市学校……").about == ()
+    assert read_places("", "在宜昌市教育局的指导下,我县教育稳步发展。全县学校……").about == ()
+    # the province's or the region's own report still reads as its own
+    assert read_places("", "湖南省人民政府关于教育工作的报告。全省教育……我省").about == ("湖南",)

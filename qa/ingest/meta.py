@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.ingest.dates import covered_years, first_year
@@ -117,8 +116,10 @@ def read_places(title: str, body: str, params: PlaceParams = PARAMS, publisher: 
     about += [] if titled and _contradicted(titled, key, named, params) else titled
     last = body.strip().rsplit("\n", 1)[-1]
     ends = key[: params.opening_chars] + "\n" + (last if len(last) <= params.signature_chars else "")
+    voice = _voice_level(key, params.own_weight, min_count=2)  # a body above it ("我市…湖南省人民政府") is a superior
     about += [name for name, forms in named if any(f + m.group() in ends for f in forms
-                                                   for m in _ISSUER_RE.finditer(ends))]
+                                                   for m in _ISSUER_RE.finditer(ends))
+              and _rank(name, forms) <= _RANK.get(voice, 3)]
     if not about:
         about += issuers  # an issuer the gazetteer does not know
     if not about:  # an issuer standing as a heading in the opening (a school under the title: 台中市东区台中国民小学)
@@ -128,7 +129,7 @@ def read_places(title: str, body: str, params: PlaceParams = PARAMS, publisher: 
         about += sorted(heads) if len(heads) == 1 else []
     superiors = _superiors(key)
     if not about:  # one place written as the issuer or governing body in the opening: "我校在德城区委、区政府…"
-        opening = {p for p in governing_places(ends) if p not in superiors}
+        opening = {p for p in governing_places(ends) if p not in superiors and _rank(p) <= _RANK.get(voice, 3)}
         about += sorted(opening) if len(opening) == 1 else []
     if not about:
         about += _voiced(key, [nf for nf in named if nf[0] not in superiors], params)
@@ -168,19 +169,6 @@ def issuer_places(title: str) -> tuple[str, ...]:
 
 # Where a heading may start in the opening: after a line break, a bullet, a space or a number, not inside a sentence.
 _HEAD_RE = re.compile(r"(?<![\u4e00-\u9fff，,、：:（(《“「])(?=([\u4e00-\u9fff][^\n]{0,60}))")
-
-
-def publisher_places(lines: Sequence[str]) -> tuple[str, ...]:
-    """The places a site's header lines name as an issuer: at a line's head ("沅陵县人民政府门户网站") or as a
-    government anywhere in it (a photo credit "（图片来源／新竹县政府）").
-
-    >>> publisher_places(["沅陵县人民政府门户网站", "2025-12-15 县长重视教育（图片来源/新竹县政府）", "首页"])
-    ('沅陵县', '新竹县')
-    """
-    out: list[str] = []
-    for line in lines:
-        out += issuer_places(line) or list(governing_places(_WS_RE.sub("", line)))
-    return tuple(out)
 
 
 def _voiced(key: str, named: list[tuple[str, tuple[str, ...]]], params: PlaceParams) -> list[str]:
@@ -305,6 +293,14 @@ def _level(name: str, forms: tuple[str, ...]) -> str:
         if suffix:
             return suffix.group()[-1]
     return "市" if name in _gazetteer()[2] else ""
+
+
+_RANK = {"省": 3, "市": 2, "州": 2, "盟": 2, "县": 1, "区": 1, "旗": 1}  # how high a level stands
+
+
+def _rank(name: str, forms: tuple[str, ...] = ()) -> int:
+    """How high a place stands: 3 for a province or a special region, 2 for a city, 1 for a county."""
+    return 3 if _province_level(name) else _RANK.get(_level(name, forms or (name,)), 0)
 
 
 def question_places(question: str) -> list[str]:
