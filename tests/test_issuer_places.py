@@ -118,6 +118,7 @@ def test_a_taiwan_county_or_city_issuing_at_the_head_of_the_opening_is_the_place
     # inside a sentence, or a name no gazetteer holds, it is not the issuer
     assert read_places("", "现将县教育局工作总结如下。全县学校20所。").about == ()
     assert read_places("", "我们参观了台中市东区台中国民小学,收获很大。").about == ()
+    assert read_places("", "全县教育稳步发展。台中市东区台中国民小学来访交流。").about == ()
 
 
 def test_a_county_government_named_in_a_dropped_header_line_is_the_publisher():

@@ -167,8 +167,9 @@ def issuer_places(title: str) -> tuple[str, ...]:
     return () if _NOT_A_NAME.search(place) or place[-2:] in _GENERIC_TAILS else (place,)
 
 
-# Where a heading may start in the opening: after a line break, a bullet, a space or a number, not inside a sentence.
-_HEAD_RE = re.compile(r"(?<![\u4e00-\u9fff，,、：:（(《“「])(?=([\u4e00-\u9fff][^\n]{0,60}))")
+# Where a heading may start in the opening: after a line break, a bullet, a space or a number, not in or after a
+# sentence.
+_HEAD_RE = re.compile(r"(?<![\u4e00-\u9fff，,、：:（(《“「。！？；;])(?=([\u4e00-\u9fff][^\n]{0,60}))")
 
 
 def _voiced(key: str, named: list[tuple[str, tuple[str, ...]]], params: PlaceParams) -> list[str]:
