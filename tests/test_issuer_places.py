@@ -146,3 +146,5 @@ def test_a_government_above_the_level_the_report_speaks_for_is_not_its_place():
     assert read_places("", "在宜昌市教育局的指导下,我县教育稳步发展。全县学校……").about == ()
     # the province's or the region's own report still reads as its own
     assert read_places("", "湖南省人民政府关于教育工作的报告。全省教育……我省").about == ("湖南",)
+    # a municipality that is also a province speaks as a city
+    assert read_places("", "北京市人民政府关于教育工作的报告。我市教育稳步发展。").about[0].startswith("北京")

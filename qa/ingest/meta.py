@@ -300,7 +300,10 @@ _RANK = {"省": 3, "市": 2, "州": 2, "盟": 2, "县": 1, "区": 1, "旗": 1}  
 
 
 def _rank(name: str, forms: tuple[str, ...] = ()) -> int:
-    """How high a place stands: 3 for a province or a special region, 2 for a city, 1 for a county."""
+    """How high a place stands: 3 for a province or a special region, 2 for a city (北京市 too: it says 我市), 1 for a
+    county."""
+    if name.removesuffix("市") in ("北京", "天津", "上海", "重庆"):
+        return 2
     return 3 if _province_level(name) else _RANK.get(_level(name, forms or (name,)), 0)
 
 
