@@ -110,6 +110,14 @@ def test_an_addressee_a_headline_and_a_part_heading_are_shielded():
     assert structured(["【篇二】教育局工作计划"]) == [True]
 
 
+def test_a_part_heading_after_its_title_is_shielded_but_a_count_of_parts_is_not():
+    parts = ["教育局安全工作总结【篇1】", "学校安全工作总结 篇2", "教育局年度工作计划篇一", "篇三：教育局工作计划"]
+    assert structured(parts) == [True] * 4
+    counts = ["2023教育局年度工作总结7篇", "校长工作总结范文(精选5篇)", "学校安全工作总结范文六篇", "撰写心得体会 8 篇"]
+    assert structured(counts) == [False] * 4
+    assert shielded(parts, [True] * 4, [False] * 4) == [True] * 4
+
+
 def test_a_line_above_the_title_below_the_reports_first_paragraph_stays():
     lines = [BODY, "其中，关于教育的内容，大图如下——", "【两会】关于教育，政府工作报告这样说——", BODY2]
     assert kept("\n".join(lines)) == lines

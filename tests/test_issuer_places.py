@@ -5,6 +5,7 @@ from qa.ingest.meta import issuer_places, read_places
 from qa.search.retrieve import Retriever
 from qa.store.index import Index
 from qa.store.update import update_index
+from qa.textnorm import normalize
 
 
 def test_the_issuer_at_the_head_of_the_title_is_the_place():
@@ -105,3 +106,45 @@ def test_a_sites_publisher_line_gives_the_place_when_the_text_names_none(tmp_pat
     (tmp_path / "b.txt").write_text("2019年度教育工作总结\n\n" + body + "\n", encoding="utf-8")
     docs = {d.source: d for r in read_corpus(tmp_path)[0] for d in r.documents}
     assert docs["a.txt"].places == ("青林县",) and docs["b.txt"].places == ()
+
+
+def test_a_taiwan_county_or_city_issuing_at_the_head_of_the_opening_is_the_place():
+    # Taiwan's counties and cities are divisions too (the code table lists only 台湾省); a school with its chain of
+    # divisions heading a line of the opening issues the report, written in either script
+    body = normalize("• 臺中市東區臺中國民小學\n102 學年度第一學期校務會議\n一、行政 推展民主化之校務運作。")
+    assert read_places(normalize("校務實施計畫"), body).about == ("台中市",)
+    body = normalize("106年教育優先區成果 南投縣中寮鄉永康國民小學106年度推動教育優先區執行成果 全縣說明會。")
+    assert read_places("", body).about == ("南投县",)
+    # inside a sentence, or a name no gazetteer holds, it is not the issuer
+    assert read_places("", "现将县教育局工作总结如下。全县学校20所。").about == ()
+    assert read_places("", "我们参观了台中市东区台中国民小学,收获很大。").about == ()
+    assert read_places("", "全县教育稳步发展。台中市东区台中国民小学来访交流。").about == ()
+
+
+def test_a_county_government_named_in_a_dropped_header_line_is_the_publisher():
+    from qa.ingest.split import publisher_places
+
+    assert publisher_places(["date 2025-12-15 县长重视教育(图片来源/新竹县政府)"]) == ("新竹县",)
+    assert publisher_places(["首页", "分享到:"]) == ()
+
+
+def test_hong_kong_or_macau_speaking_for_itself_is_the_place_but_a_mention_is_not():
+    macau = normalize("教青局教育廳廳長回顧2020年施政。教青局將持續提升教學質量,推進澳門教育的持續發展。")
+    assert read_places("", macau).about == ("澳门",)
+    hong_kong = normalize("全港中小學將於九月復課。本港學生須完成疫苗接種,香港教育局表示歡迎。")
+    assert read_places("", hong_kong).about == ("香港",)
+    # named in full by a text from elsewhere, once in its voice, or both regions speaking: none
+    assert read_places("", "两地学生交流活动在香港举行,本港学校代表出席。").about == ()
+    assert read_places("", "本港学生与本澳学生交流。香港、澳门两地学校。全港全澳").about == ()
+    assert read_places("", "国家支持香港、澳门融入国家发展大局,香港特别行政区和澳门特别行政区。").about == ()
+
+
+def test_a_government_above_the_level_the_report_speaks_for_is_not_its_place():
+    # a city's report that names its province's or a region's government in its opening: a superior, none
+    assert read_places("", "我市认真贯彻湖南省人民政府的部署,全市教育工作取得新进展。我市新建学校5所。").about == ()
+    assert read_places("教育局工作总结", "我市与香港特别行政区教育局签订合作协议。全市学校……").about == ()
+    assert read_places("", "在宜昌市教育局的指导下,我县教育稳步发展。全县学校……").about == ()
+    # the province's or the region's own report still reads as its own
+    assert read_places("", "湖南省人民政府关于教育工作的报告。全省教育……我省").about == ("湖南",)
+    # a municipality that is also a province speaks as a city
+    assert read_places("", "北京市人民政府关于教育工作的报告。我市教育稳步发展。").about[0].startswith("北京")

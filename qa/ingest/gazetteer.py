@@ -87,7 +87,15 @@ def _divisions() -> frozenset[str]:
     except FileNotFoundError:
         return frozenset()
     rows = (line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
-    return frozenset(r[1] for r in rows if len(r) == 2 and _END_SUFFIX_RE.search(r[1]))
+    return frozenset(r[1] for r in rows if len(r) == 2 and _END_SUFFIX_RE.search(r[1])) | TAIWAN
+
+
+# Taiwan's county-level divisions, which the code table lists only as 台湾省: its municipalities, counties and
+# cities since 2014, and the counties merged into municipalities in 2010 and 2014 (older reports name them), in
+# Simplified script as the search form writes them.
+TAIWAN = frozenset("""台北市 新北市 桃园市 台中市 台南市 高雄市 基隆市 新竹市 嘉义市 新竹县 苗栗县 彰化县
+                   南投县 云林县 嘉义县 屏东县 宜兰县 花莲县 台东县 澎湖县 金门县 连江县
+                   台北县 桃园县 台中县 台南县 高雄县""".split())
 
 
 @lru_cache(maxsize=1)
@@ -101,3 +109,23 @@ def _short_divisions() -> frozenset[str]:
     """Counties and cities whose name is one character and the suffix (新县, 房县): places only where an issuer
     follows them. A district of one character (东区, 新区) is left out: too many areas are called so."""
     return frozenset(w for w in _divisions() if len(w) == 2 and w[-1] in "县市旗")
+
+
+# Hong Kong and Macau speak for themselves as 本港/全港, 本澳/全澳 (as a county's report says 我县/全县) and name their
+# own government without its place (港府, 特区政府) or by bureaus that no other place has (Macau's 教青局); a text from
+# elsewhere names them in full (香港特别行政区), which is a mention. Traditional names are read in Simplified script.
+_REGION_VOICE = {
+    "香港": re.compile("本港|全港|港府"),
+    "澳门": re.compile("本澳|全澳|澳府|教青局|教育及青年发展局|教育暨青年局"),
+}
+_OWN_GOVERNMENT_RE = re.compile("特区政府")
+
+
+def special_region(key: str, least: int = 2) -> list[str]:
+    """Hong Kong or Macau, when the text names it and speaks for it (its own voice, its government's bodies, or 特区政府
+    when it names no other region) at least ``least`` times, and speaks so for no other region."""
+    named = [region for region in _REGION_VOICE if region in key]
+    shared = len(_OWN_GOVERNMENT_RE.findall(key)) if len(named) == 1 else 0
+    voice = {region: len(pattern.findall(key)) for region, pattern in _REGION_VOICE.items()}
+    voiced = [region for region in named if voice[region] + shared >= least]
+    return voiced if len(voiced) == 1 and sum(v > 0 for v in voice.values()) <= 1 else []

@@ -29,6 +29,7 @@ from qa.ingest.gazetteer import (  # noqa: F401 - PROVINCES, place_words, suffix
     _long_divisions,
     _short_divisions,
     place_words,
+    special_region,
     suffixed_places,
 )
 
@@ -46,6 +47,7 @@ class PlaceParams:
     min_voice: int = 4  # "我县" (counted twice) and "全县" this often make 县 the level the report speaks for
     own_weight: int = 2  # "我县" speaks for the report more than "全县"
     max_about: int = 2
+    min_region_voice: int = 2  # "本港"/"全澳" or the region's government bodies this often
 
 
 PARAMS = PlaceParams()
@@ -114,18 +116,27 @@ def read_places(title: str, body: str, params: PlaceParams = PARAMS, publisher: 
     about += [] if titled and _contradicted(titled, key, named, params) else titled
     last = body.strip().rsplit("\n", 1)[-1]
     ends = key[: params.opening_chars] + "\n" + (last if len(last) <= params.signature_chars else "")
+    voice = _voice_level(key, params.own_weight, min_count=2)  # a body above it ("我市…湖南省人民政府") is a superior
     about += [name for name, forms in named if any(f + m.group() in ends for f in forms
-                                                   for m in _ISSUER_RE.finditer(ends))]
+                                                   for m in _ISSUER_RE.finditer(ends))
+              and _rank(name, forms) <= _RANK.get(voice, 3)]
     if not about:
         about += issuers  # an issuer the gazetteer does not know
+    if not about:  # an issuer standing as a heading in the opening (a school under the title: 台中市东区台中国民小学)
+        spaced = re.sub(r"[^\S\n]+", " ", body.strip())[: params.opening_chars]  # spaces kept: they part a heading
+        known = _gazetteer()[0] | _long_divisions()  # in the text, a known place only ("现将县教育局…" names none)
+        heads = {p for m in _HEAD_RE.finditer(spaced) for p in issuer_places(m.group(1)) if p in known}
+        about += sorted(heads) if len(heads) == 1 else []
     superiors = _superiors(key)
     if not about:  # one place written as the issuer or governing body in the opening: "我校在德城区委、区政府…"
-        opening = {p for p in governing_places(ends) if p not in superiors}
+        opening = {p for p in governing_places(ends) if p not in superiors and _rank(p) <= _RANK.get(voice, 3)}
         about += sorted(opening) if len(opening) == 1 else []
     if not about:
         about += _voiced(key, [nf for nf in named if nf[0] not in superiors], params)
     if not about:
         about += _issued(key, named, superiors, params)
+    if not about:
+        about += special_region(key, params.min_region_voice)
     if not about and len(set(publisher)) == 1:
         about += publisher[:1]
     mentions = tuple(dict.fromkeys([*(name for name, _ in mentioned), *issuers, *about]))[:MAX_PLACES]
@@ -137,8 +148,9 @@ def read_places(title: str, body: str, params: PlaceParams = PARAMS, publisher: 
 # one ("XX县", "全县") is not.
 _ISSUER_PLACE_RE = re.compile("^(?:(?:19|20)\\d\\d年(?:度)?)?([\u4e00-\u9fff]{2,3}?)([市县区旗州])"
                               "(?=教育局|教育厅|教育委员会|教委|教体局|教育和体育局|教育体育局|人民政府"
-                              # or a chain of divisions down to a school: 花莲县富里乡学田国小…
-                              "|[\u4e00-\u9fff]{2,3}[乡镇][\u4e00-\u9fff]{1,6}?(?:小学|中学|国小|国中|学校|幼儿园|中心校))")
+                              # or a chain of divisions down to a school: 花莲县富里乡学田国小…, 台中市东区台中国民小学
+                              "|(?:[\u4e00-\u9fff]{2,3}[乡镇]|[\u4e00-\u9fff]{1,3}区)[\u4e00-\u9fff]{1,6}?"
+                              "(?:小学|中学|国小|国中|学校|幼儿园|中心校))")
 _NOT_A_NAME = re.compile("^[我全本该各某此这那其每]|[某xX×*＊]")
 
 
@@ -153,6 +165,11 @@ def issuer_places(title: str) -> tuple[str, ...]:
         return ()
     place = m.group(1) + m.group(2)
     return () if _NOT_A_NAME.search(place) or place[-2:] in _GENERIC_TAILS else (place,)
+
+
+# Where a heading may start in the opening: after a line break, a bullet, a space or a number, not in or after a
+# sentence.
+_HEAD_RE = re.compile(r"(?<![\u4e00-\u9fff，,、：:（(《“「。！？；;])(?=([\u4e00-\u9fff][^\n]{0,60}))")
 
 
 def _voiced(key: str, named: list[tuple[str, tuple[str, ...]]], params: PlaceParams) -> list[str]:
@@ -277,6 +294,17 @@ def _level(name: str, forms: tuple[str, ...]) -> str:
         if suffix:
             return suffix.group()[-1]
     return "市" if name in _gazetteer()[2] else ""
+
+
+_RANK = {"省": 3, "市": 2, "州": 2, "盟": 2, "县": 1, "区": 1, "旗": 1}  # how high a level stands
+
+
+def _rank(name: str, forms: tuple[str, ...] = ()) -> int:
+    """How high a place stands: 3 for a province or a special region, 2 for a city (北京市 too: it says 我市), 1 for a
+    county."""
+    if name.removesuffix("市") in ("北京", "天津", "上海", "重庆"):
+        return 2
+    return 3 if _province_level(name) else _RANK.get(_level(name, forms or (name,)), 0)
 
 
 def question_places(question: str) -> list[str]:

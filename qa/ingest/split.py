@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from qa.ingest.clean import Cleaned, Line, drop_repeats
-from qa.ingest.meta import find_year, find_years, issuer_places, read_places
+from qa.ingest.meta import find_year, find_years, governing_places, issuer_places, read_places
 from qa.ingest.tables import Table, find_tables, records
 from qa.numbers import chinese_number
 from qa.textnorm import CLOSERS, SENTENCE_END_RE, SENTENCE_ENDS, match_key, normalize, strip_pinyin
@@ -111,7 +111,7 @@ def split_documents(text: str, cleaned: Cleaned, *, source: str, fallback_title:
     chunks: list[Chunk] = []
     used: set[str] = set()
     # a site names its publisher in its header lines ("XX县人民政府门户网站"), which cleaning drops as chrome
-    publisher = tuple(p for line in cleaned.dropped[:PUBLISHER_LINES] for p in issuer_places(normalize(line)))
+    publisher = publisher_places([normalize(line) for line in cleaned.dropped[:PUBLISHER_LINES]])
     found = find_tables(text)
     for doc_lines, title_index, doc_title, part in groups:
         title_line = doc_lines[title_index] if title_index is not None and doc_lines else None
@@ -135,6 +135,19 @@ def split_documents(text: str, cleaned: Cleaned, *, source: str, fallback_title:
                                   span=(kept[0].start, kept[-1].end)))
         chunks += doc_chunks
     return tuple(documents), tuple(chunks), tuple(dropped)
+
+
+def publisher_places(lines: Sequence[str]) -> tuple[str, ...]:
+    """The places a site's header lines name as an issuer: at a line's head ("沅陵县人民政府门户网站") or as a
+    government anywhere in it (a photo credit "（图片来源／新竹县政府）").
+
+    >>> publisher_places(["沅陵县人民政府门户网站", "2025-12-15 县长重视教育（图片来源/新竹县政府）", "首页"])
+    ('沅陵县', '新竹县')
+    """
+    out: list[str] = []
+    for line in lines:
+        out += issuer_places(line) or list(governing_places(re.sub(r"\s+", "", line)))
+    return tuple(out)
 
 
 def find_parts(lines: Sequence[Line]) -> list[tuple[int, int, str]]:

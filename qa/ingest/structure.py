@@ -42,9 +42,12 @@ _CELL_SEP_RE = re.compile(r"[ \u3000\t]{2,}|[\u3000\t]")
 _NUMBER_CELL_RE = re.compile(r"^[-+]?\d[\d.,%‰]*$")
 _FIELD_RE = re.compile(rf"^[\u3400-\u9fff]{{1,{STRUCTURE.key}}}\s*[:：]\s*\S")
 # A heading numbered the way official documents number their parts: 一、 （二） — web pages do not number chrome so;
-# and the part heading of a compilation of reports standing alone: 篇一, 【篇二】.
+# and the part heading of a compilation of reports: 篇一, 【篇二】 standing alone or before the part's title, or
+# after it ("…工作总结【篇1】", "…工作计划 篇1", "…工作计划篇一"; a count is no part: "…总结7篇", "…(精选5篇)").
+_PART = r"篇[一二三四五六七八九十\d]{1,3}"
 _HEADING_RE = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}\s*[、.．]|[（(]\s*[一二三四五六七八九十]{1,3}\s*[)）]"
-                         r"|【?篇[一二三四五六七八九十\d]{1,3}】?\s*$|【篇[一二三四五六七八九十\d]{1,3}】)")
+                         rf"|【?{_PART}】?\s*$|【{_PART}】|{_PART}\s*[:：])"
+                         rf"|^[^。！？!?]{{2,40}}?(?:【{_PART}】|[（(]{_PART}[)）]|\s*(?<![\d一二三四五六七八九十]){_PART})\s*$")
 # What names a report: its kind (a summary, a plan, a report...).
 TITLE_WORDS_RE = re.compile("总结|计划|报告|汇报|要点|述职|规划|方案|讲话|发言|材料|综述|通报|通知|意见|汇编|记录|纪要")
 # What an issuer's name ends with: an office, a school, a government (general Chinese administrative nouns).
