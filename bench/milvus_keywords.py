@@ -15,6 +15,10 @@ time, a whole ``ask`` with each side in place, the requests per question, and ho
 top 100 (positions and scores) equals the folder's (``KeywordIndex`` over the same paragraphs' tokens).
 
     QA_SHARED=../shared nice .venv/bin/python bench/milvus_keywords.py --size 100000 --questions 40
+
+Historical since session 10: collections no longer hold the ``sparse`` field (the schema dropped Milvus's
+BM25 function, which nothing searched), so this bench runs only from a checkout of session 9
+(``git worktree add ../s9 320b786``); its figures are in bench/README.md.
 """
 
 from __future__ import annotations
@@ -74,6 +78,9 @@ def run(size: int, questions: list[str], variants: int, work: Path, factors: tup
     target = MilvusTarget(str(work / "kw.db"), f"kw_{size}")
     client = connect(target)
     ensure_collections(client, target, hash_embedder().dim, rebuild=True)
+    if "sparse" not in {f["name"] for f in client.describe_collection(target.collection)["fields"]}:
+        raise SystemExit("this collection has no `sparse` field (dropped in session 10): run this bench from "
+                         "a checkout of session 9, see its docstring")
     rss0, t, start, done = rss_mb(), time.perf_counter(), 0, 0
     for stop in range(1, len(segments) + 1):
         if stop == len(segments) or sum(s.size for s in segments[start:stop]) >= 10_000:

@@ -9,7 +9,8 @@ Three parts, each appending a section to bench/README.md:
   process, or ``--milvus milvus://HOST:PORT`` for a server; the collection opened lazily, then loaded), and
   the process's memory (``bench/scale_memory.py``: the serving process alone, over a server).
 - ``--part stream``: ``--sizes 1000000 --limit 1200``: synthetic paragraphs inserted into Milvus as they are
-  made (nothing held), stopped after ``--limit`` seconds: how far it got, insert rate and memory.
+  made (nothing held), stopped after ``--limit`` seconds: how far it got, insert rate and memory; with
+  ``--ask``, then the collection opened lazily and the questions timed; ``--deadline`` bounds the whole run.
 - ``--part embed``: paragraphs/s of the real model in one process (all cores) against a local Dask
   cluster of 1 and 2 workers (cold: start + model load + embedding; warm: embedding only), and the
   cosine of the cluster's vectors to the single process's.
@@ -62,7 +63,9 @@ def hash_embedder() -> HashEmbedder:
 # composed into distinct paragraphs; each pool sentence normalized and tokenized once; random unit vectors).
 
 
-def timed_queries(store, questions: list[str]) -> dict[str, float]:
+def timed_queries(store, questions: list[str], until: float | None = None) -> dict[str, float]:
+    """``search`` and ``ask`` p50/p95 ms over ``questions`` (with ``until``, a ``time.perf_counter()`` value:
+    stopping there, and saying how many were asked as ``asked``)."""
     from qa.answer.compose import Answerer
     from qa.search.retrieve import Retriever
 
@@ -73,14 +76,17 @@ def timed_queries(store, questions: list[str]) -> dict[str, float]:
     answerer.ask(questions[0])  # warm-up
     search, ask = [], []
     for q in questions:
+        if until is not None and time.perf_counter() > until:
+            break
         t = time.perf_counter()
         retriever.search(q, k=10)
         search.append(1000 * (time.perf_counter() - t))
         t = time.perf_counter()
         answerer.ask(q)
         ask.append(1000 * (time.perf_counter() - t))
-    return {"Retriever s": retriever_s, "search p50": median(search), "search p95": pct(search, 95),
-            "ask p50": median(ask), "ask p95": pct(ask, 95)}
+    out = {"Retriever s": retriever_s, "search p50": median(search), "search p95": pct(search, 95),
+           "ask p50": median(ask), "ask p95": pct(ask, 95)}
+    return out if until is None else out | {"asked": len(ask)}
 
 
 def rss_mb() -> float:
@@ -260,10 +266,39 @@ def milvus_rows(n: int, milvus: str | None, segments, questions: list[str], work
     return rows
 
 
-def milvus_stream(n: int, milvus: str | None, work: Path, limit_s: float, variants: int = 256) -> str:
+def stop_at(deadline_s: float, t0: float):
+    """A hard bound on the whole run: at ``deadline_s`` after ``t0``, say so, end the processes this one
+    started (milvus-lite's server) and exit (what was measured so far is on stderr, row by row)."""
+    import threading
+
+    import psutil
+
+    def stop():
+        print(f"deadline of {deadline_s:.0f} s reached: stopped ({load_avg()})", file=sys.stderr, flush=True)
+        for child in psutil.Process(os.getpid()).children(recursive=True):
+            child.kill()
+        os._exit(3)
+
+    timer = threading.Timer(max(0.0, deadline_s - (time.perf_counter() - t0)), stop)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def lite_mb(target) -> float:
+    """MB of files in the milvus-lite file's folder (0 for a server)."""
+    if not target.is_lite:
+        return 0.0
+    return sum(f.stat().st_size for f in Path(target.uri).parent.rglob("*") if f.is_file()) / 1e6
+
+
+def milvus_stream(n: int, milvus: str | None, work: Path, limit_s: float, variants: int = 256,
+                  questions: list[str] | None = None, deadline_s: float | None = None) -> str:
     """Insert up to ``n`` synthetic paragraphs into a fresh collection as they are made (about 10k at a
     time, nothing held), stopping after ``limit_s`` seconds: how far it got, the rates of making and of
-    inserting, and the memory (this process with milvus-lite in it, and the lite file) along the way."""
+    inserting, and the memory (this process with milvus-lite in it, and the lite file) along the way.
+    With ``questions``: then open the collection lazily and time them (until ``deadline_s``, if given,
+    minus a minute); ``deadline_s`` also ends the whole run wherever it is (``stop_at``)."""
     from bench.synthetic import SentencePool, synthetic_segments
     from qa.store.milvus import MilvusTarget, connect
     from qa.store.milvus_update import ensure_collections, write_files
@@ -271,6 +306,7 @@ def milvus_stream(n: int, milvus: str | None, work: Path, limit_s: float, varian
     target = MilvusTarget.parse(milvus) if milvus else MilvusTarget.parse(str(work / f"stream-{n}.db"))
     target = MilvusTarget(target.uri, f"stream_{n}", target.token, target.index)
     t0 = time.perf_counter()
+    timer = stop_at(deadline_s, t0) if deadline_s else None
     pool = SentencePool.build(variants)
     client = connect(target)
     ensure_collections(client, target, hash_embedder().dim, rebuild=True)
@@ -286,13 +322,15 @@ def milvus_stream(n: int, milvus: str | None, work: Path, limit_s: float, varian
         insert_s += time.perf_counter() - t
         done += sum(s.size for s in part)
         part = []
-        size = sum(f.stat().st_size for f in Path(target.uri).parent.rglob("*") if f.is_file()) if target.is_lite else 0
         rows.append([f"{done:,}", f"{time.perf_counter() - t0:.0f}", f"{done / make_s:,.0f}", f"{done / insert_s:,.0f}",
-                     f"{rss_mb() - rss0:,.0f}", f"{size / 1e6:,.0f}" if target.is_lite else "-", load_avg()])
+                     f"{rss_mb() - rss0:,.0f}", f"{lite_mb(target):,.0f}" if target.is_lite else "-", load_avg()])
         print(rows[-1], file=sys.stderr, flush=True)
         if time.perf_counter() - t0 > limit_s:
             break
         t = time.perf_counter()
+    asked = stream_questions(target, questions, rss0, t0, deadline_s) if questions else ""
+    if timer is not None:
+        timer.cancel()
     client.drop_collection(target.collection)
     for name in (target.files_collection, target.terms_collection):
         client.drop_collection(name)
@@ -302,7 +340,34 @@ def milvus_stream(n: int, milvus: str | None, work: Path, limit_s: float, varian
             f"{pool.seconds:.0f} s). Rates are cumulative (paragraphs made per second of making, inserted per "
             "second of inserting); RSS growth of this process since the collection was made.\n\n" +
             md_table(["paragraphs inserted", "elapsed s", "made /s", "inserted /s", "RSS growth MB",
-                      "lite files MB", "load (1/5/15 min)"], rows))
+                      "lite files MB", "load (1/5/15 min)"], rows) + asked)
+
+
+def stream_questions(target, questions: list[str], rss0: float, t0: float, deadline_s: float | None) -> str:
+    """After a stream: flush, open the collection lazily (what a serving process over millions does) and
+    time the questions, stopping a minute before the deadline; a paragraph of the report."""
+    from qa.store.milvus import connect
+    from qa.store.milvus_lazy import open_store
+
+    t = time.perf_counter()
+    connect(target).flush(target.collection)
+    flush_s, rss1 = time.perf_counter() - t, rss_mb()
+    print(f"flushed in {flush_s:.0f} s, RSS growth {rss1 - rss0:,.0f} MB ({load_avg()})", file=sys.stderr, flush=True)
+    t = time.perf_counter()
+    store = open_store(target, model_name=MODEL_NAME, lazy=True)
+    open_s, rss2 = time.perf_counter() - t, rss_mb()
+    print(f"opened lazily in {open_s:.0f} s, RSS growth {rss2 - rss0:,.0f} MB ({load_avg()})", file=sys.stderr,
+          flush=True)
+    until = t0 + deadline_s - 60 if deadline_s else None
+    lat = timed_queries(store, questions, until)
+    out = (f"\n\nThen: flush {flush_s:.0f} s; the {len(store.pks):,} rows opened lazily in {open_s:.0f} s "
+           f"(RSS growth since the collection was made: {rss1 - rss0:,.0f} MB after the insert, {rss2 - rss0:,.0f} "
+           f"MB opened, {rss_mb() - rss0:,.0f} MB after the questions; lite files {lite_mb(target):,.0f} MB); "
+           f"Retriever {lat['Retriever s']:.0f} s; {lat.get('asked', len(questions))} of {len(questions)} questions "
+           f"asked: search p50/p95 {lat['search p50']:.0f}/{lat['search p95']:.0f} ms, ask p50/p95 "
+           f"{lat['ask p50']:.0f}/{lat['ask p95']:.0f} ms; {time.perf_counter() - t0:.0f} s in all ({load_avg()}).")
+    print(out.strip(), file=sys.stderr, flush=True)
+    return out
 
 
 # -- distributed embedding -----------------------------------------------------------------------------
@@ -481,6 +546,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--part", choices=["store", "stream", "embed", "encoders"], required=True)
     ap.add_argument("--limit", type=float, default=1200, help="--part stream: stop inserting after this many s")
+    ap.add_argument("--ask", action="store_true", help="--part stream: then open the collection lazily and time "
+                    "--questions")
+    ap.add_argument("--deadline", type=float, help="--part stream: end the whole run after this many s, "
+                    "wherever it is (questions stop a minute before)")
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--milvus", help="a Milvus server (milvus://HOST:PORT); default: milvus-lite in a temp file")
     ap.add_argument("--stores", nargs="+", choices=["folder", "milvus"], default=["folder", "milvus"],
@@ -511,7 +580,8 @@ def main(argv: list[str] | None = None) -> int:
         title = "Scale: index folder vs Milvus"
     elif args.part == "stream":
         with tempfile.TemporaryDirectory(prefix="scale-") as work:
-            body = milvus_stream(max(args.sizes), args.milvus, args.work or Path(work), args.limit, args.variants)
+            body = milvus_stream(max(args.sizes), args.milvus, args.work or Path(work), args.limit, args.variants,
+                                 bench_questions(args.questions) if args.ask else None, args.deadline)
         title = "Scale: inserting into Milvus as paragraphs are made"
     elif args.part == "embed":
         body, title = embed_part(args.n, tuple(args.workers)), "Scale: embedding on a local Dask cluster"

@@ -145,6 +145,43 @@ def test_another_model_is_refused_and_rebuild_replaces_it(tiny_corpus, fake_embe
     assert report.index.model_name == other.name and report.embedded == report.chunk_count
 
 
+def _session9_collection(target: MilvusTarget, dim: int) -> None:
+    """The paragraphs collection as session 9 made it: text analyzed with jieba, Milvus's BM25 into ``sparse``."""
+    from pymilvus import DataType, Function, FunctionType
+
+    client = connect(target)
+    client.drop_collection(target.collection)
+    s = client.create_schema(auto_id=False)
+    s.add_field("pk", DataType.INT64, is_primary=True)
+    s.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
+    s.add_field("text", DataType.VARCHAR, max_length=1000, enable_analyzer=True, analyzer_params={"tokenizer": "jieba"})
+    s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+    s.add_field("kw", DataType.SPARSE_FLOAT_VECTOR)
+    s.add_field("dl", DataType.INT64)
+    s.add_field("years", DataType.ARRAY, element_type=DataType.INT64, max_capacity=8)
+    s.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"],
+                            output_field_names=["sparse"]))
+    ip = client.prepare_index_params()
+    ip.add_index("vector", index_type="FLAT", metric_type="IP")
+    ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+    ip.add_index("kw", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
+    client.create_collection(target.collection, schema=s, index_params=ip)
+
+
+def test_a_collection_of_the_previous_format_must_be_rebuilt(tiny_corpus, fake_embedder, lite):
+    update_milvus(tiny_corpus, lite, fake_embedder, progress=False)
+    fields = connect(lite).describe_collection(lite.collection)["fields"]
+    assert "sparse" not in {f["name"] for f in fields}  # no Milvus BM25 since session 10
+    assert not any(f.get("params", {}).get("enable_analyzer") for f in fields)
+    _session9_collection(lite, fake_embedder.dim)
+    for opening in (lambda: MilvusIndex.open(lite), lambda: update_milvus(tiny_corpus, lite, fake_embedder,
+                                                                          progress=False)):
+        with pytest.raises(IndexError, match=r"earlier version of report-qa.*--rebuild"):
+            opening()
+    report = update_milvus(tiny_corpus, lite, fake_embedder, progress=False, rebuild=True, load=True)
+    assert len(report.index.chunks) > 0 and report.embedded == 0  # the vectors came back from the cache beside the file
+
+
 def test_missing_collection_says_what_to_run(lite):
     with pytest.raises(IndexError, match="qa index --store"):
         MilvusIndex.open(lite)

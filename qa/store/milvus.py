@@ -2,10 +2,10 @@
 
 ``--store milvus://HOST:PORT[/COLLECTION]`` (or ``QA_STORE``) points the product at a Milvus server or
 cluster; a path ending in ``.db`` opens a milvus-lite file in process (tests, trials: lite is slow). The
-collection holds, per paragraph: the vector, the normalized text in a field with the jieba analyzer and a
-BM25 function (keyword search runs in Milvus), and the scalar fields filters and citations need (file, its
-sha256, report id, year, places, section, paragraph). A second, small collection holds one row per file:
-its sha256, the model, and its reports. ``qa.store.milvus_update`` keeps both in step with the corpus.
+collection holds, per paragraph: the vector, ``kw`` (the package's BM25 tokens as a sparse vector,
+``qa.store.milvus_bm25``), the record (``chunk``, JSON: what answers and citations read), the keyword text
+(no analyzer: only ``like`` reads it) and the fields filters need (file, sha256, report, year, places...).
+Small collections hold per file its sha256, model, reports and (``<name>_terms``) keyword document frequencies.
 
 Fusion, filters and answers stay on the client (``qa.search``), over positions in the same order as the
 index folder's, so answers match the folder backend; only the two searches run in Milvus.
@@ -35,12 +35,15 @@ from qa.types import Chunk, Document
 
 log = logging.getLogger(__name__)
 FOLDER = "folder"
+# The format, by fields a collection must hold and must not: v2 (session 9) added kw/dl and the terms
+# collection; v3 (session 10) dropped ``sparse``, Milvus's BM25 over jieba-analyzed text that nothing searched.
+SCHEMA_NEEDS, SCHEMA_DROPPED = {"": {"years", "kw", "dl"}, "_terms": {"tokens", "ref_avgdl"}}, {"": {"sparse"}}
 
 
 @dataclass(frozen=True)
 class MilvusParams:
     collection: str = "report_qa"
-    text_bytes: int = 60_000  # VARCHAR limit is 65,535 bytes; longer paragraphs are cut for BM25 only
+    text_bytes: int = 60_000  # VARCHAR limit is 65,535 bytes; longer paragraphs are cut for ``like`` only
     short_bytes: int = 1_000  # file names, sections, ids
     max_places: int = 32
     max_years: int = 256  # years kept per paragraph (a paragraph naming more is cut, in order)
@@ -358,10 +361,10 @@ class MilvusIndex(InMemoryRows, MilvusRows):
 
 def check_schema(client, target: MilvusTarget) -> None:
     """Refuse a collection made by an earlier version of report-qa, saying what to run."""
-    need = {target.collection: {"years", "kw", "dl"}, target.terms_collection: {"tokens", "ref_avgdl"}}
-    for name, fields in need.items():
+    for suffix, fields in SCHEMA_NEEDS.items():
+        name = target.collection + suffix
         have = {f["name"] for f in client.describe_collection(name)["fields"]} if client.has_collection(name) else ()
-        if not fields <= set(have):  # a missing terms collection too
+        if not fields <= set(have) or SCHEMA_DROPPED.get(suffix, set()) & set(have):  # a missing terms collection too
             raise IndexError(f"the collection {name!r} was made by an earlier version of report-qa: "
                              "run `qa index --store ... --rebuild`")
 

@@ -5,8 +5,9 @@ only its primary key, its report (as a number) and the years its paragraph names
 bytes a row), plus the reports themselves and the keyword document frequencies (a sorted array of term
 hashes, written per file at index time into the ``<name>_terms`` collection). Paragraph records are fetched
 by primary key when a question needs them (the 10-20 hits, their neighbours), through an LRU cache; keyword
-search runs in Milvus (BM25 function); the few questions that need every paragraph (which places any
-paragraph names, the years a report's paragraphs cover) ask Milvus (``like``) or stream the rows once.
+candidates come from Milvus (``kw`` vectors, ``qa.store.milvus_bm25``); the few questions that need every
+paragraph (which places any paragraph names, the years a report's paragraphs cover) ask Milvus (``like``)
+or stream the rows once.
 Positions and answers are the same as ``MilvusIndex``'s (tests/test_milvus_lazy.py).
 
 >>> YearRows.build([(2, [2019, 2020]), (0, [2011])]).get(2), YearRows.build([]).get(1, frozenset())
@@ -135,7 +136,8 @@ class FetchedPositions(Mapping):
 
 
 class LazyKeywords(MilvusKeywords):
-    """BM25 in Milvus; document frequencies from the index-time term table; term occurrence from fetched text."""
+    """Candidates from Milvus, the package's BM25; document frequencies from the index-time term table; term
+    occurrence from fetched text."""
 
     def __init__(self, store: LazyMilvusIndex, candidates: int, stats: Bm25Stats):
         super().__init__(store, candidates, stats)

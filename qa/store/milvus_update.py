@@ -42,7 +42,7 @@ from qa.store.update import UpdateReport, scan
 
 def ensure_collections(client, target: MilvusTarget, dim: int, *, rebuild: bool = False) -> None:
     """Create the two collections if missing (dropping them first with ``rebuild``)."""
-    from pymilvus import DataType, Function, FunctionType
+    from pymilvus import DataType
 
     if rebuild:
         for name in (target.collection, target.files_collection, target.terms_collection):
@@ -54,9 +54,8 @@ def ensure_collections(client, target: MilvusTarget, dim: int, *, rebuild: bool 
         s = client.create_schema(auto_id=False)
         s.add_field("pk", DataType.INT64, is_primary=True)
         s.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
-        s.add_field("text", DataType.VARCHAR, max_length=PARAMS.text_bytes + 8, enable_analyzer=True,
-                    analyzer_params={"tokenizer": "jieba"})
-        s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        # no analyzer: only ``like`` reads it (a name in a paragraph, qa.store.milvus_lazy); keywords are ``kw``
+        s.add_field("text", DataType.VARCHAR, max_length=PARAMS.text_bytes + 8)
         s.add_field("kw", DataType.SPARSE_FLOAT_VECTOR)  # the package's BM25 terms (qa.store.milvus_bm25)
         s.add_field("dl", DataType.INT64)
         for name in ("file", "file_sha", "doc_id", "section", "key"):
@@ -68,11 +67,8 @@ def ensure_collections(client, target: MilvusTarget, dim: int, *, rebuild: bool 
         s.add_field("seq", DataType.INT64)
         s.add_field("years", DataType.ARRAY, element_type=DataType.INT64, max_capacity=PARAMS.max_years)
         s.add_field("chunk", DataType.JSON)
-        s.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"],
-                                output_field_names=["sparse"]))
         ip = client.prepare_index_params()
         ip.add_index("vector", index_type=target.index, metric_type="IP", params=target.dense_index_params())
-        ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
         ip.add_index("kw", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
         client.create_collection(target.collection, schema=s, index_params=ip, consistency_level="Strong")
     if not client.has_collection(target.files_collection):
