@@ -34,22 +34,30 @@ def app_url(tmp_path_factory):
     service.stop()
 
 
-@pytest.fixture
-def page(chromium_path, app_url):
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    """One Chromium for the module (a launch costs seconds on a busy machine); each test gets its own context."""
     from playwright.sync_api import sync_playwright
 
-    OUT.mkdir(exist_ok=True)
-    outside: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
-        pg.set_default_timeout(30_000)
-        pg.on("request", lambda r: outside.append(r.url)
-              if not r.url.startswith(("http://127.0.0.1", "http://localhost", "data:", "blob:")) else None)
-        pg.goto(app_url[0])
-        pg.wait_for_selector("#qa-question textarea")
-        yield pg
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    OUT.mkdir(exist_ok=True)
+    outside: list[str] = []
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})  # fresh: no state from other tests
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    pg.on("request", lambda r: outside.append(r.url)
+          if not r.url.startswith(("http://127.0.0.1", "http://localhost", "data:", "blob:")) else None)
+    pg.goto(app_url[0])
+    pg.wait_for_selector("#qa-question textarea")
+    yield pg
+    context.close()
     assert not outside, f"the page fetched from outside this machine: {outside}"
 
 

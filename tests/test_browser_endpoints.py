@@ -58,117 +58,120 @@ def _ask(page, question: str, turn: int) -> str:
     return page.locator("#qa-chat").inner_text()
 
 
-def _browser(p, chromium: str, **context):
-    browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-    page = browser.new_context(viewport={"width": 1400, "height": 1000}, **context).new_page()
-    page.set_default_timeout(30_000)
-    return browser, page
-
-
-def test_fresh_index_answers_from_keywords_and_status_advances(chromium_path, tmp_path):
+@pytest.fixture(scope="module")
+def chromium(chromium_path):
+    """One Chromium for the module (a launch costs seconds on a busy machine); each test opens its own context."""
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _browser(chromium, **context):
+    """A fresh context (no state from other tests) and its page; the caller closes the context."""
+    ctx = chromium.new_context(viewport={"width": 1400, "height": 1000}, **context)
+    page = ctx.new_page()
+    page.set_default_timeout(30_000)
+    return ctx, page
+
+
+def test_fresh_index_answers_from_keywords_and_status_advances(chromium, tmp_path):
     OUT.mkdir(exist_ok=True)
     shutil.copytree(DATA / "tiny", tmp_path / "corpus")
-    with sync_playwright() as p:
-        browser, page = _browser(p, chromium_path)
-        service, app, url = serve(tmp_path / "corpus", tmp_path / "index", SlowEmbedder(1.2), start=False)
-        try:
-            page.goto(url)  # the page is open when the first build starts (a busy machine loads it slowly)
-            page.wait_for_selector("#qa-question textarea")
-            from qa.web.page import start_service
+    context, page = _browser(chromium)
+    service, app, url = serve(tmp_path / "corpus", tmp_path / "index", SlowEmbedder(1.2), start=False)
+    try:
+        page.goto(url)  # the page is open when the first build starts (a busy machine loads it slowly)
+        page.wait_for_selector("#qa-question textarea")
+        from qa.web.page import start_service
 
-            started = time.time()
-            start_service(service, echo=False)
-            page.wait_for_timeout(1000)
-            asked_after = time.time() - started
-            chat = _ask(page, QUESTION, 1)
-            assert asked_after < 5, asked_after  # asked in the build's first seconds ...
-            assert service.current_index().keyword_only  # ... and answered before the vectors were made
-            assert "keywords only" in chat or "仅按关键词检索" in chat  # the answer says how it searched
-            assert page.locator('#qa-chat a.qa-cite[href="#qa-src-1-1"]').count() == 1
-            assert "37" in page.locator("#qa-src-1-1 mark").inner_text()
-            page.screenshot(path=OUT / "endpoints-1-keyword-answer.png", full_page=True)
-            seen = []
-            while time.time() - started < 90:
-                text = page.locator("#qa-status").inner_text()
-                if not seen or text != seen[-1]:
-                    seen.append(text)
-                if "up to date" in text:
-                    break
-                page.wait_for_timeout(300)
-            progress = [s for s in seen if "embedding" in s]
-            assert len(progress) >= 2, seen  # it advanced on screen, without a reload
-            assert any("left" in s for s in progress), seen  # with the time left
-            assert "up to date" in seen[-1], seen
-            chat = _ask(page, "石泉县排查安全隐患多少项?", 2)
-            assert chat.count("仅按关键词检索") <= 1  # the second answer comes from the full search
-            assert not service.current_index().keyword_only
-        finally:
-            browser.close()
-            app.close()
-            service.stop()
+        started = time.time()
+        start_service(service, echo=False)
+        page.wait_for_timeout(1000)
+        asked_after = time.time() - started
+        chat = _ask(page, QUESTION, 1)
+        assert asked_after < 5, asked_after  # asked in the build's first seconds ...
+        assert service.current_index().keyword_only  # ... and answered before the vectors were made
+        assert "keywords only" in chat or "仅按关键词检索" in chat  # the answer says how it searched
+        assert page.locator('#qa-chat a.qa-cite[href="#qa-src-1-1"]').count() == 1
+        assert "37" in page.locator("#qa-src-1-1 mark").inner_text()
+        page.screenshot(path=OUT / "endpoints-1-keyword-answer.png", full_page=True)
+        seen = []
+        while time.time() - started < 90:
+            text = page.locator("#qa-status").inner_text()
+            if not seen or text != seen[-1]:
+                seen.append(text)
+            if "up to date" in text:
+                break
+            page.wait_for_timeout(300)
+        progress = [s for s in seen if "embedding" in s]
+        assert len(progress) >= 2, seen  # it advanced on screen, without a reload
+        assert any("left" in s for s in progress), seen  # with the time left
+        assert "up to date" in seen[-1], seen
+        chat = _ask(page, "石泉县排查安全隐患多少项?", 2)
+        assert chat.count("仅按关键词检索") <= 1  # the second answer comes from the full search
+        assert not service.current_index().keyword_only
+    finally:
+        context.close()
+        app.close()
+        service.stop()
 
 
-def test_figures_chart_links_to_citations(chromium_path, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_figures_chart_links_to_citations(chromium, tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for name, text in REPORTS.items():
         (corpus / name).write_text(text, encoding="utf-8")
     service, app, url = serve(corpus, tmp_path / "index", FakeEmbedder(dim=64))
-    with sync_playwright() as p:
-        browser, page = _browser(p, chromium_path)
-        try:
-            page.goto(url)
-            page.wait_for_selector("#qa-question textarea")
-            _ask(page, "各县通过公开招聘补充了多少教师?", 1)
-            chart = page.locator("#qa-sources figure.qa-chart")
-            assert chart.count() == 1
-            bars = chart.locator("a.qa-bar")
-            assert bars.count() >= 2
-            chart.screenshot(path=OUT / "endpoints-2-chart.png")
-            page.screenshot(path=OUT / "endpoints-2-chart-page.png", full_page=True)
-            for i in range(bars.count()):  # each bar shows a figure its citation states
-                n = bars.nth(i).get_attribute("data-n")
-                shown = bars.nth(i).locator("text").last.inner_html().split(" ")[0]
-                assert shown.rstrip("名") in page.locator(f"#qa-src-1-{n} mark").text_content()
-            page.evaluate("() => document.querySelectorAll('#qa-sources details').forEach(d => d.open = false)")
-            bars.last.click()
-            n = bars.last.get_attribute("data-n")
-            page.wait_for_function(f"() => document.getElementById('qa-src-1-{n}').open === true")
-        finally:
-            browser.close()
-            app.close()
-            service.stop()
+    context, page = _browser(chromium)
+    try:
+        page.goto(url)
+        page.wait_for_selector("#qa-question textarea")
+        _ask(page, "各县通过公开招聘补充了多少教师?", 1)
+        chart = page.locator("#qa-sources figure.qa-chart")
+        assert chart.count() == 1
+        bars = chart.locator("a.qa-bar")
+        assert bars.count() >= 2
+        chart.screenshot(path=OUT / "endpoints-2-chart.png")
+        page.screenshot(path=OUT / "endpoints-2-chart-page.png", full_page=True)
+        for i in range(bars.count()):  # each bar shows a figure its citation states
+            n = bars.nth(i).get_attribute("data-n")
+            shown = bars.nth(i).locator("text").last.inner_html().split(" ")[0]
+            assert shown.rstrip("名") in page.locator(f"#qa-src-1-{n} mark").text_content()
+        page.evaluate("() => document.querySelectorAll('#qa-sources details').forEach(d => d.open = false)")
+        bars.last.click()
+        n = bars.last.get_attribute("data-n")
+        page.wait_for_function(f"() => document.getElementById('qa-src-1-{n}').open === true")
+    finally:
+        context.close()
+        app.close()
+        service.stop()
 
 
-def test_page_in_traditional_chinese(chromium_path, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_page_in_traditional_chinese(chromium, tmp_path):
     shutil.copytree(DATA / "tiny", tmp_path / "corpus")
     service, app, url = serve(tmp_path / "corpus", tmp_path / "index", FakeEmbedder(dim=64))
-    with sync_playwright() as p:
-        browser, page = _browser(p, chromium_path, locale="zh-TW")
-        try:
-            page.goto(url)
-            page.wait_for_selector("#qa-question textarea")
-            page.wait_for_function("() => document.querySelector('#qa-ask').innerText.includes('提問')")
-            page.get_by_role("tab", name="報告").wait_for(timeout=15_000)  # the tabs update after the button
-            assert page.get_by_role("tab", name="報告").count() == 1
-            assert page.locator("#qa-question textarea").get_attribute("placeholder") == "您的問題……"
-            page.wait_for_function("() => document.querySelector('#qa-status').innerText.includes('已索引')")
-            assert "份報告" in page.locator("#qa-status").inner_text()
-            _ask(page, "漢川查出多少安全隱患?", 1)
-            assert "出處" in page.locator("#qa-sources").inner_text()
-            page.screenshot(path=OUT / "endpoints-3-zh-tw.png", full_page=True)
-            page.locator("#qa-lang input").click()  # the switch: English
-            page.get_by_role("option", name="English").click()
-            page.wait_for_function("() => document.querySelector('#qa-ask').innerText.includes('Ask')")
-            page.get_by_role("tab", name="Reports").wait_for(timeout=15_000)  # the tabs update after the button
-            assert page.get_by_role("tab", name="Reports").count() == 1
-        finally:
-            browser.close()
-            app.close()
-            service.stop()
+    context, page = _browser(chromium, locale="zh-TW")
+    try:
+        page.goto(url)
+        page.wait_for_selector("#qa-question textarea")
+        page.wait_for_function("() => document.querySelector('#qa-ask').innerText.includes('提問')")
+        page.get_by_role("tab", name="報告").wait_for(timeout=15_000)  # the tabs update after the button
+        assert page.get_by_role("tab", name="報告").count() == 1
+        assert page.locator("#qa-question textarea").get_attribute("placeholder") == "您的問題……"
+        page.wait_for_function("() => document.querySelector('#qa-status').innerText.includes('已索引')")
+        assert "份報告" in page.locator("#qa-status").inner_text()
+        _ask(page, "漢川查出多少安全隱患?", 1)
+        assert "出處" in page.locator("#qa-sources").inner_text()
+        page.screenshot(path=OUT / "endpoints-3-zh-tw.png", full_page=True)
+        page.locator("#qa-lang input").click()  # the switch: English
+        page.get_by_role("option", name="English").click()
+        page.wait_for_function("() => document.querySelector('#qa-ask').innerText.includes('Ask')")
+        page.get_by_role("tab", name="Reports").wait_for(timeout=15_000)  # the tabs update after the button
+        assert page.get_by_role("tab", name="Reports").count() == 1
+    finally:
+        context.close()
+        app.close()
+        service.stop()
