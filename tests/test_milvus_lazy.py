@@ -127,16 +127,24 @@ def _queries(store) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("first", [3.0, 1.1])  # 1.1: many questions need more than one request to be exact
-def test_keyword_scores_equal_the_folders_bit_for_bit(stores, corpus, embedder, tmp_path, monkeypatch, first):
-    import qa.store.milvus_bm25 as bm25
-    from qa.search.fusion import top_k
+@pytest.fixture(scope="module")
+def folder_keywords(corpus, embedder, tmp_path_factory):
+    """The same corpus as a folder index (built once: ~8 s on a busy machine), its keyword side; only read."""
     from qa.store.index import Index
     from qa.store.update import update_index
 
-    monkeypatch.setattr(bm25, "FIRST_FACTOR", first)
-    update_index(corpus, tmp_path / "index", embedder, progress=False)
-    folder = Index.load(tmp_path / "index").keywords
+    directory = tmp_path_factory.mktemp("folder") / "index"
+    update_index(corpus, directory, embedder, progress=False)
+    return Index.load(directory).keywords
+
+
+@pytest.mark.parametrize("first", [3.0, 1.1])  # 1.1: many questions need more than one request to be exact
+def test_keyword_scores_equal_the_folders_bit_for_bit(stores, folder_keywords, monkeypatch, first):
+    import qa.store.milvus_bm25 as bm25
+    from qa.search.fusion import top_k
+
+    monkeypatch.setattr(bm25, "FIRST_FACTOR", first)  # read by the Milvus side only, not by the folder's build
+    folder = folder_keywords
     eager, lazy, _ = stores
     mask = np.zeros(folder.size, dtype=bool)
     mask[::3] = True
