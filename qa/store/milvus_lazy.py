@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -181,6 +182,8 @@ class LazyKeywords(MilvusKeywords):
 class LazyMilvusIndex(MilvusRows):
     """A collection opened with per-row arrays only (see the module docstring); the ``Store`` interface."""
 
+    open_seconds: dict[str, float] = {}  # what ``open`` spent reading the files, the terms rows, making arrays
+
     def __init__(self, target: MilvusTarget, manifest: dict, documents: dict[str, Document], pks: np.ndarray,
                  docs: np.ndarray, doc_ids: dict[str, int], years: YearRows, bm25: Bm25Stats, *,
                  candidates: int = 100):
@@ -250,17 +253,23 @@ class LazyMilvusIndex(MilvusRows):
         """The reports, the term table and where each row sits (keys, reports, years: ``qa.store.milvus_rowmap``),
         from the files and terms collections: no row of the paragraphs is read. Refuse a collection built
         with another model or by an earlier version."""
-        client = connect(target)
+        client, times = connect(target), [time.perf_counter()]
         documents, manifest = read_files(client, target, model_name)
         check_schema(client, target)
+        times.append(time.perf_counter())
         terms = iterate(client, target.terms_collection, list(dict.fromkeys([*TERM_FIELDS, *ROW_FIELDS])))
+        times.append(time.perf_counter())
         try:
             pks, docs, doc_ids, years = read_row_map(manifest["files"], terms)
             bm25 = stats_of(terms, len(pks))
         except (KeyError, ValueError) as e:
             raise IndexError(f"the collection {target.collection!r} {e}: run `qa index --store ... --rebuild`") from e
         manifest["chunk_count"] = len(pks)
-        return cls(target, manifest, documents, pks, docs, doc_ids, years, bm25)
+        store = cls(target, manifest, documents, pks, docs, doc_ids, years, bm25)
+        times.append(time.perf_counter())
+        store.open_seconds = dict(zip(("files", "terms rows", "arrays"), np.diff(times).round(2).tolist(),
+                                      strict=True))
+        return store
 
 
 def like_escape(text: str) -> str:
