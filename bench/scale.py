@@ -356,11 +356,13 @@ def stream_questions(target, questions: list[str], rss0: float, t0: float, deadl
     t = time.perf_counter()
     store = open_store(target, model_name=MODEL_NAME, lazy=True)
     open_s, rss2 = time.perf_counter() - t, rss_mb()
-    print(f"opened lazily in {open_s:.0f} s, RSS growth {rss2 - rss0:,.0f} MB ({load_avg()})", file=sys.stderr,
-          flush=True)
+    parts = getattr(store, "open_seconds", {})
+    print(f"opened lazily in {open_s:.0f} s {parts}, RSS growth {rss2 - rss0:,.0f} MB ({load_avg()})",
+          file=sys.stderr, flush=True)
     until = t0 + deadline_s - 60 if deadline_s else None
     lat = timed_queries(store, questions, until)
     out = (f"\n\nThen: flush {flush_s:.0f} s; the {len(store.pks):,} rows opened lazily in {open_s:.0f} s "
+           f"({', '.join(f'{k} {v:.1f} s' for k, v in parts.items())}) "
            f"(RSS growth since the collection was made: {rss1 - rss0:,.0f} MB after the insert, {rss2 - rss0:,.0f} "
            f"MB opened, {rss_mb() - rss0:,.0f} MB after the questions; lite files {lite_mb(target):,.0f} MB); "
            f"Retriever {lat['Retriever s']:.0f} s; {lat.get('asked', len(questions))} of {len(questions)} questions "

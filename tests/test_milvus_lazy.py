@@ -14,6 +14,7 @@ pytest.importorskip("milvus_lite")
 from qa.answer.compose import Answerer  # noqa: E402
 from qa.models.embed import FakeEmbedder  # noqa: E402
 from qa.search.retrieve import Retriever  # noqa: E402
+from qa.store.index import IndexError as StoreError  # noqa: E402
 from qa.store.keyword import tokenize  # noqa: E402
 from qa.store.milvus import MilvusIndex, MilvusTarget, connect  # noqa: E402
 from qa.store.milvus_lazy import LazyChunks, LazyMilvusIndex, open_store  # noqa: E402
@@ -163,3 +164,67 @@ def test_keyword_scores_equal_the_folders_bit_for_bit(stores, folder_keywords, m
                 assert np.all((got == want) | (got == 0)), q  # 0 only where not fetched
         if first < 2:
             assert store.keywords.requests > before + len(_queries(eager))  # some needed more requests
+
+
+def _row_facts(store) -> tuple:
+    docs, ids = store.row_documents()
+    return store.pks.tolist(), docs.tolist(), ids, dict(store.row_years()), store.paragraph_counts()
+
+
+def test_opening_lazily_reads_no_paragraph_row(stores, monkeypatch):
+    """Keys, reports and years come from the files and terms collections (qa/store/milvus_rowmap.py)."""
+    eager, _, target = stores
+    client = connect(target)
+    read = []
+    for name in ("query_iterator", "query", "get"):
+        real = getattr(client, name)
+        monkeypatch.setattr(client, name, lambda coll, *a, _real=real, **k: read.append(coll) or _real(coll, *a, **k))
+    again = LazyMilvusIndex.open(target)
+    assert read and target.collection not in read
+    assert _row_facts(again) == _row_facts(eager)
+
+
+def test_row_facts_follow_changed_and_removed_files(corpus, embedder, tmp_path):
+    """After an update (a file changed, one removed, one added), the lazy store's rows are the loaded one's."""
+    folder = tmp_path / "corpus"
+    shutil.copytree(corpus, folder)
+    target = MilvusTarget(str(tmp_path / "moves.db"), "moves")
+    update_milvus(folder, target, embedder, progress=False, rebuild=True)
+    files = sorted(folder.glob("*.txt"))
+    files[0].write_text(files[0].read_text(encoding="utf-8") + "\n\n2019年至2021年新建学校3所。\n", encoding="utf-8")
+    files[1].unlink()
+    added = "新县2018年工作报告\n\n2018年新建医院2所，二〇二〇年再建1所。\n"
+    (folder / "zz_new.txt").write_text(added, encoding="utf-8")
+    update_milvus(folder, target, embedder, progress=False)
+    eager, lazy = MilvusIndex.open(target), LazyMilvusIndex.open(target)
+    assert _row_facts(lazy) == _row_facts(eager) and len(lazy.pks) == len(eager.chunks)
+    assert lazy.chunks_at([0, len(eager.chunks) - 1]) == eager.chunks_at([0, len(eager.chunks) - 1])
+    assert {2019, 2021, 2018, 2020} <= lazy.row_years().union()
+
+
+def test_a_collection_without_row_records_must_be_rebuilt(corpus, embedder, tmp_path):
+    """A collection made before session 11 keys rows by chunk id and has no per-file row records: refused."""
+    from pymilvus import DataType
+
+    target = MilvusTarget(str(tmp_path / "old.db"), "old")
+    update_milvus(corpus, target, embedder, progress=False, rebuild=True)
+    client = connect(target)
+    client.drop_collection(target.terms_collection)
+    s = client.create_schema(auto_id=False)
+    s.add_field("pk", DataType.INT64, is_primary=True)
+    s.add_field("dummy", DataType.FLOAT_VECTOR, dim=2)
+    for name in ("file", "file_sha"):
+        s.add_field(name, DataType.VARCHAR, max_length=100)
+    for name in ("hashes", "counts"):
+        s.add_field(name, DataType.ARRAY, element_type=DataType.INT64, max_capacity=16)
+    s.add_field("tokens", DataType.INT64)
+    s.add_field("ref_avgdl", DataType.DOUBLE)
+    ip = client.prepare_index_params()
+    ip.add_index("dummy", index_type="FLAT", metric_type="L2")
+    client.create_collection(target.terms_collection, schema=s, index_params=ip)
+    for opening in (lambda: LazyMilvusIndex.open(target), lambda: MilvusIndex.open(target),
+                    lambda: update_milvus(corpus, target, embedder, progress=False)):
+        with pytest.raises(StoreError, match=r"earlier version of report-qa.*--rebuild"):
+            opening()
+    update_milvus(corpus, target, embedder, progress=False, rebuild=True)
+    assert len(LazyMilvusIndex.open(target).pks) == len(MilvusIndex.open(target).chunks) > 0

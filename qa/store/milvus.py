@@ -19,7 +19,6 @@ index folder's, so answers match the folder backend; only the two searches run i
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -36,8 +35,10 @@ from qa.types import Chunk, Document
 log = logging.getLogger(__name__)
 FOLDER = "folder"
 # The format, by fields a collection must hold and must not: v2 (session 9) added kw/dl and the terms
-# collection; v3 (session 10) dropped ``sparse``, Milvus's BM25 over jieba-analyzed text that nothing searched.
-SCHEMA_NEEDS, SCHEMA_DROPPED = {"": {"years", "kw", "dl"}, "_terms": {"tokens", "ref_avgdl"}}, {"": {"sparse"}}
+# collection; v3 (session 10) dropped ``sparse``, Milvus's BM25 over jieba-analyzed text that nothing searched;
+# v4 (session 11): keys computed from (file, sha256, paragraph), report runs and years in the terms rows.
+SCHEMA_NEEDS = {"": {"years", "kw", "dl"}, "_terms": {"tokens", "ref_avgdl", "doc_runs", "year_rows"}}
+SCHEMA_DROPPED = {"": {"sparse"}}
 
 
 @dataclass(frozen=True)
@@ -161,11 +162,6 @@ def ensure_loaded(client, names: list[str]) -> None:
     for name in names:
         if client.has_collection(name) and "NotLoad" in str(client.get_load_state(name).get("state", "")):
             client.load_collection(name)
-
-
-def row_pk(file_sha: str, chunk_id: str) -> int:
-    """A paragraph's primary key: its chunk id within one version of its file, as a positive int64."""
-    return int(hashlib.sha256(f"{file_sha}\n{chunk_id}".encode()).hexdigest()[:15], 16)
 
 
 def clip_utf8(text: str, limit: int) -> str:
@@ -395,6 +391,7 @@ def read_files(client, target: MilvusTarget, model_name: str | None) -> tuple[di
                  for d in f["documents"]}
     manifest = {"model": {"name": model}, "store": target.uri, "collection": target.collection,
                 "chunk_count": sum(int(f["chunks"]) for f in files), "document_count": len(documents),
-                "files": {f["file"]: {"sha256": f["sha256"], "chunks": f["chunks"]} for f in files},
+                "files": {f["file"]: {"sha256": f["sha256"], "chunks": f["chunks"],
+                                      "docs": [d["doc_id"] for d in f["documents"]]} for f in files},
                 "built_at": max((f.get("built_at", "") for f in files), default="")}
     return documents, manifest

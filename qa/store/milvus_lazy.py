@@ -1,9 +1,11 @@
 """A Milvus collection opened without its paragraphs' text: what a serving process over millions of rows holds.
 
-``MilvusIndex.open`` reads every row's record into the ``qa`` process. ``LazyMilvusIndex`` reads, per row,
-only its primary key, its report (as a number) and the years its paragraph names (numpy arrays, about 30
-bytes a row), plus the reports themselves and the keyword document frequencies (a sorted array of term
-hashes, written per file at index time into the ``<name>_terms`` collection). Paragraph records are fetched
+``MilvusIndex.open`` reads every row's record into the ``qa`` process. ``LazyMilvusIndex`` reads no row of
+the paragraphs: it holds per row its primary key, its report (as a number) and the years its paragraph
+names (numpy arrays, about 30 bytes a row), made from the files collection and small per-file records
+written at index time into the ``<name>_terms`` collection (``qa.store.milvus_rowmap``), plus the reports
+themselves and the keyword document frequencies (a sorted array of term hashes, from the same per-file
+records, ``qa.store.milvus_terms``). Paragraph records are fetched
 by primary key when a question needs them (the 10-20 hits, their neighbours), through an LRU cache; keyword
 candidates come from Milvus (``kw`` vectors, ``qa.store.milvus_bm25``); the few questions that need every
 paragraph (which places any paragraph names, the years a report's paragraphs cover) ask Milvus (``like``)
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,13 +36,14 @@ from qa.store.milvus import (
     MilvusRows,
     MilvusTarget,
     MilvusVectors,
+    check_schema,
     connect,
     expr_in,
     iterate,
-    read_bm25,
     read_files,
 )
-from qa.store.milvus_bm25 import Bm25Stats
+from qa.store.milvus_bm25 import TERM_FIELDS, Bm25Stats, stats_of
+from qa.store.milvus_rowmap import ROW_FIELDS, read_row_map
 from qa.store.milvus_terms import TermTable
 from qa.store.rows import YearRows
 from qa.types import Chunk, Document
@@ -178,6 +182,8 @@ class LazyKeywords(MilvusKeywords):
 class LazyMilvusIndex(MilvusRows):
     """A collection opened with per-row arrays only (see the module docstring); the ``Store`` interface."""
 
+    open_seconds: dict[str, float] = {}  # what ``open`` spent reading the files, the terms rows, making arrays
+
     def __init__(self, target: MilvusTarget, manifest: dict, documents: dict[str, Document], pks: np.ndarray,
                  docs: np.ndarray, doc_ids: dict[str, int], years: YearRows, bm25: Bm25Stats, *,
                  candidates: int = 100):
@@ -244,53 +250,32 @@ class LazyMilvusIndex(MilvusRows):
 
     @classmethod
     def open(cls, target: MilvusTarget, *, model_name: str | None = None) -> LazyMilvusIndex:
-        """Read the per-row arrays, the reports and the term table; refuse a collection built with another model."""
-        client = connect(target)
+        """The reports, the term table and where each row sits (keys, reports, years: ``qa.store.milvus_rowmap``),
+        from the files and terms collections: no row of the paragraphs is read. Refuse a collection built
+        with another model or by an earlier version."""
+        client, times = connect(target), [time.perf_counter()]
         documents, manifest = read_files(client, target, model_name)
-        pks, docs, doc_ids, years = read_rows(client, target)
+        check_schema(client, target)
+        times.append(time.perf_counter())
+        terms = iterate(client, target.terms_collection, list(dict.fromkeys([*TERM_FIELDS, *ROW_FIELDS])))
+        times.append(time.perf_counter())
+        try:
+            pks, docs, doc_ids, years = read_row_map(manifest["files"], terms)
+            bm25 = stats_of(terms, len(pks))
+        except (KeyError, ValueError) as e:
+            raise IndexError(f"the collection {target.collection!r} {e}: run `qa index --store ... --rebuild`") from e
         manifest["chunk_count"] = len(pks)
-        return cls(target, manifest, documents, pks, docs, doc_ids, years, read_bm25(client, target, len(pks)))
+        store = cls(target, manifest, documents, pks, docs, doc_ids, years, bm25)
+        times.append(time.perf_counter())
+        store.open_seconds = dict(zip(("files", "terms rows", "arrays"), np.diff(times).round(2).tolist(),
+                                      strict=True))
+        return store
 
 
 def like_escape(text: str) -> str:
     """``text`` as a literal inside a Milvus ``like "%...%"`` expression: ``%`` and ``_`` escaped for the
     pattern, then every backslash and quote for the string (a backslash itself is not matched by lite)."""
     return text.replace("\\", "\\\\\\\\").replace("%", "\\\\%").replace("_", "\\\\_").replace('"', '\\"')
-
-
-def read_rows(client, target: MilvusTarget) -> tuple[np.ndarray, np.ndarray, dict[str, int], YearRows]:
-    """Every row's primary key, report number and years, in (file, paragraph) order, read in batches."""
-    files: dict[str, int] = {}
-    doc_raw: dict[str, int] = {}
-    parts: list[np.ndarray] = []
-    year_lengths: list[np.ndarray] = []
-    year_values: list[np.ndarray] = []
-    it = client.query_iterator(target.collection, batch_size=PARAMS.query_batch, filter="",
-                               output_fields=["pk", "file", "seq", "doc_id", "years"])
-    try:
-        while batch := it.next():
-            parts.append(np.array([(r["pk"], files.setdefault(r["file"], len(files)), r["seq"],
-                                    doc_raw.setdefault(r["doc_id"], len(doc_raw))) for r in batch], dtype=np.int64))
-            year_lengths.append(np.array([len(r["years"]) for r in batch], dtype=np.int64))
-            year_values.append(np.fromiter((y for r in batch for y in r["years"]), dtype=np.int16))
-    finally:
-        it.close()
-    rows = np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.int64)
-    rank = np.empty(len(files), dtype=np.int64)
-    rank[[files[f] for f in sorted(files)]] = np.arange(len(files))
-    order = np.lexsort((rows[:, 2], rank[rows[:, 1]])) if len(rows) else np.zeros(0, dtype=np.int64)
-    where = np.empty(len(rows), dtype=np.int64)
-    where[order] = np.arange(len(rows))
-    raw_docs = rows[order, 3]
-    first = np.full(len(doc_raw), len(rows), dtype=np.int64)
-    np.minimum.at(first, raw_docs, np.arange(len(rows)))
-    renumber = np.empty(len(doc_raw), dtype=np.int64)
-    renumber[np.argsort(first, kind="stable")] = np.arange(len(doc_raw))
-    doc_ids = {d: int(renumber[i]) for d, i in sorted(doc_raw.items(), key=lambda t: renumber[t[1]])}
-    lengths = np.concatenate(year_lengths) if year_lengths else np.zeros(0, dtype=np.int64)
-    values = np.concatenate(year_values) if year_values else np.zeros(0, dtype=np.int16)
-    years = YearRows.from_arrays(where, lengths, values)
-    return rows[order, 0].copy(), renumber[raw_docs], doc_ids, years
 
 
 def open_store(target: MilvusTarget, *, model_name: str | None = None, lazy: bool | None = None):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 BLOCK = 4_096  # Milvus's cap on an ARRAY field's elements
+EMPTY = np.zeros(0, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -77,15 +78,20 @@ def segment_frequencies(terms: Sequence[str], token_ids: np.ndarray, lengths: np
     return term_hashes([terms[i] for i in keep]), counts[keep].astype(np.int64)
 
 
-def term_rows(file: str, sha: str, hashes: np.ndarray, counts: np.ndarray, tokens: int, ref_avgdl: float
-              ) -> list[dict]:
+def term_rows(file: str, sha: str, hashes: np.ndarray, counts: np.ndarray, tokens: int, ref_avgdl: float,
+              doc_runs: np.ndarray = EMPTY, year_rows: np.ndarray = EMPTY) -> list[dict]:
     """A file version's rows of the terms collection: blocks of at most ``BLOCK`` terms; the first also
-    holds the file's keyword token count and the mean length its ``kw`` values assume (``qa.store.milvus_bm25``)."""
+    holds the file's keyword token count and the mean length its ``kw`` values assume (``qa.store.milvus_bm25``).
+    The blocks also carry the file's report runs and year codes (``qa.store.milvus_rowmap``), as many rows
+    as the longest of the three needs."""
     rows = []
-    for n, start in enumerate(range(0, max(len(hashes), 1), BLOCK)):
+    blocks = max(len(hashes), len(doc_runs), len(year_rows), 1)
+    for n, start in enumerate(range(0, blocks, BLOCK)):
         key = hashlib.sha256(f"{sha}\n{file}\n{n}".encode()).hexdigest()[:15]
         rows.append({"pk": int(key, 16), "file": file, "file_sha": sha, "dummy": [0.0, 0.0],
                      "hashes": hashes[start:start + BLOCK].tolist(), "counts": counts[start:start + BLOCK].tolist(),
+                     "doc_runs": doc_runs[start:start + BLOCK].tolist(),
+                     "year_rows": year_rows[start:start + BLOCK].tolist(),
                      "tokens": int(tokens) if n == 0 else 0, "ref_avgdl": float(ref_avgdl)})
     return rows
 

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.ingest.dates import named_years
 from qa.models.embed import Embedder
 from qa.store.build import Progress, embed_pending
 from qa.store.index import IndexError, Segment, keyword_text
@@ -31,12 +30,13 @@ from qa.store.milvus import (
     ensure_loaded,
     expr_in,
     iterate,
-    row_pk,
 )
 from qa.store.milvus_bm25 import REF_AVGDL, dims_of, sparse_rows
 from qa.store.milvus_lazy import open_store
+from qa.store.milvus_rowmap import doc_runs, row_key, year_codes
 from qa.store.milvus_terms import BLOCK as TERM_BLOCK
 from qa.store.milvus_terms import segment_frequencies, term_hashes, term_rows
+from qa.store.rows import years_arrays
 from qa.store.update import UpdateReport, scan
 
 
@@ -88,7 +88,7 @@ def ensure_collections(client, target: MilvusTarget, dim: int, *, rebuild: bool 
         s.add_field("dummy", DataType.FLOAT_VECTOR, dim=2)
         for name in ("file", "file_sha"):
             s.add_field(name, DataType.VARCHAR, max_length=PARAMS.short_bytes + 8)
-        for name in ("hashes", "counts"):
+        for name in ("hashes", "counts", "doc_runs", "year_rows"):  # the last two: qa.store.milvus_rowmap
             s.add_field(name, DataType.ARRAY, element_type=DataType.INT64, max_capacity=TERM_BLOCK)
         s.add_field("tokens", DataType.INT64)
         s.add_field("ref_avgdl", DataType.DOUBLE)
@@ -102,17 +102,27 @@ def segment_rows(seg: Segment, sha: str) -> list[dict]:
     docs = {d.doc_id: d for d in seg.documents}
     rows = []
     kw = sparse_rows(dims_of(term_hashes(seg.terms)), seg.token_ids, seg.lengths)
+    counts, values = segment_years(seg)
+    ends = np.cumsum(counts).tolist()
     for seq, (c, key) in enumerate(zip(seg.chunks, seg.keys, strict=True)):
         doc = docs.get(c.doc_id)
         rows.append({
-            "pk": row_pk(sha, c.chunk_id), "vector": seg.embeddings[seq].tolist(),
+            "pk": row_key(seg.source, sha, seq), "vector": seg.embeddings[seq].tolist(),
             "text": clip_utf8(keyword_text(c), PARAMS.text_bytes), "file": clip_utf8(seg.source, PARAMS.short_bytes),
             "file_sha": sha, "doc_id": c.doc_id, "section": clip_utf8(" > ".join(c.heading), PARAMS.short_bytes),
             "key": key, "year": doc.year if doc else None,
             "places": [clip_utf8(p, PARAMS.short_bytes) for p in (doc.places if doc else ())][:PARAMS.max_places],
             "paragraph": c.ordinal, "seq": seq, "chunk": c.to_dict(), "kw": kw[seq], "dl": int(seg.lengths[seq]),
-            "years": sorted(named_years(c.norm))[:PARAMS.max_years]})
+            "years": values[ends[seq] - int(counts[seq]):ends[seq]][:PARAMS.max_years].tolist()})
     return rows
+
+
+def segment_years(seg: Segment) -> tuple[np.ndarray, np.ndarray]:
+    """How many years each paragraph names and those years (``qa.store.rows.years_arrays``), made once and
+    kept on the segment as its ``save`` keeps them."""
+    if seg.year_counts is None or len(seg.year_counts) != len(seg.chunks):
+        seg.year_counts, seg.year_values = years_arrays(c.norm for c in seg.chunks)
+    return seg.year_counts, seg.year_values
 
 
 class VectorCache:
@@ -183,6 +193,14 @@ def _old_vectors(client, target: MilvusTarget, sources: list[str]) -> dict[str, 
     return out
 
 
+def side_rows(seg: Segment, sha: str) -> list[dict]:
+    """A file version's rows of the terms collection: its keyword term counts, report runs and years."""
+    return term_rows(seg.source, sha, *segment_frequencies(seg.terms, seg.token_ids, seg.lengths),
+                     int(np.sum(seg.lengths)), REF_AVGDL,
+                     doc_runs([c.doc_id for c in seg.chunks], [d.doc_id for d in seg.documents]),
+                     year_codes(*segment_years(seg)))
+
+
 def write_files(client, target: MilvusTarget, segments: list[Segment], shas: dict[str, str], model: str,
                 replaced: set[str]) -> None:
     """Insert the segments' rows in batches, then delete the old versions of ``replaced`` files, then record
@@ -198,9 +216,7 @@ def write_files(client, target: MilvusTarget, segments: list[Segment], shas: dic
                 batch, size = [], 0
     if batch:
         client.insert(target.collection, batch)
-    terms = [r for seg in segments for r in term_rows(seg.source, shas[seg.source],
-                                                      *segment_frequencies(seg.terms, seg.token_ids, seg.lengths),
-                                                      int(np.sum(seg.lengths)), REF_AVGDL)]
+    terms = [r for seg in segments for r in side_rows(seg, shas[seg.source])]
     for start in range(0, len(terms), PARAMS.terms_batch):
         client.upsert(target.terms_collection, terms[start:start + PARAMS.terms_batch])
     for seg in segments:
