@@ -93,30 +93,3 @@ def test_only_numbers_the_words_make_years_are_years():
     assert question_years("How many teachers work in 2000 schools?") == ()
     assert question_years("In 2011 how many schools were built?") == question_years("In 2011, how many?") == (2011,)
     assert question_years("What was built in 2011 was it a school?") == (2011,)
-
-
-class _Recording:
-    """An embedder that records the query texts it is given."""
-
-    def __init__(self, inner):
-        self.inner, self.queries = inner, []
-        self.name, self.dim, self.origin, self.backend = inner.name, inner.dim, inner.origin, inner.backend
-
-    def embed(self, texts, kind, progress=None):
-        if kind == "query":
-            self.queries.extend(texts)
-        return self.inner.embed(texts, kind, progress)
-
-
-def test_the_model_reads_a_questions_year_and_the_keywords_leave_it_to_the_year_signal(tmp_path, fake_embedder):
-    rec = _Recording(fake_embedder)
-    answerer = answerer_over(tmp_path, rec, {"hewan.txt": DATED})
-    rec.queries.clear()
-    res = answerer.retriever.search("河湾区2016年新建了几所幼儿园?", k=3)
-    assert res.filters.years == (2016,)
-    assert any("2016" in q for q in rec.queries)  # the dense query keeps the year
-    assert "2016" not in " ".join(res.keywords) and res.keywords  # BM25 does not search it again
-    assert "全区新建幼儿园4所" in res.hits[0].chunk.text
-    # without a place filter the vector of the whole question is handed on to the answer step
-    res = answerer.retriever.search("2016年新建了几所幼儿园?", k=3)
-    assert res.query_vector is not None and res.query_text == normalize("2016年新建了几所幼儿园?")

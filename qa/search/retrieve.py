@@ -155,7 +155,7 @@ class Retriever:
             notes.append(filter_note("no_match", f, script_of(question)))
             f, mask = Filters(years=f.years, mentioned=f.mentioned), None
         hits, qvec, terms = self._ranked(question, f, mask, k)
-        qtext = normalize(question) if mask is None else ""  # else the place was taken out of what was embedded
+        qtext = normalize(question) if mask is None and not f.years else ""  # else the filter words were taken out
         if qvec is None:
             notes.append(keyword_only_note(question))
         elif mask is not None and not (filters and (filters.places or filters.doc_ids)):  # a user's choice holds
@@ -172,14 +172,12 @@ class Retriever:
         """Fused hits (re-ranked by years and mentioned places), the query vector (None keyword-only) and
         the keyword terms searched."""
         index = self.index
-        # Within the filtered reports the place no longer tells paragraphs apart: both sides rank by the rest.
-        # A year stays in what the model reads (it places the question in the text that tells of that year), but
-        # the keywords leave it to the year signal (``_by_years``), else every paragraph that prints the year
-        # outranks the answer. bench/README.md, "Session 11", measures the choice.
-        dense_text = normalize(question)
-        if mask is not None:
-            dense_text = strip_filter_terms(dense_text, Filters(places=f.places)) or dense_text
-        qnorm = (strip_filter_terms(dense_text, Filters(years=f.years)) or dense_text) if f.years else dense_text
+        qnorm = normalize(question)
+        if mask is not None or f.years:
+            # Within the filtered reports the place no longer tells paragraphs apart, and the years are weighed
+            # by the year signal (``_by_years``), not again as words: rank by the rest.
+            qnorm = strip_filter_terms(qnorm, Filters(places=f.places if mask is not None else (),
+                                                      years=f.years)) or qnorm
         n = self.params.candidates if f.years or f.mentioned else k
         if index.keyword_only:  # the vectors are still being made: BM25 alone ranks, and the answer says so
             query, _ = keyword_query(question, qnorm, index.keywords, np.zeros(0, dtype=np.int64), self.params,
@@ -187,8 +185,7 @@ class Retriever:
             kw_scores = index.keywords.scores(query, mask=mask)
             hits = fuse(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), kw_scores, 1.0, n)
             return self._by_years(hits, f, k), None, tuple(dict.fromkeys(query.split()))
-        qvec = self.embedder.embed([dense_text], kind="query")[0] if dense_text != qnorm else None
-        pt = self.parts(question, qnorm, mask=mask, qvec=qvec)
+        pt = self.parts(question, qnorm, mask=mask)
         hits = fuse(pt.d_ids, pt.d_scores, pt.kw_scores, keyword_weight(self.params, pt.evidence), n,
                     cosine=lambda ids: index.cosine(ids, pt.qvec), candidates=self.params.candidates)
         return self._by_years(hits, f, k), pt.qvec, tuple(dict.fromkeys(pt.query.split()))
