@@ -66,3 +66,15 @@ def chromium_path() -> str:
             pytest.fail(f"{CHROMIUM} is missing; CI needs Debian's chromium (scripts/install-chromium.sh)")
         pytest.skip(f"{CHROMIUM} is missing; the browser tests need Debian's (apt-get install chromium)")
     return str(CHROMIUM)
+
+
+@pytest.fixture(scope="module")
+def chromium(chromium_path):
+    """One Chromium per test module (a launch costs seconds on a busy machine); each test opens its own context."""
+    from playwright.sync_api import sync_playwright
+    from servers import CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

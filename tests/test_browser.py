@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from servers import CHROMIUM_ARGS, serve
+from servers import serve
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")]
@@ -34,22 +34,11 @@ def app_url(tmp_path_factory):
     service.stop()
 
 
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    """One Chromium for the module (a launch costs seconds on a busy machine); each test gets its own context."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def page(browser, app_url):
+def page(chromium, app_url):
     OUT.mkdir(exist_ok=True)
     outside: list[str] = []
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})  # fresh: no state from other tests
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})  # fresh: no state from other tests
     pg = context.new_page()
     pg.set_default_timeout(30_000)
     pg.on("request", lambda r: outside.append(r.url)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from servers import CHROMIUM_ARGS, serve
+from servers import serve
 
 from qa.models.embed import FakeEmbedder
 
@@ -56,17 +56,6 @@ def _ask(page, question: str, turn: int) -> str:
     page.wait_for_selector(f"#qa-sources #qa-turn-{turn}", timeout=60_000)
     page.wait_for_timeout(400)
     return page.locator("#qa-chat").inner_text()
-
-
-@pytest.fixture(scope="module")
-def chromium(chromium_path):
-    """One Chromium for the module (a launch costs seconds on a busy machine); each test opens its own context."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _browser(chromium, **context):
