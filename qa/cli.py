@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--questions", type=Path, help="bench format: questions.jsonl (qid, question, pid)")
     p.add_argument("--limit", type=int, help="evaluate only the first N questions")
     p.add_argument("--retrieval-only", action="store_true", help="skip the answer metrics")
+    p.add_argument("--detect-filters", action="store_true",
+                   help="bench format: read year and place filters from each question as the product does "
+                        "(off by default: bench passages carry no report metadata)")
     p.add_argument("--json", action="store_true")
     _common(p)
 

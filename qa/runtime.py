@@ -314,12 +314,14 @@ def run_eval(args, settings: Settings) -> dict:
         index = bench_index(args.passages, embedder, default_home())
         questions = read_gold(args.questions)[: args.limit]
         retriever = Retriever(index, embedder, lexicon=settings.lexicon)
-        result = evaluate_bench(questions, retriever)
+        detect = bool(getattr(args, "detect_filters", False))
+        result = evaluate_bench(questions, retriever, detect_filters=detect)
         if not args.retrieval_only and any(q.get("answers") for q in questions):
             from qa.answer.compose import Answerer
             from qa.eval.answers import evaluate_bench_answers
 
-            result.update(evaluate_bench_answers(questions, Answerer(retriever, settings=settings)))
+            result.update(evaluate_bench_answers(questions, Answerer(retriever, settings=settings),
+                                                 detect_filters=detect))
         return result
     if not args.gold:
         raise ValueError("give a gold file (qa eval GOLD.jsonl) or --passages and --questions")

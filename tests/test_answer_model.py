@@ -146,9 +146,10 @@ def test_no_single_figure_only_when_a_total_is_asked():
 
 class _Canned:
     def __init__(self, answers):
-        self.answers = answers
+        self.answers, self.detected = answers, []
 
     def ask(self, question, detect_filters=True):
+        self.detected.append(detect_filters)
         return self.answers[question]
 
 
@@ -160,9 +161,13 @@ def test_bench_answer_metrics_count_spans_citations_and_declines():
     qs = [{"question": "a", "pid": "p1", "answers": ["308"], "lang": "en"},
           {"question": "b", "pid": "p2", "answers": ["4"], "lang": "zh"},
           {"question": "c", "pid": "p3", "lang": "zh"}]  # no answers: not counted
-    out = evaluate_bench_answers(qs, _Canned({"a": hit, "b": miss}))
+    canned = _Canned({"a": hit, "b": miss})
+    out = evaluate_bench_answers(qs, canned)
     assert out["answers_n"] == 2 and out["answer_hit"] == 0.5 and out["citation_hit"] == 0.5
     assert out["declined"] == 0.5 and out["answers_by_lang"]["en"]["answer_hit"] == 1.0
+    assert canned.detected == [False, False]  # bench passages carry no report metadata: no filters by default
+    evaluate_bench_answers(qs, canned, detect_filters=True)  # `qa eval --detect-filters`: as the product asks
+    assert canned.detected[2:] == [True, True]
 
 
 def test_the_decline_operating_point_keeps_false_declines_under_the_limit():

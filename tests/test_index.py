@@ -318,6 +318,19 @@ def test_bench_passages_index_and_eval(tmp_path, fake_embedder):
     assert metrics["n"] == 1 and metrics["recall@1"] == 1.0
     assert set(metrics["by_retriever"]) == {"fused", "dense", "keyword"}
     assert metrics["by_retriever"]["keyword"]["recall@1"] == 1.0  # the only passage naming the county
+    # `qa eval --detect-filters`: the fused ranking reads the question's year as the product does (the year
+    # is then left to the year signal, not searched as a word)
+    retriever = Retriever(index, fake_embedder)
+    asked = []
+    search = retriever.search
+    retriever.search = lambda q, k=10, **kw: asked.append(kw.get("detect_filters")) or search(q, k=k, **kw)
+    year_q = [{"question": "石泉县2011年招聘了多少教师?", "pid": "p1"}]
+    assert evaluate_bench(year_q, retriever)["n"] == 1 and asked == [False]
+    assert evaluate_bench(year_q, retriever, detect_filters=True)["recall@1"] == 1.0 and asked == [False, True]
+    from qa.cli import build_parser
+    args = build_parser().parse_args(["eval", "--passages", str(passages), "--questions", "q.jsonl",
+                                      "--detect-filters"])
+    assert args.detect_filters is True
 
 
 def test_a_second_writer_waits_or_is_refused(tmp_path):

@@ -49,9 +49,10 @@ def evaluate_answers(gold: list[dict], answerer) -> dict:
     return out
 
 
-def evaluate_bench_answers(questions: list[dict], answerer) -> dict:
+def evaluate_bench_answers(questions: list[dict], answerer, *, detect_filters: bool = False) -> dict:
     """Bench format (``pid``, ``answers``): answer hit (a gold span in the answer text), citation hit (the
     gold passage is cited) and declines, overall and by language. Questions without ``answers`` are skipped.
+    ``detect_filters``: each question is asked with the year and place filters it names, as the product asks.
 
     >>> evaluate_bench_answers([], answerer=None)["answers_n"]
     0
@@ -61,7 +62,7 @@ def evaluate_bench_answers(questions: list[dict], answerer) -> dict:
         spans = [k for k in (match_key(x) for x in q.get("answers") or []) if k]
         if not spans:
             continue
-        a = answerer.ask(q["question"], detect_filters=False)
+        a = answerer.ask(q["question"], detect_filters=detect_filters)
         text_key = match_key(a.text)
         rows.append({"lang": q.get("lang", "?"), "abstained": a.abstained,
                      "answer_hit": any(s in text_key for s in spans),

@@ -85,14 +85,16 @@ def _with_langs(by_lang: dict[str, list[int]]) -> dict:
     return out
 
 
-def evaluate_bench(questions: list[dict], retriever) -> dict:
+def evaluate_bench(questions: list[dict], retriever, *, detect_filters: bool = False) -> dict:
     """Bench format: a question is retrieved when its gold ``pid`` is ranked; by language and by retriever.
 
     ``by_retriever`` holds fused, dense and keyword metrics of the same run, each also per language.
+    ``detect_filters``: the fused ranking reads year and place filters from the question, as the product does
+    (off by default: bench passages carry no report metadata, but a year still changes the queries).
     """
     ranks: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for q in questions:
-        res = retriever.search(q["question"], k=10, detect_filters=False)
+        res = retriever.search(q["question"], k=10, detect_filters=detect_filters)
         pid = str(q["pid"])
         lang = q.get("lang", "?")
         ranks["fused"][lang].append(next((r for r, h in enumerate(res.hits, 1) if h.chunk.chunk_id == pid), 0))
