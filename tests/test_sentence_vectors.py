@@ -88,3 +88,32 @@ def test_an_update_stores_sentence_vectors_for_new_files_only(tiny_corpus, tmp_p
     assert report.added == ("new.txt",) and new
     assert emb.texts["passage"] == report.embedded + sum(len(quotable(idx.chunks[i])) for i in new)
     assert all(len(idx.sentence_vectors(i)) == len(quotable(idx.chunks[i])) for i in range(len(idx.chunks)))
+
+
+def _two_passage_index(tmp_path, emb):
+    """A long paragraph with one sentence that is the question, and a short one sharing part of it."""
+    from qa.store.build import build_from_chunks
+    from qa.textnorm import normalize
+    from qa.types import Chunk, Document
+
+    noise = "。".join("".join(chr(0x4E00 + 300 + 7 * i + j) for j in range(7)) for i in range(20))
+    texts = {"long": f"甲乙丙丁戊。{noise}。", "short": "甲乙丙丁子丑。"}
+    docs = [Document(doc_id=k, source=k, title="") for k in texts]
+    chunks = [Chunk(k, k, k, 1, (), (0, len(t)), t, normalize(t)) for k, t in texts.items()]
+    build_from_chunks(tmp_path / "ix", docs, chunks, emb, progress=False)
+    return Index.load(tmp_path / "ix")
+
+
+def test_passages_are_reranked_by_their_best_sentence(tmp_path, fake_embedder):
+    from qa.search.fusion import FusionParams
+
+    idx = _two_passage_index(tmp_path, fake_embedder)
+    dense_only = FusionParams(bias=-60.0, coverage=0.0, agreement=0.0, chinese=0.0)  # keyword weight ~0
+
+    def first(index, weight):
+        params = replace(dense_only, sentence_en=weight, sentence_zh=weight)
+        return Retriever(index, fake_embedder, params=params).search("甲乙丙丁戊", k=2).hits[0].chunk.doc_id
+
+    assert first(idx, 0.0) == "short"  # the long paragraph's vector is diluted by its other sentences
+    assert first(idx, 5.0) == "long"  # ... its first sentence is the question
+    assert first(replace(idx, sentences=None), 5.0) == "short"  # a store without sentence vectors: as fused

@@ -27,7 +27,16 @@ from qa.search.filters import (
     romanize,
     year_boosts,
 )
-from qa.search.fusion import Evidence, FusionParams, agreement, fitted_params, fuse, keyword_weight, top_k
+from qa.search.fusion import (
+    Evidence,
+    FusionParams,
+    agreement,
+    by_sentences,
+    fitted_params,
+    fuse,
+    keyword_weight,
+    top_k,
+)
 from qa.search.lexicon import content_words, match, stopwords
 from qa.search.names import name_groups, name_tokens
 from qa.search.question import QuestionInfo, analyze
@@ -188,7 +197,27 @@ class Retriever:
         pt = self.parts(question, qnorm, mask=mask)
         hits = fuse(pt.d_ids, pt.d_scores, pt.kw_scores, keyword_weight(self.params, pt.evidence), n,
                     cosine=lambda ids: index.cosine(ids, pt.qvec), candidates=self.params.candidates)
+        hits = self._by_sentences(question, hits, pt.qvec)
         return self._by_years(hits, f, k), pt.qvec, tuple(dict.fromkeys(pt.query.split()))
+
+    def _by_sentences(self, question: str, hits: list, qvec: np.ndarray) -> list:
+        """``hits`` re-ranked by their best sentence (``fusion.by_sentences``) when the store holds sentence
+        vectors (an index folder does; a Milvus store does not, and its order stays as fused)."""
+        p = self.params
+        weight = p.sentence_zh if cjk_ratio(question) >= CHINESE_QUESTION else p.sentence_en
+        lookup = getattr(self.index, "sentence_vectors", None)
+        if weight <= 0 or lookup is None:
+            return hits
+
+        def best(position: int) -> float | None:  # a passage without quotable sentences: its own cosine
+            vecs = lookup(position)
+            if vecs is None:
+                return None
+            if not len(vecs):
+                return float(self.index.cosine(np.array([position]), qvec)[0])
+            return float(np.max(vecs @ qvec))
+
+        return by_sentences(hits, best, weight, p.sentence_depth)
 
     def _outside(self, question: str, f: Filters, hits: list, qvec: np.ndarray, k: int, notes: list[str],
                  ) -> tuple[list, Filters]:
