@@ -163,12 +163,17 @@ class Retriever:
         if mask is not None and not mask.any():
             notes.append(filter_note("no_match", f, script_of(question)))
             f, mask = Filters(years=f.years, mentioned=f.mentioned), None
-        hits, qvec, terms = self._ranked(question, f, mask, k)
+        # the first ``sentence_depth`` are re-ranked by their best sentence once the reports are chosen
+        want = max(k, self.params.sentence_depth) if self._sentence_weight(question) > 0 else k
+        hits, qvec, terms = self._ranked(question, f, mask, want)
         qtext = normalize(question) if mask is None and not f.years else ""  # else the filter words were taken out
         if qvec is None:
             notes.append(keyword_only_note(question))
-        elif mask is not None and not (filters and (filters.places or filters.doc_ids)):  # a user's choice holds
-            hits, f = self._outside(question, f, hits, qvec, k, notes)
+        else:
+            if mask is not None and not (filters and (filters.places or filters.doc_ids)):  # a user's choice holds
+                hits, f = self._outside(question, f, hits, qvec, want, notes)
+            hits = self._by_sentences(question, hits, qvec)
+        hits = hits[:k]
         if f.note():
             notes.append(f.note(script_of(question)))
         chunks = index.chunks_at([h[0] for h in hits])  # one fetch for a store that reads paragraphs on demand
@@ -197,14 +202,17 @@ class Retriever:
         pt = self.parts(question, qnorm, mask=mask)
         hits = fuse(pt.d_ids, pt.d_scores, pt.kw_scores, keyword_weight(self.params, pt.evidence), n,
                     cosine=lambda ids: index.cosine(ids, pt.qvec), candidates=self.params.candidates)
-        hits = self._by_sentences(question, hits, pt.qvec)
         return self._by_years(hits, f, k), pt.qvec, tuple(dict.fromkeys(pt.query.split()))
+
+    def _sentence_weight(self, question: str) -> float:
+        p = self.params
+        return p.sentence_zh if cjk_ratio(question) >= CHINESE_QUESTION else p.sentence_en
 
     def _by_sentences(self, question: str, hits: list, qvec: np.ndarray) -> list:
         """``hits`` re-ranked by their best sentence (``fusion.by_sentences``) when the store holds sentence
         vectors (an index folder does; a Milvus store does not, and its order stays as fused)."""
         p = self.params
-        weight = p.sentence_zh if cjk_ratio(question) >= CHINESE_QUESTION else p.sentence_en
+        weight = self._sentence_weight(question)
         lookup = getattr(self.index, "sentence_vectors", None)
         if weight <= 0 or lookup is None:
             return hits
