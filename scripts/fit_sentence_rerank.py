@@ -47,7 +47,10 @@ def candidates(r: Retriever, question: str, qvec: np.ndarray, gold, depth: int) 
     out = []
     for pos, score, _, _ in hits:
         vecs = index.sentence_vectors(pos)
-        best = float(np.max(vecs @ qvec)) if vecs is not None and len(vecs) else float(index.cosine(np.array([pos]), qvec)[0])
+        if vecs is not None and len(vecs):
+            best = float(np.max(vecs @ qvec))
+        else:  # no quotable sentence: the passage's own cosine, as the product does
+            best = float(index.cosine(np.array([pos]), qvec)[0])
         out.append((score, best, bool(gold(pos))))
     return out
 
@@ -131,9 +134,11 @@ def main() -> None:
     if args.write:
         path = ROOT / "qa" / PARAMS_FILE
         stored = json.loads(path.read_text(encoding="utf-8"))
-        stored["params"].update({"sentence_en": chosen["en"], "sentence_zh": chosen["zh"], "sentence_depth": args.depth})
+        stored["params"].update({"sentence_en": chosen["en"], "sentence_zh": chosen["zh"],
+                                 "sentence_depth": args.depth})
         stored["sentence_provenance"] = {
-            "fitted_on": {lang: [f"{n} questions {args.hold}..{args.limit}" for n in sets] for lang, sets in FIT.items()},
+            "fitted_on": {lang: [f"{n} questions {args.hold}..{args.limit}" for n in sets]
+                          for lang, sets in FIT.items()},
             "held_out": f"each set's first {args.hold} questions; xquad-zh-dev and the gold file not fitted",
             "objective": "mean MRR@10 of the fitted questions of that language",
             "date": dt.date.today().isoformat(),
