@@ -166,13 +166,17 @@ def fuse(d_ids: np.ndarray, d_scores: np.ndarray, kw_scores: np.ndarray, w_kw: f
 
 def by_sentences(hits: list[tuple[int, float, int, int]], best: Callable[[int], float | None], weight: float,
                  depth: int) -> list[tuple[int, float, int, int]]:
-    """The first ``depth`` of fused ``hits`` re-ranked by ``score + weight * (s - s_max)``, where ``s`` is the
+    """The first ``depth`` of fused ``hits`` re-ordered by ``score + weight * (s - s_max)``, where ``s`` is the
     question's best cosine with one of a passage's sentences (``best(position)``; ``None``: the passage has no
     sentence vectors, and then nothing is re-ranked). A whole passage's vector blurs a long paragraph; its
     best sentence says whether it holds what is asked. The rest of ``hits`` stays below, in order.
 
+    Only the order changes: the n-th passage keeps the n-th fused score, so scores still fall with rank and
+    what the answer step reads from them (a passage's score against the first's) keeps the scale it was
+    fitted on.
+
     >>> by_sentences([(0, 0.9, 1, 1), (1, 0.8, 2, 2)], {0: 0.80, 1: 0.86}.get, 5.0, 30)
-    [(1, 0.8, 2, 2), (0, 0.6000000000000001, 1, 1)]
+    [(1, 0.9, 2, 2), (0, 0.8, 1, 1)]
     >>> by_sentences([(0, 0.9, 1, 1), (1, 0.8, 2, 2)], {0: 0.80}.get, 5.0, 30)[0][0]
     0
     """
@@ -183,6 +187,7 @@ def by_sentences(hits: list[tuple[int, float, int, int]], best: Callable[[int], 
     if any(b is None for b in best_of):
         return hits
     top = max(best_of)
-    moved = [(i, max(0.0, s + weight * (b - top)), dr, kr) for (i, s, dr, kr), b in zip(head, best_of, strict=True)]
-    moved.sort(key=lambda t: (-t[1], t[0]))
+    order = sorted(range(len(head)), key=lambda j: (-(head[j][1] + weight * (best_of[j] - top)), head[j][0]))
+    scores = sorted((h[1] for h in head), reverse=True)
+    moved = [(head[j][0], s, head[j][2], head[j][3]) for j, s in zip(order, scores, strict=True)]
     return moved + hits[depth:]
