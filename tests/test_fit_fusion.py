@@ -36,3 +36,22 @@ def test_fit_gives_the_keyword_side_weight_only_where_it_covers_the_question():
 def test_metrics_of_ranks():
     m = fit_fusion.metrics(np.array([1, 2, 0, 6]))
     assert m == {"n": 4, "recall@1": 0.25, "recall@5": 0.5, "mrr@10": round((1 + 0.5 + 1 / 6) / 4, 4)}
+
+
+def _fit_rerank():
+    path = Path(__file__).parents[1] / "scripts" / "fit_sentence_rerank.py"
+    spec = importlib.util.spec_from_file_location("fit_sentence_rerank", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_sentence_rerank_ranks_follow_the_weight():
+    fit = _fit_rerank()
+    # (fused score, best sentence cosine, is gold): the gold passage is second by fused score, first by sentence
+    rows = [[(0.9, 0.80, False), (0.8, 0.86, True), (0.5, 0.70, False)]] * 3
+    assert fit.ranks(rows, 0.0, 30).tolist() == [2, 2, 2]
+    assert fit.ranks(rows, 5.0, 30).tolist() == [1, 1, 1]
+    assert fit.ranks(rows, 5.0, 1).tolist() == [2, 2, 2]  # re-ranking only the first one changes nothing
+    missing = [[(0.9, 0.8, False)]]
+    assert fit.ranks(missing, 5.0, 30).tolist() == [0]  # no gold passage in the list: rank 0
