@@ -133,28 +133,10 @@ def expected_unit(q: QuestionInfo) -> str | None:
     return None
 
 
-# a Chinese figure question names its counting unit after the interrogative numeral (多少册, 几所, 多少万元):
-# general grammar (measure words follow numerals), not any question's wording
-_ASKED_UNIT = re.compile(r"(?:多少|几|幾)([万亿]?[\u4e00-\u9fff])")
-
-
-def asked_unit(q: QuestionInfo) -> str:
-    """The measure word a Chinese figure question puts after 多少/几 ('' when none).
-
-    >>> from qa.search.question import analyze
-    >>> asked_unit(analyze("新买了多少冊图书?")), asked_unit(analyze("How many books?"))
-    ('册', '')
-    """
-    m = _ASKED_UNIT.search(q.norm) if q.lang != "en" else None
-    return m.group(1) if m else ""
-
-
 def figure_fit(text: str, q: QuestionInfo) -> float:
-    """How well a figure in ``text`` fits the question: its unit (the measure word the question asks in, or
-    one of the kind of thing asked about), and a focus term just before it."""
+    """How well a figure in ``text`` fits the question: its unit, and a focus term just before it."""
     norm = normalize(text)
     unit = expected_unit(q)
-    said = asked_unit(q)
     focus = [t for g in q.focus for t in g if len(t) >= 2]
     best = 0.0
     for m in NUMBER_RE.finditer(norm):
@@ -162,9 +144,6 @@ def figure_fit(text: str, q: QuestionInfo) -> float:
             continue
         after = norm[m.end():m.end() + 3]
         fit = 0.5 if unit and any(after.startswith(u) for u in _UNITS[unit]) else 0.0
-        bare = said.lstrip("万亿")  # 多少万元 fits 30万元 and 300元 alike
-        if said and (after.startswith(said) or (bare and after.lstrip("万亿").startswith(bare))):
-            fit = 0.5
         if unit == "share" and "%" in m.group(0):
             fit = 0.5
         before = norm[max(0, m.start() - 10):m.start()]
