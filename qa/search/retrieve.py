@@ -163,16 +163,19 @@ class Retriever:
         if mask is not None and not mask.any():
             notes.append(filter_note("no_match", f, script_of(question)))
             f, mask = Filters(years=f.years, mentioned=f.mentioned), None
-        # the first ``sentence_depth`` are re-ranked by their best sentence once the reports are chosen
+        # once the reports are chosen, the first ``sentence_depth`` fused passages are re-ranked by their best
+        # sentence, and then by the question's years and places (weights fitted on fused scores, which each
+        # rank keeps)
         want = max(k, self.params.sentence_depth) if self._sentence_weight(question) > 0 else k
-        hits, qvec, terms = self._ranked(question, f, mask, want)
+        hits, qvec, terms, fused = self._ranked(question, f, mask, want)
         qtext = normalize(question) if mask is None and not f.years else ""  # else the filter words were taken out
         if qvec is None:
             notes.append(keyword_only_note(question))
         else:
             if mask is not None and not (filters and (filters.places or filters.doc_ids)):  # a user's choice holds
-                hits, f = self._outside(question, f, hits, qvec, want, notes)
-            hits = self._by_sentences(question, hits, qvec)
+                hits, f, fused = self._outside(question, f, hits, fused, qvec, want, notes)
+            if self._sentence_weight(question) > 0:
+                hits = self._by_years(self._by_sentences(question, fused, qvec), f, want)
         hits = hits[:k]
         if f.note():
             notes.append(f.note(script_of(question)))
@@ -182,9 +185,9 @@ class Retriever:
                             unseen_tokens(question, index.keywords.vocab), question_names(question, index.keywords))
 
     def _ranked(self, question: str, f: Filters, mask: np.ndarray | None, k: int,
-                ) -> tuple[list[tuple[int, float, int, int]], np.ndarray | None, tuple[str, ...]]:
-        """Fused hits (re-ranked by years and mentioned places), the query vector (None keyword-only) and
-        the keyword terms searched."""
+                ) -> tuple[list[tuple[int, float, int, int]], np.ndarray | None, tuple[str, ...], list]:
+        """Fused hits (re-ranked by years and mentioned places), the query vector (None keyword-only), the
+        keyword terms searched, and the fused hits before the years and places."""
         index = self.index
         qnorm = normalize(question)
         if mask is not None or f.years:
@@ -198,11 +201,11 @@ class Retriever:
                                      lexicon=self.lexicon)
             kw_scores = index.keywords.scores(query, mask=mask)
             hits = fuse(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), kw_scores, 1.0, n)
-            return self._by_years(hits, f, k), None, tuple(dict.fromkeys(query.split()))
+            return self._by_years(hits, f, k), None, tuple(dict.fromkeys(query.split())), hits
         pt = self.parts(question, qnorm, mask=mask)
         hits = fuse(pt.d_ids, pt.d_scores, pt.kw_scores, keyword_weight(self.params, pt.evidence), n,
                     cosine=lambda ids: index.cosine(ids, pt.qvec), candidates=self.params.candidates)
-        return self._by_years(hits, f, k), pt.qvec, tuple(dict.fromkeys(pt.query.split()))
+        return self._by_years(hits, f, k), pt.qvec, tuple(dict.fromkeys(pt.query.split())), hits
 
     def _sentence_weight(self, question: str) -> float:
         p = self.params
@@ -227,22 +230,23 @@ class Retriever:
 
         return by_sentences(hits, best, weight, p.sentence_depth)
 
-    def _outside(self, question: str, f: Filters, hits: list, qvec: np.ndarray, k: int, notes: list[str],
-                 ) -> tuple[list, Filters]:
+    def _outside(self, question: str, f: Filters, hits: list, fused: list, qvec: np.ndarray, k: int,
+                 notes: list[str]) -> tuple[list, Filters, list]:
         """The unfiltered hits instead, with a note, when their best is much stronger than the filtered best.
 
         Both are measured against the question without its place (``qvec`` of the filtered search), so a
-        report that merely names the place often gains nothing from it."""
-        wide, _, _ = self._ranked(question, Filters(years=f.years, mentioned=f.mentioned), None, k)
+        report that merely names the place often gains nothing from it. Returns the hits, the filters and the
+        fused hits before years and places that go with them."""
+        wide, _, _, wide_fused = self._ranked(question, Filters(years=f.years, mentioned=f.mentioned), None, k)
         qnorm = strip_filter_terms(normalize(question), Filters(places=f.places)) or normalize(question)
         pt = self.parts(question, qnorm, qvec=qvec, also=[h[0] for h in hits[:1] + wide[:1]])
         w = keyword_weight(self.params, pt.evidence)
         inside = self._strength([h[0] for h in hits[:1]], qvec, pt.kw_scores, w)
         outside = self._strength([h[0] for h in wide[:1]], qvec, pt.kw_scores, w)
         if outside - inside <= OUTSIDE_MARGIN:
-            return hits, f
+            return hits, f, fused
         notes.append(filter_note("outside", f, script_of(question)))
-        return wide, Filters(years=f.years, mentioned=f.mentioned)
+        return wide, Filters(years=f.years, mentioned=f.mentioned), wide_fused
 
 
     def single_rankings(self, question: str, k: int = 10) -> dict[str, list[int]]:
