@@ -166,15 +166,18 @@ class Retriever:
         # once the reports are chosen, the first ``sentence_depth`` fused passages are re-ranked by their best
         # sentence, and then by the question's years and places (weights fitted on fused scores, which each
         # rank keeps)
-        want = max(k, self.params.sentence_depth) if self._sentence_weight(question) > 0 else k
-        hits, qvec, terms, fused = self._ranked(question, f, mask, want)
+        rerank = self._sentence_weight(question) > 0 and not index.keyword_only
+        want = max(k, self.params.sentence_depth) if rerank else k
+        check = mask is not None and not (filters and (filters.places or filters.doc_ids))  # a user's choice holds
+        # the year boosts are worked out here only when the re-ranked list will not replace these hits
+        hits, qvec, terms, fused = self._ranked(question, f, mask, want, boost=check or not rerank)
         qtext = normalize(question) if mask is None and not f.years else ""  # else the filter words were taken out
         if qvec is None:
             notes.append(keyword_only_note(question))
         else:
-            if mask is not None and not (filters and (filters.places or filters.doc_ids)):  # a user's choice holds
+            if check:
                 hits, f, fused = self._outside(question, f, hits, fused, qvec, want, notes)
-            if self._sentence_weight(question) > 0:
+            if rerank:
                 hits = self._by_years(self._by_sentences(question, fused, qvec), f, want)
         hits = hits[:k]
         if f.note():
@@ -184,10 +187,11 @@ class Retriever:
         return SearchResult(question, found, f, tuple(notes), terms, qvec if qtext else None, qtext,
                             unseen_tokens(question, index.keywords.vocab), question_names(question, index.keywords))
 
-    def _ranked(self, question: str, f: Filters, mask: np.ndarray | None, k: int,
+    def _ranked(self, question: str, f: Filters, mask: np.ndarray | None, k: int, *, boost: bool = True,
                 ) -> tuple[list[tuple[int, float, int, int]], np.ndarray | None, tuple[str, ...], list]:
-        """Fused hits (re-ranked by years and mentioned places), the query vector (None keyword-only), the
-        keyword terms searched, and the fused hits before the years and places."""
+        """Fused hits (re-ranked by years and mentioned places; without ``boost``, the fused hits as they are),
+        the query vector (None keyword-only), the keyword terms searched, and the fused hits before the years and
+        places."""
         index = self.index
         qnorm = normalize(question)
         if mask is not None or f.years:
@@ -205,7 +209,7 @@ class Retriever:
         pt = self.parts(question, qnorm, mask=mask)
         hits = fuse(pt.d_ids, pt.d_scores, pt.kw_scores, keyword_weight(self.params, pt.evidence), n,
                     cosine=lambda ids: index.cosine(ids, pt.qvec), candidates=self.params.candidates)
-        return self._by_years(hits, f, k), pt.qvec, tuple(dict.fromkeys(pt.query.split())), hits
+        return (self._by_years(hits, f, k) if boost else hits), pt.qvec, tuple(dict.fromkeys(pt.query.split())), hits
 
     def _sentence_weight(self, question: str) -> float:
         p = self.params
