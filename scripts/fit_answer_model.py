@@ -7,6 +7,14 @@ report corpus (the rest is held out and scored separately). The first ``--skip``
 are left out of fitting: ``qa eval --passages ... --limit N`` (N <= skip) then measures on questions the
 model never saw.
 
+The choice model is fitted listwise by default (``--kind listwise``): a softmax over each question's
+candidates, so only what tells a question's sentences apart gets weight (the pointwise logistic regression also
+learned which questions are answered at all, and fell to 0.17 top-1 on XQuAD en->zh left out of the fit); the
+score is then calibrated into a probability by a one-feature logistic regression. The shipped chain, with the
+support model and threshold of the previous file (``--support-from``/``--donor-threshold``), then
+``scripts/fit_runner_up.py`` and ``scripts/fit_decline.py`` on the same cache, is in bench/README.md
+("Session 13").
+
 Declines: the best sentence's probability, for answerable questions (positives) and for questions the
 corpus does not answer (negatives: another set's questions asked of the report corpus, and the gold file's
 unanswerable ones). The threshold is the highest that falsely declines at most ``--false-decline`` of
@@ -113,7 +121,8 @@ def subset(folder: Path, n: int) -> Path:
 ZERO = ("s_cos", "p_cos")  # absolute cosine levels belong to one embedding model (e5's sit near 0.8): not fitted
 
 
-def fit(x: np.ndarray, y: np.ndarray, kind: str, c: float, zero: tuple[str, ...] = ZERO) -> AnswerParams:
+def fit(x: np.ndarray, y: np.ndarray, kind: str, c: float, zero: tuple[str, ...] = ZERO,
+        sizes: list[int] | None = None) -> AnswerParams:
     """A logistic regression, or boosted trees (sklearn at fitting time only: the JSON holds flat arrays).
 
     The regression is fitted on standardized features and its weights mapped back to the raw ones: fitted on
@@ -122,6 +131,8 @@ def fit(x: np.ndarray, y: np.ndarray, kind: str, c: float, zero: tuple[str, ...]
     The features in ``zero`` get no weight; the gaps to the best candidate carry the cosines instead.
     """
     x = np.where(np.isin(np.arange(x.shape[1]), [FEATURES.index(f) for f in zero]), 0.0, x)
+    if kind == "listwise":
+        return listwise(x, y, sizes or [len(y)], c)
     if kind == "logistic":
         from sklearn.linear_model import LogisticRegression
 
@@ -142,6 +153,47 @@ def fit(x: np.ndarray, y: np.ndarray, kind: str, c: float, zero: tuple[str, ...]
                        value=tuple(float(v) * BOOST.rate for v in t.tree_.value[:, 0, 0]))
                   for t in m.estimators_[:, 0])
     return AnswerParams(coef=(0.0,) * x.shape[1], intercept=float(np.log(prior / (1 - prior))), trees=trees)
+
+
+def listwise(x: np.ndarray, y: np.ndarray, sizes: list[int], c: float) -> AnswerParams:
+    """Weights that rank each question's candidates: the softmax over a question's candidates puts as much mass
+    as it can on those holding the answer (a conditional logit, L2 penalty 1/(2c) on standardized features).
+    Questions without such a candidate carry no ranking information and are left out. The ranking score is then
+    turned into a probability by a one-feature logistic regression over all rows, so the answerer's shares and
+    thresholds read a calibrated probability; the order within a question is the listwise one.
+
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(60, len(FEATURES))); y = np.zeros(60, dtype=int); y[::6] = 1
+    >>> x[::6, FEATURES.index("coverage")] += 3  # the answer's rows cover more of the question
+    >>> m = listwise(x, y, [6] * 10, 1.0)
+    >>> all(np.argmax(m.probability(x[i:i + 6])) == 0 for i in range(0, 60, 6))
+    True
+    """
+    from scipy.optimize import minimize
+    from sklearn.linear_model import LogisticRegression
+
+    mean, sd = x.mean(axis=0), x.std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    z = (x - mean) / sd
+    cuts = np.cumsum(sizes)[:-1]
+    groups = [(g, t.astype(bool)) for g, t in zip(np.split(z, cuts), np.split(y, cuts), strict=True) if t.any()]
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        total, grad = 0.5 * w @ w / c, w / c
+        for g, t in groups:
+            s = g @ w
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            held = p[t].sum()
+            total -= np.log(max(held, 1e-300))
+            grad = grad + g.T @ (p - np.where(t, p, 0.0) / held)
+        return total, grad
+
+    w = minimize(loss, np.zeros(x.shape[1]), jac=True, method="L-BFGS-B").x / sd
+    score = x @ w
+    cal = LogisticRegression(C=100.0, max_iter=5000).fit(score[:, None], y)
+    a = float(cal.coef_[0][0])
+    return AnswerParams(coef=tuple(float(v) for v in a * w), intercept=float(cal.intercept_[0]))
 
 
 @dataclass(frozen=True)
@@ -176,10 +228,17 @@ def anchor(ex: Examples, idx: list[int]) -> float:
     return round(sum(got) / len(idx), 4) if idx else 0.0
 
 
-def stack(ex: Examples, idx: list[int]) -> tuple[np.ndarray, np.ndarray]:
+def stack(ex: Examples, idx: list[int]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """The rows of the questions ``idx``, their labels, and each question's number of rows."""
     xs = [ex.x[i] for i in idx if len(ex.x[i])]
     ys = [ex.y[i] for i in idx if len(ex.y[i])]
-    return np.vstack(xs), np.concatenate(ys)
+    return np.vstack(xs), np.concatenate(ys), [len(v) for v in ys]
+
+
+def fit_rows(rows: tuple[np.ndarray, np.ndarray, list[int]], kind: str, c: float,
+             zero: tuple[str, ...] = ZERO) -> AnswerParams:
+    x, y, sizes = rows
+    return fit(x, y, kind, c, zero, sizes)
 
 
 def best_prob(ex: Examples, i: int, model: AnswerParams) -> float:
@@ -197,13 +256,14 @@ def with_support(choice: AnswerParams, x: np.ndarray, y: np.ndarray, c: float, z
 
 
 def pick_threshold(ex: Examples, model: AnswerParams, bench_idx: dict[str, list[int]], gold_fit: list[int],
-                   gold_held: list[int], negatives: dict[str, list[int]], args) -> dict:
+                   gold_held: list[int], negatives: dict[str, list[int]], args, fixed: float | None = None) -> dict:
     """The highest threshold that falsely declines at most ``--false-decline`` of the answerable questions of
     each source fitted on (so that the bench sets' many easy questions do not set it for the reports'), and
-    what it declines of each source."""
+    what it declines of each source. With ``fixed``, that threshold is measured instead of chosen."""
     fitted_sources = {**bench_idx, "gold": gold_fit} if gold_fit else dict(bench_idx)
-    threshold = min((float(np.quantile([best_prob(ex, i, model) for i in idx], args.false_decline))
-                     for idx in fitted_sources.values() if idx), default=0.0)
+    threshold = fixed if fixed is not None else min(
+        (float(np.quantile([best_prob(ex, i, model) for i in idx], args.false_decline))
+         for idx in fitted_sources.values() if idx), default=0.0)
 
     def declined(idx: list[int]) -> float:
         return round(sum(best_prob(ex, i, model) < threshold for i in idx) / max(1, len(idx)), 4)
@@ -231,10 +291,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus-index", type=Path, help="index of the report corpus (for gold and negatives)")
     ap.add_argument("--negatives", type=int, default=150, help="CMRC questions asked of the report corpus")
     ap.add_argument("--false-decline", type=float, default=0.05, help="most positives a decline may hit")
-    ap.add_argument("--kind", choices=("logistic", "boosting"), default="logistic", help="the scorer fitted")
+    ap.add_argument("--kind", choices=("logistic", "listwise", "boosting"), default="listwise",
+                    help="the choice model: per-question softmax (listwise), per-sentence logistic, boosted trees")
     ap.add_argument("--c", type=float, default=1.0, help="inverse regularization strength")
     ap.add_argument("--support-from", type=Path, help="take the support (decline) model from this model file's "
                     "choice model instead of fitting one; the threshold is still chosen on the data")
+    ap.add_argument("--donor-threshold", action="store_true",
+                    help="with --support-from: keep that file's decline threshold too (the support model and its "
+                         "threshold were fitted together), measured here instead of chosen")
     ap.add_argument("--support", choices=tuple(SUPPORT_ZERO), default="levels",
                     help="the decline model: none (the choice model declines too), gaps (without the gap features "
                          "and cosine levels), levels (without the gap features, with the cosine levels)")
@@ -302,23 +366,26 @@ def main(argv: list[str] | None = None) -> int:
     held_out: dict[str, dict] = {}
     for name, idx in bench_idx.items():  # leave one set out
         train = [i for other, ix in bench_idx.items() if other != name for i in ix] + gold_fit
-        held_out[name] = {"top1_left_out": top1(ex, idx, fit(*stack(ex, train), args.kind, args.c)),
+        held_out[name] = {"top1_left_out": top1(ex, idx, fit_rows(stack(ex, train), args.kind, args.c)),
                           "e5_anchor": anchor(ex, idx)}
     if gold_held:
-        no_gold = fit(*stack(ex, [i for ix in bench_idx.values() for i in ix]), args.kind, args.c)
+        no_gold = fit_rows(stack(ex, [i for ix in bench_idx.values() for i in ix]), args.kind, args.c)
         held_out["gold_all_fitted_without_gold"] = top1(ex, gold_fit + gold_held, no_gold)
         held_out["gold_e5_anchor"] = anchor(ex, gold_fit + gold_held)
     rows = stack(ex, [i for ix in bench_idx.values() for i in ix] + gold_fit)
-    model = fit(*rows, args.kind, args.c)
+    model = fit_rows(rows, args.kind, args.c)
     if args.support_from:
         donor = load_model(args.support_from)
         model = replace(model, support_coef=donor.coef, support_intercept=donor.intercept)
     elif SUPPORT_ZERO[args.support] is not None:
-        model = with_support(model, *rows, args.c, SUPPORT_ZERO[args.support])
+        model = with_support(model, *rows[:2], args.c, SUPPORT_ZERO[args.support])
     if gold_held:
         held_out["gold_held_out"] = top1(ex, gold_held, model)
         held_out["gold_fitted"] = top1(ex, gold_fit, model)
-    decline = pick_threshold(ex, model, bench_idx, gold_fit, gold_held, negatives, args)
+    fixed = load_model(args.support_from).decline_below if args.support_from and args.donor_threshold else None
+    decline = pick_threshold(ex, model, bench_idx, gold_fit, gold_held, negatives, args, fixed)
+    if fixed is not None:
+        decline["threshold_from"] = args.support_from.name
     threshold = decline["threshold"]
     if args.dump:
         positives = [(i, name) for name, ix in {**bench_idx, "gold": gold_fit, "gold_held_out": gold_held}.items()
@@ -357,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
             "model": embedder.name,
             "defaults": {k: v for k, v in asdict(params).items()
                          if k not in ("coef", "intercept", "trees", "provenance")},
-            "scorer": args.kind if args.kind == "logistic" else f"{args.kind} {asdict(BOOST)}",
+            "scorer": f"{args.kind} {asdict(BOOST)}" if args.kind == "boosting" else args.kind,
             "held_out_top1": held_out,
             "decline": decline,
         },

@@ -157,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", type=Path, default=Path("qa/data/answer_model.json"),
                     help="the answer model file: its sentence model scores, its decline_model is (re)written")
     ap.add_argument("--dry-run", action="store_true", help="print the figures, write nothing")
+    ap.add_argument("--languages", nargs="+", choices=("en", "zh"), default=["en", "zh"],
+                    help="languages the model may decide for (where it also beats the old rule on the fitted data)")
     ap.add_argument("--dump", type=Path, help="per-question scores for bench/decline_curve.py")
     args = ap.parse_args(argv)
 
@@ -266,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         return bool(wins) and all(wins) and margin(lang, (lang,)) > margin(lang, ())
 
     # the model decides for a language only where it beats the old rule on the fitted data
-    languages = tuple(lang for lang in ("en", "zh") if beats_old_everywhere(lang))
+    languages = tuple(lang for lang in args.languages if beats_old_everywhere(lang))
 
     def table(part: dict, part_name: str) -> dict:
         out = {}

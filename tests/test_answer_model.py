@@ -462,3 +462,28 @@ def test_an_english_figure_question_leads_with_a_sentence_that_states_a_figure()
     assert figure_first(q, [plain, figure], pool=8) == [figure, plain]
     assert figure_first(q, [plain, figure], pool=1) == [plain, figure]  # beyond the pool: the scorer's order
     assert figure_first(q, [figure, plain], pool=8) == [figure, plain]
+
+
+def test_the_listwise_fit_ranks_within_questions_and_gives_question_constants_no_weight():
+    fam = _script("fit_answer_model")
+    rng = np.random.default_rng(1)
+    cov, en = FEATURES.index("coverage"), FEATURES.index("english")
+
+    def questions(n, answered):
+        x = rng.normal(size=(n * 5, len(FEATURES)))
+        y = np.zeros(n * 5, dtype=int)
+        for q in range(n):
+            x[q * 5:q * 5 + 5, en] = 0.0 if answered else 1.0  # constant within a question
+            if answered:
+                y[q * 5 + q % 5] = 1
+                x[q * 5 + q % 5, cov] += 3.0
+        return x, y
+
+    (xa, ya), (xb, yb) = questions(60, True), questions(60, False)  # "english" questions are never answered
+    model = fam.listwise(np.vstack([xa, xb]), np.concatenate([ya, yb]), [5] * 120, 1.0)
+    assert abs(model.coef[en]) < 1e-6  # a pointwise fit would give it a large negative weight
+    test_x, test_y = questions(50, True)
+    top = [int(np.argmax(model.probability(test_x[i:i + 5]))) for i in range(0, 250, 5)]
+    assert np.mean([test_y[i * 5 + t] for i, t in enumerate(top)]) >= 0.85
+    p = model.probability(test_x)
+    assert np.all((p > 0) & (p < 1))
