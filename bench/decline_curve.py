@@ -58,11 +58,10 @@ def main() -> int:
     rows = [[f"{t:.3f}", f"{nd:.3f}", f"{pd:.3f}"] for t, nd, pd in curve(pos, neg, steps)]
     table = md_table(["decline below", "unanswerable declined", "answerable declined (false)"], rows)
     by_source = Counter(data.get("positive_sources", [])) + Counter(data.get("negative_sources", []))
-    body = (f"{machine_line()}\n\nCommand: `{command_line()}`\n\n"
-            f"{len(pos)} answerable and {len(neg)} unanswerable questions ({dict(by_source)}).\n\n{table}\n\n"
+    body = (f"{len(pos)} answerable and {len(neg)} unanswerable questions ({dict(by_source)}).\n\n{table}\n\n"
             f"Operating point (false declines <= {args.max_false}): decline below {point[0]:.4f}: "
             f"{point[1]:.3f} of unanswerable questions declined, {point[2]:.3f} of answerable ones.\n")
-    print(body)
+    print(f"{machine_line()}\n\nCommand: `{command_line()}`\n\n{body}")  # the README section adds them itself
     if args.png:
         try:
             import matplotlib.pyplot as plt
