@@ -2,7 +2,8 @@
 
 The features combine the multilingual model's cosine between the question and the sentence (cross-lingual
 by construction) with keyword coverage, figure fit, question kind, passage rank and position. The weights
-are a logistic regression fitted by ``scripts/fit_answer_model.py`` on public reading-comprehension sets;
+are fitted by ``scripts/fit_answer_model.py`` on public reading-comprehension sets (the choice model listwise:
+a softmax over each question's candidates, calibrated into a probability afterwards);
 they are read from ``qa/data/answer_model.json`` (with the data, date and command they came from), so
 scoring needs numpy only.
 
