@@ -142,7 +142,14 @@ def test_folder_and_milvus_give_the_same_answers_and_metrics(server, real_embedd
     # The keyword side scores with the package's BM25 over either store (qa/store/milvus_bm25.py), so the
     # rankings, and with them every metric, are the same, not merely within 0.01
     assert folder == milvus == loaded, json.dumps({"folder": folder, "milvus": milvus}, ensure_ascii=False)
-    assert answers[1] == answers[2]  # lazy or loaded, the same collection gives the same answers
+    # Lazy or loaded, the same collection gives the same answers, except to a question that writes a name in
+    # pinyin: a lazy collection keeps term hashes only and cannot list the tokens that read as the name
+    # (qa/search/names.py, docs/scale.md), so its answer step reads the question without that term (its
+    # search is the same: the metrics above are equal). Any other difference fails here.
+    from qa.search.names import latin_names
+
+    differ = [g["question"] for g, a, b in zip(gold, answers[1], answers[2], strict=True) if a != b]
+    assert all(latin_names(q) for q in differ), differ
     assert len(report.index.chunks._cache) < len(report.index.chunks)  # and the lazy one read only some paragraphs
     # A collection holds no sentence vectors: its answers embed their candidate sentences at question time
     # (in other batches than the folder's index time), so a near-tie between two sentences may still fall
