@@ -123,7 +123,8 @@ ZERO = ("s_cos", "p_cos")  # absolute cosine levels belong to one embedding mode
 
 def fit(x: np.ndarray, y: np.ndarray, kind: str, c: float, zero: tuple[str, ...] = ZERO,
         sizes: list[int] | None = None) -> AnswerParams:
-    """A logistic regression, or boosted trees (sklearn at fitting time only: the JSON holds flat arrays).
+    """The choice model of ``kind``: listwise (``listwise``: needs each question's row count in ``sizes``), a
+    logistic regression, or boosted trees (sklearn and scipy at fitting time only: the JSON holds flat arrays).
 
     The regression is fitted on standardized features and its weights mapped back to the raw ones: fitted on
     raw features, the penalty shrank the weights of the cosines (whose spread within a question is a few
