@@ -323,6 +323,14 @@ def test_a_place_the_corpus_never_names_is_declined_by_name(tmp_path, fake_embed
     bare = answerer.ask("How many teachers are on staff in Lanzhou?")  # a bare name used as a place
     assert bare.abstained and "Lanzhou" in bare.text
     assert "do not cover" not in answerer.ask("How many teachers went to train in Xining?").text
+    # Taiwan's places are written in Wade-Giles: one the reports never name is declined by that name, and one
+    # they name (in a report of its own, in Traditional script) is searched
+    assert "Kaohsiung" in answerer.ask("How many teachers does Kaohsiung City have?").text
+    (tmp_path / "tw").mkdir()
+    taiwan = answerer_over(tmp_path / "tw", fake_embedder, {"hsinchu.txt": (
+        "新竹縣教育處113年度工作報告\n\n一、基本情況\n全縣國民小學84所，教師2500人。\n")})
+    hsinchu = taiwan.ask("How many primary schools does Hsinchu County have?")
+    assert "do not cover" not in hsinchu.text and any("新竹县" in n for n in hsinchu.notes)  # its filter applies
 
 
 def test_a_one_character_county_in_pinyin_is_never_declined(tmp_path, fake_embedder):
@@ -341,6 +349,8 @@ def test_english_place_names_are_read_only_where_they_are_pinyin_before_a_level(
     assert latin_places("How many pupils are there in Lanzhou?") == ("lanzhou",)  # bare, after a preposition
     assert latin_places("What did Lanzhou report?") == ()  # a bare name elsewhere may be a paper or a person
     assert latin_places("How many students in the Tesla program?") == ()  # not pinyin
+    assert latin_places("How many schools does Kaohsiung City run?") == ("kaohsiung",)  # Wade-Giles
+    assert latin_places("How many pupils are there in Hsinchu?") == ("hsinchu",)
 
 
 def test_the_support_model_is_fitted_without_the_gap_features():

@@ -97,6 +97,14 @@ def test_a_pinyin_place_is_never_found_inside_a_longer_word():
     assert detect_places("Zhong Shan county's teachers?", known) == ("钟山县",)
 
 
+def test_a_place_written_in_wade_giles_is_found_as_taiwan_writes_it():
+    known = ["新竹县", "台中市", "钟山县"]
+    assert detect_places("How big is Hsinchu County's education budget?", known) == ("新竹县",)
+    assert detect_places("How many auditoriums is Taichung building?", known) == ("台中市",)
+    assert detect_places("Chung Shan county's teachers?", known) == ("钟山县",)  # Wade-Giles of a mainland one
+    assert detect_places("What did the church school do?", known) == ()
+
+
 def test_document_filter():
     d = Document("d1", "a.txt", "t", year=2011, places=("石泉县",))
     assert document_matches(d, Filters(places=("石泉",)))

@@ -27,7 +27,9 @@ from qa.search.pinyin import (  # noqa: F401 - romanize, is_pinyin: read through
     latin_runs,
     pinyin_syllable_count,
     pinyin_syllables,
+    romanizations,
     romanize,
+    syllable_count,
 )
 from qa.textnorm import normalize, to_traditional
 from qa.types import Document
@@ -160,9 +162,10 @@ def detect_places(question: str, known: Iterable[str]) -> tuple[str, ...]:
 
 
 def _place_forms(known: Iterable[str]) -> tuple[tuple[str, str, str], ...]:
-    """``(place, core, pinyin of the core)`` of each place with a core of two characters or more, in the
-    order given: what ``detect_places`` compares a question with."""
-    return tuple((place, core, romanize(core)) for place in known for core in (place_core(place),) if len(core) >= 2)
+    """``(place, core, a romanization of the core)`` of each place with a core of two characters or more, in the
+    order given (pinyin, then Wade-Giles when it differs): what ``detect_places`` compares a question with."""
+    return tuple((place, core, latin) for place in known for core in (place_core(place),) if len(core) >= 2
+                 for latin in romanizations(core))
 
 
 def _named(question: str, forms: Iterable[tuple[str, str, str]]) -> tuple[str, ...]:
@@ -202,7 +205,7 @@ class ReportPlaces:
                 by_core.setdefault(core, []).append(d.doc_id)
         self.about_core = {core: tuple(ids) for core, ids in by_core.items()}
         self.known_cores = frozenset(place_core(p) for d in docs for p in (*d.places, *d.mentions))
-        self.known_latin = frozenset(romanize(c) for c in self.known_cores if len(c) >= 2)
+        self.known_latin = frozenset(r for c in self.known_cores if len(c) >= 2 for r in romanizations(c))
         self.titles = tuple(normalize(d.title) for d in docs)
 
     def matching(self, f: Filters) -> list[str]:
@@ -247,9 +250,9 @@ def latin_places(question: str) -> tuple[str, ...]:
     (('lishui',), ())
     """
     suffixed = (re.sub(r"[ -]", "", m.group(1).lower()) for m in _LATIN_PLACE_RE.finditer(question)
-                if is_pinyin(m.group(1)))
+                if syllable_count(m.group(1)))
     bare = (w.lower().replace("-", "") for m in _LATIN_BARE_RE.finditer(question) for w in m.groups() if w
-            if pinyin_syllable_count(w) >= 2 and w.lower().replace("-", "") in cores_by_pinyin())
+            if syllable_count(w) >= 2 and w.lower().replace("-", "") in cores_by_pinyin())
     return tuple(dict.fromkeys((*suffixed, *bare)))
 
 
@@ -259,12 +262,13 @@ _LATIN_BARE_RE = re.compile(r"\b(?:in|of|at|from|for|across|near|around|outside)
 
 @lru_cache(maxsize=1)
 def cores_by_pinyin() -> dict[str, tuple[str, ...]]:
-    """Pinyin (lowercase, no spaces) -> the gazetteer's place names, without suffix, that are read so."""
+    """Pinyin or Wade-Giles (lowercase, no spaces) -> the gazetteer's place names, without suffix, read so."""
     out: dict[str, set[str]] = {}
     for word in place_words():
         core = place_core(word)
         if len(core) >= 2:
-            out.setdefault(romanize(core), set()).add(core)
+            for latin in romanizations(core):
+                out.setdefault(latin, set()).add(core)
     return {k: tuple(sorted(v)) for k, v in out.items()}
 
 

@@ -1,10 +1,14 @@
 """Chinese place names written in Latin letters: pinyin without tones, the syllables it is made of, and the runs
-of words of an English question that a pinyin name must equal.
+of words of an English question that a pinyin name must equal. Taiwan's places are mostly written in Wade-Giles
+(新竹 Hsinchu, 台中 Taichung, 高雄 Kaohsiung): ``romanizations`` gives that spelling too, read from pypinyin's
+Wade-Giles style (no table typed here).
 
 A leaf of ``qa.search`` (pypinyin only): ``qa.search.filters`` finds places with it, ``qa.answer.lead`` names them.
 
 >>> romanize("当阳"), is_pinyin("Qingsong"), pinyin_syllable_count("Lishui")
 ('dangyang', True, 2)
+>>> romanizations("新竹"), romanizations("当阳"), syllable_count("Kaohsiung")
+(('xinzhu', 'hsinchu'), ('dangyang', 'tangyang'), 2)
 """
 
 from __future__ import annotations
@@ -19,6 +23,35 @@ def romanize(name: str) -> str:
     from pypinyin import lazy_pinyin
 
     return "".join(lazy_pinyin(name)).lower()
+
+
+@lru_cache(maxsize=4096)
+def romanizations(name: str) -> tuple[str, ...]:
+    """How English text may write ``name``: pinyin (``romanize``) and, when it differs, Wade-Giles, both lowercase
+    without tones, apostrophes, hyphens or spaces (ü written u)."""
+    from pypinyin import Style, lazy_pinyin
+
+    return tuple(dict.fromkeys((romanize(name), _plain("".join(lazy_pinyin(name, style=Style.WADEGILES))))))
+
+
+@lru_cache(maxsize=1)
+def wade_giles_syllables() -> frozenset[str]:
+    """Every toneless Wade-Giles syllable (each pinyin syllable converted by pypinyin), written as
+    ``romanizations`` writes them."""
+    from pypinyin import Style
+    from pypinyin.style import convert
+
+    return frozenset(_plain(convert(s, Style.WADEGILES, strict=True)) for s in pinyin_syllables())
+
+
+def _plain(wade: str) -> str:
+    return re.sub(r"[^a-z]", "", wade.lower().replace("ü", "u").replace("v", "u"))
+
+
+def syllable_count(word: str) -> int:
+    """The fewest syllables ``word`` splits into, read as pinyin or as Wade-Giles (0 when it is neither)."""
+    counts = [c for c in (pinyin_syllable_count(word), _count(word, wade_giles_syllables())) if c]
+    return min(counts, default=0)
 
 
 def latin_runs(text: str, most: int = 3) -> frozenset[str]:
@@ -64,10 +97,13 @@ def pinyin_syllable_count(word: str) -> int:
     >>> pinyin_syllable_count("Lishui"), pinyin_syllable_count("Lima"), pinyin_syllable_count("Which")
     (2, 2, 0)
     """
+    return _count(word, pinyin_syllables())
+
+
+def _count(word: str, syllables: frozenset[str]) -> int:
     w = re.sub(r"[ -]", "", word.lower())
     if not w.isalpha():
         return 0
-    syllables = pinyin_syllables()
     best = [0] + [len(w) + 1] * len(w)
     for i in range(1, len(w) + 1):
         best[i] = min((best[j] + 1 for j in range(max(0, i - 6), i) if w[j:i] in syllables), default=len(w) + 1)

@@ -24,7 +24,7 @@ from qa.search.filters import (
     detect,
     filter_note,
     place_core,
-    romanize,
+    romanizations,
     year_boosts,
 )
 from qa.search.fusion import (
@@ -285,7 +285,8 @@ def strip_filter_terms(qnorm: str, f: Filters) -> str:
     for place in f.places:
         for form in sorted({place, place_core(place)}, key=len, reverse=True):
             out = out.replace(form, " ")
-        out = re.sub(romanize(place_core(place)), " ", out, flags=re.I)
+        for latin in romanizations(place_core(place)):
+            out = re.sub(latin, " ", out, flags=re.I)
     for y in f.years:
         out = re.sub(rf"(in\s+)?{y}\s*年?", " ", out)
     return re.sub(r"\s+", " ", out).strip()
