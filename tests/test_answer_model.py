@@ -497,3 +497,18 @@ def test_the_listwise_fit_ranks_within_questions_and_gives_question_constants_no
     assert np.mean([test_y[i * 5 + t] for i, t in enumerate(top)]) >= 0.85
     p = model.probability(test_x)
     assert np.all((p > 0) & (p < 1))
+
+
+def test_a_reports_title_written_as_its_first_line_is_never_quoted(tmp_path, fake_embedder):
+    """A web copy starts with its title; quoting it answers nothing, whatever words it shares with the question."""
+    from qa.search.retrieve import question_info
+
+    answerer = answerer_over(tmp_path, fake_embedder, {
+        "plan.txt": "区教体局2020年学前教育工作计划\n\n一、重点项目\n学前三年毛入学率达到95%，新增学位4950个。\n",
+        "page_1.txt": "南投縣永康國小106年度教育優先區執行成果\n核定經費71966元，執行率83.3%。\n"})
+    for question in ("区教体局2020年学前教育工作计划的毛入学率是多少?", "永康國小106年度執行成果的執行率是多少?"):
+        res = answerer.retriever.search(question)
+        cands, _ = answerer.candidates(question_info(question, res), res)
+        quoted = [c.sentence for c in cands]
+        assert quoted and not any("工作计划" in s or "執行成果" in s for s in quoted)
+        assert any("%" in s for s in quoted)
