@@ -53,4 +53,3 @@ def quotable(chunk: Chunk) -> list[str]:
 def sentence_texts(chunk: Chunk) -> list[str]:
     """What the model reads for each quotable sentence (normalized), in ``quotable`` order."""
     return [normalize(s) for s in quotable(chunk)]
-
