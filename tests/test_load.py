@@ -134,6 +134,19 @@ def test_html_main_text_without_chrome(tmp_path):
                                              "全县共有 中小学56所，", "在校学生21590人。", "项目 数量"]
 
 
+def test_a_text_file_holding_a_pages_markup_is_read_without_its_tags(tmp_path):
+    """A page's source pasted into a .txt: its paragraphs become lines, the lines without tags stay as written."""
+    text = ("区中学2022年中考总结\n\n<p class=\"ql-block\">  初三毕业生共48人。</p> <p class=\"ql-block\">"
+            "  最高分<b>556</b>分,平均分87分。</p>\n若 x < 3 且 y > 2,则另行统计。")
+    path = tmp_path / "page_1.txt"
+    path.write_text(text, encoding="utf-8")
+    assert extract_text(path).split("\n") == ["区中学2022年中考总结", "", "初三毕业生共48人。",
+                                             "最高分556分,平均分87分。", "若 x < 3 且 y > 2,则另行统计。"]
+    plain = tmp_path / "plain.txt"
+    plain.write_text(SIMP, encoding="utf-8")
+    assert extract_text(plain) == SIMP  # a file without markup is read as it is
+
+
 def test_html_prefers_the_article_and_reads_big5_without_a_declaration(tmp_path):
     body = "".join(f"<p>第{i}段：學校安全工作直接關係著師生的安危。</p>" for i in range(5))
     page = f"<html><body><div>相關文章</div><article>{body}</article></body></html>"

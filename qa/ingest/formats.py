@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import zipfile
 from unicodedata import east_asian_width
@@ -23,6 +24,28 @@ _BLOCK_TAGS = {"address", "article", "blockquote", "center", "dd", "div", "dl", 
                "tbody", "thead", "tfoot", "tr", "ul", "caption", "details", "summary", "br"}
 _WS_RE = re.compile(r"[ \t\f\v\r\n\u00a0\u3000]+")
 _LINE_WS_RE = re.compile(r"[ \f\v\r\u00a0\u3000]+")  # tabs stay: they separate a table row's cells
+
+
+# a block-level tag as a web page's source writes it: what a text file pasted from a page's source holds
+_MARKUP_BLOCK_RE = re.compile(r"</?(?:p|div|br|li|ul|ol|h[1-6]|tr|td|th|table|section|article|blockquote)"
+                              r"(?:\s[^<>]{0,400})?/?>", re.I)
+
+
+def text_with_markup(text: str) -> str:
+    """A text file whose lines hold a web page's markup (its source pasted in: ``<p class="x">...</p>``) with
+    each such line read as HTML, one block a line; lines without a block tag, and files without any, are
+    kept as they are.
+
+    >>> text_with_markup('标题\\n<p class="a">  一、概况</p> <p>共有<b>5</b>所。</p>\\n2 < 3')
+    '标题\\n一、概况\\n共有5所。\\n2 < 3'
+    """
+    if not _MARKUP_BLOCK_RE.search(text):
+        return text
+    out = []  # each run of lines with markup is parsed once (a whole page's source may be thousands of lines)
+    for marked, run in itertools.groupby(text.split("\n"), key=lambda line: bool(_MARKUP_BLOCK_RE.search(line))):
+        lines = list(run)
+        out.extend([html_to_text("\n".join(lines))] if marked else lines)
+    return "\n".join(out)
 
 
 def html_to_text(markup: str) -> str:

@@ -80,7 +80,7 @@ def extract_from_bytes(raw: bytes, suffix: str) -> str:
     from qa.ingest import formats  # imported on use: bs4, python-docx and pypdf load slowly
 
     if suffix in _TEXT_SUFFIXES:
-        text = decode_text(raw)
+        text = formats.text_with_markup(decode_text(raw))  # a page's source pasted into a text file
     elif suffix in _HTML_SUFFIXES:
         text = formats.html_to_text(_decode_html(raw))
     elif suffix == ".docx":
