@@ -177,12 +177,13 @@ class Answerer:
             return self._two_part(q, [question_info(p, res) for p in parts], res, notes)
         cands, reading = self.candidates(q, res)
         p = self.params
-        if not answered(cands, p, reading):
-            return self._decline(q, res, notes)
-        masked = self._masked(q, cands) if q.kind == "numeric" else None
+        # a figure the report asked about masks ("**次") is said so, whether or not another sentence scores well
+        masked = self._masked(q, cands) if q.kind == "numeric" and cands else None
         if masked is not None:
             mask, where = masked
             return self._decline(q, res, notes, key="masked", mask=mask, first=where.hit)
+        if not answered(cands, p, reading):
+            return self._decline(q, res, notes)
         if q.kind == "numeric" and self._no_figure(q, cands):
             return self._decline(q, res, notes)
         if q.kind == "numeric" and q.lang == "en":
