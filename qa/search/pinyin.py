@@ -29,19 +29,26 @@ def romanize(name: str) -> str:
 def romanizations(name: str) -> tuple[str, ...]:
     """How English text may write ``name``: pinyin (``romanize``) and, when it differs, Wade-Giles, both lowercase
     without tones, apostrophes, hyphens or spaces (ü written u)."""
-    from pypinyin import Style, lazy_pinyin
+    from pypinyin import lazy_pinyin
 
-    return tuple(dict.fromkeys((romanize(name), _plain("".join(lazy_pinyin(name, style=Style.WADEGILES))))))
+    syllables = lazy_pinyin(name)
+    wade = _wade_giles()
+    return tuple(dict.fromkeys(("".join(syllables).lower(), "".join(wade.get(s, s) for s in syllables).lower())))
+
+
+@lru_cache(maxsize=1)
+def _wade_giles() -> dict[str, str]:
+    """Toneless pinyin syllable -> its Wade-Giles spelling (pypinyin's conversion), as ``romanizations`` writes it."""
+    from pypinyin import Style
+    from pypinyin.style import convert
+
+    return {s: _plain(convert(s, Style.WADEGILES, strict=True)) for s in pinyin_syllables()}
 
 
 @lru_cache(maxsize=1)
 def wade_giles_syllables() -> frozenset[str]:
-    """Every toneless Wade-Giles syllable (each pinyin syllable converted by pypinyin), written as
-    ``romanizations`` writes them."""
-    from pypinyin import Style
-    from pypinyin.style import convert
-
-    return frozenset(_plain(convert(s, Style.WADEGILES, strict=True)) for s in pinyin_syllables())
+    """Every toneless Wade-Giles syllable, written as ``romanizations`` writes them."""
+    return frozenset(_wade_giles().values())
 
 
 def _plain(wade: str) -> str:
