@@ -33,18 +33,22 @@ _MARKUP_BLOCK_RE = re.compile(r"</?(?:p|div|br|li|ul|ol|h[1-6]|tr|td|th|table|se
 
 def text_with_markup(text: str) -> str:
     """A text file whose lines hold a web page's markup (its source pasted in: ``<p class="x">...</p>``) with
-    each such line read as HTML, one block a line; lines without a block tag, and files without any, are
-    kept as they are.
+    each line that starts with a block tag read as HTML, one block a line; other lines (a Markdown table row
+    with a ``<br>`` in a cell among them), and files without any block tag, are kept as they are.
 
-    >>> text_with_markup('标题\\n<p class="a">  一、概况</p> <p>共有<b>5</b>所。</p>\\n2 < 3')
-    '标题\\n一、概况\\n共有5所。\\n2 < 3'
+    >>> text_with_markup('标题\\n<p class="a">  一、概况</p> <p>共有<b>5</b>所。</p>\\n2 < 3\\n| 学校 | 5<br>所 |')
+    '标题\\n一、概况\\n共有5所。\\n2 < 3\\n| 学校 | 5<br>所 |'
     """
     if not _MARKUP_BLOCK_RE.search(text):
         return text
+
+    def marked(line: str) -> bool:
+        return bool(_MARKUP_BLOCK_RE.match(line.lstrip()))
+
     out = []  # each run of lines with markup is parsed once (a whole page's source may be thousands of lines)
-    for marked, run in itertools.groupby(text.split("\n"), key=lambda line: bool(_MARKUP_BLOCK_RE.search(line))):
+    for marked_run, run in itertools.groupby(text.split("\n"), key=marked):
         lines = list(run)
-        out.extend([html_to_text("\n".join(lines))] if marked else lines)
+        out.extend([html_to_text("\n".join(lines))] if marked_run else lines)
     return "\n".join(out)
 
 
