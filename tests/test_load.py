@@ -147,7 +147,8 @@ def test_a_text_file_holding_a_pages_markup_is_read_without_its_tags(tmp_path):
     assert extract_text(plain) == SIMP  # a file without markup is read as it is
     table = tmp_path / "table.md"
     table.write_text("<p>学校情况</p>\n| 学校 | 班级 |\n| --- | --- |\n| 一小 | 12<br>个 |\n", encoding="utf-8")
-    assert extract_text(table).split("\n")[:4] == ["学校情况", "| 学校 | 班级 |", "| --- | --- |", "| 一小 | 12<br>个 |"]
+    assert extract_text(table).split("\n")[:4] == ["学校情况", "| 学校 | 班级 |", "| --- | --- |",
+                                                "| 一小 | 12<br>个 |"]
 
 
 def test_html_prefers_the_article_and_reads_big5_without_a_declaration(tmp_path):
