@@ -14,6 +14,7 @@ import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -79,14 +80,18 @@ def names_the_report(sentence: str, title: str, chunk: Chunk, position: int) -> 
     >>> names_the_report("全县共有小学84所", "ntct_1", c, 1)
     False
     """
-    def letters(s: str) -> str:
-        return "".join(ch for ch in normalize(s) if ch.isalpha() and not ch.isascii())
-
-    key = letters(sentence)
-    if len(key) >= 4 and key == letters(title):
+    key = _letters(sentence)
+    title_key = _letters(title)  # memoized: every candidate of a report asks for the same title
+    if len(key) >= 4 and key == title_key:
         return True
-    return (chunk.ordinal == 1 and position == 0 and not letters(title) and len(key) >= 4
+    return (chunk.ordinal == 1 and position == 0 and not title_key and len(key) >= 4
             and not _CLAUSE_MARKS.intersection(sentence.strip()))
+
+
+@lru_cache(maxsize=1024)
+def _letters(text: str) -> str:
+    """The Chinese letters of ``text`` (normalized), without figures, Latin letters, spaces or punctuation."""
+    return "".join(ch for ch in normalize(text) if ch.isalpha() and not ch.isascii())
 
 
 def shared_run(question: str, text: str, shortest: int = 4) -> int:
