@@ -47,6 +47,15 @@ def test_the_place_is_the_one_the_sentence_names_else_the_reports():
     assert figure_lead("新建学校3所", q, doc, 1) == "3 schools (河西县 Hexi County) [1]"
 
 
+def test_the_place_is_spelled_as_the_asker_spelled_it():
+    """Taiwan writes its places in Wade-Giles: a question about "Hsinchu County" gets "Hsinchu", not the
+    pinyin "Xinzhu"; a question that does not name the place gets the pinyin."""
+    doc = Document("t", "t.txt", "新竹縣教育處工作報告", 2024, ("新竹县",))
+    asked = figure_lead("全縣國民小學84所", analyze("How many primary schools does Hsinchu County have?"), doc, 1)
+    assert asked.startswith("84 ") and asked.endswith("(新竹县 Hsinchu County) [1]")
+    assert "Xinzhu County" in figure_lead("全縣國民小學84所", analyze("How many primary schools are there?"), doc, 1)
+
+
 @pytest.mark.parametrize("quote", ["完成了8个", "比上年提高了5.2%", "建成三所学校", "全面加强队伍建设"])
 def test_no_lead_when_what_is_counted_cannot_be_said(quote):
     assert figure_lead(quote, analyze("How many?"), DOC, 1) is None

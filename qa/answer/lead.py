@@ -229,12 +229,16 @@ def plural(noun: str, figure: str) -> str:
     return " ".join([*words[:-1], last])
 
 
-def english_place(place: str) -> str:
+def english_place(place: str, question: str = "") -> str:
     """``钟山县`` -> ``钟山县 Zhongshan County``: the name in pinyin with its level, after the original glyphs
     (pinyin of a name can be misread, the glyphs cannot). A place with no administrative suffix stays as written.
+    When the question writes the name in another romanization (Taiwan's Wade-Giles: "Hsinchu" for 新竹), the
+    lead writes it as the asker did.
 
     >>> english_place("河西县"), english_place("宁夏回族自治区"), english_place("香港")
     ('河西县 Hexi County', '宁夏回族自治区', '香港')
+    >>> english_place("新竹县", "How many schools does Hsinchu County have?"), english_place("新竹县")
+    ('新竹县 Hsinchu County', '新竹县 Xinzhu County')
     """
     from qa.search.pinyin import romanize
 
@@ -243,8 +247,31 @@ def english_place(place: str) -> str:
     for suffix, level in LEVELS:
         core = place[: -len(suffix)]
         if place.endswith(suffix) and len(core) >= 2:
-            return f"{place} {romanize(core).capitalize()} {level}"
+            return f"{place} {asked_spelling(core, question) or romanize(core).capitalize()} {level}"
     return place
+
+
+_LATIN_RUN = re.compile(r"[A-Za-z]+(?:[-' ][A-Za-z]+){0,3}")
+
+
+def asked_spelling(core: str, question: str) -> str | None:
+    """How ``question`` writes the place name ``core`` in Latin letters (pinyin or Wade-Giles, as
+    ``qa.search.pinyin.romanizations`` reads them), with the asker's capitals and hyphens; None when it does not.
+
+    >>> asked_spelling("高雄", "Teachers in Kao-hsiung city?"), asked_spelling("高雄", "Teachers in Taipei?")
+    ('Kao-hsiung', None)
+    """
+    from qa.search.pinyin import romanizations
+
+    forms = set(romanizations(core))
+    for m in _LATIN_RUN.finditer(question):
+        words = re.split(r"([-' ])", m.group(0))
+        for i in range(0, len(words), 2):  # every run of whole words, first word at i
+            for j in range(i, len(words), 2):
+                text = "".join(words[i:j + 1])
+                if re.sub(r"[-' ]", "", text).lower() in forms:
+                    return text[:1].upper() + text[1:]
+    return None
 
 
 def figure_lead(quote: str, q: QuestionInfo, doc: Document | None, n: int) -> str | None:
@@ -263,7 +290,7 @@ def figure_lead(quote: str, q: QuestionInfo, doc: Document | None, n: int) -> st
     places = list(doc.places) if doc is not None else []
     named = [p for p in places if normalize(p) in norm]
     if named or places:
-        where.append(english_place((named or places)[0]))
+        where.append(english_place((named or places)[0], q.text))
     year = _YEAR.search(norm)
     if year:
         where.append(year.group(1))
