@@ -55,3 +55,20 @@ def test_sentence_rerank_ranks_follow_the_weight():
     assert fit.ranks(rows, 5.0, 1).tolist() == [2, 2, 2]  # re-ranking only the first one changes nothing
     missing = [[(0.9, 0.8, False)]]
     assert fit.ranks(missing, 5.0, 30).tolist() == [0]  # no gold passage in the list: rank 0
+
+
+def test_the_shipped_year_boosts_are_fitted_inside_their_grid():
+    """qa/data/boosts.json is the grid search's choice with its provenance, and no boost sits on the grid's
+    largest value: there the fit was cut short by the grid, not settled by the data (session 8's 0.3 was)."""
+    import json
+
+    spec = importlib.util.spec_from_file_location("fit_boosts", Path(__file__).parents[1] / "scripts" / "fit_boosts.py")
+    fit_boosts = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fit_boosts)
+    shipped = json.loads((Path(__file__).parents[1] / "qa" / "data" / "boosts.json").read_text(encoding="utf-8"))
+    assert set(shipped["boosts"]) == set(fit_boosts.GRID)
+    for name, value in shipped["boosts"].items():
+        assert value in fit_boosts.GRID[name] and value < max(fit_boosts.GRID[name]), name
+    prov = shipped["provenance"]
+    assert "fit_boosts.py" in prov["command"] and "chosen on the even half" in " ".join(prov["mrr@10"])
+    assert str(fit_boosts.GRID) in prov["method"]  # fitted over the grid the script holds now
