@@ -357,6 +357,18 @@ def test_the_filter_note_follows_the_questions_language_and_script(tiny_corpus, 
     assert english and english[0].startswith("filter: ") and "year 2011 ranked first" in english[0]
 
 
+def test_a_traditional_note_writes_the_place_in_the_askers_glyphs(tmp_path, fake_embedder):
+    """钟 is Traditional 鐘 (a bell) and 鍾 (a name): OpenCC writes one of them; the note writes the asker's."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "zhongshan.txt").write_text("钟山县教育局2011年工作总结\n\n今年招聘教师26名。\n", encoding="utf-8")
+    directory, _ = _build(corpus, tmp_path, fake_embedder)
+    r = Retriever(Index.load(directory), fake_embedder)
+    notes = [n for n in r.search("鍾山縣2011年招聘了多少教師？", k=10).notes if n.startswith(FILTER_NOTE_PREFIXES)]
+    assert notes and "鍾山縣" in notes[0] and "鐘山縣" not in notes[0]
+    assert any("钟山县" in n for n in r.search("钟山县2011年招聘了多少教师？", k=10).notes)  # Simplified as before
+
+
 def test_an_edited_file_embeds_only_its_new_sentences(tiny_corpus, tmp_path):
     from qa.models.embed import FakeEmbedder
 

@@ -83,12 +83,15 @@ class Filters:
             parts.append(f"{len(self.doc_ids)} report(s)")
         return ", ".join(parts) or "none"
 
-    def note(self, script: str = "en") -> str:
+    def note(self, script: str = "en", question: str = "") -> str:
         """The filter as the answer's notes show it ("" when there is none), in ``script``: "en", "zh"
         (Simplified) or "zh-hant" (Traditional, places too), as ``qa.textnorm.script_of`` tells a question's.
+        A place the ``question`` writes keeps the asker's glyphs (鍾山縣, where OpenCC alone writes 鐘山縣).
 
         >>> Filters(years=(2019,), places=("昭平县",)).note("zh-hant")
         '篩選：只看關於昭平縣的報告；2019年優先排序（不排除其他年份）'
+        >>> Filters(places=("钟山县",)).note("zh-hant", "鍾山縣有幾所學校？")
+        '篩選：只看關於鍾山縣的報告'
         """
         words = _NOTE_WORDS["en" if script == "en" else "zh"]
         parts = []
@@ -101,7 +104,8 @@ class Filters:
         if self.mentioned:
             parts.append(words["mentioned"].format("/".join(self.mentioned)))
         text = words["filter"] + words["sep"].join(parts) if parts else ""
-        return to_traditional(text) if script == "zh-hant" else text
+        return as_asked(to_traditional(text), (*self.places, *self.mentioned), question) if script == "zh-hant" \
+            else text
 
     def merged(self, other: Filters) -> Filters:
         """``other`` (explicit) wins field by field where it sets something."""
@@ -126,8 +130,9 @@ FILTER_NOTE_PREFIXES = tuple(dict.fromkeys(
     for p in (prefix, to_traditional(prefix))))
 
 
-def filter_note(kind: str, f: Filters, script: str = "en") -> str:
-    """A note on how a filter was set aside (``kind``: "outside" or "no_match"), in ``script``.
+def filter_note(kind: str, f: Filters, script: str = "en", question: str = "") -> str:
+    """A note on how a filter was set aside (``kind``: "outside" or "no_match"), in ``script`` (places the
+    ``question`` writes in its own glyphs, as ``Filters.note``).
 
     >>> filter_note("outside", Filters(places=("昭平县",)), "zh")
     '最有力的依据在筛选范围之外（昭平县）：已从全部报告中作答'
@@ -136,7 +141,24 @@ def filter_note(kind: str, f: Filters, script: str = "en") -> str:
     what = f.describe() if script == "en" else "、".join(
         [*(f"{y}年" for y in f.years), *f.places, *([f"{len(f.doc_ids)}份报告"] if f.doc_ids else [])]) or "无"
     text = words[kind].format(what)
-    return to_traditional(text) if script == "zh-hant" else text
+    return as_asked(to_traditional(text), f.places, question) if script == "zh-hant" else text
+
+
+def as_asked(text: str, places: Iterable[str], question: str) -> str:
+    """``text`` (converted to Traditional) with each of ``places`` (Simplified) written as ``question`` writes it:
+    OpenCC picks one Traditional form where several share a Simplified one (钟: 鐘 or 鍾), and the asker's is
+    the right one for their place.
+
+    >>> as_asked("只看關於鐘山縣的報告", ["钟山县"], "鍾山縣招聘了多少教師？")
+    '只看關於鍾山縣的報告'
+    """
+    for place in places:
+        n = len(place)
+        written = next((question[i:i + n] for i in range(len(question) - n + 1)
+                        if normalize(question[i:i + n]) == place), None)
+        if written:
+            text = text.replace(to_traditional(place), written)
+    return text
 
 
 def detect_years(question: str) -> tuple[int, ...]:

@@ -161,7 +161,7 @@ class Retriever:
             f = f.merged(filters)
         mask = self._mask(f)
         if mask is not None and not mask.any():
-            notes.append(filter_note("no_match", f, script_of(question)))
+            notes.append(filter_note("no_match", f, script_of(question), question))
             f, mask = Filters(years=f.years, mentioned=f.mentioned), None
         # once the reports are chosen, the first ``sentence_depth`` fused passages are re-ranked by their best
         # sentence, and then by the question's years and places (weights fitted on fused scores, which each
@@ -181,7 +181,7 @@ class Retriever:
                 hits = self._by_years(self._by_sentences(question, fused, qvec), f, want)
         hits = hits[:k]
         if f.note():
-            notes.append(f.note(script_of(question)))
+            notes.append(f.note(script_of(question), question))
         chunks = index.chunks_at([h[0] for h in hits])  # one fetch for a store that reads paragraphs on demand
         found = tuple(Hit(c, s, dr, kr) for c, (_, s, dr, kr) in zip(chunks, hits, strict=True))
         return SearchResult(question, found, f, tuple(notes), terms, qvec if qtext else None, qtext,
@@ -249,7 +249,7 @@ class Retriever:
         outside = self._strength([h[0] for h in wide[:1]], qvec, pt.kw_scores, w)
         if outside - inside <= OUTSIDE_MARGIN:
             return hits, f, fused
-        notes.append(filter_note("outside", f, script_of(question)))
+        notes.append(filter_note("outside", f, script_of(question), question))
         return wide, Filters(years=f.years, mentioned=f.mentioned), wide_fused
 
 
