@@ -72,3 +72,26 @@ def test_the_shipped_year_boosts_are_fitted_inside_their_grid():
     prov = shipped["provenance"]
     assert "fit_boosts.py" in prov["command"] and "chosen on the even half" in " ".join(prov["mrr@10"])
     assert str(fit_boosts.GRID) in prov["method"]  # fitted over the grid the script holds now
+
+
+def _script(name: str):
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_fitted_sentence_weights_and_runner_up_shares_are_inside_their_grids():
+    """Like the boosts: a fitted value on the open end of its grid was set by the grid. The sentence re-rank
+    weight may be 0 (no re-rank) and the runner-up share 2.0 (never): those ends are real choices."""
+    from qa.answer.scorer import load_model
+    from qa.search.fusion import fitted_params
+
+    rerank, runner = _script("fit_sentence_rerank"), _script("fit_runner_up")
+    p = fitted_params()
+    for weight in (p.sentence_en, p.sentence_zh):
+        assert weight in rerank.GRID and weight < max(rerank.GRID)
+    m = load_model()
+    for share in (m.runner_up_keep_en, m.runner_up_keep_zh):
+        assert share in runner.GRID and share > min(runner.GRID)
