@@ -369,6 +369,21 @@ def test_a_traditional_note_writes_the_place_in_the_askers_glyphs(tmp_path, fake
     assert any("钟山县" in n for n in r.search("钟山县2011年招聘了多少教师？", k=10).notes)  # Simplified as before
 
 
+def test_the_year_signal_reorders_hits_but_keeps_the_fused_scores_falling(tmp_path, fake_embedder):
+    """A boosted passage moves up; the scores the answer step reads stay the fused ones, highest first."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("青松县教育局2018年工作总结\n\n今年新建学校3所，招聘教师20名。\n", encoding="utf-8")
+    (corpus / "b.txt").write_text("青松县教育局2020年工作总结\n\n今年新建学校5所，招聘教师20名。\n", encoding="utf-8")
+    (corpus / "c.txt").write_text("河东县体育局2019年工作总结\n\n组织运动会两次。\n", encoding="utf-8")
+    directory, _ = _build(corpus, tmp_path, fake_embedder)
+    r = Retriever(Index.load(directory), fake_embedder)
+    for year, first in ((2018, "a.txt"), (2020, "b.txt")):
+        hits = r.search(f"{year}年新建学校多少所？招聘教师多少名？", k=5).hits
+        assert hits[0].chunk.source == first  # the year's report comes first
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True) and hits[0].score <= 1.0
+
+
 def test_an_edited_file_embeds_only_its_new_sentences(tiny_corpus, tmp_path):
     from qa.models.embed import FakeEmbedder
 

@@ -130,7 +130,9 @@ class Retriever:
     def _by_years(self, hits: list[tuple[int, float, int, int]], f: Filters, k: int,
                   ) -> list[tuple[int, float, int, int]]:
         """``hits`` re-ranked with the question's years and mentioned places as signals
-        (``filters.year_boosts``), best ``k``."""
+        (``filters.year_boosts``), best ``k``. As in ``fusion.by_sentences``, only the order changes: the n-th
+        hit keeps the n-th fused score, so the answer step reads a passage's score against the first's on the
+        scale it was fitted on (the boosts, up to 0.5 each, are no part of it)."""
         if not (f.years or f.mentioned) or not hits:
             return hits[:k]
         pos, _ = self._chunk_doc
@@ -139,7 +141,8 @@ class Retriever:
                           [int(pos[i]) for i in at])
         out = [(i, s + float(b), dr, kr) for (i, s, dr, kr), b in zip(hits, add, strict=True)]
         out.sort(key=lambda t: (-t[1], t[0]))
-        return out[:k]
+        scores = sorted((h[1] for h in hits), reverse=True)
+        return [(i, score, dr, kr) for (i, _, dr, kr), score in zip(out[:k], scores, strict=False)]
 
     def _strength(self, ids: list[int], qvec: np.ndarray, kw_all: np.ndarray, w_kw: float) -> float:
         """How well the best of ``ids`` matches the whole question, on one scale for any subset."""
