@@ -361,12 +361,12 @@ def test_a_traditional_note_writes_the_place_in_the_askers_glyphs(tmp_path, fake
     """钟 is Traditional 鐘 (a bell) and 鍾 (a name): OpenCC writes one of them; the note writes the asker's."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "zhongshan.txt").write_text("钟山县教育局2011年工作总结\n\n今年招聘教师26名。\n", encoding="utf-8")
+    (corpus / "zhongshan.txt").write_text("钟山县教育局2011年工作总结\n\n今年新建学校3所。\n", encoding="utf-8")
     directory, _ = _build(corpus, tmp_path, fake_embedder)
     r = Retriever(Index.load(directory), fake_embedder)
-    notes = [n for n in r.search("鍾山縣2011年招聘了多少教師？", k=10).notes if n.startswith(FILTER_NOTE_PREFIXES)]
+    notes = [n for n in r.search("鍾山縣2011年新建了幾所學校？", k=10).notes if n.startswith(FILTER_NOTE_PREFIXES)]
     assert notes and "鍾山縣" in notes[0] and "鐘山縣" not in notes[0]
-    assert any("钟山县" in n for n in r.search("钟山县2011年招聘了多少教师？", k=10).notes)  # Simplified as before
+    assert any("钟山县" in n for n in r.search("钟山县2011年新建了几所学校？", k=10).notes)  # Simplified as before
 
 
 def test_the_year_signal_reorders_hits_but_keeps_the_fused_scores_falling(tmp_path, fake_embedder):

@@ -149,7 +149,7 @@ def as_asked(text: str, places: Iterable[str], question: str) -> str:
     OpenCC picks one Traditional form where several share a Simplified one (钟: 鐘 or 鍾), and the asker's is
     the right one for their place.
 
-    >>> as_asked("只看關於鐘山縣的報告", ["钟山县"], "鍾山縣招聘了多少教師？")
+    >>> as_asked("只看關於鐘山縣的報告", ["钟山县"], "鍾山縣有幾所小學？")
     '只看關於鍾山縣的報告'
     """
     for place in places:
