@@ -117,8 +117,11 @@ def rows(ms: list[np.ndarray], model: AnswerParams) -> np.ndarray:
 
 
 def old_rule(ms: list[np.ndarray], model: AnswerParams) -> np.ndarray:
-    """The rule the decline model replaces: answered when the best support reaches ``decline_below``."""
-    return np.array([bool(len(m)) and float(model.support(m).max()) >= model.decline_below for m in ms])
+    """The rule the decline model replaces: answered when the best support reaches the floor of the question's
+    language (``AnswerParams.support_floor``)."""
+    en = FEATURES.index("english")
+    return np.array([bool(len(m)) and float(model.support(m).max())
+                     >= model.support_floor("en" if m[:, en].max() > 0 else "zh") for m in ms])
 
 
 def fit(x: np.ndarray, y: np.ndarray, c: float, w: np.ndarray) -> tuple[np.ndarray, float]:

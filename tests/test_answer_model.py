@@ -56,6 +56,33 @@ def test_the_shipped_scorer_loads_with_its_provenance():
     assert p.shape == (3,) and np.all((p > 0) & (p < 1))
 
 
+def test_the_english_support_floor_is_fitted_by_its_script_and_lies_below_the_shared_one():
+    m = load_model()
+    fitted = m.provenance["support_threshold_en"]
+    assert "fit_support_threshold.py" in fitted["command"] and not any(
+        p in fitted["command"] for p in ("/work/", "/root/"))
+    assert m.decline_below_en == fitted["report"]["threshold_en"]
+    assert 0.0 < m.decline_below_en < m.decline_below  # English supports on reports sit lower (the fit's finding)
+    assert m.support_floor("en") == m.decline_below_en and m.support_floor("zh") == m.decline_below
+    # every fitted source keeps its false declines within the rule's share, rounded down to whole questions
+    for source, counts in fitted["report"]["fitted (answerable: declined)"].items():
+        declined, n = map(int, counts["en"].split("/"))
+        assert declined <= max(1, round(0.05 * n)), source
+
+
+def test_an_english_question_is_declined_by_its_own_floor(answerer):
+    """A floor set for English questions declines an English question and leaves a Chinese one to the shared
+    floor (and the other way round)."""
+    zh = "石泉县上半年累计排查安全隐患多少项?"
+    en = "How many safety hazards did Shiquan County check in the first half?"
+    english_strict = Answerer(answerer.retriever, params=replace(answerer.params, decline_below=0.0,
+                                                                 decline_below_en=1.01))
+    assert english_strict.ask(en).abstained and not english_strict.ask(zh).abstained
+    chinese_strict = Answerer(answerer.retriever, params=replace(answerer.params, decline_below=1.01,
+                                                                 decline_below_en=0.0))
+    assert chinese_strict.ask(zh).abstained and not chinese_strict.ask(en).abstained
+
+
 def test_a_model_with_other_features_is_refused(tmp_path):
     path = tmp_path / "m.json"
     path.write_text(json.dumps({"features": ["a", "b"], "coef": [1, 2], "intercept": 0}))
@@ -100,7 +127,7 @@ def test_features_have_one_row_per_candidate(answerer):
 
 
 def test_a_decline_lists_the_closest_passages(answerer):
-    strict = Answerer(answerer.retriever, params=replace(answerer.params, decline_below=1.01))
+    strict = Answerer(answerer.retriever, params=replace(answerer.params, decline_below=1.01, decline_below_en=1.01))
     a = strict.ask("石泉县上半年累计排查安全隐患多少项?")
     assert a.abstained and not a.citations and len(a.related) >= 2
 
@@ -190,7 +217,7 @@ def test_a_two_part_question_gets_both_parts(answerer):
 
 
 def test_an_english_figure_answer_leads_with_the_figure_and_unit_from_the_quote(answerer):
-    lenient = Answerer(answerer.retriever, params=replace(answerer.params, decline_below=0.0))
+    lenient = Answerer(answerer.retriever, params=replace(answerer.params, decline_below=0.0, decline_below_en=0.0))
     a = lenient.ask("How many 人次 took part in the drills at 石泉县 schools?")
     lead, *rest = a.text.splitlines()
     figure = lead.rpartition(": ")[2].split(" ")[0]
@@ -390,7 +417,7 @@ def test_an_english_figure_question_is_not_declined_for_a_word_the_dictionary_re
     The scorer's threshold is set aside (the fake embedder's cosines say nothing): this is the figure check."""
     answerer = answerer_over(tmp_path, fake_embedder, {"hewan.txt": (
         "河湾区教育局工作总结\n\n一、基本情况\n全区共有中小学56所，在校学生3.2万人。\n")})
-    lenient = Answerer(answerer.retriever, params=replace(answerer.params, decline_below=0.0))
+    lenient = Answerer(answerer.retriever, params=replace(answerer.params, decline_below=0.0, decline_below_en=0.0))
     answer = lenient.ask("How many learners are enrolled in the district's schools?")
     assert not answer.abstained and "3.2万" in answer.text
 

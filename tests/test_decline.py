@@ -76,5 +76,6 @@ def test_the_decline_model_decides_declines(tiny_corpus, tmp_path, fake_embedder
     answer = always.ask(QUESTION)
     assert not answer.abstained and answer.citations
     # the support threshold no longer decides once a decline model is given
-    strict = Answerer(retriever, params=replace(always.params, decline_below=1.01), decline=always.decline)
+    strict = Answerer(retriever, params=replace(always.params, decline_below=1.01, decline_below_en=1.01),
+                      decline=always.decline)
     assert not strict.ask(QUESTION).abstained

@@ -54,14 +54,16 @@ class Reading:
     answerable: bool | None = None  # the decline model's verdict (None: none, or not for this language)
 
 
-def answered(cands: list[Candidate], params: AnswerParams, reading: Reading | None = None) -> bool:
+def answered(cands: list[Candidate], params: AnswerParams, reading: Reading | None = None, lang: str = "zh"
+             ) -> bool:
     """The question-level decline model finds the candidates answer the question; without one (or for a
-    language it does not decide), some candidate's support reaches the fitted decline threshold."""
+    language it does not decide), some candidate's support reaches the fitted decline threshold of the
+    question's language (``AnswerParams.support_floor``)."""
     if not cands:
         return False
     if reading is not None and reading.answerable is not None:
         return reading.answerable
-    return max(c.support for c in cands) >= params.decline_below
+    return max(c.support for c in cands) >= params.support_floor(lang)
 
 
 def figure_first(q: QuestionInfo, cands: list[Candidate], pool: int) -> list[Candidate]:
@@ -182,7 +184,7 @@ class Answerer:
         if masked is not None:
             mask, where = masked
             return self._decline(q, res, notes, key="masked", mask=mask, first=where.hit)
-        if not answered(cands, p, reading):
+        if not answered(cands, p, reading, q.lang):
             return self._decline(q, res, notes)
         if q.kind == "numeric" and self._no_figure(q, cands):
             return self._decline(q, res, notes)
@@ -197,7 +199,7 @@ class Answerer:
         reading = Reading({}, frozenset())
         for part in parts:
             cands, reading = self.candidates(part, res)
-            if not answered(cands, self.params, reading):
+            if not answered(cands, self.params, reading, part.lang):
                 continue
             if part.kind == "numeric" and self._no_figure(part, cands):
                 continue

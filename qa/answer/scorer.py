@@ -82,12 +82,27 @@ class AnswerParams:
     figure_pool: int = 8  # candidates searched for a figure
     masked_pool: int = 12  # candidates searched for a masked figure
     decline_below: float = 0.2  # decline when the best sentence's probability is below this (fitted)
+    # ... for an English question (fitted on English questions alone: scripts/fit_support_threshold.py);
+    # None: ``decline_below``
+    decline_below_en: float | None = None
     coef: tuple[float, ...] = ()
     intercept: float = 0.0
     trees: tuple[Tree, ...] = ()  # boosted trees added to the linear score (none: plain logistic regression)
     support_coef: tuple[float, ...] = ()  # the decline model (empty: the choice model decides declines too)
     support_intercept: float = 0.0
     provenance: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def support_floor(self, lang: str) -> float:
+        """The support below which a question in ``lang`` is declined (when no decline model decides for it).
+
+        >>> AnswerParams(decline_below=0.13, decline_below_en=0.1).support_floor("en")
+        0.1
+        >>> AnswerParams(decline_below=0.13).support_floor("en"), AnswerParams(decline_below=0.13).support_floor("zh")
+        (0.13, 0.13)
+        """
+        if lang == "en" and self.decline_below_en is not None:
+            return self.decline_below_en
+        return self.decline_below
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         """P(sentence holds the answer) for each row of features ``x`` (n, len(FEATURES))."""
