@@ -539,3 +539,28 @@ def test_a_reports_title_written_as_its_first_line_is_never_quoted(tmp_path, fak
         quoted = [c.sentence for c in cands]
         assert quoted and not any("工作计划" in s or "執行成果" in s for s in quoted)
         assert any("%" in s for s in quoted)
+
+
+def test_figures_of_other_measures_are_listed_by_report_not_called_different_figures(tmp_path, fake_embedder):
+    """"Different figures" says each report gives its own value of what is asked; a quote that counts
+    something else is only listed by report."""
+    from qa.answer import wording
+    from qa.answer.compose import Candidate, Reading
+    from qa.search.question import analyze
+
+    answerer = answerer_over(tmp_path, fake_embedder, {
+        "a.txt": "东林县教育局2018年工作总结\n\n一、办学条件\n2018年改造学校食堂12所。\n",
+        "b.txt": "西岭县教育局2019年工作总结\n\n一、办学条件\n2019年改造学校食堂7所。\n\n二、其他\n植树300棵。\n"})
+    res = answerer.retriever.search("改造了多少所学校食堂？", k=5)
+    q = analyze("改造了多少所学校食堂？")
+    by_text = {}
+    for hit in res.hits:
+        for sentence in hit.chunk.text.split("\n"):
+            by_text[sentence.strip()] = Candidate(0, hit, sentence.strip(), sentence.strip(), 1.0)
+    canteens = [c for s, c in by_text.items() if "食堂" in s]
+    trees = next(c for s, c in by_text.items() if "植树" in s)
+    reading = Reading({}, frozenset())
+    assert len({c.hit.chunk.doc_id for c in canteens}) == 2
+    assert answerer._lead(q, canteens, True, reading) == wording.text("differ", "zh")
+    mixed = [next(c for c in canteens if c.hit.chunk.doc_id != trees.hit.chunk.doc_id), trees]
+    assert answerer._lead(q, mixed, True, reading) == wording.text("by_report", "zh")

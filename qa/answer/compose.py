@@ -334,9 +334,13 @@ class Answerer:
         return checked
 
     def _lead(self, q: QuestionInfo, chosen: list[Candidate], several_docs: bool, reading: Reading) -> str:
-        """"No single figure" only when a total is asked and the quotes give parts of it."""
+        """"No single figure" only when a total is asked and the quotes give parts of it. "Different figures"
+        only when every quote names what is counted: a quote from another report that counts something else
+        (the further quotes' rules of ``_choose`` also keep well-scored neighbours) is listed by report,
+        without saying its figure is another value of the one asked for."""
         if q.kind == "numeric" and several_docs:
-            return wording.text("differ", q.lang)
+            same = all(self._measured(q, c.sentence) >= self.params.measured_min for c in chosen)
+            return wording.text("differ" if same else "by_report", q.lang)
         if q.kind == "numeric" and len(chosen) > 1 and leads.asks_total(q.text) \
                 and not self._direct(q, chosen[0], reading):
             return wording.text("no_single", q.lang)

@@ -9,6 +9,7 @@ PHRASES = {
     "direct": ("The reports say:", "报告中写道："),
     "list": ("The reports describe the following:", "报告中提到以下几方面："),
     "differ": ("The reports give different figures, by report:", "各报告给出的数字不同，按报告列出："),
+    "by_report": ("The reports say, by report:", "各报告中写道："),
     "no_single": ("The reports give no single figure for this; the figures they do give are:",
                   "报告中没有给出这一项的单一总数，相关的数字有："),
     "decline": ("The reports do not give this. The closest passages are listed below as related reading.",
