@@ -564,3 +564,29 @@ def test_figures_of_other_measures_are_listed_by_report_not_called_different_fig
     assert answerer._lead(q, canteens, True, reading) == wording.text("differ", "zh")
     mixed = [next(c for c in canteens if c.hit.chunk.doc_id != trees.hit.chunk.doc_id), trees]
     assert answerer._lead(q, mixed, True, reading) == wording.text("by_report", "zh")
+
+
+def test_another_reports_sentence_is_quoted_when_its_support_reaches_the_floor_of_the_questions_language(
+        tmp_path, fake_embedder):
+    """A further quote from another report is kept when its support reaches the floor a question of that
+    language is declined below: an English question's floor for an English question."""
+    from qa.answer.compose import Candidate, Reading
+    from qa.search.question import analyze
+
+    answerer = answerer_over(tmp_path, fake_embedder, {
+        "a.txt": "东林县教育局2018年工作总结\n\n一、办学条件\n2018年新建实验室12间。\n",
+        "b.txt": "西岭县教育局2019年工作总结\n\n一、办学条件\n2019年新建实验室7间。\n"})
+    res = answerer.retriever.search("新建实验室", k=5, detect_filters=False)
+    first = {}
+    for hit in res.hits:
+        if "实验室" in hit.chunk.text:
+            first.setdefault(hit.chunk.doc_id, hit)
+    (a, b) = list(first.values())[:2]
+    best = Candidate(0, a, a.chunk.text, a.chunk.text, 1.0, score=1.0, support=0.9)  # the other: no parallel
+    other = Candidate(1, b, b.chunk.text, b.chunk.text, 0.0, score=0.1, support=0.11)
+    params = replace(answerer.params, decline_below=0.13, decline_below_en=0.1)
+    chooser = Answerer(answerer.retriever, params=params)
+    reading = Reading({}, frozenset())
+    for question, kept in (("How many laboratories were built?", True), ("新建了多少间实验室？", False)):
+        chosen = chooser._choose(analyze(question), res, [best, other], reading)
+        assert (other in chosen) is kept, question

@@ -246,7 +246,7 @@ class Answerer:
             elif q.kind == "numeric" and not has_new_figure(c.quote, q):
                 continue
             elif c.hit.chunk.doc_id != best.hit.chunk.doc_id and (
-                    c.score >= p.other_report_keep * best.score or c.support >= p.decline_below
+                    c.score >= p.other_report_keep * best.score or c.support >= p.support_floor(q.lang)
                     or self._parallel(q, c, best, res)):
                 chosen.append(c)
             elif q.kind == "numeric" and not direct and c.score >= p.indirect_keep * best.score:
