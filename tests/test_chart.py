@@ -35,3 +35,15 @@ def test_svg_links_each_bar_and_escapes():
     assert svg.count('class="qa-cite qa-bar"') == 2 and 'href="#qa-src-4-2"' in svg
     assert "<b>" not in svg and "&lt;b&gt;" in svg
     assert "3.5万名" not in svg  # another unit (万名) than the other bar's 名: not charted together
+
+
+def test_the_chart_compares_what_the_answer_quotes_not_the_rest_of_the_sentence():
+    """Each sentence also states a sum of money; the answer quotes the head counts. The money is not charted."""
+    cites = (cite(1, "全年资助困难学生3182人，发放资助金额505.3万元。", "甲县"),
+             cite(2, "共资助困难学生1252人，资助金额128.8万元。", "乙县"),
+             cite(3, "投入资金300万元。", "丙县"))
+    text = ("The reports say, by report:\n- 甲县: “全年资助困难学生3182人” [1]\n"
+            "- 乙县: “共资助困难学生1252人” [2]\n- 丙县: “投入资金300万元” [3]")
+    assert {b.unit for b in chart_bars(cites)} == {"万元"}  # the whole sentences: money is what most share
+    svg = chart_html(Answer("q", text, cites), turn=1)
+    assert "3182人" in svg and "1252人" in svg and "万元" not in svg

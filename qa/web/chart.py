@@ -88,10 +88,30 @@ def _labels(cites: Sequence[Citation]) -> list[str]:
     return [f"[{c.n}] {c.document.title}" for c in cites]
 
 
-def chart_bars(citations: Sequence[Citation]) -> list[Bar]:
+# a quote line of an answer: "- label“quote” [n]" (the label is optional)
+_QUOTE_RE = re.compile(r"“(.+?)”\s*\[(\d{1,3})\]")
+
+
+def quoted_texts(answer_text: str) -> dict[int, str]:
+    """What the answer quotes of each citation, by its number (several quotes of one citation joined).
+
+    >>> quoted_texts('The reports say, by report:\\n- 甲县: “招聘教师26名” [1]\\n- “投入5万元” [2]')
+    {1: '招聘教师26名', 2: '投入5万元'}
+    """
+    out: dict[int, list[str]] = {}
+    for m in _QUOTE_RE.finditer(answer_text):
+        out.setdefault(int(m[2]), []).append(m[1])
+    return {n: "；".join(parts) for n, parts in out.items()}
+
+
+def chart_bars(citations: Sequence[Citation], quoted: dict[int, str] | None = None) -> list[Bar]:
     """The bars of a chart for these citations: one measure (the counter most of them share), one figure per
-    citation, from two or more reports or years; ``[]`` when the citations do not compare one measure."""
-    found = [(c, _figures(c.sentence or c.chunk.text)) for c in citations]
+    citation, from two or more reports or years; ``[]`` when the citations do not compare one measure. With
+    ``quoted`` (what the answer quotes of each citation, ``quoted_texts``), a citation's figures are those of
+    its quote: a sentence often states other measures than the one the answer quotes it for (3182人 and
+    505.3万元), and the chart must not compare those."""
+    quoted = quoted or {}
+    found = [(c, _figures(quoted.get(c.n) or c.sentence or c.chunk.text)) for c in citations]
     units = Counter(u for _, figs in found for u in {u for _, u, _ in figs})
     if not units:
         return []
@@ -139,5 +159,5 @@ def chart_html(answer: Answer, turn: int) -> str:
     """The chart block of an answer in the Sources panel, or ``""`` when it compares no figures."""
     if answer.abstained or len(answer.citations) < STYLE.min_bars:
         return ""
-    bars = chart_bars(answer.citations)
+    bars = chart_bars(answer.citations, quoted_texts(answer.text))
     return chart_svg(bars, turn) if bars else ""
