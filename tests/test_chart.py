@@ -47,3 +47,21 @@ def test_the_chart_compares_what_the_answer_quotes_not_the_rest_of_the_sentence(
     assert {b.unit for b in chart_bars(cites)} == {"万元"}  # the whole sentences: money is what most share
     svg = chart_html(Answer("q", text, cites), turn=1)
     assert "3182人" in svg and "1252人" in svg and "万元" not in svg
+
+
+def test_every_label_and_value_is_drawn_inside_the_chart():
+    """Long places, long figures and two-digit citation numbers: each text ends inside the drawing's width and
+    starts right of its left edge (estimated with the chart's own generous glyph widths)."""
+    import re
+
+    from qa.web.chart import STYLE, chart_svg, text_width
+
+    cites = [cite(n, f"全年共培训教师{v}人次", f"{name}") for n, (v, name) in enumerate(
+        [("123456.75万", "某某自治县教育和体育局"), ("23456.75万", "乙县"), ("9.5万", "丙区")], start=10)]
+    bars = chart_bars(cites)
+    assert len(bars) == 3
+    svg = chart_svg(bars, turn=1)
+    for m in re.finditer(r'<text x="([\d.]+)"[^>]*?( text-anchor="end")?[^>]*>([^<]*)</text>', svg):
+        x, end, text = float(m[1]), m[2], m[3]
+        left, right = (x - text_width(text), x) if end else (x, x + text_width(text))
+        assert left >= 0 and right <= STYLE.width, (text, left, right)

@@ -33,11 +33,13 @@ class ChartStyle:
     """Sizes of the drawing, in SVG units."""
 
     width: int = 380
-    label_width: int = 96
-    value_width: int = 78
+    label_width: int = 96  # labels wider than this are cut with "…"
+    min_value_width: int = 78  # the values' column widens to the widest value
+    max_value_width: int = 150
     bar_height: int = 20
     gap: int = 8
-    label_chars: int = 8  # longer labels are cut with "…"
+    font_size: int = 12
+    pad: int = 6  # between a label and its bar, a bar and its value
     min_bars: int = 2
     max_bars: int = 12
 
@@ -127,18 +129,41 @@ def chart_bars(citations: Sequence[Citation], quoted: dict[int, str] | None = No
             for (c, (value, _, shown)), label in zip(chosen, _labels(cites), strict=True)]
 
 
-def _clip(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
+def text_width(text: str, size: float = STYLE.font_size) -> float:
+    """A generous estimate of the drawn width of ``text``: a full-width (CJK) character is ``size`` wide,
+    any other about 0.62 of it (the widest digits and Latin letters of common sans-serif faces).
+
+    >>> text_width("26名"), text_width("[1]")
+    (26.88, 22.32)
+    """
+    import unicodedata
+
+    return round(sum(size if unicodedata.east_asian_width(ch) in "WF" else 0.62 * size for ch in text), 2)
+
+
+def clip_to(text: str, width: float) -> str:
+    """``text`` cut with "…" so that it fits ``width``.
+
+    >>> clip_to("甲县教育局二〇一一年工作总结", 60)
+    '甲县教育…'
+    """
+    if text_width(text) <= width:
+        return text
+    while text and text_width(text + "…") > width:
+        text = text[:-1]
+    return text + "…"
 
 
 def chart_svg(bars: Sequence[Bar], turn: int, caption: str = "figures as cited") -> str:
     """The bars as inline SVG; each bar (and its label) links to ``#qa-src-<turn>-<n>``."""
     s = STYLE
     top = max(b.value for b in bars) or 1.0
-    span = s.width - s.label_width - s.value_width
+    values = [clip_to(f"{b.shown} [{b.n}]", s.max_value_width) for b in bars]
+    value_width = max(s.min_value_width, max(text_width(v) for v in values) + s.pad)
+    span = s.width - s.label_width - value_width
     height = len(bars) * (s.bar_height + s.gap) + s.gap
     rows = []
-    for i, b in enumerate(bars):
+    for i, (b, value) in enumerate(zip(bars, values, strict=True)):
         y = s.gap + i * (s.bar_height + s.gap)
         w = max(2.0, span * b.value / top)
         mid = y + s.bar_height * 0.7
@@ -146,10 +171,11 @@ def chart_svg(bars: Sequence[Bar], turn: int, caption: str = "figures as cited")
         rows.append(
             f'<a href="#qa-src-{turn}-{b.n}" class="qa-cite qa-bar" data-n="{b.n}">'
             f"<title>[{b.n}] {esc(b.label)}: {esc(b.shown)}</title>"
-            f'<text x="{s.label_width - 6}" y="{mid:.1f}" text-anchor="end" font-size="12">'
-            f"{esc(_clip(b.label, s.label_chars))}</text>"
+            f'<text x="{s.label_width - s.pad}" y="{mid:.1f}" text-anchor="end" font-size="{s.font_size}">'
+            f"{esc(clip_to(b.label, s.label_width - s.pad))}</text>"
             f'<rect x="{s.label_width}" y="{y}" width="{w:.1f}" height="{s.bar_height}" rx="3"></rect>'
-            f'<text x="{s.label_width + w + 5:.1f}" y="{mid:.1f}" font-size="12">{esc(b.shown)} [{b.n}]</text></a>')
+            f'<text x="{s.label_width + w + s.pad:.1f}" y="{mid:.1f}" font-size="{s.font_size}">'
+            f"{esc(value)}</text></a>")
     return (f'<figure class="qa-chart"><svg xmlns="http://www.w3.org/2000/svg" role="img" width="{s.width}" '
             f'height="{height}" viewBox="0 0 {s.width} {height}">{"".join(rows)}</svg>'
             f"<figcaption>{html.escape(caption)} ({html.escape(bars[0].unit)})</figcaption></figure>")

@@ -74,6 +74,7 @@ a.qa-cite:hover { text-decoration: underline; }
 #qa-sources table.qa-table tr.qa-cited-row { background: rgba(37, 99, 235, 0.08); }
 #qa-status { font-size: 0.9em; }
 #qa-sources figure.qa-chart { margin: 0.3em 0 0.8em 0; }
+#qa-sources figure.qa-chart svg { max-width: 100%; height: auto; }
 #qa-sources figure.qa-chart rect { fill: var(--color-accent, #2563eb); opacity: 0.85; }
 #qa-sources figure.qa-chart a { text-decoration: none; cursor: pointer; }
 #qa-sources figure.qa-chart a:hover rect { opacity: 1; }
