@@ -41,6 +41,7 @@ from qa.answer.features import chunk_positions, sentence_features
 from qa.answer.scorer import FEATURES, GAP_FEATURES, AnswerParams, Tree, load_model
 from qa.config import Settings
 from qa.eval.gold import read_gold
+from qa.eval.provenance import recorded_command
 from qa.models.resolve import default_home
 from qa.runtime import bench_index, load_embedder, open_index
 from qa.search.retrieve import Retriever, question_info
@@ -420,8 +421,7 @@ def main(argv: list[str] | None = None) -> int:
             "sentences": int(sum(len(y) for y in ex.y)),
             "positive_sentences": int(sum(int(y.sum()) for y in ex.y)),
             "date": dt.date.today().isoformat(),
-            "command": "python scripts/fit_answer_model.py " + " ".join(
-                a if not Path(a).is_absolute() else Path(a).name for a in (argv or sys.argv[1:])),
+            "command": recorded_command("scripts/fit_answer_model.py", argv or sys.argv[1:]),
             "model": embedder.name,
             "defaults": {k: v for k, v in asdict(params).items()
                          if k not in ("coef", "intercept", "trees", "provenance")},

@@ -44,6 +44,7 @@ from qa.answer.features import chunk_positions, sentence_features
 from qa.answer.scorer import FEATURES, AnswerParams, load_model
 from qa.config import Settings
 from qa.eval.gold import read_gold
+from qa.eval.provenance import recorded_command
 from qa.models.resolve import default_home
 from qa.runtime import bench_index, load_embedder, open_index
 from qa.search.retrieve import Retriever, question_info
@@ -322,8 +323,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"0..{args.held - 1} held out",
             "gold": f"{args.gold.name}: answerable half fitted (seed {args.seed}), half held out" if args.gold else "",
             "date": dt.date.today().isoformat(),
-            "command": "python scripts/fit_decline.py " + " ".join(
-                a if not Path(a).is_absolute() else Path(a).name for a in (argv or sys.argv[1:])),
+            "command": recorded_command("scripts/fit_decline.py", argv or sys.argv[1:]),
             "model": embedder.name,
             "report": report,
         },

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from qa.eval.gold import evidence_keys, read_gold  # noqa: E402
+from qa.eval.provenance import recorded_command  # noqa: E402
 from qa.search.fusion import Evidence, FusionParams, fitted_params, keyword_weight, scale  # noqa: E402
 from qa.search.retrieve import Retriever  # noqa: E402
 from qa.textnorm import match_key  # noqa: E402
@@ -253,8 +254,7 @@ def main() -> None:
     if args.write:
         prov = {"fitted_on": fit_on, "questions_per_set": args.limit or "all",
                 "passages_per_set": args.max_passages or "all", "objective": OBJECTIVE,
-                "date": dt.date.today().isoformat(), "command": "python scripts/fit_fusion.py " + " ".join(
-                    a if not Path(a).is_absolute() else Path(a).name for a in sys.argv[1:]),
+                "date": dt.date.today().isoformat(), "command": recorded_command("scripts/fit_fusion.py", sys.argv[1:]),
                 "checked_on": [n for n in names if n not in fit_on]}
         out = ROOT / "qa" / "data" / "fusion.json"
         out.write_text(json.dumps({"params": asdict(p), "provenance": prov}, indent=1) + "\n", encoding="utf-8")

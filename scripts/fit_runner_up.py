@@ -31,6 +31,7 @@ import numpy as np
 from qa.answer.scorer import FEATURES, AnswerParams, load_model
 from qa.config import Settings
 from qa.eval.gold import read_gold
+from qa.eval.provenance import recorded_command
 from qa.models.resolve import default_home
 from qa.runtime import bench_index, load_embedder
 from qa.search.retrieve import Retriever
@@ -106,8 +107,7 @@ def main(argv: list[str] | None = None) -> int:
                      for name in args.sets},
         "questions": {lang: len(rs) for lang, rs in rows.items()},
         "cost": args.cost, "chosen": chosen, "table": tables, "date": dt.date.today().isoformat(),
-        "command": "python scripts/fit_runner_up.py " + " ".join(
-            a if not Path(a).is_absolute() else Path(a).name for a in (argv or sys.argv[1:]))}
+        "command": recorded_command("scripts/fit_runner_up.py", argv or sys.argv[1:])}
     args.model.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(json.dumps({"chosen": chosen, "table": tables}, indent=1))
     return 0

@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from fit_fusion import load_set, metrics, question_vectors  # noqa: E402
 
+from qa.eval.provenance import recorded_command  # noqa: E402
 from qa.search.fusion import PARAMS_FILE, by_sentences, fitted_params, fuse, keyword_weight  # noqa: E402
 from qa.search.retrieve import CHINESE_QUESTION, Retriever  # noqa: E402
 from qa.textnorm import cjk_ratio  # noqa: E402
@@ -142,8 +143,7 @@ def main() -> None:
             "held_out": f"each set's first {args.hold} questions; xquad-zh-dev and the gold file not fitted",
             "objective": "mean MRR@10 of the fitted questions of that language",
             "date": dt.date.today().isoformat(),
-            "command": "python scripts/fit_sentence_rerank.py " + " ".join(
-                a if not a.startswith("/") else Path(a).name for a in sys.argv[1:]),
+            "command": recorded_command("scripts/fit_sentence_rerank.py", sys.argv[1:]),
             "report": report,
         }
         path.write_text(json.dumps(stored, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -42,6 +42,7 @@ from fit_decline import cached, matrices  # noqa: E402
 from qa.answer.scorer import load_model  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.eval.gold import read_gold  # noqa: E402
+from qa.eval.provenance import recorded_command  # noqa: E402
 from qa.models.resolve import default_home  # noqa: E402
 from qa.runtime import bench_index, load_embedder, open_index  # noqa: E402
 from qa.search.retrieve import Retriever  # noqa: E402
@@ -181,8 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         "rule": f"lowest over the fitted sources of the {args.false_decline} quantile of their answerable English "
                 "questions' best supports",
         "date": dt.date.today().isoformat(),
-        "command": "python scripts/fit_support_threshold.py " + " ".join(
-            a if not Path(a).is_absolute() else Path(a).name for a in (argv or sys.argv[1:])),
+        "command": recorded_command("scripts/fit_support_threshold.py", argv or sys.argv[1:]),
         "model": embedder.name,
         "report": {k: v for k, v in report.items() if not k.startswith("curve")},
     }
