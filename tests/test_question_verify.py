@@ -141,3 +141,20 @@ def test_an_english_questions_pinyin_names_are_concepts():
     q = analyze("How many pupils does Dongshan Primary have?", names=(("东山",),))
     assert ("东山",) in q.terms
     assert ("东山",) not in analyze("How many pupils does Dongshan Primary have?").terms
+
+
+def test_a_long_sentence_is_quoted_where_it_answers_not_only_from_its_start():
+    """A made-up run-on sentence of a dozen projects: the one asked about comes last. The quote is the run of
+    clauses that names it, marked as cut, and its words are the sentence's own."""
+    from qa.answer.evidence import TermWeights, quote_window
+
+    items = [f"第{n}中学新校区完成主体工程并交付使用" for n in range(1, 9)]
+    sentence = "，".join([*items, "甲乙图书馆新馆选址确定在城东滨河地带"]) + "。"
+    q = analyze("甲乙图书馆的新馆选址在哪里?")
+    w = TermWeights.from_tokens([["图书馆", "新馆"], ["中学"], ["中学", "校区"], ["选址"]])
+    got = quote_window(sentence, q, w, 60)
+    assert got is not None and got.startswith("…") and "城东滨河地带" in got and len(got) <= 62
+    assert got.strip("…") in sentence
+    assert quote_window(sentence[:50], q, w, 60) is None  # short enough: quoted whole
+    q_first = analyze("第1中学新校区完成了什么?")  # the opening run answers: cut from the start as before
+    assert quote_window(sentence, q_first, w, 60) is None

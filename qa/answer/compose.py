@@ -20,7 +20,7 @@ from functools import cached_property
 from qa.answer import lead as leads
 from qa.answer import wording
 from qa.answer.decline import DeclineModel, load_decline, question_row
-from qa.answer.evidence import TermWeights, group_credit, has_new_figure
+from qa.answer.evidence import TermWeights, group_credit, has_new_figure, quote_window
 from qa.answer.features import (  # noqa: F401 - shared_run: used by tests and callers
     Candidate,
     VectorCache,
@@ -323,7 +323,9 @@ class Answerer:
             lead = figure or lead
         lines = []
         for c in chosen:
-            quote = leads.shorten(c.quote, self.params.max_quote)  # the report's own words and glyphs
+            # the report's own words and glyphs; of a long sentence, the part that matches the question
+            quote = (quote_window(c.quote, q, self.weights, self.params.max_quote)
+                     or leads.shorten(c.quote, self.params.max_quote))
             label = wording.place_label(docs[c.hit.chunk.doc_id], q.lang) if several_docs else ""
             lines.append(f"- {label}“{quote}” [{order[c.hit.chunk.chunk_id]}]")
         text = lead + "\n" + "\n".join(lines)

@@ -153,6 +153,31 @@ def figure_fit(text: str, q: QuestionInfo) -> float:
     return best
 
 
+def quote_window(sentence: str, q: QuestionInfo, weights: TermWeights, limit: int) -> str | None:
+    """For a sentence too long to quote whole: the run of its clauses, at most ``limit`` characters, that holds
+    the most of the question's concepts, marked "…" where it was cut; ``None`` when the sentence fits, or when
+    its opening run holds as much as any other (the caller then cuts it from the start)."""
+    text = sentence.strip()
+    if len(text) <= limit:
+        return None
+    spans = [(m.start(), m.end()) for m in _CLAUSE_RE.finditer(text) if m.group(0).strip()]
+    best: tuple[float, int, int, int] | None = None
+    for i, (start, _) in enumerate(spans):
+        j = i
+        while j + 1 < len(spans) and spans[j + 1][1] - start <= limit:
+            j += 1
+        if spans[j][1] - start > limit:
+            continue  # one clause longer than the limit: no window starts here
+        score = concept_coverage(normalize(text[start:spans[j][1]]), q, weights)
+        if best is None or score > best[0]:
+            best = (score, i, start, spans[j][1])
+    if best is None or best[1] == 0:
+        return None
+    _, _, start, end = best
+    window = text[start:end].strip().rstrip("，,、；;：:")
+    return "…" + window + ("…" if end < len(text) else "")
+
+
 def best_clause(sentence: str, q: QuestionInfo, weights: TermWeights) -> str:
     """For a figure question: the clause with a figure that best matches the question's concepts."""
     cands = [c for c in clauses(sentence) if has_new_figure(c, q)]
