@@ -590,3 +590,19 @@ def test_another_reports_sentence_is_quoted_when_its_support_reaches_the_floor_o
     for question, kept in (("How many laboratories were built?", True), ("新建了多少间实验室？", False)):
         chosen = chooser._choose(analyze(question), res, [best, other], reading)
         assert (other in chosen) is kept, question
+
+
+def test_a_figure_question_is_declined_when_no_figure_is_of_the_kind_it_asks_for(tmp_path, fake_embedder):
+    """A made-up report gives a sum of money, a date and a list number about the students, and no head count:
+    "how many students" is not answered in yuan or by a date. Given the head count, it is answered.
+    The support floors are set aside (the fake embedder's cosines say nothing): this is the figure check."""
+    text = "河湾区教育局工作总结\n\n1.全区学生资助资金3.2亿元，于9月1日发放到位。\n"
+    for body, answers in ((text, False), (text + "\n全区共有在校学生3.2万人。\n", True)):
+        (tmp_path / str(answers)).mkdir()
+        answerer = answerer_over(tmp_path / str(answers), fake_embedder, {"hewan.txt": body})
+        lenient = Answerer(answerer.retriever, params=replace(answerer.params, decline_below=0.0,
+                                                                decline_below_en=0.0))
+        for question in ("How many students does the district have?", "河湾区有多少名学生?"):
+            answer = lenient.ask(question)
+            assert answer.abstained is not answers, (question, answer.text)
+            assert answers is ("3.2万" in answer.text)

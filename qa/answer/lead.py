@@ -154,6 +154,52 @@ def fits_question(f: Figure, q: QuestionInfo) -> bool:
     return kind not in _FITS or _FITS[kind](f.unit)
 
 
+# a figure that is no measure: a calendar month or day ("9月28日"), or the number of a list item at the opening
+# of a sentence ("1.", "（2）", "3、")
+_DATE_AFTER = re.compile(r"\s*(?:月|日|号|號)")
+_ITEM_BEFORE = re.compile(r"^[\s（(【\[]*$")
+_ITEM_AFTER = re.compile(r"[、.．)）\]】](?!\d)")
+
+
+def is_measure(norm: str, m: re.Match) -> bool:
+    """Whether the figure ``m`` of the normalized text ``norm`` can measure something: not a calendar year,
+    month or day, nor the number of a list item.
+
+    >>> t = "1.到9月28日,2019年共建成5所"
+    >>> [m.group(0) for m in NUMBER_RE.finditer(t) if is_measure(t, m)]
+    ['5']
+    """
+    figure = m.group(0)
+    if _YEAR.match(norm, m.start()) or (figure.isdigit() and _DATE_AFTER.match(norm, m.end())):
+        return False
+    return not (figure.isdigit() and _ITEM_BEFORE.match(norm[:m.start()]) and _ITEM_AFTER.match(norm, m.end()))
+
+
+def asked_kind(q: QuestionInfo) -> str | None:
+    """The kind of figure a figure question asks for, read from what it counts ("how many *students*"), else
+    from its asking clause (``qa.answer.evidence.expected_unit``)."""
+    from qa.answer.evidence import expected_unit
+
+    return expected_unit(q, q.measure or None)
+
+
+def has_fitting_figure(text: str, q: QuestionInfo) -> bool:
+    """Whether ``text`` states a figure that can answer the figure question: one the question does not state,
+    that measures something (``is_measure``), and whose unit, when the table knows it, is of the kind
+    asked for ("how many students" is not answered in yuan). A figure whose unit is unknown may fit."""
+    kind = asked_kind(q)
+    norm = normalize(text)
+    for m in NUMBER_RE.finditer(norm):
+        figure = m.group(0)
+        if figure in q.numbers or not is_measure(norm, m):
+            continue
+        after = norm[m.end():].lstrip()
+        unit = PERCENT if figure.endswith("%") else next((u for u in unit_table() if after.startswith(u.zh)), None)
+        if unit is None or kind not in _FITS or _FITS[kind](unit):
+            return True
+    return False
+
+
 def counted_noun(before: str, after: str) -> tuple[str, str]:
     """(headword, gloss) of what a figure counts: the word just after its unit ("26名教师"), else the word just
     before the figure ("补充教师26名"), skipping words like 共/达 that stand between; ("", "") if none."""
