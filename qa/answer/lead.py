@@ -175,11 +175,22 @@ def is_measure(norm: str, m: re.Match) -> bool:
     return not (figure.isdigit() and _ITEM_BEFORE.match(norm[:m.start()]) and _ITEM_AFTER.match(norm, m.end()))
 
 
+# an English question that asks for a share says so in its question word, whatever it is a share of
+_ASKS_SHARE_EN = re.compile(r"\bwhat (?:percentage|proportion|share|ratio|rate)\b|\bper ?cent\b", re.I)
+
+
 def asked_kind(q: QuestionInfo) -> str | None:
-    """The kind of figure a figure question asks for, read from what it counts ("how many *students*"), else
-    from its asking clause (``qa.answer.evidence.expected_unit``)."""
+    """The kind of figure a figure question asks for: a share when an English question's question word says so
+    ("what share of the children"), else read from what it counts ("how many *students*"), else from its asking
+    clause (``qa.answer.evidence.expected_unit``).
+
+    >>> asked_kind(analyze("What share of children were enrolled?")), asked_kind(analyze("有多少名学生?"))
+    ('share', 'people')
+    """
     from qa.answer.evidence import expected_unit
 
+    if q.lang == "en" and _ASKS_SHARE_EN.search(q.text):
+        return "share"
     return expected_unit(q, q.measure or None)
 
 
