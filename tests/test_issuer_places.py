@@ -148,3 +148,27 @@ def test_a_government_above_the_level_the_report_speaks_for_is_not_its_place():
     assert read_places("", "湖南省人民政府关于教育工作的报告。全省教育……我省").about == ("湖南",)
     # a municipality that is also a province speaks as a city
     assert read_places("", "北京市人民政府关于教育工作的报告。我市教育稳步发展。").about[0].startswith("北京")
+
+
+def test_a_county_level_city_whose_name_ends_like_an_ordinary_word_is_a_place():
+    """聊城市 ends like 城市 ("city") and 嘉兴市 like 兴市 (as in 科教兴市); they are official divisions, read as
+    places in a title, an opening and a question in pinyin. A generic phrase (文明城市) and an ambiguous 区
+    (新城区, also "the new town area") stay no places."""
+    assert read_places("聊城市教育局2019年工作总结", "全市共有学校200所。").about == ("聊城市",)
+    assert "嘉兴市" in read_places("2019年工作总结", "嘉兴市教育局召开会议。全市学校……").about + \
+        read_places("2019年工作总结", "嘉兴市教育局召开会议。全市学校……").mentions
+    assert read_places("2019年工作总结", "我县创建全国文明城市。新城区建设加快。").about == ()
+    assert read_places("2019年工作总结", "我县创建全国文明城市。新城区建设加快。").mentions == ()
+
+
+def test_a_question_naming_such_a_city_in_pinyin_is_read_as_naming_it(tmp_path, fake_embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("镇教育办工作总结\n\n今年，聊城市教育工作会议召开，全镇新招聘教师41名。\n",
+                                  encoding="utf-8")
+    (corpus / "b.txt").write_text("枫林县教育局工作总结\n\n全县新招聘教师63名。\n", encoding="utf-8")
+    update_index(corpus, tmp_path / "index", fake_embedder, progress=False)
+    retriever = Retriever(Index.load(tmp_path / "index"), fake_embedder)
+    res = retriever.search("How many teachers were hired near Liaocheng?", k=2)
+    assert "聊城市" in res.filters.places + res.filters.mentioned
+    assert any("聊城" in n for n in res.notes)  # the reports naming it are ranked first, and the answer says so

@@ -36,10 +36,24 @@ def suffixed_places(text: str, divisions: bool = False) -> list[str]:
         longest = 8 if len(m.group()) > 1 else 4
         for n in range(min(longest, m.start()), 1, -1):
             candidate = key[m.start() - n : m.end()]
-            if candidate in full and candidate[-2:] not in _GENERIC_TAILS:
+            if candidate in full and not generic(candidate):
                 out.append(candidate)
                 break
     return out
+
+
+def generic(name: str) -> bool:
+    """Whether a place name of the gazetteer reads as an ordinary word by its last two characters (周边地区, 文明城市,
+    新城区 "the new town area"). An official division whose suffix is 市 or 县 is a place although its tail looks
+    generic: 肥城市 and 聊城市 end like 城市 ("city"), 嘉兴市 like 兴市 (as in 科教兴市), and no ordinary phrase
+    is written so; a name ending in 区 stays generic, as 区 also means an area of any kind.
+
+    >>> generic("文明城市"), generic("肥城市"), generic("嘉兴市"), generic("新城区"), generic("昭平县")
+    (True, False, False, True, False)
+    """
+    if name[-2:] not in _GENERIC_TAILS:
+        return False
+    return not (name[-1] in "市县" and name in _divisions())
 
 
 @lru_cache(maxsize=1)

@@ -28,6 +28,7 @@ from qa.ingest.gazetteer import (  # noqa: F401 - PROVINCES, place_words, suffix
     _gazetteer,
     _long_divisions,
     _short_divisions,
+    generic,
     place_words,
     special_region,
     suffixed_places,
@@ -164,7 +165,7 @@ def issuer_places(title: str) -> tuple[str, ...]:
     if not m:
         return ()
     place = m.group(1) + m.group(2)
-    return () if _NOT_A_NAME.search(place) or place[-2:] in _GENERIC_TAILS else (place,)
+    return () if _NOT_A_NAME.search(place) or generic(place) else (place,)
 
 
 # Where a heading may start in the opening: after a line break, a bullet, a space or a number, not in or after a
