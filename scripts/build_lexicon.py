@@ -51,6 +51,7 @@ class Params:
     sense_penalty: float = 1.0  # rank cost of each earlier sense
     part_penalty: float = 0.5  # rank cost of a gloss that is one of several in its sense
     sense_count_penalty: float = 0.5  # rank cost per log(number of senses): an ambiguous headword ranks lower
+    head_penalty: float = 2.0  # rank cost of a key that is only the head word of a longer gloss
 
 
 def english_keys(sense: str) -> list[tuple[str, bool]]:
@@ -73,6 +74,25 @@ def english_keys(sense: str) -> list[tuple[str, bool]]:
         if short != g:
             out.append((short, len(parts) == 1))
     return out
+
+
+_PREP_SPLIT = re.compile(r" (?:in|into|on|at|for|from|by|with|to) ")
+
+
+def head_word(key: str) -> str | None:
+    """The word a gloss of two or three words is about, as its own key: the last word of a noun or verb phrase
+    ("model example" -> example, "have priority" -> priority), the word before a preposition ("place in school"
+    -> place); ``None`` for one word, for "X of Y" (a quantity or a part of Y: which word is the head differs)
+    and for coordinations ("inspect and accept").
+
+    >>> [head_word(k) for k in ("model example", "have priority", "place in school", "number of places", "funds")]
+    ['example', 'priority', 'place', None, None]
+    """
+    words = key.split()
+    if len(words) < 2 or " of " in f" {key} " or " and " in f" {key} " or " or " in f" {key} ":
+        return None
+    m = _PREP_SPLIT.search(key)
+    return key[: m.start()].split()[-1] if m else words[-1]
 
 
 def jieba_frequencies() -> dict[str, int]:
@@ -110,14 +130,19 @@ def build(path: Path, p: Params) -> tuple[str, list[tuple[str, str, str, str]]]:
         for si, sense in enumerate(senses):
             for key, whole in english_keys(sense):
                 words = key.split()
-                if len(words) > p.max_words or all(w in stop for w in words) or stop & {words[0], words[-1]}:
-                    continue  # the question matcher skips function words, so such a key never matches
+                if len(words) > p.max_words or all(w in stop for w in words):
+                    continue
                 cost = (si * p.sense_penalty + (0 if whole else p.part_penalty)
                         + p.sense_count_penalty * math.log(len(senses)) - math.log1p(freq.get(simp, 0)) / 4)
-                source = f"L{no}"
-                old = best[key].get(simp)
-                if old is None or cost < old[0]:
-                    best[key][simp] = (cost, source)
+                keys = [] if stop & {words[0], words[-1]} else [(key, cost)]  # the matcher skips function words
+                head = head_word(key)
+                # a name ("Hunan") is no head: it is read as pinyin or by the gazetteer
+                if head and head not in stop and not re.search(rf"\b{head.capitalize()}\b", sense):
+                    keys.append((head, cost + p.head_penalty))
+                for k, c in keys:
+                    old = best[k].get(simp)
+                    if old is None or c < old[0]:
+                        best[k][simp] = (c, f"L{no}")
     rows = []
     for key in sorted(best):
         ranked = sorted(best[key].items(), key=lambda kv: (kv[1][0], kv[0]))[: p.per_key]
