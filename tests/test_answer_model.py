@@ -606,3 +606,24 @@ def test_a_figure_question_is_declined_when_no_figure_is_of_the_kind_it_asks_for
             answer = lenient.ask(question)
             assert answer.abstained is not answers, (question, answer.text)
             assert answers is ("3.2万" in answer.text)
+
+
+def test_a_list_answer_quotes_the_numbered_items_that_follow_the_sentence_it_found():
+    """Made-up passage: a sentence introduces a run of numbered items (一是/二是/（三）/4、), then prose follows.
+    The items after it are what a list question is answered with, in order, and the run stops at the prose."""
+    from qa.answer.compose import items_after
+    from qa.answer.features import Candidate
+    from qa.types import Chunk, Hit
+
+    sentences = ["加强后勤管理，提升服务水平。", "一是规范食堂管理。", "二是开展宿舍评比。", "（三）绿化校园环境。",
+                 "4、完善校车制度。", "全年未发生安全事故。", "五是另一段的条目。"]
+    text = "".join(sentences)
+    chunk = Chunk("c1", "d1", "a.txt", 1, (), (0, len(text)), text, text)
+    hit = Hit(chunk, 1.0, 1, 1)
+    cands = [Candidate(0, hit, s, s, 0.5) for s in reversed(sentences)]  # in score order, not text order
+    got = [c.sentence for c in items_after(cands[-1], cands)]
+    assert got == sentences[1:5]
+    assert items_after(cands[0], cands) == []  # the last sentence: nothing follows
+    assert items_after(next(c for c in cands if c.sentence == sentences[5]), cands) != []  # 五是 follows it
+    plain = [Candidate(0, hit, s, s, 0.5) for s in (sentences[0], sentences[5])]
+    assert items_after(plain[0], plain) == []  # prose follows: no list

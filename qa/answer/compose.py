@@ -77,6 +77,29 @@ def figure_first(q: QuestionInfo, cands: list[Candidate], pool: int) -> list[Can
     return [first, *(c for c in cands if c is not first)]
 
 
+# the opening of a numbered item in Chinese prose: 一是, （二）, 3、, 4., ⑤, 第六，
+_ITEM_START = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}是|[（(][一二三四五六七八九十\d]{1,3}[)）]|"
+                         r"\d{1,2}[、.．](?!\d)|[\u2460-\u2473]|第[一二三四五六七八九十]{1,3}[，,、是])")
+
+
+def items_after(best: Candidate, cands: list[Candidate]) -> list[Candidate]:
+    """The numbered items that follow ``best`` in its passage, in order, when the sentence right after it opens
+    one ("搞好后勤保障。一是…二是…"); ``[]`` otherwise. Candidates without a place in the passage's text are
+    skipped."""
+    chunk = best.hit.chunk
+    at = {id(c): chunk.text.find(c.sentence) for c in cands if c.hit.chunk.chunk_id == chunk.chunk_id}
+    start = at.get(id(best), -1)
+    if start < 0:
+        return []
+    after = sorted((c for c in cands if at.get(id(c), -1) > start), key=lambda c: at[id(c)])
+    items = []
+    for c in after:
+        if not _ITEM_START.match(c.sentence):
+            break
+        items.append(c)
+    return items
+
+
 class Answerer:
     """Turns a question into an ``Answer`` using one retriever (and, if configured, a language model).
 
@@ -224,6 +247,9 @@ class Answerer:
         runner_up = self._runner_up(q, best, cands)
         if runner_up is not None:
             chosen.append(runner_up)
+        if q.kind == "list":  # a sentence that opens a run of numbered items: the items are what it lists
+            items = [c for c in items_after(best, cands) if all(c.sentence != x.sentence for x in chosen)]
+            chosen.extend(items[: max(0, limit - len(chosen))])
 
         def adjusted(c: Candidate) -> float:  # prefer other reports when no report is named
             if res.filters:
