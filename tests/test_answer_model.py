@@ -627,3 +627,14 @@ def test_a_list_answer_quotes_the_numbered_items_that_follow_the_sentence_it_fou
     assert items_after(next(c for c in cands if c.sentence == sentences[5]), cands) != []  # 五是 follows it
     plain = [Candidate(0, hit, s, s, 0.5) for s in (sentences[0], sentences[5])]
     assert items_after(plain[0], plain) == []  # prose follows: no list
+
+
+def test_a_figure_fits_what_is_asked_by_its_unit_past_a_multiplier():
+    from qa.answer.lead import has_fitting_figure
+
+    q = analyze("全县有多少名学生?")
+    assert has_fitting_figure("全县学生2万多人。", q)  # 万 multiplies the head count that follows
+    assert has_fitting_figure("全县学生3200余名。", q)  # an unknown word after the figure may fit
+    assert not has_fitting_figure("全县学生资助3.2亿元。", q)
+    assert not has_fitting_figure("学生占比95%，9月1日开学。", q)
+    assert has_fitting_figure("3.2亿元", analyze("How much was spent on student aid?"))

@@ -156,6 +156,7 @@ def fits_question(f: Figure, q: QuestionInfo) -> bool:
 
 # a figure that is no measure: a calendar month or day ("9月28日"), or the number of a list item at the opening
 # of a sentence ("1.", "（2）", "3、")
+_MULTIPLIERS = ("万", "亿", "千", "百")
 _DATE_AFTER = re.compile(r"\s*(?:月|日|号|號)")
 _ITEM_BEFORE = re.compile(r"^[\s（(【\[]*$")
 _ITEM_AFTER = re.compile(r"[、.．)）\]】](?!\d)")
@@ -176,6 +177,7 @@ def is_measure(norm: str, m: re.Match) -> bool:
 
 
 # an English question that asks for a share says so in its question word, whatever it is a share of
+_HOW_MUCH_EN = re.compile(r"\bhow much\b", re.I)
 _ASKS_SHARE_EN = re.compile(r"\bwhat (?:percentage|proportion|share|ratio|rate)\b|\bper ?cent\b", re.I)
 
 
@@ -191,7 +193,10 @@ def asked_kind(q: QuestionInfo) -> str | None:
 
     if q.lang == "en" and _ASKS_SHARE_EN.search(q.text):
         return "share"
-    return expected_unit(q, q.measure or None)
+    kind = expected_unit(q, q.measure or None)
+    if q.lang == "en" and kind == "people" and _HOW_MUCH_EN.search(q.text):
+        return None  # "how much" asks for an amount, never a head count, whoever the amount is for
+    return kind
 
 
 def has_fitting_figure(text: str, q: QuestionInfo) -> bool:
@@ -206,7 +211,8 @@ def has_fitting_figure(text: str, q: QuestionInfo) -> bool:
             continue
         after = norm[m.end():].lstrip()
         unit = PERCENT if figure.endswith("%") else next((u for u in unit_table() if after.startswith(u.zh)), None)
-        if unit is None or kind not in _FITS or _FITS[kind](unit):
+        # a bare 万 or 亿 multiplies whatever is counted after it ("2万多人", "3万余元"): it says nothing of the kind
+        if unit is None or unit.zh in _MULTIPLIERS or kind not in _FITS or _FITS[kind](unit):
             return True
     return False
 
