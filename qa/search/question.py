@@ -21,8 +21,11 @@ from qa.search.lexicon import match
 from qa.store.keyword import tokenize
 from qa.textnorm import normalize, script_of
 
-_NUMERIC_EN = re.compile(r"\b(how (many|much|long|often)|what (percentage|proportion|share|ratio|number|amount|"
-                         r"sum|rate)|what is the (student|ratio|number|rate|percentage|proportion))\b", re.I)
+# a figure is asked by "how many/much", or by "what (is) the ..." with a word that names a quantity within the
+# next few words ("what was the total investment", "what is the student-teacher ratio")
+_QUANTITY_EN = r"(percentage|proportion|share|ratio|number|amount|sum|rate|total|count|figure)"
+_NUMERIC_EN = re.compile(r"\b(how (many|much|long|often)|what " + _QUANTITY_EN + r"|what (is|was|are|were) the "
+                         r"([\w'-]+ ){0,3}" + _QUANTITY_EN + r")\b", re.I)
 _LIST_EN = re.compile(r"\b(what|which)\b.*\b(measures|kinds|steps|actions|activities|problems|issues|events|"
                       r"things|forms|gear|tables|types|items|schools|ways|efforts|achievements|plans)\b|"
                       r"\bwhat (did|does|do|will|has|have)\b.*\b(do|done|carry out|take|plan|focus)\b|"
