@@ -165,3 +165,11 @@ def test_an_english_what_is_the_question_asks_for_a_figure_only_when_a_quantity_
     assert analyze("What is the pupil-teacher ratio in the county's primary schools?").kind == "numeric"
     assert analyze("What is the pupil council planning for the spring?").kind != "numeric"
     assert analyze("What is the name of the new library?").kind != "numeric"
+
+
+def test_an_english_question_asks_for_a_list_by_a_plural_after_what_or_which_not_by_listed_nouns():
+    assert analyze("Which villages got new clinics?").kind == "list"
+    assert analyze("What flood-control projects were finished?").kind == "list"
+    assert analyze("What equipment did the clinics buy?").kind == "fact"  # no plural: one thing asked
+    assert analyze("Which Hornets player scored last?").kind == "fact"  # a name, not a plural
+    assert analyze("What does the plan cost?").kind != "list"

@@ -26,10 +26,34 @@ from qa.textnorm import normalize, script_of
 _QUANTITY_EN = r"(percentage|proportion|share|ratio|number|amount|sum|rate|total|count|figure)"
 _NUMERIC_EN = re.compile(r"\b(how (many|much|long|often)|what " + _QUANTITY_EN + r"|what (is|was|are|were) the "
                          r"([\w'-]+ ){0,3}" + _QUANTITY_EN + r")\b", re.I)
-_LIST_EN = re.compile(r"\b(what|which)\b.*\b(measures|kinds|steps|actions|activities|problems|issues|events|"
-                      r"things|forms|gear|tables|types|items|schools|ways|efforts|achievements|plans)\b|"
-                      r"\bwhat (did|does|do|will|has|have)\b.*\b(do|done|carry out|take|plan|focus)\b|"
+_LIST_EN = re.compile(r"\bwhat (did|does|do|will|has|have)\b.*\b(do|done|carry out|take|plan|focus)\b|"
                       r"\b(list|name the)\b", re.I)
+# the first "what/which" of a question and the two words after it: "which schools", "what safety measures"
+_WHICH_NEXT_EN = re.compile(r"\b(?:what|which)((?:\s+[A-Za-z][A-Za-z-]*){1,2})", re.I)
+
+
+def _asks_for_several(text: str) -> bool:
+    """Whether an English question's first "what/which" is followed by a plural noun, at once or after one
+    other word: a lowercase word ending in -s that is no -ss/-us/-is word, reached before any function word
+    ("what measures", "what school-safety problems", "which events"; not "what does", "what status",
+    "which Panthers player").
+
+    >>> _asks_for_several("What safety measures were taken?"), _asks_for_several("What does it cost?")
+    (True, False)
+    """
+    from qa.search.lexicon import stopwords
+
+    m = _WHICH_NEXT_EN.search(text)
+    if not m:
+        return False
+    stop = stopwords()
+    for word in m.group(1).split():
+        if word[0].isupper() or word.lower() in stop:
+            return False
+        last = word.lower().split("-")[-1]
+        if len(last) >= 4 and last.endswith("s") and not last.endswith(("ss", "us", "is")):
+            return True
+    return False
 _NUMERIC_ZH = re.compile(r"多少|几[个所名次人项天年位]?|幾|多大|比例|比率|百分之|多高|多长|多久")
 _LIST_ZH = re.compile(r"哪些|什么措施|什么活动|哪几|有何|做了什么|措施|具体指|分别")
 
@@ -147,7 +171,7 @@ def kind_of(text: str, lang: str) -> str:
     if lang == "en":
         if _NUMERIC_EN.search(text):
             return "numeric"
-        return "list" if _LIST_EN.search(text) else "fact"
+        return "list" if _LIST_EN.search(text) or _asks_for_several(text) else "fact"
     norm = normalize(text)
     if _NUMERIC_ZH.search(norm):
         return "numeric"
