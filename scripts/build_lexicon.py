@@ -123,6 +123,7 @@ def build(path: Path, p: Params) -> tuple[str, list[tuple[str, str, str, str]]]:
     freq = jieba_frequencies()
     stop, _ = stopword_sources()
     best: dict[str, dict[str, tuple[float, str]]] = defaultdict(dict)
+    heads: list[tuple[str, str, float, str]] = []
     for no, _trad, simp, senses in entries:
         if not _CJK.match(simp) or simp not in freq:  # a word jieba cannot emit is never a keyword token
             continue
@@ -134,15 +135,24 @@ def build(path: Path, p: Params) -> tuple[str, list[tuple[str, str, str, str]]]:
                     continue
                 cost = (si * p.sense_penalty + (0 if whole else p.part_penalty)
                         + p.sense_count_penalty * math.log(len(senses)) - math.log1p(freq.get(simp, 0)) / 4)
-                keys = [] if stop & {words[0], words[-1]} else [(key, cost)]  # the matcher skips function words
+                if not stop & {words[0], words[-1]}:  # the matcher skips function words
+                    old = best[key].get(simp)
+                    if old is None or cost < old[0]:
+                        best[key][simp] = (cost, f"L{no}")
                 head = head_word(key)
                 # a name ("Hunan") is no head: it is read as pinyin or by the gazetteer
                 if head and head not in stop and not re.search(rf"\b{head.capitalize()}\b", sense):
-                    keys.append((head, cost + p.head_penalty))
-                for k, c in keys:
-                    old = best[k].get(simp)
-                    if old is None or c < old[0]:
-                        best[k][simp] = (c, f"L{no}")
+                    heads.append((head, simp, cost + p.head_penalty, f"L{no}"))
+    # a head only fills senses: of a word that is a key itself, or that no base form of a key reaches ("schools"
+    # from "to change schools" would come before school's 学校)
+    from qa.search.lexicon import _forms
+
+    for head, simp, cost, source in heads:
+        if head not in best and any(f in best for f in _forms(head)[1:]):
+            continue
+        old = best[head].get(simp)
+        if old is None or cost < old[0]:
+            best[head][simp] = (cost, source)
     rows = []
     for key in sorted(best):
         ranked = sorted(best[key].items(), key=lambda kv: (kv[1][0], kv[0]))[: p.per_key]
