@@ -173,3 +173,8 @@ def test_an_english_question_asks_for_a_list_by_a_plural_after_what_or_which_not
     assert analyze("What equipment did the clinics buy?").kind == "fact"  # no plural: one thing asked
     assert analyze("Which Hornets player scored last?").kind == "fact"  # a name, not a plural
     assert analyze("What does the new library cost?").kind != "list"
+
+
+def test_which_ones_in_chinese_asks_for_a_list_not_a_count():
+    assert analyze("这款饮料有哪几种口味?").kind == "list"
+    assert analyze("全县有几所学校?").kind == "numeric"

@@ -157,7 +157,8 @@ def fits_question(f: Figure, q: QuestionInfo) -> bool:
 # a figure that is no measure: a calendar month or day ("9月28日"), or the number of a list item at the opening
 # of a sentence ("1.", "（2）", "3、")
 _MULTIPLIERS = ("万", "亿", "千", "百")
-_DATE_AFTER = re.compile(r"\s*(?:月|日|号|號)")
+_MONTH_AFTER = re.compile(r"\s*月")
+_DAY_AFTER = re.compile(r"\s*(?:日|号|號)")
 _ITEM_BEFORE = re.compile(r"^[\s（(【\[]*$")
 _ITEM_AFTER = re.compile(r"[、.．)）\]】](?!\d)")
 
@@ -166,13 +167,16 @@ def is_measure(norm: str, m: re.Match) -> bool:
     """Whether the figure ``m`` of the normalized text ``norm`` can measure something: not a calendar year,
     month or day, nor the number of a list item.
 
-    >>> t = "1.到9月28日,2019年共建成5所"
+    >>> t = "1.到9月28日,2019年共建成5所,身披10号球衣"
     >>> [m.group(0) for m in NUMBER_RE.finditer(t) if is_measure(t, m)]
-    ['5']
+    ['5', '10']
     """
     figure = m.group(0)
-    if _YEAR.match(norm, m.start()) or (figure.isdigit() and _DATE_AFTER.match(norm, m.end())):
+    if _YEAR.match(norm, m.start()):
         return False
+    if figure.isdigit() and (_MONTH_AFTER.match(norm, m.end()) and 1 <= int(figure) <= 12
+                             or _DAY_AFTER.match(norm, m.end()) and norm[:m.start()].rstrip().endswith("月")):
+        return False  # a month, or a day of a month ("9月28日"); "10号球衣" is a number worn, not a day
     return not (figure.isdigit() and _ITEM_BEFORE.match(norm[:m.start()]) and _ITEM_AFTER.match(norm, m.end()))
 
 

@@ -54,7 +54,8 @@ def _asks_for_several(text: str) -> bool:
         if len(last) >= 4 and last.endswith("s") and not last.endswith(("ss", "us", "is")):
             return True
     return False
-_NUMERIC_ZH = re.compile(r"多少|几[个所名次人项天年位]?|幾|多大|比例|比率|百分之|多高|多长|多久")
+# 哪几 asks which ones ("哪几种口味"), not how many
+_NUMERIC_ZH = re.compile(r"多少|(?<!哪)几[个所名次人项天年位]?|(?<!哪)幾|多大|比例|比率|百分之|多高|多长|多久")
 _LIST_ZH = re.compile(r"哪些|什么措施|什么活动|哪几|有何|做了什么|措施|具体指|分别")
 
 
