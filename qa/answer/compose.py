@@ -247,7 +247,9 @@ class Answerer:
         runner_up = self._runner_up(q, best, cands)
         if runner_up is not None:
             chosen.append(runner_up)
-        if q.kind == "list":  # a sentence that opens a run of numbered items: the items are what it lists
+        # asked of one report (a place or report named), a sentence that opens a run of numbered items is
+        # answered with the items; asked across reports, each report's best sentence is quoted instead
+        if q.kind == "list" and res.filters:
             items = [c for c in items_after(best, cands) if all(c.sentence != x.sentence for x in chosen)]
             chosen.extend(items[: max(0, limit - len(chosen))])
 
