@@ -615,8 +615,8 @@ def test_a_list_answer_quotes_the_numbered_items_that_follow_the_sentence_it_fou
     from qa.answer.features import Candidate
     from qa.types import Chunk, Hit
 
-    sentences = ["加强后勤管理，提升服务水平。", "一是规范食堂管理。", "二是开展宿舍评比。", "（三）绿化校园环境。",
-                 "4、完善校车制度。", "全年未发生安全事故。", "五是另一段的条目。"]
+    sentences = ["加强河道治理，改善沿岸环境。", "一是清理河道淤泥。", "二是加固两岸堤坝。", "（三）种植护坡林木。",
+                 "4、建立巡河制度。", "全年未发生汛情。", "五是另一段的条目。"]
     text = "".join(sentences)
     chunk = Chunk("c1", "d1", "a.txt", 1, (), (0, len(text)), text, text)
     hit = Hit(chunk, 1.0, 1, 1)

@@ -84,7 +84,7 @@ _ITEM_START = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}是|[（(
 
 def items_after(best: Candidate, cands: list[Candidate]) -> list[Candidate]:
     """The numbered items that follow ``best`` in its passage, in order, when the sentence right after it opens
-    one ("搞好后勤保障。一是…二是…"); ``[]`` otherwise. Candidates without a place in the passage's text are
+    one ("加强河道治理。一是…二是…"); ``[]`` otherwise. Candidates without a place in the passage's text are
     skipped."""
     chunk = best.hit.chunk
     at = {id(c): chunk.text.find(c.sentence) for c in cands if c.hit.chunk.chunk_id == chunk.chunk_id}

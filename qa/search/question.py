@@ -28,17 +28,17 @@ _NUMERIC_EN = re.compile(r"\b(how (many|much|long|often)|what " + _QUANTITY_EN +
                          r"([\w'-]+ ){0,3}" + _QUANTITY_EN + r")\b", re.I)
 _LIST_EN = re.compile(r"\bwhat (did|does|do|will|has|have)\b.*\b(do|done|carry out|take|plan|focus)\b|"
                       r"\b(list|name the)\b", re.I)
-# the first "what/which" of a question and the two words after it: "which schools", "what safety measures"
+# the first "what/which" of a question and the two words after it: "which villages", "what flood-control works"
 _WHICH_NEXT_EN = re.compile(r"\b(?:what|which)((?:\s+[A-Za-z][A-Za-z-]*){1,2})", re.I)
 
 
 def _asks_for_several(text: str) -> bool:
     """Whether an English question's first "what/which" is followed by a plural noun, at once or after one
     other word: a lowercase word ending in -s that is no -ss/-us/-is word, reached before any function word
-    ("what measures", "what school-safety problems", "which events"; not "what does", "what status",
+    ("what steps", "what flood-control projects", "which villages"; not "what does", "what status",
     "which Panthers player").
 
-    >>> _asks_for_several("What safety measures were taken?"), _asks_for_several("What does it cost?")
+    >>> _asks_for_several("What road repairs were finished?"), _asks_for_several("What does it cost?")
     (True, False)
     """
     from qa.search.lexicon import stopwords
