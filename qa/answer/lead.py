@@ -187,7 +187,7 @@ _ASKS_SHARE_EN = re.compile(r"\bwhat (?:percentage|proportion|share|ratio|rate)\
 
 def asked_kind(q: QuestionInfo) -> str | None:
     """The kind of figure a figure question asks for: a share when an English question's question word says so
-    ("what share of the children"), else read from what it counts ("how many *students*"), else from its asking
+    ("what share of the children"), else read from what it counts ("how many *nurses*"), else from its asking
     clause (``qa.answer.evidence.expected_unit``).
 
     >>> asked_kind(analyze("What share of children were enrolled?")), asked_kind(analyze("有多少名学生?"))
@@ -206,7 +206,7 @@ def asked_kind(q: QuestionInfo) -> str | None:
 def has_fitting_figure(text: str, q: QuestionInfo) -> bool:
     """Whether ``text`` states a figure that can answer the figure question: one the question does not state,
     that measures something (``is_measure``), and whose unit, when the table knows it, is of the kind
-    asked for ("how many students" is not answered in yuan). A figure whose unit is unknown may fit."""
+    asked for ("how many nurses" is not answered in yuan). A figure whose unit is unknown may fit."""
     kind = asked_kind(q)
     norm = normalize(text)
     for m in NUMBER_RE.finditer(norm):
