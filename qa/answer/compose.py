@@ -20,7 +20,7 @@ from functools import cached_property
 from qa.answer import lead as leads
 from qa.answer import wording
 from qa.answer.decline import DeclineModel, load_decline, question_row
-from qa.answer.evidence import TermWeights, group_credit, has_new_figure, quote_window
+from qa.answer.evidence import ITEM_START, TermWeights, group_credit, has_new_figure, quote_window
 from qa.answer.features import (  # noqa: F401 - shared_run: used by tests and callers
     Candidate,
     VectorCache,
@@ -77,10 +77,6 @@ def figure_first(q: QuestionInfo, cands: list[Candidate], pool: int) -> list[Can
     return [first, *(c for c in cands if c is not first)]
 
 
-# the opening of a numbered item in Chinese prose: 一是, （二）, 3、, 4., ⑤, 第六，
-_ITEM_START = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}是|[（(][一二三四五六七八九十\d]{1,3}[)）]|"
-                         r"\d{1,2}[、.．](?!\d)|[\u2460-\u2473]|第[一二三四五六七八九十]{1,3}[，,、是])")
-
 
 def items_after(best: Candidate, cands: list[Candidate]) -> list[Candidate]:
     """The numbered items that follow ``best`` in its passage, in order, when the sentence right after it opens
@@ -94,7 +90,7 @@ def items_after(best: Candidate, cands: list[Candidate]) -> list[Candidate]:
     after = sorted((c for c in cands if at.get(id(c), -1) > start), key=lambda c: at[id(c)])
     items = []
     for c in after:
-        if not _ITEM_START.match(c.sentence):
+        if not ITEM_START.match(c.sentence):
             break
         items.append(c)
     return items

@@ -37,6 +37,11 @@ def sentences(text: str) -> list[Sentence]:
     return [Sentence(text[a:b], a, b) for a, b in sentence_spans(text) if b - a >= 2]
 
 
+# the opening of a numbered item in Chinese prose: 一是, （二）, 3、, 4., ⑤, 第六，
+ITEM_START = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}是|[（(【\[]?[一二三四五六七八九十\d]{1,3}[)）\]】]|"
+                        r"\d{1,2}[、.．](?!\d)|[\u2460-\u2473]|第[一二三四五六七八九十]{1,3}[，,、是])")
+
+
 def clauses(sentence: str) -> list[str]:
     return [c for c in (m.group(0).strip() for m in _CLAUSE_RE.finditer(sentence)) if c]
 

@@ -159,8 +159,6 @@ def fits_question(f: Figure, q: QuestionInfo) -> bool:
 _MULTIPLIERS = ("万", "亿", "千", "百")
 _MONTH_AFTER = re.compile(r"\s*月")
 _DAY_AFTER = re.compile(r"\s*(?:日|号|號)")
-_ITEM_BEFORE = re.compile(r"^[\s（(【\[]*$")
-_ITEM_AFTER = re.compile(r"[、.．)）\]】](?!\d)")
 
 
 def is_measure(norm: str, m: re.Match) -> bool:
@@ -177,7 +175,10 @@ def is_measure(norm: str, m: re.Match) -> bool:
     if figure.isdigit() and (_MONTH_AFTER.match(norm, m.end()) and 1 <= int(figure) <= 12
                              or _DAY_AFTER.match(norm, m.end()) and norm[:m.start()].rstrip().endswith("月")):
         return False  # a month, or a day of a month ("9月28日"); "10号球衣" is a number worn, not a day
-    return not (figure.isdigit() and _ITEM_BEFORE.match(norm[:m.start()]) and _ITEM_AFTER.match(norm, m.end()))
+    from qa.answer.evidence import ITEM_START
+
+    item = ITEM_START.match(norm)
+    return not (figure.isdigit() and item is not None and item.start() <= m.start() and m.end() <= item.end())
 
 
 # an English question that asks for a share says so in its question word, whatever it is a share of
