@@ -634,6 +634,9 @@ def test_a_figure_fits_what_is_asked_by_its_unit_past_a_multiplier():
 
     q = analyze("全县有多少名学生?")
     assert has_fitting_figure("全县学生2万多人。", q)  # 万 multiplies the head count that follows
+    assert has_fitting_figure("全县学生2万余名。", q)
+    assert not has_fitting_figure("编列8亿8,233万元用于校舍。", q)  # past the 亿: 万元, money
+    assert not has_fitting_figure("预算97.86亿逐年攀升。", q)  # a bare 亿 is no head count
     assert has_fitting_figure("全县学生3200余名。", q)  # an unknown word after the figure may fit
     assert not has_fitting_figure("全县学生资助3.2亿元。", q)
     assert not has_fitting_figure("学生占比95%，9月1日开学。", q)

@@ -157,6 +157,7 @@ def fits_question(f: Figure, q: QuestionInfo) -> bool:
 # a figure that is no measure: a calendar month or day ("9月28日"), or the number of a list item at the opening
 # of a sentence ("1.", "（2）", "3、")
 _MULTIPLIERS = ("万", "亿", "千", "百")
+_PAST_MULTIPLIER = re.compile(r"^(?:多|余|[\d,.]+)+")
 _MONTH_AFTER = re.compile(r"\s*月")
 _DAY_AFTER = re.compile(r"\s*(?:日|号|號)")
 
@@ -215,11 +216,17 @@ def has_fitting_figure(text: str, q: QuestionInfo) -> bool:
         if figure in q.numbers or not is_measure(norm, m):
             continue
         after = norm[m.end():].lstrip()
-        unit = PERCENT if figure.endswith("%") else next((u for u in unit_table() if after.startswith(u.zh)), None)
-        # a bare 万 or 亿 multiplies whatever is counted after it ("2万多人", "3万余元"): it says nothing of the kind
-        if unit is None or unit.zh in _MULTIPLIERS or kind not in _FITS or _FITS[kind](unit):
+        unit = PERCENT if figure.endswith("%") else _unit_at(after)
+        if unit is not None and unit.zh in _MULTIPLIERS:
+            # 万 or 亿 multiplies what is counted after it ("2万多人", "8亿8,233万元"); alone, it is its own unit
+            unit = _unit_at(_PAST_MULTIPLIER.sub("", after[len(unit.zh):], count=1)) or unit
+        if unit is None or kind not in _FITS or _FITS[kind](unit):
             return True
     return False
+
+
+def _unit_at(text: str) -> Unit | None:
+    return next((u for u in unit_table() if text.startswith(u.zh)), None)
 
 
 def counted_noun(before: str, after: str) -> tuple[str, str]:
