@@ -163,6 +163,7 @@ def test_a_long_sentence_is_quoted_where_it_answers_not_only_from_its_start():
 def test_an_english_what_is_the_question_asks_for_a_figure_only_when_a_quantity_word_follows():
     assert analyze("What was the total cost of the new library?").kind == "numeric"
     assert analyze("What is the pupil-teacher ratio in the county's primary schools?").kind == "numeric"
+    assert analyze("What pupil-to-teacher ratio did the county reach?").kind == "numeric"
     assert analyze("What is the pupil council planning for the spring?").kind != "numeric"
     assert analyze("What is the name of the new library?").kind != "numeric"
 

@@ -21,11 +21,11 @@ from qa.search.lexicon import match
 from qa.store.keyword import tokenize
 from qa.textnorm import normalize, script_of
 
-# a figure is asked by "how many/much", or by "what (is) the ..." with a word that names a quantity within the
-# next few words ("what was the total investment", "what is the student-teacher ratio")
+# a figure is asked by "how many/much", or by "what (is the) ..." with a word that names a quantity within the
+# next few words ("what was the total investment", "what pupil-teacher ratio")
 _QUANTITY_EN = r"(percentage|proportion|share|ratio|number|amount|sum|rate|total|count|figure)"
-_NUMERIC_EN = re.compile(r"\b(how (many|much|long|often)|what " + _QUANTITY_EN + r"|what (is|was|are|were) the "
-                         r"([\w'-]+ ){0,3}" + _QUANTITY_EN + r")\b", re.I)
+_NUMERIC_EN = re.compile(r"\b(how (many|much|long|often)|what ((is|was|are|were) the )?([\w'-]+ ){0,3}?"
+                         + _QUANTITY_EN + r")\b", re.I)
 _LIST_EN = re.compile(r"\bwhat (did|does|do|will|has|have)\b.*\b(do|done|carry out|take|plan|focus)\b|"
                       r"\b(list|name the)\b", re.I)
 # the first "what/which" of a question and the two words after it: "which villages", "what flood-control works"
