@@ -76,6 +76,7 @@ def english_keys(sense: str) -> list[tuple[str, bool]]:
     return out
 
 
+_NAME = re.compile(r"\b[A-Z][a-z]")
 _PREP_SPLIT = re.compile(r" (?:in|into|on|at|for|from|by|with|to) ")
 
 
@@ -140,22 +141,25 @@ def build(path: Path, p: Params) -> tuple[str, list[tuple[str, str, str, str]]]:
                     if old is None or cost < old[0]:
                         best[key][simp] = (cost, f"L{no}")
                 head = head_word(key)
-                # a name ("Hunan") is no head: it is read as pinyin or by the gazetteer
-                if head and head not in stop and not re.search(rf"\b{head.capitalize()}\b", sense):
+                # a gloss that names something ("Nanchang county") gives no head: its head is no sense of the word
+                if head and head not in stop and not _NAME.search(sense):
                     heads.append((head, simp, cost + p.head_penalty, f"L{no}"))
     # a head only fills senses: of a word that is a key itself, or that no base form of a key reaches ("schools"
     # from "to change schools" would come before school's 学校)
     from qa.search.lexicon import _forms
 
+    filled: set[tuple[str, str]] = set()  # (key, headword) that only a head gives: ranked after the rest
     for head, simp, cost, source in heads:
         if head not in best and any(f in best for f in _forms(head)[1:]):
             continue
         old = best[head].get(simp)
-        if old is None or cost < old[0]:
+        if old is None:
+            filled.add((head, simp))
+        if old is None or ((head, simp) in filled and cost < old[0]):
             best[head][simp] = (cost, source)
     rows = []
     for key in sorted(best):
-        ranked = sorted(best[key].items(), key=lambda kv: (kv[1][0], kv[0]))[: p.per_key]
+        ranked = sorted(best[key].items(), key=lambda kv: ((key, kv[0]) in filled, kv[1][0], kv[0]))[: p.per_key]
         for zh, (cost, source) in ranked:
             rows.append((key, zh, f"{cost:.1f}", source))
     return date, rows
