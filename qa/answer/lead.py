@@ -184,7 +184,8 @@ def is_measure(norm: str, m: re.Match) -> bool:
 
 # an English question that asks for a share says so in its question word, whatever it is a share of
 _HOW_MUCH_EN = re.compile(r"\bhow much\b", re.I)
-_ASKS_SHARE_EN = re.compile(r"\bwhat (?:percentage|proportion|share|ratio|rate)\b|\bper ?cent\b", re.I)
+_ASKS_SHARE_EN = re.compile(r"\bwhat (?:(?:is|was|are|were) the )?(?:[\w'-]+ ){0,3}?(?:percentage|proportion|share|"
+                            r"ratio|rate)\b|\bper ?cent\b", re.I)
 
 
 def asked_kind(q: QuestionInfo) -> str | None:
@@ -194,6 +195,8 @@ def asked_kind(q: QuestionInfo) -> str | None:
 
     >>> asked_kind(analyze("What share of children were enrolled?")), asked_kind(analyze("有多少名学生?"))
     ('share', 'people')
+    >>> asked_kind(analyze("What pupil-to-nurse ratio did the county reach?"))
+    'share'
     """
     from qa.answer.evidence import expected_unit
 
