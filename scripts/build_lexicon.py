@@ -51,7 +51,6 @@ class Params:
     sense_penalty: float = 1.0  # rank cost of each earlier sense
     part_penalty: float = 0.5  # rank cost of a gloss that is one of several in its sense
     sense_count_penalty: float = 0.5  # rank cost per log(number of senses): an ambiguous headword ranks lower
-    head_penalty: float = 2.0  # rank cost of a key that is only the head word of a longer gloss
 
 
 def english_keys(sense: str) -> list[tuple[str, bool]]:
@@ -74,26 +73,6 @@ def english_keys(sense: str) -> list[tuple[str, bool]]:
         if short != g:
             out.append((short, len(parts) == 1))
     return out
-
-
-_NAME = re.compile(r"\b[A-Z][a-z]")
-_PREP_SPLIT = re.compile(r" (?:in|into|on|at|for|from|by|with|to) ")
-
-
-def head_word(key: str) -> str | None:
-    """The word a gloss of two or three words is about, as its own key: the last word of a noun or verb phrase
-    ("model example" -> example, "have priority" -> priority), the word before a preposition ("place in school"
-    -> place); ``None`` for one word, for "X of Y" (a quantity or a part of Y: which word is the head differs)
-    and for coordinations ("inspect and accept").
-
-    >>> [head_word(k) for k in ("model example", "have priority", "place in school", "number of places", "funds")]
-    ['example', 'priority', 'place', None, None]
-    """
-    words = key.split()
-    if len(words) < 2 or " of " in f" {key} " or " and " in f" {key} " or " or " in f" {key} ":
-        return None
-    m = _PREP_SPLIT.search(key)
-    return key[: m.start()].split()[-1] if m else words[-1]
 
 
 def jieba_frequencies() -> dict[str, int]:
@@ -124,7 +103,6 @@ def build(path: Path, p: Params) -> tuple[str, list[tuple[str, str, str, str]]]:
     freq = jieba_frequencies()
     stop, _ = stopword_sources()
     best: dict[str, dict[str, tuple[float, str]]] = defaultdict(dict)
-    heads: list[tuple[str, str, float, str]] = []
     for no, _trad, simp, senses in entries:
         if not _CJK.match(simp) or simp not in freq:  # a word jieba cannot emit is never a keyword token
             continue
@@ -132,34 +110,17 @@ def build(path: Path, p: Params) -> tuple[str, list[tuple[str, str, str, str]]]:
         for si, sense in enumerate(senses):
             for key, whole in english_keys(sense):
                 words = key.split()
-                if len(words) > p.max_words or all(w in stop for w in words):
-                    continue
+                if len(words) > p.max_words or all(w in stop for w in words) or stop & {words[0], words[-1]}:
+                    continue  # the question matcher skips function words, so such a key never matches
                 cost = (si * p.sense_penalty + (0 if whole else p.part_penalty)
                         + p.sense_count_penalty * math.log(len(senses)) - math.log1p(freq.get(simp, 0)) / 4)
-                if not stop & {words[0], words[-1]}:  # the matcher skips function words
-                    old = best[key].get(simp)
-                    if old is None or cost < old[0]:
-                        best[key][simp] = (cost, f"L{no}")
-                head = head_word(key)
-                # a gloss that names something ("Nanchang county") gives no head: its head is no sense of the word
-                if head and head not in stop and not _NAME.search(sense):
-                    heads.append((head, simp, cost + p.head_penalty, f"L{no}"))
-    # a head only fills senses: of a word that is a key itself, or that no base form of a key reaches ("schools"
-    # from "to change schools" would come before school's 学校)
-    from qa.search.lexicon import _forms
-
-    filled: set[tuple[str, str]] = set()  # (key, headword) that only a head gives: ranked after the rest
-    for head, simp, cost, source in heads:
-        if head not in best and any(f in best for f in _forms(head)[1:]):
-            continue
-        old = best[head].get(simp)
-        if old is None:
-            filled.add((head, simp))
-        if old is None or ((head, simp) in filled and cost < old[0]):
-            best[head][simp] = (cost, source)
+                source = f"L{no}"
+                old = best[key].get(simp)
+                if old is None or cost < old[0]:
+                    best[key][simp] = (cost, source)
     rows = []
     for key in sorted(best):
-        ranked = sorted(best[key].items(), key=lambda kv: ((key, kv[0]) in filled, kv[1][0], kv[0]))[: p.per_key]
+        ranked = sorted(best[key].items(), key=lambda kv: (kv[1][0], kv[0]))[: p.per_key]
         for zh, (cost, source) in ranked:
             rows.append((key, zh, f"{cost:.1f}", source))
     return date, rows

@@ -592,21 +592,6 @@ def test_another_reports_sentence_is_quoted_when_its_support_reaches_the_floor_o
         assert (other in chosen) is kept, question
 
 
-def test_a_figure_question_is_declined_when_no_figure_is_of_the_kind_it_asks_for(tmp_path, fake_embedder):
-    """A made-up report gives a sum of money, a date and a list number about the students, and no head count:
-    "how many students" is not answered in yuan or by a date. Given the head count, it is answered.
-    The support floors are set aside (the fake embedder's cosines say nothing): this is the figure check."""
-    text = "河湾区教育局工作总结\n\n1.全区学生资助资金3.2亿元，于9月1日发放到位。\n"
-    for body, answers in ((text, False), (text + "\n全区共有在校学生3.2万人。\n", True)):
-        (tmp_path / str(answers)).mkdir()
-        answerer = answerer_over(tmp_path / str(answers), fake_embedder, {"hewan.txt": body})
-        lenient = Answerer(answerer.retriever, params=replace(answerer.params, decline_below=0.0,
-                                                                decline_below_en=0.0))
-        for question in ("How many students does the district have?", "河湾区有多少名学生?"):
-            answer = lenient.ask(question)
-            assert answer.abstained is not answers, (question, answer.text)
-            assert answers is ("3.2万" in answer.text)
-
 
 def test_a_list_answer_quotes_the_numbered_items_that_follow_the_sentence_it_found():
     """Made-up passage: a sentence introduces a run of numbered items (一是/二是/（三）/4、), then prose follows.
@@ -628,16 +613,3 @@ def test_a_list_answer_quotes_the_numbered_items_that_follow_the_sentence_it_fou
     plain = [Candidate(0, hit, s, s, 0.5) for s in (sentences[0], sentences[5])]
     assert items_after(plain[0], plain) == []  # prose follows: no list
 
-
-def test_a_figure_fits_what_is_asked_by_its_unit_past_a_multiplier():
-    from qa.answer.lead import has_fitting_figure
-
-    q = analyze("全县有多少名学生?")
-    assert has_fitting_figure("全县学生2万多人。", q)  # 万 multiplies the head count that follows
-    assert has_fitting_figure("全县学生2万余名。", q)
-    assert not has_fitting_figure("编列8亿8,233万元用于校舍。", q)  # past the 亿: 万元, money
-    assert not has_fitting_figure("预算97.86亿逐年攀升。", q)  # a bare 亿 is no head count
-    assert has_fitting_figure("全县学生3200余名。", q)  # an unknown word after the figure may fit
-    assert not has_fitting_figure("全县学生资助3.2亿元。", q)
-    assert not has_fitting_figure("学生占比95%，9月1日开学。", q)
-    assert has_fitting_figure("3.2亿元", analyze("How much was spent on student aid?"))

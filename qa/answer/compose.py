@@ -325,9 +325,9 @@ class Answerer:
         fitted on: declines 22 -> 9, answers holding the gold span 169 -> 179; bench/README.md)."""
         pool = cands[:self.params.figure_pool]
         if q.lang == "en":
-            return not any(leads.has_fitting_figure(c.quote, q) for c in pool)
-        return not any(leads.has_fitting_figure(c.quote, q)
-                       and self._measured(q, c.sentence) >= self.params.measured_min for c in pool)
+            return not any(has_new_figure(c.quote, q) for c in pool)
+        return not any(has_new_figure(c.quote, q) and self._measured(q, c.sentence) >= self.params.measured_min
+                       for c in pool)
 
     def _compose(self, q: QuestionInfo, res: SearchResult, chosen: list[Candidate], notes: list[str],
                  reading: Reading) -> Answer:

@@ -125,10 +125,8 @@ _UNITS = {"people": ("人", "名", "人次", "位"), "money": ("元", "万元", 
           "schools": ("所", "个", "座", "校"), "times": ("次", "场", "期", "批", "项"), "share": ("%", "：", ":")}
 
 
-def expected_unit(q: QuestionInfo, groups: tuple[tuple[str, ...], ...] | None = None) -> str | None:
-    """The kind of figure the question asks for, read from ``groups`` (default: its focus, else all its
-    concepts)."""
-    terms = [t for g in (groups or q.focus or q.terms) for t in g]
+def expected_unit(q: QuestionInfo) -> str | None:
+    terms = [t for g in (q.focus or q.terms) for t in g]
     if any(t in _MONEY for t in terms):
         return "money"
     if any(t in ("比例", "比率", "%", "比") for t in terms):
