@@ -166,6 +166,7 @@ def test_an_english_what_is_the_question_asks_for_a_figure_only_when_a_quantity_
     assert analyze("What pupil-to-teacher ratio did the county reach?").kind == "numeric"
     assert analyze("What is the pupil council planning for the spring?").kind != "numeric"
     assert analyze("What is the name of the new library?").kind != "numeric"
+    assert analyze("What happened to the rate of enrolment after 2015?").kind != "numeric"
 
 
 def test_an_english_question_asks_for_a_list_by_a_plural_after_what_or_which_not_by_listed_nouns():

@@ -24,8 +24,18 @@ from qa.textnorm import normalize, script_of
 # a figure is asked by "how many/much", or by "what (is the) ..." with a word that names a quantity within the
 # next few words ("what was the total investment", "what pupil-teacher ratio")
 _QUANTITY_EN = r"(percentage|proportion|share|ratio|number|amount|sum|rate|total|count|figure)"
-_NUMERIC_EN = re.compile(r"\b(how (many|much|long|often)|what ((is|was|are|were) the )?([\w'-]+ ){0,3}?"
+_NUMERIC_EN = re.compile(r"\b(how (many|much|long|often)|what ((is|was|are|were) the )?(?P<between>([\w'-]+ ){0,3}?)"
                          + _QUANTITY_EN + r")\b", re.I)
+
+
+def _asks_for_figure(text: str) -> bool:
+    """ "how many/much/long/often", or "what (is the)" and a quantity word with only content words between
+    ("what was the total cost", "what pupil-teacher ratio"; not "what happened to the rate")."""
+    from qa.search.lexicon import stopwords
+
+    stop = stopwords()
+    return any(not any(w.lower() in stop for w in (m.group("between") or "").split())
+               for m in _NUMERIC_EN.finditer(text))
 _LIST_EN = re.compile(r"\bwhat (did|does|do|will|has|have)\b.*\b(do|done|carry out|take|plan|focus)\b|"
                       r"\b(list|name the)\b", re.I)
 # the first "what/which" of a question and the two words after it: "which villages", "what flood-control works"
@@ -170,7 +180,7 @@ def function_words(norm: str) -> frozenset[str]:
 
 def kind_of(text: str, lang: str) -> str:
     if lang == "en":
-        if _NUMERIC_EN.search(text):
+        if _asks_for_figure(text):
             return "numeric"
         return "list" if _LIST_EN.search(text) or _asks_for_several(text) else "fact"
     norm = normalize(text)
