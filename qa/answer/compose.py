@@ -20,11 +20,12 @@ from functools import cached_property
 from qa.answer import lead as leads
 from qa.answer import wording
 from qa.answer.decline import DeclineModel, load_decline, question_row
-from qa.answer.evidence import ITEM_START, TermWeights, group_credit, has_new_figure, quote_window
+from qa.answer.evidence import TermWeights, group_credit, has_new_figure, quote_window
 from qa.answer.features import (  # noqa: F401 - shared_run: used by tests and callers
     Candidate,
     VectorCache,
     chunk_positions,
+    items_after,
     sentence_features,
     share,
     shared_run,
@@ -76,24 +77,6 @@ def figure_first(q: QuestionInfo, cands: list[Candidate], pool: int) -> list[Can
         return cands
     return [first, *(c for c in cands if c is not first)]
 
-
-
-def items_after(best: Candidate, cands: list[Candidate]) -> list[Candidate]:
-    """The numbered items that follow ``best`` in its passage, in order, when the sentence right after it opens
-    one ("加强河道治理。一是…二是…"); ``[]`` otherwise. Candidates without a place in the passage's text are
-    skipped."""
-    chunk = best.hit.chunk
-    at = {id(c): chunk.text.find(c.sentence) for c in cands if c.hit.chunk.chunk_id == chunk.chunk_id}
-    start = at.get(id(best), -1)
-    if start < 0:
-        return []
-    after = sorted((c for c in cands if at.get(id(c), -1) > start), key=lambda c: at[id(c)])
-    items = []
-    for c in after:
-        if not ITEM_START.match(c.sentence):
-            break
-        items.append(c)
-    return items
 
 
 class Answerer:

@@ -19,6 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from qa.answer.evidence import (
+    ITEM_START,
     TermWeights,
     best_clause,
     concept_coverage,
@@ -288,3 +289,21 @@ def _passage_cosines(index: Index, hits: tuple[Hit, ...], qvec: np.ndarray, wher
 def chunk_positions(index: Index) -> dict[str, int]:
     """chunk id -> position in the store (the answerer builds it once per loaded index)."""
     return index.chunk_positions()
+
+
+def items_after(best: Candidate, cands: list[Candidate]) -> list[Candidate]:
+    """The numbered items that follow ``best`` in its passage, in order, when the sentence right after it opens
+    one ("加强河道治理。一是…二是…"); ``[]`` otherwise. Candidates without a place in the passage's text are
+    skipped."""
+    chunk = best.hit.chunk
+    at = {id(c): chunk.text.find(c.sentence) for c in cands if c.hit.chunk.chunk_id == chunk.chunk_id}
+    start = at.get(id(best), -1)
+    if start < 0:
+        return []
+    after = sorted((c for c in cands if at.get(id(c), -1) > start), key=lambda c: at[id(c)])
+    items = []
+    for c in after:
+        if not ITEM_START.match(c.sentence):
+            break
+        items.append(c)
+    return items

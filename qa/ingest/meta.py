@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from qa.ingest.dates import covered_years, first_year
 from qa.ingest.gazetteer import (  # noqa: F401 - PROVINCES, place_words, suffixed_places: read through meta too
     _END_SUFFIX_RE,
-    _GENERIC_TAILS,
     _SUFFIX_RE,
     PROVINCES,
     _divisions,
