@@ -596,8 +596,7 @@ def test_another_reports_sentence_is_quoted_when_its_support_reaches_the_floor_o
 def test_a_list_answer_quotes_the_numbered_items_that_follow_the_sentence_it_found():
     """Made-up passage: a sentence introduces a run of numbered items (一是/二是/（三）/4、), then prose follows.
     The items after it are what a list question is answered with, in order, and the run stops at the prose."""
-    from qa.answer.features import items_after
-    from qa.answer.features import Candidate
+    from qa.answer.features import Candidate, items_after
     from qa.types import Chunk, Hit
 
     sentences = ["加强河道治理，改善沿岸环境。", "一是清理河道淤泥。", "二是加固两岸堤坝。", "（三）种植护坡林木。",

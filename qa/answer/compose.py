@@ -78,7 +78,6 @@ def figure_first(q: QuestionInfo, cands: list[Candidate], pool: int) -> list[Can
     return [first, *(c for c in cands if c is not first)]
 
 
-
 class Answerer:
     """Turns a question into an ``Answer`` using one retriever (and, if configured, a language model).
 

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from qa.errors import MAX_QUESTION_CHARS, QuestionError
 from qa.numbers import numbers_in
-from qa.search.lexicon import match
+from qa.search.lexicon import match, stopwords
 from qa.store.keyword import tokenize
 from qa.textnorm import normalize, script_of
 
@@ -31,11 +31,11 @@ _NUMERIC_EN = re.compile(r"\b(how (many|much|long|often)|what ((is|was|are|were)
 def _asks_for_figure(text: str) -> bool:
     """ "how many/much/long/often", or "what (is the)" and a quantity word with only content words between
     ("what was the total cost", "what pupil-teacher ratio"; not "what happened to the rate")."""
-    from qa.search.lexicon import stopwords
-
     stop = stopwords()
     return any(not any(w.lower() in stop for w in (m.group("between") or "").split())
                for m in _NUMERIC_EN.finditer(text))
+
+
 _LIST_EN = re.compile(r"\bwhat (did|does|do|will|has|have)\b.*\b(do|done|carry out|take|plan|focus)\b|"
                       r"\b(list|name the)\b", re.I)
 # the first "what/which" of a question and the two words after it: "which villages", "what flood-control works"
@@ -51,8 +51,6 @@ def _asks_for_several(text: str) -> bool:
     >>> _asks_for_several("What road repairs were finished?"), _asks_for_several("What does it cost?")
     (True, False)
     """
-    from qa.search.lexicon import stopwords
-
     m = _WHICH_NEXT_EN.search(text)
     if not m:
         return False
@@ -64,6 +62,8 @@ def _asks_for_several(text: str) -> bool:
         if len(last) >= 4 and last.endswith("s") and not last.endswith(("ss", "us", "is")):
             return True
     return False
+
+
 # 哪几 asks which ones ("哪几种口味"), not how many
 _NUMERIC_ZH = re.compile(r"多少|(?<!哪)几[个所名次人项天年位]?|(?<!哪)幾|多大|比例|比率|百分之|多高|多长|多久")
 _LIST_ZH = re.compile(r"哪些|什么措施|什么活动|哪几|有何|做了什么|措施|具体指|分别")
