@@ -30,6 +30,7 @@ from qa.answer.features import (  # noqa: F401 - shared_run: used by tests and c
     share,
     shared_run,
 )
+from qa.answer.scope import in_scope, search_naming
 from qa.answer.scorer import AnswerParams, load_model
 from qa.answer.verify import verify
 from qa.config import Settings
@@ -53,6 +54,7 @@ class Reading:
     context: dict[str, str]
     skip: frozenset[str]
     answerable: bool | None = None  # the decline model's verdict (None: none, or not for this language)
+    outside: str = ""  # why no candidate's report may answer (``qa.answer.scope``): ``year`` or ``place``
 
 
 def answered(cands: list[Candidate], params: AnswerParams, reading: Reading | None = None, lang: str = "zh"
@@ -170,21 +172,29 @@ class Answerer:
                for c, p, s in zip(feats.candidates, probs, support, strict=True)]
         out.sort(key=lambda c: -c.score)
         verdict = None
-        if self.decline is not None and out:
+        if self.decline is not None and out:  # on every candidate, as the model was fitted
             verdict = self.decline.answers(question_row(feats.matrix, probs, support))
-        return out, Reading(feats.context, feats.skip, verdict)
+        out, outside = in_scope(index, q, res, out)  # answered only from reports that speak of what it names
+        return out, Reading(feats.context, feats.skip, False if outside else verdict, outside)
 
     def extractive(self, q: QuestionInfo, res: SearchResult, notes: list[str]) -> Answer:
         parts = leads.question_parts(q.text)
         if len(parts) > 1:
             return self._two_part(q, [question_info(p, res) for p in parts], res, notes)
         cands, reading = self.candidates(q, res)
+        if reading.outside == "place" and (again := search_naming(self.retriever, q, res)) is not None:
+            q, res = again
+            notes = list(res.notes)
+            cands, reading = self.candidates(q, res)
         p = self.params
         # a figure the report asked about masks ("**次") is said so, whether or not another sentence scores well
         masked = self._masked(q, cands) if q.kind == "numeric" and cands else None
         if masked is not None:
             mask, where = masked
             return self._decline(q, res, notes, key="masked", mask=mask, first=where.hit)
+        if reading.outside:
+            return self._decline(q, res, notes, key=f"outside_{reading.outside}", place="、".join(res.places),
+                                 year=wording.years_label(question_years(q.text), q.lang))
         if not answered(cands, p, reading, q.lang):
             return self._decline(q, res, notes)
         if q.kind == "numeric" and self._no_figure(q, cands):

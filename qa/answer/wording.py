@@ -20,6 +20,12 @@ PHRASES = {
     "uncovered_year": ("The reports do not cover {year}: no report is from that year or names it. The closest "
                        "passages are listed below as related reading.",
                        "这些报告没有涉及{year}：没有哪份报告属于这一年或写到这一年。以下是最接近的段落，供参考。"),
+    "outside_year": ("The passages that speak to this come from reports that do not cover {year}: none is from "
+                     "that year or names it. The closest passages are listed below as related reading.",
+                     "与此相关的段落所在的报告都不涉及{year}：没有哪份属于这一年或写到这一年。以下是最接近的段落，供参考。"),
+    "outside_place": ("The passages that speak to this come from reports that do not name {place}. The closest "
+                      "passages are listed below as related reading.",
+                      "与此相关的段落所在的报告都没有写到{place}。以下是最接近的段落，供参考。"),
     "masked": ("The reports do not give this figure: where they speak of it, the number is masked (“{mask}”). "
                "The closest passages are listed below.",
                "报告中没有给出这个数字：相关段落中该数字被隐去（“{mask}”）。以下是最接近的段落，供参考。"),

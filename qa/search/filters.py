@@ -226,9 +226,20 @@ class ReportPlaces:
             for core in dict.fromkeys(place_core(p) for p in d.places):
                 by_core.setdefault(core, []).append(d.doc_id)
         self.about_core = {core: tuple(ids) for core, ids in by_core.items()}
+        by_mention: dict[str, list[str]] = {}
+        for d in docs:
+            for core in dict.fromkeys(place_core(p) for p in d.mentions):
+                by_mention.setdefault(core, []).append(d.doc_id)
+        self.mention_core = {core: tuple(ids) for core, ids in by_mention.items()}
         self.known_cores = frozenset(place_core(p) for d in docs for p in (*d.places, *d.mentions))
         self.known_latin = frozenset(r for c in self.known_cores if len(c) >= 2 for r in romanizations(c))
         self.titles = tuple(normalize(d.title) for d in docs)
+
+    def naming(self, places: Iterable[str]) -> list[str]:
+        """The ids of the reports about or mentioning one of ``places``, in the reports' order."""
+        cores = {place_core(p) for p in places}
+        keep = {i for c in cores for i in (*self.mention_core.get(c, ()), *self.about_core.get(c, ()))}
+        return sorted(keep, key=self.order.__getitem__)
 
     def matching(self, f: Filters) -> list[str]:
         """The ids of the reports ``f``'s places and chosen reports keep, in the reports' order: those

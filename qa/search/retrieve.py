@@ -63,6 +63,7 @@ class SearchResult:
     query_text: str = ""
     unseen: tuple[str, ...] = ()  # a Chinese question's search tokens that no paragraph holds
     names: tuple[tuple[str, ...], ...] = ()  # an English question's pinyin names: the tokens that read as each
+    places: tuple[str, ...] = ()  # the places the question names (about or mentioned), kept when a filter is set aside
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,7 @@ class Retriever:
         if not index.chunks:
             return SearchResult(question, (), Filters(), ("the index is empty",))
         f = detect(question, self.places) if detect_filters else Filters()
+        named = (*f.places, *f.mentioned)
         if filters:
             f = f.merged(filters)
         mask = self._mask(f)
@@ -188,7 +190,8 @@ class Retriever:
         chunks = index.chunks_at([h[0] for h in hits])  # one fetch for a store that reads paragraphs on demand
         found = tuple(Hit(c, s, dr, kr) for c, (_, s, dr, kr) in zip(chunks, hits, strict=True))
         return SearchResult(question, found, f, tuple(notes), terms, qvec if qtext else None, qtext,
-                            unseen_tokens(question, index.keywords.vocab), question_names(question, index.keywords))
+                            unseen_tokens(question, index.keywords.vocab), question_names(question, index.keywords),
+                            named)
 
     def _ranked(self, question: str, f: Filters, mask: np.ndarray | None, k: int, *, boost: bool = True,
                 ) -> tuple[list[tuple[int, float, int, int]], np.ndarray | None, tuple[str, ...], list]:

@@ -210,6 +210,22 @@ def uncovered_years(question: str, corpus: CorpusYears, scope: Iterable[str] | N
     return () if covered.intersection(named) else named
 
 
+def report_covers(doc: Document, texts: Iterable[str], named: Iterable[int], params: YearCoverParams = PARAMS
+                  ) -> bool:
+    """Whether one report (its normalized paragraphs ``texts``) covers any of the years ``named``: its own
+    coverage (``report_years``: every year when its own is unknown or masked) or any year its text names.
+
+    >>> doc = Document("a", "a.txt", "青松县2019年工作总结", year=2019, years=(2019,))
+    >>> report_covers(doc, ["2016年建成新校。"], (2016,)), report_covers(doc, [], (2020,))
+    (True, True)
+    >>> report_covers(doc, [], (2023,))
+    False
+    """
+    joined = "\n".join([normalize(doc.title), *texts])
+    cover = report_years(doc, joined, params)
+    return cover.every or bool((cover.years | text_years(joined, params)).intersection(named))
+
+
 def scope_of(filters: Filters, documents: Iterable[Document] | ReportPlaces) -> list[str] | None:
     """The ids of the reports a question's place or report filter keeps (None without such a filter);
     ``documents``: the reports, or their ``ReportPlaces``."""

@@ -1,0 +1,101 @@
+"""Which reports may answer a question that names years, or a place that reports only mention.
+
+Retrieval ranks the reports of a question's years, and the reports naming a place no report is about, first,
+and cuts none: a year *filter* once hid the right report from every question naming the year of its events.
+Ranking alone, though, let a sentence of another report answer: asked about a district's new school places in
+a year its report does not cover, the answer quoted another city's new schools. So once the candidate sentences
+are scored, a sentence answers only from a report that speaks of what the question names:
+
+- a year it names: the report covers it (``qa.search.years.report_covers``: its own year and the years next
+  to it, the years its text names; a report whose own year is unknown or masked covers every year);
+- a place (``SearchResult.places``: about or mentioned, also when the place filter was set aside because the
+  best evidence lay outside it): the report is about it or mentions it (``Document.places``/``mentions``), or
+  its title or text names it, in full or without its administrative suffix.
+
+When no candidate's report names the place, the question is searched again within the reports that mention it
+(``search_naming``); when still no candidate's report may answer, the answer declines and says which of the two
+it was.
+
+>>> from types import SimpleNamespace
+>>> from qa.types import Document
+>>> class Index:  # one report from 2019, of one paragraph
+...     documents = {"a": Document("a", "a.txt", "青松县2019年工作总结", year=2019)}
+...     def chunks_of(self, d): return [0] if d == "a" else []
+...     def chunks_at(self, at): return [SimpleNamespace(norm="河西镇新建学校3所。") for _ in at]
+>>> answering_reports(Index(), ["a"], (2019,), ("河西镇",))
+Scope(kept=frozenset({'a'}), outside='')
+>>> answering_reports(Index(), ["a"], (2023,), ("河西镇",)).outside, answering_reports(Index(), ["a"], (), ("河东镇",))
+('year', Scope(kept=frozenset(), outside='place'))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from qa.search.filters import Filters, as_asked, place_core
+from qa.search.question import QuestionInfo
+from qa.search.retrieve import Retriever, SearchResult, question_info
+from qa.search.years import question_years, report_covers
+from qa.textnorm import normalize, script_of, to_traditional
+
+NAMING_NOTE = {"en": "the passages found first come from reports that do not name {}: searched again in those that do",
+               "zh": "最先找到的段落所在的报告都没有写到{}：已在写到它的报告中重新检索"}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The reports that may answer; when none may, ``outside`` says why: ``year`` or ``place``."""
+
+    kept: frozenset[str]
+    outside: str = ""
+
+
+def answering_reports(index, doc_ids: Iterable[str], years: Iterable[int], places: Iterable[str]) -> Scope:
+    """Of the reports ``doc_ids`` (read from ``index``: ``qa.store.protocol.Index``), those covering one of
+    ``years`` and naming one of ``places`` (either condition holds when its list is empty). A report the index
+    does not know is kept."""
+    years = tuple(years)
+    forms = {f for p in places for f in (normalize(p), place_core(normalize(p))) if len(f) >= 2}
+    kept, placed = set(), False
+    for d in dict.fromkeys(doc_ids):
+        doc = index.documents.get(d)
+        if doc is None:
+            kept.add(d)
+            continue
+        texts = [normalize(doc.title), *(c.norm for c in index.chunks_at(index.chunks_of(d)))]
+        own = {place_core(normalize(p)) for p in (*doc.places, *doc.mentions)}
+        if forms and not own.intersection(forms) and not any(f in t for t in texts for f in forms):
+            continue
+        placed = True
+        if not years or report_covers(doc, texts, years):
+            kept.add(d)
+    outside = "" if kept else "year" if placed else "place"
+    return Scope(frozenset(kept), outside)
+
+
+def search_naming(retriever: Retriever, q: QuestionInfo, res: SearchResult
+                  ) -> tuple[QuestionInfo, SearchResult] | None:
+    """The question searched again within the reports about or mentioning the places it names
+    (``SearchResult.places``), with a note saying so; None when there are none."""
+    places = res.places
+    ids = retriever.places.naming(places)
+    if not ids:
+        return None
+    again = retriever.search(q.text, k=len(res.hits) or 10, filters=Filters(doc_ids=tuple(ids)))
+    script = script_of(q.text)
+    note = NAMING_NOTE["en" if script == "en" else "zh"].format(("/" if script == "en" else "、").join(places))
+    if script == "zh-hant":
+        note = as_asked(to_traditional(note), places, q.text)
+    again = replace(again, notes=(*res.notes, note))
+    return question_info(q.text, again), again
+
+
+def in_scope(index, q: QuestionInfo, res: SearchResult, cands: list) -> tuple[list, str]:
+    """The candidates (``Candidate``s, in order) whose reports may answer ``q``, and why none may (``outside``
+    of ``Scope``) when that leaves none."""
+    years, places = question_years(q.text), res.places
+    if not (years or places) or not cands:
+        return cands, ""
+    scope = answering_reports(index, (c.hit.chunk.doc_id for c in cands), years, places)
+    return [c for c in cands if c.hit.chunk.doc_id in scope.kept], scope.outside

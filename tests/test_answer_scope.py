@@ -1,0 +1,65 @@
+"""An answer comes from a report that speaks of the years and places the question names (qa/answer/scope.py)."""
+
+from dataclasses import replace
+
+from test_answer_model import answerer_over
+
+from qa.answer.compose import Answerer
+from qa.answer.scope import answering_reports, search_naming
+from qa.search.retrieve import question_info
+
+HEWAN = ("河湾区教育局2016年工作总结\n\n一、学前教育\n全区新建幼儿园4所，新增学位1200个。与昭平县开展结对帮扶。\n\n"
+         "二、办学条件\n2009年建成的实验中学完成改扩建，新增教室36间。\n")
+QINGSONG = ("青松县教育局2021年工作总结\n\n一、学前教育\n全县新建幼儿园2所，新增学位500个。\n\n"
+            "二、队伍建设\n全县招聘教师60人。\n")
+MASKED = "石门乡中心校20xx年工作总结\n\n一、学前教育\n全乡新建幼儿园1所。\n"
+
+
+def _ids(answerer: Answerer) -> dict[str, str]:
+    return {d.source: d.doc_id for d in answerer.retriever.index.documents.values()}
+
+
+def test_a_report_answers_for_its_own_years_the_next_ones_and_those_its_text_names(tmp_path, fake_embedder):
+    answerer = answerer_over(tmp_path, fake_embedder, {"hewan.txt": HEWAN, "qingsong.txt": QINGSONG,
+                                                       "shimen.txt": MASKED})
+    index, ids = answerer.retriever.index, _ids(answerer)
+    every = list(ids.values())
+    assert answering_reports(index, every, (2016,), ()).kept == {ids["hewan.txt"], ids["shimen.txt"]}
+    assert answering_reports(index, every, (2022,), ()).kept == {ids["qingsong.txt"], ids["shimen.txt"]}
+    assert ids["hewan.txt"] in answering_reports(index, every, (2009,), ()).kept  # named in a paragraph only
+    # a masked year keeps its visible digits: 20xx covers 2000-2099, not 1987
+    assert answering_reports(index, every, (1987,), ()).kept == set()
+    assert answering_reports(index, every, (1987,), ()).outside == "year"
+
+
+def test_a_place_counts_where_the_report_is_about_it_or_its_text_names_it(tmp_path, fake_embedder):
+    answerer = answerer_over(tmp_path, fake_embedder, {"hewan.txt": HEWAN, "qingsong.txt": QINGSONG})
+    index, ids = answerer.retriever.index, _ids(answerer)
+    every = list(ids.values())
+    assert answering_reports(index, every, (), ("青松县",)).kept == {ids["qingsong.txt"]}
+    assert answering_reports(index, every, (), ("昭平县",)).kept == {ids["hewan.txt"]}  # named in passing
+    scope = answering_reports(index, every, (), ("石门乡",))
+    assert scope.kept == set() and scope.outside == "place"
+    # both named: the place holds, then the year
+    assert answering_reports(index, every, (2021,), ("河湾区",)).outside == "year"
+
+
+def test_a_sentence_of_a_report_from_other_years_does_not_answer(tmp_path, fake_embedder):
+    answerer = answerer_over(tmp_path, fake_embedder, {"hewan.txt": HEWAN, "qingsong.txt": QINGSONG})
+    lenient = Answerer(answerer.retriever, params=replace(answerer.params, decline_below=0.0, decline_below_en=0.0))
+    for question in ("2021年新建了几所幼儿园？", "How many kindergartens were built in 2021?"):
+        answer = lenient.ask(question)
+        cited = {c.document.doc_id for c in answer.citations}
+        assert "4所" not in answer.text and cited <= {_ids(answerer)["qingsong.txt"]}, question
+
+
+def test_the_question_is_searched_again_within_the_reports_that_name_its_place(tmp_path, fake_embedder):
+    answerer = answerer_over(tmp_path, fake_embedder, {"hewan.txt": HEWAN, "qingsong.txt": QINGSONG})
+    question = "昭平县有几所幼儿园？"
+    res = answerer.retriever.search(question)
+    assert "昭平县" in res.places
+    again = search_naming(answerer.retriever, question_info(question, res), res)
+    assert again is not None
+    _, found = again
+    assert {h.chunk.doc_id for h in found.hits} == {_ids(answerer)["hewan.txt"]}
+    assert "重新检索" in found.notes[-1] and "昭平县" in found.notes[-1]
