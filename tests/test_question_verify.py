@@ -1,6 +1,6 @@
 import pytest
 
-from qa.answer.evidence import best_clause, sentences
+from qa.answer.evidence import best_clause, has_new_figure, sentences
 from qa.answer.verify import unsupported_numbers, verify
 from qa.errors import QuestionError
 from qa.numbers import numbers_in
@@ -167,6 +167,18 @@ def test_an_english_what_is_the_question_asks_for_a_figure_only_when_a_quantity_
     assert analyze("What is the pupil council planning for the spring?").kind != "numeric"
     assert analyze("What is the name of the new library?").kind != "numeric"
     assert analyze("What happened to the rate of enrolment after 2015?").kind != "numeric"
+    # a sum of money, and "what was" without "the" before the owner's name
+    assert analyze("What was Qingsong County's total health spending in 2015?").kind == "numeric"
+    assert analyze("What is the budget for the new clinic?").kind == "numeric"
+    assert analyze("What is the main idea of the investment policy?").kind != "numeric"
+
+
+def test_a_date_and_an_item_number_are_no_figure_for_a_how_much_question():
+    q = analyze("How much did the city spend on the new clinic?")
+    assert has_new_figure("9月28日移交卫生局", q) and not has_new_figure("9月28日移交卫生局", q, strict=True)
+    assert not has_new_figure("1.推进2023年诊所建设", q, strict=True)
+    assert has_new_figure("共投入资金1200万元", q, strict=True)
+    assert has_new_figure("工期3年、9个月完成", q, strict=True)  # durations are figures
 
 
 def test_an_english_question_asks_for_a_list_by_a_plural_after_what_or_which_not_by_listed_nouns():

@@ -74,7 +74,7 @@ def figure_first(q: QuestionInfo, cands: list[Candidate], pool: int) -> list[Can
     Its concepts reach the reports through dictionary senses, so coverage often ranks a sentence without any
     figure first (web-copy development set: English answer_hit 22 -> 23 of 39; XQuAD en->zh 0..299 and dev
     unchanged). Chinese questions keep the scorer's order: there it lost answers (DRCD, XQuAD-zh 0..99)."""
-    first = next((c for c in cands[:pool] if has_new_figure(c.quote, q)), None)
+    first = next((c for c in cands[:pool] if has_new_figure(c.quote, q, strict=True)), None)
     if first is None or first is cands[0]:
         return cands
     return [first, *(c for c in cands if c is not first)]
@@ -314,12 +314,12 @@ class Answerer:
         """No answer to a figure question when no likely sentence gives a figure for what is counted. For an
         English question what is counted is known only through dictionary senses, which often miss the
         report's word, so there a figure in a likely sentence is enough (XQuAD en->zh questions 0..299, never
-        fitted on: declines 22 -> 9, answers holding the gold span 169 -> 179; bench/README.md)."""
-        pool = cands[:self.params.figure_pool]
+        fitted on: declines 22 -> 9, answers holding the gold span 169 -> 179; bench/README.md). The parts of a
+        date and an item's number are no figure here (a "how much" answered by "9月28日")."""
+        pool = [c for c in cands[:self.params.figure_pool] if has_new_figure(c.quote, q, strict=True)]
         if q.lang == "en":
-            return not any(has_new_figure(c.quote, q) for c in pool)
-        return not any(has_new_figure(c.quote, q) and self._measured(q, c.sentence) >= self.params.measured_min
-                       for c in pool)
+            return not pool
+        return not any(self._measured(q, c.sentence) >= self.params.measured_min for c in pool)
 
     def _compose(self, q: QuestionInfo, res: SearchResult, chosen: list[Candidate], notes: list[str],
                  reading: Reading) -> Answer:

@@ -47,14 +47,31 @@ def clauses(sentence: str) -> list[str]:
 
 
 
-def has_new_figure(text: str, q: QuestionInfo) -> bool:
-    """Whether ``text`` states a figure other than those the question itself names."""
+def has_new_figure(text: str, q: QuestionInfo, *, strict: bool = False) -> bool:
+    """Whether ``text`` states a figure other than those the question itself names; ``strict``: a date's parts
+    (a year ``2023年``, a month ``9月``, a day ``28日``; "9个月" and "3年" still count) and the number of a
+    list item that opens the text ("1.", "（二）") are no figure.
+
+    >>> q = QuestionInfo("How much was spent?", "how much was spent?", "en", "numeric", ())
+    >>> has_new_figure("9月28日移交", q), has_new_figure("9月28日移交", q, strict=True)
+    (True, False)
+    >>> has_new_figure("1.推动2023年建设", q, strict=True), has_new_figure("2023年投入3年", q, strict=True)
+    (False, True)
+    """
     norm = normalize(text)
+    item = ITEM_START.match(norm) if strict else None
     for m in NUMBER_RE.finditer(norm):
-        if m.group(0) not in q.numbers and not (m.group(0).isdigit() and norm[m.end():m.end() + 1] in "年月日"
-                                                 and m.group(0) in q.norm):
+        after = norm[m.end():m.end() + 1]
+        digits = m.group(0).isdigit()
+        if strict and ((item and m.end() <= item.end()) or (digits and (
+                after in "月日" or (after == "年" and _YEAR_RE.fullmatch(m.group(0)))))):
+            continue
+        if m.group(0) not in q.numbers and not (digits and after in "年月日" and m.group(0) in q.norm):
             return True
     return False
+
+
+_YEAR_RE = re.compile(r"(?:19|20)\d\d")
 
 
 

@@ -22,9 +22,11 @@ from qa.store.keyword import tokenize
 from qa.textnorm import normalize, script_of
 
 # a figure is asked by "how many/much", or by "what (is the) ..." with a word that names a quantity within the
-# next few words ("what was the total investment", "what pupil-teacher ratio")
-_QUANTITY_EN = r"(percentage|proportion|share|ratio|number|amount|sum|rate|total|count|figure)"
-_NUMERIC_EN = re.compile(r"\b(how (many|much|long|often)|what ((is|was|are|were) the )?(?P<between>([\w'-]+ ){0,3}?)"
+# next few words ("what was the total investment", "what pupil-teacher ratio", "what was the county's budget"):
+# general English nouns of a share, a count or a sum of money
+_QUANTITY_EN = (r"(percentage|proportion|share|ratio|number|amount|sum|rate|total|count|figure|"
+                r"budget|cost|spending|expenditure|investment|funding|price|income|revenue|salary|population)")
+_NUMERIC_EN = re.compile(r"\b(how (many|much|long|often)|what ((is|was|are|were) (the )?)?(?P<between>([\w'-]+ ){0,3}?)"
                          + _QUANTITY_EN + r")\b", re.I)
 
 
