@@ -15,6 +15,10 @@ QINGSONG = ("青松县教育局2021年工作总结\n\n一、学前教育\n全县
 MASKED = "石门乡中心校20xx年工作总结\n\n一、学前教育\n全乡新建幼儿园1所。\n"
 
 
+def _read(answerer: Answerer):
+    return answerer.retriever.index.documents, answerer.retriever.report_paragraphs
+
+
 def _ids(answerer: Answerer) -> dict[str, str]:
     return {d.source: d.doc_id for d in answerer.retriever.index.documents.values()}
 
@@ -22,26 +26,26 @@ def _ids(answerer: Answerer) -> dict[str, str]:
 def test_a_report_answers_for_its_own_years_the_next_ones_and_those_its_text_names(tmp_path, fake_embedder):
     answerer = answerer_over(tmp_path, fake_embedder, {"hewan.txt": HEWAN, "qingsong.txt": QINGSONG,
                                                        "shimen.txt": MASKED})
-    index, ids = answerer.retriever.index, _ids(answerer)
+    ids = _ids(answerer)
     every = list(ids.values())
-    assert answering_reports(index, every, (2016,), ()).kept == {ids["hewan.txt"], ids["shimen.txt"]}
-    assert answering_reports(index, every, (2022,), ()).kept == {ids["qingsong.txt"], ids["shimen.txt"]}
-    assert ids["hewan.txt"] in answering_reports(index, every, (2009,), ()).kept  # named in a paragraph only
+    assert answering_reports(*_read(answerer), every, (2016,), ()).kept == {ids["hewan.txt"], ids["shimen.txt"]}
+    assert answering_reports(*_read(answerer), every, (2022,), ()).kept == {ids["qingsong.txt"], ids["shimen.txt"]}
+    assert ids["hewan.txt"] in answering_reports(*_read(answerer), every, (2009,), ()).kept  # named in a paragraph only
     # a masked year keeps its visible digits: 20xx covers 2000-2099, not 1987
-    assert answering_reports(index, every, (1987,), ()).kept == set()
-    assert answering_reports(index, every, (1987,), ()).outside == "year"
+    assert answering_reports(*_read(answerer), every, (1987,), ()).kept == set()
+    assert answering_reports(*_read(answerer), every, (1987,), ()).outside == "year"
 
 
 def test_a_place_counts_where_the_report_is_about_it_or_its_text_names_it(tmp_path, fake_embedder):
     answerer = answerer_over(tmp_path, fake_embedder, {"hewan.txt": HEWAN, "qingsong.txt": QINGSONG})
-    index, ids = answerer.retriever.index, _ids(answerer)
+    ids = _ids(answerer)
     every = list(ids.values())
-    assert answering_reports(index, every, (), ("青松县",)).kept == {ids["qingsong.txt"]}
-    assert answering_reports(index, every, (), ("昭平县",)).kept == {ids["hewan.txt"]}  # named in passing
-    scope = answering_reports(index, every, (), ("石门乡",))
+    assert answering_reports(*_read(answerer), every, (), ("青松县",)).kept == {ids["qingsong.txt"]}
+    assert answering_reports(*_read(answerer), every, (), ("昭平县",)).kept == {ids["hewan.txt"]}  # named in passing
+    scope = answering_reports(*_read(answerer), every, (), ("石门乡",))
     assert scope.kept == set() and scope.outside == "place"
     # both named: the place holds, then the year
-    assert answering_reports(index, every, (2021,), ("河湾区",)).outside == "year"
+    assert answering_reports(*_read(answerer), every, (2021,), ("河湾区",)).outside == "year"
 
 
 def test_a_sentence_of_a_report_from_other_years_does_not_answer(tmp_path, fake_embedder):

@@ -174,7 +174,7 @@ class Answerer:
         verdict = None
         if self.decline is not None and out:  # on every candidate, as the model was fitted
             verdict = self.decline.answers(question_row(feats.matrix, probs, support))
-        out, outside = in_scope(index, q, res, out)  # answered only from reports that speak of what it names
+        out, outside = in_scope(self.retriever, q, res, out)  # answered only from reports that speak of what it names
         return out, Reading(feats.context, feats.skip, False if outside else verdict, outside)
 
     def extractive(self, q: QuestionInfo, res: SearchResult, notes: list[str]) -> Answer:

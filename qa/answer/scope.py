@@ -16,21 +16,20 @@ When no candidate's report names the place, the question is searched again withi
 (``search_naming``); when still no candidate's report may answer, the answer declines and says which of the two
 it was.
 
->>> from types import SimpleNamespace
 >>> from qa.types import Document
->>> class Index:  # one report from 2019, of one paragraph
-...     documents = {"a": Document("a", "a.txt", "青松县2019年工作总结", year=2019)}
-...     def chunks_of(self, d): return [0] if d == "a" else []
-...     def chunks_at(self, at): return [SimpleNamespace(norm="河西镇新建学校3所。") for _ in at]
->>> answering_reports(Index(), ["a"], (2019,), ("河西镇",))
+>>> docs = {"a": Document("a", "a.txt", "青松县2019年工作总结", year=2019)}
+>>> paragraphs = {"a": ["河西镇新建学校3所。"]}.get
+>>> answering_reports(docs, paragraphs, ["a"], (2019,), ("河西镇",))
 Scope(kept=frozenset({'a'}), outside='')
->>> answering_reports(Index(), ["a"], (2023,), ("河西镇",)).outside, answering_reports(Index(), ["a"], (), ("河东镇",))
-('year', Scope(kept=frozenset(), outside='place'))
+>>> answering_reports(docs, paragraphs, ["a"], (2023,), ("河西镇",)).outside
+'year'
+>>> answering_reports(docs, paragraphs, ["a"], (), ("河东镇",))
+Scope(kept=frozenset(), outside='place')
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from qa.search.filters import Filters, as_asked, place_core
@@ -38,6 +37,7 @@ from qa.search.question import QuestionInfo
 from qa.search.retrieve import Retriever, SearchResult, question_info
 from qa.search.years import question_years, report_covers
 from qa.textnorm import normalize, script_of, to_traditional
+from qa.types import Document
 
 NAMING_NOTE = {"en": "the passages found first come from reports that do not name {}: searched again in those that do",
                "zh": "最先找到的段落所在的报告都没有写到{}：已在写到它的报告中重新检索"}
@@ -51,19 +51,20 @@ class Scope:
     outside: str = ""
 
 
-def answering_reports(index, doc_ids: Iterable[str], years: Iterable[int], places: Iterable[str]) -> Scope:
-    """Of the reports ``doc_ids`` (read from ``index``: ``qa.store.protocol.Index``), those covering one of
-    ``years`` and naming one of ``places`` (either condition holds when its list is empty). A report the index
-    does not know is kept."""
+def answering_reports(documents: Mapping[str, Document], paragraphs: Callable[[str], list[str]],
+                      doc_ids: Iterable[str], years: Iterable[int], places: Iterable[str]) -> Scope:
+    """Of the reports ``doc_ids`` (``documents`` by id; ``paragraphs``: a report's normalized paragraphs),
+    those covering one of ``years`` and naming one of ``places`` (either condition holds when its list is
+    empty). A report not in ``documents`` is kept."""
     years = tuple(years)
     forms = {f for p in places for f in (normalize(p), place_core(normalize(p))) if len(f) >= 2}
     kept, placed = set(), False
     for d in dict.fromkeys(doc_ids):
-        doc = index.documents.get(d)
+        doc = documents.get(d)
         if doc is None:
             kept.add(d)
             continue
-        texts = [normalize(doc.title), *(c.norm for c in index.chunks_at(index.chunks_of(d)))]
+        texts = [normalize(doc.title), *paragraphs(d)]
         own = {place_core(normalize(p)) for p in (*doc.places, *doc.mentions)}
         if forms and not own.intersection(forms) and not any(f in t for t in texts for f in forms):
             continue
@@ -91,11 +92,12 @@ def search_naming(retriever: Retriever, q: QuestionInfo, res: SearchResult
     return question_info(q.text, again), again
 
 
-def in_scope(index, q: QuestionInfo, res: SearchResult, cands: list) -> tuple[list, str]:
+def in_scope(retriever: Retriever, q: QuestionInfo, res: SearchResult, cands: list) -> tuple[list, str]:
     """The candidates (``Candidate``s, in order) whose reports may answer ``q``, and why none may (``outside``
     of ``Scope``) when that leaves none."""
     years, places = question_years(q.text), res.places
     if not (years or places) or not cands:
         return cands, ""
-    scope = answering_reports(index, (c.hit.chunk.doc_id for c in cands), years, places)
+    scope = answering_reports(retriever.index.documents, retriever.report_paragraphs,
+                              (c.hit.chunk.doc_id for c in cands), years, places)
     return [c for c in cands if c.hit.chunk.doc_id in scope.kept], scope.outside
