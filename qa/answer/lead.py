@@ -195,7 +195,11 @@ def figure_with_unit(text: str, q: QuestionInfo) -> tuple[str, str] | None:
 
 def describe(f: Figure) -> str | None:
     """"26 teachers", "Teachers: 3000 attendances (person-times)", "12 rooms"; ``None`` when what is counted is
-    not known ("8个" with no noun)."""
+    not known ("8个" with no noun, a bare "3万" with none).
+
+    >>> describe(figures("粉刷墙壁3万方米", analyze("How much wall was painted?"))[0]) is None
+    True
+    """
     if f.unit is PERCENT:  # a share says nothing of what it is a share of: the noun must say it
         return f"{f.noun_en[:1].upper()}{f.noun_en[1:]}: {f.figure}" if f.noun_en else None
     mult, base = "", f.unit.english
@@ -205,7 +209,7 @@ def describe(f: Figure) -> str | None:
         mult, base = "× " + " ".join(words[:size]) + " ", " ".join(words[size:])
     if f.unit.kind in ("people", "count", "thing") and f.noun_en:
         return f"{f.figure} {mult}{plural(f.noun_en, f.figure)}"
-    if f.unit.kind == "thing":
+    if f.unit.kind == "thing" or not (base or f.noun_en):  # "3 × ten thousand" of nothing named says nothing
         return None
     said = f"{f.figure} {mult}{base}".rstrip()
     return f"{f.noun_en[:1].upper()}{f.noun_en[1:]}: {said}" if f.noun_en else said
