@@ -179,6 +179,7 @@ def test_a_date_and_an_item_number_are_no_figure_for_a_how_much_question():
     assert not has_new_figure("1.推进2023年诊所建设", q, strict=True)
     assert has_new_figure("共投入资金1200万元", q, strict=True)
     assert has_new_figure("工期3年、9个月完成", q, strict=True)  # durations are figures
+    assert has_new_figure("城关一中 · 经费(万元): 156", q, strict=True)  # a figure that ends the text
 
 
 def test_an_english_question_asks_for_a_list_by_a_plural_after_what_or_which_not_by_listed_nouns():

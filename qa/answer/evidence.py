@@ -57,13 +57,15 @@ def has_new_figure(text: str, q: QuestionInfo, *, strict: bool = False) -> bool:
     (True, False)
     >>> has_new_figure("1.推动2023年建设", q, strict=True), has_new_figure("2023年投入3年", q, strict=True)
     (False, True)
+    >>> has_new_figure("城关一中 · 教师(人): 156", q, strict=True)  # a figure that ends the text
+    True
     """
     norm = normalize(text)
     item = ITEM_START.match(norm) if strict else None
     for m in NUMBER_RE.finditer(norm):
         after = norm[m.end():m.end() + 1]
         digits = m.group(0).isdigit()
-        if strict and ((item and m.end() <= item.end()) or (digits and (
+        if strict and ((item and m.end() <= item.end()) or (digits and after and (
                 after in "月日" or (after == "年" and _YEAR_RE.fullmatch(m.group(0)))))):
             continue
         if m.group(0) not in q.numbers and not (digits and after in "年月日" and m.group(0) in q.norm):
