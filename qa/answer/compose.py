@@ -259,7 +259,7 @@ class Answerer:
                     chosen.append(c)
             elif any(c.hit.chunk.chunk_id == x.hit.chunk.chunk_id for x in chosen):
                 continue
-            elif q.kind == "numeric" and not has_new_figure(c.quote, q):
+            elif q.kind == "numeric" and not has_new_figure(c.quote, q, strict=True):
                 continue
             elif c.hit.chunk.doc_id != best.hit.chunk.doc_id and (
                     c.score >= p.other_report_keep * best.score or c.support >= p.support_floor(q.lang)
@@ -282,7 +282,8 @@ class Answerer:
                 continue
             if c.score < keep * best.score:
                 return None
-            if c.hit.chunk.chunk_id == best.hit.chunk.chunk_id and (q.kind != "numeric" or has_new_figure(c.quote, q)):
+            figure = q.kind != "numeric" or has_new_figure(c.quote, q, strict=True)  # not a date or item number
+            if c.hit.chunk.chunk_id == best.hit.chunk.chunk_id and figure:
                 return c
         return None
 
