@@ -91,18 +91,11 @@ class Retriever:
         self._chunk_doc = index.row_documents()  # each position's document as a number: filters are array operations
         self._year_chunks = index.row_years()  # position -> the years its paragraph names
         self._docs = [index.documents[d] for d in self._chunk_doc[1]]  # by document number
-        # each document's positions, in order: ``_by_doc[_doc_start[n]:_doc_start[n + 1]]`` for document n
-        self._by_doc = np.argsort(self._chunk_doc[0], kind="stable")
-        self._doc_start = np.searchsorted(self._chunk_doc[0][self._by_doc], np.arange(len(self._docs) + 1))
         self.places = ReportPlaces(index.documents.values())  # the reports' places, for filters and declines
 
     def report_paragraphs(self, doc_id: str) -> list[str]:
         """One report's paragraphs (normalized), in reading order; none for a report the index does not hold."""
-        n = self._chunk_doc[1].get(doc_id)
-        if n is None:
-            return []
-        at = self._by_doc[self._doc_start[n]:self._doc_start[n + 1]]
-        return [c.norm for c in self.index.chunks_at(at.tolist())]
+        return [c.norm for c in self.index.chunks_at(self.index.chunks_of(doc_id))]
 
     def written_years(self) -> frozenset[int]:
         """Every year some paragraph names in four digits or a calendar (二〇一一年, 民国97年, 97学年度)."""

@@ -187,6 +187,7 @@ class Index(InMemoryRows):
     segments: list[Segment] = field(default_factory=list)
     sentences: SentenceVectors | None = None  # the quotable sentences' vectors, when the index holds them
     _years: YearRows | None = field(default=None, init=False, repr=False, compare=False)
+    _doc_rows: dict[str, tuple[int, ...]] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def model_name(self) -> str:
@@ -220,6 +221,16 @@ class Index(InMemoryRows):
                 start += s.size
             self._years = YearRows.of_counts(np.concatenate(counts), np.concatenate(values))
         return self._years
+
+    def chunks_of(self, doc_id: str) -> list[int]:
+        """Positions of a report's paragraphs, in reading order: from a table made once, at the first call (the
+        answer reads the reports of its candidates, the source panel the cited one's)."""
+        if self._doc_rows is None:
+            rows: dict[str, list[int]] = {}
+            for i, c in enumerate(self.chunks):
+                rows.setdefault(c.doc_id, []).append(i)
+            self._doc_rows = {d: tuple(at) for d, at in rows.items()}
+        return list(self._doc_rows.get(doc_id, ()))
 
     def sentence_vectors(self, position: int) -> np.ndarray | None:
         """The vectors of the quotable sentences of the paragraph at ``position`` (float32, in ``quotable``
