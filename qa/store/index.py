@@ -222,16 +222,6 @@ class Index(InMemoryRows):
             self._years = YearRows.of_counts(np.concatenate(counts), np.concatenate(values))
         return self._years
 
-    def chunks_of(self, doc_id: str) -> list[int]:
-        """Positions of a report's paragraphs, in reading order: from a table made once, at the first call (the
-        answer reads the reports of its candidates, the source panel the cited one's)."""
-        if self._doc_rows is None:
-            rows: dict[str, list[int]] = {}
-            for i, c in enumerate(self.chunks):
-                rows.setdefault(c.doc_id, []).append(i)
-            self._doc_rows = {d: tuple(at) for d, at in rows.items()}
-        return list(self._doc_rows.get(doc_id, ()))
-
     def sentence_vectors(self, position: int) -> np.ndarray | None:
         """The vectors of the quotable sentences of the paragraph at ``position`` (float32, in ``quotable``
         order), or ``None`` when the index holds none (then the answer step embeds them)."""

@@ -36,8 +36,15 @@ class InMemoryRows:
         return [self.chunks[int(i)] for i in positions]
 
     def chunks_of(self, doc_id: str) -> list[int]:
-        """Positions of a document's chunks, in reading order."""
-        return [i for i, c in enumerate(self.chunks) if c.doc_id == doc_id]
+        """Positions of a document's chunks, in reading order: from a table made at the first call (the answer
+        reads the reports of its candidates, the source panel the cited ones'; the chunks never change)."""
+        rows = getattr(self, "_doc_rows", None)
+        if rows is None:
+            table: dict[str, list[int]] = {}
+            for i, c in enumerate(self.chunks):
+                table.setdefault(c.doc_id, []).append(i)
+            rows = self._doc_rows = {d: tuple(at) for d, at in table.items()}
+        return list(rows.get(doc_id, ()))
 
     def row_documents(self) -> tuple[np.ndarray, dict[str, int]]:
         """Each position's document as a number, and the numbering (doc id -> number, by first position)."""
