@@ -280,12 +280,21 @@ def asked_spelling(core: str, question: str) -> str | None:
 
 def figure_lead(quote: str, q: QuestionInfo, doc: Document | None, n: int) -> str | None:
     """"26 teachers (河东县 Hedong County, 2015) [1]", or ``None`` when the quote holds no figure whose unit, and
-    what it counts, can be said in English. A figure whose counted noun the question names comes first."""
+    what it counts, can be said in English, or several figures of what the question names. A figure whose
+    counted noun the question names comes first.
+
+    >>> figure_lead("招聘教师26名", analyze("How many teachers were hired?"), None, 1)
+    '26 teachers [1]'
+    >>> figure_lead("招聘专业教师4人、城区教师6名", analyze("How many teachers were hired?"), None, 1) is None
+    True
+    """
     found = [f for f in figures(quote, q) if fits_question(f, q)]
     asked = {t for g in (*q.measure, *q.focus) for t in g}
     found.sort(key=lambda f: not (f.noun_zh and f.noun_zh in asked))
     if len({f.figure for f in found}) > 1 and not (found[0].noun_zh and found[0].noun_zh in asked):
         return None  # several figures, none of them of what the question names: the quote says it better
+    if len({f.figure for f in found if f.noun_zh and f.noun_zh in asked}) > 1:
+        return None  # several of what the question names (teachers of two kinds): one of them is no answer
     said = next((d for d in map(describe, found) if d), None)
     if said is None:
         return None
