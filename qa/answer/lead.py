@@ -283,9 +283,9 @@ def figure_lead(quote: str, q: QuestionInfo, doc: Document | None, n: int) -> st
     what it counts, can be said in English, or several figures of what the question names. A figure whose
     counted noun the question names comes first.
 
-    >>> figure_lead("招聘教师26名", analyze("How many teachers were hired?"), None, 1)
-    '26 teachers [1]'
-    >>> figure_lead("招聘专业教师4人、城区教师6名", analyze("How many teachers were hired?"), None, 1) is None
+    >>> figure_lead("招聘护士26名", analyze("How many nurses did the hospital hire?"), None, 1)
+    '26 nurses [1]'
+    >>> figure_lead("招聘专科护士4人、社区护士6名", analyze("How many nurses did the hospital hire?"), None, 1) is None
     True
     """
     found = [f for f in figures(quote, q) if fits_question(f, q)]
@@ -294,7 +294,7 @@ def figure_lead(quote: str, q: QuestionInfo, doc: Document | None, n: int) -> st
     if len({f.figure for f in found}) > 1 and not (found[0].noun_zh and found[0].noun_zh in asked):
         return None  # several figures, none of them of what the question names: the quote says it better
     if len({f.figure for f in found if f.noun_zh and f.noun_zh in asked}) > 1:
-        return None  # several of what the question names (teachers of two kinds): one of them is no answer
+        return None  # several of what the question names (nurses of two kinds): one of them is no answer
     said = next((d for d in map(describe, found) if d), None)
     if said is None:
         return None
