@@ -14,7 +14,6 @@ import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 import numpy as np
 
@@ -28,7 +27,7 @@ from qa.answer.evidence import (
     has_new_figure,
 )
 from qa.answer.scorer import FEATURES, AnswerParams
-from qa.ingest.quotes import quotable
+from qa.ingest.quotes import names_the_report, quotable
 from qa.models.embed import Embedder
 from qa.numbers import NUMBER_RE
 from qa.search.filters import place_core
@@ -36,7 +35,7 @@ from qa.search.question import QuestionInfo, analyze  # noqa: F401 - analyze: th
 from qa.search.retrieve import SearchResult
 from qa.store.index import Index
 from qa.textnorm import normalize
-from qa.types import Chunk, Hit
+from qa.types import Hit
 
 
 @dataclass(frozen=True)
@@ -59,40 +58,6 @@ class Features:
     matrix: np.ndarray
     skip: frozenset[str]
     context: dict[str, str]
-
-
-_CLAUSE_MARKS = frozenset("，,。．！!？?；;：:、")
-
-
-def names_the_report(sentence: str, title: str, chunk: Chunk, position: int) -> bool:
-    """Whether a quotable sentence is the report's own title written as a line of its text: the same letters
-    as the title (figures, spaces and punctuation aside: a title may have lost its year), or, when the report
-    has no title of its own (a web copy named after its file), the first line of its first paragraph with no
-    clause mark in it. It names the report; it answers nothing (an answer quoting it repeats the question's
-    words back).
-
-    >>> c = Chunk("c", "d", "s", 1, (), (0, 30), "区教体局2020年工作计划\\n新增学位4950个。", "")
-    >>> names_the_report("区教体局2020年工作计划", "区教体局年工作计划", c, 0)
-    True
-    >>> names_the_report("新增学位4950个。", "区教体局年工作计划", c, 1)
-    False
-    >>> names_the_report("南投縣永康國小106年度執行成果", "ntct_1", c, 0)
-    True
-    >>> names_the_report("全县共有小学84所", "ntct_1", c, 1)
-    False
-    """
-    key = _letters(sentence)
-    title_key = _letters(title)  # memoized: every candidate of a report asks for the same title
-    if len(key) >= 4 and key == title_key:
-        return True
-    return (chunk.ordinal == 1 and position == 0 and not title_key and len(key) >= 4
-            and not _CLAUSE_MARKS.intersection(sentence.strip()))
-
-
-@lru_cache(maxsize=1024)
-def _letters(text: str) -> str:
-    """The Chinese letters of ``text`` (normalized), without figures, Latin letters, spaces or punctuation."""
-    return "".join(ch for ch in normalize(text) if ch.isalpha() and not ch.isascii())
 
 
 def shared_run(question: str, text: str, shortest: int = 4) -> int:
