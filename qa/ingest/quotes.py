@@ -57,6 +57,7 @@ def sentence_texts(chunk: Chunk) -> list[str]:
     return [normalize(s) for s in quotable(chunk)]
 
 
+TITLE_SLACK = 16  # characters a title line may have beyond twice the title's: figures, spaces, punctuation
 CLAUSE_MARKS = frozenset("，,。．！!？?；;：:、")
 
 
@@ -77,12 +78,21 @@ def names_the_report(sentence: str, title: str, chunk: Chunk, position: int) -> 
     >>> names_the_report("全县共有小学84所", "ntct_1", c, 1)
     False
     """
-    key = _letters(sentence)
     title_key = _letters(title)  # memoized: every candidate of a report asks for the same title
-    if len(key) >= 4 and key == title_key:
-        return True
-    return (chunk.ordinal == 1 and position == 0 and not title_key and len(key) >= 4
-            and not CLAUSE_MARKS.intersection(sentence.strip()))
+    if title_key:
+        # the letters are read (normalized: slow) only of a line about as long as the title; a sentence
+        # more than twice as long holds more than the title's letters and a year
+        return (len(title_key) >= 4 and len(sentence) <= 2 * len(title) + TITLE_SLACK
+                and _may_hold(sentence, len(title_key)) and _letters(sentence) == title_key)
+    return (chunk.ordinal == 1 and position == 0 and not CLAUSE_MARKS.intersection(sentence.strip())
+            and len(_letters(sentence)) >= 4)
+
+
+def _may_hold(sentence: str, count: int) -> bool:
+    """Whether ``sentence`` may have ``count`` letters once normalized, by a count of its raw letters (the
+    script conversion keeps their number; only full-width Latin letters become ASCII ones)."""
+    raw = sum(1 for ch in sentence if ch.isalpha() and not ch.isascii())
+    return raw == count or (raw > count and any("\uff21" <= ch <= "\uff5a" for ch in sentence))
 
 
 @lru_cache(maxsize=1024)
