@@ -8,7 +8,7 @@ from qa.answer.compose import Answerer
 from qa.answer.render import render_text, to_json
 from qa.config import Settings
 from qa.numbers import numbers_in
-from qa.search.retrieve import Retriever
+from qa.search.retrieve import Retriever, question_info
 from qa.store.index import Index
 from qa.store.update import update_index
 from qa.textnorm import to_simplified
@@ -151,3 +151,35 @@ def test_a_masked_count_in_the_report_asked_about_is_reported_as_masked(tmp_path
     a = answerer.ask("青松公司消防宣传周开展了多少次隐患自查?")
     assert a.abstained and "**次" in a.text and "120" not in a.text
     assert "**次隐患自查" in a.related[0].chunk.text  # the passage with the masked figure comes first
+
+
+def test_a_figure_masked_by_one_letter_is_reported_as_masked(tmp_path, fake_embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "summary.txt").write_text(
+        "青松区教育局2018年工作总结\n\n一、教育投入\n2018年度一般公共预算教育投入x万元，较上年增加x万元。\n\n"
+        "二、队伍建设\n全年培训教师3200人次，新招聘教师85名。\n", encoding="utf-8")
+    update_index(corpus, tmp_path / "index", fake_embedder, progress=False)
+    answerer = Answerer(Retriever(Index.load(tmp_path / "index"), fake_embedder))
+    a = answerer.ask("青松区2018年一般公共预算教育投入多少万元?")
+    assert a.abstained and "x万元" in a.text and "3200" not in a.text
+    assert not answerer.ask("青松区全年培训教师多少人次?").abstained  # a real figure is still answered
+
+
+def test_a_sentence_announcing_what_follows_is_not_quoted(tmp_path, fake_embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "summary.txt").write_text(
+        "青松区教育局2019年应急管理工作总结\n\n"
+        "今年以来，我局高度重视学校安全和应急管理工作，在各方面取得了明显成效，现将一年来的应急管理工作总结如下：\n\n"
+        "一、健全组织机构\n我局成立了以张明局长为组长、其他班子成员为副组长的应急管理工作领导小组，"
+        "机关各科室负责人为成员，全面部署教育系统应急管理工作。\n", encoding="utf-8")
+    update_index(corpus, tmp_path / "index", fake_embedder, progress=False)
+    answerer = Answerer(Retriever(Index.load(tmp_path / "index"), fake_embedder))
+    question = "青松区教育局一年来的应急管理工作领导小组的组长是谁?"
+    res = answerer.retriever.search(question)
+    quoted = [c.sentence for c in answerer.candidates(question_info(question, res), res)[0]]
+    assert any("总结如下" in c.text for c in answerer.retriever.index.chunks) and any("张明" in s for s in quoted)
+    assert not any("总结如下" in s for s in quoted)
+    a = answerer.ask(question)
+    assert not a.abstained and "张明" in a.text and "总结如下" not in a.text

@@ -42,7 +42,9 @@ from qa.textnorm import normalize, to_traditional
 from qa.types import Answer, Citation, Hit
 
 log = logging.getLogger(__name__)
-MASKED_RE = re.compile(r"(\*{2,}|[xX×]{2,}|某)\s*(次|人|名|所|项|个|元|万元|天|场|期|批)")
+# a figure a copy masks: "**次", "xx人", "某项", or one letter x standing alone before the unit ("投入x万元");
+# a lone x after a figure or a Latin letter is something else ("3×4", "Max")
+MASKED_RE = re.compile(r"(\*{2,}|[xX×]{2,}|(?<![0-9A-Za-z.])[xX×]|某)\s*(次|人|名|所|项|个|元|万元|亿元|天|场|期|批)")
 
 
 @dataclass(frozen=True)

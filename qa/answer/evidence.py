@@ -50,7 +50,7 @@ def clauses(sentence: str) -> list[str]:
 def has_new_figure(text: str, q: QuestionInfo, *, strict: bool = False) -> bool:
     """Whether ``text`` states a figure other than those the question itself names; ``strict``: a date's parts
     (a year ``2023年``, a month ``9月``, a day ``28日``; "9个月" and "3年" still count) and the number of a
-    list item that opens the text ("1.", "（二）") are no figure.
+    list item that opens the text ("1.", "（二）") and what follows a mask (the 万 of "x万元") are no figure.
 
     >>> q = QuestionInfo("How much was spent?", "how much was spent?", "en", "numeric", ())
     >>> has_new_figure("9月28日移交", q), has_new_figure("9月28日移交", q, strict=True)
@@ -59,6 +59,8 @@ def has_new_figure(text: str, q: QuestionInfo, *, strict: bool = False) -> bool:
     (False, True)
     >>> has_new_figure("城关一中 · 教师(人): 156", q, strict=True)  # a figure that ends the text
     True
+    >>> has_new_figure("2018年度教育投入x万元", q), has_new_figure("2018年度教育投入x万元", q, strict=True)
+    (True, False)
     """
     norm = normalize(text)
     item = ITEM_START.match(norm) if strict else None
@@ -66,7 +68,8 @@ def has_new_figure(text: str, q: QuestionInfo, *, strict: bool = False) -> bool:
         after = norm[m.end():m.end() + 1]
         digits = m.group(0).isdigit()
         if strict and ((item and m.end() <= item.end()) or (digits and after and (
-                after in "月日" or (after == "年" and _YEAR_RE.fullmatch(m.group(0)))))):
+                after in "月日" or (after == "年" and _YEAR_RE.fullmatch(m.group(0)))))
+                or (m.start() and norm[m.start() - 1] in MASK_MARKS)):  # "x万元": the 万 of a masked sum
             continue
         if m.group(0) not in q.numbers and not (digits and after in "年月日" and m.group(0) in q.norm):
             return True
@@ -74,6 +77,7 @@ def has_new_figure(text: str, q: QuestionInfo, *, strict: bool = False) -> bool:
 
 
 _YEAR_RE = re.compile(r"(?:19|20)\d\d")
+MASK_MARKS = frozenset("xX×*")  # a copy masks a figure with these ("x万元", "**次")
 
 
 

@@ -27,7 +27,7 @@ from qa.answer.evidence import (
     has_new_figure,
 )
 from qa.answer.scorer import FEATURES, AnswerParams
-from qa.ingest.quotes import names_the_report, quotable
+from qa.ingest.quotes import answers_nothing, quotable
 from qa.models.embed import Embedder
 from qa.numbers import NUMBER_RE
 from qa.search.filters import place_core
@@ -140,8 +140,8 @@ def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder
             s_cos = float(s_cos_embedded[k]) if k < len(s_cos_embedded) and rank < params.embed_hits \
                 else p_cos[rank]
             k += rank < params.embed_hits
-            if names_the_report(text, doc.title if doc else "", hit.chunk, pos):
-                continue  # the report's title as a line of its text answers nothing
+            if answers_nothing(text, doc.title if doc else "", hit.chunk, pos):
+                continue  # the report's title as a line of its text, or an announcement of what follows
             cov = concept_coverage(tnorm, q, weights, skip)
             # an English question's clause would be chosen through dictionary senses that often miss the
             # report's word: it quotes the whole sentence when that fits (bench/README.md, session 6)

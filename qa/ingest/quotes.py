@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from qa.ingest.split import heading_level
 from qa.ingest.tables import cell_quotes
+from qa.numbers import NUMBER_RE
 from qa.textnorm import normalize, sentence_spans
 from qa.types import Chunk
 
@@ -99,3 +100,22 @@ def _may_hold(sentence: str, count: int) -> bool:
 def _letters(text: str) -> str:
     """The Chinese letters of ``text`` (normalized), without figures, Latin letters, spaces or punctuation."""
     return "".join(ch for ch in normalize(text) if ch.isalpha() and not ch.isascii())
+
+
+def announces(sentence: str) -> bool:
+    """Whether a quotable sentence only announces what follows ("现将一年来的工作总结如下："): ``quotable``
+    joins such a sentence to the next one, so one that still ends in a colon closes its paragraph, and what
+    it announces is not in it. One that states a figure on the way says something itself.
+
+    >>> announces("现将过去一年的安全工作总结如下:"), announces("全年开展安全检查12次。")
+    (True, False)
+    >>> announces("自3月21日起,对全区17所学校进行了为期八天的检查,现将检查情况总结如下:")
+    False
+    """
+    return sentence.rstrip().endswith((":", "：")) and NUMBER_RE.search(sentence) is None
+
+
+def answers_nothing(sentence: str, title: str, chunk: Chunk, position: int) -> bool:
+    """A quotable sentence that no question is answered by: the report's title as a line of its text, or an
+    announcement of what follows."""
+    return announces(sentence) or names_the_report(sentence, title, chunk, position)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa.ingest.quotes import names_the_report, quotable
+from qa.ingest.quotes import answers_nothing, quotable
 from qa.models.embed import Embedder
 from qa.search.filters import (
     Filters,
@@ -248,16 +248,17 @@ class Retriever:
         return by_sentences(hits, best, weight, p.sentence_depth)
 
     def _content_rows(self, position: int, count: int) -> list[int]:
-        """The rows of a passage's sentence vectors that are not the report's title written as a line of its
-        text (``qa.ingest.quotes.names_the_report``): such a line matches a question's description of the
-        report ("the district's 2019 half-year summary") better than the sentence that answers it."""
+        """The rows of a passage's sentence vectors that may answer (``qa.ingest.quotes.answers_nothing``): the
+        report's title written as a line of its text, or a sentence announcing what follows, matches a
+        question's description of the report ("the district's 2019 half-year summary") better than the
+        sentence that answers it."""
         chunk = self.index.chunks[position]
         doc = self.index.documents.get(chunk.doc_id)
         sents = quotable(chunk)
         if len(sents) != count:  # vectors made under another split: read them all
             return list(range(count))
         title = doc.title if doc else ""
-        return [i for i, s in enumerate(sents) if not names_the_report(s, title, chunk, i)]
+        return [i for i, s in enumerate(sents) if not answers_nothing(s, title, chunk, i)]
 
     def _outside(self, question: str, f: Filters, hits: list, fused: list, qvec: np.ndarray, k: int,
                  notes: list[str]) -> tuple[list, Filters, list]:
