@@ -138,44 +138,42 @@ def test_shared_run_is_the_longest_common_run_of_the_question():
     assert shared_run("教师培训", "学生") == 0 and shared_run("", "任何") == 0
 
 
-def test_a_masked_count_in_the_report_asked_about_is_reported_as_masked(tmp_path, fake_embedder):
+def _answerer_over(tmp_path, emb, reports: dict[str, str]) -> Answerer:
+    """An answerer over a corpus of the given reports (file name -> text), indexed with ``emb``."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "company.txt").write_text(
-        "青松公司2020年消防宣传周活动总结\n\n一、消防检查\n公司制定了消防检查方案，检查覆盖各车间和仓库。\n\n"
-        "二、宣传培训\n本周累计开展**次隐患自查，举办**次灭火器使用培训。\n", encoding="utf-8")
-    (corpus / "school.txt").write_text(
-        "青山县教育局2020年安全工作总结\n\n全县学校组织安全大检查，累计发现安全隐患120多处。\n", encoding="utf-8")
-    update_index(corpus, tmp_path / "index", fake_embedder, progress=False)
-    answerer = Answerer(Retriever(Index.load(tmp_path / "index"), fake_embedder))
+    for name, text in reports.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    update_index(corpus, tmp_path / "index", emb, progress=False)
+    return Answerer(Retriever(Index.load(tmp_path / "index"), emb))
+
+
+def test_a_masked_count_in_the_report_asked_about_is_reported_as_masked(tmp_path, fake_embedder):
+    answerer = _answerer_over(tmp_path, fake_embedder, {
+        "company.txt": "青松公司2020年消防宣传周活动总结\n\n一、消防检查\n"
+                       "公司制定了消防检查方案，检查覆盖各车间和仓库。\n\n"
+                       "二、宣传培训\n本周累计开展**次隐患自查，举办**次灭火器使用培训。\n",
+        "school.txt": "青山县教育局2020年安全工作总结\n\n全县学校组织安全大检查，累计发现安全隐患120多处。\n"})
     a = answerer.ask("青松公司消防宣传周开展了多少次隐患自查?")
     assert a.abstained and "**次" in a.text and "120" not in a.text
     assert "**次隐患自查" in a.related[0].chunk.text  # the passage with the masked figure comes first
 
 
 def test_a_figure_masked_by_one_letter_is_reported_as_masked(tmp_path, fake_embedder):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "summary.txt").write_text(
+    answerer = _answerer_over(tmp_path, fake_embedder, {"summary.txt": (
         "青松区教育局2018年工作总结\n\n一、教育投入\n2018年度一般公共预算教育投入x万元，较上年增加x万元。\n\n"
-        "二、队伍建设\n全年培训教师3200人次，新招聘教师85名。\n", encoding="utf-8")
-    update_index(corpus, tmp_path / "index", fake_embedder, progress=False)
-    answerer = Answerer(Retriever(Index.load(tmp_path / "index"), fake_embedder))
+        "二、队伍建设\n全年培训教师3200人次，新招聘教师85名。\n")})
     a = answerer.ask("青松区2018年一般公共预算教育投入多少万元?")
     assert a.abstained and "x万元" in a.text and "3200" not in a.text
     assert not answerer.ask("青松区全年培训教师多少人次?").abstained  # a real figure is still answered
 
 
 def test_a_sentence_announcing_what_follows_is_not_quoted(tmp_path, fake_embedder):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "summary.txt").write_text(
+    answerer = _answerer_over(tmp_path, fake_embedder, {"summary.txt": (
         "青松区教育局2019年应急管理工作总结\n\n"
         "今年以来，我局高度重视学校安全和应急管理工作，在各方面取得了明显成效，现将一年来的应急管理工作总结如下：\n\n"
         "一、健全组织机构\n我局成立了以张明局长为组长、其他班子成员为副组长的应急管理工作领导小组，"
-        "机关各科室负责人为成员，全面部署教育系统应急管理工作。\n", encoding="utf-8")
-    update_index(corpus, tmp_path / "index", fake_embedder, progress=False)
-    answerer = Answerer(Retriever(Index.load(tmp_path / "index"), fake_embedder))
+        "机关各科室负责人为成员，全面部署教育系统应急管理工作。\n")})
     question = "青松区教育局一年来的应急管理工作领导小组的组长是谁?"
     res = answerer.retriever.search(question)
     quoted = [c.sentence for c in answerer.candidates(question_info(question, res), res)[0]]
