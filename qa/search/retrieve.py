@@ -242,7 +242,7 @@ class Retriever:
             if not len(vecs):
                 return float(self.index.cosine(np.array([position]), qvec)[0])
             content = self._content_rows(position, len(vecs))
-            # only the report's title: it names the report the question describes, and answers nothing
+            # nothing in it may answer (the report's title line, an announcement): the bottom of the re-ranked head
             return float(np.max(vecs[content] @ qvec)) if content else 0.0
 
         return by_sentences(hits, best, weight, p.sentence_depth)
