@@ -169,6 +169,54 @@ def test_a_words_regular_base_forms_add_their_headwords_after_its_own():
     assert "教学" in [e.zh for e in candidates("teaching")]
 
 
+@pytest.fixture
+def extra_lexicon(tmp_path, monkeypatch):
+    """Point QA_LEXICON_EXTRA at a file the test writes; the lexicon's caches are cleared around the test."""
+    from qa.search import lexicon
+
+    def use(text: str | None):
+        if text is None:
+            monkeypatch.delenv(lexicon.EXTRA_ENV, raising=False)
+        else:
+            path = tmp_path / "extra.tsv"
+            path.write_text(text, encoding="utf-8")
+            monkeypatch.setenv(lexicon.EXTRA_ENV, str(path))
+        lexicon._extra_rows.cache_clear()
+        entries.cache_clear()
+
+    yield use
+    monkeypatch.delenv(lexicon.EXTRA_ENV, raising=False)
+    lexicon._extra_rows.cache_clear()
+    entries.cache_clear()
+
+
+def test_an_extra_lexicon_named_in_the_environment_is_looked_up_first(extra_lexicon):
+    extra_lexicon(None)
+    shipped = [e.zh for e in entries("principal")]
+    assert "校长" not in shipped  # CC-CEDICT glosses no word of it as "principal"
+    extra_lexicon("# english, chinese, source\nprincipal\t校长\tE12\nprincipal\t本金\tE12\n")
+    got = entries("principal")
+    assert "本金" in shipped  # a word both give keeps its first place, the extra lexicon's
+    assert [e.zh for e in got] == ["校长", "本金", *[w for w in shipped if w != "本金"]]
+    assert (got[0].source, got[1].source) == ("E12", "E12")
+    assert "校长" in [e.zh for m in match("Who is the principal?") for e in m.entries]
+    extra_lexicon(None)
+    assert [e.zh for e in entries("principal")] == shipped
+
+
+def test_a_malformed_or_missing_extra_lexicon_is_refused_with_its_place(extra_lexicon, tmp_path, monkeypatch):
+    extra_lexicon("principal\t校长\tE12\nprincipal 校长\n")
+    with pytest.raises(ValueError, match=r"extra.tsv:2: expected"):
+        entries("principal")
+    from qa.search import lexicon
+
+    monkeypatch.setenv(lexicon.EXTRA_ENV, str(tmp_path / "absent.tsv"))
+    lexicon._extra_rows.cache_clear()
+    entries.cache_clear()
+    with pytest.raises(ValueError, match="no such file"):
+        entries("principal")
+
+
 def test_quote_marks_and_possessives_do_not_hide_a_word():
     assert content_words("Which schools won the 'vanguard' title in the county's list?")[1:4] == [
         "won", "vanguard", "title"]

@@ -11,17 +11,22 @@ row names the dictionary entry it comes from. An English word has several Chines
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 LEXICON_FILE = "data/lexicon_en_zh.tsv"
 STOPWORDS_FILE = "data/stopwords_en.txt"
 LEMMAS_FILE = "data/lemmas_en.tsv"
 PINYIN_FILE = "data/pinyin_zh.tsv"
+EXTRA_ENV = "QA_LEXICON_EXTRA"  # a further English -> Chinese lexicon file, looked up first (off by default)
 _EN_WORD = re.compile(r"[a-z][a-z\-']*")
+_EN_KEY = re.compile(r"[a-z][a-z' \-]*")
+_ZH_WORD = re.compile(r"[\u4e00-\u9fff]{2,6}")
 
 
 @dataclass(frozen=True)
@@ -43,14 +48,40 @@ def _rows() -> dict[str, list[str]]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _extra_rows() -> dict[str, list[tuple[str, str]]]:
+    """English key -> (Chinese word, source) rows of the extra lexicon that ``QA_LEXICON_EXTRA`` names, best
+    first; none when it names none. The file has the shipped lexicon's layout without the cost column
+    (english, chinese, source), e.g. the ECDICT lexicon ``scripts/build_lexicon_ecdict.py`` writes."""
+    name = os.environ.get(EXTRA_ENV, "").strip()
+    if not name:
+        return {}
+    path = Path(name)
+    if not path.is_file():
+        raise ValueError(f"{EXTRA_ENV}={name}: no such file")
+    out: dict[str, list[tuple[str, str]]] = {}
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 3 or not _EN_KEY.fullmatch(parts[0]) or not _ZH_WORD.fullmatch(parts[1]):
+            raise ValueError(f"{path}:{n}: expected 'english<TAB>chinese<TAB>source', got {line[:60]!r}")
+        out.setdefault(parts[0], []).append((parts[1], parts[2]))
+    return out
+
+
 @lru_cache(maxsize=65536)
 def entries(key: str) -> tuple[Entry, ...]:
-    """The Chinese headwords of one English key (lowercase, base form), best first."""
-    out = []
+    """The Chinese headwords of one English key (lowercase, base form), best first: an extra lexicon's words
+    first when ``QA_LEXICON_EXTRA`` names one (an experiment: bench/README.md, "Session 20"), then the
+    shipped lexicon's (a word both give keeps its first place)."""
+    found: dict[str, Entry] = {}
+    for i, (zh, source) in enumerate(_extra_rows().get(key, ())):
+        found.setdefault(zh, Entry(zh, float(i), source))
     for rest in _rows().get(key, ()):
         zh, cost, source = rest.split("\t")
-        out.append(Entry(zh, float(cost), source))
-    return tuple(out)
+        found.setdefault(zh, Entry(zh, float(cost), source))
+    return tuple(found.values())
 
 
 @lru_cache(maxsize=1)
