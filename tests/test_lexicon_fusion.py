@@ -174,13 +174,14 @@ def extra_lexicon(tmp_path, monkeypatch):
     """Point QA_LEXICON_EXTRA at a file the test writes; the lexicon's caches are cleared around the test."""
     from qa.search import lexicon
 
-    def use(text: str | None):
+    def use(text: str | None, name: str = "extra.tsv"):
+        """``text`` written to ``name`` and named in the environment (None: the variable unset)."""
         if text is None:
             monkeypatch.delenv(lexicon.EXTRA_ENV, raising=False)
         else:
-            path = tmp_path / "extra.tsv"
-            path.write_text(text, encoding="utf-8")
-            monkeypatch.setenv(lexicon.EXTRA_ENV, str(path))
+            if text:
+                (tmp_path / name).write_text(text, encoding="utf-8")
+            monkeypatch.setenv(lexicon.EXTRA_ENV, str(tmp_path / name))  # "": a name with no file
         lexicon._extra_rows.cache_clear()
         entries.cache_clear()
 
@@ -204,16 +205,12 @@ def test_an_extra_lexicon_named_in_the_environment_is_looked_up_first(extra_lexi
     assert [e.zh for e in entries("principal")] == shipped
 
 
-def test_a_malformed_or_missing_extra_lexicon_is_refused_with_its_place(extra_lexicon, tmp_path, monkeypatch):
+def test_a_malformed_or_missing_extra_lexicon_is_refused_with_its_place(extra_lexicon):
     extra_lexicon("principal\t校长\tE12\nprincipal 校长\n")
     with pytest.raises(ValueError, match=r"extra.tsv:2: expected"):
         entries("principal")
-    from qa.search import lexicon
-
-    monkeypatch.setenv(lexicon.EXTRA_ENV, str(tmp_path / "absent.tsv"))
-    lexicon._extra_rows.cache_clear()
-    entries.cache_clear()
-    with pytest.raises(ValueError, match="no such file"):
+    extra_lexicon("", name="absent.tsv")
+    with pytest.raises(ValueError, match="absent.tsv: no such file"):
         entries("principal")
 
 
