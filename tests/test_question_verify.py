@@ -41,6 +41,15 @@ def test_best_clause_picks_the_figure_about_what_was_asked():
     assert "23870" not in best_clause("现有在职教师1764人,学生23870人。", q, w)
 
 
+def test_best_clause_prefers_the_figure_right_after_the_asked_word_over_one_inside_a_longer_word():
+    from qa.answer.evidence import TermWeights
+
+    q = analyze("青松县有多少所小学?")
+    w = TermWeights.from_tokens([["小学"], ["中小学校"], ["初中"]])
+    sentence = "全县现有中小学校48所,其中,小学29所,初中12所。"
+    assert best_clause(sentence, q, w).startswith("小学29所")  # 中小学校 holds 小学 but counts more
+
+
 def test_sentences_keep_offsets():
     text = "一是加强培训。二是开展演练!三"
     for s in sentences(text):

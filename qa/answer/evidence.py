@@ -211,15 +211,41 @@ def best_clause(sentence: str, q: QuestionInfo, weights: TermWeights) -> str:
     cands = [c for c in clauses(sentence) if has_new_figure(c, q)]
     if not cands:
         return sentence
-    scored = [(concept_coverage(normalize(c), q, weights) + figure_fit(c, q), -i, c) for i, c in enumerate(cands)]
+    # equal scores: the clause whose figure follows an asked word most closely ("小学32所" before "中小学校56所")
+    scored = [(concept_coverage(normalize(c), q, weights) + figure_fit(c, q), -_figure_gap(c, q), -i, c)
+              for i, c in enumerate(cands)]
     best = max(scored)
     if best[0] == 0:
         return sentence
     # A clause that only says "其中33项已整改" leans on the one before it: keep the pair together.
+    clause = best[-1]
     all_cl = clauses(sentence)
-    j = all_cl.index(best[2])
-    if best[2].startswith(("其中", "共", "比", "占", "同比", "较")) and j > 0:
-        return all_cl[j - 1] + best[2]
+    j = all_cl.index(clause)
+    if clause.startswith(("其中", "共", "比", "占", "同比", "较")) and j > 0:
+        return all_cl[j - 1] + clause
     if j + 1 < len(all_cl) and all_cl[j + 1].startswith(("其中", "比上年", "同比", "较", "占")):
-        return best[2] + all_cl[j + 1]
-    return best[2]
+        return clause + all_cl[j + 1]
+    return clause
+
+
+def _figure_gap(clause: str, q: QuestionInfo) -> int:
+    """How many characters stand between the end of an asked word and the next figure in ``clause`` (the
+    fewest over its figures; a large number when no asked word comes before a figure).
+
+    >>> from qa.search.question import analyze
+    >>> q = analyze("当阳市有多少所小学?")
+    >>> _figure_gap("全市现有中小学校56所,", q), _figure_gap("小学32所,", q), _figure_gap("初中14所", q)
+    (1, 0, 99)
+    """
+    norm = normalize(clause)
+    words = [t for g in (q.focus or q.terms) for t in g if len(t) >= 2]
+    gap = 99
+    for m in NUMBER_RE.finditer(norm):
+        if m.group(0) in q.numbers:
+            continue
+        before = norm[:m.start()]
+        for w in words:
+            at = before.rfind(w)
+            if at >= 0:
+                gap = min(gap, len(before) - at - len(w))
+    return gap
