@@ -79,7 +79,8 @@ def collect(questions: list[dict], retriever: Retriever, source: str, ex: Exampl
         spans = [k for k in (match_key(a) for a in q.get("answers") or []) if k]
         res = retriever.search(q["question"], k=10, detect_filters=detect_filters)
         info = question_info(q["question"], res)  # as the answerer reads it (English terms: retrieval's choice)
-        feats = sentence_features(info, res, index, retriever.embedder, weights, params, positions, cache)
+        feats = sentence_features(info, res, index, retriever.embedder, weights, params, positions, cache,
+                                  retriever.shift)
         labels = np.array([any(s in match_key(c.sentence) for s in spans) for c in feats.candidates], dtype=int)
         ex.add(str(q.get("qid") or q.get("id")), source, feats.matrix, labels)
         if n % 50 == 0:

@@ -82,7 +82,7 @@ def matrices(questions: list[dict], retriever: Retriever, params: AnswerParams, 
             res = replace(res, hits=kept[:10])
         info = question_info(q["question"], res)
         out.append(sentence_features(info, res, index, retriever.embedder, weights, params, positions,
-                                     cache).matrix)
+                                     cache, retriever.shift).matrix)
         if n % 50 == 0:
             print(f"  {label}: {n}/{len(questions)}", file=sys.stderr, flush=True)
     return out

@@ -168,7 +168,7 @@ class Answerer:
         """The candidate sentences, best first, each with the scorer's probability that it holds the answer."""
         index = self.retriever.index
         feats = sentence_features(q, res, index, self.retriever.embedder, self.weights, self.params,
-                                  self.positions, self.vectors)
+                                  self.positions, self.vectors, self.retriever.shift)
         probs, support = self.params.probability(feats.matrix), self.params.support(feats.matrix)
         out = [replace(c, score=float(p), support=float(s))
                for c, p, s in zip(feats.candidates, probs, support, strict=True)]

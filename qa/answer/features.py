@@ -33,6 +33,7 @@ from qa.numbers import NUMBER_RE
 from qa.search.filters import place_core
 from qa.search.question import QuestionInfo, analyze  # noqa: F401 - analyze: the doctest
 from qa.search.retrieve import SearchResult
+from qa.search.shift import QueryShift
 from qa.store.index import Index
 from qa.textnorm import normalize
 from qa.types import Hit
@@ -115,8 +116,9 @@ def embed_cached(embedder: Embedder, texts: list[str], kind: str, cache=None) ->
 
 def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder: Embedder,
                       weights: TermWeights, params: AnswerParams, positions: dict[str, int],
-                      cache=None) -> Features:
-    """Candidates from the top passages of ``res`` with one feature row each (columns: ``FEATURES``)."""
+                      cache=None, shift: QueryShift | None = None) -> Features:
+    """Candidates from the top passages of ``res`` with one feature row each (columns: ``FEATURES``).
+    ``shift``: the retriever's language offset, for a question vector made here (``_cosines``)."""
     skip = frozenset(p for place in res.filters.places for p in (place, normalize(place), place_core(place)))
     read = params.read_hits_wide if q.kind == "list" and not res.filters else params.read_hits
     hits = res.hits[:read]
@@ -128,7 +130,7 @@ def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder
     per_hit = [quotable(h.chunk) for h in hits]
     if q.lang == "en":
         q = senses_read(q, "\n".join(context.values()))
-    s_cos_embedded, p_cos = _cosines(q, res, per_hit, index, embedder, params, positions, cache)
+    s_cos_embedded, p_cos = _cosines(q, res, per_hit, index, embedder, params, positions, cache, shift)
     top = hits[0].score if hits and hits[0].score > 0 else 1.0
     cands, rows = [], []
     k = 0
@@ -200,12 +202,14 @@ def _row(q: QuestionInfo, text: str, tnorm: str, s_cos: float, p_cos: float, pri
 
 
 def _cosines(q: QuestionInfo, res: SearchResult, per_hit: list[list[str]], index: Index, embedder: Embedder,
-             params: AnswerParams, positions: dict[str, int], cache) -> tuple[list[float], list[float]]:
+             params: AnswerParams, positions: dict[str, int], cache,
+             shift: QueryShift | None = None) -> tuple[list[float], list[float]]:
     """The question's cosine with the first sentences of the top passages, and with each passage. A keyword-only
     index (its vectors still being made) embeds nothing: every cosine is 0.
 
     The sentences' vectors come from the index when it holds them (made at index time); otherwise (a Milvus
-    store) they are embedded here. The query vector is the retriever's when it was made from the same text."""
+    store) they are embedded here. The query vector is the retriever's when it was made from the same text, else
+    made here the way the retriever makes it (an English question's without the language offset ``shift``)."""
     hits = res.hits[:len(per_hit)]
     if index.keyword_only:
         return [], [0.0] * len(hits)
@@ -213,6 +217,8 @@ def _cosines(q: QuestionInfo, res: SearchResult, per_hit: list[list[str]], index
         qvec = res.query_vector
     else:
         qvec = embed_cached(embedder, [q.norm], "query", cache)[0]
+        if shift is not None:
+            qvec = shift.apply(qvec, q.text)
     p_cos = _passage_cosines(index, hits, qvec, positions)
     n_hits = min(params.embed_hits, len(hits))
     stored = _stored_sentence_vectors(index, hits[:n_hits], per_hit, positions)

@@ -41,6 +41,7 @@ from qa.search.fusion import (
 from qa.search.lexicon import content_words, match, stopwords
 from qa.search.names import name_groups, name_tokens
 from qa.search.question import QuestionInfo, analyze
+from qa.search.shift import load_query_shift
 from qa.store.keyword import KeywordIndex, tokenize
 from qa.store.protocol import Store
 from qa.textnorm import cjk_ratio, normalize, script_of, to_traditional
@@ -88,6 +89,9 @@ class Retriever:
         self.embedder = embedder
         self.params = params or fitted_params()
         self.lexicon = lexicon
+        # fitted for one model: none for another (or with QA_QUERY_SHIFT=off); read-only once here
+        self.shift = (load_query_shift(embedder.name, getattr(embedder, "dim", None))
+                      if embedder is not None else None)
         # Built once here, read by every question: nothing a question does writes to the retriever.
         self._chunk_doc = index.row_documents()  # each position's document as a number: filters are array operations
         self._year_chunks = index.row_years()  # position -> the years its paragraph names
@@ -111,7 +115,7 @@ class Retriever:
         qnorm = normalize(question) if qnorm is None else qnorm
         subset = np.flatnonzero(mask) if mask is not None else None
         if qvec is None:
-            qvec = self.embedder.embed([qnorm], kind="query")[0]
+            qvec = self.query_vector(question, qnorm)
         d_ids, d_scores = index.vectors.search(qvec, p.candidates, subset=subset)
         query, coverage = keyword_query(question, qnorm, index.keywords, d_ids[: p.prf_depth], p,
                                         lexicon=self.lexicon)
@@ -119,6 +123,12 @@ class Retriever:
                      if query else np.zeros(index.keywords.size, np.float32))
         ev = Evidence(coverage, agreement(d_ids, kw_scores, p.agree_k), cjk_ratio(question))
         return Parts(qvec, d_ids, d_scores, kw_scores, ev, query)
+
+    def query_vector(self, question: str, qnorm: str | None = None) -> np.ndarray:
+        """The question's vector for the dense search: an English question's without the language offset
+        (``qa.search.shift``)."""
+        vec = self.embedder.embed([normalize(question) if qnorm is None else qnorm], kind="query")[0]
+        return self.shift.apply(vec, question) if self.shift is not None else vec
 
     def keyword_weight(self, question: str) -> float:
         """The keyword side's weight for ``question`` (unfiltered)."""
