@@ -67,6 +67,8 @@ def _rank(s, is_gold: np.ndarray, w: float) -> int:
 
 
 def ranks_under_weights(retriever: Retriever, question: str, qvec: np.ndarray, gold) -> tuple:
+    if retriever.shift is not None:  # the cached vector is the plain one: searched as the product searches it
+        qvec = retriever.shift.apply(qvec, question)
     pt = retriever.parts(question, qvec=qvec)
     idx = retriever.index
     s = scale(pt.d_ids, pt.d_scores, pt.kw_scores, lambda ids: idx.embeddings[ids] @ qvec,
@@ -257,7 +259,9 @@ def main() -> None:
                 "date": dt.date.today().isoformat(), "command": recorded_command("scripts/fit_fusion.py", sys.argv[1:]),
                 "checked_on": [n for n in names if n not in fit_on]}
         out = ROOT / "qa" / "data" / "fusion.json"
-        out.write_text(json.dumps({"params": asdict(p), "provenance": prov}, indent=1) + "\n", encoding="utf-8")
+        kept = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}  # e.g. sentence_provenance
+        kept.update({"params": asdict(p), "provenance": prov})
+        out.write_text(json.dumps(kept, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {out}", file=sys.stderr)
 
 
