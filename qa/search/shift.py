@@ -19,7 +19,7 @@ gets the share of the offset that its Latin letters are of its letters; a Chines
 >>> s.apply(np.array([0.8, 0.6], dtype=np.float32), "How many schools?").round(3).tolist()
 [1.0, 0.0]
 >>> v = np.array([0.8, 0.6], dtype=np.float32)
->>> s.apply(v, "有多少所学校?") is v
+>>> s.apply(v, "图书馆藏书几册?") is v
 True
 """
 
