@@ -70,8 +70,7 @@ def ranks_under_weights(retriever: Retriever, question: str, qvec: np.ndarray, g
     if retriever.shift is not None:  # the cached vector is the plain one: searched as the product searches it
         qvec = retriever.shift.apply(qvec, question)
     pt = retriever.parts(question, qvec=qvec)
-    idx = retriever.index
-    s = scale(pt.d_ids, pt.d_scores, pt.kw_scores, lambda ids: idx.embeddings[ids] @ qvec,
+    s = scale(pt.d_ids, pt.d_scores, pt.kw_scores, lambda ids: retriever.dense_scores(ids, qvec, question),
               retriever.params.candidates)
     is_gold = np.array([gold(int(i)) for i in s.ids], dtype=bool)
     out = np.zeros(len(W_GRID), dtype=np.int64)

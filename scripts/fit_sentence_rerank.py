@@ -46,7 +46,7 @@ def candidates(r: Retriever, question: str, qvec: np.ndarray, gold, depth: int) 
         qvec = r.shift.apply(qvec, question)
     pt = r.parts(question, qvec=qvec)
     hits = fuse(pt.d_ids, pt.d_scores, pt.kw_scores, keyword_weight(p, pt.evidence), depth,
-                cosine=lambda ids: index.cosine(ids, qvec), candidates=p.candidates)
+                cosine=lambda ids: r.dense_scores(ids, qvec, question), candidates=p.candidates)
     out = []
     for pos, score, _, _ in hits:
         vecs = index.sentence_vectors(pos)

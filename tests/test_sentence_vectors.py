@@ -1,6 +1,7 @@
 """Sentence vectors made at index time: stored per segment, used by the answer step instead of embedding."""
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
@@ -117,3 +118,52 @@ def test_passages_are_reranked_by_their_best_sentence(tmp_path, fake_embedder):
     assert first(idx, 0.0) == "short"  # the long paragraph's vector is diluted by its other sentences
     assert first(idx, 5.0) == "long"  # ... its first sentence is the question
     assert first(replace(idx, sentences=None), 5.0) == "short"  # a store without sentence vectors: as fused
+
+
+def test_the_dense_side_scores_a_passage_by_its_best_sentence_too(tmp_path, fake_embedder):
+    """With the head re-ranking off, the dense search itself finds the long paragraph whose one sentence is
+    the question: its score blends its own cosine with that sentence's (``fusion.blend``)."""
+    from qa.search.fusion import FusionParams
+
+    idx = _two_passage_index(tmp_path, fake_embedder)
+    dense_only = FusionParams(bias=-60.0, coverage=0.0, agreement=0.0, chinese=0.0)
+
+    def ranked(index, weight):
+        params = replace(dense_only, dense_sentence_en=weight, dense_sentence_zh=weight)
+        r = Retriever(index, fake_embedder, params=params)
+        return [h.chunk.doc_id for h in r.search("甲乙丙丁戊", k=2).hits], r
+
+    assert ranked(idx, 0.0)[0][0] == "short"
+    order, r = ranked(idx, 0.75)
+    assert order[0] == "long"
+    qvec = r.query_vector("甲乙丙丁戊")
+    pos = [c.doc_id for c in idx.chunks].index("long")
+    own = float(idx.cosine(np.array([pos]), qvec)[0])
+    best = float(np.max(idx.sentence_vectors(pos) @ qvec))
+    assert best > own
+    assert np.isclose(r.dense_scores(np.array([pos]), qvec, "甲乙丙丁戊")[0], 0.25 * own + 0.75 * best, atol=1e-5)
+    assert ranked(replace(idx, sentences=None), 0.75)[0][0] == "short"  # no sentence vectors: own cosine alone
+
+
+def test_the_dense_blend_fitting_script_examples_hold():
+    import doctest
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    import fit_dense_sentences
+
+    assert doctest.testmod(fit_dense_sentences).failed == 0
+
+
+def test_the_shipped_dense_blend_records_how_it_was_fitted():
+    import json
+
+    from qa.search.fusion import fitted_params
+
+    data = json.loads((Path(__file__).resolve().parent.parent / "qa" / "data" / "fusion.json").read_text("utf-8"))
+    prov = data["dense_sentence_provenance"]
+    assert prov["command"].startswith("python scripts/fit_dense_sentences.py")
+    p = fitted_params()
+    assert (p.dense_sentence_en, p.dense_sentence_zh) == (prov["chosen"]["en"], prov["chosen"]["zh"])
+    for figures in prov["held_out"].values():  # held out of the fit, the blend ranks no worse than the paragraph
+        assert figures["blended"]["MRR@10"] >= figures["paragraph"]["MRR@10"]

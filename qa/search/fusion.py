@@ -41,6 +41,11 @@ class FusionParams:
     sentence_en: float = 0.0
     sentence_zh: float = 0.0
     sentence_depth: int = 30
+    # the dense side's score of a passage: (1 - b) x its own cosine + b x its best sentence's cosine, per
+    # language, over the paragraph search's top ``dense_pool`` (``scripts/fit_dense_sentences.py``)
+    dense_sentence_en: float = 0.0
+    dense_sentence_zh: float = 0.0
+    dense_pool: int = 200
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,21 @@ def params_from(values: dict) -> FusionParams:
     if unknown:
         raise ValueError(f"unknown fusion parameters: {sorted(unknown)}")
     return FusionParams(**values)
+
+
+def blend(cosines: np.ndarray, best: np.ndarray, weight: float) -> np.ndarray:
+    """A passage's dense score: its own cosine and its best sentence's (``nan``: no sentence vectors, and
+    then its own cosine alone), ``weight`` on the sentence. One vector for a whole long paragraph blurs
+    what each of its sentences says.
+
+    >>> blend(np.array([0.8, 0.8]), np.array([0.9, np.nan]), 0.5).round(3).tolist()
+    [0.85, 0.8]
+    """
+    cos = np.asarray(cosines, dtype=np.float64)
+    best = np.asarray(best, dtype=np.float64)
+    if weight <= 0:
+        return cos
+    return np.where(np.isnan(best), cos, (1 - weight) * cos + weight * np.nan_to_num(best))
 
 
 def keyword_weight(p: FusionParams, e: Evidence) -> float:

@@ -32,6 +32,7 @@ from qa.search.fusion import (
     Evidence,
     FusionParams,
     agreement,
+    blend,
     by_sentences,
     fitted_params,
     fuse,
@@ -116,13 +117,55 @@ class Retriever:
         subset = np.flatnonzero(mask) if mask is not None else None
         if qvec is None:
             qvec = self.query_vector(question, qnorm)
-        d_ids, d_scores = index.vectors.search(qvec, p.candidates, subset=subset)
+        d_ids, d_scores = self._dense_search(question, qvec, subset)
         query, coverage = keyword_query(question, qnorm, index.keywords, d_ids[: p.prf_depth], p,
                                         lexicon=self.lexicon)
         kw_scores = (index.keywords.scores(query, mask=mask, also=np.concatenate([d_ids, np.asarray(also, np.int64)]))
                      if query else np.zeros(index.keywords.size, np.float32))
         ev = Evidence(coverage, agreement(d_ids, kw_scores, p.agree_k), cjk_ratio(question))
         return Parts(qvec, d_ids, d_scores, kw_scores, ev, query)
+
+    def _dense_search(self, question: str, qvec: np.ndarray, subset: np.ndarray | None,
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """The dense side's ``candidates`` best passages and their scores: the paragraph search's top
+        ``dense_pool`` re-scored by ``dense_scores`` when the store holds sentence vectors."""
+        p = self.params
+        if self._dense_weight(question) <= 0 or getattr(self.index, "sentence_vectors", None) is None:
+            return self.index.vectors.search(qvec, p.candidates, subset=subset)
+        ids, cos = self.index.vectors.search(qvec, max(p.dense_pool, p.candidates), subset=subset)
+        ids = np.asarray(ids, dtype=np.int64)
+        scores = blend(cos, self.best_sentences(ids, qvec), self._dense_weight(question))
+        order = np.lexsort((ids, -scores))[: p.candidates]
+        return ids[order], scores[order].astype(np.float32)
+
+    def dense_scores(self, ids: np.ndarray, qvec: np.ndarray, question: str) -> np.ndarray:
+        """The dense side's score of the passages at ``ids``: their cosine, blended with their best sentence's
+        (``fusion.blend``) for a store that holds sentence vectors."""
+        ids = np.asarray(ids, dtype=np.int64)
+        cos = self.index.cosine(ids, qvec)
+        weight = self._dense_weight(question)
+        if weight <= 0 or getattr(self.index, "sentence_vectors", None) is None:
+            return cos
+        return blend(cos, self.best_sentences(ids, qvec), weight).astype(np.float32)
+
+    def best_sentences(self, ids: np.ndarray, qvec: np.ndarray) -> np.ndarray:
+        """Each passage's best cosine between ``qvec`` and one of its sentences that may answer (0.0 when none
+        may: a title line, an announcement); ``nan`` for a passage without sentence vectors."""
+        lookup = getattr(self.index, "sentence_vectors", None)
+        out = np.full(len(ids), np.nan)
+        if lookup is None:
+            return out
+        for j, position in enumerate(ids):
+            vecs = lookup(int(position))
+            if vecs is None or not len(vecs):
+                continue
+            content = self._content_rows(int(position), len(vecs))
+            out[j] = float(np.max(vecs[content] @ qvec)) if content else 0.0
+        return out
+
+    def _dense_weight(self, question: str) -> float:
+        p = self.params
+        return p.dense_sentence_zh if cjk_ratio(question) >= CHINESE_QUESTION else p.dense_sentence_en
 
     def query_vector(self, question: str, qnorm: str | None = None) -> np.ndarray:
         """The question's vector for the dense search: an English question's without the language offset
@@ -229,7 +272,7 @@ class Retriever:
             return self._by_years(hits, f, k), None, tuple(dict.fromkeys(query.split())), hits
         pt = self.parts(question, qnorm, mask=mask)
         hits = fuse(pt.d_ids, pt.d_scores, pt.kw_scores, keyword_weight(self.params, pt.evidence), n,
-                    cosine=lambda ids: index.cosine(ids, pt.qvec), candidates=self.params.candidates)
+                    cosine=lambda ids: self.dense_scores(ids, pt.qvec, question), candidates=self.params.candidates)
         return (self._by_years(hits, f, k) if boost else hits), pt.qvec, tuple(dict.fromkeys(pt.query.split())), hits
 
     def _sentence_weight(self, question: str) -> float:
