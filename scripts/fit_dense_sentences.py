@@ -58,8 +58,10 @@ def read_pool(r: Retriever, question: str, qvec: np.ndarray, gold, pool: int) ->
         qvec = r.shift.apply(qvec, question)
     ids, cos = r.index.vectors.search(qvec, pool)
     ids = np.asarray(ids, dtype=np.int64)
-    return Pool(ids, np.asarray(cos, dtype=np.float64), r.best_sentences(ids, qvec),
-                np.array([bool(gold(int(i))) for i in ids], dtype=bool))
+    best = r.best_sentences(ids, qvec, cos)
+    if best is None:
+        raise SystemExit("the index holds no sentence vectors: rebuild it (`qa index --rebuild`)")
+    return Pool(ids, np.asarray(cos, dtype=np.float64), best, np.array([bool(gold(int(i))) for i in ids], dtype=bool))
 
 
 def ranks(p: Pool, weight: float) -> int:

@@ -130,11 +130,13 @@ class Retriever:
         """The dense side's ``candidates`` best passages and their scores: the paragraph search's top
         ``dense_pool`` re-scored by ``dense_scores`` when the store holds sentence vectors."""
         p = self.params
-        if self._dense_weight(question) <= 0 or getattr(self.index, "sentence_vectors", None) is None:
+        weight = self._dense_weight(question)
+        if weight <= 0 or getattr(self.index, "sentence_vectors", None) is None:
             return self.index.vectors.search(qvec, p.candidates, subset=subset)
         ids, cos = self.index.vectors.search(qvec, max(p.dense_pool, p.candidates), subset=subset)
         ids = np.asarray(ids, dtype=np.int64)
-        scores = blend(cos, self.best_sentences(ids, qvec), self._dense_weight(question))
+        best = self.best_sentences(ids, qvec, cos)
+        scores = np.asarray(cos, dtype=np.float64) if best is None else blend(cos, best, weight)
         order = np.lexsort((ids, -scores))[: p.candidates]
         return ids[order], scores[order].astype(np.float32)
 
@@ -144,23 +146,32 @@ class Retriever:
         ids = np.asarray(ids, dtype=np.int64)
         cos = self.index.cosine(ids, qvec)
         weight = self._dense_weight(question)
-        if weight <= 0 or getattr(self.index, "sentence_vectors", None) is None:
-            return cos
-        return blend(cos, self.best_sentences(ids, qvec), weight).astype(np.float32)
+        best = self.best_sentences(ids, qvec, cos) if weight > 0 else None
+        return cos if best is None else blend(cos, best, weight).astype(np.float32)
 
-    def best_sentences(self, ids: np.ndarray, qvec: np.ndarray) -> np.ndarray:
-        """Each passage's best cosine between ``qvec`` and one of its sentences that may answer (0.0 when none
-        may: a title line, an announcement); ``nan`` for a passage without sentence vectors."""
+    def best_sentences(self, ids: np.ndarray, qvec: np.ndarray, cosines: np.ndarray | None = None,
+                       ) -> np.ndarray | None:
+        """Each passage's best cosine between ``qvec`` and one of its sentences that may answer: 0.0 when none
+        may (a title line, an announcement), the passage's own cosine (``cosines``, else read) when it has no
+        quotable sentence. ``None`` when the store holds no sentence vectors (a Milvus store; an index built
+        before they were stored)."""
         lookup = getattr(self.index, "sentence_vectors", None)
-        out = np.full(len(ids), np.nan)
-        if lookup is None:
-            return out
+        if lookup is None or not len(ids):
+            return None if lookup is None else np.zeros(0)
+        out = np.zeros(len(ids))
+        bare = []  # passages without quotable sentences
         for j, position in enumerate(ids):
             vecs = lookup(int(position))
-            if vecs is None or not len(vecs):
+            if vecs is None:
+                return None
+            if not len(vecs):
+                bare.append(j)
                 continue
             content = self._content_rows(int(position), len(vecs))
             out[j] = float(np.max(vecs[content] @ qvec)) if content else 0.0
+        if bare:
+            own = self.index.cosine(np.asarray(ids)[bare], qvec) if cosines is None else np.asarray(cosines)[bare]
+            out[bare] = own
         return out
 
     def _dense_weight(self, question: str) -> float:
@@ -284,21 +295,14 @@ class Retriever:
         vectors (an index folder does; a Milvus store does not, and its order stays as fused)."""
         p = self.params
         weight = self._sentence_weight(question)
-        lookup = getattr(self.index, "sentence_vectors", None)
-        if weight <= 0 or lookup is None:
+        if weight <= 0 or len(hits) < 2:
             return hits
-
-        def best(position: int) -> float | None:  # a passage without quotable sentences: its own cosine
-            vecs = lookup(position)
-            if vecs is None:
-                return None
-            if not len(vecs):
-                return float(self.index.cosine(np.array([position]), qvec)[0])
-            content = self._content_rows(position, len(vecs))
-            # nothing in it may answer (the report's title line, an announcement): the bottom of the re-ranked head
-            return float(np.max(vecs[content] @ qvec)) if content else 0.0
-
-        return by_sentences(hits, best, weight, p.sentence_depth)
+        head = np.array([h[0] for h in hits[:p.sentence_depth]], dtype=np.int64)
+        best = self.best_sentences(head, qvec)
+        if best is None:
+            return hits
+        table = dict(zip(head.tolist(), best.tolist(), strict=True))
+        return by_sentences(hits, table.get, weight, p.sentence_depth)
 
     def _content_rows(self, position: int, count: int) -> list[int]:
         """The rows of a passage's sentence vectors that may answer (``qa.ingest.quotes.answers_nothing``): the
