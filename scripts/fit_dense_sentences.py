@@ -6,7 +6,7 @@ The dense side scores a passage by ``(1 - b) x its own cosine + b x the best cos
 paragraph blurs what each of its sentences says; a sentence alone misses what the paragraph around it says.
 
 For every question the paragraph search's top ``--pool`` and their best sentences are read once, as the
-product reads them (``Retriever.best_sentences``); ``b`` is then chosen per question language on a grid, by
+product reads them (``qa.search.sentences.best_sentences``); ``b`` is then chosen per question language on a grid, by
 dense MRR@10 over the fitted part of the sets: the smallest ``b`` within one paired standard error of the best.
 English questions are fitted on XQuAD English->Chinese, Chinese ones on CMRC2018 and DRCD (questions
 ``--hold``.. of each); each set's first ``--hold`` questions (the ones ``qa eval --limit 300`` measures) are held
@@ -36,6 +36,7 @@ from fit_fusion import load_set, question_vectors  # noqa: E402
 from qa.eval.provenance import recorded_command  # noqa: E402
 from qa.search.fusion import PARAMS_FILE, blend, fitted_params  # noqa: E402
 from qa.search.retrieve import CHINESE_QUESTION, Retriever  # noqa: E402
+from qa.search.sentences import best_sentences  # noqa: E402
 from qa.textnorm import cjk_ratio  # noqa: E402
 
 GRID = (0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1.0)
@@ -58,7 +59,7 @@ def read_pool(r: Retriever, question: str, qvec: np.ndarray, gold, pool: int) ->
         qvec = r.shift.apply(qvec, question)
     ids, cos = r.index.vectors.search(qvec, pool)
     ids = np.asarray(ids, dtype=np.int64)
-    best = r.best_sentences(ids, qvec, cos)
+    best = best_sentences(r.index, ids, qvec, cos)
     if best is None:
         raise SystemExit("the index holds no sentence vectors: rebuild it (`qa index --rebuild`)")
     return Pool(ids, np.asarray(cos, dtype=np.float64), best, np.array([bool(gold(int(i))) for i in ids], dtype=bool))

@@ -3,6 +3,7 @@
 import numpy as np
 
 from qa.search.retrieve import Retriever
+from qa.search.sentences import content_rows
 from qa.store.index import Index
 from qa.store.update import update_index
 
@@ -35,7 +36,8 @@ def test_the_title_line_does_not_carry_its_passage_above_the_one_that_answers(tm
     # by its best sentence (the title) the first passage is the closer one: the re-ranking must not read it
     title_row = idx.sentence_vectors(first)[0] @ qvec
     assert title_row > np.max(idx.sentence_vectors(answer) @ qvec)
-    rows = r._content_rows(first, len(idx.sentence_vectors(first)))
+    rows = content_rows(idx, first, len(idx.sentence_vectors(first)))
     assert 0 not in rows and rows  # the title line is left out, the paragraph's own sentences kept
-    assert r._content_rows(answer, len(idx.sentence_vectors(answer))) == list(range(len(idx.sentence_vectors(answer))))
+    count = len(idx.sentence_vectors(answer))
+    assert content_rows(idx, answer, count) == list(range(count))
     assert "2392" in r.search(QUESTION, k=3).hits[0].chunk.text

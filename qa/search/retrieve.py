@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa.ingest.quotes import answers_nothing, quotable
 from qa.models.embed import Embedder
 from qa.search.filters import (
     Filters,
@@ -42,6 +41,7 @@ from qa.search.fusion import (
 from qa.search.lexicon import content_words, match, stopwords
 from qa.search.names import name_groups, name_tokens
 from qa.search.question import QuestionInfo, analyze
+from qa.search.sentences import best_sentences
 from qa.search.shift import load_query_shift
 from qa.store.keyword import KeywordIndex, tokenize
 from qa.store.protocol import Store
@@ -109,7 +109,7 @@ class Retriever:
         return union() if union is not None else frozenset().union(*self._year_chunks.values())
 
     def parts(self, question: str, qnorm: str | None = None, *, mask: np.ndarray | None = None,
-              qvec: np.ndarray | None = None, also: Sequence[int] = ()) -> Parts:
+              qvec: np.ndarray | None = None, also: Sequence[int] = (), blended: bool = True) -> Parts:
         """Dense candidates, keyword scores and the evidence that sets the keyword weight. The keyword scores
         are exact for the top candidates, the dense ones and ``also`` (a store may leave others at 0)."""
         index, p = self.index, self.params
@@ -117,7 +117,7 @@ class Retriever:
         subset = np.flatnonzero(mask) if mask is not None else None
         if qvec is None:
             qvec = self.query_vector(question, qnorm)
-        d_ids, d_scores = self._dense_search(question, qvec, subset)
+        d_ids, d_scores = self._dense_search(question, qvec, subset, blended)
         query, coverage = keyword_query(question, qnorm, index.keywords, d_ids[: p.prf_depth], p,
                                         lexicon=self.lexicon)
         kw_scores = (index.keywords.scores(query, mask=mask, also=np.concatenate([d_ids, np.asarray(also, np.int64)]))
@@ -125,54 +125,29 @@ class Retriever:
         ev = Evidence(coverage, agreement(d_ids, kw_scores, p.agree_k), cjk_ratio(question))
         return Parts(qvec, d_ids, d_scores, kw_scores, ev, query)
 
-    def _dense_search(self, question: str, qvec: np.ndarray, subset: np.ndarray | None,
+    def _dense_search(self, question: str, qvec: np.ndarray, subset: np.ndarray | None, blended: bool = True,
                       ) -> tuple[np.ndarray, np.ndarray]:
         """The dense side's ``candidates`` best passages and their scores: the paragraph search's top
         ``dense_pool`` re-scored by ``dense_scores`` when the store holds sentence vectors."""
         p = self.params
-        weight = self._dense_weight(question)
+        weight = self._dense_weight(question) if blended else 0.0
         if weight <= 0 or getattr(self.index, "sentence_vectors", None) is None:
             return self.index.vectors.search(qvec, p.candidates, subset=subset)
         ids, cos = self.index.vectors.search(qvec, max(p.dense_pool, p.candidates), subset=subset)
         ids = np.asarray(ids, dtype=np.int64)
-        best = self.best_sentences(ids, qvec, cos)
+        best = best_sentences(self.index, ids, qvec, cos)
         scores = np.asarray(cos, dtype=np.float64) if best is None else blend(cos, best, weight)
         order = np.lexsort((ids, -scores))[: p.candidates]
         return ids[order], scores[order].astype(np.float32)
 
-    def dense_scores(self, ids: np.ndarray, qvec: np.ndarray, question: str) -> np.ndarray:
+    def dense_scores(self, ids: np.ndarray, qvec: np.ndarray, question: str, blended: bool = True) -> np.ndarray:
         """The dense side's score of the passages at ``ids``: their cosine, blended with their best sentence's
         (``fusion.blend``) for a store that holds sentence vectors."""
         ids = np.asarray(ids, dtype=np.int64)
         cos = self.index.cosine(ids, qvec)
-        weight = self._dense_weight(question)
-        best = self.best_sentences(ids, qvec, cos) if weight > 0 else None
+        weight = self._dense_weight(question) if blended else 0.0
+        best = best_sentences(self.index, ids, qvec, cos) if weight > 0 else None
         return cos if best is None else blend(cos, best, weight).astype(np.float32)
-
-    def best_sentences(self, ids: np.ndarray, qvec: np.ndarray, cosines: np.ndarray | None = None,
-                       ) -> np.ndarray | None:
-        """Each passage's best cosine between ``qvec`` and one of its sentences that may answer: 0.0 when none
-        may (a title line, an announcement), the passage's own cosine (``cosines``, else read) when it has no
-        quotable sentence. ``None`` when the store holds no sentence vectors (a Milvus store; an index built
-        before they were stored)."""
-        lookup = getattr(self.index, "sentence_vectors", None)
-        if lookup is None or not len(ids):
-            return None if lookup is None else np.zeros(0)
-        out = np.zeros(len(ids))
-        bare = []  # passages without quotable sentences
-        for j, position in enumerate(ids):
-            vecs = lookup(int(position))
-            if vecs is None:
-                return None
-            if not len(vecs):
-                bare.append(j)
-                continue
-            content = self._content_rows(int(position), len(vecs))
-            out[j] = float(np.max(vecs[content] @ qvec)) if content else 0.0
-        if bare:
-            own = self.index.cosine(np.asarray(ids)[bare], qvec) if cosines is None else np.asarray(cosines)[bare]
-            out[bare] = own
-        return out
 
     def _dense_weight(self, question: str) -> float:
         p = self.params
@@ -214,8 +189,9 @@ class Retriever:
         scores = sorted((h[1] for h in hits), reverse=True)
         return [(i, score, dr, kr) for (i, _, dr, kr), score in zip(out[:k], scores, strict=False)]
 
-    def _strength(self, ids: list[int], qvec: np.ndarray, kw_all: np.ndarray, w_kw: float) -> float:
-        """How well the best of ``ids`` matches the whole question, on one scale for any subset."""
+    def _strength(self, question: str, ids: list[int], qvec: np.ndarray, kw_all: np.ndarray, w_kw: float) -> float:
+        """How well the best of ``ids`` matches the whole question, on one scale for any subset: the dense side's
+        score (``dense_scores``) and the keyword score."""
         if not ids:
             return 0.0
         cos = self.index.cosine(np.array(ids), qvec)
@@ -263,6 +239,7 @@ class Retriever:
                             named)
 
     def _ranked(self, question: str, f: Filters, mask: np.ndarray | None, k: int, *, boost: bool = True,
+                blended: bool = True,
                 ) -> tuple[list[tuple[int, float, int, int]], np.ndarray | None, tuple[str, ...], list]:
         """Fused hits (re-ranked by years and mentioned places; without ``boost``, the fused hits as they are),
         the query vector (None keyword-only), the keyword terms searched, and the fused hits before the years and
@@ -281,9 +258,10 @@ class Retriever:
             kw_scores = index.keywords.scores(query, mask=mask)
             hits = fuse(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), kw_scores, 1.0, n)
             return self._by_years(hits, f, k), None, tuple(dict.fromkeys(query.split())), hits
-        pt = self.parts(question, qnorm, mask=mask)
+        pt = self.parts(question, qnorm, mask=mask, blended=blended)
         hits = fuse(pt.d_ids, pt.d_scores, pt.kw_scores, keyword_weight(self.params, pt.evidence), n,
-                    cosine=lambda ids: self.dense_scores(ids, pt.qvec, question), candidates=self.params.candidates)
+                    cosine=lambda ids: self.dense_scores(ids, pt.qvec, question, blended),
+                    candidates=self.params.candidates)
         return (self._by_years(hits, f, k) if boost else hits), pt.qvec, tuple(dict.fromkeys(pt.query.split())), hits
 
     def _sentence_weight(self, question: str) -> float:
@@ -298,24 +276,11 @@ class Retriever:
         if weight <= 0 or len(hits) < 2:
             return hits
         head = np.array([h[0] for h in hits[:p.sentence_depth]], dtype=np.int64)
-        best = self.best_sentences(head, qvec)
+        best = best_sentences(self.index, head, qvec)
         if best is None:
             return hits
         table = dict(zip(head.tolist(), best.tolist(), strict=True))
         return by_sentences(hits, table.get, weight, p.sentence_depth)
-
-    def _content_rows(self, position: int, count: int) -> list[int]:
-        """The rows of a passage's sentence vectors that may answer (``qa.ingest.quotes.answers_nothing``): the
-        report's title written as a line of its text, or a sentence announcing what follows, matches a
-        question's description of the report ("the district's 2019 half-year summary") better than the
-        sentence that answers it."""
-        chunk = self.index.chunks[position]
-        doc = self.index.documents.get(chunk.doc_id)
-        sents = quotable(chunk)
-        if len(sents) != count:  # vectors made under another split: read them all
-            return list(range(count))
-        title = doc.title if doc else ""
-        return [i for i, s in enumerate(sents) if not answers_nothing(s, title, chunk, i)]
 
     def _outside(self, question: str, f: Filters, hits: list, fused: list, qvec: np.ndarray, k: int,
                  notes: list[str]) -> tuple[list, Filters, list]:
@@ -323,13 +288,15 @@ class Retriever:
 
         Both are measured against the question without its place (``qvec`` of the filtered search), so a
         report that merely names the place often gains nothing from it. Returns the hits, the filters and the
-        fused hits before years and places that go with them."""
-        wide, _, _, wide_fused = self._ranked(question, Filters(years=f.years, mentioned=f.mentioned), None, k)
+        fused hits before years and places that go with them. The unfiltered search ranks by paragraph cosine:
+        a sentence seldom names the place that its report's title names, and the margin was set on that scale."""
+        wide, _, _, wide_fused = self._ranked(question, Filters(years=f.years, mentioned=f.mentioned), None, k,
+                                              blended=False)
         qnorm = strip_filter_terms(normalize(question), Filters(places=f.places)) or normalize(question)
         pt = self.parts(question, qnorm, qvec=qvec, also=[h[0] for h in hits[:1] + wide[:1]])
         w = keyword_weight(self.params, pt.evidence)
-        inside = self._strength([h[0] for h in hits[:1]], qvec, pt.kw_scores, w)
-        outside = self._strength([h[0] for h in wide[:1]], qvec, pt.kw_scores, w)
+        inside = self._strength(question, [h[0] for h in hits[:1]], qvec, pt.kw_scores, w)
+        outside = self._strength(question, [h[0] for h in wide[:1]], qvec, pt.kw_scores, w)
         if outside - inside <= OUTSIDE_MARGIN:
             return hits, f, fused
         notes.append(filter_note("outside", f, script_of(question), question))
