@@ -189,9 +189,8 @@ class Retriever:
         scores = sorted((h[1] for h in hits), reverse=True)
         return [(i, score, dr, kr) for (i, _, dr, kr), score in zip(out[:k], scores, strict=False)]
 
-    def _strength(self, question: str, ids: list[int], qvec: np.ndarray, kw_all: np.ndarray, w_kw: float) -> float:
-        """How well the best of ``ids`` matches the whole question, on one scale for any subset: the dense side's
-        score (``dense_scores``) and the keyword score."""
+    def _strength(self, ids: list[int], qvec: np.ndarray, kw_all: np.ndarray, w_kw: float) -> float:
+        """How well the best of ``ids`` matches the whole question, on one scale for any subset."""
         if not ids:
             return 0.0
         cos = self.index.cosine(np.array(ids), qvec)
@@ -295,8 +294,8 @@ class Retriever:
         qnorm = strip_filter_terms(normalize(question), Filters(places=f.places)) or normalize(question)
         pt = self.parts(question, qnorm, qvec=qvec, also=[h[0] for h in hits[:1] + wide[:1]])
         w = keyword_weight(self.params, pt.evidence)
-        inside = self._strength(question, [h[0] for h in hits[:1]], qvec, pt.kw_scores, w)
-        outside = self._strength(question, [h[0] for h in wide[:1]], qvec, pt.kw_scores, w)
+        inside = self._strength([h[0] for h in hits[:1]], qvec, pt.kw_scores, w)
+        outside = self._strength([h[0] for h in wide[:1]], qvec, pt.kw_scores, w)
         if outside - inside <= OUTSIDE_MARGIN:
             return hits, f, fused
         notes.append(filter_note("outside", f, script_of(question), question))
