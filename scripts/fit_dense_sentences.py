@@ -55,8 +55,7 @@ class Pool:
 
 
 def read_pool(r: Retriever, question: str, qvec: np.ndarray, gold, pool: int) -> Pool:
-    if r.shift is not None:  # the cached vector is the plain one: searched as the product searches it
-        qvec = r.shift.apply(qvec, question)
+    qvec = r.searched(qvec, question)  # the cached vector is the plain one
     ids, cos = r.index.vectors.search(qvec, pool)
     ids = np.asarray(ids, dtype=np.int64)
     best = best_sentences(r.index, ids, qvec, cos)

@@ -67,8 +67,7 @@ def _rank(s, is_gold: np.ndarray, w: float) -> int:
 
 
 def ranks_under_weights(retriever: Retriever, question: str, qvec: np.ndarray, gold) -> tuple:
-    if retriever.shift is not None:  # the cached vector is the plain one: searched as the product searches it
-        qvec = retriever.shift.apply(qvec, question)
+    qvec = retriever.searched(qvec, question)  # the cached vector is the plain one
     pt = retriever.parts(question, qvec=qvec)
     s = scale(pt.d_ids, pt.d_scores, pt.kw_scores, lambda ids: retriever.dense_scores(ids, qvec, question),
               retriever.params.candidates)

@@ -42,8 +42,7 @@ FIT = {"en": ("xquad-en2zh-dev",), "zh": ("cmrc2018-dev", "drcd-dev")}
 def candidates(r: Retriever, question: str, qvec: np.ndarray, gold, depth: int) -> list[tuple[float, float, bool]]:
     """(fused score, best sentence cosine, is gold) of the fused top ``depth``, as the product ranks them."""
     p, index = r.params, r.index
-    if r.shift is not None:  # the cached vector is the plain one: searched as the product searches it
-        qvec = r.shift.apply(qvec, question)
+    qvec = r.searched(qvec, question)  # the cached vector is the plain one
     pt = r.parts(question, qvec=qvec)
     hits = fuse(pt.d_ids, pt.d_scores, pt.kw_scores, keyword_weight(p, pt.evidence), depth,
                 cosine=lambda ids: r.dense_scores(ids, qvec, question), candidates=p.candidates)

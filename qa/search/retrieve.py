@@ -156,7 +156,11 @@ class Retriever:
     def query_vector(self, question: str, qnorm: str | None = None) -> np.ndarray:
         """The question's vector for the dense search: an English question's without the language offset
         (``qa.search.shift``)."""
-        vec = self.embedder.embed([normalize(question) if qnorm is None else qnorm], kind="query")[0]
+        return self.searched(self.embedder.embed([normalize(question) if qnorm is None else qnorm], kind="query")[0],
+                             question)
+
+    def searched(self, vec: np.ndarray, question: str) -> np.ndarray:
+        """A plain question vector as the dense search uses it (for a cached one: the fitting scripts)."""
         return self.shift.apply(vec, question) if self.shift is not None else vec
 
     def keyword_weight(self, question: str) -> float:
