@@ -1,10 +1,12 @@
 import json
+from dataclasses import replace
 
 import pytest
 from llm_server import FakeLLMServer
 
 from qa import cli
 from qa.answer.compose import Answerer
+from qa.answer.features import Candidate
 from qa.answer.render import render_text, to_json
 from qa.config import Settings
 from qa.numbers import numbers_in
@@ -166,6 +168,23 @@ def test_a_figure_masked_by_one_letter_is_reported_as_masked(tmp_path, fake_embe
     a = answerer.ask("青松区2018年一般公共预算教育投入多少万元?")
     assert a.abstained and "x万元" in a.text and "3200" not in a.text
     assert not answerer.ask("青松区全年培训教师多少人次?").abstained  # a real figure is still answered
+
+
+def test_a_mask_does_not_hide_a_figure_the_scorer_ranks_above_it(tmp_path, fake_embedder):
+    answerer = _answerer_over(tmp_path, fake_embedder, {
+        "a.txt": "青松区教育局2020年工作总结\n\n全年资助学生1869人次。\n",
+        "b.txt": "青山县教育局2020年工作总结\n\n全年资助学生xx人次。\n"})
+    question = "全年资助学生多少人次?"
+    res = answerer.retriever.search(question)
+    q = question_info(question, res)
+    hit = {h.chunk.source: h for h in res.hits}
+    given = Candidate(0, hit["a.txt"], "全年资助学生1869人次。", "全年资助学生1869人次。", 0.6, score=0.3)
+    # the masked sentence names more of the question, so it is the one the mask check reads
+    masked = Candidate(1, hit["b.txt"], "全年资助学生xx人次。", "全年资助学生xx人次。", 0.9, score=0.2)
+    assert answerer._masked(q, [given, masked]) is None  # the scorer ranks the figure a report gives first
+    masked_first = replace(masked, score=0.4)
+    mask, where = answerer._masked(q, [masked_first, given])  # ... and when it ranks the mask first, it is said
+    assert mask == "xx人次" and where is masked_first
 
 
 def test_a_sentence_announcing_what_follows_is_not_quoted(tmp_path, fake_embedder):

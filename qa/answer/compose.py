@@ -12,7 +12,6 @@ each number in it must occur in a cited paragraph and each ``[n]`` must name a l
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -20,7 +19,7 @@ from functools import cached_property
 from qa.answer import lead as leads
 from qa.answer import wording
 from qa.answer.decline import DeclineModel, load_decline, question_row
-from qa.answer.evidence import TermWeights, group_credit, has_new_figure, quote_window
+from qa.answer.evidence import MASKED_RE, TermWeights, given_above, group_credit, has_new_figure, quote_window
 from qa.answer.features import (  # noqa: F401 - shared_run: used by tests and callers
     Candidate,
     VectorCache,
@@ -42,9 +41,6 @@ from qa.textnorm import normalize, to_traditional
 from qa.types import Answer, Citation, Hit
 
 log = logging.getLogger(__name__)
-# a figure a copy masks: "**次", "xx人", "某项", or one letter x standing alone before the unit ("投入x万元");
-# a lone x after a figure or a Latin letter is something else ("3×4", "Max")
-MASKED_RE = re.compile(r"(\*{2,}|[xX×]{2,}|(?<![0-9A-Za-z.])[xX×]|某)\s*(次|人|名|所|项|个|元|万元|亿元|天|场|期|批)")
 
 
 @dataclass(frozen=True)
@@ -385,7 +381,8 @@ class Answerer:
         best = max(pool, key=lambda c: (self._measured(q, c.sentence) + c.coverage, c.score))
         m = MASKED_RE.search(normalize(best.sentence))
         if m and not has_new_figure(best.quote if best.quote != best.sentence else "", q):
-            return m.group(0), best
+            # the mask declines nothing when the scorer ranks a figure some report gives above it
+            return None if given_above(best, cands, q) else (m.group(0), best)
         return None
 
     def _decline(self, q: QuestionInfo, res: SearchResult, notes: list[str], key: str = "decline",

@@ -11,6 +11,7 @@ holding both a key concept and a number is the answer ("新建图书室12间,购
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -159,6 +160,21 @@ def expected_unit(q: QuestionInfo) -> str | None:
     if any(t in ("次", "几次", "培训", "讲座", "活动") for t in terms) and q.kind == "numeric":
         return "times"
     return None
+
+
+# a figure a copy masks: "**次", "xx人", "某项", or one letter x standing alone before the unit ("投入x万元");
+# a lone x after a figure or a Latin letter is something else ("3×4", "Max")
+MASKED_RE = re.compile(r"(\*{2,}|[xX×]{2,}|(?<![0-9A-Za-z.])[xX×]|某)\s*"
+                       r"(次|人次|人|名|所|项|个|元|万元|亿元|天|场|期|批)")
+
+
+def given_above(masked, cands: list, q: QuestionInfo) -> bool:
+    """Whether a candidate ranked above ``masked`` (``cands`` best first) states a figure of its own, unmasked:
+    an answer some report gives, so another report's (or year's) mask is no reason to decline."""
+    for c in itertools.takewhile(lambda c: c is not masked, cands):
+        if has_new_figure(c.quote, q, strict=True) and not MASKED_RE.search(normalize(c.sentence)):
+            return True
+    return False
 
 
 def figure_fit(text: str, q: QuestionInfo) -> float:
