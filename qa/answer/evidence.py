@@ -170,7 +170,7 @@ MASKED_RE = re.compile(r"(\*{2,}|[xX×]{2,}|(?<![0-9A-Za-z.])[xX×]|某)\s*"
 
 def given_above(masked, cands: list, q: QuestionInfo) -> bool:
     """Whether a candidate ranked above ``masked`` (``cands`` best first) states a figure of its own, unmasked:
-    an answer some report gives, so another report's (or year's) mask is no reason to decline."""
+    an answer the reports give, so the mask, lower down, is no reason to decline."""
     for c in itertools.takewhile(lambda c: c is not masked, cands):
         if has_new_figure(c.quote, q, strict=True) and not MASKED_RE.search(normalize(c.sentence)):
             return True
