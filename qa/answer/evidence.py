@@ -62,15 +62,22 @@ def has_new_figure(text: str, q: QuestionInfo, *, strict: bool = False) -> bool:
     True
     >>> has_new_figure("2018年度教育投入x万元", q), has_new_figure("2018年度教育投入x万元", q, strict=True)
     (True, False)
+    >>> has_new_figure("依据中发〔2018〕4号", q), has_new_figure("依据中发〔2018〕4号", q, strict=True)  # a reference
+    (True, False)
+    >>> has_new_figure("为每一个学生提供适合的教育", q, strict=True), has_new_figure("新建三所学校", q, strict=True)
+    (False, True)
     """
     norm = normalize(text)
     item = ITEM_START.match(norm) if strict else None
+    refs = [m.span() for m in DOC_NUMBER_RE.finditer(norm)] if strict else []
     for m in NUMBER_RE.finditer(norm):
         after = norm[m.end():m.end() + 1]
         digits = m.group(0).isdigit()
         if strict and ((item and m.end() <= item.end()) or (digits and after and (
                 after in "月日" or (after == "年" and _YEAR_RE.fullmatch(m.group(0)))))
-                or (m.start() and norm[m.start() - 1] in MASK_MARKS)):  # "x万元": the 万 of a masked sum
+                or (m.start() and norm[m.start() - 1] in MASK_MARKS)  # "x万元": the 万 of a masked sum
+                or any(a <= m.start() and m.end() <= b for a, b in refs)
+                or m.group(0) == "一"):  # a lone 一 is a word (每一个, 一批), as ``qa.numbers`` reads it
             continue
         if m.group(0) not in q.numbers and not (digits and after in "年月日" and m.group(0) in q.norm):
             return True
@@ -79,6 +86,9 @@ def has_new_figure(text: str, q: QuestionInfo, *, strict: bool = False) -> bool:
 
 _YEAR_RE = re.compile(r"(?:19|20)\d\d")
 MASK_MARKS = frozenset("xX×*")  # a copy masks a figure with these ("x万元", "**次")
+# an official document's number, issuer code + 〔year〕 + serial + 号 (GB/T 9704 发文字号: "教基〔2020〕1号"; copies
+# write the brackets as [] or 【】 too): a reference, not a figure that answers
+DOC_NUMBER_RE = re.compile(r"[〔\[【]\s*(?:19|20)\d\d\s*[〕\]】]\s*第?\s*\d{1,4}\s*号")
 
 
 
