@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
 
+from qa.answer import evidence, wording
 from qa.answer import lead as leads
-from qa.answer import wording
 from qa.answer.decline import DeclineModel, load_decline, question_row
-from qa.answer.evidence import MASKED_RE, TermWeights, given_above, group_credit, has_new_figure, quote_window
+from qa.answer.evidence import MASKED_RE, TermWeights, group_credit, has_new_figure, quote_window
 from qa.answer.features import (  # noqa: F401 - shared_run: used by tests and callers
     Candidate,
     VectorCache,
@@ -281,7 +281,8 @@ class Answerer:
             if c.score < keep * best.score:
                 return None
             figure = q.kind != "numeric" or has_new_figure(c.quote, q, strict=True)  # not a date or item number
-            if c.hit.chunk.chunk_id == best.hit.chunk.chunk_id and figure:
+            # ... and not only figures of another measure than the question names ("多少所" and "小学1177人")
+            if c.hit.chunk.chunk_id == best.hit.chunk.chunk_id and figure and not evidence.another_measure(c.quote, q):
                 return c
         return None
 
@@ -382,7 +383,7 @@ class Answerer:
         m = MASKED_RE.search(normalize(best.sentence))
         if m and not has_new_figure(best.quote if best.quote != best.sentence else "", q):
             # the mask declines nothing when the scorer ranks a figure some report gives above it
-            return None if given_above(best, cands, q) else (m.group(0), best)
+            return None if evidence.given_above(best, cands, q) else (m.group(0), best)
         return None
 
     def _decline(self, q: QuestionInfo, res: SearchResult, notes: list[str], key: str = "decline",

@@ -15,7 +15,7 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from qa.numbers import NUMBER_RE
@@ -67,7 +67,11 @@ def has_new_figure(text: str, q: QuestionInfo, *, strict: bool = False) -> bool:
     >>> has_new_figure("为每一个学生提供适合的教育", q, strict=True), has_new_figure("新建三所学校", q, strict=True)
     (False, True)
     """
-    norm = normalize(text)
+    return next(new_figures(normalize(text), q, strict=strict), None) is not None
+
+
+def new_figures(norm: str, q: QuestionInfo, *, strict: bool = False) -> Iterator[re.Match]:
+    """The figures of normalized text ``norm`` that ``has_new_figure`` counts."""
     item = ITEM_START.match(norm) if strict else None
     refs = [m.span() for m in DOC_NUMBER_RE.finditer(norm)] if strict else []
     for m in NUMBER_RE.finditer(norm):
@@ -80,8 +84,7 @@ def has_new_figure(text: str, q: QuestionInfo, *, strict: bool = False) -> bool:
                 or m.group(0) == "一"):  # a lone 一 is a word (每一个, 一批), as ``qa.numbers`` reads it
             continue
         if m.group(0) not in q.numbers and not (digits and after in "年月日" and m.group(0) in q.norm):
-            return True
-    return False
+            yield m
 
 
 _YEAR_RE = re.compile(r"(?:19|20)\d\d")
@@ -172,6 +175,36 @@ def expected_unit(q: QuestionInfo) -> str | None:
     return None
 
 
+# the measure word a Chinese question asks in, right after its question word ("多少所", "几名", "多少万元"); 个 counts
+# anything and says nothing. Units of people (人, 名, 位, 人次) are one kind, and so are sums of money.
+_ASKED_UNIT_RE = re.compile(r"(?:多少|几)(万元|亿元|元|人次|人|名|位|所|座|次|场|期|批|项)")
+_UNIT_KIND = {"人次": "people", "人": "people", "名": "people", "位": "people", "万元": "money", "亿元": "money",
+              "元": "money", "座": "所"}
+
+
+def another_measure(text: str, q: QuestionInfo) -> bool:
+    """A question that names its measure word ("有多少所小学?") and ``text`` whose every figure is followed by a
+    measure word of another kind ("小学1177人": people, not schools): those figures count something else.
+
+    >>> from qa.search.question import analyze
+    >>> q = analyze("当阳市有多少所小学?")
+    >>> another_measure("其中,小学1177人,初中1231人", q), another_measure("小学32所,教职工3278人", q)
+    (True, False)
+    >>> another_measure("小学1177人", analyze("当阳市有多少小学?")), another_measure("共1万余人", q)  # unsaid, unknown
+    (False, False)
+    """
+    asked = _ASKED_UNIT_RE.search(q.norm)
+    if asked is None:
+        return False
+    kind = _UNIT_KIND.get(asked.group(1), asked.group(1))
+    norm = normalize(text)
+    kinds = []
+    for m in new_figures(norm, q, strict=True):
+        unit = _ASKED_UNIT_RE.match("多少" + norm[m.end():m.end() + 2])
+        kinds.append(_UNIT_KIND.get(unit.group(1), unit.group(1)) if unit else None)
+    return bool(kinds) and all(k is not None and k != kind for k in kinds)
+
+
 # a figure a copy masks: "**次", "xx人", "某项", or one letter x standing alone before the unit ("投入x万元");
 # a lone x after a figure or a Latin letter is something else ("3×4", "Max")
 MASKED_RE = re.compile(r"(\*{2,}|[xX×]{2,}|(?<![0-9A-Za-z.])[xX×]|某)\s*"
@@ -233,7 +266,13 @@ def quote_window(sentence: str, q: QuestionInfo, weights: TermWeights, limit: in
 
 
 def best_clause(sentence: str, q: QuestionInfo, weights: TermWeights) -> str:
-    """For a figure question: the clause with a figure that best matches the question's concepts."""
+    """For a figure question: the clause with a figure that best matches the question's concepts.
+
+    >>> from qa.search.question import analyze
+    >>> weights = TermWeights(9, len)
+    >>> best_clause("现有在岗教职工3278人,其中,小学1177人,初中1231人。", analyze("有多少在岗教职工?"), weights)
+    '现有在岗教职工3278人,其中,小学1177人,'
+    """
     cands = [c for c in clauses(sentence) if has_new_figure(c, q)]
     if not cands:
         return sentence
@@ -249,9 +288,14 @@ def best_clause(sentence: str, q: QuestionInfo, weights: TermWeights) -> str:
     j = all_cl.index(clause)
     if clause.startswith(("其中", "共", "比", "占", "同比", "较")) and j > 0:
         return all_cl[j - 1] + clause
+    if j + 2 < len(all_cl) and _BARE_WHEREOF.fullmatch(all_cl[j + 1]):  # never end on a bare "其中,": add the part
+        return clause + all_cl[j + 1] + all_cl[j + 2]
     if j + 1 < len(all_cl) and all_cl[j + 1].startswith(("其中", "比上年", "同比", "较", "占")):
         return clause + all_cl[j + 1]
     return clause
+
+
+_BARE_WHEREOF = re.compile(r"其中\s*[，,：:]?")
 
 
 def _figure_gap(clause: str, q: QuestionInfo) -> int:
