@@ -281,7 +281,7 @@ class Answerer:
             if c.score < keep * best.score:
                 return None
             figure = q.kind != "numeric" or has_new_figure(c.quote, q, strict=True)  # not a date or item number
-            # ... and not only figures of another measure than the question names ("多少所" and "小学1177人")
+            # ... and not only figures of another measure than the question names ("多少所" and "小学980人")
             if c.hit.chunk.chunk_id == best.hit.chunk.chunk_id and figure and not evidence.another_measure(c.quote, q):
                 return c
         return None
