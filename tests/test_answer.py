@@ -206,6 +206,41 @@ def test_a_runner_up_whose_figures_count_in_another_measure_word_is_not_quoted(t
     assert runner_up("青松市有多少小学?") == "其中小学980人"  # no measure word asked: the scorer decides
 
 
+def test_the_best_sentence_masking_its_figure_declines_unless_it_speaks_of_another_year(tmp_path, fake_embedder):
+    answerer = _answerer_over(tmp_path, fake_embedder, {
+        "a.txt": "青松区教育局2018年工作总结\n\n2018年度一般公共预算教育投入x万元，较上年增加x万元。\n",
+        "b.txt": "青山县教育局工作总结\n\n目前全县财政性教育经费支出超过2亿元。\n"})
+    question = "How much did the district's public budget put into education in 2018?"
+    res = answerer.retriever.search(question)
+    q = question_info(question, res)
+    hit = {h.chunk.source: h for h in res.hits}
+    # the masked sentence names little of what the question counts in English, yet the scorer ranks it first
+    budget = "2018年度一般公共预算教育投入x万元，较上年增加x万元。"
+    masked = Candidate(0, hit["a.txt"], budget, "投入x万元", 0.2, score=0.4)
+    given = Candidate(0, hit["b.txt"], "目前全县财政性教育经费支出超过2亿元。", "支出超过2亿元", 0.2, score=0.3)
+    mask, where = answerer._masked(q, [masked, given])
+    assert mask == "x万元" and where is masked
+    other = "How much did the district's public budget put into education in 2013?"  # the mask is of 2018
+    assert answerer._masked(question_info(other, res), [masked, given]) is None
+
+
+def test_an_english_figure_question_is_not_answered_by_figures_of_another_measure(tmp_path, fake_embedder):
+    answerer = _answerer_over(tmp_path, fake_embedder, {"report.txt": (
+        "青松县教育局2020年工作总结\n\n全县现有小学6所、初中3所、注册幼儿园22所。全年共培训教师1200人次。培训资金由县财政保障。\n")})
+    schools = "全县现有小学6所、初中3所、注册幼儿园22所。"
+    trained = "全年共培训教师1200人次。"
+
+    def no_figure(question: str, sentence: str) -> bool:
+        res = answerer.retriever.search(question)
+        c = Candidate(0, res.hits[0], sentence, sentence, 0.5, score=0.5)
+        return answerer._no_figure(question_info(question, res), [c])
+
+    assert no_figure("How many teachers were there in the county in 2020?", schools)  # 所 counts no teachers
+    assert not no_figure("How many teachers were trained in 2020?", trained)
+    assert not no_figure("How many primary schools does the county have?", schools)
+    assert no_figure("How much funding did the county give training in 2020?", trained)  # a sum, not attendances
+
+
 def test_a_sentence_announcing_what_follows_is_not_quoted(tmp_path, fake_embedder):
     answerer = _answerer_over(tmp_path, fake_embedder, {"summary.txt": (
         "青松区教育局2019年应急管理工作总结\n\n"

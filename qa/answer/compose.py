@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
 
-from qa.answer import evidence, wording
+from qa.answer import evidence, figures, wording
 from qa.answer import lead as leads
 from qa.answer.decline import DeclineModel, load_decline, question_row
 from qa.answer.evidence import MASKED_RE, TermWeights, group_credit, has_new_figure, quote_window
@@ -72,7 +72,7 @@ def figure_first(q: QuestionInfo, cands: list[Candidate], pool: int) -> list[Can
     Its concepts reach the reports through dictionary senses, so coverage often ranks a sentence without any
     figure first (web-copy development set: English answer_hit 22 -> 23 of 39; XQuAD en->zh 0..299 and dev
     unchanged). Chinese questions keep the scorer's order: there it lost answers (DRCD, XQuAD-zh 0..99)."""
-    first = next((c for c in cands[:pool] if has_new_figure(c.quote, q, strict=True)), None)
+    first = next((c for c in cands[:pool] if figures.gives_figure(c.quote, q)), None)
     if first is None or first is cands[0]:
         return cands
     return [first, *(c for c in cands if c is not first)]
@@ -282,7 +282,7 @@ class Answerer:
                 return None
             figure = q.kind != "numeric" or has_new_figure(c.quote, q, strict=True)  # not a date or item number
             # ... and not only figures of another measure than the question names ("多少所" and "小学980人")
-            if c.hit.chunk.chunk_id == best.hit.chunk.chunk_id and figure and not evidence.another_measure(c.quote, q):
+            if c.hit.chunk.chunk_id == best.hit.chunk.chunk_id and figure and not figures.another_measure(c.quote, q):
                 return c
         return None
 
@@ -316,7 +316,7 @@ class Answerer:
         report's word, so there a figure in a likely sentence is enough (XQuAD en->zh questions 0..299, never
         fitted on: declines 22 -> 9, answers holding the gold span 169 -> 179; bench/README.md). The parts of a
         date and an item's number are no figure here (a "how much" answered by "9月28日")."""
-        pool = [c for c in cands[:self.params.figure_pool] if has_new_figure(c.quote, q, strict=True)]
+        pool = [c for c in cands[:self.params.figure_pool] if figures.gives_figure(c.quote, q)]
         if q.lang == "en":
             return not pool
         return not any(self._measured(q, c.sentence) >= self.params.measured_min for c in pool)
@@ -368,6 +368,9 @@ class Answerer:
         """The masked figure ("**次", "xx人") of the sentence that best speaks of what is counted, if any,
         and that sentence's candidate."""
         least = self.params.measured_min
+        top = MASKED_RE.search(normalize(cands[0].sentence))
+        if top and not has_new_figure(cands[0].sentence, q, strict=True) and figures.masks_answer(top, q):
+            return top.group(0), cands[0]  # the scorer's best sentence masks its figure and gives no other
         if not has_new_figure(cands[0].quote, q):
             # The best passage gives no figure: a masked one in the same report about what is counted is
             # the report's answer, even when other reports' figures rank higher.

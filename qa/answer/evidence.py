@@ -15,9 +15,16 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from qa.answer.figures import (  # noqa: F401 - ITEM_START, has_new_figure, MASKED_RE: read from here too
+    _UNITS,
+    ITEM_START,
+    MASKED_RE,
+    expected_unit,
+    has_new_figure,
+)
 from qa.numbers import NUMBER_RE
 from qa.search.question import QuestionInfo
 from qa.textnorm import SENTENCE_ENDS, normalize, sentence_spans
@@ -38,60 +45,8 @@ def sentences(text: str) -> list[Sentence]:
     return [Sentence(text[a:b], a, b) for a, b in sentence_spans(text) if b - a >= 2]
 
 
-# the opening of a numbered item in Chinese prose: 一是, （二）, 3、, 4., ⑤, 第六，
-ITEM_START = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}是|[（(【\[]?[一二三四五六七八九十\d]{1,3}[)）\]】]|"
-                        r"\d{1,2}[、.．](?!\d)|[\u2460-\u2473]|第[一二三四五六七八九十]{1,3}[，,、是])")
-
-
 def clauses(sentence: str) -> list[str]:
     return [c for c in (m.group(0).strip() for m in _CLAUSE_RE.finditer(sentence)) if c]
-
-
-
-def has_new_figure(text: str, q: QuestionInfo, *, strict: bool = False) -> bool:
-    """Whether ``text`` states a figure other than those the question itself names; ``strict``: a date's parts
-    (a year ``2023年``, a month ``9月``, a day ``28日``; "9个月" and "3年" still count) and the number of a
-    list item that opens the text ("1.", "（二）") and what follows a mask (the 万 of "x万元") are no figure.
-
-    >>> q = QuestionInfo("How much was spent?", "how much was spent?", "en", "numeric", ())
-    >>> has_new_figure("9月28日移交", q), has_new_figure("9月28日移交", q, strict=True)
-    (True, False)
-    >>> has_new_figure("1.推动2023年建设", q, strict=True), has_new_figure("2023年投入3年", q, strict=True)
-    (False, True)
-    >>> has_new_figure("城关一中 · 教师(人): 156", q, strict=True)  # a figure that ends the text
-    True
-    >>> has_new_figure("2018年度教育投入x万元", q), has_new_figure("2018年度教育投入x万元", q, strict=True)
-    (True, False)
-    >>> has_new_figure("依据中发〔2018〕4号", q), has_new_figure("依据中发〔2018〕4号", q, strict=True)  # a reference
-    (True, False)
-    >>> has_new_figure("为每一个学生提供适合的教育", q, strict=True), has_new_figure("新建三所学校", q, strict=True)
-    (False, True)
-    """
-    return next(new_figures(normalize(text), q, strict=strict), None) is not None
-
-
-def new_figures(norm: str, q: QuestionInfo, *, strict: bool = False) -> Iterator[re.Match]:
-    """The figures of normalized text ``norm`` that ``has_new_figure`` counts."""
-    item = ITEM_START.match(norm) if strict else None
-    refs = [m.span() for m in DOC_NUMBER_RE.finditer(norm)] if strict else []
-    for m in NUMBER_RE.finditer(norm):
-        after = norm[m.end():m.end() + 1]
-        digits = m.group(0).isdigit()
-        if strict and ((item and m.end() <= item.end()) or (digits and after and (
-                after in "月日" or (after == "年" and _YEAR_RE.fullmatch(m.group(0)))))
-                or (m.start() and norm[m.start() - 1] in MASK_MARKS)  # "x万元": the 万 of a masked sum
-                or any(a <= m.start() and m.end() <= b for a, b in refs)
-                or m.group(0) == "一"):  # a lone 一 is a word (每一个, 一批), as ``qa.numbers`` reads it
-            continue
-        if m.group(0) not in q.numbers and not (digits and after in "年月日" and m.group(0) in q.norm):
-            yield m
-
-
-_YEAR_RE = re.compile(r"(?:19|20)\d\d")
-MASK_MARKS = frozenset("xX×*")  # a copy masks a figure with these ("x万元", "**次")
-# an official document's number, issuer code + 〔year〕 + serial + 号 (GB/T 9704 发文字号: "教基〔2020〕1号"; copies
-# write the brackets as [] or 【】 too): a reference, not a figure that answers
-DOC_NUMBER_RE = re.compile(r"[〔\[【]\s*(?:19|20)\d\d\s*[〕\]】]\s*第?\s*\d{1,4}\s*号")
 
 
 
@@ -152,65 +107,6 @@ def group_credit(text_norm: str, group: tuple[str, ...]) -> float:
         if alt in text_norm:
             best = max(best, 0.6 if alt in group[0] else 1.0)
     return best
-
-
-# Units that say what a figure counts, by the kind of thing asked about.
-_PEOPLE = ("教师", "老师", "学生", "毕业生", "儿童", "幼儿", "干部", "校长", "职工", "人员", "家长", "学员", "人次",
-           "志愿者", "党员", "少先队员", "人才", "专家")
-_MONEY = ("钱", "经费", "资金", "投入", "投资", "元", "费", "补助", "补贴", "助学金", "贷款", "预算")
-_UNITS = {"people": ("人", "名", "人次", "位"), "money": ("元", "万元", "亿元", "万", "亿"),
-          "schools": ("所", "个", "座", "校"), "times": ("次", "场", "期", "批", "项"), "share": ("%", "：", ":")}
-
-
-def expected_unit(q: QuestionInfo) -> str | None:
-    terms = [t for g in (q.focus or q.terms) for t in g]
-    if any(t in _MONEY for t in terms):
-        return "money"
-    if any(t in ("比例", "比率", "%", "比") for t in terms):
-        return "share"
-    if any(t in _PEOPLE or t.endswith(("生", "师")) for t in terms):
-        return "people"
-    if any(t in ("次", "几次", "培训", "讲座", "活动") for t in terms) and q.kind == "numeric":
-        return "times"
-    return None
-
-
-# the measure word a Chinese question asks in, right after its question word ("多少所", "几名", "多少万元"); 个 counts
-# anything and says nothing. Units of people (人, 名, 位, 人次) are one kind, and so are sums of money.
-_MEASURE_WORDS = "万元|亿元|元|人次|人|名|位|所|座|次|场|期|批|项"
-_ASKED_UNIT_RE = re.compile(f"(?:多少|几)({_MEASURE_WORDS})")
-_MEASURE_RE = re.compile(_MEASURE_WORDS)
-_UNIT_KIND = {"人次": "people", "人": "people", "名": "people", "位": "people", "万元": "money", "亿元": "money",
-              "元": "money", "座": "所"}
-
-
-def another_measure(text: str, q: QuestionInfo) -> bool:
-    """A question that names its measure word ("有多少所小学?") and ``text`` whose every figure is followed by a
-    measure word of another kind ("小学980人": people, not schools): those figures count something else.
-
-    >>> from qa.search.question import analyze
-    >>> q = analyze("青松市有多少所小学?")
-    >>> another_measure("其中,小学980人,初中860人", q), another_measure("小学27所,教职工2410人", q)
-    (True, False)
-    >>> another_measure("小学980人", analyze("青松市有多少小学?")), another_measure("共1万余人", q)  # unsaid, unknown
-    (False, False)
-    """
-    asked = _ASKED_UNIT_RE.search(q.norm)
-    if asked is None:
-        return False
-    kind = _UNIT_KIND.get(asked.group(1), asked.group(1))
-    norm = normalize(text)
-    kinds = []
-    for m in new_figures(norm, q, strict=True):
-        unit = _MEASURE_RE.match(norm, m.end())
-        kinds.append(_UNIT_KIND.get(unit.group(0), unit.group(0)) if unit else None)
-    return bool(kinds) and all(k is not None and k != kind for k in kinds)
-
-
-# a figure a copy masks: "**次", "xx人", "某项", or one letter x standing alone before the unit ("投入x万元");
-# a lone x after a figure or a Latin letter is something else ("3×4", "Max")
-MASKED_RE = re.compile(r"(\*{2,}|[xX×]{2,}|(?<![0-9A-Za-z.])[xX×]|某)\s*"
-                       r"(次|人次|人|名|所|项|个|元|万元|亿元|天|场|期|批)")
 
 
 def given_above(masked, cands: list, q: QuestionInfo) -> bool:

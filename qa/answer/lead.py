@@ -139,7 +139,7 @@ def _is_noun(zh: str) -> bool:
     return len(words) == 1 and (words[0].flag.startswith("n") or words[0].flag == "vn")
 
 
-# the units a figure of each expected kind may carry (``qa.answer.evidence.expected_unit``): a lead that would
+# the units a figure of each expected kind may carry (``qa.answer.figures.expected_unit``): a lead that would
 # state students in yuan says nothing
 _FITS = {"people": lambda u: u.kind == "people" or u.zh in ("人次", "万人次"),
          "money": lambda u: "yuan" in u.english or u.zh in ("万", "亿"),
@@ -148,7 +148,7 @@ _FITS = {"people": lambda u: u.kind == "people" or u.zh in ("人次", "万人次
 
 def fits_question(f: Figure, q: QuestionInfo) -> bool:
     """Whether the figure's unit can be what the question asks for (any unit when the question says nothing)."""
-    from qa.answer.evidence import expected_unit
+    from qa.answer.figures import expected_unit
 
     kind = expected_unit(q)
     return kind not in _FITS or _FITS[kind](f.unit)

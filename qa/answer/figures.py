@@ -1,0 +1,217 @@
+"""Figures and what they count: the new figures of a text, the units and measure words that follow them, and the
+kind of measure a question asks in ("多少所", "how many teachers", "how much was spent").
+
+>>> from qa.search.question import analyze
+>>> q = analyze("青松市有多少所小学?")
+>>> has_new_figure("小学27所", q), another_measure("小学980人", q)
+(True, True)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from qa.numbers import NUMBER_RE
+from qa.search import lexicon
+from qa.search.filters import detect_years
+from qa.search.question import QuestionInfo
+from qa.search.years import question_years
+from qa.textnorm import normalize
+
+# the opening of a numbered item in Chinese prose: 一是, （二）, 3、, 4., ⑤, 第六，
+ITEM_START = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}是|[（(【\[]?[一二三四五六七八九十\d]{1,3}[)）\]】]|"
+                        r"\d{1,2}[、.．](?!\d)|[\u2460-\u2473]|第[一二三四五六七八九十]{1,3}[，,、是])")
+
+
+def has_new_figure(text: str, q: QuestionInfo, *, strict: bool = False) -> bool:
+    """Whether ``text`` states a figure other than those the question itself names; ``strict``: a date's parts
+    (a year ``2023年``, a month ``9月``, a day ``28日``; "9个月" and "3年" still count) and the number of a
+    list item that opens the text ("1.", "（二）") and what follows a mask (the 万 of "x万元") are no figure.
+
+    >>> q = QuestionInfo("How much was spent?", "how much was spent?", "en", "numeric", ())
+    >>> has_new_figure("9月28日移交", q), has_new_figure("9月28日移交", q, strict=True)
+    (True, False)
+    >>> has_new_figure("1.推动2023年建设", q, strict=True), has_new_figure("2023年投入3年", q, strict=True)
+    (False, True)
+    >>> has_new_figure("城关一中 · 教师(人): 156", q, strict=True)  # a figure that ends the text
+    True
+    >>> has_new_figure("2018年度教育投入x万元", q), has_new_figure("2018年度教育投入x万元", q, strict=True)
+    (True, False)
+    >>> has_new_figure("依据中发〔2018〕4号", q), has_new_figure("依据中发〔2018〕4号", q, strict=True)  # a reference
+    (True, False)
+    >>> has_new_figure("为每一个学生提供适合的教育", q, strict=True), has_new_figure("新建三所学校", q, strict=True)
+    (False, True)
+    """
+    return next(new_figures(normalize(text), q, strict=strict), None) is not None
+
+
+def new_figures(norm: str, q: QuestionInfo, *, strict: bool = False) -> Iterator[re.Match]:
+    """The figures of normalized text ``norm`` that ``has_new_figure`` counts."""
+    item = ITEM_START.match(norm) if strict else None
+    refs = [m.span() for m in DOC_NUMBER_RE.finditer(norm)] if strict else []
+    for m in NUMBER_RE.finditer(norm):
+        after = norm[m.end():m.end() + 1]
+        digits = m.group(0).isdigit()
+        if strict and ((item and m.end() <= item.end()) or (digits and after and (
+                after in "月日" or (after == "年" and _YEAR_RE.fullmatch(m.group(0)))))
+                or (m.start() and norm[m.start() - 1] in MASK_MARKS)  # "x万元": the 万 of a masked sum
+                or any(a <= m.start() and m.end() <= b for a, b in refs)
+                or m.group(0) == "一"):  # a lone 一 is a word (每一个, 一批), as ``qa.numbers`` reads it
+            continue
+        if m.group(0) not in q.numbers and not (digits and after in "年月日" and m.group(0) in q.norm):
+            yield m
+
+
+_YEAR_RE = re.compile(r"(?:19|20)\d\d")
+MASK_MARKS = frozenset("xX×*")  # a copy masks a figure with these ("x万元", "**次")
+# an official document's number, issuer code + 〔year〕 + serial + 号 (GB/T 9704 发文字号: "教基〔2020〕1号"; copies
+# write the brackets as [] or 【】 too): a reference, not a figure that answers
+DOC_NUMBER_RE = re.compile(r"[〔\[【]\s*(?:19|20)\d\d\s*[〕\]】]\s*第?\s*\d{1,4}\s*号")
+
+
+# Units that say what a figure counts, by the kind of thing asked about.
+_PEOPLE = ("教师", "老师", "学生", "毕业生", "儿童", "幼儿", "干部", "校长", "职工", "人员", "家长", "学员", "人次",
+           "志愿者", "党员", "少先队员", "人才", "专家")
+_MONEY = ("钱", "经费", "资金", "投入", "投资", "元", "费", "补助", "补贴", "助学金", "贷款", "预算")
+_UNITS = {"people": ("人", "名", "人次", "位"), "money": ("元", "万元", "亿元", "万", "亿"),
+          "schools": ("所", "个", "座", "校"), "times": ("次", "场", "期", "批", "项"), "share": ("%", "：", ":")}
+
+
+def expected_unit(q: QuestionInfo) -> str | None:
+    terms = [t for g in (q.focus or q.terms) for t in g]
+    if any(t in _MONEY for t in terms):
+        return "money"
+    if any(t in ("比例", "比率", "%", "比") for t in terms):
+        return "share"
+    if any(t in _PEOPLE or t.endswith(("生", "师")) for t in terms):
+        return "people"
+    if any(t in ("次", "几次", "培训", "讲座", "活动") for t in terms) and q.kind == "numeric":
+        return "times"
+    return None
+
+
+# the measure word a Chinese question asks in, right after its question word ("多少所", "几名", "多少万元"); 个 counts
+# anything and says nothing. Units of people (人, 名, 位, 人次) are one kind, and so are sums of money.
+_MEASURE_WORDS = "万元|亿元|元|人次|人|名|位|所|座|次|场|期|批|项"
+_ASKED_UNIT_RE = re.compile(f"(?:多少|几)({_MEASURE_WORDS})")
+_MEASURE_RE = re.compile(_MEASURE_WORDS)
+_UNIT_KIND = {"人次": "people", "人": "people", "名": "people", "位": "people", "万元": "money", "亿元": "money",
+              "元": "money", "座": "所"}
+
+
+# Chinese headwords of schools: what 所 counts
+_SCHOOLS = ("学校", "小学", "中学", "幼儿园", "大学", "学院", "高中", "初中")
+
+
+def _headword_kind(headwords: list[str]) -> str | None:
+    """People or schools (所), when the dictionary's first headwords of an English word agree on one."""
+    kinds = {"people" if t in _PEOPLE or t.endswith(("生", "师")) else "所" if t.endswith(_SCHOOLS) else None
+             for t in headwords} - {None}
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def counted_kind(question: str) -> str | None:
+    """The kind of what an English "how many" question counts: the last word of the run right after "how many"
+    whose dictionary headwords (``qa.search.lexicon``) are people or schools ("how many primary school teachers
+    took part": people; "how many kindergartens attached to ...": schools, 所).
+
+    >>> counted_kind("How many primary school teachers took part?"), counted_kind("How many schools have 900 students?")
+    ('people', '所')
+    >>> counted_kind("How many projects were built?"), counted_kind("How much was spent?")
+    (None, None)
+    """
+    m = re.search(r"\bhow many\b", question, re.I)
+    words = re.findall(r"[a-z][a-z'\-]*", question[m.end():].lower()) if m else []
+    kind, i = None, 0
+    while i < len(words):
+        span, found = 1, []
+        for span in (3, 2, 1):
+            if i + span <= len(words) and (found := [e.zh for e in lexicon.candidates(" ".join(words[i:i + span]))]):
+                break
+        k = _headword_kind(found[:3])
+        if k is None and (kind is not None or i >= 3):
+            break  # the run of counted words has ended (or never began)
+        kind = k or kind
+        i += span
+    return kind
+
+
+def asked_kind(q: QuestionInfo) -> str | None:
+    """The kind of measure word the question's figure comes in: the one a Chinese question names after its
+    question word ("多少所": 所; "几名": people); for an English question, the kind of what "how many" counts
+    (``counted_kind``), or money for a question about a sum of money. ``None`` when unsaid or unknown (what
+    "how many items" counts takes any measure word).
+
+    >>> from qa.search.question import analyze
+    >>> asked_kind(analyze("青松市有多少名教师?")), asked_kind(analyze("青松市有多少小学?"))
+    ('people', None)
+    """
+    asked = _ASKED_UNIT_RE.search(q.norm)
+    if asked is not None:
+        return _UNIT_KIND.get(asked.group(1), asked.group(1))
+    if q.lang != "en":
+        return None
+    if not re.search(r"\bhow many\b", q.text, re.I):
+        return "money" if expected_unit(q) == "money" else None  # "how much was spent": a sum of money
+    return counted_kind(q.text)
+
+
+def another_measure(text: str, q: QuestionInfo) -> bool:
+    """A question that names its measure word ("有多少所小学?") and ``text`` whose every figure is followed by a
+    measure word of another kind ("小学980人": people, not schools): those figures count something else.
+
+    >>> from qa.search.question import analyze
+    >>> q = analyze("青松市有多少所小学?")
+    >>> another_measure("其中,小学980人,初中860人", q), another_measure("小学27所,教职工2410人", q)
+    (True, False)
+    >>> another_measure("小学980人", analyze("青松市有多少小学?")), another_measure("共1万余人", q)  # unsaid, unknown
+    (False, False)
+    """
+    kind = asked_kind(q)
+    if kind is None:
+        return False
+    norm = normalize(text)
+    kinds = []
+    for m in new_figures(norm, q, strict=True):
+        unit = _MEASURE_RE.match(norm, m.end())
+        kinds.append(_UNIT_KIND.get(unit.group(0), unit.group(0)) if unit else None)
+    return bool(kinds) and all(k is not None and k != kind for k in kinds)
+
+
+def masks_answer(mask: re.Match[str], q: QuestionInfo) -> bool:
+    """A masked figure (a ``MASKED_RE`` match in a normalized sentence) that may be the question's answer: in
+    the measure word the question asks in, if it says (not "xx亿元" for "how many kindergartens"), and of the
+    year it asks about, if both name years (not a "2018年度" sentence for a question about 2013).
+
+    >>> from qa.search.question import analyze
+    >>> q = analyze("How much does the 2013 report say was spent?")
+    >>> [masks_answer(MASKED_RE.search(t), q) for t in ("2018年度投入x万元", "2013年投入x万元", "投入x万元")]
+    [False, True, True]
+    >>> masks_answer(MASKED_RE.search("投入**亿元"), analyze("How many kindergartens were built?"))
+    False
+    """
+    kind = asked_kind(q)
+    if kind is not None and mask.group(2) != "个" and _UNIT_KIND.get(mask.group(2), mask.group(2)) != kind:
+        return False
+    asked = set(detect_years(q.text))  # generous: "the 2013 report" names a year
+    said = set(question_years(mask.string))
+    return not (asked and said and not asked & said)
+
+
+def gives_figure(text: str, q: QuestionInfo) -> bool:
+    """``text`` states a figure the question may ask for: a new one (strict), not only figures of another
+    measure word than the question asks in ("how many teachers" and "小学6所").
+
+    >>> from qa.search.question import analyze
+    >>> q = analyze("青松市有多少所小学?")
+    >>> gives_figure("小学27所", q), gives_figure("小学980人", q), gives_figure("文件(青发〔2018〕4号)", q)
+    (True, False, False)
+    """
+    return has_new_figure(text, q, strict=True) and not another_measure(text, q)
+
+
+# a figure a copy masks: "**次", "xx人", "某项", or one letter x standing alone before the unit ("投入x万元");
+# a lone x after a figure or a Latin letter is something else ("3×4", "Max")
+MASKED_RE = re.compile(r"(\*{2,}|[xX×]{2,}|(?<![0-9A-Za-z.])[xX×]|某)\s*"
+                       r"(次|人次|人|名|所|项|个|元|万元|亿元|天|场|期|批)")
