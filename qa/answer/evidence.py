@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from qa.answer.figures import (  # noqa: F401 - ITEM_START, has_new_figure, MASKED_RE: read from here too
+    _MEASURE_WORDS,
     _UNITS,
     ITEM_START,
     MASKED_RE,
@@ -170,15 +171,22 @@ def best_clause(sentence: str, q: QuestionInfo, weights: TermWeights) -> str:
     >>> weights = TermWeights(9, len)
     >>> best_clause("现有在岗教职工2410人,其中,小学980人,初中860人。", analyze("有多少在岗教职工?"), weights)
     '现有在岗教职工2410人,其中,小学980人,'
+    >>> q = analyze("全年成功创建了多少所市级平安校园?")
+    >>> best_clause("全年成功创建“市级交通平安校园”2所,市级平安校园8所。", q, weights)
+    '市级平安校园8所。'
     """
     cands = [c for c in clauses(sentence) if has_new_figure(c, q)]
     if not cands:
         return sentence
-    # equal scores: the clause whose figure follows an asked word most closely ("小学32所" before "中小学校56所")
-    scored = [(concept_coverage(normalize(c), q, weights) + figure_fit(c, q), -_figure_gap(c, q), -i, c)
+    # first the clause whose figure follows the very words the question counts ("市级平安校园8所" for
+    # "多少所市级平安校园", not "市级交通平安校园2所", which holds all its concepts and one more); equal scores:
+    # the clause whose figure follows an asked word most closely ("小学32所" before "中小学校56所")
+    named = _counted_words(q)
+    scored = [(bool(named) and named.search(normalize(c)) is not None,
+               concept_coverage(normalize(c), q, weights) + figure_fit(c, q), -_figure_gap(c, q), -i, c)
               for i, c in enumerate(cands)]
     best = max(scored)
-    if best[0] == 0:
+    if best[1] == 0:
         return sentence
     # A clause that only says "其中33项已整改" leans on the one before it: keep the pair together.
     clause = best[-1]
@@ -194,6 +202,23 @@ def best_clause(sentence: str, q: QuestionInfo, weights: TermWeights) -> str:
 
 
 _BARE_WHEREOF = re.compile(r"其中\s*[，,：:]?")
+_COUNTED_RE = re.compile(f"(?:多少|几)(?:{_MEASURE_WORDS}|个)?([^，,。？?！!；;：:]+)")
+
+
+def _counted_words(q: QuestionInfo) -> re.Pattern[str] | None:
+    """For a Chinese figure question: the words after its question word ("多少所市级平安校园?"), at least four
+    characters, right before a figure (a closing quote between), as a pattern; ``None`` for other questions.
+
+    >>> from qa.search.question import analyze
+    >>> _counted_words(analyze("创建了多少所市级平安校园?")).search("市级平安校园8所") is not None
+    True
+    >>> _counted_words(analyze("招聘了多少名教师?")) is None
+    True
+    """
+    m = _COUNTED_RE.search(q.norm) if q.lang != "en" else None
+    if m is None or len(m.group(1).strip()) < 4:
+        return None
+    return re.compile(re.escape(m.group(1).strip()) + r"[”’\"'」』]?\s*(?:" + NUMBER_RE.pattern + ")")
 
 
 def _figure_gap(clause: str, q: QuestionInfo) -> int:
