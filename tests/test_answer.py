@@ -224,6 +224,22 @@ def test_the_best_sentence_masking_its_figure_declines_unless_it_speaks_of_anoth
     assert answerer._masked(question_info(other, res), [masked, given]) is None
 
 
+def test_a_mask_in_another_measure_than_asked_declines_nothing(tmp_path, fake_embedder):
+    answerer = _answerer_over(tmp_path, fake_embedder, {"a.txt": (
+        "青松区教育局2018年工作总结\n\n全区连续十二年获评教育工作先进单位，教育投入x万元。\n")})
+    sentence = "全区连续十二年获评教育工作先进单位，教育投入x万元。"
+
+    def masked(question: str):
+        res = answerer.retriever.search(question)
+        c = Candidate(0, res.hits[0], sentence, sentence, 0.5, score=0.5)
+        return answerer._masked(question_info(question, res), [c])
+
+    assert masked("How many years running has the district been rated an advanced unit?") is None  # asked in 年
+    assert masked("How many days did the district spend on inspections?") is None
+    mask, _ = masked("How much did the district put into education?")  # a sum of money: the mask is the answer
+    assert mask == "x万元"
+
+
 def test_an_english_figure_question_is_not_answered_by_figures_of_another_measure(tmp_path, fake_embedder):
     answerer = _answerer_over(tmp_path, fake_embedder, {"report.txt": (
         "青松县教育局2020年工作总结\n\n全县现有小学6所、初中3所、注册幼儿园22所。全年共培训教师1200人次。培训资金由县财政保障。\n")})

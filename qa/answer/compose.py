@@ -367,9 +367,9 @@ class Answerer:
     def _masked(self, q: QuestionInfo, cands: list[Candidate]) -> tuple[str, Candidate] | None:
         """The masked figure ("**次", "xx人") of the sentence that best speaks of what is counted, if any,
         and that sentence's candidate."""
-        least = self.params.measured_min
+        least, fits = self.params.measured_min, figures.masks_answer  # a mask in the measure and year asked
         top = MASKED_RE.search(normalize(cands[0].sentence))
-        if top and not has_new_figure(cands[0].sentence, q, strict=True) and figures.masks_answer(top, q):
+        if top and not has_new_figure(cands[0].sentence, q, strict=True) and fits(top, q):
             return top.group(0), cands[0]  # the scorer's best sentence masks its figure and gives no other
         if not has_new_figure(cands[0].quote, q):
             # The best passage gives no figure: a masked one in the same report about what is counted is
@@ -377,14 +377,14 @@ class Answerer:
             doc = cands[0].hit.chunk.doc_id
             for c in cands:
                 m = MASKED_RE.search(normalize(c.sentence))
-                if m and c.hit.chunk.doc_id == doc and self._measured(q, c.sentence) >= least:
+                if m and c.hit.chunk.doc_id == doc and self._measured(q, c.sentence) >= least and fits(m, q):
                     return m.group(0), c
         pool = [c for c in cands[:self.params.masked_pool] if self._measured(q, c.sentence) >= least]
         if not pool:
             return None
         best = max(pool, key=lambda c: (self._measured(q, c.sentence) + c.coverage, c.score))
         m = MASKED_RE.search(normalize(best.sentence))
-        if m and not has_new_figure(best.quote if best.quote != best.sentence else "", q):
+        if m and fits(m, q) and not has_new_figure(best.quote if best.quote != best.sentence else "", q):
             # the mask declines nothing when the scorer ranks a figure some report gives above it
             return None if evidence.given_above(best, cands, q) else (m.group(0), best)
         return None

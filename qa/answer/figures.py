@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from qa.numbers import NUMBER_RE
 from qa.search import lexicon
@@ -111,6 +112,20 @@ def _headword_kind(headwords: list[str]) -> str | None:
     return kinds.pop() if len(kinds) == 1 else None
 
 
+@lru_cache(maxsize=1)
+def _unit_words() -> dict[str, str]:
+    """The English word a unit of ``qa/data/units_zh_en.tsv`` is glossed with ("times", "years", "households")
+    -> the unit's kind (people, money, else the unit itself). A gloss several kinds share ("sessions": 场, 期)
+    says no kind, and neither do general measure words (所 "institutions", 个 "items") nor multiplied sums."""
+    from qa.answer.lead import unit_table
+
+    kinds: dict[str, set[str]] = {}
+    for u in unit_table():
+        if u.kind != "thing" and not u.english.startswith("×"):
+            kinds.setdefault(re.sub(r"\s*\(.*\)", "", u.english), set()).add(_UNIT_KIND.get(u.zh, u.zh))
+    return {en: k.pop() for en, k in kinds.items() if len(k) == 1}
+
+
 def counted_kind(question: str) -> str | None:
     """The kind of what an English "how many" question counts: the last word of the run right after "how many"
     whose dictionary headwords (``qa.search.lexicon``) are people or schools ("how many primary school teachers
@@ -120,6 +135,8 @@ def counted_kind(question: str) -> str | None:
     ('people', '所')
     >>> counted_kind("How many projects were built?"), counted_kind("How much was spent?")
     (None, None)
+    >>> counted_kind("How many years running has it won?"), counted_kind("How many people attended?")
+    ('年', 'people')
     """
     m = re.search(r"\bhow many\b", question, re.I)
     words = re.findall(r"[a-z][a-z'\-]*", question[m.end():].lower()) if m else []
@@ -129,7 +146,7 @@ def counted_kind(question: str) -> str | None:
         for span in (3, 2, 1):
             if i + span <= len(words) and (found := [e.zh for e in lexicon.candidates(" ".join(words[i:i + span]))]):
                 break
-        k = _headword_kind(found[:3])
+        k = _unit_words().get(words[i]) or _headword_kind(found[:3])  # "how many times": 次; "teachers": people
         if k is None and (kind is not None or i >= 3):
             break  # the run of counted words has ended (or never began)
         kind = k or kind
@@ -158,8 +175,9 @@ def asked_kind(q: QuestionInfo) -> str | None:
 
 
 def another_measure(text: str, q: QuestionInfo) -> bool:
-    """A question that names its measure word ("有多少所小学?") and ``text`` whose every figure is followed by a
-    measure word of another kind ("小学980人": people, not schools): those figures count something else.
+    """A question whose measure is known (``asked_kind``: "有多少所小学?", "how many teachers") and ``text`` whose
+    every figure is followed by a measure word of another kind ("小学980人": people, not schools): those figures
+    count something else.
 
     >>> from qa.search.question import analyze
     >>> q = analyze("青松市有多少所小学?")
@@ -167,6 +185,9 @@ def another_measure(text: str, q: QuestionInfo) -> bool:
     (True, False)
     >>> another_measure("小学980人", analyze("青松市有多少小学?")), another_measure("共1万余人", q)  # unsaid, unknown
     (False, False)
+    >>> years = analyze("How many years running has it won?")
+    >>> another_measure("创成花园学校5个", years), another_measure("创成花园学校5个", analyze("How many schools?"))
+    (True, False)
     """
     kind = asked_kind(q)
     if kind is None:
@@ -175,8 +196,19 @@ def another_measure(text: str, q: QuestionInfo) -> bool:
     kinds = []
     for m in new_figures(norm, q, strict=True):
         unit = _MEASURE_RE.match(norm, m.end())
+        if unit is None and norm.startswith("个", m.end()) and kind in _measures():
+            kinds.append("个")  # 个 counts things, never years, sums or areas ("5个" for "how many years")
+            continue
         kinds.append(_UNIT_KIND.get(unit.group(0), unit.group(0)) if unit else None)
     return bool(kinds) and all(k is not None and k != kind for k in kinds)
+
+
+@lru_cache(maxsize=1)
+def _measures() -> frozenset[str]:
+    """The kinds of the units of ``qa/data/units_zh_en.tsv`` that measure rather than count (money, 年, 平方米...)."""
+    from qa.answer.lead import unit_table
+
+    return frozenset(_UNIT_KIND.get(u.zh, u.zh) for u in unit_table() if u.kind == "measure") - {"people"}
 
 
 def masks_answer(mask: re.Match[str], q: QuestionInfo) -> bool:
