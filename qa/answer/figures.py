@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 
 from qa.numbers import NUMBER_RE
 from qa.search import lexicon
@@ -112,13 +114,26 @@ def _headword_kind(headwords: list[str]) -> str | None:
     return kinds.pop() if len(kinds) == 1 else None
 
 
+@dataclass(frozen=True)
+class Unit:
+    zh: str
+    english: str
+    kind: str  # people / count / thing / measure (see the file's header)
+
+
+@lru_cache(maxsize=1)
+def unit_table() -> tuple[Unit, ...]:
+    """The units of ``qa/data/units_zh_en.tsv``, longest first (万元 before 元)."""
+    text = resources.files("qa").joinpath("data/units_zh_en.tsv").read_text(encoding="utf-8")
+    rows = [line.split("\t") for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return tuple(sorted((Unit(r[0], r[1], r[2]) for r in rows if len(r) >= 3), key=lambda u: -len(u.zh)))
+
+
 @lru_cache(maxsize=1)
 def _unit_words() -> dict[str, str]:
     """The English word a unit of ``qa/data/units_zh_en.tsv`` is glossed with ("times", "years", "households")
     -> the unit's kind (people, money, else the unit itself). A gloss several kinds share ("sessions": 场, 期)
     says no kind, and neither do general measure words (所 "institutions", 个 "items") nor multiplied sums."""
-    from qa.answer.lead import unit_table
-
     kinds: dict[str, set[str]] = {}
     for u in unit_table():
         if u.kind != "thing" and not u.english.startswith("×"):
@@ -206,8 +221,6 @@ def another_measure(text: str, q: QuestionInfo) -> bool:
 @lru_cache(maxsize=1)
 def _measures() -> frozenset[str]:
     """The kinds of the units of ``qa/data/units_zh_en.tsv`` that measure rather than count (money, 年, 平方米...)."""
-    from qa.answer.lead import unit_table
-
     return frozenset(_UNIT_KIND.get(u.zh, u.zh) for u in unit_table() if u.kind == "measure") - {"people"}
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from qa.answer.figures import Unit, expected_unit, unit_table
 from qa.numbers import NUMBER_RE, numbers_in
 from qa.search.question import QuestionInfo, analyze  # noqa: F401 - analyze: the doctest
 from qa.textnorm import normalize
@@ -79,13 +80,6 @@ def question_parts(question: str) -> list[str]:
 
 
 @dataclass(frozen=True)
-class Unit:
-    zh: str
-    english: str
-    kind: str  # people / count / thing / measure (see the file's header)
-
-
-@dataclass(frozen=True)
 class Figure:
     """A figure of a sentence with its unit, and the counted noun (Chinese, English gloss) when found."""
 
@@ -96,14 +90,6 @@ class Figure:
 
 
 PERCENT = Unit("%", "", "measure")  # a figure that carries its own per cent sign ("98.5%")
-
-
-@lru_cache(maxsize=1)
-def unit_table() -> tuple[Unit, ...]:
-    """The units of ``qa/data/units_zh_en.tsv``, longest first (万元 before 元)."""
-    text = resources.files("qa").joinpath("data/units_zh_en.tsv").read_text(encoding="utf-8")
-    rows = [line.split("\t") for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    return tuple(sorted((Unit(r[0], r[1], r[2]) for r in rows if len(r) >= 3), key=lambda u: -len(u.zh)))
 
 
 def units() -> tuple[tuple[str, str], ...]:
@@ -148,8 +134,6 @@ _FITS = {"people": lambda u: u.kind == "people" or u.zh in ("人次", "万人次
 
 def fits_question(f: Figure, q: QuestionInfo) -> bool:
     """Whether the figure's unit can be what the question asks for (any unit when the question says nothing)."""
-    from qa.answer.figures import expected_unit
-
     kind = expected_unit(q)
     return kind not in _FITS or _FITS[kind](f.unit)
 
