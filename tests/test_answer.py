@@ -242,17 +242,17 @@ def test_a_mask_in_another_measure_than_asked_declines_nothing(tmp_path, fake_em
 
 def test_an_english_figure_question_is_not_answered_by_figures_of_another_measure(tmp_path, fake_embedder):
     answerer = _answerer_over(tmp_path, fake_embedder, {"report.txt": (
-        "青松县教育局2020年工作总结\n\n全县现有小学6所、初中3所、注册幼儿园22所。全年共培训教师1200人次。培训资金由县财政保障。\n")})
+        "青松县卫生局2020年工作总结\n\n全县现有小学6所、初中3所、注册幼儿园22所。全年共培训医生1200人次。培训资金由县财政保障。\n")})
     schools = "全县现有小学6所、初中3所、注册幼儿园22所。"
-    trained = "全年共培训教师1200人次。"
+    trained = "全年共培训医生1200人次。"
 
     def no_figure(question: str, sentence: str) -> bool:
         res = answerer.retriever.search(question)
         c = Candidate(0, res.hits[0], sentence, sentence, 0.5, score=0.5)
         return answerer._no_figure(question_info(question, res), [c])
 
-    assert no_figure("How many teachers were there in the county in 2020?", schools)  # 所 counts no teachers
-    assert not no_figure("How many teachers were trained in 2020?", trained)
+    assert no_figure("How many doctors worked in the county last year?", schools)  # 所 counts no doctors
+    assert not no_figure("How many doctors attended training last year?", trained)
     assert not no_figure("How many primary schools does the county have?", schools)
     assert no_figure("How much funding did the county give training in 2020?", trained)  # a sum, not attendances
 

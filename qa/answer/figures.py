@@ -1,5 +1,5 @@
 """Figures and what they count: the new figures of a text, the units and measure words that follow them, and the
-kind of measure a question asks in ("多少所", "how many teachers", "how much was spent").
+kind of measure a question asks in ("多少所", "how many doctors", "how much was spent").
 
 >>> from qa.search.question import analyze
 >>> q = analyze("青松市有多少所小学?")
@@ -176,7 +176,7 @@ def asked_kind(q: QuestionInfo) -> str | None:
     "how many items" counts takes any measure word).
 
     >>> from qa.search.question import analyze
-    >>> asked_kind(analyze("青松市有多少名教师?")), asked_kind(analyze("青松市有多少小学?"))
+    >>> asked_kind(analyze("青松市有多少名医生?")), asked_kind(analyze("青松市有多少小学?"))
     ('people', None)
     """
     asked = _ASKED_UNIT_RE.search(q.norm)
@@ -190,7 +190,7 @@ def asked_kind(q: QuestionInfo) -> str | None:
 
 
 def another_measure(text: str, q: QuestionInfo) -> bool:
-    """A question whose measure is known (``asked_kind``: "有多少所小学?", "how many teachers") and ``text`` whose
+    """A question whose measure is known (``asked_kind``: "有多少所小学?", "how many doctors") and ``text`` whose
     every figure is followed by a measure word of another kind ("小学980人": people, not schools): those figures
     count something else.
 
@@ -246,7 +246,7 @@ def masks_answer(mask: re.Match[str], q: QuestionInfo) -> bool:
 
 def gives_figure(text: str, q: QuestionInfo) -> bool:
     """``text`` states a figure the question may ask for: a new one (strict), not only figures of another
-    measure word than the question asks in ("how many teachers" and "小学6所").
+    measure word than the question asks in ("how many doctors" and "小学6所").
 
     >>> from qa.search.question import analyze
     >>> q = analyze("青松市有多少所小学?")
