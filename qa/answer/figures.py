@@ -141,10 +141,12 @@ def _unit_words() -> dict[str, str]:
     return {en: k.pop() for en, k in kinds.items() if len(k) == 1}
 
 
+@lru_cache(maxsize=4096)
 def counted_kind(question: str) -> str | None:
     """The kind of what an English "how many" question counts: the last word of the run right after "how many"
-    whose dictionary headwords (``qa.search.lexicon``) are people or schools ("how many primary school teachers
-    took part": people; "how many kindergartens attached to ...": schools, 所).
+    that names a unit in English (``_unit_words``: "years", "times") or whose dictionary headwords
+    (``qa.search.lexicon``) are people or schools ("how many primary school teachers took part": people; "how
+    many kindergartens attached to ...": schools, 所). Read once per question: every candidate asks again.
 
     >>> counted_kind("How many primary school teachers took part?"), counted_kind("How many schools have 900 students?")
     ('people', '所')
