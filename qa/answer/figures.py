@@ -205,6 +205,8 @@ def another_measure(text: str, q: QuestionInfo) -> bool:
     >>> years = analyze("How many years running has it won?")
     >>> another_measure("创成花园学校5个", years), another_measure("创成花园学校5个", analyze("How many schools?"))
     (True, False)
+    >>> another_measure("参赛率100%", years), another_measure("参赛率100%，获奖16人", analyze("How many doctors?"))
+    (True, False)
     """
     kind = asked_kind(q)
     if kind is None:
@@ -212,6 +214,9 @@ def another_measure(text: str, q: QuestionInfo) -> bool:
     norm = normalize(text)
     kinds = []
     for m in new_figures(norm, q, strict=True):
+        if m.group(0).endswith("%"):
+            kinds.append("%")  # a share: never a count, a sum or a span of years
+            continue
         unit = _MEASURE_RE.match(norm, m.end())
         if unit is None and norm.startswith("个", m.end()) and kind in _measures():
             kinds.append("个")  # 个 counts things, never years, sums or areas ("5个" for "how many years")
