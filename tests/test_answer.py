@@ -170,14 +170,18 @@ def test_a_figure_masked_by_one_letter_is_reported_as_masked(tmp_path, fake_embe
     assert not answerer.ask("青松区全年培训教师多少人次?").abstained  # a real figure is still answered
 
 
+def _asked(answerer: Answerer, question: str):
+    """The search result, the question's analysis, and the top hits by report file."""
+    res = answerer.retriever.search(question)
+    return res, question_info(question, res), {h.chunk.source: h for h in res.hits}
+
+
 def test_a_mask_does_not_hide_a_figure_the_scorer_ranks_above_it(tmp_path, fake_embedder):
     answerer = _answerer_over(tmp_path, fake_embedder, {
         "a.txt": "青松区教育局2020年工作总结\n\n全年资助学生1869人次。\n",
         "b.txt": "青山县教育局2020年工作总结\n\n全年资助学生xx人次。\n"})
     question = "全年资助学生多少人次?"
-    res = answerer.retriever.search(question)
-    q = question_info(question, res)
-    hit = {h.chunk.source: h for h in res.hits}
+    res, q, hit = _asked(answerer, question)
     given = Candidate(0, hit["a.txt"], "全年资助学生1869人次。", "全年资助学生1869人次。", 0.6, score=0.3)
     # the masked sentence names more of the question, so it is the one the mask check reads
     masked = Candidate(1, hit["b.txt"], "全年资助学生xx人次。", "全年资助学生xx人次。", 0.9, score=0.2)
@@ -211,9 +215,7 @@ def test_the_best_sentence_masking_its_figure_declines_unless_it_speaks_of_anoth
         "a.txt": "青松区教育局2018年工作总结\n\n2018年度一般公共预算教育投入x万元，较上年增加x万元。\n",
         "b.txt": "青山县教育局工作总结\n\n目前全县财政性教育经费支出超过2亿元。\n"})
     question = "How much did the district's public budget put into education in 2018?"
-    res = answerer.retriever.search(question)
-    q = question_info(question, res)
-    hit = {h.chunk.source: h for h in res.hits}
+    res, q, hit = _asked(answerer, question)
     # the masked sentence names little of what the question counts in English, yet the scorer ranks it first
     budget = "2018年度一般公共预算教育投入x万元，较上年增加x万元。"
     masked = Candidate(0, hit["a.txt"], budget, "投入x万元", 0.2, score=0.4)

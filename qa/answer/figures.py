@@ -81,13 +81,18 @@ _UNITS = {"people": ("人", "名", "人次", "位"), "money": ("元", "万元", 
           "schools": ("所", "个", "座", "校"), "times": ("次", "场", "期", "批", "项"), "share": ("%", "：", ":")}
 
 
+def _is_people(term: str) -> bool:
+    """A Chinese headword of people: a listed one, or a word for students or teachers (…生, …师)."""
+    return term in _PEOPLE or term.endswith(("生", "师"))
+
+
 def expected_unit(q: QuestionInfo) -> str | None:
     terms = [t for g in (q.focus or q.terms) for t in g]
     if any(t in _MONEY for t in terms):
         return "money"
     if any(t in ("比例", "比率", "%", "比") for t in terms):
         return "share"
-    if any(t in _PEOPLE or t.endswith(("生", "师")) for t in terms):
+    if any(_is_people(t) for t in terms):
         return "people"
     if any(t in ("次", "几次", "培训", "讲座", "活动") for t in terms) and q.kind == "numeric":
         return "times"
@@ -109,7 +114,7 @@ _SCHOOLS = ("学校", "小学", "中学", "幼儿园", "大学", "学院", "高�
 
 def _headword_kind(headwords: list[str]) -> str | None:
     """People or schools (所), when the dictionary's first headwords of an English word agree on one."""
-    kinds = {"people" if t in _PEOPLE or t.endswith(("生", "师")) else "所" if t.endswith(_SCHOOLS) else None
+    kinds = {"people" if _is_people(t) else "所" if t.endswith(_SCHOOLS) else None
              for t in headwords} - {None}
     return kinds.pop() if len(kinds) == 1 else None
 
