@@ -259,6 +259,26 @@ def test_an_english_figure_question_is_not_answered_by_figures_of_another_measur
     assert no_figure("How much funding did the county give training in 2020?", trained)  # a sum, not attendances
 
 
+def test_a_sum_is_said_with_its_currency_and_a_figure_of_another_year_answers_nothing(tmp_path, fake_embedder):
+    answerer = _answerer_over(tmp_path, fake_embedder, {"report.txt": (
+        "青松县教育局2021年工作总结\n\n全年购置校车20辆，落实“3+2”帮扶措施12条。2020年新建学校3所。"
+        "全年投入校车资金360万元。\n")})
+
+    def no_figure(question: str, sentence: str) -> bool:
+        res = answerer.retriever.search(question)
+        c = Candidate(0, res.hits[0], sentence, sentence, 0.5, score=0.5)
+        return answerer._no_figure(question_info(question, res), [c])
+
+    buses = "全年购置校车20辆，落实“3+2”帮扶措施12条。"
+    assert no_figure("How much funding went to school buses?", buses)  # 辆 and 条 are no currency
+    assert not no_figure("How much funding went to school buses?", "全年投入校车资金360万元。")
+    assert not no_figure("How many school buses did the county buy?", buses)
+    assert no_figure("How many schools were built in 2021?", "2020年新建学校3所。")  # the figure is 2020's
+    assert not no_figure("How many schools were built in 2020?", "2020年新建学校3所。")
+    assert no_figure("How many support measures were there?", "落实“3+2”帮扶措施。")  # a quoted name
+    assert no_figure("How many items were on the agenda?", "会议议程:(2)表彰先进集体。")  # an item's number
+
+
 def test_a_sentence_announcing_what_follows_is_not_quoted(tmp_path, fake_embedder):
     answerer = _answerer_over(tmp_path, fake_embedder, {"summary.txt": (
         "青松区教育局2019年应急管理工作总结\n\n"

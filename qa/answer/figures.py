@@ -29,13 +29,16 @@ ITEM_START = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}是|[（(�
 
 def has_new_figure(text: str, q: QuestionInfo, *, strict: bool = False) -> bool:
     """Whether ``text`` states a figure other than those the question itself names; ``strict``: a date's parts
-    (a year ``2023年``, a month ``9月``, a day ``28日``; "9个月" and "3年" still count) and the number of a
-    list item that opens the text ("1.", "（二）") and what follows a mask (the 万 of "x万元") are no figure.
+    (a year ``2023年``, a month ``9月``, a day ``28日``; "9个月" and "3年" still count), the number of a
+    list item ("1.", "（二）"), what follows a mask (the 万 of "x万元"), a document's number and a number in a
+    short quoted name are no figure.
 
     >>> q = QuestionInfo("How much was spent?", "how much was spent?", "en", "numeric", ())
     >>> has_new_figure("9月28日移交", q), has_new_figure("9月28日移交", q, strict=True)
     (True, False)
     >>> has_new_figure("1.推动2023年建设", q, strict=True), has_new_figure("2023年投入3年", q, strict=True)
+    (False, True)
+    >>> has_new_figure("07年开工", q, strict=True), has_new_figure("历时10年", q, strict=True)
     (False, True)
     >>> has_new_figure("城关一中 · 教师(人): 156", q, strict=True)  # a figure that ends the text
     True
@@ -43,6 +46,10 @@ def has_new_figure(text: str, q: QuestionInfo, *, strict: bool = False) -> bool:
     (True, False)
     >>> has_new_figure("依据中发〔2018〕4号", q), has_new_figure("依据中发〔2018〕4号", q, strict=True)  # a reference
     (True, False)
+    >>> has_new_figure("落实“1+7”文件", q, strict=True), has_new_figure("落实“1+7”文件14条", q, strict=True)
+    (False, True)
+    >>> has_new_figure("议程:(3)表彰先进", q, strict=True), has_new_figure("议程:表彰先进(3人)", q, strict=True)
+    (False, True)
     >>> has_new_figure("为每一个学生提供适合的教育", q, strict=True), has_new_figure("新建三所学校", q, strict=True)
     (False, True)
     """
@@ -52,7 +59,8 @@ def has_new_figure(text: str, q: QuestionInfo, *, strict: bool = False) -> bool:
 def new_figures(norm: str, q: QuestionInfo, *, strict: bool = False) -> Iterator[re.Match]:
     """The figures of normalized text ``norm`` that ``has_new_figure`` counts."""
     item = ITEM_START.match(norm) if strict else None
-    refs = [m.span() for m in DOC_NUMBER_RE.finditer(norm)] if strict else []
+    refs = [m.span(g) for r, g in ((DOC_NUMBER_RE, 0), (_ITEM_MARK_RE, 1), (_QUOTED_NAME_RE, 0))
+            for m in r.finditer(norm)] if strict else []
     for m in NUMBER_RE.finditer(norm):
         after = norm[m.end():m.end() + 1]
         digits = m.group(0).isdigit()
@@ -66,7 +74,11 @@ def new_figures(norm: str, q: QuestionInfo, *, strict: bool = False) -> Iterator
             yield m
 
 
-_YEAR_RE = re.compile(r"(?:19|20)\d\d")
+_YEAR_RE = re.compile(r"(?:19|20)\d\d|0\d")  # 2007 and its short form "07年" (no span of years starts with 0)
+# the number of a list item inside a sentence ("会议内容:(2)表彰先进"): a bracketed number after a stop or a colon
+# a short quoted name with a number in it: a programme or slogan ("“1+7”文件", "“十三五”规划", "“三个100%”")
+_QUOTED_NAME_RE = re.compile(r"[“\"「『][^“”\"「」『』]{1,10}[”\"」』]")
+_ITEM_MARK_RE = re.compile(r"(?:^|(?<=[:：;；,，、。]))\s*([（(][一二三四五六七八九十\d]{1,2}[)）])")
 MASK_MARKS = frozenset("xX×*")  # a copy masks a figure with these ("x万元", "**次")
 # an official document's number, issuer code + 〔year〕 + serial + 号 (GB/T 9704 发文字号: "教基〔2020〕1号"; copies
 # write the brackets as [] or 【】 too): a reference, not a figure that answers
@@ -76,7 +88,8 @@ DOC_NUMBER_RE = re.compile(r"[〔\[【]\s*(?:19|20)\d\d\s*[〕\]】]\s*第?\s*\d
 # Units that say what a figure counts, by the kind of thing asked about.
 _PEOPLE = ("教师", "老师", "学生", "毕业生", "儿童", "幼儿", "干部", "校长", "职工", "人员", "家长", "学员", "人次",
            "志愿者", "党员", "少先队员", "人才", "专家")
-_MONEY = ("钱", "经费", "资金", "投入", "投资", "元", "费", "补助", "补贴", "助学金", "贷款", "预算")
+_MONEY = ("钱", "经费", "资金", "投入", "投资", "元", "费", "补助", "补贴", "助学金", "贷款", "预算", "支出", "开支",
+          "耗资", "花销", "拨款")
 _UNITS = {"people": ("人", "名", "人次", "位"), "money": ("元", "万元", "亿元", "万", "亿"),
           "schools": ("所", "个", "座", "校"), "times": ("次", "场", "期", "批", "项"), "share": ("%", "：", ":")}
 
@@ -151,7 +164,8 @@ def counted_kind(question: str) -> str | None:
     """The kind of what an English "how many" question counts: the last word of the run right after "how many"
     that names a unit in English (``_unit_words``: "years", "times") or whose dictionary headwords
     (``qa.search.lexicon``) are people or schools ("how many primary school teachers took part": people; "how
-    many kindergartens attached to ...": schools, 所). Read once per question: every candidate asks again.
+    many kindergartens attached to ...": schools, 所), unless a plural noun of no known kind follows: that is
+    the head ("how many school places"). Read once per question: every candidate asks again.
 
     >>> counted_kind("How many primary school teachers took part?"), counted_kind("How many schools have 900 students?")
     ('people', '所')
@@ -159,21 +173,44 @@ def counted_kind(question: str) -> str | None:
     (None, None)
     >>> counted_kind("How many years running has it won?"), counted_kind("How many people attended?")
     ('年', 'people')
+    >>> counted_kind("How many school places were added?"), counted_kind("How many school sports teachers?")
+    (None, 'people')
+    >>> counted_kind("How many doctors worked there?"), counted_kind("How many teachers does it have?")
+    ('people', 'people')
     """
     m = re.search(r"\bhow many\b", question, re.I)
     words = re.findall(r"[a-z][a-z'\-]*", question[m.end():].lower()) if m else []
     kind, i = None, 0
     while i < len(words):
-        span, found = 1, []
-        for span in (3, 2, 1):
+        unit = next((n for n in (2, 1) if " ".join(words[i:i + n]) in _unit_words()), 0)  # "square metres"
+        span, found = unit or 1, []
+        for span in (3, 2, 1) if not unit else ():
             if i + span <= len(words) and (found := [e.zh for e in lexicon.candidates(" ".join(words[i:i + span]))]):
                 break
-        k = _unit_words().get(words[i]) or _headword_kind(found[:3])  # "how many times": 次; "teachers": people
+        # "how many times": 次; "teachers": people
+        k = _unit_words()[" ".join(words[i:i + span])] if unit else _headword_kind(found[:3])
+        if k is None and kind is not None and _plural(words[i + span - 1]) and any(_is_noun(w) for w in found[:3]):
+            kind, i = None, i + span  # a plural noun of no known kind follows: it is the head ("school places")
+            continue
         if k is None and (kind is not None or i >= 3):
             break  # the run of counted words has ended (or never began)
         kind = k or kind
         i += span
     return kind
+
+
+def _plural(word: str) -> bool:
+    """An English word that looks like a plural noun ("places"; not "worked", "class")."""
+    return word.endswith("s") and not word.endswith(("ss", "'s")) and word not in ("is", "was", "has", "does")
+
+
+@lru_cache(maxsize=4096)
+def _is_noun(zh: str) -> bool:
+    """jieba's part-of-speech tags read ``zh`` as one noun (n, nr, ns, nt, nz; not a verbal noun)."""
+    import jieba.posseg as pseg
+
+    words = pseg.lcut(zh)
+    return len(words) == 1 and words[0].flag.startswith("n")
 
 
 def asked_kind(q: QuestionInfo) -> str | None:
@@ -212,6 +249,12 @@ def another_measure(text: str, q: QuestionInfo) -> bool:
     (True, False)
     >>> another_measure("参赛率100%", years), another_measure("参赛率100%，获奖16人", analyze("How many doctors?"))
     (True, False)
+    >>> spent = analyze("How much was spent on school buses?")
+    >>> another_measure("购置校车20辆", spent), another_measure("购置校车20辆,投入1.2亿", spent)
+    (True, False)
+    >>> area = analyze("How many square metres?")
+    >>> another_measure("连续12年获奖", years), another_measure("新增用地16.05万平方米", area)
+    (False, False)
     """
     kind = asked_kind(q)
     if kind is None:
@@ -222,12 +265,34 @@ def another_measure(text: str, q: QuestionInfo) -> bool:
         if m.group(0).endswith("%"):
             kinds.append("%")  # a share: never a count, a sum or a span of years
             continue
-        unit = _MEASURE_RE.match(norm, m.end())
-        if unit is None and norm.startswith("个", m.end()) and kind in _measures():
-            kinds.append("个")  # 个 counts things, never years, sums or areas ("5个" for "how many years")
+        if kind == "money" or kind in _measures():  # a sum is said with its currency ("3亿元")
+            k = _measure_after(norm, m.end())
+            kinds.append(k if kind == "money" or k != "other" else None)
             continue
+        unit = _MEASURE_RE.match(norm, m.end())
         kinds.append(_UNIT_KIND.get(unit.group(0), unit.group(0)) if unit else None)
     return bool(kinds) and all(k is not None and k != kind for k in kinds)
+
+
+def _measure_after(norm: str, end: int) -> str | None:
+    """The kind of the unit after a figure ending at ``end`` in a question about a measure: a sum of money is
+    said with its currency ("3亿元", "500万美元"), so a figure followed by none counts something else ("20辆",
+    "14条": "other"); for other measures (areas, lengths, years) and a bare multiplied figure ("投入1.2亿,"),
+    the unit of ``qa/data/units_zh_en.tsv`` that follows, if any (``None``: unknown)."""
+    rest = norm[end:].lstrip()
+    multiplied = rest.startswith(("万", "亿", "千", "百"))
+    rest = rest[1:] if multiplied else rest
+    if _CURRENCY_RE.match(rest):
+        return "money"
+    unit = _MEASURE_RE.match(rest) or next((u for u in unit_table() if rest.startswith(u.zh)), None)
+    if unit is None:
+        return None if multiplied else "other"
+    zh = unit.group(0) if isinstance(unit, re.Match) else unit.zh
+    return _UNIT_KIND.get(zh, zh) if zh not in ("万", "亿") else None
+
+
+# a currency after a figure: 元 and the common currencies' names (general vocabulary)
+_CURRENCY_RE = re.compile(r"(?:美|欧|日|港|澳|韩)?元|(?:新)?台币|人民币|英镑|卢布")
 
 
 @lru_cache(maxsize=1)
@@ -258,14 +323,38 @@ def masks_answer(mask: re.Match[str], q: QuestionInfo) -> bool:
 
 def gives_figure(text: str, q: QuestionInfo) -> bool:
     """``text`` states a figure the question may ask for: a new one (strict), not only figures of another
-    measure word than the question asks in ("how many doctors" and "小学6所").
+    measure word than the question asks in ("how many doctors" and "小学6所"), nor only of another year.
 
     >>> from qa.search.question import analyze
     >>> q = analyze("青松市有多少所小学?")
     >>> gives_figure("小学27所", q), gives_figure("小学980人", q), gives_figure("文件(青发〔2018〕4号)", q)
     (True, False, False)
     """
-    return has_new_figure(text, q, strict=True) and not another_measure(text, q)
+    return has_new_figure(text, q, strict=True) and not another_measure(text, q) and not of_another_year(text, q)
+
+
+# a year a figure is compared with ("比2010年增加5名", "较2019年", "与2019年相比"): not the year the figure is of
+_COMPARED_YEAR_RE = re.compile(r"[比较与]\s*$")
+
+
+def of_another_year(text: str, q: QuestionInfo) -> bool:
+    """The question names a year and ``text`` names only other years (a figure compared with a year's, "比2010年
+    增加5名", is still of the year asked): its figures are another year's.
+
+    >>> from qa.search.question import analyze
+    >>> q = analyze("How many places were added in 2023?")
+    >>> of_another_year("2022年新增学位6000个", q), of_another_year("2023年新增学位6000个", q)
+    (True, False)
+    >>> of_another_year("新增学位6000个,比2022年多500个", q), of_another_year("新增学位6000个", q)
+    (False, False)
+    """
+    asked = set(detect_years(q.text))  # generous: "the 2013 report" names a year
+    if not asked:
+        return False
+    norm = normalize(text)
+    said = {y for y in question_years(norm) if not all(
+        _COMPARED_YEAR_RE.search(norm[max(0, m.start() - 3):m.start()]) for m in re.finditer(str(y), norm))}
+    return bool(said) and not said & asked
 
 
 # a figure a copy masks: "**次", "xx人", "某项", or one letter x standing alone before the unit ("投入x万元");
