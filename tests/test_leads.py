@@ -65,6 +65,11 @@ def test_the_counted_noun_is_read_after_the_unit_else_before_the_figure():
     assert counted_noun("招聘", "教师，全部到岗") == ("教师", glosses()["教师"])
     assert counted_noun("补充教师共", "，全部到岗") == ("教师", glosses()["教师"])
     assert counted_noun("完成了", "") == ("", "")
+    assert counted_noun("选派", "骨干教师、专家") == ("", "")  # a noun modifying the next: the head is unknown
+
+
+def test_a_short_year_is_no_figure_to_lead_with():
+    assert figure_lead("07年开工建设", analyze("How many years did it take?"), DOC, 1) is None
 
 
 def test_plurals_follow_general_english():

@@ -28,6 +28,7 @@ _PART_EN = re.compile(r",?\s+(?:and|but)\s+(?=(?:how|what|which|who|when|where|w
 _PART_ZH = re.compile(r"[,，;；]\s*(?:并且|并|以及|还|又|同时|另外)?|(?:以及|和|与|與|及|跟|还有|還有)(?=多少|几|幾)")
 _QWORD_ZH = re.compile(r"多少|几|幾|哪|什么|甚麼|什麼|何|怎样|怎么|如何|是否")
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?=年)")
+_SHORT_YEAR = re.compile(r"(?<![\d.])0\d(?=年)")  # "07年": 2007 (no span of years is written with a 0)
 _THIS_YEAR = re.compile(r"今年|本年|本學年|本学年")  # the year the report is written in
 # administrative levels in English, as official translations write them. Autonomous areas and the special
 # administrative regions are left in glyphs: their English names are not the pinyin of the Chinese (Ningxia Hui,
@@ -140,9 +141,12 @@ def fits_question(f: Figure, q: QuestionInfo) -> bool:
 
 def counted_noun(before: str, after: str) -> tuple[str, str]:
     """(headword, gloss) of what a figure counts: the word just after its unit ("26名教师"), else the word just
-    before the figure ("补充教师26名"), skipping words like 共/达 that stand between; ("", "") if none."""
+    before the figure ("补充教师26名"), skipping words like 共/达 that stand between; ("", "") if none, or if
+    the word after the unit is followed by another noun (its head, which the dictionary may not hold)."""
     for n in range(min(MAX_HEADWORD, len(after)), 1, -1):
         if _noun(after[:n]):
+            if any(_noun(after[n:n + k]) for k in range(2, MAX_HEADWORD + 1)):
+                return "", ""  # a noun that modifies the next ("医疗队员": medical team members), head unknown
             return after[:n], _noun(after[:n])
     before = _BETWEEN.sub("", before)
     for n in range(min(MAX_HEADWORD, len(before)), 1, -1):
@@ -158,7 +162,8 @@ def figures(text: str, q: QuestionInfo) -> list[Figure]:
     out = []
     for m in NUMBER_RE.finditer(norm):
         figure = m.group(0)
-        if figure in q.numbers or _YEAR.match(norm, m.start()) or not figure[0].isascii() \
+        if figure in q.numbers or _YEAR.match(norm, m.start()) or _SHORT_YEAR.match(norm, m.start()) \
+                or not figure[0].isascii() \
                 or not set(numbers_in(figure)) <= known:
             continue  # a figure in Chinese numerals ("三所"), or one the number check reads otherwise, is left
             # to the quote
