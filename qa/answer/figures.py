@@ -175,7 +175,7 @@ def counted_kind(question: str) -> str | None:
     ('年', 'people')
     >>> counted_kind("How many school places were added?"), counted_kind("How many school sports teachers?")
     (None, 'people')
-    >>> counted_kind("How many doctors worked there?"), counted_kind("How many teachers does it have?")
+    >>> counted_kind("How many volunteers worked there?"), counted_kind("How many doctors does it have?")
     ('people', 'people')
     """
     m = re.search(r"\bhow many\b", question, re.I)
