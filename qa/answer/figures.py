@@ -165,7 +165,8 @@ def counted_kind(question: str) -> str | None:
     that names a unit in English (``_unit_words``: "years", "times") or whose dictionary headwords
     (``qa.search.lexicon``) are people or schools ("how many primary school teachers took part": people; "how
     many kindergartens attached to ...": schools, 所), unless a plural noun of no known kind follows: that is
-    the head ("how many school places"). Read once per question: every candidate asks again.
+    the head ("how many school places"). The run ends at a function word, a participle or a verb
+    (``_ends_phrase``). Read once per question: every candidate asks again.
 
     >>> counted_kind("How many primary school teachers took part?"), counted_kind("How many schools have 900 students?")
     ('people', '所')
@@ -177,6 +178,8 @@ def counted_kind(question: str) -> str | None:
     (None, 'people')
     >>> counted_kind("How many volunteers worked there?"), counted_kind("How many doctors does it have?")
     ('people', 'people')
+    >>> counted_kind("How many new public kindergartens opened?")  # new: 新生 (people), then the head: 所
+    '所'
     """
     m = re.search(r"\bhow many\b", question, re.I)
     words = re.findall(r"[a-z][a-z'\-]*", question[m.end():].lower()) if m else []
@@ -192,11 +195,25 @@ def counted_kind(question: str) -> str | None:
         if k is None and kind is not None and _plural(words[i + span - 1]) and any(_is_noun(w) for w in found[:3]):
             kind, i = None, i + span  # a plural noun of no known kind follows: it is the head ("school places")
             continue
-        if k is None and (kind is not None or i >= 3):
+        if k is None and (i >= 3 if kind is None else _ends_phrase(words[i], found)):
             break  # the run of counted words has ended (or never began)
         kind = k or kind
         i += span
     return kind
+
+
+# English function words (general grammar): the counted noun phrase ends before one
+_FUNCTION_WORDS = frozenset("in of at for to on by with from about under over into than as per is are was were be "
+                            "been do does did has have had will would can could should may the a an this that these "
+                            "those which who there their its it".split())
+
+
+def _ends_phrase(word: str, headwords: list[str]) -> bool:
+    """``word`` no longer belongs to the noun phrase after "how many": a function word, a participle ("opened",
+    "running"), or one whose first dictionary headword is a verb; a modifier ("public") or a word the
+    dictionary lacks does not end it."""
+    return (word in _FUNCTION_WORDS or word.endswith(("ed", "ing"))
+            or bool(headwords) and _first_flag(headwords[0]).startswith("v"))
 
 
 def _plural(word: str) -> bool:
@@ -205,12 +222,19 @@ def _plural(word: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
+def _first_flag(zh: str) -> str:
+    """jieba's part-of-speech tag of the first word of ``zh``."""
+    import jieba.posseg as pseg
+
+    words = pseg.lcut(zh)
+    return words[0].flag if words else ""
+
+
 def _is_noun(zh: str) -> bool:
     """jieba's part-of-speech tags read ``zh`` as one noun (n, nr, ns, nt, nz; not a verbal noun)."""
     import jieba.posseg as pseg
 
-    words = pseg.lcut(zh)
-    return len(words) == 1 and words[0].flag.startswith("n")
+    return _first_flag(zh).startswith("n") and len(pseg.lcut(zh)) == 1
 
 
 def asked_kind(q: QuestionInfo) -> str | None:
@@ -249,6 +273,8 @@ def another_measure(text: str, q: QuestionInfo) -> bool:
     (True, False)
     >>> another_measure("参赛率100%", years), another_measure("参赛率100%，获奖16人", analyze("How many doctors?"))
     (True, False)
+    >>> another_measure("编列 3亿4,500万元", analyze("How many doctors?")), another_measure("预算97.8亿", q)  # sums
+    (True, True)
     >>> spent = analyze("How much was spent on school buses?")
     >>> another_measure("购置校车20辆", spent), another_measure("购置校车20辆,投入1.2亿", spent)
     (True, False)
@@ -265,12 +291,20 @@ def another_measure(text: str, q: QuestionInfo) -> bool:
         if m.group(0).endswith("%"):
             kinds.append("%")  # a share: never a count, a sum or a span of years
             continue
+        if _CONTINUED_RE.match(norm, m.end()):
+            continue  # "8亿8,233万元": the figure goes on, and its unit comes at its end
         if kind == "money" or kind in _measures():  # a sum is said with its currency ("3亿元")
             k = _measure_after(norm, m.end())
             kinds.append(k if kind == "money" or k != "other" else None)
             continue
         unit = _MEASURE_RE.match(norm, m.end())
-        kinds.append(_UNIT_KIND.get(unit.group(0), unit.group(0)) if unit else None)
+        if unit is None and norm.startswith("亿", m.end()):
+            kinds.append("money")  # a bare "97.86亿" is a sum: a count that large names what it counts
+            continue
+        # else a unit of the table that is no general measure word (年, 户, 平方米; not 个, which counts anything)
+        zh = unit.group(0) if unit else next((u.zh for u in unit_table() if u.kind != "thing" and u.zh not in "万亿"
+                                              and norm.startswith(u.zh, m.end())), None)
+        kinds.append(_UNIT_KIND.get(zh, zh) if zh else None)
     return bool(kinds) and all(k is not None and k != kind for k in kinds)
 
 
@@ -293,6 +327,9 @@ def _measure_after(norm: str, end: int) -> str | None:
 
 # a currency after a figure: 元 and the common currencies' names (general vocabulary)
 _CURRENCY_RE = re.compile(r"(?:美|欧|日|港|澳|韩)?元|(?:新)?台币|人民币|英镑|卢布")
+
+
+_CONTINUED_RE = re.compile(r"[万亿]\s*\d")
 
 
 @lru_cache(maxsize=1)
