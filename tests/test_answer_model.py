@@ -488,7 +488,7 @@ def test_an_english_concept_no_passage_read_holds_is_left_out_of_coverage():
 
 
 def test_an_english_figure_question_leads_with_a_sentence_that_states_a_figure():
-    from qa.answer.compose import figure_first
+    from qa.answer.evidence import figure_first
     from qa.answer.features import Candidate
     from qa.search.question import analyze
 
@@ -499,6 +499,10 @@ def test_an_english_figure_question_leads_with_a_sentence_that_states_a_figure()
     assert figure_first(q, [plain, figure], pool=8) == [figure, plain]
     assert figure_first(q, [plain, figure], pool=1) == [plain, figure]  # beyond the pool: the scorer's order
     assert figure_first(q, [figure, plain], pool=8) == [figure, plain]
+    share = Candidate(0, hit, "达标率达到85%。", "达标率达到85%。", 0.4, score=0.2)
+    asked = analyze("What share of branches were rated advanced?")  # a share: the percentage leads
+    assert figure_first(asked, [plain, figure, share], pool=8) == [share, plain, figure]
+    assert figure_first(asked, [plain, figure], pool=8) == [figure, plain]  # none: any figure
 
 
 def test_the_listwise_fit_ranks_within_questions_and_gives_question_constants_no_weight():

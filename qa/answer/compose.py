@@ -67,17 +67,6 @@ def answered(cands: list[Candidate], params: AnswerParams, reading: Reading | No
     return max(c.support for c in cands) >= params.support_floor(lang)
 
 
-def figure_first(q: QuestionInfo, cands: list[Candidate], pool: int) -> list[Candidate]:
-    """An English figure question leads with the best of the first ``pool`` candidates that states a figure.
-    Its concepts reach the reports through dictionary senses, so coverage often ranks a sentence without any
-    figure first (web-copy development set: English answer_hit 22 -> 23 of 39; XQuAD en->zh 0..299 and dev
-    unchanged). Chinese questions keep the scorer's order: there it lost answers (DRCD, XQuAD-zh 0..99)."""
-    first = next((c for c in cands[:pool] if figures.gives_figure(c.quote, q)), None)
-    if first is None or first is cands[0]:
-        return cands
-    return [first, *(c for c in cands if c is not first)]
-
-
 class Answerer:
     """Turns a question into an ``Answer`` using one retriever (and, if configured, a language model).
 
@@ -198,7 +187,7 @@ class Answerer:
         if q.kind == "numeric" and self._no_figure(q, cands):
             return self._decline(q, res, notes)
         if q.kind == "numeric" and q.lang == "en":
-            cands = figure_first(q, cands, self.params.figure_pool)
+            cands = evidence.figure_first(q, cands, self.params.figure_pool)
         return self._compose(q, res, self._choose(q, res, cands, reading), notes, reading)
 
     def _two_part(self, q: QuestionInfo, parts: list[QuestionInfo], res: SearchResult, notes: list[str]
