@@ -195,10 +195,10 @@ def best_clause(sentence: str, q: QuestionInfo, weights: TermWeights) -> str:
     if not cands:
         return sentence
     # first the clause whose figure follows the very words the question counts ("市级平安校园8所" for
-    # "多少所市级平安校园", not "市级交通平安校园2所", which holds all its concepts and one more); equal scores:
-    # the clause whose figure follows an asked word most closely ("小学32所" before "中小学校56所")
-    # then the clause holding a figure the question itself names ("for another 25 schools": "…为25校…"), a year
-    # apart
+    # "多少所市级平安校园", not "市级交通平安校园2所", which holds all its concepts and one more); then the clause
+    # holding a number the question itself names, a year aside ("for another 25 schools": "…为25校…"); then the
+    # question's concepts; equal scores: the clause whose figure follows an asked word most closely ("小学32所"
+    # before "中小学校56所")
     named = _counted_words(q)
     given = {n for n in q.numbers if not _YEAR_NUMBER.fullmatch(n)}
     scored = [(bool(named) and named.search(normalize(c)) is not None,
@@ -286,6 +286,8 @@ _SHARE_ZH = frozenset(("比例", "比率", "比重", "百分比", "百分率", "
 
 @lru_cache(maxsize=4096)
 def _asks_share_en(question: str) -> bool:
+    if re.search(r"\bhow many\b", question, re.I):
+        return False  # a count, whatever rate it names
     words = re.findall(r"[a-z]+", question.lower())
     return any(e.zh in _SHARE_ZH for w in words for e in lexicon.candidates(w)[:6])
 
@@ -297,6 +299,8 @@ def asks_share(q: QuestionInfo) -> bool:
     >>> from qa.search.question import analyze
     >>> asks_share(analyze("What share of schools passed?")), asks_share(analyze("How many schools passed?"))
     (True, False)
+    >>> asks_share(analyze("How many schools have a pass rate above the average?"))
+    False
     """
     if q.lang == "en":
         return _asks_share_en(q.text)
