@@ -259,9 +259,9 @@ def test_an_english_figure_question_is_not_answered_by_figures_of_another_measur
     assert no_figure("How much funding did the county give training in 2020?", trained)  # a sum, not attendances
 
 
-def test_a_sum_is_said_with_its_currency_and_a_figure_of_another_year_answers_nothing(tmp_path, fake_embedder):
+def test_a_sum_is_said_with_its_currency_and_item_numbers_and_quoted_names_are_no_figures(tmp_path, fake_embedder):
     answerer = _answerer_over(tmp_path, fake_embedder, {"report.txt": (
-        "青松县教育局2021年工作总结\n\n全年购置校车20辆，落实“3+2”帮扶措施12条。2020年新建学校3所。"
+        "青松县教育局2021年工作总结\n\n全年购置校车20辆，落实“3+2”帮扶措施12条。"
         "全年投入校车资金360万元。\n")})
 
     def no_figure(question: str, sentence: str) -> bool:
@@ -273,8 +273,6 @@ def test_a_sum_is_said_with_its_currency_and_a_figure_of_another_year_answers_no
     assert no_figure("How much funding went to school buses?", buses)  # 辆 and 条 are no currency
     assert not no_figure("How much funding went to school buses?", "全年投入校车资金360万元。")
     assert not no_figure("How many school buses did the county buy?", buses)
-    assert no_figure("How many schools were built in 2021?", "2020年新建学校3所。")  # the figure is 2020's
-    assert not no_figure("How many schools were built in 2020?", "2020年新建学校3所。")
     assert no_figure("How many support measures were there?", "落实“3+2”帮扶措施。")  # a quoted name
     assert no_figure("How many items were on the agenda?", "会议议程:(2)表彰先进集体。")  # an item's number
 

@@ -360,38 +360,14 @@ def masks_answer(mask: re.Match[str], q: QuestionInfo) -> bool:
 
 def gives_figure(text: str, q: QuestionInfo) -> bool:
     """``text`` states a figure the question may ask for: a new one (strict), not only figures of another
-    measure word than the question asks in ("how many doctors" and "小学6所"), nor only of another year.
+    measure word than the question asks in ("how many doctors" and "小学6所").
 
     >>> from qa.search.question import analyze
     >>> q = analyze("青松市有多少所小学?")
     >>> gives_figure("小学27所", q), gives_figure("小学980人", q), gives_figure("文件(青发〔2018〕4号)", q)
     (True, False, False)
     """
-    return has_new_figure(text, q, strict=True) and not another_measure(text, q) and not of_another_year(text, q)
-
-
-# a year a figure is compared with ("比2010年增加5名", "较2019年", "与2019年相比"): not the year the figure is of
-_COMPARED_YEAR_RE = re.compile(r"[比较与]\s*$")
-
-
-def of_another_year(text: str, q: QuestionInfo) -> bool:
-    """The question names a year and ``text`` names only other years (a figure compared with a year's, "比2010年
-    增加5名", is still of the year asked): its figures are another year's.
-
-    >>> from qa.search.question import analyze
-    >>> q = analyze("How many places were added in 2023?")
-    >>> of_another_year("2022年新增学位6000个", q), of_another_year("2023年新增学位6000个", q)
-    (True, False)
-    >>> of_another_year("新增学位6000个,比2022年多500个", q), of_another_year("新增学位6000个", q)
-    (False, False)
-    """
-    asked = set(detect_years(q.text))  # generous: "the 2013 report" names a year
-    if not asked:
-        return False
-    norm = normalize(text)
-    said = {y for y in question_years(norm) if not all(
-        _COMPARED_YEAR_RE.search(norm[max(0, m.start() - 3):m.start()]) for m in re.finditer(str(y), norm))}
-    return bool(said) and not said & asked
+    return has_new_figure(text, q, strict=True) and not another_measure(text, q)
 
 
 # a figure a copy masks: "**次", "xx人", "某项", or one letter x standing alone before the unit ("投入x万元");
