@@ -75,9 +75,9 @@ def new_figures(norm: str, q: QuestionInfo, *, strict: bool = False) -> Iterator
 
 
 _YEAR_RE = re.compile(r"(?:19|20)\d\d|0\d")  # 2007 and its short form "07年" (no span of years starts with 0)
-# the number of a list item inside a sentence ("会议内容:(2)表彰先进"): a bracketed number after a stop or a colon
 # a short quoted name with a number in it: a programme or slogan ("“1+7”文件", "“十三五”规划", "“三个100%”")
 _QUOTED_NAME_RE = re.compile(r"[“\"「『][^“”\"「」『』]{1,10}[”\"」』]")
+# the number of a list item inside a sentence ("会议内容:(2)表彰先进"): a bracketed number after a stop or a colon
 _ITEM_MARK_RE = re.compile(r"(?:^|(?<=[:：;；,，、。]))\s*([（(][一二三四五六七八九十\d]{1,2}[)）])")
 MASK_MARKS = frozenset("xX×*")  # a copy masks a figure with these ("x万元", "**次")
 # an official document's number, issuer code + 〔year〕 + serial + 号 (GB/T 9704 发文字号: "教基〔2020〕1号"; copies
@@ -230,6 +230,7 @@ def _first_flag(zh: str) -> str:
     return words[0].flag if words else ""
 
 
+@lru_cache(maxsize=4096)
 def _is_noun(zh: str) -> bool:
     """jieba's part-of-speech tags read ``zh`` as one noun (n, nr, ns, nt, nz; not a verbal noun)."""
     import jieba.posseg as pseg
