@@ -1,15 +1,16 @@
-"""The web-copy question sets (bench/webdev, the development set, and bench/webcheck, the held-out set) are well
-formed, name only pages listed in their sources.jsonl, and (when the pages are at hand) each evidence string is
-an exact substring of its page, each page matches its recorded sha256, and each answer is inside its evidence
-after normalization. The held-out set's sites are none of the development set's.
+"""The web-copy question sets (bench/webdev, the development set; bench/webcheck and bench/webcheck2, held out) are
+well formed, name only pages listed in their sources.jsonl, and (when the pages are at hand) each evidence string
+is an exact substring of its page, each page matches its recorded sha256, and each answer is inside its evidence
+after normalization. No two sets share a site or a question id.
 
-The page texts are third-party copies kept outside the repository: set QA_WEBDEV_PAGES (QA_WEBCHECK_PAGES) to
-their folder; without it the text tests of that set are skipped.
+The page texts are third-party copies kept outside the repository: set QA_WEBDEV_PAGES (QA_WEBCHECK_PAGES,
+QA_WEBCHECK2_PAGES) to their folder; without it the text tests of that set are skipped.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 from pathlib import Path
@@ -20,7 +21,8 @@ from qa.textnorm import match_key
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 REQUIRED = ("id", "lang", "type", "question", "file", "evidence", "answers")
-SETS = {"webdev": ("QA_WEBDEV_PAGES", 55), "webcheck": ("QA_WEBCHECK_PAGES", 40)}
+SETS = {"webdev": ("QA_WEBDEV_PAGES", 55), "webcheck": ("QA_WEBCHECK_PAGES", 40),
+        "webcheck2": ("QA_WEBCHECK2_PAGES", 40)}
 
 
 def jsonl(qset: str, name: str) -> list[dict]:
@@ -57,11 +59,10 @@ def test_sources_are_other_sites_than_the_labelled_pages(qset):
     assert not taken & {s["site"] for s in jsonl(qset, "sources.jsonl")}
 
 
-def test_held_out_sites_and_ids_are_not_the_development_sets():
-    dev, check = jsonl("webdev", "sources.jsonl"), jsonl("webcheck", "sources.jsonl")
-    assert not {s["site"] for s in dev} & {s["site"] for s in check}
-    assert not {q["id"] for q in jsonl("webdev", "questions.jsonl")} & {q["id"] for q in
-                                                                          jsonl("webcheck", "questions.jsonl")}
+def test_no_two_sets_share_a_site_or_an_id():
+    for a, b in itertools.combinations(SETS, 2):
+        assert not {s["site"] for s in jsonl(a, "sources.jsonl")} & {s["site"] for s in jsonl(b, "sources.jsonl")}
+        assert not {q["id"] for q in jsonl(a, "questions.jsonl")} & {q["id"] for q in jsonl(b, "questions.jsonl")}
 
 
 @pytest.mark.parametrize("qset", SETS)
