@@ -5,6 +5,8 @@ these functions, so a figure means the same thing wherever it is compared.
 
 >>> numbers_in("招聘教师1,200名,培训五十人次,2011年")
 ['1200', '2011', '50']
+>>> [m.group(0) for m in NUMBER_RE.finditer("连续十二年获奖,建成两座场馆,三年级,百年大计,二〇一一年")]
+['十二', '两', '二〇一一']
 >>> chinese_number("二十三")
 23
 """
@@ -15,9 +17,13 @@ import re
 
 from qa.textnorm import normalize
 
-# A real figure: Arabic digits (not a masked "**" or "20xx"), or Chinese numerals before a counter word.
+# A real figure: Arabic digits (not a masked "**" or "20xx"), or Chinese numerals before a counter word. Before
+# 年 and the measure words of the second line, a lone 一/百/千/万 is a word (一年来, 百年大计, 千家万户), a grade no
+# span of years (三年级); a year written digit by digit (二〇一一年) is read whole, and date readers skip it.
 NUMBER_RE = re.compile(r"(?<![\d.])\d+(?:[.,:：]\d+)*%?(?![\dxX*])"
-                       r"|[一二三四五六七八九十百千万两]+(?=[个所名项次人天所亿万元%])")
+                       r"|[一二三四五六七八九十百千万两]+(?=[个所名项次人天所亿万元%])"
+                       r"|(?:[〇零一二三四五六七八九十百千万两]{2,}|[二三四五六七八九十两])"
+                       r"(?=年(?![级度])|[位户场台套件座亩吨条家])")
 ARABIC_RE = re.compile(r"(?<![\d.])\d+(?:[.:]\d+)*(?![\d.xX*])")
 CN_DIGITS = "零一二三四五六七八九"
 _DIGIT_VALUE = {c: i for i, c in enumerate(CN_DIGITS)} | {"〇": 0, "两": 2}

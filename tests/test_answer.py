@@ -277,6 +277,22 @@ def test_a_sum_is_said_with_its_currency_and_item_numbers_and_quoted_names_are_n
     assert no_figure("How many items were on the agenda?", "会议议程:(2)表彰先进集体。")  # an item's number
 
 
+def test_a_count_written_in_chinese_numerals_before_years_and_measure_words_is_a_figure(tmp_path, fake_embedder):
+    answerer = _answerer_over(tmp_path, fake_embedder, {"report.txt": (
+        "青松县文化馆2018年工作总结\n\n本馆连续十一年获评省级先进单位，落实五年发展规划。新建两座分馆。\n")})
+
+    def no_figure(question: str, sentence: str) -> bool:
+        res = answerer.retriever.search(question)
+        c = Candidate(0, res.hits[0], sentence, sentence, 0.5, score=0.5)
+        return answerer._no_figure(question_info(question, res), [c])
+
+    assert not no_figure("For how many years in a row was the centre rated?", "本馆连续十一年获评省级先进单位。")
+    assert not no_figure("How many branches were built?", "新建两座分馆。")
+    assert no_figure("For how many years in a row was the centre rated?", "落实五年发展规划。")  # a plan's name
+    assert no_figure("For how many years in a row was the centre rated?", "二〇一八年获评先进。")  # a year
+    assert no_figure("For how many years in a row was the centre rated?", "三年级学生获奖。")  # a grade
+
+
 def test_a_sentence_announcing_what_follows_is_not_quoted(tmp_path, fake_embedder):
     answerer = _answerer_over(tmp_path, fake_embedder, {"summary.txt": (
         "青松区教育局2019年应急管理工作总结\n\n"

@@ -40,6 +40,10 @@ def has_new_figure(text: str, q: QuestionInfo, *, strict: bool = False) -> bool:
     (False, True)
     >>> has_new_figure("07年开工", q, strict=True), has_new_figure("历时10年", q, strict=True)
     (False, True)
+    >>> has_new_figure("二〇一一年开工", q, strict=True), has_new_figure("连续十二年获奖", q, strict=True)
+    (False, True)
+    >>> has_new_figure("落实三年行动计划", q, strict=True), has_new_figure("三年内建成", q, strict=True)
+    (False, True)
     >>> has_new_figure("城关一中 · 教师(人): 156", q, strict=True)  # a figure that ends the text
     True
     >>> has_new_figure("2018年度教育投入x万元", q), has_new_figure("2018年度教育投入x万元", q, strict=True)
@@ -66,6 +70,8 @@ def new_figures(norm: str, q: QuestionInfo, *, strict: bool = False) -> Iterator
         digits = m.group(0).isdigit()
         if strict and ((item and m.end() <= item.end()) or (digits and after and (
                 after in "月日" or (after == "年" and _YEAR_RE.fullmatch(m.group(0)))))
+                or (after == "年" and not digits and (_CN_YEAR_RE.fullmatch(m.group(0))
+                                                      or _names_a_thing(norm[m.end() + 1:m.end() + 7])))
                 or (m.start() and norm[m.start() - 1] in MASK_MARKS)  # "x万元": the 万 of a masked sum
                 or any(a <= m.start() and m.end() <= b for a, b in refs)
                 or m.group(0) == "一"):  # a lone 一 is a word (每一个, 一批), as ``qa.numbers`` reads it
@@ -75,6 +81,7 @@ def new_figures(norm: str, q: QuestionInfo, *, strict: bool = False) -> Iterator
 
 
 _YEAR_RE = re.compile(r"(?:19|20)\d\d|0\d")  # 2007 and its short form "07年" (no span of years starts with 0)
+_CN_YEAR_RE = re.compile(r"[〇零一二三四五六七八九]{4}")  # 二〇一一 (年): a year written digit by digit
 # a short quoted name with a number in it: a programme or slogan ("“1+7”文件", "“十三五”规划", "“三个100%”")
 _QUOTED_NAME_RE = re.compile(r"[“\"「『][^“”\"「」『』]{1,10}[”\"」』]")
 # the number of a list item inside a sentence ("会议内容:(2)表彰先进"): a bracketed number after a stop or a colon
@@ -228,6 +235,17 @@ def _first_flag(zh: str) -> str:
 
     words = pseg.lcut(zh)
     return words[0].flag if words else ""
+
+
+@lru_cache(maxsize=4096)
+def _names_a_thing(after: str) -> bool:
+    """The words after "N年" name a thing that the span of years describes (三年行动计划, 十二年义务教育: a plan, a
+    schooling), not what happened over them (连续十二年蝉联, 三年内): jieba's first word is a noun or verbal noun of two
+    or more characters (not a person's name)."""
+    import jieba.posseg as pseg
+
+    words = pseg.lcut(after)
+    return bool(words) and len(words[0].word) >= 2 and words[0].flag in ("n", "nz", "l", "vn")
 
 
 @lru_cache(maxsize=4096)
