@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 
 from qa.answer.compose import Answerer
-from qa.answer.decline import QUESTION_FEATURES, DeclineModel, load_decline, question_row, read_decline_model
+from qa.answer.decline import (
+    QUESTION_FEATURES,
+    DeclineModel,
+    OffTopicGate,
+    load_decline,
+    load_offtopic,
+    question_row,
+    read_decline_model,
+    read_offtopic,
+)
 from qa.answer.scorer import FEATURES
 from qa.search.retrieve import Retriever
 from qa.store.index import Index
@@ -79,3 +88,33 @@ def test_the_decline_model_decides_declines(tiny_corpus, tmp_path, fake_embedder
     strict = Answerer(retriever, params=replace(always.params, decline_below=1.01, decline_below_en=1.01),
                       decline=always.decline)
     assert not strict.ask(QUESTION).abstained
+
+
+def test_the_shipped_off_topic_gate_has_its_provenance_and_held_out_figures():
+    gate = load_offtopic()
+    assert gate is not None and gate.languages == ("en",) and 0.0 < gate.threshold < 1.0
+    data = json.loads((REPO / "qa" / "data" / "answer_model.json").read_text(encoding="utf-8"))
+    prov = data["offtopic_model"]["provenance"]
+    assert "fit_offtopic.py" in prov["command"] and not any(p in prov["command"] for p in ("/work/", "/root/", "/tmp/"))
+    held = prov["report"]["held_out"]
+    # measured on questions it was not fitted on: most questions of another set's corpus are declined, and
+    # almost no answerable question
+    assert all(v["declined"] >= 0.5 for k, v in held.items() if v["kind"] == "off-topic" and "on the reports" in k)
+    assert all(v["false_declines"] <= 0.05 for v in held.values() if v["kind"] == "answerable")
+    with pytest.raises(ValueError, match="off-topic"):
+        read_offtopic({"offtopic_model": {**data["offtopic_model"], "features": ["a"]}}, "m.json")
+    assert read_offtopic({}, "m.json") is None
+
+
+def test_the_off_topic_gate_declines_english_questions_asked_with_its_model(tiny_corpus, tmp_path, fake_embedder):
+    update_index(tiny_corpus, tmp_path / "index", fake_embedder, progress=False)
+    answerer = Answerer(Retriever(Index.load(tmp_path / "index"), fake_embedder),
+                        decline=DeclineModel((0.0,) * len(QUESTION_FEATURES), 10.0, 0.5, 0.5))
+    english = "What safety checks were carried out?"
+    assert not answerer.ask(english).abstained and not answerer.ask(QUESTION).abstained
+    far = OffTopicGate((0.0, 0.0), -10.0, 0.5, ("en",), fake_embedder.name)  # every question is far
+    answerer.offtopic = far
+    assert answerer.ask(english).abstained
+    assert not answerer.ask(QUESTION).abstained  # the gate holds for English questions only
+    answerer.offtopic = replace(far, model="another-model")  # cosines of another model say nothing
+    assert not answerer.ask(english).abstained

@@ -62,7 +62,15 @@ def test_cross_lingual_dense_retrieval_alone(real_answerer):
 
 
 @pytest.mark.xfail(reason="declines of questions on a topic the reports never treat, about a place they cover, are "
-                          "weak (issue 12): the scorer's best sentence still passes the threshold", strict=False)
+                          "weak (issue 12): the scorer's best sentence still passes the threshold (over these three "
+                          "short reports the off-topic gate may decline it: no passage comes near)", strict=False)
 def test_declines_what_the_reports_do_not_say(real_answerer):
     a = real_answerer.ask("How many students were vaccinated against influenza?")
+    assert a.abstained and a.related
+
+
+@pytest.mark.parametrize("question", ["What is the capital of France?", "How many moons does Jupiter have?",
+                                      "Who painted the ceiling of the Sistine Chapel?"])
+def test_english_questions_about_something_else_are_declined(real_answerer, question):
+    a = real_answerer.ask(question)  # the off-topic gate: no passage comes near
     assert a.abstained and a.related

@@ -18,7 +18,7 @@ from functools import cached_property
 
 from qa.answer import evidence, figures, wording
 from qa.answer import lead as leads
-from qa.answer.decline import DeclineModel, load_decline, question_row
+from qa.answer.decline import DeclineModel, load_decline, load_offtopic, question_row
 from qa.answer.evidence import MASKED_RE, TermWeights, group_credit, has_new_figure, quote_window
 from qa.answer.features import (  # noqa: F401 - shared_run: used by tests and callers
     Candidate,
@@ -81,6 +81,7 @@ class Answerer:
         self.params = params or load_model()
         # the shipped decline model goes with the shipped sentence model only: it was fitted on its scores
         self.decline = decline if decline is not None or params is not None else load_decline()
+        self.offtopic = load_offtopic() if params is None else None  # fitted with the same sentence model
         self.vectors = VectorCache(self.params.vector_cache)  # text -> vector memo shared by all questions
         self.llm = llm
         if self.llm is None and self.settings.llm_base_url and self.settings.llm_model:
@@ -159,8 +160,11 @@ class Answerer:
                for c, p, s in zip(feats.candidates, probs, support, strict=True)]
         out.sort(key=lambda c: -c.score)
         verdict = None
-        if self.decline is not None and out:  # on every candidate, as the model was fitted
-            verdict = self.decline.answers(question_row(feats.matrix, probs, support))
+        if out and (self.decline is not None or self.offtopic is not None):  # on every candidate, as fitted
+            row = question_row(feats.matrix, probs, support)
+            verdict = self.decline.answers(row) if self.decline is not None else None
+            if self.offtopic is not None and self.offtopic.declines(row, self.retriever.embedder.name):
+                verdict = False  # no passage comes near: the reports are about something else
         out, outside = in_scope(self.retriever, q, res, out)  # answered only from reports that speak of what it names
         return out, Reading(feats.context, feats.skip, False if outside else verdict, outside)
 

@@ -22,6 +22,10 @@ the weights in ``qa/data/answer_model.json`` under ``decline_model``.
 0.3
 >>> question_row(np.zeros((0, len(FEATURES))), np.zeros(0), np.zeros(0)).tolist() == [0.0] * len(QUESTION_FEATURES)
 True
+
+The off-topic gate (``OffTopicGate``) declines an English question that no passage of the corpus is near (the
+capital of France, asked of education reports), whatever its best sentence scores; ``scripts/fit_offtopic.py``
+fits it on questions of one set asked of another set's corpus.
 """
 
 from __future__ import annotations
@@ -138,3 +142,61 @@ def load_decline(path=None) -> DeclineModel | None:
 
     text = Path(path).read_text(encoding="utf-8") if path else _shipped()
     return read_decline_model(json.loads(text), str(path or MODEL_FILE))
+
+
+OFFTOPIC_FEATURES = ("best_s_cos", "top_p_cos")  # columns of ``QUESTION_FEATURES``: how near the corpus comes
+
+
+@dataclass(frozen=True)
+class OffTopicGate:
+    """A logistic regression over ``OFFTOPIC_FEATURES`` and its threshold: below it, the question is about
+    something the corpus does not treat. It holds for the languages in ``languages`` and for the embedding model
+    ``model`` only (cosine levels belong to one model).
+
+    >>> gate = OffTopicGate((10.0, 10.0), -16.0, 0.5, ("en",), "m")
+    >>> row = np.zeros(len(QUESTION_FEATURES)); row[QUESTION_FEATURES.index("english")] = 1
+    >>> row[[QUESTION_FEATURES.index(f) for f in OFFTOPIC_FEATURES]] = 0.7
+    >>> gate.declines(row, "m"), gate.declines(row, "m+onnx-int8"), gate.declines(row, "another model")
+    (True, True, False)
+    """
+
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float
+    languages: tuple[str, ...]
+    model: str
+
+    def probability(self, row: np.ndarray) -> float:
+        """P(the corpus treats what the question asks about)."""
+        x = np.asarray([row[QUESTION_FEATURES.index(f)] for f in OFFTOPIC_FEATURES], dtype=np.float64)
+        return float(1.0 / (1.0 + np.exp(-(x @ np.asarray(self.coef) + self.intercept))))
+
+    def declines(self, row: np.ndarray, model: str) -> bool:
+        """Whether to decline a question with question-level features ``row``, asked with embedding model
+        ``model`` (its backend suffix, "+onnx-int8", aside: a quantized copy keeps the cosines within a hair)."""
+        lang = "en" if row[QUESTION_FEATURES.index("english")] > 0 else "zh"
+        return (model.split("+")[0] == self.model.split("+")[0] and lang in self.languages
+                and self.probability(row) < self.threshold)
+
+
+def read_offtopic(data: dict, source: str) -> OffTopicGate | None:
+    """The ``offtopic_model`` entry of a model file (``None`` when it has none)."""
+    entry = data.get("offtopic_model")
+    if not entry:
+        return None
+    if tuple(entry.get("features", ())) != OFFTOPIC_FEATURES:
+        raise ValueError(f"{source}: the off-topic gate's features {entry.get('features')} are not "
+                         f"{OFFTOPIC_FEATURES}; refit it with scripts/fit_offtopic.py")
+    return OffTopicGate(tuple(float(c) for c in entry["coef"]), float(entry["intercept"]), float(entry["threshold"]),
+                        tuple(entry.get("languages", ("en",))), str(entry["model"]))
+
+
+def load_offtopic(path=None) -> OffTopicGate | None:
+    """The off-topic gate of ``path`` (default: the shipped ``qa/data/answer_model.json``)."""
+    import json
+    from pathlib import Path
+
+    from qa.answer.scorer import MODEL_FILE, _shipped
+
+    text = Path(path).read_text(encoding="utf-8") if path else _shipped()
+    return read_offtopic(json.loads(text), str(path or MODEL_FILE))
