@@ -133,15 +133,20 @@ def read_decline_model(data: dict, source: str) -> DeclineModel | None:
                         tuple(entry.get("languages", ("en", "zh"))))
 
 
-def load_decline(path=None) -> DeclineModel | None:
-    """The decline model of ``path`` (default: the shipped ``qa/data/answer_model.json``)."""
+def _model_file(path=None) -> tuple[dict, str]:
+    """The model file ``path`` (default: the shipped ``qa/data/answer_model.json``), read, and its name."""
     import json
     from pathlib import Path
 
     from qa.answer.scorer import MODEL_FILE, _shipped
 
     text = Path(path).read_text(encoding="utf-8") if path else _shipped()
-    return read_decline_model(json.loads(text), str(path or MODEL_FILE))
+    return json.loads(text), str(path or MODEL_FILE)
+
+
+def load_decline(path=None) -> DeclineModel | None:
+    """The decline model of ``path`` (default: the shipped ``qa/data/answer_model.json``)."""
+    return read_decline_model(*_model_file(path))
 
 
 OFFTOPIC_FEATURES = ("best_s_cos", "top_p_cos")  # columns of ``QUESTION_FEATURES``: how near the corpus comes
@@ -193,10 +198,4 @@ def read_offtopic(data: dict, source: str) -> OffTopicGate | None:
 
 def load_offtopic(path=None) -> OffTopicGate | None:
     """The off-topic gate of ``path`` (default: the shipped ``qa/data/answer_model.json``)."""
-    import json
-    from pathlib import Path
-
-    from qa.answer.scorer import MODEL_FILE, _shipped
-
-    text = Path(path).read_text(encoding="utf-8") if path else _shipped()
-    return read_offtopic(json.loads(text), str(path or MODEL_FILE))
+    return read_offtopic(*_model_file(path))
