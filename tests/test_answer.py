@@ -5,11 +5,12 @@ import pytest
 from llm_server import FakeLLMServer
 
 from qa import cli
-from qa.answer.compose import Answerer
+from qa.answer.compose import Answerer, asked_years_first, of_other_years
 from qa.answer.features import Candidate
 from qa.answer.render import render_text, to_json
 from qa.config import Settings
 from qa.numbers import numbers_in
+from qa.search.question import analyze
 from qa.search.retrieve import Retriever, question_info
 from qa.store.index import Index
 from qa.store.update import update_index
@@ -291,6 +292,32 @@ def test_a_count_written_in_chinese_numerals_before_years_and_measure_words_is_a
     assert no_figure("For how many years in a row was the centre rated?", "落实五年发展规划。")  # a plan's name
     assert no_figure("For how many years in a row was the centre rated?", "二〇一八年获评先进。")  # a year
     assert no_figure("For how many years in a row was the centre rated?", "三年级学生获奖。")  # a grade
+
+
+def test_a_sentence_of_another_year_in_another_report_does_not_answer_first(tmp_path, fake_embedder):
+    answerer = _answerer_over(tmp_path, fake_embedder, {
+        "a.txt": "青松县教育局2014年工作总结\n\n全年全县新建学校食堂7所。\n",
+        "b.txt": "白桦县教育局“十二五”工作总结\n\n2011年全县新建学校食堂9所。\n"})  # covers 2011-2015
+    docs = answerer.retriever.index.documents
+    question = "How many school canteens were built in 2014?"
+    res = answerer.retriever.search(question)
+    q = question_info(question, res)
+    hit = {h.chunk.source: h for h in res.hits}
+    assert set(hit) == {"a.txt", "b.txt"}  # both reports may answer (the plan covers 2014)
+
+    def cand(source: str, sentence: str, support: float) -> Candidate:
+        return Candidate(0, hit[source], sentence, sentence, 0.5, score=support, support=support)
+
+    other = cand("b.txt", "2011年全县新建学校食堂9所。", 0.6)
+    assert of_other_years(q, other, docs)
+    assert not of_other_years(q, cand("b.txt", "全县新建学校食堂9所。", 0.6), docs)  # no year said
+    assert not of_other_years(q, cand("a.txt", "2013年新建学校食堂7所。", 0.6), docs)  # the 2014 report's own
+    assert not of_other_years(analyze("How many canteens were built?"), other, docs)  # no year asked
+    asked = cand("a.txt", "全年全县新建学校食堂7所。", 0.3)
+    floor = answerer.params.support_floor("en")
+    assert asked_years_first(q, [other, asked], docs, floor) == [asked, other]
+    weak = replace(asked, support=floor / 2)  # no answer in its own right: the order stays
+    assert asked_years_first(q, [other, weak], docs, floor) == [other, weak]
 
 
 def test_a_sentence_announcing_what_follows_is_not_quoted(tmp_path, fake_embedder):

@@ -67,6 +67,29 @@ def answered(cands: list[Candidate], params: AnswerParams, reading: Reading | No
     return max(c.support for c in cands) >= params.support_floor(lang)
 
 
+def of_other_years(q: QuestionInfo, c: Candidate, documents) -> bool:
+    """The question names years; the candidate's sentence names years, none of them asked, and its report is
+    not of an asked year (a report's own sentence may name the year of the events while the question names the
+    report's: "the 2019 summary" and "2018年度述职评议"). Such a sentence tells of another year.
+    """
+    asked = question_years(q.text)
+    if not asked:
+        return False
+    said = question_years(c.sentence)
+    doc = documents.get(c.hit.chunk.doc_id)
+    return bool(said) and not set(asked) & set(said) and not (doc is not None and doc.year in asked)
+
+
+def asked_years_first(q: QuestionInfo, cands: list, documents, floor: float) -> list:
+    """The candidates, with the best one that does not tell of another year (``of_other_years``) first when the
+    best tells of one and it reaches the support floor of the question's language: asked about 2014, a sentence
+    of another report's 2011 is no answer while one of the 2014 report may be."""
+    if not cands or not of_other_years(q, cands[0], documents):
+        return cands
+    alt = next((c for c in cands[1:] if c.support >= floor and not of_other_years(q, c, documents)), None)
+    return cands if alt is None else [alt, *(c for c in cands if c is not alt)]
+
+
 class Answerer:
     """Turns a question into an ``Answer`` using one retriever (and, if configured, a language model).
 
@@ -166,6 +189,7 @@ class Answerer:
             if self.offtopic is not None and self.offtopic.declines(row, self.retriever.embedder.name):
                 verdict = False  # no passage comes near: the reports are about something else
         out, outside = in_scope(self.retriever, q, res, out)  # answered only from reports that speak of what it names
+        out = asked_years_first(q, out, self.retriever.index.documents, self.params.support_floor(q.lang))
         return out, Reading(feats.context, feats.skip, False if outside else verdict, outside)
 
     def extractive(self, q: QuestionInfo, res: SearchResult, notes: list[str]) -> Answer:
@@ -218,6 +242,7 @@ class Answerer:
                 ) -> list[Candidate]:
         """The best candidate, then further quotes that add to it (other reports, the items of a list)."""
         p = self.params
+        documents = self.retriever.index.documents
         best = cands[0]
         chosen = [best]
         limit = p.list_items if q.kind == "list" else p.other_items
@@ -252,7 +277,7 @@ class Answerer:
                 continue
             elif q.kind == "numeric" and not has_new_figure(c.quote, q, strict=True):
                 continue
-            elif c.hit.chunk.doc_id != best.hit.chunk.doc_id and (
+            elif c.hit.chunk.doc_id != best.hit.chunk.doc_id and not of_other_years(q, c, documents) and (
                     c.score >= p.other_report_keep * best.score or c.support >= p.support_floor(q.lang)
                     or self._parallel(q, c, best, res)):
                 chosen.append(c)
