@@ -320,6 +320,16 @@ def test_a_sentence_of_another_year_in_another_report_does_not_answer_first(tmp_
     assert asked_years_first(q, [other, weak], docs, floor) == [other, weak]
 
 
+def test_a_fragment_left_by_lost_characters_is_never_a_candidate(tmp_path, fake_embedder):
+    answerer = _answerer_over(tmp_path, fake_embedder, {"report.txt": (
+        "青松县教育局2020年工作总结\n\n一、学生资助\n1.家?全年资助家庭经济困难学生860人。20xx年,我們?\n")})
+    question = "How many students from poor families were helped?"
+    res = answerer.retriever.search(question)
+    quoted = [c.sentence for c in answerer.candidates(question_info(question, res), res)[0]]
+    assert any("860人" in s for s in quoted)
+    assert not any(s.startswith(("1.家", "20xx")) for s in quoted)
+
+
 def test_a_sentence_announcing_what_follows_is_not_quoted(tmp_path, fake_embedder):
     answerer = _answerer_over(tmp_path, fake_embedder, {"summary.txt": (
         "青松区教育局2019年应急管理工作总结\n\n"

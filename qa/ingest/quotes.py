@@ -11,6 +11,7 @@ paragraph's) and when a question is answered (the candidates), so the two always
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from qa.ingest.split import heading_level
@@ -115,7 +116,27 @@ def announces(sentence: str) -> bool:
     return sentence.rstrip().endswith((":", "：")) and NUMBER_RE.search(sentence) is None
 
 
+# the characters of a date or a figure written in Chinese: they say when or how many, not of what
+_DATE_OR_FIGURE = frozenset("年月日〇零一二三四五六七八九十百千万亿两")
+_FEWEST_WORD_CHARS = 3  # a statement names at least a two-character word and one more (小学27所, 招生300人)
+
+
+def says_too_little(sentence: str) -> bool:
+    """A fragment that names almost nothing: fewer than three Chinese characters besides those of dates and
+    figures, and no Latin word. Noisy copies leave such pieces where a character was lost ("1.家?",
+    "20xx年,我們?", a bare date line); quoted as an answer, they say nothing of what was asked.
+
+    >>> says_too_little("1.家?"), says_too_little("2026年2月4日"), says_too_little("20xx年,我們?")
+    (True, True, True)
+    >>> says_too_little("小学27所。"), says_too_little("招生3000人。"), says_too_little("Budget: 2,000 dollars")
+    (False, False, False)
+    """
+    letters = [ch for ch in _letters(sentence) if ch not in _DATE_OR_FIGURE]
+    latin = [w for w in re.findall(r"[A-Za-z]{3,}", sentence) if set(w.lower()) != {"x"}]  # not a mask (20xx)
+    return len(letters) < _FEWEST_WORD_CHARS and not latin
+
+
 def answers_nothing(sentence: str, title: str, chunk: Chunk, position: int) -> bool:
-    """A quotable sentence that no question is answered by: the report's title as a line of its text, or an
-    announcement of what follows."""
-    return announces(sentence) or names_the_report(sentence, title, chunk, position)
+    """A quotable sentence that no question is answered by: the report's title as a line of its text, an
+    announcement of what follows, or a fragment that says too little."""
+    return announces(sentence) or says_too_little(sentence) or names_the_report(sentence, title, chunk, position)
