@@ -123,17 +123,18 @@ _FEWEST_WORD_CHARS = 3  # a statement names at least a two-character word and on
 
 def says_too_little(sentence: str) -> bool:
     """A fragment that names almost nothing: fewer than three Chinese characters besides those of dates and
-    figures, and no Latin word. Noisy copies leave such pieces where a character was lost ("1.家?",
-    "20xx年,我們?", a bare date line); quoted as an answer, they say nothing of what was asked.
+    figures, no Latin word and no number of four or more digits (a label and its value, "电话:8691639", may be
+    what is asked). Noisy copies leave such pieces where a character was lost ("1.家?", "20xx年,我們?");
+    quoted as an answer, they say nothing of what was asked.
 
-    >>> says_too_little("1.家?"), says_too_little("2026年2月4日"), says_too_little("20xx年,我們?")
+    >>> says_too_little("1.家?"), says_too_little("20xx年,我們?"), says_too_little("4月中旬")
     (True, True, True)
-    >>> says_too_little("小学27所。"), says_too_little("招生3000人。"), says_too_little("Budget: 2,000 dollars")
+    >>> says_too_little("小学27所。"), says_too_little("电话:8691639"), says_too_little("Budget: 2,000 dollars")
     (False, False, False)
     """
     letters = [ch for ch in _letters(sentence) if ch not in _DATE_OR_FIGURE]
     latin = [w for w in re.findall(r"[A-Za-z]{3,}", sentence) if set(w.lower()) != {"x"}]  # not a mask (20xx)
-    return len(letters) < _FEWEST_WORD_CHARS and not latin
+    return len(letters) < _FEWEST_WORD_CHARS and not latin and not re.search(r"\d{4,}", normalize(sentence))
 
 
 def answers_nothing(sentence: str, title: str, chunk: Chunk, position: int) -> bool:
