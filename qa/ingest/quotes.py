@@ -132,9 +132,15 @@ def says_too_little(sentence: str) -> bool:
     >>> says_too_little("小学27所。"), says_too_little("电话:8691639"), says_too_little("Budget: 2,000 dollars")
     (False, False, False)
     """
-    letters = [ch for ch in _letters(sentence) if ch not in _DATE_OR_FIGURE]
-    latin = [w for w in re.findall(r"[A-Za-z]{3,}", sentence) if set(w.lower()) != {"x"}]  # not a mask (20xx)
-    return len(letters) < _FEWEST_WORD_CHARS and not latin and not re.search(r"\d{4,}", normalize(sentence))
+    letters = 0
+    for ch in sentence:  # on every sentence a passage is scored by: stop at the third word character
+        if ch.isalpha() and not ch.isascii() and ch not in _DATE_OR_FIGURE:
+            letters += 1
+            if letters >= _FEWEST_WORD_CHARS:
+                return False
+    if any(set(w.lower()) != {"x"} for w in re.findall(r"[A-Za-z]{3,}", sentence)):  # a word, not a mask (20xx)
+        return False
+    return not re.search(r"\d{4,}", normalize(sentence))
 
 
 def answers_nothing(sentence: str, title: str, chunk: Chunk, position: int) -> bool:
