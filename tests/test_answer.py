@@ -5,9 +5,10 @@ import pytest
 from llm_server import FakeLLMServer
 
 from qa import cli
-from qa.answer.compose import Answerer, asked_years_first, of_other_years
+from qa.answer.compose import Answerer
 from qa.answer.features import Candidate
 from qa.answer.render import render_text, to_json
+from qa.answer.scope import asked_years_first, of_other_years
 from qa.config import Settings
 from qa.numbers import numbers_in
 from qa.search.question import analyze

@@ -29,7 +29,7 @@ from qa.answer.features import (  # noqa: F401 - shared_run: used by tests and c
     share,
     shared_run,
 )
-from qa.answer.scope import in_scope, search_naming
+from qa.answer.scope import asked_years_first, in_scope, of_other_years, search_naming
 from qa.answer.scorer import AnswerParams, load_model
 from qa.answer.verify import verify
 from qa.config import Settings
@@ -65,29 +65,6 @@ def answered(cands: list[Candidate], params: AnswerParams, reading: Reading | No
     if reading is not None and reading.answerable is not None:
         return reading.answerable
     return max(c.support for c in cands) >= params.support_floor(lang)
-
-
-def of_other_years(q: QuestionInfo, c: Candidate, documents) -> bool:
-    """The question names years; the candidate's sentence names years, none of them asked, and its report is
-    not of an asked year (a report's own sentence may name the year of the events while the question names the
-    report's: "the 2019 summary" and "2018年度述职评议"). Such a sentence tells of another year.
-    """
-    asked = question_years(q.text)
-    if not asked:
-        return False
-    said = question_years(c.sentence)
-    doc = documents.get(c.hit.chunk.doc_id)
-    return bool(said) and not set(asked) & set(said) and not (doc is not None and doc.year in asked)
-
-
-def asked_years_first(q: QuestionInfo, cands: list, documents, floor: float) -> list:
-    """The candidates, with the best one that does not tell of another year (``of_other_years``) first when the
-    best tells of one and it reaches the support floor of the question's language: asked about 2014, a sentence
-    of another report's 2011 is no answer while one of the 2014 report may be."""
-    if not cands or not of_other_years(q, cands[0], documents):
-        return cands
-    alt = next((c for c in cands[1:] if c.support >= floor and not of_other_years(q, c, documents)), None)
-    return cands if alt is None else [alt, *(c for c in cands if c is not alt)]
 
 
 class Answerer:

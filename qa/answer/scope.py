@@ -14,7 +14,8 @@ are scored, a sentence answers only from a report that speaks of what the questi
 
 When no candidate's report names the place, the question is searched again within the reports that mention it
 (``search_naming``); when still no candidate's report may answer, the answer declines and says which of the two
-it was.
+it was. Within the reports kept, a sentence that names only other years than asked, from a report not of an
+asked year (``of_other_years``), does not answer first while another may (``asked_years_first``).
 
 >>> from qa.types import Document
 >>> docs = {"a": Document("a", "a.txt", "青松县2019年工作总结", year=2019)}
@@ -101,3 +102,26 @@ def in_scope(retriever: Retriever, q: QuestionInfo, res: SearchResult, cands: li
     scope = answering_reports(retriever.index.documents, retriever.report_paragraphs,
                               (c.hit.chunk.doc_id for c in cands), years, places)
     return [c for c in cands if c.hit.chunk.doc_id in scope.kept], scope.outside
+
+
+def of_other_years(q: QuestionInfo, c, documents: Mapping[str, Document]) -> bool:
+    """The question names years; the candidate's sentence names years, none of them asked, and its report is
+    not of an asked year (a report's own sentence may name the year of the events while the question names the
+    report's: "the 2019 summary" and "2018年度述职评议"). Such a sentence tells of another year.
+    """
+    asked = question_years(q.text)
+    if not asked:
+        return False
+    said = question_years(c.sentence)
+    doc = documents.get(c.hit.chunk.doc_id)
+    return bool(said) and not set(asked) & set(said) and not (doc is not None and doc.year in asked)
+
+
+def asked_years_first(q: QuestionInfo, cands: list, documents: Mapping[str, Document], floor: float) -> list:
+    """The candidates, with the best one that does not tell of another year (``of_other_years``) first when the
+    best tells of one and it reaches the support floor of the question's language: asked about 2014, a sentence
+    of another report's 2011 is no answer while one of the 2014 report may be."""
+    if not cands or not of_other_years(q, cands[0], documents):
+        return cands
+    alt = next((c for c in cands[1:] if c.support >= floor and not of_other_years(q, c, documents)), None)
+    return cands if alt is None else [alt, *(c for c in cands if c is not alt)]
