@@ -202,3 +202,15 @@ def test_an_english_question_asks_for_a_list_by_a_plural_after_what_or_which_not
 def test_which_ones_in_chinese_asks_for_a_list_not_a_count():
     assert analyze("这款饮料有哪几种口味?").kind == "list"
     assert analyze("全县有几所学校?").kind == "numeric"
+
+
+def test_a_question_for_a_share_is_quoted_at_its_percentage():
+    from qa.answer.evidence import TermWeights, quote_window
+
+    w = TermWeights(100, lambda t: 1)
+    sentence = "全区新建校舍12所,投入资金3000万元,改造运动场8块,学校标准化达标率升至95%,比上年提高3个百分点。"
+    share = analyze("What share of the district's schools met the standard?")
+    assert best_clause(sentence, share, w).startswith("学校标准化达标率升至95%")  # not the whole sentence
+    assert "95%" in best_clause(sentence, analyze("学校标准化达标的比例是多少?"), w)
+    long = "成功处置36起学校安全事件,加强统筹协调,各项工作稳步推进,全区学校合格率升至95%。"
+    assert "95%" in quote_window(long, share, w, 24)

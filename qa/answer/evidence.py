@@ -153,12 +153,16 @@ def quote_window(sentence: str, q: QuestionInfo, weights: TermWeights, limit: in
     >>> long = "围绕年度目标开展工作，加强统筹协调，提升保障水平，压实工作责任，成功处置36起事件。"
     >>> quote_window(long, analyze("How many were dealt with?"), TermWeights(9, len), 20)
     '…压实工作责任，成功处置36起事件。'
+    >>> rate = "成功处置36起学校安全事件，加强统筹协调，各项工作稳步推进，合格率升至95%。"
+    >>> quote_window(rate, analyze("What share of schools passed the safety check?"), TermWeights(9, len), 20)
+    '…各项工作稳步推进，合格率升至95%。'
     """
     text = sentence.strip()
     if len(text) <= limit:
         return None
     spans = [(m.start(), m.end()) for m in _CLAUSE_RE.finditer(text) if m.group(0).strip()]
-    best: tuple[tuple[bool, float], int, int, int] | None = None
+    share = q.kind == "numeric" and asks_share(q)  # then a window with a percentage first
+    best: tuple[tuple[bool, bool, float], int, int, int] | None = None
     for i, (start, _) in enumerate(spans):
         j = i
         while j + 1 < len(spans) and spans[j + 1][1] - start <= limit:
@@ -167,7 +171,8 @@ def quote_window(sentence: str, q: QuestionInfo, weights: TermWeights, limit: in
             continue  # one clause longer than the limit: no window starts here
         window = text[start:spans[j][1]]
         # a figure question's window holds a figure it may ask for, when one does
-        score = (q.kind == "numeric" and gives_figure(window, q), concept_coverage(normalize(window), q, weights))
+        score = (q.kind == "numeric" and gives_figure(window, q), share and _percentages(window, q),
+                 concept_coverage(normalize(window), q, weights))
         if best is None or score > best[0]:
             best = (score, i, start, spans[j][1])
     if best is None or best[1] == 0:
@@ -190,10 +195,15 @@ def best_clause(sentence: str, q: QuestionInfo, weights: TermWeights) -> str:
     >>> halls = "已投入9亿元新建12校礼堂,再投入7亿元为15校建礼堂。"
     >>> best_clause(halls, analyze("How much for the 15 schools?"), weights)
     '再投入7亿元为15校建礼堂。'
+    >>> best_clause("新建校舍12所,投资3000万元,达标率升至95%。", analyze("What share met the standard?"), weights)
+    '达标率升至95%。'
     """
     cands = [c for c in clauses(sentence) if has_new_figure(c, q)]
     if not cands:
         return sentence
+    # a share is answered by a percentage: its clauses alone, when the sentence has one
+    shares = [c for c in cands if _percentages(c, q)] if asks_share(q) else []
+    cands = shares or cands
     # first the clause whose figure follows the very words the question counts ("市级平安校园8所" for
     # "多少所市级平安校园", not "市级交通平安校园2所", which holds all its concepts and one more); then the clause
     # holding a number the question itself names, a year aside ("for another 25 schools": "…为25校…"); then the
@@ -206,7 +216,7 @@ def best_clause(sentence: str, q: QuestionInfo, weights: TermWeights) -> str:
                concept_coverage(normalize(c), q, weights) + figure_fit(c, q), -_figure_gap(c, q), -i, c)
               for i, c in enumerate(cands)]
     best = max(scored)
-    if best[2] == 0 and not best[1]:
+    if best[2] == 0 and not best[1] and not shares:
         return sentence
     # A clause that only says "其中33项已整改" leans on the one before it: keep the pair together.
     clause = best[-1]
