@@ -367,6 +367,18 @@ def test_a_one_character_county_in_pinyin_is_never_declined(tmp_path, fake_embed
     assert "do not cover" not in answerer.ask("How many primary schools does Fang County have?").text
 
 
+def test_a_town_the_gazetteer_knows_only_a_homophone_of_is_not_declined_when_the_report_writes_it(
+        tmp_path, fake_embedder):
+    """The gazetteer (down to county level) reads "Shangcang" as 上苍; the report writes the town 上仓镇."""
+    from qa.search.filters import cores_by_pinyin
+
+    assert "上仓" not in cores_by_pinyin().get("shangcang", ("上仓",))  # else this tests nothing
+    answerer = answerer_over(tmp_path, fake_embedder, {"town.txt": (
+        "上仓镇中心校简介\n\n上仓镇中心校下辖小学12所，在职教师310人。\n")})
+    assert "do not cover" not in answerer.ask("How many teachers work in Shangcang town's schools?").text
+    assert "do not cover" in answerer.ask("How many teachers work in Lanzhou City's schools?").text
+
+
 def test_english_place_names_are_read_only_where_they_are_pinyin_before_a_level():
     from qa.search.filters import latin_places
 

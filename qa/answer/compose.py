@@ -34,6 +34,7 @@ from qa.answer.scorer import AnswerParams, load_model
 from qa.answer.verify import verify
 from qa.config import Settings
 from qa.search.filters import Filters, uncovered_places
+from qa.search.names import corpus_reads
 from qa.search.question import QuestionInfo
 from qa.search.retrieve import Retriever, SearchResult, question_info
 from qa.search.years import CorpusYears, corpus_years_by_document, question_years, scope_of, uncovered_years
@@ -126,7 +127,8 @@ class Answerer:
         if res.filters.places or res.filters.mentioned:
             return ()
         index = self.retriever.index
-        return uncovered_places(question, self.retriever.places, naming=index.texts_naming)
+        return uncovered_places(question, self.retriever.places, naming=index.texts_naming,
+                                reads=lambda word: corpus_reads(word, index.keywords))
 
     @cached_property
     def written_years(self) -> frozenset[int]:

@@ -306,12 +306,16 @@ def cores_by_pinyin() -> dict[str, tuple[str, ...]]:
 
 
 def uncovered_places(question: str, documents: Iterable[Document] | ReportPlaces, texts: Iterable[str] = (), *,
-                     naming: Callable[[Collection[str]], set[str]] | None = None) -> tuple[str, ...]:
+                     naming: Callable[[Collection[str]], set[str]] | None = None,
+                     reads: Callable[[str], bool] | None = None) -> tuple[str, ...]:
     """Places the question names (``question_places``: 青松县, 海林全市) that the corpus knows nothing of: no
     report is about or mentions them, and no title or paragraph (``texts``, normalized) names them, with or
     without the suffix. The reports cannot answer a question about such a place. ``naming`` (which of some
     names any paragraph holds: ``Store.texts_naming``) replaces ``texts`` for a store that keeps no text.
-    ``documents``: the reports, or their ``ReportPlaces``.
+    ``documents``: the reports, or their ``ReportPlaces``. A pinyin name is uncovered only when ``reads`` (whether
+    some word of the corpus reads so: ``qa.search.names.corpus_reads``) says no either: the gazetteer lists
+    divisions down to county level, and its homophone of a town's name ("Shangcang": 上苍, where the report
+    writes 上仓镇) says nothing of the town.
 
     >>> uncovered_places("青海省有几所中学?", [], ["西宁市新建学校3所"])
     ('青海省',)
@@ -331,7 +335,7 @@ def uncovered_places(question: str, documents: Iterable[Document] | ReportPlaces
         names = cores_by_pinyin().get(w, ())
         # a pinyin the gazetteer has no name of two or more characters for ("Fang County": 房县) cannot be
         # looked up, so it is never declined
-        if names and not naming(names):
+        if names and not naming(names) and not (reads is not None and reads(w)):
             named[w.capitalize()] = None
     left = {p: place_core(p) for p in named if place_core(p) not in known}
     left = {p: core for p, core in left.items() if not any(core in t for t in rp.titles)}

@@ -125,17 +125,30 @@ def name_groups(question: str, keywords) -> tuple[tuple[str, ...], ...]:
     name, and kept with the index. A store whose vocabulary cannot be listed (Milvus keeps term hashes only)
     finds no names: there the question is searched as before."""
     names = latin_names(question)
-    if not names:
+    finder = _finder(keywords) if names else None
+    if finder is None:
         return ()
+    return tuple(g for g in dict.fromkeys(tuple(finder.tokens(w)) for w in names) if g)
+
+
+def corpus_reads(word: str, keywords) -> bool:
+    """Whether some token of ``keywords`` reads as ``word`` (lowercase pinyin): the corpus writes that name, whatever
+    the gazetteer lists. False for a store whose vocabulary cannot be listed."""
+    finder = _finder(keywords)
+    return finder is not None and bool(finder.tokens(word))
+
+
+def _finder(keywords) -> NameFinder | None:
+    """The finder of one keyword index, made on first use and kept with the index (None: no listable vocabulary)."""
     with _LOCK:
         finder = _FINDERS.get(keywords)
         if finder is None:
             try:
                 tokens = iter(keywords.vocab)
             except TypeError:
-                return ()
+                return None
             finder = _FINDERS[keywords] = NameFinder(tokens)
-    return tuple(g for g in dict.fromkeys(tuple(finder.tokens(w)) for w in names) if g)
+    return finder
 
 
 def name_tokens(question: str, keywords) -> tuple[str, ...]:
