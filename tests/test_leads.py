@@ -47,6 +47,17 @@ def test_the_place_is_the_one_the_sentence_names_else_the_reports():
     assert figure_lead("新建学校3所", q, doc, 1) == "3 schools (河西县 Hexi County) [1]"
 
 
+def test_no_place_when_the_cited_passage_speaks_of_another_place_of_the_report():
+    """A page's place read from its site's lines (an ad for another county) is not the article's place."""
+    doc = Document("p", "p.txt", "kingtop_1", places=("云林县",), mentions=("台中市", "太平区", "云林县"))
+    q = analyze("What share of the city's schools will have a hall?")
+    passage = "教育局长表示,再投入24亿元为台中市25校盖建礼堂,届时有礼堂的学校增加到233校,比率达77%。"
+    lead = figure_lead("届时有礼堂的学校增加到233校,比率达77%", q, doc, 1, passage)
+    assert "77%" in lead and "云林" not in lead and "Yunlin" not in lead
+    assert "云林县" in figure_lead("比率达77%", q, doc, 1, "全县学校比率达77%")  # nothing speaks against it
+    assert "云林县" in figure_lead("比率达77%", q, doc, 1)
+
+
 def test_the_place_is_spelled_as_the_asker_spelled_it():
     """Taiwan writes its places in Wade-Giles: a question about "Hsinchu County" gets "Hsinchu", not the
     pinyin "Xinzhu"; a question that does not name the place gets the pinyin."""

@@ -332,7 +332,8 @@ class Answerer:
         lead = self._lead(q, chosen, several_docs, reading)
         if q.lang == "en" and q.kind == "numeric" and not several_docs:
             best = chosen[0]
-            figure = leads.figure_lead(best.quote, q, docs.get(best.hit.chunk.doc_id), order[best.hit.chunk.chunk_id])
+            figure = leads.figure_lead(best.quote, q, docs.get(best.hit.chunk.doc_id), order[best.hit.chunk.chunk_id],
+                                       best.hit.chunk.norm)
             lead = figure or lead
         lines = []
         for c in chosen:

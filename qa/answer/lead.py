@@ -18,6 +18,7 @@ from importlib import resources
 
 from qa.answer.figures import Unit, expected_unit, unit_table
 from qa.numbers import NUMBER_RE, numbers_in
+from qa.search.filters import place_core
 from qa.search.question import QuestionInfo, analyze  # noqa: F401 - analyze: the doctest
 from qa.textnorm import normalize
 from qa.types import Document
@@ -267,10 +268,12 @@ def asked_spelling(core: str, question: str) -> str | None:
     return None
 
 
-def figure_lead(quote: str, q: QuestionInfo, doc: Document | None, n: int) -> str | None:
+def figure_lead(quote: str, q: QuestionInfo, doc: Document | None, n: int, passage: str = "") -> str | None:
     """"26 teachers (河东县 Hedong County, 2015) [1]", or ``None`` when the quote holds no figure whose unit, and
     what it counts, can be said in English, or several figures of what the question names. A figure whose
-    counted noun the question names comes first.
+    counted noun the question names comes first. The place is one the quote names, else the report's, unless the
+    cited ``passage`` (normalized) names other places of the report and not that one: then none (a page's place
+    read from its site's lines is not the place its article speaks of).
 
     >>> figure_lead("招聘护士26名", analyze("How many nurses did the hospital hire?"), None, 1)
     '26 nurses [1]'
@@ -291,6 +294,8 @@ def figure_lead(quote: str, q: QuestionInfo, doc: Document | None, n: int) -> st
     where = []
     places = list(doc.places) if doc is not None else []
     named = [p for p in places if normalize(p) in norm]
+    if not named and places and _speaks_of_others(passage, places, doc.mentions):
+        places = []
     if named or places:
         where.append(english_place((named or places)[0], q.text))
     year = _YEAR.search(norm)
@@ -299,6 +304,20 @@ def figure_lead(quote: str, q: QuestionInfo, doc: Document | None, n: int) -> st
     elif doc is not None and doc.year and _THIS_YEAR.search(norm):  # "this year" in a report of one year
         where.append(str(doc.year))
     return said + (f" ({', '.join(where)})" if where else "") + f" [{n}]"
+
+
+def _speaks_of_others(passage: str, places: list[str], mentions: tuple[str, ...]) -> bool:
+    """Whether ``passage`` names some of ``mentions`` and none of ``places`` (in full or without the suffix).
+
+    >>> _speaks_of_others("兴建台中市21校礼堂", ["云林县"], ("台中市", "云林县"))
+    True
+    >>> _speaks_of_others("我县新建学校3所", ["河东县"], ("河东县", "山西"))
+    False
+    """
+    def named(p: str) -> bool:
+        return any(form in passage for form in {normalize(p), normalize(place_core(p))} if len(form) >= 2)
+
+    return bool(passage) and not any(named(p) for p in places) and any(named(m) for m in mentions if m not in places)
 
 
 def shorten(quote: str, limit: int) -> str:
