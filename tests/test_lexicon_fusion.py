@@ -218,3 +218,11 @@ def test_quote_marks_and_possessives_do_not_hide_a_word():
     assert content_words("Which schools won the 'vanguard' title in the county's list?")[1:4] == [
         "won", "vanguard", "title"]
     assert "county" in content_words("the county's list")
+
+
+def test_british_spellings_find_the_dictionarys_american_entries():
+    for british, american in [("programme", "program"), ("organisations", "organizations"),
+                              ("enrolment", "enrollment"), ("square metres", "square meters"),
+                              ("neighbourhood", "neighborhood"), ("subsidised", "subsidized")]:
+        assert candidates(american) and candidates(british) == candidates(american), british
+    assert [e.zh for e in candidates("tour")] != [e.zh for e in candidates("tor")]  # a word with entries keeps them

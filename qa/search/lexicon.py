@@ -151,6 +151,13 @@ def candidates(phrase: str) -> tuple[Entry, ...]:
     words = phrase.lower().split()
     if not words:
         return ()
+    found = _candidates(words)
+    if not found and (us := [american(w) for w in words]) != words:
+        found = _candidates(us)  # the dictionary spells as American English does ("programme": program's)
+    return found
+
+
+def _candidates(words: list[str]) -> tuple[Entry, ...]:
     head = " ".join(words[:-1] + [""])
     base = tuple(e for lemma in lemmas().get(words[-1], ()) for e in entries(head + lemma))
     forms = tuple(e for last in _forms(words[-1]) for e in entries(head + last))
@@ -158,6 +165,34 @@ def candidates(phrase: str) -> tuple[Entry, ...]:
     for e in base + forms:
         out.setdefault(e.zh, e)
     return tuple(out.values())
+
+
+# British spellings -> American ones (general English orthography), tried only for a word the dictionary lacks:
+# a form no rule should have made finds no entry and changes nothing
+_AMERICAN = tuple((re.compile(p), r) for p, r in (
+    (r"(?<=[a-z]{2})our(?=(?:s|ed|ing|ite|ites|able|ably|er|ers|hood|hoods|ful|less)?$)", "or"),  # labour
+    (r"(?<=[a-z]{3})is(?=(?:e|ed|es|ing|ation|ations|er|ers)$)", "iz"),  # organisation, subsidised
+    (r"(?<=[a-z]{2}[^aeiou])re(?=s?$)", "er"),  # centre, kilometres
+    (r"(?<=[a-z]{3})mme(?=s?$)", "m"),  # programme
+    (r"(?<=[a-z][aeiou])lment(?=s?$)", "llment"),  # enrolment
+    (r"(?<=[a-z][^aeiou][aeiou])l(?=s?$)", "ll"),  # enrol (not school)
+    (r"(?<=[a-z]{2}[aeiou])ll(?=(?:ed|ing|er|ers)$)", "l"),  # travelled, counselling
+    (r"(?<=[a-z]{2})ence(?=s?$)", "ense"),  # defence
+    (r"(?<=[a-z]{2})ogue(?=s?$)", "og"),  # catalogue
+    (r"(?<=[a-z]{2})yse(?=(?:s|d)?$)", "yze"),  # analyse
+    (r"(?<=[a-z])[ao]e(?=[a-z]{2})", "e"),  # paediatric
+))
+
+
+def american(word: str) -> str:
+    """``word`` spelled as American English spells it (the dictionary's spelling).
+
+    >>> [american(w) for w in ("programmes", "organisation", "kilometres", "enrolment", "labour", "school")]
+    ['programs', 'organization', 'kilometers', 'enrollment', 'labor', 'school']
+    """
+    for rx, rep in _AMERICAN:
+        word = rx.sub(rep, word)
+    return word
 
 
 def _bare(word: str) -> str:
