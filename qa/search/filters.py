@@ -22,6 +22,7 @@ import numpy as np
 
 from qa.ingest.dates import years_in
 from qa.ingest.meta import PROVINCES, bare_in_context, place_words, question_places
+from qa.search.lexicon import PLACE_LEVELS
 from qa.search.pinyin import (  # noqa: F401 - romanize, is_pinyin: read through filters too
     is_pinyin,
     latin_runs,
@@ -270,8 +271,8 @@ def detect(question: str, documents: Iterable[Document] | ReportPlaces) -> Filte
 
 
 # An English question names a Chinese place in pinyin before its level: "Qingsong County", "Hexi District's".
-_LATIN_PLACE_RE = re.compile(r"\b([A-Z][a-z]+(?:[ -]?[A-Z]?[a-z]+)?)(?:'s)?\s+(?i:county|district|city|province"
-                             r"|prefecture|town|township|municipality)\b")
+_LATIN_PLACE_RE = re.compile(r"\b([A-Z][a-z]+(?:[ -]?[A-Z]?[a-z]+)?)(?:'s)?\s+(?i:"
+                             + "|".join(sorted(PLACE_LEVELS)) + r")\b")
 
 
 def latin_places(question: str) -> tuple[str, ...]:

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 LEXICON_FILE = "data/lexicon_en_zh.tsv"
+CHARS_FILE = "data/lexicon_en_zh_chars.tsv"
+GLOSSES_FILE = "data/glosses_zh_en.tsv"
 STOPWORDS_FILE = "data/stopwords_en.txt"
 LEMMAS_FILE = "data/lemmas_en.tsv"
 PINYIN_FILE = "data/pinyin_zh.tsv"
@@ -27,6 +29,8 @@ EXTRA_ENV = "QA_LEXICON_EXTRA"  # a further English -> Chinese lexicon file, loo
 _EN_WORD = re.compile(r"[a-z][a-z\-']*")
 _EN_KEY = re.compile(r"[a-z][a-z' \-]*")
 _ZH_WORD = re.compile(r"[\u4e00-\u9fff]{2,6}")
+# English words for the levels of China's divisions: after a pinyin name they name a place (qa.search.filters)
+PLACE_LEVELS = frozenset({"county", "district", "city", "province", "prefecture", "town", "township", "municipality"})
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,57 @@ def _rows() -> dict[str, list[str]]:
             en, rest = line.split("\t", 1)
             out.setdefault(en, []).append(rest)
     return out
+
+
+@lru_cache(maxsize=1)
+def _char_rows() -> dict[str, tuple[Entry, ...]]:
+    """English key -> its one-character headwords, best first (``qa/data/lexicon_en_zh_chars.tsv``)."""
+    out: dict[str, list[Entry]] = {}
+    text = resources.files("qa").joinpath(CHARS_FILE).read_text(encoding="utf-8")
+    for line in text.split("\n"):
+        if line and not line.startswith("#"):
+            en, zh, cost, source = line.split("\t")
+            out.setdefault(en, []).append(Entry(zh, float(cost), source))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+@lru_cache(maxsize=1)
+def _part_rows() -> dict[str, tuple[str, ...]]:
+    """One English word -> the two-word keys that begin with it ("grassroots" -> "grassroots unit"). (A key
+    that ends with the word is most often a proper name, "Jin county"; a longer one an idiom, "play a role".)"""
+    out: dict[str, list[str]] = {}
+    for key in sorted(_rows()):
+        words = key.split()
+        if len(words) == 2:
+            out.setdefault(words[0], []).append(key)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+@lru_cache(maxsize=1)
+def _glossed() -> dict[str, frozenset[str]]:
+    """Chinese headword -> the English words of the lexicon keys that lead to it and of its noun gloss
+    (``qa/data/glosses_zh_en.tsv``): what the dictionary says the word means."""
+    out: dict[str, set[str]] = {}
+    for key, rests in _rows().items():
+        for rest in rests:
+            out.setdefault(rest.split("\t", 1)[0], set()).update(key.split())
+    text = resources.files("qa").joinpath(GLOSSES_FILE).read_text(encoding="utf-8")
+    for line in text.split("\n"):
+        if line and not line.startswith("#"):
+            zh, en, _source = line.split("\t")
+            out.setdefault(zh, set()).update(en.lower().split())
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def means(zh: str, word: str) -> bool:
+    """Whether the Chinese word ``zh`` may mean the English ``word``: the dictionary does not know ``zh``, or
+    glosses it with some form of ``word`` (学费 "tuition fee" may mean fees; 免费 "free of charge" may not).
+
+    >>> means("学费", "fees"), means("免费", "fees"), means("生猪", "pigs")
+    (True, False, True)
+    """
+    glossed = _glossed().get(zh)
+    return glossed is None or any(form in glossed for form in _variants(word.lower()))
 
 
 @lru_cache(maxsize=1)
@@ -157,6 +212,45 @@ def candidates(phrase: str) -> tuple[Entry, ...]:
     return found
 
 
+def _variants(word: str) -> list[str]:
+    """The word's spellings to look up, as ``candidates`` tries them: irregular base forms, the word, its
+    regular base forms, then the same in American spelling."""
+    out = [*lemmas().get(word, ()), *_forms(word)]
+    us = american(word)
+    if us != word:
+        out += [*lemmas().get(us, ()), *_forms(us)]
+    return list(dict.fromkeys(out))
+
+
+def chars(word: str) -> tuple[Entry, ...]:
+    """The one-character headwords of an English word ("pigs" -> 猪), best first. No question searches these
+    on their own: ``match`` reaches the corpus's compounds of them for a word that has no other headword there.
+
+    >>> [e.zh for e in chars("pigs")][:1]
+    ['猪']
+    """
+    out: dict[str, Entry] = {}
+    for form in _variants(word.lower()):
+        for e in _char_rows().get(form, ()):
+            out.setdefault(e.zh, e)
+    return tuple(out.values())
+
+
+def partial(word: str) -> tuple[Entry, ...]:
+    """The headwords of the dictionary's two-word glosses that begin with an English word
+    (CC-CEDICT glosses 基层 "grassroots unit", never "grassroots" alone), best first within each gloss.
+
+    >>> "基层" in [e.zh for e in partial("grassroots")]
+    True
+    """
+    out: dict[str, Entry] = {}
+    for form in _variants(word.lower()):
+        for key in _part_rows().get(form, ()):
+            for e in entries(key):
+                out.setdefault(e.zh, e)
+    return tuple(out.values())
+
+
 def _candidates(words: list[str]) -> tuple[Entry, ...]:
     head = " ".join(words[:-1] + [""])
     base = tuple(e for lemma in lemmas().get(words[-1], ()) for e in entries(head + lemma))
@@ -218,10 +312,16 @@ def content_words(text: str) -> list[str]:
 class Match:
     english: str  # the words of the question matched, e.g. "primary school"
     entries: tuple[Entry, ...]
+    derived: bool = False  # the entries are a fallback's (``fallback``), not the word's own headwords
 
 
-def match(text: str, keep: Callable[[str], bool] | None = None, max_words: int = 3) -> list[Match]:
+def match(text: str, keep: Callable[[str], bool] | None = None, max_words: int = 3,
+          compounds: Callable[[str], Sequence[str]] | None = None) -> list[Match]:
     """Longest-first lexicon matches over the content words of ``text``; ``keep`` filters headwords.
+
+    A word none of whose headwords ``keep`` lets through falls back on the headwords of the glosses it begins
+    or ends (``partial``), then on the corpus words that ``compounds`` gives for its one-character headwords
+    (``chars``: "pigs" -> 猪 -> the corpus's 生猪): both through ``keep``, neither without a ``keep``.
 
     >>> [m.english for m in match("How many primary schools were built?")]  # doctest: +SKIP
     ['primary school', 'build']
@@ -241,7 +341,29 @@ def match(text: str, keep: Callable[[str], bool] | None = None, max_words: int =
                 break
         else:
             entries = () if words[i] in names else tuple(e for e in romanized(words[i]) if keep is None or keep(e.zh))
+            derived = not entries and keep is not None and words[i] not in names
+            if derived:
+                entries = fallback(words[i], keep, compounds)
             if entries:
-                out.append(Match(words[i], entries))
+                out.append(Match(words[i], entries, derived))
             i += 1
     return out
+
+
+def fallback(word: str, keep: Callable[[str], bool], compounds: Callable[[str], Sequence[str]] | None = None,
+             ) -> tuple[Entry, ...]:
+    """The headwords of a word whose own headwords the corpus lacks: of its glosses' (``partial``), then of
+    the corpus's compounds of its one-character headwords (``compounds``) that may mean the word (``means``:
+    天 is "sky", and 一天 is no sky), the ones ``keep`` lets through. A
+    word for a level of division ("county") has none: it names the place asked about, which the filters read
+    (``qa.search.filters``), and 全县, 县级 ... are no concept of the question."""
+    if word in PLACE_LEVELS:
+        return ()
+    found = [e for e in partial(word) if keep(e.zh)]
+    if not found and compounds is not None:
+        found = [Entry(zh, e.cost, e.source) for e in chars(word) for zh in compounds(e.zh)
+                 if keep(zh) and means(zh, word)]
+    out: dict[str, Entry] = {}
+    for e in found:
+        out.setdefault(e.zh, e)
+    return tuple(out.values())

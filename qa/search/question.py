@@ -11,7 +11,7 @@ built from CC-CEDICT), so that sentences in Chinese reports can be matched to th
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -87,12 +87,14 @@ class QuestionInfo:
         return tuple(dict.fromkeys(t for group in self.terms for t in group))
 
 
-def english_terms(text: str, keep: Callable[[str], bool] | None = None) -> list[tuple[str, ...]]:
+def english_terms(text: str, keep: Callable[[str], bool] | None = None,
+                  compounds: Callable[[str], Sequence[str]] | None = None) -> list[tuple[str, ...]]:
     """Chinese alternatives for the English words and phrases of ``text`` that the lexicon knows (longest first).
 
-    Each group lists a word's dictionary headwords best first; ``keep`` (e.g. "the index holds it") filters them.
+    Each group lists a word's dictionary headwords best first; ``keep`` (e.g. "the index holds it") filters them;
+    ``compounds``: see ``qa.search.lexicon.match``.
     """
-    return list(dict.fromkeys(tuple(e.zh for e in m.entries) for m in match(text, keep=keep)))
+    return list(dict.fromkeys(tuple(e.zh for e in m.entries) for m in match(text, keep=keep, compounds=compounds)))
 
 
 _QUESTION_TOKEN = re.compile(r"^(几|幾|哪|多少|多大|多长|什么|怎么|怎样|如何|是否)")
@@ -263,19 +265,22 @@ def counted_phrase(clause: str) -> str:
 
 
 def analyze(question: str, keep: Callable[[str], bool] | None = None,
-            unseen: frozenset[str] = frozenset(), names: tuple[tuple[str, ...], ...] = ()) -> QuestionInfo:
+            unseen: frozenset[str] = frozenset(), names: tuple[tuple[str, ...], ...] = (),
+            compounds: Callable[[str], Sequence[str]] | None = None) -> QuestionInfo:
     """What ``question`` asks; ``keep`` filters the Chinese headwords of an English question's words (e.g. to
     the ones retrieval searched: ``SearchResult.keywords``); ``unseen``: the question's tokens no paragraph
     holds (``SearchResult.unseen``), of which the made-up ones are no concepts (``made_up``); ``names``: an
-    English question's pinyin names as index tokens (``SearchResult.names``), concepts of the question."""
+    English question's pinyin names as index tokens (``SearchResult.names``), concepts of the question;
+    ``compounds``: the searched words holding a character (``qa.search.lexicon.match``)."""
 
     lang = script_of(question)
     norm = normalize(question)
     tokens = tokenize(norm, normalized=True)
     focus_src = focus_text(question, lang)
     if lang == "en":
-        terms = english_terms(question, keep) + chinese_terms([t for t in tokens if not t.isascii()]) + list(names)
-        focus = english_terms(focus_src, keep)
+        terms = (english_terms(question, keep, compounds) + chinese_terms([t for t in tokens if not t.isascii()])
+                 + list(names))
+        focus = english_terms(focus_src, keep, compounds)
     else:
         function = function_words(norm)
         terms = [g for g in chinese_terms([t for t in tokens if t not in function]) if not made_up(g, unseen)]
@@ -286,7 +291,8 @@ def analyze(question: str, keep: Callable[[str], bool] | None = None,
     mtext = measure_text(question, lang)
     if lang == "en":
         # "how many schools were built": what is counted is the phrase before the verb or preposition
-        measure = english_terms(_EN_PHRASE_END.split(mtext, maxsplit=1)[0], keep) or english_terms(mtext, keep)
+        measure = (english_terms(_EN_PHRASE_END.split(mtext, maxsplit=1)[0], keep, compounds)
+                   or english_terms(mtext, keep, compounds))
     else:
         mtoks = set(tokenize(mtext, normalized=True))
         measure = [g for g in terms if any(t in mtoks for t in g)]

@@ -38,17 +38,21 @@ from qa.search.fusion import (
     keyword_weight,
     top_k,
 )
-from qa.search.lexicon import content_words, match, stopwords
-from qa.search.names import name_groups, name_tokens
+from qa.search.keyquery import (  # noqa: F401 - read through retrieve too
+    CHINESE_QUESTION,
+    keyword_query,
+    question_names,
+    unseen_tokens,
+)
 from qa.search.question import QuestionInfo, analyze
 from qa.search.sentences import best_sentences
 from qa.search.shift import load_query_shift
-from qa.store.keyword import KeywordIndex, tokenize
+from qa.store.index import keyword_text
+from qa.store.keyword import tokenize
 from qa.store.protocol import Store
 from qa.textnorm import cjk_ratio, normalize, script_of, to_traditional
 from qa.types import Hit
 
-CHINESE_QUESTION = 0.3  # share of CJK from which a question is searched by its own words
 # The unfiltered best paragraph must match the question this much better (cosine and keyword score on
 # one scale) before it is answered from instead of the filtered reports. Set by hand, not fitted.
 OUTSIDE_MARGIN = 0.15
@@ -118,8 +122,10 @@ class Retriever:
         if qvec is None:
             qvec = self.query_vector(question, qnorm)
         d_ids, d_scores = self._dense_search(question, qvec, subset, blended)
-        query, coverage = keyword_query(question, qnorm, index.keywords, d_ids[: p.prf_depth], p,
-                                        lexicon=self.lexicon)
+        top = d_ids[: p.prf_depth]
+        query, coverage = keyword_query(question, qnorm, index.keywords, top, p, lexicon=self.lexicon,
+                                        top_tokens=lambda: [t for c in index.chunks_at(top)
+                                                            for t in tokenize(keyword_text(c), normalized=True)])
         kw_scores = (index.keywords.scores(query, mask=mask, also=np.concatenate([d_ids, np.asarray(also, np.int64)]))
                      if query else np.zeros(index.keywords.size, np.float32))
         ev = Evidence(coverage, agreement(d_ids, kw_scores, p.agree_k), cjk_ratio(question))
@@ -345,50 +351,11 @@ def strip_filter_terms(qnorm: str, f: Filters) -> str:
     return re.sub(r"\s+", " ", out).strip()
 
 
-def keyword_query(question: str, qnorm: str, keywords: KeywordIndex, dense_top: np.ndarray, p: FusionParams, *,
-                  lexicon: bool = True) -> tuple[str, float]:
-    """What BM25 searches for, and the share of the question it covers.
-
-    A Chinese question is searched by its own tokens (coverage: the share the index holds). An English one by
-    the tokens the index holds as written (figures, Latin names) and, through the lexicon, by the Chinese
-    headwords of its words: of a word's headwords that the index holds, the ones that occur in the dense top
-    passages (the model's reading of the question), else the dictionary's first. Coverage: the share of the
-    English content words that found a headword.
-    """
-    if cjk_ratio(question) >= CHINESE_QUESTION:
-        toks = tokenize(qnorm, normalized=True)
-        return qnorm, (sum(1 for t in toks if t in keywords.vocab) / len(toks) if toks else 0.0)
-    stop = stopwords()
-    direct = [t for t in tokenize(qnorm, normalized=True) if t in keywords.vocab and t not in stop and len(t) > 1]
-    direct += name_tokens(question, keywords)  # names written in pinyin: the corpus's tokens that read so
-    words = content_words(question)
-    if not lexicon or not words:
-        return " ".join(direct), 0.0
-    terms, covered = [], 0
-    for m in match(question, keep=lambda zh: zh in keywords.vocab):
-        used = [e.zh for e in m.entries if keywords.occurs_in(e.zh, dense_top)][: p.per_word]
-        terms.extend(used or [m.entries[0].zh])
-        covered += len(m.english.split()) if used else 0
-    return " ".join(direct + terms), covered / len(words)
-
-
-def unseen_tokens(question: str, vocab) -> tuple[str, ...]:
-    """The search tokens of a Chinese question that no paragraph holds (none for an English one)."""
-    if cjk_ratio(question) < CHINESE_QUESTION:
-        return ()
-    return tuple(t for t in tokenize(normalize(question), normalized=True) if t not in vocab)
-
-
-def question_names(question: str, keywords: KeywordIndex) -> tuple[tuple[str, ...], ...]:
-    """An English question's pinyin names (``qa.search.names``), which the keyword side searched too."""
-    if cjk_ratio(question) >= CHINESE_QUESTION:
-        return ()
-    return name_groups(question, keywords)
-
-
 def question_info(question: str, res: SearchResult) -> QuestionInfo:
     """The question's analysis as the answer step reads it: an English question's Chinese terms are the
     dictionary headwords that retrieval chose for this corpus (``res.keywords``). The scorer's fitting reads
     questions through this too, so it is fitted on the features it is applied to."""
-    return analyze(question, keep=frozenset(res.keywords).__contains__ if res.keywords else None,
-                   unseen=frozenset(res.unseen), names=res.names)
+    searched = frozenset(res.keywords)
+    return analyze(question, keep=searched.__contains__ if res.keywords else None,
+                   unseen=frozenset(res.unseen), names=res.names,
+                   compounds=lambda char: [t for t in res.keywords if t.endswith(char) and len(t) > 1])

@@ -36,6 +36,21 @@ def _jieba():
     return jieba
 
 
+@lru_cache(maxsize=1)
+def _tags() -> dict[str, str]:
+    """jieba's dictionary words -> their part-of-speech tag (read once, when first needed)."""
+    _jieba()
+    import jieba.posseg
+
+    return jieba.posseg.dt.word_tag_tab
+
+
+def common_noun(token: str) -> bool:
+    """Whether jieba's dictionary holds ``token`` as a common noun (n, vn; nt: an organization's kind, 党组织):
+    not a numeral + measure word (一种), a proper name (克拉拉), a verb, or a token jieba's HMM made up."""
+    return _tags().get(token) in ("n", "vn", "nt")
+
+
 def tokenize(text: str, *, normalized: bool = False) -> list[str]:
     """Search tokens of a text: normalized, split by jieba (search mode), stopwords and punctuation out."""
     norm = text if normalized else normalize(text)

@@ -1,0 +1,77 @@
+"""What the keyword side searches for: a Chinese question's own tokens, an English one's Chinese headwords
+(``qa.search.lexicon``) as the dense top passages read them; and the question's tokens no paragraph holds."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from qa.search.fusion import FusionParams
+from qa.search.lexicon import content_words, match, stopwords
+from qa.search.names import name_groups, name_tokens
+from qa.store.keyword import KeywordIndex, common_noun, tokenize
+from qa.textnorm import cjk_ratio, normalize
+
+CHINESE_QUESTION = 0.3  # share of CJK from which a question is searched by its own words
+
+
+def keyword_query(question: str, qnorm: str, keywords: KeywordIndex, dense_top: np.ndarray, p: FusionParams, *,
+                  lexicon: bool = True, top_tokens: Callable[[], Sequence[str]] | None = None) -> tuple[str, float]:
+    """What BM25 searches for, and the share of the question it covers.
+
+    A Chinese question is searched by its own tokens (coverage: the share the index holds). An English one by
+    the tokens the index holds as written (figures, Latin names) and, through the lexicon, by the Chinese
+    headwords of its words: of a word's headwords that the index holds, the ones that occur in the dense top
+    passages (the model's reading of the question), else the dictionary's first. A word without headwords in the
+    index is searched by a fallback (``qa.search.lexicon.fallback``; compounds from ``top_tokens``, the dense
+    top passages' tokens) only where the dense top passages use it. Coverage: the share of the English content
+    words that found a headword.
+    """
+    if cjk_ratio(question) >= CHINESE_QUESTION:
+        toks = tokenize(qnorm, normalized=True)
+        return qnorm, (sum(1 for t in toks if t in keywords.vocab) / len(toks) if toks else 0.0)
+    stop = stopwords()
+    direct = [t for t in tokenize(qnorm, normalized=True) if t in keywords.vocab and t not in stop and len(t) > 1]
+    direct += name_tokens(question, keywords)  # names written in pinyin: the corpus's tokens that read so
+    words = content_words(question)
+    if not lexicon or not words:
+        return " ".join(direct), 0.0
+    terms, covered = [], 0
+    for m in match(question, keep=lambda zh: zh in keywords.vocab, compounds=_compounds_in(top_tokens)):
+        used = [e.zh for e in m.entries if keywords.occurs_in(e.zh, dense_top)][: 1 if m.derived else p.per_word]
+        terms.extend(used or ([] if m.derived else [m.entries[0].zh]))  # a fallback only as the model reads it
+        covered += len(m.english.split()) if used else 0
+    return " ".join(direct + terms), covered / len(words)
+
+
+def _compounds_in(top_tokens: Callable[[], Sequence[str]] | None) -> Callable[[str], list[str]] | None:
+    """The words of ``top_tokens()`` (read once, when first needed) that end in a given character, most frequent
+    first: the compounds the dense top passages make of a one-character headword. Chinese compounds put their
+    head last: 生猪 is a kind of pig, 猪肉 is no pig. Only common nouns of jieba's dictionary: not 一天 for 天
+    (sky), nor a name (克拉拉), nor a token jieba's HMM made up of unknown characters (团对 of 社团对接)."""
+    if top_tokens is None:
+        return None
+    seen: list[Counter] = []
+
+    def compounds(char: str) -> list[str]:
+        if not seen:
+            seen.append(Counter(t for t in top_tokens() if len(t) > 1 and common_noun(t)))
+        return [t for t, _ in seen[0].most_common() if t.endswith(char)]
+
+    return compounds
+
+
+def unseen_tokens(question: str, vocab) -> tuple[str, ...]:
+    """The search tokens of a Chinese question that no paragraph holds (none for an English one)."""
+    if cjk_ratio(question) < CHINESE_QUESTION:
+        return ()
+    return tuple(t for t in tokenize(normalize(question), normalized=True) if t not in vocab)
+
+
+def question_names(question: str, keywords: KeywordIndex) -> tuple[tuple[str, ...], ...]:
+    """An English question's pinyin names (``qa.search.names``), which the keyword side searched too."""
+    if cjk_ratio(question) >= CHINESE_QUESTION:
+        return ()
+    return name_groups(question, keywords)
