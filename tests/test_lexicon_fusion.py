@@ -243,18 +243,18 @@ def _farm_index():
     return KeywordIndex.build([], tokens=[["生猪", "出栏", "县级"], ["养殖", "牛羊", "县级"], ["基层", "党组织"]])
 
 
-def _tokens_of(ids):
-    texts = [["生猪", "出栏", "县级"], ["养殖", "牛羊", "县级"], ["基层", "党组织"]]
-    return lambda: [t for i in ids for t in texts[i]]
+def _texts_of(ids):
+    texts = ["年出栏生猪26万头,县级", "养殖牛羊,县级", "基层党组织"]
+    return lambda: [texts[i] for i in ids]
 
 
 def test_a_word_without_a_corpus_headword_reaches_the_compounds_the_dense_top_passages_make_of_its_character():
     p = FusionParams(0.0, 0.0, 0.0, 0.0)
     q = "How many pigs were sold?"
-    query, _ = keyword_query(q, q.lower(), _farm_index(), np.array([0]), p, top_tokens=_tokens_of([0]))
+    query, _ = keyword_query(q, q.lower(), _farm_index(), np.array([0]), p, top_texts=_texts_of([0]))
     assert "生猪" in query.split()
     # the same word, where the dense top passages make no compound of 猪: nothing is guessed
-    query, _ = keyword_query(q, q.lower(), _farm_index(), np.array([1]), p, top_tokens=_tokens_of([1]))
+    query, _ = keyword_query(q, q.lower(), _farm_index(), np.array([1]), p, top_texts=_texts_of([1]))
     assert "生猪" not in query.split()
     query, _ = keyword_query(q, q.lower(), _farm_index(), np.array([0]), p)  # no passages to read: no fallback
     assert "生猪" not in query.split()
@@ -263,22 +263,22 @@ def test_a_word_without_a_corpus_headword_reaches_the_compounds_the_dense_top_pa
 def test_a_word_the_dictionary_glosses_only_in_a_phrase_reaches_that_phrases_headword():
     p = FusionParams(0.0, 0.0, 0.0, 0.0)
     q = "How many grassroots organisations?"
-    query, _ = keyword_query(q, q.lower(), _farm_index(), np.array([2]), p, top_tokens=_tokens_of([2]))
+    query, _ = keyword_query(q, q.lower(), _farm_index(), np.array([2]), p, top_texts=_texts_of([2]))
     assert "基层" in query.split()
-    query, _ = keyword_query(q, q.lower(), _farm_index(), np.array([0]), p, top_tokens=_tokens_of([0]))
+    query, _ = keyword_query(q, q.lower(), _farm_index(), np.array([0]), p, top_texts=_texts_of([0]))
     assert "基层" not in query.split()  # only as the dense top passages use it
 
 
 def test_a_division_level_word_gets_no_fallback_concept():
     p = FusionParams(0.0, 0.0, 0.0, 0.0)
     q = "How many pigs did the county sell?"
-    query, _ = keyword_query(q, q.lower(), _farm_index(), np.array([0]), p, top_tokens=_tokens_of([0]))
+    query, _ = keyword_query(q, q.lower(), _farm_index(), np.array([0]), p, top_texts=_texts_of([0]))
     assert "县级" not in query.split() and "生猪" in query.split()
 
 
 def test_a_compound_is_taken_only_where_the_dictionary_lets_it_mean_the_word():
     p = FusionParams(0.0, 0.0, 0.0, 0.0)
     kw = KeywordIndex.build([], tokens=[["免费", "学费", "一天", "天空"]])
-    tokens = lambda: ["免费", "免费", "学费", "一天", "一天"]  # noqa: E731 - the dense top passages' tokens
-    query, _ = keyword_query("Which fees?", "which fees?", kw, np.array([0]), p, top_tokens=tokens)
+    texts = lambda: ["免费入学,免费午餐", "学费一天"]  # noqa: E731 - the dense top passages' texts
+    query, _ = keyword_query("Which fees?", "which fees?", kw, np.array([0]), p, top_texts=texts)
     assert query.split() == ["学费"]  # 免费 is "free of charge", though it is the commoner compound of 费

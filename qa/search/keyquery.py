@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -11,22 +10,22 @@ import numpy as np
 from qa.search.fusion import FusionParams
 from qa.search.lexicon import content_words, match, stopwords
 from qa.search.names import name_groups, name_tokens
-from qa.store.keyword import KeywordIndex, common_noun, tokenize
+from qa.store.keyword import KeywordIndex, nouns_ending, tokenize
 from qa.textnorm import cjk_ratio, normalize
 
 CHINESE_QUESTION = 0.3  # share of CJK from which a question is searched by its own words
 
 
 def keyword_query(question: str, qnorm: str, keywords: KeywordIndex, dense_top: np.ndarray, p: FusionParams, *,
-                  lexicon: bool = True, top_tokens: Callable[[], Sequence[str]] | None = None) -> tuple[str, float]:
+                  lexicon: bool = True, top_texts: Callable[[], Sequence[str]] | None = None) -> tuple[str, float]:
     """What BM25 searches for, and the share of the question it covers.
 
     A Chinese question is searched by its own tokens (coverage: the share the index holds). An English one by
     the tokens the index holds as written (figures, Latin names) and, through the lexicon, by the Chinese
     headwords of its words: of a word's headwords that the index holds, the ones that occur in the dense top
     passages (the model's reading of the question), else the dictionary's first. A word without headwords in the
-    index is searched by a fallback (``qa.search.lexicon.fallback``; compounds from ``top_tokens``, the dense
-    top passages' tokens) only where the dense top passages use it. Coverage: the share of the English content
+    index is searched by a fallback (``qa.search.lexicon.fallback``; compounds from ``top_texts``, the dense
+    top passages' keyword texts) only where the dense top passages use it. Coverage: the share of the English content
     words that found a headword.
     """
     if cjk_ratio(question) >= CHINESE_QUESTION:
@@ -39,26 +38,34 @@ def keyword_query(question: str, qnorm: str, keywords: KeywordIndex, dense_top: 
     if not lexicon or not words:
         return " ".join(direct), 0.0
     terms, covered = [], 0
-    for m in match(question, keep=lambda zh: zh in keywords.vocab, compounds=_compounds_in(top_tokens)):
+    compounds = _compounds_in(keywords.vocab, top_texts)
+    for m in match(question, keep=lambda zh: zh in keywords.vocab, compounds=compounds):
         used = [e.zh for e in m.entries if keywords.occurs_in(e.zh, dense_top)][: 1 if m.derived else p.per_word]
         terms.extend(used or ([] if m.derived else [m.entries[0].zh]))  # a fallback only as the model reads it
         covered += len(m.english.split()) if used else 0
     return " ".join(direct + terms), covered / len(words)
 
 
-def _compounds_in(top_tokens: Callable[[], Sequence[str]] | None) -> Callable[[str], list[str]] | None:
-    """The words of ``top_tokens()`` (read once, when first needed) that end in a given character, most frequent
-    first: the compounds the dense top passages make of a one-character headword. Chinese compounds put their
-    head last: 生猪 is a kind of pig, 猪肉 is no pig. Only common nouns of jieba's dictionary: not 一天 for 天
-    (sky), nor a name (克拉拉), nor a token jieba's HMM made up of unknown characters (团对 of 社团对接)."""
-    if top_tokens is None:
+def _compounds_in(vocab, top_texts: Callable[[], Sequence[str]] | None) -> Callable[[str], list[str]] | None:
+    """The compounds the dense top passages (``top_texts()``, read once, when first needed) make of a
+    one-character headword: the common nouns of jieba's dictionary that end in it (``nouns_ending``; Chinese
+    compounds put their head last: 生猪 is a kind of pig, 猪肉 is no pig; not 一天 for 天 "sky", nor a name such as
+    克拉拉), that the index holds and the passages write, in the most passages first."""
+    if top_texts is None:
         return None
-    seen: list[Counter] = []
+    seen: list[Sequence[str]] = []
 
     def compounds(char: str) -> list[str]:
         if not seen:
-            seen.append(Counter(t for t in top_tokens() if len(t) > 1 and common_noun(t)))
-        return [t for t, _ in seen[0].most_common() if t.endswith(char)]
+            seen.append(top_texts())
+        texts = seen[0]
+        found = []
+        for word in nouns_ending(char):
+            if word in vocab:
+                where = [i for i, t in enumerate(texts) if word in t]
+                if where:
+                    found.append((-len(where), where[0], word))
+        return [w for *_, w in sorted(found)]
 
     return compounds
 

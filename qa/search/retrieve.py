@@ -48,7 +48,6 @@ from qa.search.question import QuestionInfo, analyze
 from qa.search.sentences import best_sentences
 from qa.search.shift import load_query_shift
 from qa.store.index import keyword_text
-from qa.store.keyword import tokenize
 from qa.store.protocol import Store
 from qa.textnorm import cjk_ratio, normalize, script_of, to_traditional
 from qa.types import Hit
@@ -124,8 +123,7 @@ class Retriever:
         d_ids, d_scores = self._dense_search(question, qvec, subset, blended)
         top = d_ids[: p.prf_depth]
         query, coverage = keyword_query(question, qnorm, index.keywords, top, p, lexicon=self.lexicon,
-                                        top_tokens=lambda: [t for c in index.chunks_at(top)
-                                                            for t in tokenize(keyword_text(c), normalized=True)])
+                                        top_texts=lambda: [keyword_text(c) for c in index.chunks_at(top)])
         kw_scores = (index.keywords.scores(query, mask=mask, also=np.concatenate([d_ids, np.asarray(also, np.int64)]))
                      if query else np.zeros(index.keywords.size, np.float32))
         ev = Evidence(coverage, agreement(d_ids, kw_scores, p.agree_k), cjk_ratio(question))

@@ -45,10 +45,28 @@ def _tags() -> dict[str, str]:
     return jieba.posseg.dt.word_tag_tab
 
 
+_COMMON_NOUN = ("n", "vn", "nt")  # jieba's tags of common nouns (nt: an organization's kind, 党组织)
+
+
 def common_noun(token: str) -> bool:
-    """Whether jieba's dictionary holds ``token`` as a common noun (n, vn; nt: an organization's kind, 党组织):
-    not a numeral + measure word (一种), a proper name (克拉拉), a verb, or a token jieba's HMM made up."""
-    return _tags().get(token) in ("n", "vn", "nt")
+    """Whether jieba's dictionary holds ``token`` as a common noun: not a numeral + measure word (一种), a proper
+    name (克拉拉), a verb, or a token jieba's HMM made up."""
+    return _tags().get(token) in _COMMON_NOUN
+
+
+@lru_cache(maxsize=1)
+def _nouns_by_head() -> dict[str, tuple[str, ...]]:
+    """Last character -> the common nouns of two or more characters of jieba's dictionary that end in it."""
+    out: dict[str, list[str]] = {}
+    for word, tag in _tags().items():
+        if tag in _COMMON_NOUN and len(word) > 1:
+            out.setdefault(word[-1], []).append(word)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def nouns_ending(char: str) -> tuple[str, ...]:
+    """The common nouns of jieba's dictionary (``common_noun``) that end in ``char``: 生猪, 野猪 ... for 猪."""
+    return _nouns_by_head().get(char, ())
 
 
 def tokenize(text: str, *, normalized: bool = False) -> list[str]:
