@@ -239,41 +239,34 @@ def test_one_character_headwords_have_a_provenance_and_are_single_characters():
     assert [r for r in rows if not re.fullmatch(r"[a-z][a-z' \-]*\t[\u4e00-\u9fff]\t-?\d+\.\d\tL\d+", r)] == []
 
 
-def _farm_index():
-    return KeywordIndex.build([], tokens=[["生猪", "出栏", "县级"], ["养殖", "牛羊", "县级"], ["基层", "党组织"]])
+_FARM_TEXTS = ["年出栏生猪26万头,县级", "养殖牛羊,县级", "基层党组织"]  # three paragraphs and their keyword tokens
+_FARM = KeywordIndex.build([], tokens=[["生猪", "出栏", "县级"], ["养殖", "牛羊", "县级"], ["基层", "党组织"]])
 
 
-def _texts_of(ids):
-    texts = ["年出栏生猪26万头,县级", "养殖牛羊,县级", "基层党组织"]
-    return lambda: [texts[i] for i in ids]
+def _farm_terms(question: str, top: int, read: bool = True) -> list[str]:
+    """What the keyword side searches for ``question`` when the dense top passage is paragraph ``top`` (its
+    text read for compounds unless ``read`` is false)."""
+    texts = (lambda: [_FARM_TEXTS[top]]) if read else None
+    query, _ = keyword_query(question, question.lower(), _FARM, np.array([top]), FusionParams(0.0, 0.0, 0.0, 0.0),
+                             top_texts=texts)
+    return query.split()
 
 
 def test_a_word_without_a_corpus_headword_reaches_the_compounds_the_dense_top_passages_make_of_its_character():
-    p = FusionParams(0.0, 0.0, 0.0, 0.0)
-    q = "How many pigs were sold?"
-    query, _ = keyword_query(q, q.lower(), _farm_index(), np.array([0]), p, top_texts=_texts_of([0]))
-    assert "生猪" in query.split()
+    assert "生猪" in _farm_terms("How many pigs were sold?", 0)
     # the same word, where the dense top passages make no compound of 猪: nothing is guessed
-    query, _ = keyword_query(q, q.lower(), _farm_index(), np.array([1]), p, top_texts=_texts_of([1]))
-    assert "生猪" not in query.split()
-    query, _ = keyword_query(q, q.lower(), _farm_index(), np.array([0]), p)  # no passages to read: no fallback
-    assert "生猪" not in query.split()
+    assert "生猪" not in _farm_terms("How many pigs were sold?", 1)
+    assert "生猪" not in _farm_terms("How many pigs were sold?", 0, read=False)  # no passages to read: no fallback
 
 
 def test_a_word_the_dictionary_glosses_only_in_a_phrase_reaches_that_phrases_headword():
-    p = FusionParams(0.0, 0.0, 0.0, 0.0)
-    q = "How many grassroots organisations?"
-    query, _ = keyword_query(q, q.lower(), _farm_index(), np.array([2]), p, top_texts=_texts_of([2]))
-    assert "基层" in query.split()
-    query, _ = keyword_query(q, q.lower(), _farm_index(), np.array([0]), p, top_texts=_texts_of([0]))
-    assert "基层" not in query.split()  # only as the dense top passages use it
+    assert "基层" in _farm_terms("How many grassroots organisations?", 2)
+    assert "基层" not in _farm_terms("How many grassroots organisations?", 0)  # only as the dense top passages use it
 
 
 def test_a_division_level_word_gets_no_fallback_concept():
-    p = FusionParams(0.0, 0.0, 0.0, 0.0)
-    q = "How many pigs did the county sell?"
-    query, _ = keyword_query(q, q.lower(), _farm_index(), np.array([0]), p, top_texts=_texts_of([0]))
-    assert "县级" not in query.split() and "生猪" in query.split()
+    terms = _farm_terms("How many pigs did the county sell?", 0)
+    assert "县级" not in terms and "生猪" in terms
 
 
 def test_a_compound_is_taken_only_where_the_dictionary_lets_it_mean_the_word():
