@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 from qa.answer.figures import Unit, expected_unit, unit_table
 from qa.numbers import NUMBER_RE, numbers_in
 from qa.search.filters import place_core
+from qa.search.lexicon import glosses
 from qa.search.question import QuestionInfo, analyze  # noqa: F401 - analyze: the doctest
 from qa.textnorm import normalize
 from qa.types import Document
@@ -97,18 +97,6 @@ PERCENT = Unit("%", "", "measure")  # a figure that carries its own per cent sig
 def units() -> tuple[tuple[str, str], ...]:
     """(Chinese unit, English gloss), longest unit first (万元 before 元)."""
     return tuple((u.zh, u.english) for u in unit_table())
-
-
-@lru_cache(maxsize=1)
-def glosses() -> dict[str, str]:
-    """Chinese headword -> English noun gloss (``qa/data/glosses_zh_en.tsv``, from CC-CEDICT)."""
-    text = resources.files("qa").joinpath("data/glosses_zh_en.tsv").read_text(encoding="utf-8")
-    out = {}
-    for line in text.split("\n"):
-        if line and not line.startswith("#"):
-            zh, en, _source = line.split("\t")
-            out[zh] = en
-    return out
 
 
 def _noun(zh: str) -> str:

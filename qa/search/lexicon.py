@@ -77,18 +77,28 @@ def _part_rows() -> dict[str, tuple[str, ...]]:
 
 
 @lru_cache(maxsize=1)
+def glosses() -> dict[str, str]:
+    """Chinese headword -> English noun gloss (``qa/data/glosses_zh_en.tsv``, from CC-CEDICT; the English
+    leads name what a figure counts with it)."""
+    text = resources.files("qa").joinpath(GLOSSES_FILE).read_text(encoding="utf-8")
+    out = {}
+    for line in text.split("\n"):
+        if line and not line.startswith("#"):
+            zh, en, _source = line.split("\t")
+            out[zh] = en
+    return out
+
+
+@lru_cache(maxsize=1)
 def _glossed() -> dict[str, frozenset[str]]:
     """Chinese headword -> the English words of the lexicon keys that lead to it and of its noun gloss
-    (``qa/data/glosses_zh_en.tsv``): what the dictionary says the word means."""
+    (``glosses``): what the dictionary says the word means."""
     out: dict[str, set[str]] = {}
     for key, rests in _rows().items():
         for rest in rests:
             out.setdefault(rest.split("\t", 1)[0], set()).update(key.split())
-    text = resources.files("qa").joinpath(GLOSSES_FILE).read_text(encoding="utf-8")
-    for line in text.split("\n"):
-        if line and not line.startswith("#"):
-            zh, en, _source = line.split("\t")
-            out.setdefault(zh, set()).update(en.lower().split())
+    for zh, en in glosses().items():
+        out.setdefault(zh, set()).update(en.lower().split())
     return {k: frozenset(v) for k, v in out.items()}
 
 
@@ -319,8 +329,8 @@ def match(text: str, keep: Callable[[str], bool] | None = None, max_words: int =
           compounds: Callable[[str], Sequence[str]] | None = None) -> list[Match]:
     """Longest-first lexicon matches over the content words of ``text``; ``keep`` filters headwords.
 
-    A word none of whose headwords ``keep`` lets through falls back on the headwords of the glosses it begins
-    or ends (``partial``), then on the corpus words that ``compounds`` gives for its one-character headwords
+    A word none of whose headwords ``keep`` lets through falls back on the headwords of the two-word glosses it
+    begins (``partial``), then on the corpus words that ``compounds`` gives for its one-character headwords
     (``chars``: "pigs" -> 猪 -> the corpus's 生猪): both through ``keep``, neither without a ``keep``.
 
     >>> [m.english for m in match("How many primary schools were built?")]  # doctest: +SKIP
