@@ -3,6 +3,7 @@
 import json
 import re
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -275,3 +276,63 @@ def test_a_compound_is_taken_only_where_the_dictionary_lets_it_mean_the_word():
     texts = lambda: ["免费入学,免费午餐", "学费一天"]  # noqa: E731 - the dense top passages' texts
     query, _ = keyword_query("Which fees?", "which fees?", kw, np.array([0]), p, top_texts=texts)
     assert query.split() == ["学费"]  # 免费 is "free of charge", though it is the commoner compound of 费
+
+
+def test_every_synonym_row_names_its_wordnet_synset_and_leads_to_a_lexicon_key():
+    from qa.search.lexicon import SYNONYMS_FILE, _rows
+
+    lines = resources.files("qa").joinpath(SYNONYMS_FILE).read_text(encoding="utf-8").splitlines()
+    header = "\n".join(line for line in lines if line.startswith("#"))
+    assert "WordNet 3.0" in header and "scripts/build_synonyms.py" in header
+    assert "WordNet 3.0 Copyright 2006 by Princeton University" in header  # its license asks for the notice
+    rows = [line.split("\t") for line in lines if line and not line.startswith("#")]
+    assert len(rows) > 1_000
+    assert [r for r in rows if len(r) != 3 or not re.fullmatch(r"WN30:n:\d{8}:s1", r[2])] == []
+    keys = _rows()
+    assert [r for r in rows if r[1] not in keys or r[0] == r[1]] == []
+
+
+def test_a_word_whose_dictionary_sense_is_another_reaches_its_synonyms_headwords():
+    from qa.search.lexicon import synonyms
+
+    # CC-CEDICT glosses 学生 "student; schoolchild": "pupil" alone leads only to 瞳孔, the eye's
+    assert [e.zh for e in candidates("pupils")] == ["瞳孔"]
+    found = synonyms("pupils")
+    assert "学生" in [e.zh for e in found] and all(e.source.startswith("WN30:n:") for e in found)
+    assert synonyms("played") == ()  # a verb's form is not read as the noun "play" (drama)
+
+    def searched(tokens, top, text):
+        kw = KeywordIndex.build([], tokens=tokens)
+        query, _ = keyword_query("How many pupils?", "how many pupils?", kw, np.array([top]),
+                                 FusionParams(0.0, 0.0, 0.0, 0.0), top_texts=lambda: [text])
+        return query.split()
+
+    assert "学生" not in searched([["学生", "在校"], ["瞳孔", "眼科"]], 0, "在校学生")  # the corpus holds 瞳孔
+    assert "学生" in searched([["学生", "在校"], ["教师"]], 0, "在校学生")
+    assert "学生" not in searched([["学生", "在校"], ["教师"]], 1, "教师")  # only as the dense top passages use it
+
+
+def test_the_synonym_build_keeps_a_words_first_sense_and_only_synonyms_whose_first_sense_it_is(tmp_path):
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "build_synonyms.py"
+    spec = importlib.util.spec_from_file_location("build_synonyms", script)
+    build_synonyms = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_synonyms)
+    # WordNet's layout: data lines "offset lex_filenum pos word_count(hex) word lex_id ...", index lines
+    # "lemma pos synset_count ... offsets, most frequent sense first"
+    (tmp_path / "data.noun").write_text(
+        "  1 This software and database is being provided\n"
+        "00000001 18 n 03 student 0 pupil 0 educatee 0 000 | a learner\n"
+        "00000002 08 n 01 pupil 0 000 | the opening in the iris\n"
+        "00000003 03 n 03 kind 0 sort 0 form 0 000 | a category\n"
+        "00000004 10 n 01 form 0 000 | a shape\n", encoding="latin-1")
+    (tmp_path / "index.noun").write_text(
+        "  1 This software and database is being provided\n"
+        "pupil n 2 0 2 1 00000001 00000002\nstudent n 1 0 1 1 00000001\neducatee n 1 0 1 0 00000001\n"
+        "kind n 1 0 1 1 00000003\nsort n 1 0 1 1 00000003\nform n 2 0 2 1 00000004 00000003\n", encoding="latin-1")
+    rows = build_synonyms.build(tmp_path, frozenset({"student", "pupil", "sort", "form"}), senses=1)
+    assert ("pupil", "student", "WN30:n:00000001:s1") in rows
+    assert ("kind", "sort", "WN30:n:00000003:s1") in rows
+    assert not [r for r in rows if r[:2] == ("kind", "form")]  # "form" mostly means a shape, not a kind
+    assert not [r for r in rows if r[1] == "educatee"]  # no lexicon key: it could lead nowhere

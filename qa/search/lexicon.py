@@ -19,8 +19,11 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from qa.search.spelling import american
+
 LEXICON_FILE = "data/lexicon_en_zh.tsv"
 CHARS_FILE = "data/lexicon_en_zh_chars.tsv"
+SYNONYMS_FILE = "data/synonyms_en.tsv"
 GLOSSES_FILE = "data/glosses_zh_en.tsv"
 STOPWORDS_FILE = "data/stopwords_en.txt"
 LEMMAS_FILE = "data/lemmas_en.tsv"
@@ -61,6 +64,18 @@ def _char_rows() -> dict[str, tuple[Entry, ...]]:
         if line and not line.startswith("#"):
             en, zh, cost, source = line.split("\t")
             out.setdefault(en, []).append(Entry(zh, float(cost), source))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+@lru_cache(maxsize=1)
+def _synonym_rows() -> dict[str, tuple[tuple[str, str], ...]]:
+    """English word -> (WordNet synonym, synset) rows, commonest sense first (``qa/data/synonyms_en.tsv``)."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    text = resources.files("qa").joinpath(SYNONYMS_FILE).read_text(encoding="utf-8")
+    for line in text.split("\n"):
+        if line and not line.startswith("#"):
+            en, other, source = line.split("\t")
+            out.setdefault(en, []).append((other, source))
     return {k: tuple(v) for k, v in out.items()}
 
 
@@ -261,6 +276,36 @@ def partial(word: str) -> tuple[Entry, ...]:
     return tuple(out.values())
 
 
+def synonyms(word: str) -> tuple[Entry, ...]:
+    """The headwords of an English word's WordNet synonyms (commonest sense first), sourced by synset and entry:
+    "pupils" (CC-CEDICT: only 瞳孔, of the eye) -> "student" -> 学生.
+
+    >>> "学生" in [e.zh for e in synonyms("pupils")]
+    True
+    """
+    out: dict[str, Entry] = {}
+    for form in _singulars(word.lower()):
+        for other, synset in _synonym_rows().get(form, ()):
+            for e in entries(other):
+                out.setdefault(e.zh, Entry(e.zh, e.cost, f"{synset}+{e.source}"))
+    return tuple(out.values())
+
+
+def _singulars(word: str) -> list[str]:
+    """A noun's forms to look up: as written and singular, both spellings ("played" is no form of "play", drama).
+
+    >>> "program" in _singulars("programmes"), _singulars("played")
+    (True, ['played'])
+    """
+    out = []
+    for w in dict.fromkeys((word, american(word))):
+        out.append(w)
+        for suf, rep in (("ies", "y"), ("es", ""), ("s", "")):
+            if w.endswith(suf) and not w.endswith("ss") and len(w) - len(suf) >= 3:
+                out.append(w[: -len(suf)] + rep)
+    return list(dict.fromkeys(out))
+
+
 def _candidates(words: list[str]) -> tuple[Entry, ...]:
     head = " ".join(words[:-1] + [""])
     base = tuple(e for lemma in lemmas().get(words[-1], ()) for e in entries(head + lemma))
@@ -271,32 +316,6 @@ def _candidates(words: list[str]) -> tuple[Entry, ...]:
     return tuple(out.values())
 
 
-# British spellings -> American ones (general English orthography), tried only for a word the dictionary lacks:
-# a form no rule should have made finds no entry and changes nothing
-_AMERICAN = tuple((re.compile(p), r) for p, r in (
-    (r"(?<=[a-z]{2})our(?=(?:s|ed|ing|ite|ites|able|ably|er|ers|hood|hoods|ful|less)?$)", "or"),  # labour
-    (r"(?<=[a-z]{3})is(?=(?:e|ed|es|ing|ation|ations|er|ers)$)", "iz"),  # organisation, subsidised
-    (r"(?<=[a-z]{2}[^aeiou])re(?=s?$)", "er"),  # centre, kilometres
-    (r"(?<=[a-z]{3})mme(?=s?$)", "m"),  # programme
-    (r"(?<=[a-z][aeiou])lment(?=s?$)", "llment"),  # enrolment
-    (r"(?<=[a-z][^aeiou][aeiou])l(?=s?$)", "ll"),  # enrol (not school)
-    (r"(?<=[a-z]{2}[aeiou])ll(?=(?:ed|ing|er|ers)$)", "l"),  # travelled, counselling
-    (r"(?<=[a-z]{2})ence(?=s?$)", "ense"),  # defence
-    (r"(?<=[a-z]{2})ogue(?=s?$)", "og"),  # catalogue
-    (r"(?<=[a-z]{2})yse(?=(?:s|d)?$)", "yze"),  # analyse
-    (r"(?<=[a-z])[ao]e(?=[a-z]{2})", "e"),  # paediatric
-))
-
-
-def american(word: str) -> str:
-    """``word`` spelled as American English spells it (the dictionary's spelling).
-
-    >>> [american(w) for w in ("programmes", "organisation", "kilometres", "enrolment", "labour", "school")]
-    ['programs', 'organization', 'kilometers', 'enrollment', 'labor', 'school']
-    """
-    for rx, rep in _AMERICAN:
-        word = rx.sub(rep, word)
-    return word
 
 
 def _bare(word: str) -> str:
@@ -362,14 +381,16 @@ def match(text: str, keep: Callable[[str], bool] | None = None, max_words: int =
 
 def fallback(word: str, keep: Callable[[str], bool], compounds: Callable[[str], Sequence[str]] | None = None,
              ) -> tuple[Entry, ...]:
-    """The headwords of a word whose own headwords the corpus lacks: of its glosses' (``partial``), then of
-    the corpus's compounds of its one-character headwords (``compounds``) that may mean the word (``means``:
-    天 is "sky", and 一天 is no sky), the ones ``keep`` lets through. A
-    word for a level of division ("county") has none: it names the place asked about, which the filters read
-    (``qa.search.filters``), and 全县, 县级 ... are no concept of the question."""
+    """The headwords of a word whose own headwords the corpus lacks: of its glosses' (``partial``), then of its
+    WordNet synonyms (``synonyms``: "pupils" -> "student" -> 学生), then of the corpus's compounds of its
+    one-character headwords (``compounds``) that may mean the word (``means``: 天 is "sky", and 一天 is no sky),
+    the ones ``keep`` lets through. A word for a level of division ("county") has none: it names the place asked
+    about, which the filters read (``qa.search.filters``), and 全县, 县级 ... are no concept of the question."""
     if word in PLACE_LEVELS:
         return ()
     found = [e for e in partial(word) if keep(e.zh)]
+    if not found:
+        found = [e for e in synonyms(word) if keep(e.zh)]
     if not found and compounds is not None:
         found = [Entry(zh, e.cost, e.source) for e in chars(word) for zh in compounds(e.zh)
                  if keep(zh) and means(zh, word)]
