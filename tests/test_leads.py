@@ -126,3 +126,15 @@ def test_a_lead_never_states_a_figure_in_a_unit_the_question_does_not_ask_for():
 def test_what_a_figure_counts_is_a_noun():
     # 逐渐 has a dictionary gloss ("gradually") but is an adverb: it is not what the share is of
     assert figure_lead("覆盖率达到并逐渐超过了100%", analyze("What share is covered?"), None, 1) is None
+
+
+def test_the_counted_phrase_ends_at_a_function_word_or_a_plural_head_of_no_known_kind():
+    from qa.answer.figures import gives_figure
+
+    # "how many teachers took part when 39 schools ...": the teachers are counted, not the schools
+    q = analyze("How many teachers took part when 39 schools made all staff compete for their posts?")
+    assert gives_figure("涉及教师1850名。", q)
+    assert not gives_figure("全市共有学校39所。", q)  # the schools are the question's own figure's
+    # "school safety inspections": a count of inspections (检查, a verbal noun), not of schools
+    q = analyze("How many school safety inspections has the county carried out this year?")
+    assert gives_figure("开展各类学校安全工作大检查已达九次。", q)

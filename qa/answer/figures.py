@@ -187,6 +187,9 @@ def counted_kind(question: str) -> str | None:
     ('people', 'people')
     >>> counted_kind("How many new public kindergartens opened?")  # new: 新生 (people), then the head: 所
     '所'
+    >>> counted_kind("How many teachers took part when 39 schools made all staff compete?")
+    'people'
+    >>> counted_kind("How many school safety inspections were held?")  # the head: inspections, of no known kind
     """
     m = re.search(r"\bhow many\b", question, re.I)
     words = re.findall(r"[a-z][a-z'\-]*", question[m.end():].lower()) if m else []
@@ -199,7 +202,9 @@ def counted_kind(question: str) -> str | None:
                 break
         # "how many times": 次; "teachers": people
         k = _unit_words()[" ".join(words[i:i + span])] if unit else _headword_kind(found[:3])
-        if k is None and kind is not None and _plural(words[i + span - 1]) and any(_is_noun(w) for w in found[:3]):
+        # (a plural English word is a noun: a verbal noun's headword counts, 检查 for "inspections")
+        if k is None and kind is not None and _plural(words[i + span - 1]) and any(
+                _is_noun(w) or _first_flag(w) == "vn" for w in found[:3]):
             kind, i = None, i + span  # a plural noun of no known kind follows: it is the head ("school places")
             continue
         if k is None and (i >= 3 if kind is None else _ends_phrase(words[i], found)):
@@ -216,10 +221,10 @@ _FUNCTION_WORDS = frozenset("in of at for to on by with from about under over in
 
 
 def _ends_phrase(word: str, headwords: list[str]) -> bool:
-    """``word`` no longer belongs to the noun phrase after "how many": a function word, a participle ("opened",
-    "running"), or one whose first dictionary headword is a verb; a modifier ("public") or a word the
-    dictionary lacks does not end it."""
-    return (word in _FUNCTION_WORDS or word.endswith(("ed", "ing"))
+    """``word`` no longer belongs to the noun phrase after "how many": a function word (of the general lists
+    too: "when", "part"), a participle ("opened", "running"), or one whose first dictionary headword is a verb;
+    a modifier ("public") or a word the dictionary lacks does not end it."""
+    return (word in _FUNCTION_WORDS or word in lexicon.stopwords() or word.endswith(("ed", "ing"))
             or bool(headwords) and _first_flag(headwords[0]).startswith("v"))
 
 
