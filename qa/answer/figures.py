@@ -187,7 +187,7 @@ def counted_kind(question: str) -> str | None:
     ('people', 'people')
     >>> counted_kind("How many new public kindergartens opened?")  # new: 新生 (people), then the head: 所
     '所'
-    >>> counted_kind("How many teachers took part when 39 schools made all staff compete?")
+    >>> counted_kind("How many doctors took part when 39 hospitals made all staff compete?")
     'people'
     >>> counted_kind("How many school safety inspections were held?")  # the head: inspections, of no known kind
     """
