@@ -1,6 +1,6 @@
 """Names an English question writes in pinyin that no gazetteer holds, read against the corpus's own tokens."""
 
-from qa.search.names import NameFinder, latin_names, name_tokens, segmentations, syllable_chars
+from qa.search.names import NameFinder, latin_names, name_groups, name_tokens, segmentations, syllable_chars
 
 
 def test_a_pinyin_name_finds_the_tokens_that_read_so_with_or_without_an_administrative_suffix():
@@ -47,3 +47,46 @@ def test_a_store_whose_vocabulary_cannot_be_listed_finds_no_names():
         vocab = type("Terms", (), {"__contains__": lambda self, t: True, "__len__": lambda self: 1})()
 
     assert name_tokens("How many pupils does Wangjiawan Primary have?", Hashed()) == ()
+
+
+def test_a_possessive_is_taken_off_a_name():
+    assert latin_names("What did Wangjiawan's school build?") == ("wangjiawan",)
+
+
+def _gazetteer_homophone() -> tuple[str, str, str]:
+    """A gazetteer place of two characters read in pinyin, and another two-character word that reads the same and
+    is no place the gazetteer lists under that reading: (pinyin, the place, the homophone)."""
+    from qa.search.filters import cores_by_pinyin
+
+    chars = syllable_chars()
+    for latin, cores in sorted(cores_by_pinyin().items()):
+        parts = segmentations(latin)[0] if latin.isalpha() and len(latin) >= 6 else ()
+        if len(parts) != 2 or any(len(c) != 2 for c in cores):
+            continue
+        first = sorted(chars[parts[0]] - {c[0] for c in cores})
+        if first:
+            return latin, cores[0], first[0] + cores[0][1]
+    raise AssertionError("the gazetteer has no two-syllable place to test with")
+
+
+def test_a_name_the_gazetteer_reads_as_a_place_no_report_names_is_searched_as_the_corpus_writes_it():
+    """The gazetteer lists divisions down to county level: its reading of a town's name may be another place, or a
+    place the reports do not name. Then every corpus word that reads so is searched; a place the reports are
+    about or mention is left to the filters."""
+    latin, place, homophone = _gazetteer_homophone()
+    question = f"How many teachers work in {latin.capitalize()} town's schools?"
+    assert latin_names(question) == () and latin_names(question, gazetteer=True) == (latin,)
+    kw = _Keywords([place + "县", homophone + "镇", "学校"])
+    assert set(name_tokens(question, kw)) == {place + "县", homophone + "镇"}
+    assert name_groups(question, kw, known={latin}) == ()
+
+
+def test_the_reports_that_write_a_name_of_the_question_are_weighed_as_mentioning_a_place():
+    from qa.search.filters import Filters, YearBoost, year_boosts
+    from qa.types import Document
+
+    docs = [Document("a", "a.txt", "甲"), Document("b", "b.txt", "乙")]
+    boost = YearBoost(mentioned=0.25)
+    add = year_boosts(Filters(), docs, [frozenset()] * 3, [0, 1, 1], boost, naming=frozenset({1}))
+    assert add.tolist() == [0.0, boost.mentioned, boost.mentioned]
+    assert year_boosts(Filters(), docs, [frozenset()] * 3, [0, 1, 1], boost).tolist() == [0.0, 0.0, 0.0]

@@ -363,9 +363,11 @@ def names_in_texts(texts: Iterable[str], names: Collection[str]) -> set[str]:
 
 
 def year_boosts(f: Filters, docs: list[Document], chunk_years: list[frozenset[int]], chunk_docs: list[int],
-                boost: YearBoost | None = None) -> np.ndarray:
+                boost: YearBoost | None = None, naming: frozenset[int] = frozenset()) -> np.ndarray:
     """Per candidate paragraph, what the question's years and merely-mentioned places add to its score:
-    ``chunk_years[i]`` are the years paragraph i names, ``docs[chunk_docs[i]]`` its report."""
+    ``chunk_years[i]`` are the years paragraph i names, ``docs[chunk_docs[i]]`` its report. ``naming``: the
+    reports (by number) that write a name the question gives in pinyin (``qa.search.names``), weighed as a
+    mentioned place."""
     boost = boost or year_boost()
     wanted = set(f.years)
     named = {place_core(p) for p in f.mentioned}
@@ -379,7 +381,7 @@ def year_boosts(f: Filters, docs: list[Document], chunk_years: list[frozenset[in
                 out[i] += boost.report
             elif doc.year and any(abs(doc.year - y) == 1 for y in wanted):
                 out[i] += boost.near
-        if named and named & {place_core(p) for p in doc.mentions}:
+        if (named and named & {place_core(p) for p in doc.mentions}) or d in naming:
             out[i] += boost.mentioned
     return out
 

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 
 from qa.search.fusion import FusionParams
 from qa.search.lexicon import content_words, match, stopwords
-from qa.search.names import name_groups, name_tokens
+from qa.search.names import name_groups
 from qa.store.keyword import KeywordIndex, nouns_ending, tokenize
 from qa.textnorm import cjk_ratio, normalize
 
@@ -17,7 +17,8 @@ CHINESE_QUESTION = 0.3  # share of CJK from which a question is searched by its 
 
 
 def keyword_query(question: str, qnorm: str, keywords: KeywordIndex, dense_top: np.ndarray, p: FusionParams, *,
-                  lexicon: bool = True, top_texts: Callable[[], Sequence[str]] | None = None) -> tuple[str, float]:
+                  lexicon: bool = True, top_texts: Callable[[], Sequence[str]] | None = None,
+                  names: tuple[tuple[str, ...], ...] | None = None) -> tuple[str, float]:
     """What BM25 searches for, and the share of the question it covers.
 
     A Chinese question is searched by its own tokens (coverage: the share the index holds). An English one by
@@ -33,11 +34,13 @@ def keyword_query(question: str, qnorm: str, keywords: KeywordIndex, dense_top: 
         return qnorm, (sum(1 for t in toks if t in keywords.vocab) / len(toks) if toks else 0.0)
     stop = stopwords()
     direct = [t for t in tokenize(qnorm, normalized=True) if t in keywords.vocab and t not in stop and len(t) > 1]
-    direct += name_tokens(question, keywords)  # names written in pinyin: the corpus's tokens that read so
+    # names written in pinyin: the corpus's tokens that read so (``question_names``)
+    groups = name_groups(question, keywords) if names is None else names
+    direct += [t for g in groups for t in g]
     words = content_words(question)
     if not lexicon or not words:
         return " ".join(direct), 0.0
-    terms, covered = [], 0
+    terms, covered = [], len(groups)  # a name the corpus writes is a word covered
     compounds = _compounds_in(keywords.vocab, top_texts)
     for m in match(question, keep=lambda zh: zh in keywords.vocab, compounds=compounds):
         used = [e.zh for e in m.entries if keywords.occurs_in(e.zh, dense_top)][: 1 if m.derived else p.per_word]
@@ -77,8 +80,10 @@ def unseen_tokens(question: str, vocab) -> tuple[str, ...]:
     return tuple(t for t in tokenize(normalize(question), normalized=True) if t not in vocab)
 
 
-def question_names(question: str, keywords: KeywordIndex) -> tuple[tuple[str, ...], ...]:
-    """An English question's pinyin names (``qa.search.names``), which the keyword side searched too."""
+def question_names(question: str, keywords: KeywordIndex, known: Collection[str] = frozenset()
+                   ) -> tuple[tuple[str, ...], ...]:
+    """An English question's pinyin names (``qa.search.names``; ``known``: the readings of the places the
+    reports are about or mention, which are the filters'), which the keyword side searches too."""
     if cjk_ratio(question) >= CHINESE_QUESTION:
         return ()
-    return name_groups(question, keywords)
+    return name_groups(question, keywords, known)

@@ -20,7 +20,7 @@ import re
 import threading
 import weakref
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from functools import lru_cache
 
 from qa.search.filters import cores_by_pinyin, place_core
@@ -77,17 +77,17 @@ def segmentations(word: str) -> list[tuple[str, ...]]:
     return sorted(out, key=len)[:MOST_SEGMENTATIONS]
 
 
-def latin_names(question: str) -> tuple[str, ...]:
+def latin_names(question: str, gazetteer: bool = False) -> tuple[str, ...]:
     """Capitalized words inside ``question`` of two or more pinyin syllables that neither the English lexicon
     nor the gazetteer knows (lowercase, apostrophes dropped: "Yuan'an" -> "yuanan"); the first word of the
-    question is skipped (capitalized as a sentence start)."""
+    question is skipped (capitalized as a sentence start), a possessive is taken off. ``gazetteer``: the ones
+    the gazetteer knows instead."""
     out = []
     for m in _CAPITALIZED.finditer(question):
         if not question[:m.start()].strip():
             continue
-        word = m.group(0).lower().replace("'", "")
-        # a place the gazetteer knows is the filters' (qa.search.filters): searched again here, it would weigh twice
-        if pinyin_syllable_count(word) >= 2 and not candidates(word) and word not in cores_by_pinyin():
+        word = m.group(0).lower().removesuffix("'s").replace("'", "")
+        if pinyin_syllable_count(word) >= 2 and not candidates(word) and (word in cores_by_pinyin()) == gazetteer:
             out.append(word)
     return tuple(dict.fromkeys(out))
 
@@ -119,16 +119,22 @@ _FINDERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
-def name_groups(question: str, keywords) -> tuple[tuple[str, ...], ...]:
+def name_groups(question: str, keywords, known: Collection[str] = frozenset()) -> tuple[tuple[str, ...], ...]:
     """Per pinyin name of the question, the tokens of ``keywords`` (a keyword index: its ``vocab``) that read
-    as it (names with none left out). The per-index finder is made on the first question that writes such a
-    name, and kept with the index. A store whose vocabulary cannot be listed (Milvus keeps term hashes only)
-    finds no names: there the question is searched as before."""
-    names = latin_names(question)
+    as it (names with none left out); of the names the gazetteer reads as a place, only those not ``known`` (the
+    readings of the places the reports are about or mention: ``ReportPlaces.known_latin``). The per-index
+    finder is made on the first question that writes such a name, and kept with the index. A store whose
+    vocabulary cannot be listed (Milvus keeps term hashes only) finds no names: there the question is searched
+    as before."""
+    # a place of the gazetteer that the reports are about or mention (``known``: its readings) is the filters'
+    # (qa.search.filters): searched again here, it would weigh twice. Another one is a name like any other: the
+    # gazetteer lists divisions down to county level, and a town may write its name ("Shangcang": the gazetteer's
+    # 上苍, the report's 上仓镇) or bear one the reports' places leave out (a town 大河镇)
+    names = (*latin_names(question), *(w for w in latin_names(question, gazetteer=True) if w not in known))
     finder = _finder(keywords) if names else None
     if finder is None:
         return ()
-    return tuple(g for g in dict.fromkeys(tuple(finder.tokens(w)) for w in names) if g)
+    return tuple(g for g in dict.fromkeys(finder.tokens(w) for w in names) if g)
 
 
 def corpus_reads(word: str, keywords) -> bool:

@@ -106,6 +106,19 @@ class Retriever:
         """One report's paragraphs (normalized), in reading order; none for a report the index does not hold."""
         return [c.norm for c in self.index.chunks_at(self.index.chunks_of(doc_id))]
 
+    def names(self, question: str) -> tuple[tuple[str, ...], ...]:
+        """The corpus tokens of the pinyin names of an English question that are not the filters' places."""
+        return question_names(question, self.index.keywords, self.places.known_latin)
+
+    def _naming(self, names: tuple[tuple[str, ...], ...]) -> frozenset[int]:
+        """The reports (by number) whose paragraphs hold one of the corpus tokens of the question's pinyin names."""
+        if not names:
+            return frozenset()
+        kw, (pos, _) = self.index.keywords, self._chunk_doc
+        rows = [kw.docs[kw.indptr[i]:kw.indptr[i + 1]] for t in {t for g in names for t in g}
+                if (i := kw.vocab.get(t)) is not None]
+        return frozenset(int(d) for r in rows for d in pos[r])
+
     def written_years(self) -> frozenset[int]:
         """Every year some paragraph names in four digits or a calendar (二〇一一年, 民国97年, 97学年度)."""
         union = getattr(self._year_chunks, "union", None)  # a compact store's postings say it without a walk
@@ -123,6 +136,7 @@ class Retriever:
         d_ids, d_scores = self._dense_search(question, qvec, subset, blended)
         top = d_ids[: p.prf_depth]
         query, coverage = keyword_query(question, qnorm, index.keywords, top, p, lexicon=self.lexicon,
+                                        names=self.names(question),
                                         top_texts=lambda: [keyword_text(c) for c in index.chunks_at(top)])
         kw_scores = (index.keywords.scores(query, mask=mask, also=np.concatenate([d_ids, np.asarray(also, np.int64)]))
                      if query else np.zeros(index.keywords.size, np.float32))
@@ -181,17 +195,17 @@ class Retriever:
         return ok[pos]
 
     def _by_years(self, hits: list[tuple[int, float, int, int]], f: Filters, k: int,
-                  ) -> list[tuple[int, float, int, int]]:
+                  naming: frozenset[int] = frozenset()) -> list[tuple[int, float, int, int]]:
         """``hits`` re-ranked with the question's years and mentioned places as signals
         (``filters.year_boosts``), best ``k``. As in ``fusion.by_sentences``, only the order changes: the n-th
         hit keeps the n-th fused score, so the answer step reads a passage's score against the first's on the
         scale it was fitted on (the boosts, up to 0.5 each, are no part of it)."""
-        if not (f.years or f.mentioned) or not hits:
+        if not (f.years or f.mentioned or naming) or not hits:
             return hits[:k]
         pos, _ = self._chunk_doc
         at = [h[0] for h in hits]
         add = year_boosts(f, self._docs, [self._year_chunks.get(i, frozenset()) for i in at],
-                          [int(pos[i]) for i in at])
+                          [int(pos[i]) for i in at], naming=naming)
         out = [(i, s + float(b), dr, kr) for (i, s, dr, kr), b in zip(hits, add, strict=True)]
         out.sort(key=lambda t: (-t[1], t[0]))
         scores = sorted((h[1] for h in hits), reverse=True)
@@ -214,6 +228,8 @@ class Retriever:
             return SearchResult(question, (), Filters(), ("the index is empty",))
         f = detect(question, self.places) if detect_filters else Filters()
         named = (*f.places, *f.mentioned)
+        names = self.names(question)
+        naming = self._naming(names)
         if filters:
             f = f.merged(filters)
         mask = self._mask(f)
@@ -227,26 +243,25 @@ class Retriever:
         want = max(k, self.params.sentence_depth) if rerank else k
         check = mask is not None and not (filters and (filters.places or filters.doc_ids))  # a user's choice holds
         # the year boosts are worked out here only when the re-ranked list will not replace these hits
-        hits, qvec, terms, fused = self._ranked(question, f, mask, want, boost=check or not rerank)
+        hits, qvec, terms, fused = self._ranked(question, f, mask, want, boost=check or not rerank, naming=naming)
         qtext = normalize(question) if mask is None and not f.years else ""  # else the filter words were taken out
         if qvec is None:
             notes.append(keyword_only_note(question))
         else:
             if check:
-                hits, f, fused = self._outside(question, f, hits, fused, qvec, want, notes)
+                hits, f, fused = self._outside(question, f, hits, fused, qvec, want, notes, naming)
             if rerank:
-                hits = self._by_years(self._by_sentences(question, fused, qvec), f, want)
+                hits = self._by_years(self._by_sentences(question, fused, qvec), f, want, naming)
         hits = hits[:k]
         if f.note():
             notes.append(f.note(script_of(question), question))
         chunks = index.chunks_at([h[0] for h in hits])  # one fetch for a store that reads paragraphs on demand
         found = tuple(Hit(c, s, dr, kr) for c, (_, s, dr, kr) in zip(chunks, hits, strict=True))
         return SearchResult(question, found, f, tuple(notes), terms, qvec if qtext else None, qtext,
-                            unseen_tokens(question, index.keywords.vocab), question_names(question, index.keywords),
-                            named)
+                            unseen_tokens(question, index.keywords.vocab), names, named)
 
     def _ranked(self, question: str, f: Filters, mask: np.ndarray | None, k: int, *, boost: bool = True,
-                blended: bool = True,
+                blended: bool = True, naming: frozenset[int] = frozenset(),
                 ) -> tuple[list[tuple[int, float, int, int]], np.ndarray | None, tuple[str, ...], list]:
         """Fused hits (re-ranked by years and mentioned places; without ``boost``, the fused hits as they are),
         the query vector (None keyword-only), the keyword terms searched, and the fused hits before the years and
@@ -258,18 +273,19 @@ class Retriever:
             # by the year signal (``_by_years``), not again as words: rank by the rest.
             qnorm = strip_filter_terms(qnorm, Filters(places=f.places if mask is not None else (),
                                                       years=f.years)) or qnorm
-        n = self.params.candidates if f.years or f.mentioned else k
+        n = self.params.candidates if f.years or f.mentioned or naming else k
         if index.keyword_only:  # the vectors are still being made: BM25 alone ranks, and the answer says so
             query, _ = keyword_query(question, qnorm, index.keywords, np.zeros(0, dtype=np.int64), self.params,
-                                     lexicon=self.lexicon)
+                                     lexicon=self.lexicon, names=self.names(question))
             kw_scores = index.keywords.scores(query, mask=mask)
             hits = fuse(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), kw_scores, 1.0, n)
-            return self._by_years(hits, f, k), None, tuple(dict.fromkeys(query.split())), hits
+            return self._by_years(hits, f, k, naming), None, tuple(dict.fromkeys(query.split())), hits
         pt = self.parts(question, qnorm, mask=mask, blended=blended)
         hits = fuse(pt.d_ids, pt.d_scores, pt.kw_scores, keyword_weight(self.params, pt.evidence), n,
                     cosine=lambda ids: self.dense_scores(ids, pt.qvec, question, blended),
                     candidates=self.params.candidates)
-        return (self._by_years(hits, f, k) if boost else hits), pt.qvec, tuple(dict.fromkeys(pt.query.split())), hits
+        terms = tuple(dict.fromkeys(pt.query.split()))
+        return (self._by_years(hits, f, k, naming) if boost else hits), pt.qvec, terms, hits
 
     def _sentence_weight(self, question: str) -> float:
         p = self.params
@@ -290,7 +306,7 @@ class Retriever:
         return by_sentences(hits, table.get, weight, p.sentence_depth)
 
     def _outside(self, question: str, f: Filters, hits: list, fused: list, qvec: np.ndarray, k: int,
-                 notes: list[str]) -> tuple[list, Filters, list]:
+                 notes: list[str], naming: frozenset[int] = frozenset()) -> tuple[list, Filters, list]:
         """The unfiltered hits instead, with a note, when their best is much stronger than the filtered best.
 
         Both are measured against the question without its place (``qvec`` of the filtered search), so a
@@ -298,7 +314,7 @@ class Retriever:
         fused hits before years and places that go with them. The unfiltered search ranks by paragraph cosine:
         a sentence seldom names the place that its report's title names, and the margin was set on that scale."""
         wide, _, _, wide_fused = self._ranked(question, Filters(years=f.years, mentioned=f.mentioned), None, k,
-                                              blended=False)
+                                              blended=False, naming=naming)
         qnorm = strip_filter_terms(normalize(question), Filters(places=f.places)) or normalize(question)
         pt = self.parts(question, qnorm, qvec=qvec, also=[h[0] for h in hits[:1] + wide[:1]])
         w = keyword_weight(self.params, pt.evidence)
