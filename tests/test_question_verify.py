@@ -189,6 +189,11 @@ def test_a_date_and_an_item_number_are_no_figure_for_a_how_much_question():
     assert has_new_figure("共投入资金1200万元", q, strict=True)
     assert has_new_figure("工期3年、9个月完成", q, strict=True)  # durations are figures
     assert has_new_figure("城关一中 · 经费(万元): 156", q, strict=True)  # a figure that ends the text
+    # a long address numbers its paragraphs into the hundreds; a school year is a date, in either form
+    assert not has_new_figure("128. 由2019/20学年起推行新计划", q, strict=True)
+    assert not has_new_figure("2023-2024学年开设课程", q, strict=True)
+    assert has_new_figure("128. 由2019/20学年起拨款3亿元", q, strict=True)
+    assert has_new_figure("128.5万元用于改造", q, strict=True)  # a decimal opens no item
 
 
 def test_an_english_question_asks_for_a_list_by_a_plural_after_what_or_which_not_by_listed_nouns():
@@ -214,3 +219,13 @@ def test_a_question_for_a_share_is_quoted_at_its_percentage():
     assert "95%" in best_clause(sentence, analyze("学校标准化达标的比例是多少?"), w)
     long = "成功处置36起学校安全事件,加强统筹协调,各项工作稳步推进,全区学校合格率升至95%。"
     assert "95%" in quote_window(long, share, w, 24)
+
+
+def test_a_chinese_question_for_money_takes_a_sum_not_a_count_of_schools():
+    from qa.answer.figures import another_measure, asked_kind
+
+    q = analyze("这个县去年改造操场一共花了多少钱?")
+    assert asked_kind(q) == "money" and asked_kind(analyze("这个县去年改造了多少操场?")) is None
+    assert another_measure("完成了2所学校操场改造", q)  # schools counted, no sum
+    assert not another_measure("改造操场投入资金50万元", q)
+    assert not another_measure("門票價格為3000日圓", analyze("門票要多少錢?"))  # 日圓 is a currency after t2s

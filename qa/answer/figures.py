@@ -24,7 +24,7 @@ from qa.textnorm import normalize
 
 # the opening of a numbered item in Chinese prose: 一是, （二）, 3、, 4., ⑤, 第六，
 ITEM_START = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}是|[（(【\[]?[一二三四五六七八九十\d]{1,3}[)）\]】]|"
-                        r"\d{1,2}[、.．](?!\d)|[\u2460-\u2473]|第[一二三四五六七八九十]{1,3}[，,、是])")
+                        r"\d{1,3}[、.．](?!\d)|[\u2460-\u2473]|第[一二三四五六七八九十]{1,3}[，,、是])")
 
 
 def has_new_figure(text: str, q: QuestionInfo, *, strict: bool = False) -> bool:
@@ -63,7 +63,7 @@ def has_new_figure(text: str, q: QuestionInfo, *, strict: bool = False) -> bool:
 def new_figures(norm: str, q: QuestionInfo, *, strict: bool = False) -> Iterator[re.Match]:
     """The figures of normalized text ``norm`` that ``has_new_figure`` counts."""
     item = ITEM_START.match(norm) if strict else None
-    refs = [m.span(g) for r, g in ((DOC_NUMBER_RE, 0), (_ITEM_MARK_RE, 1), (_QUOTED_NAME_RE, 0))
+    refs = [m.span(g) for r, g in ((DOC_NUMBER_RE, 0), (_ITEM_MARK_RE, 1), (_QUOTED_NAME_RE, 0), (_YEAR_SPAN_RE, 0))
             for m in r.finditer(norm)] if strict else []
     for m in NUMBER_RE.finditer(norm):
         after = norm[m.end():m.end() + 1]
@@ -81,6 +81,7 @@ def new_figures(norm: str, q: QuestionInfo, *, strict: bool = False) -> Iterator
 
 
 _YEAR_RE = re.compile(r"(?:19|20)\d\d|0\d")  # 2007 and its short form "07年" (no span of years starts with 0)
+_YEAR_SPAN_RE = re.compile(r"(?:19|20)\d\d\s*[/-]\s*(?:19|20)?\d\d\s*(?:学年|年度|年)")  # 2017/18学年: a date
 _CN_YEAR_RE = re.compile(r"[〇零一二三四五六七八九]{4}")  # 二〇一一 (年): a year written digit by digit
 # a short quoted name with a number in it: a programme or slogan ("“1+7”文件", "“十三五”规划", "“三个100%”")
 _QUOTED_NAME_RE = re.compile(r"[“\"「『][^“”\"「」『』]{1,10}[”\"」』]")
@@ -124,6 +125,7 @@ def expected_unit(q: QuestionInfo) -> str | None:
 _MEASURE_WORDS = "万元|亿元|元|人次|人|名|位|所|座|次|场|期|批|项"
 _ASKED_UNIT_RE = re.compile(f"(?:多少|几)({_MEASURE_WORDS})")
 _MEASURE_RE = re.compile(_MEASURE_WORDS)
+_ASKED_MONEY_RE = re.compile(r"(?:多少|几)块?钱")
 _UNIT_KIND = {"人次": "people", "人": "people", "名": "people", "位": "people", "万元": "money", "亿元": "money",
               "元": "money", "座": "所"}
 
@@ -263,9 +265,9 @@ def _is_noun(zh: str) -> bool:
 
 def asked_kind(q: QuestionInfo) -> str | None:
     """The kind of measure word the question's figure comes in: the one a Chinese question names after its
-    question word ("多少所": 所; "几名": people); for an English question, the kind of what "how many" counts
-    (``counted_kind``), or money for a question about a sum of money. ``None`` when unsaid or unknown (what
-    "how many items" counts takes any measure word).
+    question word ("多少所": 所; "几名": people; "多少钱": money); for an English question, the kind of what
+    "how many" counts (``counted_kind``), or money for a question about a sum of money. ``None`` when unsaid or
+    unknown (what "how many items" counts takes any measure word).
 
     >>> from qa.search.question import analyze
     >>> asked_kind(analyze("青松市有多少名医生?")), asked_kind(analyze("青松市有多少小学?"))
@@ -275,7 +277,7 @@ def asked_kind(q: QuestionInfo) -> str | None:
     if asked is not None:
         return _UNIT_KIND.get(asked.group(1), asked.group(1))
     if q.lang != "en":
-        return None
+        return "money" if _ASKED_MONEY_RE.search(q.norm) else None  # 多少钱: a sum of money
     if not re.search(r"\bhow many\b", q.text, re.I):
         return "money" if expected_unit(q) == "money" else None  # "how much was spent": a sum of money
     return counted_kind(q.text)
@@ -350,9 +352,7 @@ def _measure_after(norm: str, end: int) -> str | None:
 
 
 # a currency after a figure: 元 and the common currencies' names (general vocabulary)
-_CURRENCY_RE = re.compile(r"(?:美|欧|日|港|澳|韩)?元|(?:新)?台币|人民币|英镑|卢布")
-
-
+_CURRENCY_RE = re.compile(r"(?:美|欧|日|港|澳|韩)?[元圆]|(?:新)?台币|人民币|英镑|卢布")  # 圆: 日圓 after t2s
 _CONTINUED_RE = re.compile(r"[万亿]\s*\d")
 
 
