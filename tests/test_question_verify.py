@@ -150,6 +150,8 @@ def test_an_english_questions_pinyin_names_are_concepts():
     q = analyze("How many pupils does Dongshan Primary have?", names=(("东山",),))
     assert ("东山",) in q.terms
     assert ("东山",) not in analyze("How many pupils does Dongshan Primary have?").terms
+    # ... and of what is asked, though the focus text ends before it
+    assert ("东山",) in analyze("How much aid went to Dongshan town in May?", names=(("东山",),)).focus
 
 
 def test_a_long_sentence_is_quoted_where_it_answers_not_only_from_its_start():

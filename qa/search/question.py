@@ -280,7 +280,8 @@ def analyze(question: str, keep: Callable[[str], bool] | None = None,
     if lang == "en":
         terms = (english_terms(question, keep, compounds) + chinese_terms([t for t in tokens if not t.isascii()])
                  + list(names))
-        focus = english_terms(focus_src, keep, compounds)
+        # a name narrows what is asked ("how much aid went to X town"); the lexicon never reads it among the words
+        focus = english_terms(focus_src, keep, compounds) + list(names)
     else:
         function = function_words(norm)
         terms = [g for g in chinese_terms([t for t in tokens if t not in function]) if not made_up(g, unseen)]
