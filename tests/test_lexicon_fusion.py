@@ -101,6 +101,16 @@ def test_an_english_question_searches_the_headwords_the_dense_top_uses():
     assert coverage == 1.0
 
 
+def test_a_pinyin_name_the_corpus_writes_is_searched_and_counts_as_a_covered_word():
+    kw = KeywordIndex.build([], tokens=[["王家湾", "教师"], ["教师", "招聘"], ["学生", "列车"]])
+    p = FusionParams(0.0, 0.0, 0.0, 0.0)
+    question = "Teachers at Wangjiawan?"
+    query, coverage = keyword_query(question, question.lower(), kw, np.array([0]), p)
+    assert "王家湾" in query.split() and coverage == 1.0
+    query, coverage = keyword_query(question, question.lower(), kw, np.array([0]), p, names=())
+    assert "王家湾" not in query.split() and coverage == 0.5  # the names as the retriever found them: none
+
+
 def test_without_the_lexicon_an_english_question_keeps_only_its_literal_tokens():
     p = FusionParams(0.0, 0.0, 0.0, 0.0)
     query, coverage = keyword_query("Teachers during 2020?", "teachers during 2020?", _kw_index(),

@@ -90,3 +90,17 @@ def test_the_reports_that_write_a_name_of_the_question_are_weighed_as_mentioning
     add = year_boosts(Filters(), docs, [frozenset()] * 3, [0, 1, 1], boost, naming=frozenset({1}))
     assert add.tolist() == [0.0, boost.mentioned, boost.mentioned]
     assert year_boosts(Filters(), docs, [frozenset()] * 3, [0, 1, 1], boost).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_the_report_that_writes_a_town_the_gazetteer_reads_elsewhere_is_searched_first(tmp_path, fake_embedder):
+    """Two reports; the town's passage names it only in Chinese. Its pinyin, which the gazetteer reads as
+    another place that no report names, reaches it through the keyword side and the mentioned-place boost."""
+    from test_answer_model import answerer_over
+
+    latin, _, homophone = _gazetteer_homophone()
+    answerer = answerer_over(tmp_path, fake_embedder, {
+        "district.txt": "某区教育局2023年工作总结\n\n全区现有中小学46所，在校学生38210人，专任教师2960人。\n",
+        "towns.txt": (f"各镇学校情况汇编\n\n{homophone}镇中心校下辖小学7所，教职工总数214名。\n\n"
+                      "另一镇中心校下辖小学5所。\n")})
+    res = answerer.retriever.search(f"How many staff work in the {latin.capitalize()} town school system?")
+    assert res.names and homophone + "镇" in res.hits[0].chunk.text
