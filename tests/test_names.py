@@ -53,6 +53,11 @@ def test_a_possessive_is_taken_off_a_name():
     assert latin_names("What did Wangjiawan's school build?") == ("wangjiawan",)
 
 
+def test_a_capitalized_function_word_is_no_name():
+    assert latin_names("How many pupils does Wangjiawan No. 1 Primary School have?") == ("wangjiawan",)
+    assert latin_names("Which teachers were named among the Ten Best Teachers?") == ()
+
+
 def _gazetteer_homophone() -> tuple[str, str, str]:
     """A gazetteer place of two characters read in pinyin, and another two-character word that reads the same and
     is no place the gazetteer lists under that reading: (pinyin, the place, the homophone)."""

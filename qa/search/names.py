@@ -24,7 +24,7 @@ from collections.abc import Collection, Iterable
 from functools import lru_cache
 
 from qa.search.filters import cores_by_pinyin, place_core
-from qa.search.lexicon import candidates
+from qa.search.lexicon import candidates, stopwords
 from qa.search.pinyin import pinyin_syllable_count, pinyin_syllables
 
 _CJK_TOKEN = re.compile(r"[\u4e00-\u9fff]{2,6}")
@@ -80,14 +80,15 @@ def segmentations(word: str) -> list[tuple[str, ...]]:
 def latin_names(question: str, gazetteer: bool = False) -> tuple[str, ...]:
     """Capitalized words inside ``question`` of two or more pinyin syllables that neither the English lexicon
     nor the gazetteer knows (lowercase, apostrophes dropped: "Yuan'an" -> "yuanan"); the first word of the
-    question is skipped (capitalized as a sentence start), a possessive is taken off. ``gazetteer``: the ones
-    the gazetteer knows instead."""
+    question is skipped (capitalized as a sentence start), a possessive is taken off, and a function word is no
+    name ("No. 1 High School", "Ten Best Teachers"). ``gazetteer``: the ones the gazetteer knows instead."""
     out = []
     for m in _CAPITALIZED.finditer(question):
         if not question[:m.start()].strip():
             continue
         word = m.group(0).lower().removesuffix("'s").replace("'", "")
-        if pinyin_syllable_count(word) >= 2 and not candidates(word) and (word in cores_by_pinyin()) == gazetteer:
+        if (pinyin_syllable_count(word) >= 2 and not candidates(word) and word not in stopwords()
+                and (word in cores_by_pinyin()) == gazetteer):
             out.append(word)
     return tuple(dict.fromkeys(out))
 
