@@ -24,6 +24,17 @@ file, and the swapped twins of that half.
 
     python scripts/fit_decline.py --bench ../shared/bench --gold ../shared/eval/dev.jsonl --corpus-index index \\
         --features .fit-cache --model qa/data/answer_model.json --dump bench/decline_scores.json
+
+``--extra NAME=QUESTIONS:INDEX`` adds a collected set of report questions over its own corpus (``bench/pagedev``,
+``bench/webdev``, ``bench/webcheck*``): its answerable questions, the same with their evidence taken out, and its
+unanswerable ones; ``--fit-extra`` names the ones fitted on, the others are measured only.
+
+``--override-only`` keeps the model file's regression and fits only its ``answer_above`` bound: the choice
+probability from which a question is answered whatever the regression says (``qa.answer.decline.DeclineModel``).
+On each fitted unanswerable source where the model declines at least 5 questions of a language, at most
+``--override-cost`` of those declines (rounded down) may have a candidate rated so high; the bound is the highest.
+The regression weighs how many of the question's words the sentences repeat; the public sets' questions mostly
+copy their passage's words, and a question put in its own words was declined with its answer rated first.
 """
 
 from __future__ import annotations
@@ -86,6 +97,90 @@ def matrices(questions: list[dict], retriever: Retriever, params: AnswerParams, 
         if n % 50 == 0:
             print(f"  {label}: {n}/{len(questions)}", file=sys.stderr, flush=True)
     return out
+
+
+def extra_sources(name: str, questions: list[dict], where: Path, embedder, model: AnswerParams, cache: dict,
+                  store: Path) -> dict[str, tuple[list[np.ndarray], int]]:
+    """A collected set of report questions over its own corpus (written by people reading the pages, so worded
+    as users word them, not copied from the text as the bench questions mostly are): its answerable questions,
+    the same with their evidence taken out of the results, and its unanswerable ones."""
+    index = open_index(Settings(index=where, corpus=Path("/nonexistent")), embedder, build=False)
+    r = Retriever(index, embedder)
+    answerable = [q for q in questions if q.get("type") != "unanswerable"]
+    unanswerable = [{**q, "answers": []} for q in questions if q.get("type") == "unanswerable"]
+    return {
+        name: (cached(store, f"extra-{name}-in", lambda: matrices(
+            [{**q, "answers": []} for q in answerable], r, model, cache, False, True, name)), 1),
+        f"{name} answer taken out": (cached(store, f"extra-{name}-out", lambda: matrices(
+            answerable, r, model, cache, True, True, f"{name} out")), 0),
+        f"{name} unanswerable": (cached(store, f"extra-{name}-unanswerable", lambda: matrices(
+            unanswerable, r, model, cache, False, True, f"{name} unanswerable")), 0),
+    }
+
+
+def answer_above(fit_sets: dict, model: AnswerParams, decline, cost: float, min_declined: int = 5
+                 ) -> dict[str, float]:
+    """Per language the model decides for: the choice probability from which a question is answered whatever
+    the regression says. On every fitted unanswerable source where the model declines at least
+    ``min_declined`` questions of the language, at most ``cost`` of those declines (rounded down) have a candidate
+    rated so high; the bound is the highest such over the sources."""
+    choice = QUESTION_FEATURES.index("best_choice")
+    english = QUESTION_FEATURES.index("english")
+    out = {}
+    for lang in decline.languages:
+        bounds = []
+        for ms, label in fit_sets.values():
+            if label != 0 or not ms:
+                continue
+            x = rows(ms, model)
+            declined = np.array([decline.answers(r) is False for r in x]) & ((x[:, english] > 0) == (lang == "en"))
+            if declined.sum() >= min_declined:
+                # just above the (k+1)-th highest: at most k = floor(cost * declines) of them reach the bound
+                top = np.sort(x[declined, choice])[::-1]
+                bounds.append(float(top[int(cost * len(top))]) + 1e-4)
+        if bounds:
+            out[lang] = round(max(bounds), 4)
+    return out
+
+
+def override(args, argv, fit_sets: dict, held_sets: dict, model: AnswerParams) -> int:
+    """``--override-only``: fit the ``answer_above`` bound of the model file's decline model, report what it
+    changes on every source, and write it (with its provenance) into the model file."""
+    from qa.answer.decline import read_decline_model
+
+    data = json.loads(args.model.read_text(encoding="utf-8"))
+    decline = read_decline_model(data, str(args.model))
+    bound = answer_above(fit_sets, model, replace(decline, answer_above={}), args.override_cost)
+    bounded = replace(decline, answer_above=bound)
+    report = {}
+    for part_name, part in (("fitted", fit_sets), ("held_out", held_sets)):
+        for src, (ms, label) in part.items():
+            x = rows(ms, model) if ms else np.zeros((0, len(QUESTION_FEATURES)))
+            before = sum(decline.answers(r) is False for r in x)
+            after = sum(bounded.answers(r) is False for r in x)
+            report[f"{part_name}: {src}"] = {"questions": len(ms), "kind": "answerable" if label else "unanswerable",
+                                             "declined": [int(before), int(after)]}
+    print(json.dumps({"answer_above": bound, "declined before, after": report}, indent=1, ensure_ascii=False))
+    if args.dry_run:
+        return 0
+    data["decline_model"]["answer_above"] = bound
+    data["decline_model"]["provenance"]["answer_above"] = {
+        "fitted_on": {src: len(ms) for src, (ms, label) in fit_sets.items() if label == 0},
+        "cost": args.override_cost,
+        "date": dt.date.today().isoformat(),
+        "command": recorded_command("scripts/fit_decline.py", [extra_recorded(a) for a in argv or sys.argv[1:]]),
+        "report": report,
+    }
+    args.model.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+def extra_recorded(arg: str) -> str:
+    """An ``--extra`` value with its index folder named for what it is (no machine path is recorded)."""
+    if "=" in arg and ":" in arg and not arg.startswith("-"):
+        name, rest = arg.split("=", 1)
+        return f"{name}={rest.rsplit(':', 1)[0]}:<index of {name}>"
+    return arg
 
 
 def _strings(value) -> list[str]:
@@ -164,6 +259,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--languages", nargs="+", choices=("en", "zh"), default=["en", "zh"],
                     help="languages the model may decide for (where it also beats the old rule on the fitted data)")
     ap.add_argument("--dump", type=Path, help="per-question scores for bench/decline_curve.py")
+    ap.add_argument("--extra", nargs="*", default=[], metavar="NAME=QUESTIONS:INDEX",
+                    help="collected question sets over their own report corpus (gold format): answerable, answer "
+                         "taken out, unanswerable")
+    ap.add_argument("--fit-extra", nargs="*", default=[], metavar="NAME",
+                    help="the --extra sets fitted on (the others are measured only)")
+    ap.add_argument("--override-only", action="store_true",
+                    help="keep the model file's decline model and fit only its answer_above bound")
+    ap.add_argument("--override-cost", type=float, default=0.02,
+                    help="share of each fitted unanswerable source's declines the answer_above bound may give up")
     args = ap.parse_args(argv)
 
     model = load_model(args.model)
@@ -211,6 +315,12 @@ def main(argv: list[str] | None = None) -> int:
         held_sets["gold unanswerable"] = (ask([q for q in gold if q.get("type") == "unanswerable"],
                                               "gold-unanswerable"), 0)
 
+    for spec in args.extra:
+        name, rest = spec.split("=", 1)
+        qfile, where = rest.rsplit(":", 1)
+        part = fit_sets if name in args.fit_extra else held_sets
+        part.update(extra_sources(name, read_gold(Path(qfile)), Path(where), embedder, model, cache, args.features))
+
     def stacked(part: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         xs, ys, ws = [], [], []
         for ms, label in part.values():
@@ -219,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
             ws.append(np.full(len(ms), 1.0 / max(1, len(ms))))  # every source weighs the same
         return np.vstack(xs), np.concatenate(ys), np.concatenate(ws)
 
+    if args.override_only:
+        return override(args, argv, fit_sets, held_sets, model)
     x, y, w = stacked(fit_sets)
     zero = [QUESTION_FEATURES.index(f) for f in args.no_weight]
     x[:, zero] = 0.0
@@ -323,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"0..{args.held - 1} held out",
             "gold": f"{args.gold.name}: answerable half fitted (seed {args.seed}), half held out" if args.gold else "",
             "date": dt.date.today().isoformat(),
-            "command": recorded_command("scripts/fit_decline.py", argv or sys.argv[1:]),
+            "command": recorded_command("scripts/fit_decline.py", [extra_recorded(a) for a in argv or sys.argv[1:]]),
             "model": embedder.name,
             "report": report,
         },

@@ -48,7 +48,7 @@ from qa.runtime import bench_index, load_embedder, open_index
 from qa.search.retrieve import Retriever
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fit_decline import cached, fit, matrices, prob, rows  # noqa: E402
+from fit_decline import cached, extra_recorded, fit, matrices, prob, rows  # noqa: E402
 
 SET = "xquad-en2zh-dev"
 COLUMNS = [QUESTION_FEATURES.index(f) for f in OFFTOPIC_FEATURES]
@@ -56,14 +56,6 @@ COLUMNS = [QUESTION_FEATURES.index(f) for f in OFFTOPIC_FEATURES]
 
 def english(questions: list[dict]) -> list[dict]:
     return [q for q in questions if q.get("lang", "en") == "en"]
-
-
-def _extra_recorded(arg: str) -> str:
-    """An ``--extra`` value with its index folder named for what it is (no machine path is recorded)."""
-    if "=" in arg and ":" in arg and not arg.startswith("-"):
-        name, rest = arg.split("=", 1)
-        return f"{name}={rest.rsplit(':', 1)[0]}:<index of {name}>"
-    return arg
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"0..{args.held - 1} held out",
             "gold": f"{args.gold.name}: English answerable questions, half fitted (seed {args.seed}), half held out",
             "date": dt.date.today().isoformat(),
-            "command": recorded_command("scripts/fit_offtopic.py", [_extra_recorded(a) for a in argv or sys.argv[1:]]),
+            "command": recorded_command("scripts/fit_offtopic.py", [extra_recorded(a) for a in argv or sys.argv[1:]]),
             "report": report,
         },
     }

@@ -68,6 +68,28 @@ def test_the_shipped_decline_model_has_its_provenance():
     assert all(v["questions"] > 0 for v in held.values())
 
 
+def test_the_shipped_answer_above_bound_is_fitted_and_read():
+    """A candidate the choice model rates at least the fitted bound is answered, whatever the regression says;
+    the bound is read from the model file with its provenance (fitted by the script, on unanswerable sources)."""
+    data = json.loads((REPO / "qa" / "data" / "answer_model.json").read_text(encoding="utf-8"))
+    entry = data["decline_model"]
+    prov = entry["provenance"]["answer_above"]
+    assert "--override-only" in prov["command"] and not any(p in prov["command"] for p in ("/work/", "/root/"))
+    assert prov["fitted_on"] and 0.0 < prov["cost"] < 0.1
+    model = load_decline()
+    assert set(model.answer_above) == set(model.languages) and all(0.3 < v < 1.0 for v in model.answer_above.values())
+    row = np.zeros(len(QUESTION_FEATURES))
+    lang = model.languages[0]
+    row[QUESTION_FEATURES.index("english")] = 1.0 if lang == "en" else 0.0
+    sure = replace(model, coef=(0.0,) * len(QUESTION_FEATURES), intercept=-10.0)  # the regression always declines
+    row[QUESTION_FEATURES.index("best_choice")] = model.answer_above[lang]
+    assert sure.answers(row) is True
+    row[QUESTION_FEATURES.index("best_choice")] = model.answer_above[lang] - 0.01
+    assert sure.answers(row) is False
+    without = {k: v for k, v in entry.items() if k != "answer_above"}
+    assert read_decline_model({"decline_model": without}, "m.json").answer_above == {}
+
+
 def test_a_decline_model_with_other_features_is_refused():
     entry = {"features": ["a"], "coef": [0.0], "intercept": 0.0, "threshold": {"en": 0.5, "zh": 0.5}}
     with pytest.raises(ValueError, match="decline model"):
@@ -118,3 +140,31 @@ def test_the_off_topic_gate_declines_english_questions_asked_with_its_model(tiny
     assert not answerer.ask(QUESTION).abstained  # the gate holds for English questions only
     answerer.offtopic = replace(far, model="another-model")  # cosines of another model say nothing
     assert not answerer.ask(english).abstained
+
+
+def test_the_answer_above_bound_gives_up_at_most_its_share_of_each_sources_declines():
+    """scripts/fit_decline.py: on each unanswerable source, at most floor(cost x declines) of the questions the
+    model declines have a candidate rated at the bound or above; the strictest source sets it."""
+    from test_answer_model import _script
+
+    fit = _script("fit_decline")
+
+    class Rated:  # the choice probability is the first column, the support the second
+        def probability(self, m):
+            return m[:, 0]
+
+        def support(self, m):
+            return m[:, 1]
+
+    def source(choices):
+        return [np.array([[c, 0.0] + [0.0] * (len(FEATURES) - 2)]) for c in choices], 0
+
+    always = DeclineModel((0.0,) * len(QUESTION_FEATURES), -10.0, 0.5, 0.5, ("zh",))
+    ten = [round(0.1 * i, 1) for i in range(1, 11)]  # 0.1 .. 1.0
+    sets = {"a": source(ten), "answerable": ([np.ones((1, len(FEATURES)))], 1)}
+    bound = fit.answer_above(sets, Rated(), always, cost=0.1)["zh"]
+    assert 0.9 < bound < 0.91  # one of ten may reach it: just above the second highest
+    sets["b"] = source([0.2] * 9 + [0.95])
+    assert fit.answer_above(sets, Rated(), always, cost=0.1)["zh"] == pytest.approx(bound)
+    assert fit.answer_above(sets, Rated(), always, cost=0.0)["zh"] > 1.0  # none may: above the highest
+    assert fit.answer_above({"few": source([0.5] * 4)}, Rated(), always, cost=0.1) == {}  # under 5 declines

@@ -30,7 +30,7 @@ fits it on questions of one set asked of another set's corpus.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace  # noqa: F401 - replace: used by the doctest
 
 import numpy as np
 
@@ -94,13 +94,27 @@ class DeclineModel:
     """A logistic regression over ``QUESTION_FEATURES`` and the thresholds chosen for it, one for English
     questions (asked of Chinese text, they are matched less surely) and one for Chinese ones. It decides only
     for the languages in ``languages``: those where it declined more of the fitted unanswerable questions than
-    the sentence support alone, for the same false declines (the fitting script chooses)."""
+    the sentence support alone, for the same false declines (the fitting script chooses).
+
+    Where the choice model rates some candidate at least ``answer_above`` (per language), the question is
+    answered whatever the rest says. The regression leans on how many of the question's words the sentences
+    repeat, which the public sets' questions mostly copy from their passages; a question asked in its own words
+    ("平均多大年纪" of "平均年龄35.6岁") repeats few, and was declined with its answer rated first. The bound is
+    fitted (``scripts/fit_decline.py --override-only``) so that it answers at most a small share of the fitted
+    unanswerable questions the model declines.
+
+    >>> row = np.zeros(len(QUESTION_FEATURES)); row[QUESTION_FEATURES.index("best_choice")] = 0.7
+    >>> m = DeclineModel((0.0,) * len(QUESTION_FEATURES), -10.0, 0.5, 0.5, ("zh",))
+    >>> [replace(m, answer_above=bound).answers(row) for bound in ({}, {"zh": 0.68}, {"zh": 0.75}, {"en": 0.5})]
+    [False, True, False, False]
+    """
 
     coef: tuple[float, ...]
     intercept: float
     threshold_en: float
     threshold_zh: float
     languages: tuple[str, ...] = ("en", "zh")
+    answer_above: dict[str, float] = field(default_factory=dict)  # best_choice from which it answers, per language
 
     def probability(self, row: np.ndarray) -> float:
         """P(the candidates answer the question)."""
@@ -116,7 +130,9 @@ class DeclineModel:
         lang = "en" if row[QUESTION_FEATURES.index("english")] > 0 else "zh"
         if lang not in self.languages:
             return None
-        return self.probability(row) >= self.threshold(row)
+        if lang in self.answer_above and row[QUESTION_FEATURES.index("best_choice")] >= self.answer_above[lang]:
+            return True
+        return bool(self.probability(row) >= self.threshold(row))
 
 
 def read_decline_model(data: dict, source: str) -> DeclineModel | None:
@@ -130,7 +146,8 @@ def read_decline_model(data: dict, source: str) -> DeclineModel | None:
                          f"{QUESTION_FEATURES}; refit it with scripts/fit_decline.py")
     return DeclineModel(tuple(float(c) for c in entry["coef"]), float(entry["intercept"]),
                         float(entry["threshold"]["en"]), float(entry["threshold"]["zh"]),
-                        tuple(entry.get("languages", ("en", "zh"))))
+                        tuple(entry.get("languages", ("en", "zh"))),
+                        {lang: float(v) for lang, v in (entry.get("answer_above") or {}).items()})
 
 
 def _model_file(path=None) -> tuple[dict, str]:
