@@ -99,7 +99,7 @@ class DeclineModel:
     Where the choice model rates some candidate at least ``answer_above`` (per language), the question is
     answered whatever the rest says. The regression leans on how many of the question's words the sentences
     repeat, which the public sets' questions mostly copy from their passages; a question asked in its own words
-    ("平均多大年纪" of "平均年龄35.6岁") repeats few, and was declined with its answer rated first. The bound is
+    ("有多少孩子上了幼儿园" of "在园幼儿3120人") repeats few, and was declined with its answer rated first. The bound is
     fitted (``scripts/fit_decline.py --override-only``) so that it answers at most a small share of the fitted
     unanswerable questions the model declines.
 
