@@ -175,6 +175,13 @@ def override(args, argv, fit_sets: dict, held_sets: dict, model: AnswerParams) -
     return 0
 
 
+def extra_spec(spec: str) -> tuple[str, str, str]:
+    """An ``--extra`` value ``NAME=QUESTIONS:INDEX`` as (name, questions file, index folder)."""
+    name, rest = spec.split("=", 1)
+    questions, index = rest.rsplit(":", 1)
+    return name, questions, index
+
+
 def extra_recorded(arg: str) -> str:
     """An ``--extra`` value with its index folder named for what it is (no machine path is recorded)."""
     if "=" in arg and ":" in arg and not arg.startswith("-"):
@@ -316,8 +323,7 @@ def main(argv: list[str] | None = None) -> int:
                                               "gold-unanswerable"), 0)
 
     for spec in args.extra:
-        name, rest = spec.split("=", 1)
-        qfile, where = rest.rsplit(":", 1)
+        name, qfile, where = extra_spec(spec)
         part = fit_sets if name in args.fit_extra else held_sets
         part.update(extra_sources(name, read_gold(Path(qfile)), Path(where), embedder, model, cache, args.features))
 

@@ -48,7 +48,7 @@ from qa.runtime import bench_index, load_embedder, open_index
 from qa.search.retrieve import Retriever
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fit_decline import cached, extra_recorded, fit, matrices, prob, rows  # noqa: E402
+from fit_decline import cached, extra_recorded, extra_spec, fit, matrices, prob, rows  # noqa: E402
 
 SET = "xquad-en2zh-dev"
 COLUMNS = [QUESTION_FEATURES.index(f) for f in OFFTOPIC_FEATURES]
@@ -105,8 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         parts[part][f"{SET} on the reports"] = (ask(qs, reports, f"{SET}-{tag}-reports-{args.gold.stem}", True), 0)
         parts[part][f"gold {part} (English) on {SET}"] = (ask(gq, wiki, f"gold-{part}-{args.gold.stem}-wiki", True), 0)
     for spec in args.extra:
-        name, rest = spec.split("=", 1)
-        qfile, index = rest.rsplit(":", 1)
+        name, qfile, index = extra_spec(spec)
         extra = Retriever(open_index(Settings(index=Path(index), corpus=Path("/nonexistent")), embedder, build=False),
                           embedder)
         qs = english([q for q in read_gold(Path(qfile)) if q.get("type") != "unanswerable"])

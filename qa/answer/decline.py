@@ -30,7 +30,7 @@ fits it on questions of one set asked of another set's corpus.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace  # noqa: F401 - replace: used by the doctest
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -103,6 +103,7 @@ class DeclineModel:
     fitted (``scripts/fit_decline.py --override-only``) so that it answers at most a small share of the fitted
     unanswerable questions the model declines.
 
+    >>> from dataclasses import replace
     >>> row = np.zeros(len(QUESTION_FEATURES)); row[QUESTION_FEATURES.index("best_choice")] = 0.7
     >>> m = DeclineModel((0.0,) * len(QUESTION_FEATURES), -10.0, 0.5, 0.5, ("zh",))
     >>> [replace(m, answer_above=bound).answers(row) for bound in ({}, {"zh": 0.68}, {"zh": 0.75}, {"en": 0.5})]
