@@ -67,3 +67,13 @@ def test_the_question_is_searched_again_within_the_reports_that_name_its_place(t
     _, found = again
     assert {h.chunk.doc_id for h in found.hits} == {_ids(answerer)["hewan.txt"]}
     assert "重新检索" in found.notes[-1] and "昭平县" in found.notes[-1]
+
+
+def test_a_special_region_is_named_in_its_own_voice(tmp_path, fake_embedder):
+    # invented: a Hong Kong item that writes 本港 and never 香港 answers for Hong Kong; a county's report does not
+    item = "医院计划\n\n本港公营医院明年新增病床300张。\n"
+    answerer = answerer_over(tmp_path, fake_embedder, {"item.txt": item, "qingsong.txt": QINGSONG})
+    ids = _ids(answerer)
+    every = list(ids.values())
+    assert answering_reports(*_read(answerer), every, (), ("香港",)).kept == {ids["item.txt"]}
+    assert answering_reports(*_read(answerer), every, (), ("澳门",)).outside == "place"

@@ -10,7 +10,8 @@ are scored, a sentence answers only from a report that speaks of what the questi
   to it, the years its text names; a report whose own year is unknown or masked covers every year);
 - a place (``SearchResult.places``: about or mentioned, also when the place filter was set aside because the
   best evidence lay outside it): the report is about it or mentions it (``Document.places``/``mentions``), or
-  its title or text names it, in full or without its administrative suffix.
+  its title or text names it, in full or without its administrative suffix, or, for Hong Kong and Macau, in the
+  region's own voice (本港, 本澳: ``qa.ingest.gazetteer.voiced_regions``).
 
 When no candidate's report names the place, the question is searched again within the reports that mention it
 (``search_naming``); when still no candidate's report may answer, the answer declines and says which of the two
@@ -26,6 +27,9 @@ Scope(kept=frozenset({'a'}), outside='')
 'year'
 >>> answering_reports(docs, paragraphs, ["a"], (), ("河东镇",))
 Scope(kept=frozenset(), outside='place')
+>>> hong_kong = {"b": ["本港医疗服务需求不断增加。"]}.get
+>>> answering_reports({"b": Document("b", "b.txt", "")}, hong_kong, ["b"], (), ("香港",))
+Scope(kept=frozenset({'b'}), outside='')
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
+from qa.ingest.gazetteer import voiced_regions
 from qa.search.filters import Filters, as_asked, place_core
 from qa.search.question import QuestionInfo
 from qa.search.retrieve import Retriever, SearchResult, question_info
@@ -67,7 +72,8 @@ def answering_reports(documents: Mapping[str, Document], paragraphs: Callable[[s
             continue
         texts = [normalize(doc.title), *paragraphs(d)]
         own = {place_core(normalize(p)) for p in (*doc.places, *doc.mentions)}
-        if forms and not own.intersection(forms) and not any(f in t for t in texts for f in forms):
+        if forms and not own.intersection(forms) and not any(f in t for t in texts for f in forms) \
+                and not any(r in f for t in texts for r in voiced_regions(t) for f in forms):
             continue
         placed = True
         if not years or report_covers(doc, texts, years):

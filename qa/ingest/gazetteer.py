@@ -135,6 +135,16 @@ _REGION_VOICE = {
 _OWN_GOVERNMENT_RE = re.compile("特区政府")
 
 
+def voiced_regions(text: str) -> frozenset[str]:
+    """The special regions (``_REGION_VOICE``) that ``text`` (normalized) speaks for in their own voice at least once:
+    a Hong Kong page that writes 本港 for the place names Hong Kong, though 香港 may stand only in its stripped chrome.
+
+    >>> sorted(voiced_regions("本港医疗服务需求不断增加")), sorted(voiced_regions("全县新建学校3所"))
+    (['香港'], [])
+    """
+    return frozenset(region for region, pattern in _REGION_VOICE.items() if pattern.search(text))
+
+
 def special_region(key: str, least: int = 2) -> list[str]:
     """Hong Kong or Macau, when the text names it and speaks for it (its own voice, its government's bodies, or 特区政府
     when it names no other region) at least ``least`` times, and speaks so for no other region."""
