@@ -231,3 +231,14 @@ def test_a_chinese_question_for_money_takes_a_sum_not_a_count_of_schools():
     assert another_measure("完成了2所学校操场改造", q)  # schools counted, no sum
     assert not another_measure("改造操场投入资金50万元", q)
     assert not another_measure("門票價格為3000日圓", analyze("門票要多少錢?"))  # 日圓 is a currency after t2s
+
+
+def test_best_clause_reads_the_counted_noun_after_the_figure():
+    from qa.answer.evidence import TermWeights
+
+    # invented: the clause naming most of the question's words gives another count; the counted noun (机房)
+    # follows its figure and measure word in the other clause
+    q = analyze("青松县第三期校园改造计划共新建多少间机房?")
+    w = TermWeights.from_tokens([["校园"], ["改造"], ["计划"], ["机房"], ["项目"]])
+    sentence = "青松县第三期校园改造计划涵盖项目14个,新建约52间机房。"
+    assert best_clause(sentence, q, w).startswith("新建约52间机房")

@@ -213,7 +213,8 @@ def best_clause(sentence: str, q: QuestionInfo, weights: TermWeights) -> str:
     given = {n for n in q.numbers if not _YEAR_NUMBER.fullmatch(n)}
     scored = [(bool(named) and named.search(normalize(c)) is not None,
                bool(given & {m.group(0) for m in NUMBER_RE.finditer(normalize(c))}),
-               concept_coverage(normalize(c), q, weights) + figure_fit(c, q), -_figure_gap(c, q), -i, c)
+               concept_coverage(normalize(c), q, weights) + figure_fit(c, q) + 0.5 * _measure_follows(c, q),
+               -_figure_gap(c, q), -i, c)
               for i, c in enumerate(cands)]
     best = max(scored)
     if best[2] == 0 and not best[1] and not shares:
@@ -250,6 +251,22 @@ def _counted_words(q: QuestionInfo) -> re.Pattern[str] | None:
     if m is None or len(m.group(1).strip()) < 4:
         return None
     return re.compile(re.escape(m.group(1).strip()) + r"[”’\"'」』]?\s*(?:" + NUMBER_RE.pattern + ")")
+
+
+def _measure_follows(clause: str, q: QuestionInfo) -> bool:
+    """Whether a figure of ``clause`` the question does not name is followed, after at most two characters (a
+    measure word, 约), by a word of what the question counts (``QuestionInfo.measure``, two characters or more):
+    "额外提供约9000张病床" for "提供多少张病床?". Chinese writes the counted noun after the figure as often as before.
+
+    >>> from qa.search.question import analyze
+    >>> q = analyze("新建了多少间教室?")
+    >>> _measure_follows("新建1200间教室,", q), _measure_follows("建成项目19个,", q)
+    (True, False)
+    """
+    words = [t for g in q.measure for t in g if len(t) >= 2]
+    norm = normalize(clause)
+    return any(norm[m.end():m.end() + 2 + len(t)].find(t) >= 0 for m in NUMBER_RE.finditer(norm)
+               if m.group(0) not in q.numbers for t in words)
 
 
 def _figure_gap(clause: str, q: QuestionInfo) -> int:
