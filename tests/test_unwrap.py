@@ -69,3 +69,15 @@ def test_rows_of_a_plain_text_table_are_never_joined():
             "杏林中学    12              5100", "梅岭小学    5               1800"]
     text = "\n".join(["某县工作汇报", *rows, "二、存在问题"])
     assert unwrap(text).text == text
+
+
+def test_figures_a_pdf_copy_put_on_lines_of_their_own_rejoin_their_sentences():
+    # invented, in the layout of PDF-converted web copies: each figure on a line between the halves of its sentence
+    text = ("某县教育局工作总结\n全年发放助学金\n1286\n万元,受益学生\n14529\n人次。为\n1464\n名大学生办理了贷款。\n"
+            "全县\n316\n所学校开展营养餐。")
+    out = unwrap(text).text.split("\n")
+    assert out == ["某县教育局工作总结", "全年发放助学金1286万元,受益学生14529人次。为1464名大学生办理了贷款。",
+                   "全县316所学校开展营养餐。"]
+    # one such figure alone is not the layout (a page number may sit there): the lines stay
+    single = "某县教育局工作总结\n全年发放助学金\n12\n万元。"
+    assert unwrap(single).text == single

@@ -29,6 +29,7 @@ class UnwrapParams:
     header_chars: int = 30
     block_chars: int = 400  # a line this long is cut at the report's own numbering
     min_markers: int = 2  # viewer markers "1、2、…" in sequence, at least this many of them cutting a sentence
+    min_figure_lines: int = 3  # a file whose figures stand on lines of their own inside sentences this often
     broken_chars: int = 60  # a paragraph this long that stops inside a word continues in the next block ...
     broken_clause: int = 30  # ... when that one is Chinese text whose first clause ends within this many characters
 
@@ -60,6 +61,7 @@ def unwrap(text: str, params: UnwrapParams = PARAMS) -> Unwrapped:
     lines = _undo_viewer_markers(lines, removed, params)
     wrapped = _wrap_width(lines, params)
     lines = _drop_interrupting_headers(lines, removed, params, running=wrapped is not None)
+    lines = _join_figure_lines(lines, params)
     if wrapped is not None:
         lines = _join_wrapped(lines, wrapped, params)
     lines = _join_broken(lines, params)
@@ -138,6 +140,40 @@ def _drop_interrupting_headers(lines: list[str], removed: list[str], params: Unw
                 out.pop()
             continue
         out.append(line)
+    return out
+
+
+_FIGURE_LINE_RE = re.compile(r"^\s*\d[\d.,]*\s*$")
+
+
+def _inside_sentence(lines: list[str], i: int) -> bool:
+    """Line ``i`` is a bare figure between a line that stops mid-sentence and a Chinese line (its unit and what
+    it counts), no blank line between."""
+    return (0 < i < len(lines) - 1 and _FIGURE_LINE_RE.match(lines[i]) is not None and _open(lines[i - 1])
+            and "\u3400" <= lines[i + 1].lstrip()[:1] <= "\u9fff")
+
+
+def _join_figure_lines(lines: list[str], params: UnwrapParams) -> list[str]:
+    """A page converted from a PDF puts each figure on a line of its own ("…为", "1464", "名大学生办理了…"): where a
+    file does so at least ``min_figure_lines`` times, each such figure is joined to the lines around it. A lone
+    page number sits between two halves of a sentence too, but seldom before a unit this often in one file.
+
+    >>> lines = ["人次。为", "1464", "名大学生办理了贷款,总额", "982.3", "万元。", "全县", "316", "所学校"]
+    >>> _join_figure_lines(lines, PARAMS)
+    ['人次。为1464名大学生办理了贷款,总额982.3万元。', '全县316所学校']
+    >>> _join_figure_lines(["人次。为", "1464", "名大学生办理了贷款。"], PARAMS)
+    ['人次。为', '1464', '名大学生办理了贷款。']
+    """
+    starts = [i for i in range(len(lines)) if _inside_sentence(lines, i)]
+    if len(starts) < params.min_figure_lines:
+        return lines
+    glue = set(starts) | {i + 1 for i in starts}
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if i in glue and out:
+            out[-1] = _glue(out[-1], line)
+        else:
+            out.append(line)
     return out
 
 
