@@ -172,3 +172,15 @@ def test_a_question_naming_such_a_city_in_pinyin_is_read_as_naming_it(tmp_path, 
     res = retriever.search("How many teachers were hired near Liaocheng?", k=2)
     assert "聊城市" in res.filters.places + res.filters.mentioned
     assert any("聊城" in n for n in res.notes)  # the reports naming it are ranked first, and the answer says so
+
+
+def test_an_autonomous_county_is_a_place_by_its_short_name_too():
+    from qa.ingest.gazetteer import autonomous_short, suffixed_places
+
+    # the code table lists only the full names; reports and questions mostly write the short ones
+    assert autonomous_short("秀山土家族苗族自治县") == "秀山县"
+    assert autonomous_short("恩施土家族苗族自治州") == "恩施州"
+    assert autonomous_short("东乡族自治县") == "东乡县"  # named after its people
+    assert autonomous_short("西宁市") is None
+    assert suffixed_places("秀山县2018年新增就业多少人?", divisions=True) == ["秀山县"]
+    assert suffixed_places("秀山土家族苗族自治县教育局", divisions=True) == ["秀山土家族苗族自治县"]

@@ -101,7 +101,41 @@ def _divisions() -> frozenset[str]:
     except FileNotFoundError:
         return frozenset()
     rows = (line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
-    return frozenset(r[1] for r in rows if len(r) == 2 and _END_SUFFIX_RE.search(r[1])) | TAIWAN
+    names = {r[1] for r in rows if len(r) == 2 and _END_SUFFIX_RE.search(r[1])}
+    return frozenset(names | {short for name in names if (short := autonomous_short(name))}) | TAIWAN
+
+
+# The 55 minority nationalities (the official list of China's 56 ethnic groups, 汉 aside), as autonomous divisions
+# name them, longest first so that 土家 is read before 土.
+_ETHNIC = sorted("""蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家
+                  哈尼 哈萨克 傣 黎 傈僳 佤 畲 高山 拉祜 水 东乡 纳西 景颇 柯尔克孜
+                  土 达斡尔 仫佬 羌 布朗 撒拉 毛南 仡佬 锡伯 阿昌 普米 塔吉克 怒 乌孜别克
+                  俄罗斯 鄂温克 德昂 保安 裕固 京 塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺""".split(),
+                 key=len, reverse=True)
+
+
+def autonomous_short(name: str) -> str | None:
+    """The short name an autonomous county, prefecture or banner goes by (its place, then 县/州/旗, the nationalities
+    left out), or ``None`` for another division.
+
+    >>> autonomous_short("秀山土家族苗族自治县"), autonomous_short("伊犁哈萨克自治州"), autonomous_short("东乡族自治县")
+    ('秀山县', '伊犁州', '东乡县')
+    >>> autonomous_short("宜昌市") is None
+    True
+    """
+    m = re.fullmatch(r"(.+)自治([县州旗])", name)
+    if m is None:
+        return None
+    head = m.group(1)
+    while (nation := next((e for e in _ETHNIC if head.endswith((e, e + "族"))), None)) is not None:
+        rest = head[: -len(nation) - head.endswith(nation + "族")]
+        if not rest:  # the place is named after its people (东乡族自治县: 东乡县)
+            head = nation
+            break
+        if len(rest) < 2:
+            break
+        head = rest
+    return head + m.group(2) if len(head) >= 2 and not head.endswith("族") else None
 
 
 # Taiwan's county-level divisions, which the code table lists only as 台湾省: its municipalities, counties and
