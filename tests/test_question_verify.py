@@ -242,3 +242,17 @@ def test_best_clause_reads_the_counted_noun_after_the_figure():
     w = TermWeights.from_tokens([["校园"], ["改造"], ["计划"], ["机房"], ["项目"]])
     sentence = "青松县第三期校园改造计划涵盖项目14个,新建约52间机房。"
     assert best_clause(sentence, q, w).startswith("新建约52间机房")
+
+
+def test_best_clause_skips_the_clause_that_only_restates_the_question():
+    from qa.answer.evidence import TermWeights
+
+    w = TermWeights(9, len)
+    # invented: "一所" is no figure, and 300 is the question's own number; the sum is in the next clause
+    q = analyze("新政策下,一所招收300名学生的幼儿园可获多少补助?")
+    sentence = "局长举例说,新政策下,以一所招收300名学生的幼儿园为例,可获450万元补助,较目前多30%。"
+    assert best_clause(sentence, q, w).startswith("可获450万元补助")
+    # the counted words, a bracketed qualifier and 共有 before the figure
+    q = analyze("2030学年青松市共有几所特殊教育学校?")
+    sentence = "2030学年全市普通学校共有98所,特殊教育学校(含康复部)共有7所。"
+    assert best_clause(sentence, q, w).startswith("特殊教育学校(含康复部)共有7所")

@@ -198,7 +198,7 @@ def best_clause(sentence: str, q: QuestionInfo, weights: TermWeights) -> str:
     >>> best_clause("新建校舍12所,投资3000万元,达标率升至95%。", analyze("What share met the standard?"), weights)
     '达标率升至95%。'
     """
-    cands = [c for c in clauses(sentence) if has_new_figure(c, q)]
+    cands = [c for c in clauses(sentence) if has_new_figure(c, q, strict=True)]
     if not cands:
         return sentence
     # a share is answered by a percentage: its clauses alone, when the sentence has one
@@ -246,11 +246,18 @@ def _counted_words(q: QuestionInfo) -> re.Pattern[str] | None:
     True
     >>> _counted_words(analyze("青松市有多少名医生?")) is None
     True
+    >>> _counted_words(analyze("全市共有几所非高等教育学校?")).search("非高等教育学校(正规及回归教育)共有76所") is not None
+    True
     """
     m = _COUNTED_RE.search(q.norm) if q.lang != "en" else None
     if m is None or len(m.group(1).strip()) < 4:
         return None
-    return re.compile(re.escape(m.group(1).strip()) + r"[”’\"'」』]?\s*(?:" + NUMBER_RE.pattern + ")")
+    return re.compile(re.escape(m.group(1).strip()) + r"[”’\"'」』]?\s*" + _BETWEEN + "(?:" + NUMBER_RE.pattern + ")")
+
+
+# between the counted words and their figure: a short bracketed qualifier and a verb of amount
+# ("非高等教育学校(正规及回归教育)共有76所")
+_BETWEEN = r"(?:[(（][^()（）]{1,20}[)）])?\s*(?:共有|共计|合计|总计|共|有|为|达到|达)?\s*"
 
 
 def _measure_follows(clause: str, q: QuestionInfo) -> bool:
