@@ -256,3 +256,15 @@ def test_best_clause_skips_the_clause_that_only_restates_the_question():
     q = analyze("2030学年青松市共有几所特殊教育学校?")
     sentence = "2030学年全市普通学校共有98所,特殊教育学校(含康复部)共有7所。"
     assert best_clause(sentence, q, w).startswith("特殊教育学校(含康复部)共有7所")
+
+
+def test_best_clause_takes_the_figure_in_the_unit_the_question_asks_in():
+    from qa.answer.evidence import TermWeights
+
+    # invented: the first clause holds more of the question's words; only the last gives square metres
+    q = analyze("上半年争取到的项目要新建多少平方米校舍?")
+    sentence = "上半年争取到校舍新建、操场改造等项目共12个,总资金8600万元,新建校舍面积3.4万平方米。"
+    assert best_clause(sentence, q, TermWeights(9, len)).startswith("新建校舍面积3.4万平方米")
+    # attendances are no count of people
+    q = analyze("全年培训了多少人?")
+    assert best_clause("全年培训教师3200人次,新招聘教师86人。", q, TermWeights(9, len)).startswith("新招聘教师86人")

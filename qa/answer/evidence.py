@@ -28,6 +28,7 @@ from qa.answer.figures import (  # noqa: F401 - ITEM_START, has_new_figure, MASK
     gives_figure,
     has_new_figure,
     new_figures,
+    unit_table,
 )
 from qa.numbers import NUMBER_RE
 from qa.search import lexicon
@@ -206,18 +207,21 @@ def best_clause(sentence: str, q: QuestionInfo, weights: TermWeights) -> str:
     cands = shares or cands
     # first the clause whose figure follows the very words the question counts ("市级平安校园8所" for
     # "多少所市级平安校园", not "市级交通平安校园2所", which holds all its concepts and one more); then the clause
+    # whose figure comes in the unit the question asks in ("多少平方米": "校舍面积10.2万平方米"); then the clause
     # holding a number the question itself names, a year aside ("for another 25 schools": "…为25校…"); then the
     # question's concepts; equal scores: the clause whose figure follows an asked word most closely ("小学32所"
     # before "中小学校56所")
     named = _counted_words(q)
     given = {n for n in q.numbers if not _YEAR_NUMBER.fullmatch(n)}
+    unit = asked_unit(q)
     scored = [(bool(named) and named.search(normalize(c)) is not None,
+               bool(unit) and unit_follows(c, q, unit),
                bool(given & {m.group(0) for m in NUMBER_RE.finditer(normalize(c))}),
                concept_coverage(normalize(c), q, weights) + figure_fit(c, q) + 0.5 * _measure_follows(c, q),
                -_figure_gap(c, q), -i, c)
               for i, c in enumerate(cands)]
     best = max(scored)
-    if best[2] == 0 and not best[1] and not shares:
+    if best[3] == 0 and not best[2] and not best[1] and not shares:
         return sentence
     # A clause that only says "其中33项已整改" leans on the one before it: keep the pair together.
     clause = best[-1]
@@ -246,7 +250,8 @@ def _counted_words(q: QuestionInfo) -> re.Pattern[str] | None:
     True
     >>> _counted_words(analyze("青松市有多少名医生?")) is None
     True
-    >>> _counted_words(analyze("全市共有几所非高等教育学校?")).search("非高等教育学校(正规及回归教育)共有76所") is not None
+    >>> counted = _counted_words(analyze("全市共有几所非高等教育学校?"))
+    >>> counted.search("非高等教育学校(正规及回归教育)共有76所") is not None
     True
     """
     m = _COUNTED_RE.search(q.norm) if q.lang != "en" else None
@@ -258,6 +263,37 @@ def _counted_words(q: QuestionInfo) -> re.Pattern[str] | None:
 # between the counted words and their figure: a short bracketed qualifier and a verb of amount
 # ("非高等教育学校(正规及回归教育)共有76所")
 _BETWEEN = r"(?:[(（][^()（）]{1,20}[)）])?\s*(?:共有|共计|合计|总计|共|有|为|达到|达)?\s*"
+
+
+def asked_unit(q: QuestionInfo) -> str | None:
+    """The unit a Chinese figure question asks in, right after its question word (``qa/data/units_zh_en.tsv``, a
+    multiplier aside: "多少万元" asks in 万元, "多少平方米" in 平方米); ``None`` for an English question or none said.
+
+    >>> from qa.search.question import analyze
+    >>> [asked_unit(analyze(q)) for q in ("改造了多少平方米校舍?", "有多少学生?", "投入多少亿元?")]
+    ['平方米', None, '亿元']
+    """
+    if q.lang == "en":
+        return None
+    for m in re.finditer("(?:多少|几)", q.norm):
+        unit = next((u.zh for u in unit_table() if q.norm.startswith(u.zh, m.end())), None)
+        if unit is not None:
+            return unit
+    return None
+
+
+def unit_follows(clause: str, q: QuestionInfo, unit: str) -> bool:
+    """Whether a figure of ``clause`` the question does not name comes in ``unit`` (the longest unit written right
+    after it, a multiplier 万/亿 and 余/多 allowed between: "10.2万平方米" comes in 平方米, "14529人次" not in 人)."""
+    norm = normalize(clause)
+    for m in new_figures(norm, q, strict=True):
+        after = norm[m.end():m.end() + 8].lstrip()
+        if not after.startswith(unit):
+            after = after.lstrip("余多").lstrip("万亿").lstrip("余多")
+        written = next((u.zh for u in unit_table() if after.startswith(u.zh)), None)
+        if written == unit:
+            return True
+    return False
 
 
 def _measure_follows(clause: str, q: QuestionInfo) -> bool:
