@@ -77,3 +77,19 @@ def test_a_special_region_is_named_in_its_own_voice(tmp_path, fake_embedder):
     every = list(ids.values())
     assert answering_reports(*_read(answerer), every, (), ("香港",)).kept == {ids["item.txt"]}
     assert answering_reports(*_read(answerer), every, (), ("澳门",)).outside == "place"
+
+
+def test_a_candidate_repeating_the_count_the_question_names_answers_first():
+    from types import SimpleNamespace
+
+    from qa.answer.scope import asked_counts_first
+    from qa.search.question import analyze
+
+    # invented: the question points at "the 6 new projects"; another group's sum scores higher
+    q = analyze("青松县上半年新开工的6个项目计划总投资多少?")
+    other = SimpleNamespace(sentence="另有12个项目主体完工,计划投资5200万元。", support=0.5)
+    named = SimpleNamespace(sentence="启动6个新建项目,计划投资980万元。", support=0.3)
+    weak = SimpleNamespace(sentence="完成6个项目验收,计划投资30万元。", support=0.05)
+    assert asked_counts_first(q, [other, named], floor=0.13) == [named, other]
+    assert asked_counts_first(q, [other, weak], floor=0.13) == [other, weak]  # below the support floor
+    assert asked_counts_first(analyze("计划总投资多少?"), [other, named], floor=0.13) == [other, named]

@@ -29,7 +29,7 @@ from qa.answer.features import (  # noqa: F401 - shared_run: used by tests and c
     share,
     shared_run,
 )
-from qa.answer.scope import asked_years_first, in_scope, of_other_years, search_naming
+from qa.answer.scope import asked_counts_first, asked_years_first, in_scope, of_other_years, search_naming
 from qa.answer.scorer import AnswerParams, load_model
 from qa.answer.verify import verify
 from qa.config import Settings
@@ -168,6 +168,7 @@ class Answerer:
             if self.offtopic is not None and self.offtopic.declines(row, self.retriever.embedder.name):
                 verdict = False  # no passage comes near: the reports are about something else
         out, outside = in_scope(self.retriever, q, res, out)  # answered only from reports that speak of what it names
+        out = asked_counts_first(q, out, self.params.support_floor(q.lang))
         out = asked_years_first(q, out, self.retriever.index.documents, self.params.support_floor(q.lang))
         return out, Reading(feats.context, feats.skip, False if outside else verdict, outside)
 

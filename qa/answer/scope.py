@@ -34,6 +34,7 @@ Scope(kept=frozenset({'b'}), outside='')
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
@@ -130,4 +131,38 @@ def asked_years_first(q: QuestionInfo, cands: list, documents: Mapping[str, Docu
     if not cands or not of_other_years(q, cands[0], documents):
         return cands
     alt = next((c for c in cands[1:] if c.support >= floor and not of_other_years(q, c, documents)), None)
+    return cands if alt is None else [alt, *(c for c in cands if c is not alt)]
+
+
+def _named_counts(q: QuestionInfo) -> frozenset[str]:
+    """The counts a Chinese question names of what it asks about, as written with their measure word ("8个", "200名";
+    units of people, count and general measure words of ``qa/data/units_zh_en.tsv``, not sums, spans or years)."""
+    if q.lang == "en":
+        return frozenset()
+    from qa.answer.figures import unit_table
+
+    words = "|".join(re.escape(u.zh) for u in unit_table() if u.kind in ("people", "count", "thing"))
+    return frozenset(m.group(0) for m in re.finditer(rf"(?<![\d.])\d+(?:{words})", q.norm.replace(" ", "")))
+
+
+def asked_counts_first(q: QuestionInfo, cands: list, floor: float) -> list:
+    """The candidates, with the best one that repeats a count the question names ("新开工的8个项目计划投资多少?":
+    "启动8个新建项目,计划投资1867.42万元") first when the best does not and it reaches the support floor of the
+    question's language: the question points at that group of things, and another group's figure is no answer.
+
+    >>> from qa.search.question import analyze
+    >>> sorted(_named_counts(analyze("新开工的8个项目、200名学生和2019年的3.5亿元")))
+    ['200名', '8个']
+    """
+    counts = _named_counts(q)
+    if not cands or not counts:
+        return cands
+
+    def repeats(c) -> bool:
+        text = normalize(c.sentence).replace(" ", "")
+        return any(k in text for k in counts)
+
+    if repeats(cands[0]):
+        return cands
+    alt = next((c for c in cands[1:] if c.support >= floor and repeats(c)), None)
     return cands if alt is None else [alt, *(c for c in cands if c is not alt)]
