@@ -346,3 +346,11 @@ def test_the_synonym_build_keeps_a_words_first_sense_and_only_synonyms_whose_fir
     assert ("kind", "sort", "WN30:n:00000003:s1") in rows
     assert not [r for r in rows if r[:2] == ("kind", "form")]  # "form" mostly means a shape, not a kind
     assert not [r for r in rows if r[1] == "educatee"]  # no lexicon key: it could lead nowhere
+
+
+def test_a_compound_the_dictionary_glosses_the_other_way_round_finds_its_headword():
+    # CC-CEDICT glosses 学位 "place in school": the question's "school places" reaches it as one phrase
+    assert "学位" in [e.zh for e in candidates("school places")]
+    assert [m.english for m in match("How many new school places were added?")][:2] == ["new", "school places"]
+    # a compound with headwords of its own keeps them
+    assert candidates("primary school") and "学位" not in [e.zh for e in candidates("primary school")]

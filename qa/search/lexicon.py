@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from importlib import import_module, resources
 from pathlib import Path
 
 from qa.search.spelling import american
@@ -213,8 +213,7 @@ def romanized(word: str) -> tuple[Entry, ...]:
 
 
 def _forms(word: str) -> list[str]:
-    """The word and its likely base forms: teachers -> teacher, activities -> activity, trained -> train,
-    recruitment -> recruit."""
+    """The word and its likely base forms: teachers -> teacher, activities -> activity, recruitment -> recruit."""
     out = [word]
     for suf, rep in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"),
                      ("ment", "")):
@@ -234,7 +233,10 @@ def candidates(phrase: str) -> tuple[Entry, ...]:
     found = _candidates(words)
     if not found and (us := [american(w) for w in words]) != words:
         found = _candidates(us)  # the dictionary spells as American English does ("programme": program's)
+    if not found and len(words) == 2:  # "school places": "place in school" (``qa.search.compounds``)
+        found = import_module("qa.search.compounds").inverted(words)  # a module that reads this one's tables
     return found
+
 
 
 def _variants(word: str) -> list[str]:
@@ -314,8 +316,6 @@ def _candidates(words: list[str]) -> tuple[Entry, ...]:
     for e in base + forms:
         out.setdefault(e.zh, e)
     return tuple(out.values())
-
-
 
 
 def _bare(word: str) -> str:

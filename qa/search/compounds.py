@@ -1,0 +1,28 @@
+"""English compounds the dictionary glosses the other way round, with a preposition.
+
+CC-CEDICT glosses 学位 as "place in school" and 生活费 as "living expenses"; a question writes "school places".
+A two-word phrase without headwords of its own (``qa.search.lexicon.candidates``) is looked up as "B in A",
+"B of A" and "B for A", B in its base forms and A singular.
+
+>>> [e.zh for e in inverted(["school", "places"])][:1]
+['学位']
+>>> inverted(["school", "teachers"])
+()
+"""
+
+from __future__ import annotations
+
+from qa.search.lexicon import Entry, _forms, _singulars, entries, lemmas
+
+PREPOSITIONS = ("in", "of", "for")
+
+
+def inverted(words: list[str]) -> tuple[Entry, ...]:
+    """The headwords of the two-word compound ``words`` read as its last word, a preposition and its first."""
+    out: dict[str, Entry] = {}
+    for first in _singulars(words[0]):
+        for last in dict.fromkeys([*lemmas().get(words[1], ()), *_forms(words[1])]):
+            for prep in PREPOSITIONS:
+                for e in entries(f"{last} {prep} {first}"):
+                    out.setdefault(e.zh, e)
+    return tuple(out.values())
