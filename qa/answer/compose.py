@@ -29,7 +29,7 @@ from qa.answer.features import (  # noqa: F401 - shared_run: used by tests and c
     share,
     shared_run,
 )
-from qa.answer.scope import asked_counts_first, asked_years_first, in_scope, of_other_years, search_naming
+from qa.answer.scope import asked_counts_first, asked_years_first, in_scope, of_other_years, scoped, search_naming
 from qa.answer.scorer import AnswerParams, load_model
 from qa.answer.verify import verify
 from qa.config import Settings
@@ -154,9 +154,9 @@ class Answerer:
     # -- extractive -------------------------------------------------------------------------------
     def candidates(self, q: QuestionInfo, res: SearchResult) -> tuple[list[Candidate], Reading]:
         """The candidate sentences, best first, each with the scorer's probability that it holds the answer."""
-        index = self.retriever.index
-        feats = sentence_features(q, res, index, self.retriever.embedder, self.weights, self.params,
-                                  self.positions, self.vectors, self.retriever.shift)
+        index, read = self.retriever.index, scoped(self.retriever, q, res)  # the hits of reports that may answer
+        feats = sentence_features(q, read, index, self.retriever.embedder, self.weights, self.params, self.positions,
+                                  self.vectors, self.retriever.shift)
         probs, support = self.params.probability(feats.matrix), self.params.support(feats.matrix)
         out = [replace(c, score=float(p), support=float(s))
                for c, p, s in zip(feats.candidates, probs, support, strict=True)]

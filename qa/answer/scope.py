@@ -111,6 +111,19 @@ def in_scope(retriever: Retriever, q: QuestionInfo, res: SearchResult, cands: li
     return [c for c in cands if c.hit.chunk.doc_id in scope.kept], scope.outside
 
 
+def scoped(retriever: Retriever, q: QuestionInfo, res: SearchResult) -> SearchResult:
+    """``res`` with only the hits whose reports may answer ``q`` (``answering_reports``), when some may: the
+    candidate sentences are then read from those alone, and scored against each other, not against a sentence of
+    a report that cannot answer (unchanged when none may: ``in_scope`` then says why)."""
+    years, places = question_years(q.text), res.places
+    if not (years or places) or not res.hits:
+        return res
+    scope = answering_reports(retriever.index.documents, retriever.report_paragraphs,
+                              (h.chunk.doc_id for h in res.hits), years, places)
+    hits = tuple(h for h in res.hits if h.chunk.doc_id in scope.kept)
+    return replace(res, hits=hits) if hits and len(hits) < len(res.hits) else res
+
+
 def of_other_years(q: QuestionInfo, c, documents: Mapping[str, Document]) -> bool:
     """The question names years; the candidate's sentence names years, none of them asked, and its report is
     not of an asked year (a report's own sentence may name the year of the events while the question names the
