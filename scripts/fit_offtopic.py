@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.answer.decline import OFFTOPIC_FEATURES, QUESTION_FEATURES
+from qa.answer.decline import OFFTOPIC_FEATURES, QUESTION_FEATURES, load_offtopic
 from qa.answer.scorer import load_model
 from qa.config import Settings
 from qa.eval.gold import read_gold
@@ -75,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", type=Path, default=Path("qa/data/answer_model.json"),
                     help="the answer model file: its sentence model scores, its offtopic_model is (re)written")
     ap.add_argument("--dry-run", action="store_true", help="print the figures, write nothing")
+    ap.add_argument("--bound-only", action="store_true",
+                    help="keep the model file's gate and fit only its answer_above bound (on best_support)")
+    ap.add_argument("--bound-cost", type=float, default=0.0,
+                    help="share of the fitted off-topic questions the gate declines that the bound may answer")
     args = ap.parse_args(argv)
 
     model = load_model(args.model)
@@ -95,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     def ask(qs: list[dict], retriever: Retriever, key: str, detect: bool) -> np.ndarray:
         ms = cached(args.features, f"offtopic-{key}", lambda: matrices(
             [{**q, "answers": []} for q in qs], retriever, model, cache, False, detect, key))
-        return rows(ms, model)[:, COLUMNS]
+        return rows(ms, model)  # every question-level feature: the gate reads COLUMNS, its bound best_support
 
     parts: dict[str, dict[str, tuple[np.ndarray, int]]] = {"fitted": {}, "held_out": {}}
     for part, qs, tag, gq in (("fitted", later, f"{args.skip}-{args.per_set}", halves["fit"]),
@@ -112,17 +116,19 @@ def main(argv: list[str] | None = None) -> int:
         parts["held_out"][f"{name} (English answerable)"] = (ask(qs, extra, f"extra-{name}", True), 1)
         parts["held_out"][f"{SET} on {name}'s corpus"] = (ask(first, extra, f"{SET}-0-{args.held}-{name}", True), 0)
 
-    x = np.vstack([v for v, _ in parts["fitted"].values()])
+    if args.bound_only:
+        return bound(args, argv, parts)
+    x = np.vstack([v[:, COLUMNS] for v, _ in parts["fitted"].values()])
     y = np.concatenate([np.full(len(v), lab) for v, lab in parts["fitted"].values()])
     w = np.concatenate([np.full(len(v), 1.0 / len(v)) for v, _ in parts["fitted"].values()])
     coef, intercept = fit(x, y, args.c, w * len(w))
-    threshold = min(float(np.quantile(prob(v, coef, intercept), args.false_decline))
+    threshold = min(float(np.quantile(prob(v[:, COLUMNS], coef, intercept), args.false_decline))
                     for v, lab in parts["fitted"].values() if lab == 1)
 
     def table(part: dict) -> dict:
         out = {}
         for src, (v, lab) in part.items():
-            declined = prob(v, coef, intercept) < threshold
+            declined = prob(v[:, COLUMNS], coef, intercept) < threshold
             out[src] = {"questions": len(v), "kind": "answerable" if lab else "off-topic",
                         ("false_declines" if lab else "declined"): round(float(declined.mean()), 4)}
         return out
@@ -151,6 +157,45 @@ def main(argv: list[str] | None = None) -> int:
             "report": report,
         },
     }
+    args.model.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+def support_bound(supports: np.ndarray, cost: float) -> float:
+    """The lowest best-sentence support from which the gate answers, so that at most ``cost`` (rounded down) of
+    the declined off-topic questions whose ``supports`` are given are answered: just above the (k+1)-th highest.
+
+    >>> support_bound(np.array([0.2, 0.5, 0.3, 0.45]), 0.0), support_bound(np.array([0.2, 0.5, 0.3, 0.45]), 0.25)
+    (0.5001, 0.4501)
+    """
+    k = int(np.floor(cost * len(supports)))
+    return round(float(np.sort(supports)[::-1][min(k, len(supports) - 1)]) + 1e-4, 4)
+
+
+def bound(args, argv, parts: dict) -> int:
+    """``--bound-only``: the shipped gate's ``answer_above``, fitted on the off-topic sources it was fitted on
+    (the highest bound over them), and what it changes on every source."""
+    gate = load_offtopic(args.model)
+    col = QUESTION_FEATURES.index("best_support")
+    declines = {part: {src: (np.array([gate.declines(r, gate.model) for r in v], dtype=bool), v, lab)
+                       for src, (v, lab) in sources.items()} for part, sources in parts.items()}
+    value = max(support_bound(v[d, col], args.bound_cost) for d, v, lab in declines["fitted"].values()
+                if lab == 0 and d.any())
+    table = {part: {src: {"questions": len(v), "kind": "answerable" if lab else "off-topic",
+                          "declined": f"{int(d.sum())} -> {int((d & (v[:, col] < value)).sum())}"}
+                    for src, (d, v, lab) in sources.items()} for part, sources in declines.items()}
+    print(json.dumps({"answer_above": value, **table}, indent=1, ensure_ascii=False))
+    if args.dry_run:
+        return 0
+    data = json.loads(args.model.read_text(encoding="utf-8"))
+    entry = data["offtopic_model"]
+    entry["answer_above"] = value
+    entry["provenance"]["answer_above"] = {
+        "rule": f"best_support from which the gate answers: just above the highest support of the fitted off-topic "
+                f"questions it declines (cost {args.bound_cost})",
+        "date": dt.date.today().isoformat(),
+        "command": recorded_command("scripts/fit_offtopic.py", [extra_recorded(a) for a in argv or sys.argv[1:]]),
+        "declined_before_after": table}
     args.model.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return 0
 

@@ -126,6 +126,22 @@ def test_the_shipped_off_topic_gate_has_its_provenance_and_held_out_figures():
     with pytest.raises(ValueError, match="off-topic"):
         read_offtopic({"offtopic_model": {**data["offtopic_model"], "features": ["a"]}}, "m.json")
     assert read_offtopic({}, "m.json") is None
+    # its support bound: fitted by the script, above every off-topic question it declines on the fitted source
+    bound = prov["answer_above"]
+    assert gate.answer_above is not None and 0.3 < gate.answer_above < 1.0 and "--bound-only" in bound["command"]
+    fitted = bound["declined_before_after"]["fitted"]
+    assert all(v["declined"].split(" -> ")[0] == v["declined"].split(" -> ")[1]
+               for v in fitted.values() if v["kind"] == "off-topic")
+
+
+def test_the_off_topic_support_bound_answers_at_most_its_share_of_the_declines():
+    from test_answer_model import _script
+
+    support_bound = _script("fit_offtopic").support_bound
+    supports = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95])
+    assert support_bound(supports, 0.0) > supports.max()  # answers none of them
+    bound = support_bound(supports, 0.2)
+    assert (supports >= bound).sum() == 2
 
 
 def test_the_off_topic_gate_declines_english_questions_asked_with_its_model(tiny_corpus, tmp_path, fake_embedder):

@@ -181,6 +181,9 @@ class OffTopicGate:
     >>> row[[QUESTION_FEATURES.index(f) for f in OFFTOPIC_FEATURES]] = 0.7
     >>> gate.declines(row, "m"), gate.declines(row, "m+onnx-int8"), gate.declines(row, "another model")
     (True, True, False)
+    >>> row[QUESTION_FEATURES.index("best_support")] = 0.7  # a sentence this well supported answers (answer_above)
+    >>> gate.declines(row, "m"), OffTopicGate((10.0, 10.0), -16.0, 0.5, ("en",), "m", 0.6).declines(row, "m")
+    (True, False)
     """
 
     coef: tuple[float, ...]
@@ -188,6 +191,9 @@ class OffTopicGate:
     threshold: float
     languages: tuple[str, ...]
     model: str
+    # a best sentence supported at least this well is no sign of another topic: the question is not declined
+    # (fitted by scripts/fit_offtopic.py above the supports of the off-topic questions it declines)
+    answer_above: float | None = None
 
     def probability(self, row: np.ndarray) -> float:
         """P(the corpus treats what the question asks about)."""
@@ -198,6 +204,8 @@ class OffTopicGate:
         """Whether to decline a question with question-level features ``row``, asked with embedding model
         ``model`` (its backend suffix, "+onnx-int8", aside: a quantized copy keeps the cosines within a hair)."""
         lang = "en" if row[QUESTION_FEATURES.index("english")] > 0 else "zh"
+        if self.answer_above is not None and row[QUESTION_FEATURES.index("best_support")] >= self.answer_above:
+            return False
         return (model.split("+")[0] == self.model.split("+")[0] and lang in self.languages
                 and self.probability(row) < self.threshold)
 
@@ -211,7 +219,8 @@ def read_offtopic(data: dict, source: str) -> OffTopicGate | None:
         raise ValueError(f"{source}: the off-topic gate's features {entry.get('features')} are not "
                          f"{OFFTOPIC_FEATURES}; refit it with scripts/fit_offtopic.py")
     return OffTopicGate(tuple(float(c) for c in entry["coef"]), float(entry["intercept"]), float(entry["threshold"]),
-                        tuple(entry.get("languages", ("en",))), str(entry["model"]))
+                        tuple(entry.get("languages", ("en",))), str(entry["model"]),
+                        None if entry.get("answer_above") is None else float(entry["answer_above"]))
 
 
 def load_offtopic(path=None) -> OffTopicGate | None:
