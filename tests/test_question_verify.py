@@ -268,3 +268,13 @@ def test_best_clause_takes_the_figure_in_the_unit_the_question_asks_in():
     # attendances are no count of people
     q = analyze("全年培训了多少人?")
     assert best_clause("全年培训教师3200人次,新招聘教师86人。", q, TermWeights(9, len)).startswith("新招聘教师86人")
+
+
+def test_a_comma_grouping_thousands_does_not_cut_a_clause():
+    from qa.answer.evidence import TermWeights, clauses
+
+    assert clauses("补助计2,510校次、4萬4,611人次,计1,200万元。") == ["补助计2,510校次、4萬4,611人次,", "计1,200万元。"]
+    assert clauses("新建学校3所,投入12,5所") == ["新建学校3所,", "投入12,", "5所"]  # no group of three digits
+    # the clause quoted for a count of attendances is the whole figure, not its last three digits
+    q = analyze("共有多少人次受惠?")
+    assert best_clause("补助计2,510校次、13萬8,596人次,计4億元。", q, TermWeights(9, len)).startswith("补助计2,510校次")

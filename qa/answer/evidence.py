@@ -35,8 +35,9 @@ from qa.search import lexicon
 from qa.search.question import QuestionInfo
 from qa.textnorm import SENTENCE_ENDS, normalize, sentence_spans
 
-# Clauses break at commas (not at colons or 、: "8.5:1" and "小学、初中" stay whole).
-_CLAUSE_RE = re.compile(f"[^，,{SENTENCE_ENDS}]+[，,{SENTENCE_ENDS}]?")
+# Clauses break at commas (not at colons or 、: "8.5:1" and "小学、初中" stay whole), but not at a comma that groups a
+# figure's digits in thousands ("2,510校次", "4萬4,611人次").
+_CLAUSE_RE = re.compile(f"(?:[^，,{SENTENCE_ENDS}]|(?<=\\d),(?=\\d{{3}}(?!\\d)))+[，,{SENTENCE_ENDS}]?")
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,11 @@ def sentences(text: str) -> list[Sentence]:
 
 
 def clauses(sentence: str) -> list[str]:
+    """
+    >>> clauses("补助计2,510校次、13萬8,596人次,计4億224萬元。")
+    ['补助计2,510校次、13萬8,596人次,', '计4億224萬元。']
+    """
     return [c for c in (m.group(0).strip() for m in _CLAUSE_RE.finditer(sentence)) if c]
-
 
 
 class TermWeights:
