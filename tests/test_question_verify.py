@@ -278,3 +278,17 @@ def test_a_comma_grouping_thousands_does_not_cut_a_clause():
     # the clause quoted for a count of attendances is the whole figure, not its last three digits
     q = analyze("共有多少人次受惠?")
     assert best_clause("补助计2,510校次、13萬8,596人次,计4億元。", q, TermWeights(9, len)).startswith("补助计2,510校次")
+
+
+def test_a_question_in_cantonese_is_read_with_mandarin_question_and_function_words():
+    from qa.textnorm import mandarin_reading
+
+    q = analyze("2030年喺青松區讀書嘅學生有幾多人?")
+    assert q.kind == "numeric"
+    assert not {"喺", "嘅", "多个", "几多"} & {t for g in q.terms for t in g}
+    assert mandarin_reading("佢哋冇交學費") == "他們沒有交學費"
+    assert mandarin_reading("關係到幾多間學校?") == "關係到多少間學校?"  # 係 of 關係 is Mandarin too
+    # a share asked as 百分比 is a share
+    from qa.answer.evidence import asks_share
+
+    assert asks_share(analyze("學生人數會跌幾多個百分比?"))

@@ -111,7 +111,7 @@ def expected_unit(q: QuestionInfo) -> str | None:
     terms = [t for g in (q.focus or q.terms) for t in g]
     if any(t in _MONEY for t in terms):
         return "money"
-    if any(t in ("比例", "比率", "%", "比") for t in terms):
+    if any(t in ("比例", "比率", "%", "比", "百分比", "占比", "比重", "百分点") for t in terms):
         return "share"
     if any(_is_people(t) for t in terms):
         return "people"

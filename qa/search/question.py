@@ -19,7 +19,7 @@ from qa.errors import MAX_QUESTION_CHARS, QuestionError
 from qa.numbers import numbers_in
 from qa.search.lexicon import match, stopwords
 from qa.store.keyword import tokenize
-from qa.textnorm import normalize, script_of
+from qa.textnorm import mandarin_reading, normalize, script_of
 
 # a figure is asked by "how many/much", or by "what (is the) ..." with a word that names a quantity within the
 # next few words ("what was the total investment", "what pupil-teacher ratio", "what was the county's budget"):
@@ -273,6 +273,7 @@ def analyze(question: str, keep: Callable[[str], bool] | None = None,
     English question's pinyin names as index tokens (``SearchResult.names``), concepts of the question;
     ``compounds``: the searched words holding a character (``qa.search.lexicon.match``)."""
 
+    question = mandarin_reading(question)  # Cantonese question and function words read as Mandarin
     lang = script_of(question)
     norm = normalize(question)
     tokens = tokenize(norm, normalized=True)

@@ -49,7 +49,7 @@ from qa.search.sentences import best_sentences
 from qa.search.shift import load_query_shift
 from qa.store.index import keyword_text
 from qa.store.protocol import Store
-from qa.textnorm import cjk_ratio, normalize, script_of, to_traditional
+from qa.textnorm import cjk_ratio, mandarin_reading, normalize, script_of, to_traditional
 from qa.types import Hit
 
 # The unfiltered best paragraph must match the question this much better (cosine and keyword score on
@@ -221,7 +221,9 @@ class Retriever:
 
     def search(self, question: str, k: int = 10, *, filters: Filters | None = None,
                detect_filters: bool = True) -> SearchResult:
-        """Rank paragraphs for ``question``; filters the question names apply unless they match nothing."""
+        """Rank paragraphs for ``question``; filters the question names apply unless they match nothing. A
+        question in Cantonese is searched in its Mandarin reading (``qa.textnorm.mandarin_reading``)."""
+        question = mandarin_reading(question)
         index = self.index
         notes: list[str] = []
         if not index.chunks:
