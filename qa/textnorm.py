@@ -68,16 +68,17 @@ def halfwidth(text: str) -> str:
     return text.translate(_FULLWIDTH)
 
 
-# Written Cantonese (Hong Kong and Macau questions: "有幾多人受惠?") -> the Mandarin words the reports write, for the
-# question words and function words only. Provenance: general written Cantonese grammar (question words 幾多 "how
-# many", 邊個 "which", 點樣 "how"; 喺 "at", 嘅 "of", 咗 perfective, 冇 "have not", 啲 "some", 唔 "not"), typed from
-# general knowledge of the language, in both scripts; none from the gold questions or the shipped reports. Words
-# Mandarin writes too (係 of 關係, 同, 點) are left alone.
+# Written Cantonese (Hong Kong and Macau questions: "有幾多人受惠?") -> the Mandarin words the reports write: question
+# and function words (幾多 "how many", 邊個 "which", 點樣 "how"; 喺 "at", 嘅 "of", 咗 perfective, 冇 "have not", 啲
+# "some", 唔 "not") and two common words (舊年 "last year", 細路 "children"). Provenance: general written Cantonese,
+# typed from general knowledge of the language, in both scripts; none from the gold questions or the shipped
+# reports. Words Mandarin writes too (係 of 關係, 同, 點) are left alone.
 _CANTONESE = {"幾多": "多少", "几多": "多少", "幾耐": "多久", "几耐": "多久", "邊個": "哪個", "边个": "哪个",
               "邊度": "哪裡", "边度": "哪里", "邊間": "哪間", "边间": "哪间", "點樣": "怎樣", "点样": "怎样",
               "乜嘢": "甚麼", "咩": "甚麼", "係咪": "是否", "系咪": "是否", "唔係": "不是", "唔系": "不是",
               "佢哋": "他們", "佢们": "他们", "喺": "在", "嘅": "的", "咗": "了", "冇": "沒有", "啲": "些", "唔": "不",
-              "攞": "拿", "睇": "看", "畀": "給", "嗰": "那"}
+              "攞": "拿", "睇": "看", "畀": "給", "嗰": "那", "舊年": "去年", "旧年": "去年", "細路": "兒童",
+              "细路": "儿童"}
 _CANTONESE_RE = re.compile("|".join(sorted(map(re.escape, _CANTONESE), key=len, reverse=True)))
 
 

@@ -181,9 +181,15 @@ def voiced_regions(text: str) -> frozenset[str]:
 
 def special_region(key: str, least: int = 2) -> list[str]:
     """Hong Kong or Macau, when the text names it and speaks for it (its own voice, its government's bodies, or 特区政府
-    when it names no other region) at least ``least`` times, and speaks so for no other region."""
+    when it names no other region) at least ``least`` times, or speaks for it once more than that without naming it
+    (a Macau paper's item says 本澳, 全澳 and 教青局, and never 澳门), and speaks so for no other region.
+
+    >>> special_region("去年本澳新生儿再创新低,全澳K1减少十多班,教青局表示会一校一策。"), special_region("本澳学校")
+    (['澳门'], [])
+    """
     named = [region for region in _REGION_VOICE if region in key]
     shared = len(_OWN_GOVERNMENT_RE.findall(key)) if len(named) == 1 else 0
     voice = {region: len(pattern.findall(key)) for region, pattern in _REGION_VOICE.items()}
-    voiced = [region for region in named if voice[region] + shared >= least]
+    voiced = [region for region in _REGION_VOICE
+              if (voice[region] + shared >= least if region in named else voice[region] >= least + 1)]
     return voiced if len(voiced) == 1 and sum(v > 0 for v in voice.values()) <= 1 else []
