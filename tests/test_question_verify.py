@@ -292,3 +292,11 @@ def test_a_question_in_cantonese_is_read_with_mandarin_question_and_function_wor
     from qa.answer.evidence import asks_share
 
     assert asks_share(analyze("學生人數會跌幾多個百分比?"))
+
+
+def test_a_share_asked_in_tenths_or_per_cent_is_a_share():
+    from qa.answer.evidence import asks_share
+
+    assert asks_share(analyze("外来务工人员子女大概占几成?"))
+    assert asks_share(analyze("达标学校占百分之几?"))
+    assert not asks_share(analyze("全县有几所学校?"))

@@ -107,11 +107,15 @@ def _is_people(term: str) -> bool:
     return term in _PEOPLE or term.endswith(("生", "师"))
 
 
+_SHARE_ASKED_ZH = re.compile("占几成|有几成|几成|百分之几|百分之多少")  # "what share", asked in tenths or per cent
+
+
 def expected_unit(q: QuestionInfo) -> str | None:
     terms = [t for g in (q.focus or q.terms) for t in g]
     if any(t in _MONEY for t in terms):
         return "money"
-    if any(t in ("比例", "比率", "%", "比", "百分比", "占比", "比重", "百分点") for t in terms):
+    if any(t in ("比例", "比率", "%", "比", "百分比", "占比", "比重", "百分点") for t in terms) or (
+            q.lang != "en" and _SHARE_ASKED_ZH.search(q.norm)):
         return "share"
     if any(_is_people(t) for t in terms):
         return "people"
