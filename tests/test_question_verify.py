@@ -300,3 +300,12 @@ def test_a_share_asked_in_tenths_or_per_cent_is_a_share():
     assert asks_share(analyze("外来务工人员子女大概占几成?"))
     assert asks_share(analyze("达标学校占百分之几?"))
     assert not asks_share(analyze("全县有几所学校?"))
+
+
+def test_a_question_asking_how_many_classes_takes_the_figure_in_classes():
+    from qa.answer.evidence import TermWeights, asked_unit
+
+    q = analyze("青松县2030学年初中一共有几班?")
+    assert asked_unit(q) == "班"
+    sentence = "2030学年全县初中12所,七至九年级共380班、学生1万4020人。"
+    assert "380班" in best_clause(sentence, q, TermWeights(9, len))
