@@ -100,17 +100,10 @@ def search_naming(retriever: Retriever, q: QuestionInfo, res: SearchResult
     return question_info(q.text, again), again
 
 
-def about_places(res: SearchResult) -> tuple[str, ...]:
-    """The places of ``res`` that some report is about (``SearchResult.places`` but those only mentioned,
-    ``Filters.mentioned``): a report's passing mention ("a foundation in Hong Kong helped train 65 teachers") is
-    no sign that it answers for the place, so no report is set aside for not naming a place only mentioned."""
-    return tuple(p for p in res.places if p not in res.filters.mentioned)
-
-
 def in_scope(retriever: Retriever, q: QuestionInfo, res: SearchResult, cands: list) -> tuple[list, str]:
     """The candidates (``Candidate``s, in order) whose reports may answer ``q``, and why none may (``outside``
     of ``Scope``) when that leaves none."""
-    years, places = question_years(q.text), about_places(res)
+    years, places = question_years(q.text), res.places
     if not (years or places) or not cands:
         return cands, ""
     scope = answering_reports(retriever.index.documents, retriever.report_paragraphs,
@@ -122,7 +115,7 @@ def scoped(retriever: Retriever, q: QuestionInfo, res: SearchResult) -> SearchRe
     """``res`` with only the hits whose reports may answer ``q`` (``answering_reports``), when some may: the
     candidate sentences are then read from those alone, and scored against each other, not against a sentence of
     a report that cannot answer (unchanged when none may: ``in_scope`` then says why)."""
-    years, places = question_years(q.text), about_places(res)
+    years, places = question_years(q.text), res.places
     if not (years or places) or not res.hits:
         return res
     scope = answering_reports(retriever.index.documents, retriever.report_paragraphs,
