@@ -38,10 +38,8 @@ def has_new_figure(text: str, q: QuestionInfo, *, strict: bool = False) -> bool:
     (True, False)
     >>> has_new_figure("1.推动2023年建设", q, strict=True), has_new_figure("2023年投入3年", q, strict=True)
     (False, True)
-    >>> has_new_figure("07年开工", q, strict=True), has_new_figure("历时10年", q, strict=True)
-    (False, True)
-    >>> has_new_figure("二〇一一年开工", q, strict=True), has_new_figure("连续十二年获奖", q, strict=True)
-    (False, True)
+    >>> [has_new_figure(t, q, strict=True) for t in ("07年开工", "历时10年", "二〇一一年开工", "连续十二年获奖")]
+    [False, True, False, True]
     >>> has_new_figure("落实三年行动计划", q, strict=True), has_new_figure("三年内建成", q, strict=True)
     (False, True)
     >>> has_new_figure("城关一中 · 教师(人): 156", q, strict=True)  # a figure that ends the text
@@ -98,6 +96,8 @@ _PEOPLE = ("教师", "老师", "学生", "毕业生", "儿童", "幼儿", "干�
            "志愿者", "党员", "少先队员", "人才", "专家")
 _MONEY = ("钱", "经费", "资金", "投入", "投资", "元", "费", "补助", "补贴", "助学金", "贷款", "预算", "支出", "开支",
           "耗资", "花销", "拨款")
+_SHARE_WORDS = ("比例", "比率", "%", "比", "百分比", "占比", "比重", "百分点")
+_SHARE_ASKED_ZH = re.compile("几成|百分之几|百分之多少")  # "what share", asked in tenths or per cent
 _UNITS = {"people": ("人", "名", "人次", "位"), "money": ("元", "万元", "亿元", "万", "亿"),
           "schools": ("所", "个", "座", "校"), "times": ("次", "场", "期", "批", "项"), "share": ("%", "：", ":")}
 
@@ -107,15 +107,11 @@ def _is_people(term: str) -> bool:
     return term in _PEOPLE or term.endswith(("生", "师"))
 
 
-_SHARE_ASKED_ZH = re.compile("占几成|有几成|几成|百分之几|百分之多少")  # "what share", asked in tenths or per cent
-
-
 def expected_unit(q: QuestionInfo) -> str | None:
     terms = [t for g in (q.focus or q.terms) for t in g]
     if any(t in _MONEY for t in terms):
         return "money"
-    if any(t in ("比例", "比率", "%", "比", "百分比", "占比", "比重", "百分点") for t in terms) or (
-            q.lang != "en" and _SHARE_ASKED_ZH.search(q.norm)):
+    if any(t in _SHARE_WORDS for t in terms) or (q.lang != "en" and _SHARE_ASKED_ZH.search(q.norm)):
         return "share"
     if any(_is_people(t) for t in terms):
         return "people"
