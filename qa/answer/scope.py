@@ -38,6 +38,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
+from qa.answer.figures import unit_table
 from qa.ingest.gazetteer import voiced_regions
 from qa.search.filters import Filters, as_asked, place_core
 from qa.search.question import QuestionInfo
@@ -74,7 +75,7 @@ def answering_reports(documents: Mapping[str, Document], paragraphs: Callable[[s
         texts = [normalize(doc.title), *paragraphs(d)]
         own = {place_core(normalize(p)) for p in (*doc.places, *doc.mentions)}
         if forms and not own.intersection(forms) and not any(f in t for t in texts for f in forms) \
-                and not any(r in f for t in texts for r in voiced_regions(t) for f in forms):
+                and not any(r in f for r in voiced_regions("\n".join(texts)) for f in forms):
             continue
         placed = True
         if not years or report_covers(doc, texts, years):
@@ -152,8 +153,6 @@ def _named_counts(q: QuestionInfo) -> frozenset[str]:
     units of people, count and general measure words of ``qa/data/units_zh_en.tsv``, not sums, spans or years)."""
     if q.lang == "en":
         return frozenset()
-    from qa.answer.figures import unit_table
-
     words = "|".join(re.escape(u.zh) for u in unit_table() if u.kind in ("people", "count", "thing"))
     return frozenset(m.group(0) for m in re.finditer(rf"(?<![\d.])\d+(?:{words})", q.norm.replace(" ", "")))
 

@@ -1,6 +1,7 @@
 """English compounds the dictionary glosses the other way round, with a preposition.
 
-CC-CEDICT glosses 学位 as "place in school" and 生活费 as "living expenses"; a question writes "school places".
+CC-CEDICT glosses 学位 as "place in school" and 生活费 as "cost of living"; a question writes "school places" and
+"living costs".
 A two-word phrase without headwords of its own (``qa.search.lexicon.candidates``) is looked up as "B in A",
 "B of A" and "B for A", B in its base forms and A singular.
 
