@@ -251,7 +251,8 @@ def test_best_clause_skips_the_clause_that_only_restates_the_question():
     # invented: "一所" is no figure, and 300 is the question's own number; the sum is in the next clause
     q = analyze("新政策下,一所招收300名学生的幼儿园可获多少补助?")
     sentence = "局长举例说,新政策下,以一所招收300名学生的幼儿园为例,可获450万元补助,较目前多30%。"
-    assert best_clause(sentence, q, w).startswith("可获450万元补助")
+    # the sum's clause, with the example it is for (the clause naming the question's own count) before it
+    assert best_clause(sentence, q, w) == "以一所招收300名学生的幼儿园为例,可获450万元补助,"
     # the counted words, a bracketed qualifier and 共有 before the figure
     q = analyze("2030学年青松市共有几所特殊教育学校?")
     sentence = "2030学年全市普通学校共有98所,特殊教育学校(含康复部)共有7所。"
@@ -309,3 +310,12 @@ def test_a_question_asking_how_many_classes_takes_the_figure_in_classes():
     assert asked_unit(q) == "班"
     sentence = "2030学年全县初中12所,七至九年级共380班、学生1万4020人。"
     assert "380班" in best_clause(sentence, q, TermWeights(9, len))
+
+
+def test_the_quoted_figure_keeps_the_clause_naming_the_questions_own_count():
+    from qa.answer.evidence import TermWeights
+
+    # invented: the figure's clause alone would not say which projects it is for
+    q = analyze("青松县今年新开工的6个项目计划投资多少?")
+    assert best_clause("另有12个项目完工,启动6个新建项目,计划投资980万元。", q, TermWeights(9, len)) == \
+        "启动6个新建项目,计划投资980万元。"

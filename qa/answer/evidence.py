@@ -220,7 +220,7 @@ def best_clause(sentence: str, q: QuestionInfo, weights: TermWeights) -> str:
     unit = asked_unit(q)
     scored = [(bool(named) and named.search(normalize(c)) is not None,
                bool(unit) and unit_follows(c, q, unit),
-               bool(given & {m.group(0) for m in NUMBER_RE.finditer(normalize(c))}),
+               bool(given & _numbers(c)),
                concept_coverage(normalize(c), q, weights) + figure_fit(c, q) + 0.5 * _measure_follows(c, q),
                -_figure_gap(c, q), -i, c)
               for i, c in enumerate(cands)]
@@ -231,13 +231,18 @@ def best_clause(sentence: str, q: QuestionInfo, weights: TermWeights) -> str:
     clause = best[-1]
     all_cl = clauses(sentence)
     j = all_cl.index(clause)
-    if clause.startswith(("其中", "共", "比", "占", "同比", "较")) and j > 0:
-        return all_cl[j - 1] + clause
+    if j > 0 and (clause.startswith(("其中", "共", "比", "占", "同比", "较")) or (
+            given & _numbers(all_cl[j - 1]) and not given & _numbers(clause))):
+        return all_cl[j - 1] + clause  # ... and one after the clause naming the question's own count ("启动8个项目,")
     if j + 2 < len(all_cl) and _BARE_WHEREOF.fullmatch(all_cl[j + 1]):  # never end on a bare "其中,": add the part
         return clause + all_cl[j + 1] + all_cl[j + 2]
     if j + 1 < len(all_cl) and all_cl[j + 1].startswith(("其中", "比上年", "同比", "较", "占")):
         return clause + all_cl[j + 1]
     return clause
+
+
+def _numbers(text: str) -> set[str]:
+    return {m.group(0) for m in NUMBER_RE.finditer(normalize(text))}
 
 
 _BARE_WHEREOF = re.compile(r"其中\s*[，,：:]?")
