@@ -101,9 +101,10 @@ def test_sentences_are_scored_among_the_reports_that_may_answer(tmp_path, fake_e
     answerer = answerer_over(tmp_path, fake_embedder, {"hewan.txt": HEWAN, "qingsong.txt": QINGSONG})
     ids = _ids(answerer)
     res = answerer.retriever.search("青松县2021年新建了多少所幼儿园?", k=10)
-    kept = scoped(answerer.retriever, question_info(res.question, res), res)
-    assert kept.hits and {h.chunk.doc_id for h in kept.hits} == {ids["qingsong.txt"]}
+    kept, outside = scoped(answerer.retriever, question_info(res.question, res), res)
+    assert not outside and kept.hits and {h.chunk.doc_id for h in kept.hits} == {ids["qingsong.txt"]}
     assert [h for h in res.hits if h.chunk.doc_id == ids["qingsong.txt"]] == list(kept.hits)  # in order
     # a question naming nothing keeps every hit
     res = answerer.retriever.search("新建了多少所幼儿园?", k=10)
-    assert scoped(answerer.retriever, question_info(res.question, res), res) is res
+    same, outside = scoped(answerer.retriever, question_info(res.question, res), res)
+    assert same is res and outside == ""

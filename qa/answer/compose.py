@@ -29,7 +29,7 @@ from qa.answer.features import (  # noqa: F401 - shared_run: used by tests and c
     share,
     shared_run,
 )
-from qa.answer.scope import asked_counts_first, asked_years_first, in_scope, of_other_years, scoped, search_naming
+from qa.answer.scope import asked_counts_first, asked_years_first, of_other_years, scoped, search_naming
 from qa.answer.scorer import AnswerParams, load_model
 from qa.answer.verify import verify
 from qa.config import Settings
@@ -154,7 +154,7 @@ class Answerer:
     # -- extractive -------------------------------------------------------------------------------
     def candidates(self, q: QuestionInfo, res: SearchResult) -> tuple[list[Candidate], Reading]:
         """The candidate sentences, best first, each with the scorer's probability that it holds the answer."""
-        index, read = self.retriever.index, scoped(self.retriever, q, res)  # the hits of reports that may answer
+        index, (read, outside) = self.retriever.index, scoped(self.retriever, q, res)  # reports that may answer
         feats = sentence_features(q, read, index, self.retriever.embedder, self.weights, self.params, self.positions,
                                   self.vectors, self.retriever.shift)
         probs, support = self.params.probability(feats.matrix), self.params.support(feats.matrix)
@@ -167,7 +167,7 @@ class Answerer:
             verdict = self.decline.answers(row) if self.decline is not None else None
             if self.offtopic is not None and self.offtopic.declines(row, self.retriever.embedder.name):
                 verdict = False  # no passage comes near: the reports are about something else
-        out, outside = in_scope(self.retriever, q, res, out)  # answered only from reports that speak of what it names
+        out = [] if outside else out  # answered only from reports that speak of what it names
         out = asked_counts_first(q, out, self.params.support_floor(q.lang))
         out = asked_years_first(q, out, self.retriever.index.documents, self.params.support_floor(q.lang))
         return out, Reading(feats.context, feats.skip, False if outside else verdict, outside)

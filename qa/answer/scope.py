@@ -4,7 +4,7 @@ Retrieval ranks the reports of a question's years, and the reports naming a plac
 and cuts none: a year *filter* once hid the right report from every question naming the year of its events.
 Ranking alone, though, let a sentence of another report answer: asked about a district's new school places in
 a year its report does not cover, the answer quoted another city's new schools. So once the candidate sentences
-are scored, a sentence answers only from a report that speaks of what the question names:
+are scored, a sentence answers only from a report that speaks of what the question names (``scoped``):
 
 - a year it names: the report covers it (``qa.search.years.report_covers``: its own year and the years next
   to it, the years its text names; a report whose own year is unknown or masked covers every year);
@@ -101,28 +101,18 @@ def search_naming(retriever: Retriever, q: QuestionInfo, res: SearchResult
     return question_info(q.text, again), again
 
 
-def in_scope(retriever: Retriever, q: QuestionInfo, res: SearchResult, cands: list) -> tuple[list, str]:
-    """The candidates (``Candidate``s, in order) whose reports may answer ``q``, and why none may (``outside``
-    of ``Scope``) when that leaves none."""
-    years, places = question_years(q.text), res.places
-    if not (years or places) or not cands:
-        return cands, ""
-    scope = answering_reports(retriever.index.documents, retriever.report_paragraphs,
-                              (c.hit.chunk.doc_id for c in cands), years, places)
-    return [c for c in cands if c.hit.chunk.doc_id in scope.kept], scope.outside
-
-
-def scoped(retriever: Retriever, q: QuestionInfo, res: SearchResult) -> SearchResult:
-    """``res`` with only the hits whose reports may answer ``q`` (``answering_reports``), when some may: the
-    candidate sentences are then read from those alone, and scored against each other, not against a sentence of
-    a report that cannot answer (unchanged when none may: ``in_scope`` then says why)."""
+def scoped(retriever: Retriever, q: QuestionInfo, res: SearchResult) -> tuple[SearchResult, str]:
+    """``res`` with only the hits whose reports may answer ``q`` (``answering_reports``), and why none may
+    (``outside`` of ``Scope``, "" when some may). The candidate sentences are then read from those reports alone,
+    and scored against each other, not against a sentence of a report that cannot answer; when none may, ``res``
+    is returned whole and the answer declines saying why."""
     years, places = question_years(q.text), res.places
     if not (years or places) or not res.hits:
-        return res
+        return res, ""
     scope = answering_reports(retriever.index.documents, retriever.report_paragraphs,
                               (h.chunk.doc_id for h in res.hits), years, places)
     hits = tuple(h for h in res.hits if h.chunk.doc_id in scope.kept)
-    return replace(res, hits=hits) if hits and len(hits) < len(res.hits) else res
+    return (replace(res, hits=hits) if hits and len(hits) < len(res.hits) else res), scope.outside
 
 
 def of_other_years(q: QuestionInfo, c, documents: Mapping[str, Document]) -> bool:
