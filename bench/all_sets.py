@@ -110,14 +110,31 @@ def load_runs(out: Path) -> dict[str, dict[str, dict]]:
             result = json.loads(path.read_text(encoding="utf-8"))
         except ValueError:
             continue
+        if "answer_details" not in result:
+            continue  # a bench set: its aggregates (``aggregates``)
         rows = {}
-        for d in result.get("answer_details", []):
+        for d in result["answer_details"]:
             q = gold.get(str(d["id"]), {}) if path.stem == "dev" else {}
             rows[str(d["id"])] = {"answer_hit": d["answer_hit"], "citation_hit": d["citation_hit"],
                                   "declined": d["abstained"], "answerable": q.get("type") != "unanswerable",
                                   "lang": q.get("lang", ""), "held_out": str(d["id"]) in held}
         sets[path.stem] = rows
     return sets
+
+
+AGGREGATES = ("recall@1", "recall@5", "mrr@10", "answer_hit", "citation_hit", "declined")
+
+
+def aggregates(out: Path) -> dict[str, dict[str, float]]:
+    """The bench sets' figures (``qa eval --passages --json`` gives no per-question grading)."""
+    found = {}
+    for path in sorted(out.glob("bench/*.json")):
+        try:
+            result = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+        found[path.stem] = {k: result[k] for k in AGGREGATES if k in result}
+    return found
 
 
 def counts(rows: dict[str, dict]) -> dict[str, str]:
@@ -149,6 +166,13 @@ def summary(out: Path, against: Path | None) -> None:
                    and any(before[name][i][k] != r[k] for k in ("answer_hit", "citation_hit", "declined"))]
         if changed:
             print(f"\n{name}: " + "; ".join(changed))
+    now_b, before_b = aggregates(out), aggregates(against) if against else {}
+    if now_b:
+        print("\n| bench | " + " | ".join(AGGREGATES) + " |\n|" + " --- |" * (len(AGGREGATES) + 1))
+    for name, figures in now_b.items():
+        b = before_b.get(name, {})
+        print(f"| {name} | " + " | ".join(f"{b[k]:.3f} -> {v:.3f}" if k in b and b[k] != v else f"{v:.3f}"
+                                          for k, v in figures.items()) + " |")
     for path in sorted(out.glob("unseen/report.txt")):
         print("\nunseen (tables only):\n" + path.read_text(encoding="utf-8"))
 

@@ -45,3 +45,12 @@ def test_unseen_keeps_tables_only(tmp_path):
     text = "## Kept-aside\n| set | answer_hit |\n| web | 0.8 |\nq7 (web, en, numeric): rank 1, answer_hit 0: ...\n"
     kept = all_sets.tables_only(text)
     assert "| web | 0.8 |" in kept and "q7" not in kept
+
+
+def test_bench_aggregates_before_and_after(tmp_path, capsys):
+    for name, hit in (("before", 0.75), ("after", 0.8)):
+        (tmp_path / name / "bench").mkdir(parents=True)
+        (tmp_path / name / "bench" / "xquad.json").write_text(json.dumps({"recall@1": 0.9, "answer_hit": hit}))
+    all_sets.summary(tmp_path / "after", tmp_path / "before")
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("| xquad "))
+    assert row == "| xquad | 0.900 | 0.750 -> 0.800 |"
