@@ -7,8 +7,8 @@ these functions, so a figure means the same thing wherever it is compared.
 ['1200', '2011', '50']
 >>> [m.group(0) for m in NUMBER_RE.finditer("连续十二年获奖,建成两座场馆,三年级,百年大计,二〇一一年")]
 ['十二', '两', '二〇一一']
->>> chinese_number("二十三")
-23
+>>> chinese_number("二十三"), chinese_number("廿五"), numbers_in("卅二所学校各派廿四名教师")
+(23, 25, ['32', '24'])
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from qa.textnorm import normalize
 # 年 and the measure words of the second line, a lone 一/百/千/万 is a word (一年来, 百年大计, 千家万户), a grade no
 # span of years (三年级); a year written digit by digit (二〇一一年) is read whole, and date readers skip it.
 NUMBER_RE = re.compile(r"(?<![\d.])\d+(?:[.,:：]\d+)*%?(?![\dxX*])"
-                       r"|[一二三四五六七八九十百千万两]+(?=[个所名项次人天所亿万元%])"
-                       r"|(?:[〇零一二三四五六七八九十百千万两]{2,}|[二三四五六七八九十两])"
+                       r"|[一二三四五六七八九十廿卅卌百千万两]+(?=[个所名项次人天所亿万元%])"
+                       r"|(?:[〇零一二三四五六七八九十廿卅卌百千万两]{2,}|[二三四五六七八九十廿卅卌两])"
                        r"(?=年(?![级度])|[位户场台套件座亩吨条家])")
 ARABIC_RE = re.compile(r"(?<![\d.])\d+(?:[.:]\d+)*(?![\d.xX*])")
 CN_DIGITS = "零一二三四五六七八九"
@@ -31,8 +31,10 @@ _UNIT_VALUE = {"十": 10, "百": 100, "千": 1000}
 _LARGE_VALUE = {"万": 10_000, "亿": 100_000_000}
 # Chinese numerals read as figures: two or more numeral characters (五十, 二〇一一), or one before a
 # counter word (五名, 三所). A lone 一 is a word, not a figure: 统一, 一是, and "一项"/"一个" (an item, one of).
-_CN_FIGURE_RE = re.compile(r"[零〇一二三四五六七八九十百千万亿两]{2,}"
-                           r"|[二三四五六七八九十两](?=[个所名项次人位天年元%])")
+_CN_FIGURE_RE = re.compile(r"[零〇一二三四五六七八九十廿卅卌百千万亿两]{2,}"
+                           r"|[二三四五六七八九十廿卅卌两](?=[个所名项次人位天年元%])")
+# the contracted tens of general usage, common in Hong Kong and Macau print: 廿五 (25), 卅五 (35), 卌 (40)
+_TENS = str.maketrans({"廿": "二十", "卅": "三十", "卌": "四十"})
 _THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 
 
@@ -40,6 +42,7 @@ def chinese_number(s: str) -> int:
     """``"十四"`` -> 14, ``"二十"`` -> 20, ``"三千零五"`` -> 3005, ``"二〇一一"`` -> 2011, ``"3"`` -> 3."""
     if s.isdigit():
         return int(s)
+    s = s.translate(_TENS)
     if s and all(ch in _DIGIT_VALUE for ch in s):  # digit by digit: 二〇一一
         return int("".join(str(_DIGIT_VALUE[ch]) for ch in s))
     total, section, current = 0, 0, 0
