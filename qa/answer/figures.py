@@ -185,7 +185,7 @@ def counted_kind(question: str) -> str | None:
     ('年', 'people')
     >>> counted_kind("How many school places were added?"), counted_kind("How many school sports teachers?")
     (None, 'people')
-    >>> counted_kind("How many volunteers worked there?"), counted_kind("How many doctors does it have?")
+    >>> counted_kind("How many volunteers worked there?"), counted_kind("How many pupils does it have?")
     ('people', 'people')
     >>> counted_kind("How many new public kindergartens opened?")  # new: 新生 (people), then the head: 所
     '所'
@@ -202,8 +202,8 @@ def counted_kind(question: str) -> str | None:
         for span in (3, 2, 1) if not unit else ():
             if i + span <= len(words) and (found := [e.zh for e in lexicon.candidates(" ".join(words[i:i + span]))]):
                 break
-        # "how many times": 次; "teachers": people
-        k = _unit_words()[" ".join(words[i:i + span])] if unit else _headword_kind(found[:3])
+        k = _unit_words()[" ".join(words[i:i + span])] if unit else _headword_kind(found[:3]) or (  # times: 次
+            _headword_kind([e.zh for e in lexicon.synonyms(words[i])][:3]) if span == 1 else None)  # pupils: 学生
         # (a plural English word is a noun: a verbal noun's headword counts, 检查 for "inspections")
         if k is None and kind is not None and _plural(words[i + span - 1]) and any(
                 _is_noun(w) or _first_flag(w) == "vn" for w in found[:3]):
