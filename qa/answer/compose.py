@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
 
-from qa.answer import evidence, figures, wording
+from qa.answer import evidence, features, figures, wording
 from qa.answer import lead as leads
 from qa.answer.decline import DeclineModel, load_decline, load_offtopic, question_row
 from qa.answer.evidence import MASKED_RE, TermWeights, group_credit, has_new_figure, quote_window
@@ -25,8 +25,8 @@ from qa.answer.features import (  # noqa: F401 - shared_run: used by tests and c
     VectorCache,
     chunk_positions,
     items_after,
+    measured,
     sentence_features,
-    share,
     shared_run,
 )
 from qa.answer.scope import asked_counts_first, asked_years_first, of_other_years, scoped, search_naming
@@ -294,7 +294,7 @@ class Answerer:
 
     def _measured(self, q: QuestionInfo, sentence: str) -> float:
         """Share (by weight) of what the figure question counts that ``sentence`` names (1.0 when unknown)."""
-        return share(normalize(sentence), q.measure, self.weights)
+        return measured(q, sentence, self.weights)
 
     def _direct(self, q: QuestionInfo, c: Candidate, reading: Reading) -> bool:
         """The best sentence states every concept of what is asked, next to its figure."""
@@ -313,10 +313,11 @@ class Answerer:
         English question what is counted is known only through dictionary senses, which often miss the
         report's word, so there a figure in a likely sentence is enough (XQuAD en->zh questions 0..299, never
         fitted on: declines 22 -> 9, answers holding the gold span 169 -> 179; bench/README.md). The parts of a
-        date and an item's number are no figure here (a "how much" answered by "9月28日")."""
+        date and an item's number are no figure here (a "how much" answered by "9月28日"), nor is a count for
+        a share asked (``evidence.asks_share``: "what share ..." is answered by 55%, 8.5:1 or 三成)."""
         pool = [c for c in cands[:self.params.figure_pool] if figures.gives_figure(c.quote, q)]
         if q.lang == "en":
-            return not pool
+            return not any(features.gives_share(c.quote, q) or not evidence.asks_share(q) for c in pool)
         return not any(self._measured(q, c.sentence) >= self.params.measured_min for c in pool)
 
     def _compose(self, q: QuestionInfo, res: SearchResult, chosen: list[Candidate], notes: list[str],

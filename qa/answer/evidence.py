@@ -176,7 +176,7 @@ def quote_window(sentence: str, q: QuestionInfo, weights: TermWeights, limit: in
             continue  # one clause longer than the limit: no window starts here
         window = text[start:spans[j][1]]
         # a figure question's window holds a figure it may ask for, when one does
-        score = (q.kind == "numeric" and gives_figure(window, q), share and _percentages(window, q),
+        score = (q.kind == "numeric" and gives_figure(window, q), share and percentages(window, q),
                  concept_coverage(normalize(window), q, weights))
         if best is None or score > best[0]:
             best = (score, i, start, spans[j][1])
@@ -207,7 +207,7 @@ def best_clause(sentence: str, q: QuestionInfo, weights: TermWeights) -> str:
     if not cands:
         return sentence
     # a share is answered by a percentage: its clauses alone, when the sentence has one
-    shares = [c for c in cands if _percentages(c, q)] if asks_share(q) else []
+    shares = [c for c in cands if percentages(c, q)] if asks_share(q) else []
     cands = shares or cands
     # first the clause whose figure follows the very words the question counts ("市级平安校园8所" for
     # "多少所市级平安校园", not "市级交通平安校园2所", which holds all its concepts and one more); then the clause
@@ -352,7 +352,7 @@ def figure_first(q: QuestionInfo, cands: list, pool: int) -> list:
     unchanged). Chinese questions keep the scorer's order: there it lost answers (DRCD, XQuAD-zh 0..99)."""
     first = next((c for c in cands[:pool] if gives_figure(c.quote, q)), None)
     if first is not None and asks_share(q):
-        first = next((c for c in cands[:pool] if _percentages(c.quote, q)), first)
+        first = next((c for c in cands[:pool] if percentages(c.quote, q)), first)
     if first is None or first is cands[0]:
         return cands
     return [first, *(c for c in cands if c is not first)]
@@ -360,7 +360,7 @@ def figure_first(q: QuestionInfo, cands: list, pool: int) -> list:
 
 # Chinese words of a share (general vocabulary): an English question whose words the dictionary reads as one
 # of them asks for a percentage
-_SHARE_ZH = frozenset(("比例", "比率", "比重", "百分比", "百分率", "百分数", "份额"))
+SHARE_ZH = frozenset(("比例", "比率", "比重", "百分比", "百分率", "百分数", "份额"))
 
 
 @lru_cache(maxsize=4096)
@@ -368,11 +368,11 @@ def _asks_share_en(question: str) -> bool:
     if re.search(r"\bhow many\b", question, re.I):
         return False  # a count, whatever rate it names
     words = re.findall(r"[a-z]+", question.lower())
-    return any(e.zh in _SHARE_ZH for w in words for e in lexicon.candidates(w)[:6])
+    return any(e.zh in SHARE_ZH for w in words for e in lexicon.candidates(w)[:6])
 
 
 def asks_share(q: QuestionInfo) -> bool:
-    """The question asks for a share: its words are read as a share word (``_SHARE_ZH``: "what share of ...",
+    """The question asks for a share: its words are read as a share word (``SHARE_ZH``: "what share of ...",
     "what percentage", "enrolment rate"), or it names one.
 
     >>> from qa.search.question import analyze
@@ -386,5 +386,5 @@ def asks_share(q: QuestionInfo) -> bool:
     return expected_unit(q) == "share"
 
 
-def _percentages(text: str, q: QuestionInfo) -> bool:
+def percentages(text: str, q: QuestionInfo) -> bool:
     return any(m.group(0).endswith("%") for m in new_figures(normalize(text), q, strict=True))

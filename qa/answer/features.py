@@ -11,6 +11,7 @@ True
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
@@ -19,12 +20,15 @@ import numpy as np
 
 from qa.answer.evidence import (
     ITEM_START,
+    SHARE_ZH,
     TermWeights,
+    asks_share,
     best_clause,
     concept_coverage,
     figure_fit,
     group_credit,
     has_new_figure,
+    percentages,
 )
 from qa.answer.scorer import FEATURES, AnswerParams
 from qa.ingest.quotes import answers_nothing, quotable
@@ -135,8 +139,8 @@ def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder
     cands, rows = [], []
     k = 0
     for rank, (hit, sents) in enumerate(zip(hits, per_hit, strict=True)):
-        chunk_cov = concept_coverage(normalize(" ".join([*hit.chunk.heading, hit.chunk.text])), q, weights, skip)
         doc = index.documents.get(hit.chunk.doc_id)
+        chunk_cov = concept_coverage(normalize(" ".join([*hit.chunk.heading, hit.chunk.text])), q, weights, skip)
         for pos, text in enumerate(sents):
             tnorm = normalize(text)
             s_cos = float(s_cos_embedded[k]) if k < len(s_cos_embedded) and rank < params.embed_hits \
@@ -278,3 +282,33 @@ def items_after(best: Candidate, cands: list[Candidate]) -> list[Candidate]:
             break
         items.append(c)
     return items
+
+
+def measured(q: QuestionInfo, sentence: str, weights: TermWeights) -> float:
+    """Share (by weight) of what the figure question counts (``q.measure``) that ``sentence`` names (1.0 when
+    unknown); a percentage names the share words (a share asked as 比例 is given as "占35%").
+
+    >>> from qa.search.question import analyze
+    >>> q = analyze("乡镇学校中寄宿制学校占多大比例?")
+    >>> w = TermWeights(9, len)
+    >>> measured(q, "寄宿制学校占42%", w), measured(q, "寄宿制学校12所", w)
+    (1.0, 0.0)
+    """
+    groups = q.measure
+    if asks_share(q) and percentages(sentence, q):
+        groups = tuple(g for g in groups if not any(t in SHARE_ZH or t in ("%", "占比", "比") for t in g))
+    return share(normalize(sentence), groups, weights)
+
+
+_SHARE_FIGURE = re.compile(r"\d\s*(?:[:：]\s*\d|[﹪‰])|[一二三四五六七八九]成|分之|百分点")  # ﹪: small per cent
+
+
+def gives_share(text: str, q: QuestionInfo) -> bool:
+    """``text`` states a share: a new percentage, a ratio (8.5:1), tenths (三成) or a fraction (三分之一).
+
+    >>> from qa.search.question import analyze
+    >>> q = analyze("What share of pupils passed?")
+    >>> [gives_share(t, q) for t in ("合格率57﹪", "生机比8.5:1", "占三成", "合格学生57人")]
+    [True, True, True, False]
+    """
+    return percentages(text, q) or bool(_SHARE_FIGURE.search(normalize(text)))
