@@ -140,7 +140,8 @@ def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder
     k = 0
     for rank, (hit, sents) in enumerate(zip(hits, per_hit, strict=True)):
         doc = index.documents.get(hit.chunk.doc_id)
-        chunk_cov = concept_coverage(normalize(" ".join([*hit.chunk.heading, hit.chunk.text])), q, weights, skip)
+        own = own_years(doc, res.filters.years)
+        chunk_cov = concept_coverage(normalize(" ".join([*hit.chunk.heading, hit.chunk.text])) + own, q, weights, skip)
         for pos, text in enumerate(sents):
             tnorm = normalize(text)
             s_cos = float(s_cos_embedded[k]) if k < len(s_cos_embedded) and rank < params.embed_hits \
@@ -148,7 +149,7 @@ def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder
             k += rank < params.embed_hits
             if answers_nothing(text, doc.title if doc else "", hit.chunk, pos):
                 continue  # the report's title as a line of its text, or an announcement of what follows
-            cov = concept_coverage(tnorm, q, weights, skip)
+            cov = concept_coverage(tnorm + own, q, weights, skip)
             # an English question's clause would be chosen through dictionary senses that often miss the
             # report's word: it quotes the whole sentence when that fits (bench/README.md, session 6)
             whole = q.lang == "en" and len(text) <= params.max_quote
@@ -156,7 +157,7 @@ def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder
             cands.append(Candidate(rank, hit, text, quote, max(cov, params.passage_coverage_share * chunk_cov)))
             row = _row(q, text, tnorm, s_cos, p_cos[rank], hit.score / top, rank, cov, chunk_cov,
                        pos / max(1, len(sents) - 1), params)
-            rows.append([*row, share(tnorm, q.focus, weights, skip),
+            rows.append([*row, share(tnorm + own, q.focus, weights, skip),
                          share(tnorm, q.measure, weights, skip) if q.kind == "numeric" else 0.0])
     matrix = np.array(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
     if len(rows):
@@ -164,6 +165,24 @@ def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder
         matrix[:, 3] = matrix[:, 2] - matrix[:, 2].max()
         matrix[:, 15] = matrix[:, 14] * matrix[:, 1]
     return Features(tuple(cands), matrix, skip, context)
+
+
+def own_years(doc, years: tuple[int, ...]) -> str:
+    """The asked years as text a sentence of ``doc`` is read with, when the report covers one of them alone or
+    says no year: such a report's sentences say 今年 or nothing where the question names the year, as they leave
+    out the place the report is about (scoping has already set aside the reports of other years).
+
+    >>> from qa.types import Document
+    >>> one, none = Document("d", "d.txt", "t", 2024, years=(2024,)), Document("d", "d.txt", "t")
+    >>> own_years(one, (2024,)).split(), own_years(none, (2024,)).split()
+    (['2024年'], ['2024年'])
+    >>> own_years(Document("d", "d.txt", "t", 2024, years=(2023, 2024)), (2024,))
+    ''
+    """
+    own = set(doc.years or ((doc.year,) if doc.year else ())) if doc is not None else set()
+    if not years or len(own) > 1 or own and not own & set(years):
+        return ""
+    return "".join(f"\n{y}年" for y in years)
 
 
 def senses_read(q: QuestionInfo, read: str) -> QuestionInfo:
