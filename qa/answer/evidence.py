@@ -216,7 +216,7 @@ def best_clause(sentence: str, q: QuestionInfo, weights: TermWeights) -> str:
     # question's concepts; equal scores: the clause whose figure follows an asked word most closely ("小学32所"
     # before "中小学校56所")
     named = _counted_words(q)
-    given = {n for n in q.numbers if not _YEAR_NUMBER.fullmatch(n)}
+    given = {n for n in _numbers(q.text) if not _YEAR_NUMBER.fullmatch(n)}  # as written: 学前三年 is no "3"
     unit = asked_unit(q)
     scored = [(bool(named) and named.search(normalize(c)) is not None,
                bool(unit) and unit_follows(c, q, unit),
