@@ -67,3 +67,23 @@ def numbers_in(text: str) -> list[str]:
     found += [str(chinese_number(m.group(0))) for m in _CN_FIGURE_RE.finditer(norm)]
     return found
 
+
+# the counter words after which a Chinese numeral counts something (三所, 五名), not a span of years (学前三年)
+_COUNTERS = "个所名项次人天亿万元%位户场台套件座亩吨条家"
+
+
+def counts_in(text: str) -> set[str]:
+    """The counts a text states, in digits as written; Chinese numerals only before a counter and not after 第
+    (第二个十年, 学前三年 and a lone 一 are words, not counts).
+
+    >>> sorted(counts_in("第二个十年计划涵盖19个项目,学前三年,新建三所学校"))
+    ['19', '3']
+    """
+    norm, out = normalize(text), set()
+    for m in NUMBER_RE.finditer(norm):
+        n, after = m.group(0), norm[m.end():m.end() + 1]
+        if n[0].isdigit():
+            out.add(n)
+        elif after and after in _COUNTERS and n != "一" and not norm[:m.start()].endswith("第"):
+            out.add(str(chinese_number(n)))
+    return out

@@ -30,7 +30,7 @@ from qa.answer.figures import (  # noqa: F401 - ITEM_START, has_new_figure, MASK
     new_figures,
     unit_table,
 )
-from qa.numbers import NUMBER_RE
+from qa.numbers import NUMBER_RE, counts_in
 from qa.search import lexicon
 from qa.search.question import QuestionInfo
 from qa.textnorm import SENTENCE_ENDS, normalize, sentence_spans
@@ -216,11 +216,11 @@ def best_clause(sentence: str, q: QuestionInfo, weights: TermWeights) -> str:
     # question's concepts; equal scores: the clause whose figure follows an asked word most closely ("小学32所"
     # before "中小学校56所")
     named = _counted_words(q)
-    given = {n for n in _numbers(q.text) if not _YEAR_NUMBER.fullmatch(n)}  # as written: 学前三年 is no "3"
+    given = {n for n in counts_in(q.text) if not _YEAR_NUMBER.fullmatch(n)}
     unit = asked_unit(q)
     scored = [(bool(named) and named.search(normalize(c)) is not None,
                bool(unit) and unit_follows(c, q, unit),
-               bool(given & _numbers(c)),
+               bool(given & counts_in(c)),
                concept_coverage(normalize(c), q, weights) + figure_fit(c, q) + 0.5 * _measure_follows(c, q),
                -_figure_gap(c, q), -i, c)
               for i, c in enumerate(cands)]
@@ -232,17 +232,13 @@ def best_clause(sentence: str, q: QuestionInfo, weights: TermWeights) -> str:
     all_cl = clauses(sentence)
     j = all_cl.index(clause)
     if j > 0 and (clause.startswith(("其中", "共", "比", "占", "同比", "较")) or (
-            given & _numbers(all_cl[j - 1]) and not given & _numbers(clause))):
+            given & counts_in(all_cl[j - 1]) and not given & counts_in(clause))):
         return all_cl[j - 1] + clause  # ... and one after the clause naming the question's own count ("启动8个项目,")
     if j + 2 < len(all_cl) and _BARE_WHEREOF.fullmatch(all_cl[j + 1]):  # never end on a bare "其中,": add the part
         return clause + all_cl[j + 1] + all_cl[j + 2]
     if j + 1 < len(all_cl) and all_cl[j + 1].startswith(("其中", "比上年", "同比", "较", "占")):
         return clause + all_cl[j + 1]
     return clause
-
-
-def _numbers(text: str) -> set[str]:
-    return {m.group(0) for m in NUMBER_RE.finditer(normalize(text))}
 
 
 _BARE_WHEREOF = re.compile(r"其中\s*[，,：:]?")
