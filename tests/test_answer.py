@@ -295,6 +295,23 @@ def test_a_count_written_in_chinese_numerals_before_years_and_measure_words_is_a
     assert no_figure("For how many years in a row was the centre rated?", "三年级学生获奖。")  # a grade
 
 
+def test_a_share_is_answered_by_a_share_and_names_what_a_share_question_counts(tmp_path, fake_embedder):
+    answerer = _answerer_over(tmp_path, fake_embedder, {"report.txt": (
+        "青松县教育局2019年工作总结\n\n全县寄宿制学校占42%。全县寄宿学生1200人。合格率达57﹪。每班廿五人。\n")})
+
+    def no_figure(question: str, sentence: str) -> bool:
+        res = answerer.retriever.search(question)
+        c = Candidate(0, res.hits[0], sentence, sentence, 0.5, score=0.5)
+        return answerer._no_figure(question_info(question, res), [c])
+
+    assert not no_figure("What share of schools are boarding schools?", "全县寄宿制学校占42%。")
+    assert no_figure("What share of schools are boarding schools?", "全县寄宿学生1200人。")  # a count, no share
+    assert not no_figure("What share of pupils passed?", "合格率达57﹪。")  # the small per-cent sign
+    assert not no_figure("How many boarding pupils are there?", "全县寄宿学生1200人。")
+    assert not no_figure("全县寄宿制学校占多大比例?", "全县寄宿制学校占42%。")  # 42% names the 比例 asked
+    assert not no_figure("每班多少人?", "每班廿五人。")  # 廿五: 25
+
+
 def test_a_sentence_of_another_year_in_another_report_does_not_answer_first(tmp_path, fake_embedder):
     answerer = _answerer_over(tmp_path, fake_embedder, {
         "a.txt": "青松县教育局2014年工作总结\n\n全年全县新建学校食堂7所。\n",
