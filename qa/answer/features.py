@@ -40,7 +40,7 @@ from qa.search.retrieve import SearchResult
 from qa.search.shift import QueryShift
 from qa.store.index import Index
 from qa.textnorm import normalize
-from qa.types import Hit
+from qa.types import Document, Hit  # noqa: F401 - Document: the doctest
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder
     k = 0
     for rank, (hit, sents) in enumerate(zip(hits, per_hit, strict=True)):
         doc = index.documents.get(hit.chunk.doc_id)
-        own = own_years(doc, res.filters.years)
+        own = own_years(doc, res.filters.years, res.filters.places)
         chunk_cov = concept_coverage(normalize(" ".join([*hit.chunk.heading, hit.chunk.text])) + own, q, weights, skip)
         for pos, text in enumerate(sents):
             tnorm = normalize(text)
@@ -167,20 +167,24 @@ def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder
     return Features(tuple(cands), matrix, skip, context)
 
 
-def own_years(doc, years: tuple[int, ...]) -> str:
-    """The asked years as text a sentence of ``doc`` is read with, when the report covers one of them alone or
-    says no year: such a report's sentences say 今年 or nothing where the question names the year, as they leave
-    out the place the report is about (scoping has already set aside the reports of other years).
+def own_years(doc: Document | None, years: tuple[int, ...], places: tuple[str, ...] = ()) -> str:
+    """The asked years as text a sentence of ``doc`` is read with, when the report covers one of them alone, or
+    says no year but is about a place the question names (a news item): such a report's sentences say 今年 or
+    nothing where the question names the year, as they leave out the place it is about (scoping has already set
+    aside the reports of other years). A yearless report about no asked place gets no such credit: a sentence
+    stating the year keeps its lead over it.
 
-    >>> from qa.types import Document
-    >>> one, none = Document("d", "d.txt", "t", 2024, years=(2024,)), Document("d", "d.txt", "t")
-    >>> own_years(one, (2024,)).split(), own_years(none, (2024,)).split()
-    (['2024年'], ['2024年'])
+    >>> one, none = Document("d", "d.txt", "t", 2024, years=(2024,)), Document("d", "d.txt", "t", places=("澳门",))
+    >>> own_years(one, (2024,)).split(), own_years(none, (2024,), ("澳门",)).split(), own_years(none, (2024,))
+    (['2024年'], ['2024年'], '')
     >>> own_years(Document("d", "d.txt", "t", 2024, years=(2023, 2024)), (2024,))
     ''
     """
-    own = set(doc.years or ((doc.year,) if doc.year else ())) if doc is not None else set()
-    if not years or len(own) > 1 or own and not own & set(years):
+    if doc is None or not years:
+        return ""
+    own = set(doc.years or ((doc.year,) if doc.year else ()))
+    about = {place_core(p) for p in doc.places} & {place_core(p) for p in places}
+    if len(own) > 1 or own and not own & set(years) or not own and not about:
         return ""
     return "".join(f"\n{y}年" for y in years)
 
