@@ -317,7 +317,7 @@ class Answerer:
         a share asked (``evidence.asks_share``: "what share ..." is answered by 55%, 8.5:1 or 三成)."""
         pool = [c for c in cands[:self.params.figure_pool] if figures.gives_figure(c.quote, q)]
         if q.lang == "en":
-            return not any(features.gives_share(c.quote, q) or not evidence.asks_share(q) for c in pool)
+            return not any(features.gives_share(c.quote, q) for c in pool) if evidence.asks_share(q) else not pool
         return not any(self._measured(q, c.sentence) >= self.params.measured_min for c in pool)
 
     def _compose(self, q: QuestionInfo, res: SearchResult, chosen: list[Candidate], notes: list[str],

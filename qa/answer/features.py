@@ -40,7 +40,7 @@ from qa.search.retrieve import SearchResult
 from qa.search.shift import QueryShift
 from qa.store.index import Index
 from qa.textnorm import normalize
-from qa.types import Document, Hit  # noqa: F401 - Document: the doctest
+from qa.types import Document, Hit
 
 
 @dataclass(frozen=True)
