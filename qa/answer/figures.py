@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
+from qa.answer.units import Unit, unit_table  # noqa: F401 - Unit: read from here too
 from qa.numbers import NUMBER_RE
 from qa.search import lexicon
 from qa.search.filters import detect_years
@@ -96,6 +95,7 @@ _PEOPLE = ("教师", "老师", "学生", "毕业生", "儿童", "幼儿", "干�
            "志愿者", "党员", "少先队员", "人才", "专家")
 _MONEY = ("钱", "经费", "资金", "投入", "投资", "元", "费", "补助", "补贴", "助学金", "贷款", "预算", "支出", "开支",
           "耗资", "花销", "拨款")
+_MONEY_ENDS = ("费", "资金", "金额", "款")  # 学杂费, 专项资金, 拨款: sums of money
 _SHARE_WORDS = ("比例", "比率", "%", "比", "百分比", "占比", "比重", "百分点")
 _SHARE_ASKED_ZH = re.compile("几成|百分之几|百分之多少")  # "what share", asked in tenths or per cent
 _UNITS = {"people": ("人", "名", "人次", "位"), "money": ("元", "万元", "亿元", "万", "亿"),
@@ -108,15 +108,22 @@ def _is_people(term: str) -> bool:
 
 
 def expected_unit(q: QuestionInfo) -> str | None:
-    terms = [t for g in (q.focus or q.terms) for t in g]
-    if any(t in _MONEY for t in terms):
-        return "money"
-    if any(t in _SHARE_WORDS for t in terms) or (q.lang != "en" and _SHARE_ASKED_ZH.search(q.norm)):
-        return "share"
-    if any(_is_people(t) for t in terms):
-        return "people"
-    if any(t in ("次", "几次", "培训", "讲座", "活动") for t in terms) and q.kind == "numeric":
-        return "times"
+    """The kind of figure a question asks for: read first in what it counts (``q.measure``, the words after 多少:
+    "减免了多少学杂费" asks for money though it names 学生), then in its other concepts.
+
+    >>> from qa.search.question import analyze
+    >>> expected_unit(analyze("给建档立卡的学生减免了多少学杂费?")), expected_unit(analyze("有多少学生获得资助?"))
+    ('money', 'people')
+    """
+    for terms in ([t for g in q.measure for t in g], [t for g in (q.focus or q.terms) for t in g]):
+        if any(t in _MONEY or t.endswith(_MONEY_ENDS) for t in terms):
+            return "money"
+        if any(t in _SHARE_WORDS for t in terms) or (q.lang != "en" and _SHARE_ASKED_ZH.search(q.norm)):
+            return "share"
+        if any(_is_people(t) for t in terms):
+            return "people"
+        if any(t in ("次", "几次", "培训", "讲座", "活动") for t in terms) and q.kind == "numeric":
+            return "times"
     return None
 
 
@@ -127,7 +134,7 @@ _ASKED_UNIT_RE = re.compile(f"(?:多少|几)({_MEASURE_WORDS})")
 _MEASURE_RE = re.compile(_MEASURE_WORDS)
 _ASKED_MONEY_RE = re.compile(r"(?:多少|几)块?钱")
 _UNIT_KIND = {"人次": "people", "人": "people", "名": "people", "位": "people", "万元": "money", "亿元": "money",
-              "元": "money", "座": "所"}
+              "元": "money", "座": "所", "场": "次"}  # 场 and 次 both count events ("几场直播": "6次网络直播")
 
 
 # Chinese headwords of schools: what 所 counts
@@ -139,21 +146,6 @@ def _headword_kind(headwords: list[str]) -> str | None:
     kinds = {"people" if _is_people(t) else "所" if t.endswith(_SCHOOLS) else None
              for t in headwords} - {None}
     return kinds.pop() if len(kinds) == 1 else None
-
-
-@dataclass(frozen=True)
-class Unit:
-    zh: str
-    english: str
-    kind: str  # people / count / thing / measure (see the file's header)
-
-
-@lru_cache(maxsize=1)
-def unit_table() -> tuple[Unit, ...]:
-    """The units of ``qa/data/units_zh_en.tsv``, longest first (万元 before 元)."""
-    text = resources.files("qa").joinpath("data/units_zh_en.tsv").read_text(encoding="utf-8")
-    rows = [line.split("\t") for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    return tuple(sorted((Unit(r[0], r[1], r[2]) for r in rows if len(r) >= 3), key=lambda u: -len(u.zh)))
 
 
 @lru_cache(maxsize=1)
