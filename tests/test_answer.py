@@ -312,6 +312,18 @@ def test_a_share_is_answered_by_a_share_and_names_what_a_share_question_counts(t
     assert not no_figure("每班多少人?", "每班廿五人。")  # 廿五: 25
 
 
+def test_what_a_chinese_question_counts_sets_the_kind_of_its_figure():
+    from qa.answer.evidence import TermWeights, best_clause
+    from qa.answer.figures import another_measure
+    from qa.search.question import analyze
+
+    fees = analyze("青松县给困难学生减免了多少学杂费?")  # names 学生, counts 学杂费: a sum of money
+    assert best_clause("免收困难学生学杂费40.2万元,受惠学生631人。", fees, TermWeights(9, len)).startswith("免收")
+    shows = analyze("青松县今年搞了几场网上直播?")
+    assert not another_measure("开展6次网络直播", shows)  # 场 and 次 both count events
+    assert another_measure("直播观看20万人", shows)
+
+
 def test_a_sentence_of_another_year_in_another_report_does_not_answer_first(tmp_path, fake_embedder):
     answerer = _answerer_over(tmp_path, fake_embedder, {
         "a.txt": "青松县教育局2014年工作总结\n\n全年全县新建学校食堂7所。\n",
