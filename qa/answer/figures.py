@@ -108,22 +108,25 @@ def _is_people(term: str) -> bool:
 
 
 def expected_unit(q: QuestionInfo) -> str | None:
-    """The kind of figure a question asks for: read first in what it counts (``q.measure``, the words after 多少:
-    "减免了多少学杂费" asks for money though it names 学生), then in its other concepts.
+    """The kind of figure a question asks for: a sum of money when what it counts is one (``q.measure``, the words
+    after 多少: "减免了多少学杂费" asks for money though it names 学生), else read in all its concepts.
 
     >>> from qa.search.question import analyze
     >>> expected_unit(analyze("给建档立卡的学生减免了多少学杂费?")), expected_unit(analyze("有多少学生获得资助?"))
     ('money', 'people')
     """
-    for terms in ([t for g in q.measure for t in g], [t for g in (q.focus or q.terms) for t in g]):
-        if any(t in _MONEY or t.endswith(_MONEY_ENDS) for t in terms):
-            return "money"
-        if any(t in _SHARE_WORDS for t in terms) or (q.lang != "en" and _SHARE_ASKED_ZH.search(q.norm)):
-            return "share"
-        if any(_is_people(t) for t in terms):
-            return "people"
-        if any(t in ("次", "几次", "培训", "讲座", "活动") for t in terms) and q.kind == "numeric":
-            return "times"
+    ends = _MONEY_ENDS if q.lang != "en" else ()  # not of dictionary senses ("payment": 付款, in "payment rate")
+    if any(t in _MONEY or t.endswith(ends) for g in q.measure for t in g):
+        return "money"
+    terms = [t for g in (q.focus or q.terms) for t in g]
+    if any(t in _MONEY for t in terms):
+        return "money"
+    if any(t in _SHARE_WORDS for t in terms) or (q.lang != "en" and _SHARE_ASKED_ZH.search(q.norm)):
+        return "share"
+    if any(_is_people(t) for t in terms):
+        return "people"
+    if any(t in ("次", "几次", "培训", "讲座", "活动") for t in terms) and q.kind == "numeric":
+        return "times"
     return None
 
 
