@@ -244,16 +244,24 @@ def test_a_mask_in_another_measure_than_asked_declines_nothing(tmp_path, fake_em
     assert mask == "x万元"
 
 
+def _no_figure_of(answerer: Answerer):
+    """``no_figure(question, sentence)``: whether the answerer finds no figure for the question in that sentence."""
+
+    def no_figure(question: str, sentence: str) -> bool:
+        res = answerer.retriever.search(question)
+        c = Candidate(0, res.hits[0], sentence, sentence, 0.5, score=0.5)
+        return answerer._no_figure(question_info(question, res), [c])
+
+    return no_figure
+
+
 def test_an_english_figure_question_is_not_answered_by_figures_of_another_measure(tmp_path, fake_embedder):
     answerer = _answerer_over(tmp_path, fake_embedder, {"report.txt": (
         "青松县卫生局2020年工作总结\n\n全县现有小学6所、初中3所、注册幼儿园22所。全年共培训医生1200人次。培训资金由县财政保障。\n")})
     schools = "全县现有小学6所、初中3所、注册幼儿园22所。"
     trained = "全年共培训医生1200人次。"
 
-    def no_figure(question: str, sentence: str) -> bool:
-        res = answerer.retriever.search(question)
-        c = Candidate(0, res.hits[0], sentence, sentence, 0.5, score=0.5)
-        return answerer._no_figure(question_info(question, res), [c])
+    no_figure = _no_figure_of(answerer)
 
     assert no_figure("How many doctors worked in the county last year?", schools)  # 所 counts no doctors
     assert not no_figure("How many doctors attended training last year?", trained)
@@ -266,10 +274,7 @@ def test_a_sum_is_said_with_its_currency_and_item_numbers_and_quoted_names_are_n
         "青松县教育局2021年工作总结\n\n全年购置校车20辆，落实“3+2”帮扶措施12条。"
         "全年投入校车资金360万元。\n")})
 
-    def no_figure(question: str, sentence: str) -> bool:
-        res = answerer.retriever.search(question)
-        c = Candidate(0, res.hits[0], sentence, sentence, 0.5, score=0.5)
-        return answerer._no_figure(question_info(question, res), [c])
+    no_figure = _no_figure_of(answerer)
 
     buses = "全年购置校车20辆，落实“3+2”帮扶措施12条。"
     assert no_figure("How much funding went to school buses?", buses)  # 辆 and 条 are no currency
@@ -283,10 +288,7 @@ def test_a_count_written_in_chinese_numerals_before_years_and_measure_words_is_a
     answerer = _answerer_over(tmp_path, fake_embedder, {"report.txt": (
         "青松县文化馆2018年工作总结\n\n本馆连续十一年获评省级先进单位，落实五年发展规划。新建两座分馆。\n")})
 
-    def no_figure(question: str, sentence: str) -> bool:
-        res = answerer.retriever.search(question)
-        c = Candidate(0, res.hits[0], sentence, sentence, 0.5, score=0.5)
-        return answerer._no_figure(question_info(question, res), [c])
+    no_figure = _no_figure_of(answerer)
 
     assert not no_figure("For how many years in a row was the centre rated?", "本馆连续十一年获评省级先进单位。")
     assert not no_figure("How many branches were built?", "新建两座分馆。")
@@ -299,10 +301,7 @@ def test_a_share_is_answered_by_a_share_and_names_what_a_share_question_counts(t
     answerer = _answerer_over(tmp_path, fake_embedder, {"report.txt": (
         "青松县教育局2019年工作总结\n\n全县寄宿制学校占42%。全县寄宿学生1200人。合格率达57﹪。每班廿五人。\n")})
 
-    def no_figure(question: str, sentence: str) -> bool:
-        res = answerer.retriever.search(question)
-        c = Candidate(0, res.hits[0], sentence, sentence, 0.5, score=0.5)
-        return answerer._no_figure(question_info(question, res), [c])
+    no_figure = _no_figure_of(answerer)
 
     assert not no_figure("What share of schools are boarding schools?", "全县寄宿制学校占42%。")
     assert no_figure("What share of schools are boarding schools?", "全县寄宿学生1200人。")  # a count, no share
