@@ -108,3 +108,15 @@ def test_sentences_are_scored_among_the_reports_that_may_answer(tmp_path, fake_e
     res = answerer.retriever.search("新建了多少所幼儿园?", k=10)
     same, outside = scoped(answerer.retriever, question_info(res.question, res), res)
     assert same is res and outside == ""
+
+
+def test_a_report_naming_no_place_may_answer_when_the_others_name_the_place_only_in_passing(tmp_path, fake_embedder):
+    # invented: a news item that says only 教育局 (no place), and a county's summary that names Hong Kong in passing
+    item = "小一人数预计下跌\n\n教育局估计小一学生人数将在5年后下跌至3.15万人。\n"
+    county = ("青松县教育局2021年工作总结\n\n在香港某基金会的援助下,培训教导主任65人。\n\n全县新建幼儿园2所。\n")
+    answerer = answerer_over(tmp_path, fake_embedder, {"item.txt": item, "county.txt": county})
+    ids = _ids(answerer)
+    every = list(ids.values())
+    assert answering_reports(*_read(answerer), every, (), ("香港",)).kept == {ids["item.txt"], ids["county.txt"]}
+    # where a report is about the place, one naming no place is no answer for it
+    assert answering_reports(*_read(answerer), every, (), ("青松县",)).kept == {ids["county.txt"]}

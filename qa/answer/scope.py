@@ -11,7 +11,8 @@ are scored, a sentence answers only from a report that speaks of what the questi
 - a place (``SearchResult.places``: about or mentioned, also when the place filter was set aside because the
   best evidence lay outside it): the report is about it or mentions it (``Document.places``/``mentions``), or
   its title or text names it, in full or without its administrative suffix, or, for Hong Kong and Macau, in the
-  region's own voice (本港, 本澳: ``qa.ingest.gazetteer.voiced_regions``).
+  region's own voice (本港, 本澳: ``qa.ingest.gazetteer.voiced_regions``). Where the reports only name it in
+  passing (none is about it), a report that names no place at all may answer as well.
 
 When no candidate's report names the place, the question is searched again within the reports that mention it
 (``search_naming``); when still no candidate's report may answer, the answer declines and says which of the two
@@ -43,7 +44,7 @@ from qa.ingest.gazetteer import voiced_regions
 from qa.search.filters import Filters, as_asked, place_core
 from qa.search.question import QuestionInfo
 from qa.search.retrieve import Retriever, SearchResult, question_info
-from qa.search.years import question_years, report_covers
+from qa.search.years import more_years, question_years, report_covers
 from qa.textnorm import normalize, script_of, to_traditional
 from qa.types import Document
 
@@ -63,23 +64,33 @@ def answering_reports(documents: Mapping[str, Document], paragraphs: Callable[[s
                       doc_ids: Iterable[str], years: Iterable[int], places: Iterable[str]) -> Scope:
     """Of the reports ``doc_ids`` (``documents`` by id; ``paragraphs``: a report's normalized paragraphs),
     those covering one of ``years`` and naming one of ``places`` (either condition holds when its list is
-    empty). A report not in ``documents`` is kept."""
+    empty). A report not in ``documents`` is kept. When none of the reports naming the place is about it (it
+    is only named in passing: a Hong Kong foundation in a county's summary), a report that names no place at
+    all is kept too, as a report of unknown year covers every year: a news page that says only 教育局 may be
+    the one about the place."""
     years = tuple(years)
     forms = {f for p in places for f in (normalize(p), place_core(normalize(p))) if len(f) >= 2}
-    kept, placed = set(), False
+    kept, placed, about, placeless = set(), False, False, []
     for d in dict.fromkeys(doc_ids):
         doc = documents.get(d)
         if doc is None:
             kept.add(d)
             continue
         texts = [normalize(doc.title), *paragraphs(d)]
-        own = {place_core(normalize(p)) for p in (*doc.places, *doc.mentions)}
-        if forms and not own.intersection(forms) and not any(f in t for t in texts for f in forms) \
-                and not any(r in f for r in voiced_regions("\n".join(texts)) for f in forms):
+        voiced = forms and any(r in f for r in voiced_regions("\n".join(texts)) for f in forms)
+        if forms and not {place_core(normalize(p)) for p in (*doc.places, *doc.mentions)}.intersection(forms) \
+                and not any(f in t for t in texts for f in forms) and not voiced:
+            if not doc.places and not doc.mentions:
+                placeless.append((d, doc, texts))  # names no place at all: it may be about any
             continue
         placed = True
+        about = about or voiced or bool({place_core(normalize(p)) for p in doc.places}.intersection(forms))
         if not years or report_covers(doc, texts, years):
             kept.add(d)
+    if placed and not about:  # the place is only named in passing: no surer a sign than naming none
+        for d, doc, texts in placeless:
+            if not years or report_covers(doc, texts, years):
+                kept.add(d)
     outside = "" if kept else "year" if placed else "place"
     return Scope(frozenset(kept), outside)
 
@@ -123,7 +134,7 @@ def of_other_years(q: QuestionInfo, c, documents: Mapping[str, Document]) -> boo
     asked = question_years(q.text)
     if not asked:
         return False
-    said = question_years(c.sentence)
+    said = {*question_years(c.sentence), *more_years(normalize(c.sentence))}  # and spans: 2002-2004年 names 2003
     doc = documents.get(c.hit.chunk.doc_id)
     return bool(said) and not set(asked) & set(said) and not (doc is not None and doc.year in asked)
 
