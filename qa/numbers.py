@@ -71,15 +71,36 @@ def numbers_in(text: str) -> list[str]:
 # the counter words after which a Chinese numeral counts something (三所, 五名), not a span of years (学前三年)
 _COUNTERS = "个所名项次人天亿万元%位户场台套件座亩吨条家"
 
+# English number words (general grammar). "one" is left out: "one of", "which one" count nothing.
+_EN_SMALL = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+                                        "fourteen fifteen sixteen seventeen eighteen nineteen".split()) if i >= 2}
+_EN_TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split())
+            if i >= 2}
+_EN_NUMBER_RE = re.compile(rf"\b(?:({'|'.join(_EN_TENS)})(?:[- ]({'|'.join(list(_EN_SMALL)[:8])}|one))?|"
+                           rf"({'|'.join(_EN_SMALL)}))\b", re.I)
+
+
+def english_numbers(text: str) -> list[str]:
+    """The numbers English text writes in words, as Arabic strings ("seven projects", "twenty-five schools").
+
+    >>> english_numbers("Seven of its twenty-five schools, one of them new, and 40 more")
+    ['7', '25']
+    """
+    out = []
+    for m in _EN_NUMBER_RE.finditer(text):
+        tens, unit, small = (g.lower() if g else g for g in m.groups())
+        out.append(str(_EN_SMALL[small] if small else _EN_TENS[tens] + (_EN_SMALL.get(unit, 1) if unit else 0)))
+    return out
+
 
 def counts_in(text: str) -> set[str]:
     """The counts a text states, in digits as written; Chinese numerals only before a counter and not after 第
-    (第二个十年, 学前三年 and a lone 一 are words, not counts).
+    (第二个十年, 学前三年 and a lone 一 are words, not counts); English number words ("seven projects").
 
     >>> sorted(counts_in("第二个十年计划涵盖19个项目,学前三年,新建三所学校"))
     ['19', '3']
     """
-    norm, out = normalize(text), set()
+    norm, out = normalize(text), set(english_numbers(text))
     for m in NUMBER_RE.finditer(norm):
         n, after = m.group(0), norm[m.end():m.end() + 1]
         if n[0].isdigit():

@@ -6,6 +6,7 @@ from llm_server import FakeLLMServer
 
 from qa import cli
 from qa.answer.compose import Answerer
+from qa.answer.evidence import best_clause
 from qa.answer.features import Candidate
 from qa.answer.render import render_text, to_json
 from qa.answer.scope import asked_years_first, of_other_years
@@ -372,3 +373,26 @@ def test_a_sentence_announcing_what_follows_is_not_quoted(tmp_path, fake_embedde
     assert not any("总结如下" in s for s in quoted)
     a = answerer.ask(question)
     assert not a.abstained and "张明" in a.text and "总结如下" not in a.text
+
+
+def test_an_english_how_much_asks_for_a_sum_and_the_question_s_own_count_names_the_group(tmp_path, fake_embedder):
+    # invented: the sum for "its seven projects" follows the clause naming them; the other clauses count projects
+    report = ("青松县教育局2020年工作总结\n\n在农村,实施7个中小学建设项目,累计投入资金2350万元,"
+              "河东小学教学楼等3个项目建成投用,河西中学教学楼等4个项目完成主体工程建设。\n")
+    answerer = _answerer_over(tmp_path, fake_embedder, {"report.txt": report})
+    question = "How much had Qingsong County put into its seven rural primary school building projects?"
+    answer = answerer.ask(question)
+    assert not answer.abstained and "2350" in answer.text
+    assert "2350" in answer.text.split("\n")[0]  # the lead states the sum ("The reports say:" before)
+    clause = best_clause(report.split("\n")[-2], question_info(question, answerer.retriever.search(question)),
+                         answerer.weights)
+    assert clause == "实施7个中小学建设项目,累计投入资金2350万元,"  # not a count of projects
+
+
+def test_a_figure_of_a_sentence_telling_of_other_years_is_no_figure_for_the_year_asked(tmp_path, fake_embedder):
+    answerer = _answerer_over(tmp_path, fake_embedder, {"report.txt": (
+        "教育发展调研报告\n\n2002-2004年全县教育经费支出总额分别为13595万元、13563万元、16620万元。\n")})
+    no_figure = _no_figure_of(answerer)
+    sentence = "2002-2004年全县教育经费支出总额分别为13595万元、13563万元、16620万元。"
+    assert no_figure("How much did the county spend on education in 2008?", sentence)
+    assert not no_figure("How much did the county spend on education in 2003?", sentence)

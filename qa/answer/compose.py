@@ -285,9 +285,8 @@ class Answerer:
         return None
 
     def _parallel(self, q: QuestionInfo, c: Candidate, best: Candidate, res: SearchResult) -> bool:
-        """Another report's figure for the same measure, when the question names no report: as much of the
-        question in it as in the best sentence. Scores are probabilities that weigh the passage's rank, so a
-        ratio to the best score drops a second report that is merely ranked lower."""
+        """Another report's figure for the same measure, when the question names no report: as much of the question
+        in it as in the best sentence (scores weigh passage rank: a ratio to the best drops a report ranked lower)."""
         p = self.params
         return (q.kind == "numeric" and not res.filters and c.coverage >= p.other_report_keep * best.coverage
                 and self._measured(q, c.sentence) >= p.measured_min)
@@ -312,10 +311,11 @@ class Answerer:
         """No answer to a figure question when no likely sentence gives a figure for what is counted. For an
         English question what is counted is known only through dictionary senses, which often miss the
         report's word, so there a figure in a likely sentence is enough (XQuAD en->zh questions 0..299, never
-        fitted on: declines 22 -> 9, answers holding the gold span 169 -> 179; bench/README.md). The parts of a
-        date and an item's number are no figure here (a "how much" answered by "9月28日"), nor is a count for
-        a share asked (``evidence.asks_share``: "what share ..." is answered by 55%, 8.5:1 or 三成)."""
-        pool = [c for c in cands[:self.params.figure_pool] if figures.gives_figure(c.quote, q)]
+        fitted on: declines 22 -> 9, answers holding the gold span 169 -> 179; bench/README.md). A date's parts
+        and an item's number are no figure here ("how much" and "9月28日"), nor a count for a share asked
+        (``evidence.asks_share``: 55%, 8.5:1, 三成), nor one of a sentence telling of other years than asked."""
+        pool = [c for c in cands[:self.params.figure_pool] if figures.gives_figure(c.quote, q)
+                and not of_other_years(q, c, self.retriever.index.documents)]
         if q.lang == "en":
             return not any(features.gives_share(c.quote, q) for c in pool) if evidence.asks_share(q) else not pool
         return not any(self._measured(q, c.sentence) >= self.params.measured_min for c in pool)

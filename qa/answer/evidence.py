@@ -24,6 +24,7 @@ from qa.answer.figures import (  # noqa: F401 - ITEM_START, has_new_figure, MASK
     _UNITS,
     ITEM_START,
     MASKED_RE,
+    another_measure,
     expected_unit,
     gives_figure,
     has_new_figure,
@@ -202,6 +203,8 @@ def best_clause(sentence: str, q: QuestionInfo, weights: TermWeights) -> str:
     '再投入7亿元为15校建礼堂。'
     >>> best_clause("新建校舍12所,投资3000万元,达标率升至95%。", analyze("What share met the standard?"), weights)
     '达标率升至95%。'
+    >>> best_clause("实施7个项目,投入资金2350万元,4个项目完工。", analyze("How much went into the seven?"), weights)
+    '实施7个项目,投入资金2350万元,'
     """
     cands = [c for c in clauses(sentence) if has_new_figure(c, q, strict=True)]
     if not cands:
@@ -212,6 +215,7 @@ def best_clause(sentence: str, q: QuestionInfo, weights: TermWeights) -> str:
     # first the clause whose figure follows the very words the question counts ("市级平安校园8所" for
     # "多少所市级平安校园", not "市级交通平安校园2所", which holds all its concepts and one more); then the clause
     # whose figure comes in the unit the question asks in ("多少平方米": "校舍面积10.2万平方米"); then the clause
+    # not only of another measure than asked ("how much": "投入资金2350万元", not "4个项目"); then the clause
     # holding a number the question itself names, a year aside ("for another 25 schools": "…为25校…"); then the
     # question's concepts; equal scores: the clause whose figure follows an asked word most closely ("小学32所"
     # before "中小学校56所")
@@ -220,12 +224,13 @@ def best_clause(sentence: str, q: QuestionInfo, weights: TermWeights) -> str:
     unit = asked_unit(q)
     scored = [(bool(named) and named.search(normalize(c)) is not None,
                bool(unit) and unit_follows(c, q, unit),
+               not another_measure(c, q),
                bool(given & counts_in(c)),
                concept_coverage(normalize(c), q, weights) + figure_fit(c, q) + 0.5 * _measure_follows(c, q),
                -_figure_gap(c, q), -i, c)
               for i, c in enumerate(cands)]
     best = max(scored)
-    if best[3] == 0 and not best[2] and not best[1] and not shares:
+    if best[4] == 0 and not best[3] and not best[1] and not shares:
         return sentence
     # A clause that only says "其中33项已整改" leans on the one before it: keep the pair together.
     clause = best[-1]

@@ -17,7 +17,7 @@ from qa.answer.units import Unit, unit_table  # noqa: F401 - Unit: read from her
 from qa.numbers import NUMBER_RE
 from qa.search import lexicon
 from qa.search.filters import detect_years
-from qa.search.question import QuestionInfo
+from qa.search.question import QuestionInfo, asks_sum
 from qa.search.years import question_years
 from qa.textnorm import normalize
 
@@ -114,16 +114,21 @@ def expected_unit(q: QuestionInfo) -> str | None:
     >>> from qa.search.question import analyze
     >>> expected_unit(analyze("给建档立卡的学生减免了多少学杂费?")), expected_unit(analyze("有多少学生获得资助?"))
     ('money', 'people')
+    >>> [expected_unit(analyze(q)) for q in ("How much was put in?", "What was the primary aim?", "How many staff?")]
+    ['money', None, 'people']
     """
     ends = _MONEY_ENDS if q.lang != "en" else ()  # not of dictionary senses ("payment": 付款, in "payment rate")
     if any(t in _MONEY or t.endswith(ends) for g in q.measure for t in g):
         return "money"
     terms = [t for g in (q.focus or q.terms) for t in g]
-    if any(t in _MONEY for t in terms):
+    if any(t in _MONEY for t in terms) or (q.lang == "en" and asks_sum(q.text)):
         return "money"
     if any(t in _SHARE_WORDS for t in terms) or (q.lang != "en" and _SHARE_ASKED_ZH.search(q.norm)):
         return "share"
-    if any(_is_people(t) for t in terms):
+    # English: what "how many" counts, else a word's first sense ("primary" has 初生, newborn, among its others)
+    counted = counted_kind(q.text) if q.lang == "en" else None
+    if counted == "people" or (counted is None and any(_is_people(g[0] if q.lang == "en" else t)
+                                                       for g in (q.focus or q.terms) for t in g)):
         return "people"
     if any(t in ("次", "几次", "培训", "讲座", "活动") for t in terms) and q.kind == "numeric":
         return "times"

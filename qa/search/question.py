@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from qa.errors import MAX_QUESTION_CHARS, QuestionError
-from qa.numbers import numbers_in
+from qa.numbers import english_numbers, numbers_in
 from qa.search.lexicon import match, stopwords
 from qa.store.keyword import tokenize
 from qa.textnorm import mandarin_reading, normalize, script_of
@@ -299,7 +299,8 @@ def analyze(question: str, keep: Callable[[str], bool] | None = None,
         mtoks = set(tokenize(mtext, normalized=True))
         measure = [g for g in terms if any(t in mtoks for t in g)]
     return QuestionInfo(question, norm, lang, kind_of(question, lang), tuple(terms), tuple(focus),
-                        tuple(numbers_in(question)), tuple(g for g in dict.fromkeys(measure) if g in terms))
+                        tuple(numbers_in(question) + (english_numbers(question) if lang == "en" else [])),
+                        tuple(g for g in dict.fromkeys(measure) if g in terms))
 
 
 def check_question(question: str | None) -> str:
@@ -319,3 +320,23 @@ def check_question(question: str | None) -> str:
     if not any(ch.isalnum() for ch in q):
         raise QuestionError("the question has no words in it")
     return q
+
+
+# "how much" and then its verb (not a noun: "how much land"): a sum of money, unless the question asks by how much
+# something changed ("how much did enrolment grow": a share or a count). General English usage.
+_HOW_MUCH_VERB_RE = re.compile(r"\bhow much\s+(?:did|does|do|had|has|have|was|were|is|are|will|would|could|can|"
+                               r"went|goes|go|came|comes|cost|costs)\b", re.I)
+_CHANGED_RE = re.compile(r"\b(?:grow|grew|grown|rise|rose|risen|increased?|fall|fell|fallen|drop(?:ped)?|declined?|"
+                         r"decreased?|changed?|more|less|higher|lower|larger|smaller|bigger|faster)\b", re.I)
+
+
+def asks_sum(question: str) -> bool:
+    """An English "how much" put straight to a verb asks for a sum of money, unless it asks by how much something
+    changed.
+
+    >>> asks_sum("How much had the county put into its projects?"), asks_sum("How much did enrolment grow?")
+    (True, False)
+    >>> asks_sum("How much land was sown?"), asks_sum("How many were paid?")
+    (False, False)
+    """
+    return bool(_HOW_MUCH_VERB_RE.search(question)) and not _CHANGED_RE.search(question)
