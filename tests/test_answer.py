@@ -396,3 +396,5 @@ def test_a_figure_of_a_sentence_telling_of_other_years_is_no_figure_for_the_year
     sentence = "2002-2004年全县教育经费支出总额分别为13595万元、13563万元、16620万元。"
     assert no_figure("How much did the county spend on education in 2008?", sentence)
     assert not no_figure("How much did the county spend on education in 2003?", sentence)
+    # a school year (2019/20) names no other year than the one asked
+    assert not no_figure("How much did the county spend on education in 2019?", "2019/20年度教育经费支出806亿元。")

@@ -64,14 +64,14 @@ def answering_reports(documents: Mapping[str, Document], paragraphs: Callable[[s
                       doc_ids: Iterable[str], years: Iterable[int], places: Iterable[str]) -> Scope:
     """Of the reports ``doc_ids`` (``documents`` by id; ``paragraphs``: a report's normalized paragraphs),
     those covering one of ``years`` and naming one of ``places`` (either condition holds when its list is
-    empty). A report not in ``documents`` is kept. When none of the reports naming the place is about it (it
-    is only named in passing: a Hong Kong foundation in a county's summary), a report that names no place at
-    all is kept too, as a report of unknown year covers every year: a news page that says only 教育局 may be
-    the one about the place."""
+    empty). A report not in ``documents`` is kept. When the first report of ``doc_ids`` (the best passage's)
+    names no place at all and the reports naming the place only name it in passing (not among the places one
+    is about, or if none, not the place it names most: a Hong Kong foundation in a county's summary), the first
+    is kept too, as a report of unknown year covers every year: a page that says only 教育局 may be about it."""
     years = tuple(years)
     forms = {f for p in places for f in (normalize(p), place_core(normalize(p))) if len(f) >= 2}
     kept, placed, about, placeless = set(), False, False, []
-    for d in dict.fromkeys(doc_ids):
+    for i, d in enumerate(dict.fromkeys(doc_ids)):
         doc = documents.get(d)
         if doc is None:
             kept.add(d)
@@ -80,11 +80,12 @@ def answering_reports(documents: Mapping[str, Document], paragraphs: Callable[[s
         voiced = forms and any(r in f for r in voiced_regions("\n".join(texts)) for f in forms)
         if forms and not {place_core(normalize(p)) for p in (*doc.places, *doc.mentions)}.intersection(forms) \
                 and not any(f in t for t in texts for f in forms) and not voiced:
-            if not doc.places and not doc.mentions:
-                placeless.append((d, doc, texts))  # names no place at all: it may be about any
+            if i == 0 and not doc.places and not doc.mentions:
+                placeless.append((d, doc, texts))  # the best passage's report names no place: it may be about any
             continue
         placed = True
-        about = about or voiced or bool({place_core(normalize(p)) for p in doc.places}.intersection(forms))
+        own = {place_core(normalize(p)) for p in doc.places or doc.mentions[:1]}  # about, else the one named most
+        about = about or voiced or bool(own.intersection(forms))
         if not years or report_covers(doc, texts, years):
             kept.add(d)
     if placed and not about:  # the place is only named in passing: no surer a sign than naming none
@@ -134,7 +135,8 @@ def of_other_years(q: QuestionInfo, c, documents: Mapping[str, Document]) -> boo
     asked = question_years(q.text)
     if not asked:
         return False
-    said = {*question_years(c.sentence), *more_years(normalize(c.sentence))}  # and spans: 2002-2004年 names 2003
+    said = set(question_years(c.sentence))
+    said |= more_years(normalize(c.sentence)) if said else set()  # and the spans: 2002-2004年 names 2003
     doc = documents.get(c.hit.chunk.doc_id)
     return bool(said) and not set(asked) & set(said) and not (doc is not None and doc.year in asked)
 
