@@ -13,11 +13,12 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-from qa.answer.units import Unit, unit_table  # noqa: F401 - Unit: read from here too
+from qa.answer.counted import counted_kind
+from qa.answer.units import UNIT_KIND as _UNIT_KIND
+from qa.answer.units import Unit, is_people, unit_table  # noqa: F401 - Unit: read from here too
 from qa.numbers import NUMBER_RE
-from qa.search import lexicon
 from qa.search.filters import detect_years
-from qa.search.question import QuestionInfo, asks_sum
+from qa.search.question import QuestionInfo, asks_change, asks_sum
 from qa.search.years import question_years
 from qa.textnorm import normalize
 
@@ -91,8 +92,6 @@ DOC_NUMBER_RE = re.compile(r"[〔\[【]\s*(?:19|20)\d\d\s*[〕\]】]\s*第?\s*\d
 
 
 # Units that say what a figure counts, by the kind of thing asked about.
-_PEOPLE = ("教师", "老师", "学生", "毕业生", "儿童", "幼儿", "干部", "校长", "职工", "人员", "家长", "学员", "人次",
-           "志愿者", "党员", "少先队员", "人才", "专家")
 _MONEY = ("钱", "经费", "资金", "投入", "投资", "元", "费", "补助", "补贴", "助学金", "贷款", "预算", "支出", "开支",
           "耗资", "花销", "拨款")
 _MONEY_ENDS = ("费", "资金", "金额", "款")  # 学杂费, 专项资金, 拨款: sums of money
@@ -100,11 +99,6 @@ _SHARE_WORDS = ("比例", "比率", "%", "比", "百分比", "占比", "比重",
 _SHARE_ASKED_ZH = re.compile("几成|百分之几|百分之多少")  # "what share", asked in tenths or per cent
 _UNITS = {"people": ("人", "名", "人次", "位"), "money": ("元", "万元", "亿元", "万", "亿"),
           "schools": ("所", "个", "座", "校"), "times": ("次", "场", "期", "批", "项"), "share": ("%", "：", ":")}
-
-
-def _is_people(term: str) -> bool:
-    """A Chinese headword of people: a listed one, or a word for students or teachers (…生, …师)."""
-    return term in _PEOPLE or term.endswith(("生", "师"))
 
 
 def expected_unit(q: QuestionInfo) -> str | None:
@@ -127,7 +121,7 @@ def expected_unit(q: QuestionInfo) -> str | None:
         return "share"
     # English: what "how many" counts, else a word's first sense ("primary" has 初生, newborn, among its others)
     counted = counted_kind(q.text) if q.lang == "en" else None
-    if counted == "people" or (counted is None and any(_is_people(g[0] if q.lang == "en" else t)
+    if counted == "people" or (counted is None and any(is_people(g[0] if q.lang == "en" else t)
                                                        for g in (q.focus or q.terms) for t in g)):
         return "people"
     if any(t in ("次", "几次", "培训", "讲座", "活动") for t in terms) and q.kind == "numeric":
@@ -141,107 +135,6 @@ _MEASURE_WORDS = "万元|亿元|元|人次|人|名|位|所|座|次|场|期|批|�
 _ASKED_UNIT_RE = re.compile(f"(?:多少|几)({_MEASURE_WORDS})")
 _MEASURE_RE = re.compile(_MEASURE_WORDS)
 _ASKED_MONEY_RE = re.compile(r"(?:多少|几)块?钱")
-_UNIT_KIND = {"人次": "people", "人": "people", "名": "people", "位": "people", "万元": "money", "亿元": "money",
-              "元": "money", "座": "所", "场": "次"}  # 场 and 次 both count events ("几场直播": "6次网络直播")
-
-
-# Chinese headwords of schools: what 所 counts
-_SCHOOLS = ("学校", "小学", "中学", "幼儿园", "大学", "学院", "高中", "初中")
-
-
-def _headword_kind(headwords: list[str]) -> str | None:
-    """People or schools (所), when the dictionary's first headwords of an English word agree on one."""
-    kinds = {"people" if _is_people(t) else "所" if t.endswith(_SCHOOLS) else None
-             for t in headwords} - {None}
-    return kinds.pop() if len(kinds) == 1 else None
-
-
-@lru_cache(maxsize=1)
-def _unit_words() -> dict[str, str]:
-    """The English word a unit of ``qa/data/units_zh_en.tsv`` is glossed with ("times", "years", "households")
-    -> the unit's kind (people, money, else the unit itself). A gloss several kinds share ("sessions": 场, 期)
-    says no kind, and neither do general measure words (所 "institutions", 个 "items") nor multiplied sums."""
-    kinds: dict[str, set[str]] = {}
-    for u in unit_table():
-        if u.kind != "thing" and not u.english.startswith("×"):
-            kinds.setdefault(re.sub(r"\s*\(.*\)", "", u.english), set()).add(_UNIT_KIND.get(u.zh, u.zh))
-    return {en: k.pop() for en, k in kinds.items() if len(k) == 1}
-
-
-@lru_cache(maxsize=4096)
-def counted_kind(question: str) -> str | None:
-    """The kind of what an English "how many" question counts: the last word of the run right after "how many"
-    that names a unit in English (``_unit_words``: "years", "times") or whose dictionary headwords
-    (``qa.search.lexicon``) are people or schools ("how many primary school teachers took part": people; "how
-    many kindergartens attached to ...": schools, 所), unless a plural noun of no known kind follows: that is
-    the head ("how many school places"). The run ends at a function word, a participle or a verb
-    (``_ends_phrase``). Read once per question: every candidate asks again.
-
-    >>> counted_kind("How many primary school teachers took part?"), counted_kind("How many schools have 900 students?")
-    ('people', '所')
-    >>> counted_kind("How many projects were built?"), counted_kind("How much was spent?")
-    (None, None)
-    >>> counted_kind("How many years running has it won?"), counted_kind("How many people attended?")
-    ('年', 'people')
-    >>> counted_kind("How many school places were added?"), counted_kind("How many school sports teachers?")
-    (None, 'people')
-    >>> counted_kind("How many volunteers worked there?"), counted_kind("How many pupils does it have?")
-    ('people', 'people')
-    >>> counted_kind("How many new public kindergartens opened?")  # new: 新生 (people), then the head: 所
-    '所'
-    >>> counted_kind("How many doctors took part when 39 hospitals made all staff compete?")
-    'people'
-    >>> counted_kind("How many school safety inspections were held?")  # the head: inspections, of no known kind
-    """
-    m = re.search(r"\bhow many\b", question, re.I)
-    words = re.findall(r"[a-z][a-z'\-]*", question[m.end():].lower()) if m else []
-    kind, i = None, 0
-    while i < len(words):
-        unit = next((n for n in (2, 1) if " ".join(words[i:i + n]) in _unit_words()), 0)  # "square metres"
-        span, found = unit or 1, []
-        for span in (3, 2, 1) if not unit else ():
-            if i + span <= len(words) and (found := [e.zh for e in lexicon.candidates(" ".join(words[i:i + span]))]):
-                break
-        k = _unit_words()[" ".join(words[i:i + span])] if unit else _headword_kind(found[:3]) or (  # times: 次
-            _headword_kind([e.zh for e in lexicon.synonyms(words[i])][:3]) if span == 1 else None)  # pupils: 学生
-        # (a plural English word is a noun: a verbal noun's headword counts, 检查 for "inspections")
-        if k is None and kind is not None and _plural(words[i + span - 1]) and any(
-                _is_noun(w) or _first_flag(w) == "vn" for w in found[:3]):
-            kind, i = None, i + span  # a plural noun of no known kind follows: it is the head ("school places")
-            continue
-        if k is None and (i >= 3 if kind is None else _ends_phrase(words[i], found)):
-            break  # the run of counted words has ended (or never began)
-        kind = k or kind
-        i += span
-    return kind
-
-
-# English function words (general grammar): the counted noun phrase ends before one
-_FUNCTION_WORDS = frozenset("in of at for to on by with from about under over into than as per is are was were be "
-                            "been do does did has have had will would can could should may the a an this that these "
-                            "those which who there their its it".split())
-
-
-def _ends_phrase(word: str, headwords: list[str]) -> bool:
-    """``word`` no longer belongs to the noun phrase after "how many": a function word (of the general lists
-    too: "when", "part"), a participle ("opened", "running"), or one whose first dictionary headword is a verb;
-    a modifier ("public") or a word the dictionary lacks does not end it."""
-    return (word in _FUNCTION_WORDS or word in lexicon.stopwords() or word.endswith(("ed", "ing"))
-            or bool(headwords) and _first_flag(headwords[0]).startswith("v"))
-
-
-def _plural(word: str) -> bool:
-    """An English word that looks like a plural noun ("places"; not "worked", "class")."""
-    return word.endswith("s") and not word.endswith(("ss", "'s")) and word not in ("is", "was", "has", "does")
-
-
-@lru_cache(maxsize=4096)
-def _first_flag(zh: str) -> str:
-    """jieba's part-of-speech tag of the first word of ``zh``."""
-    import jieba.posseg as pseg
-
-    words = pseg.lcut(zh)
-    return words[0].flag if words else ""
 
 
 @lru_cache(maxsize=4096)
@@ -255,14 +148,6 @@ def _names_a_thing(after: str) -> bool:
     return bool(words) and len(words[0].word) >= 2 and words[0].flag in ("n", "nz", "l", "vn")
 
 
-@lru_cache(maxsize=4096)
-def _is_noun(zh: str) -> bool:
-    """jieba's part-of-speech tags read ``zh`` as one noun (n, nr, ns, nt, nz; not a verbal noun)."""
-    import jieba.posseg as pseg
-
-    return _first_flag(zh).startswith("n") and len(pseg.lcut(zh)) == 1
-
-
 def asked_kind(q: QuestionInfo) -> str | None:
     """The kind of measure word the question's figure comes in: the one a Chinese question names after its
     question word ("多少所": 所; "几名": people; "多少钱": money); for an English question, the kind of what
@@ -272,6 +157,8 @@ def asked_kind(q: QuestionInfo) -> str | None:
     >>> from qa.search.question import analyze
     >>> asked_kind(analyze("青松市有多少名医生?")), asked_kind(analyze("青松市有多少小学?"))
     ('people', None)
+    >>> [asked_kind(analyze(f"What {w} of teachers?")) for w in ("number", "share", "rise in the number")]
+    ['people', None, None]
     """
     asked = _ASKED_UNIT_RE.search(q.norm)
     if asked is not None:
@@ -279,7 +166,11 @@ def asked_kind(q: QuestionInfo) -> str | None:
     if q.lang != "en":
         return "money" if _ASKED_MONEY_RE.search(q.norm) else None  # 多少钱: a sum of money
     if not re.search(r"\bhow many\b", q.text, re.I):
-        return "money" if expected_unit(q) == "money" else None  # "how much was spent": a sum of money
+        if expected_unit(q) == "money":
+            return "money"  # "how much was spent": a sum of money
+        # "what number of teachers" counts as "how many teachers" does, unless a share or a change is asked
+        number_of = re.search(r"\bnumber of\b", q.text, re.I) and expected_unit(q) != "share"
+        return counted_kind(q.text) if number_of and not asks_change(q.text) else None
     return counted_kind(q.text)
 
 

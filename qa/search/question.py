@@ -339,4 +339,9 @@ def asks_sum(question: str) -> bool:
     >>> asks_sum("How much land was sown?"), asks_sum("How many were paid?")
     (False, False)
     """
-    return bool(_HOW_MUCH_VERB_RE.search(question)) and not _CHANGED_RE.search(question)
+    return bool(_HOW_MUCH_VERB_RE.search(question)) and not asks_change(question)
+
+
+def asks_change(question: str) -> bool:
+    """An English question asks by how much something changed ("grow", "more", "higher")."""
+    return bool(_CHANGED_RE.search(question))
