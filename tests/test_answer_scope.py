@@ -87,12 +87,22 @@ def test_a_candidate_repeating_the_count_the_question_names_answers_first():
 
     # invented: the question points at "the 6 new projects"; another group's sum scores higher
     q = analyze("青松县上半年新开工的6个项目计划总投资多少?")
-    other = SimpleNamespace(sentence="另有12个项目主体完工,计划投资5200万元。", support=0.5)
-    named = SimpleNamespace(sentence="启动6个新建项目,计划投资980万元。", support=0.3)
-    weak = SimpleNamespace(sentence="完成6个项目验收,计划投资30万元。", support=0.05)
+
+    def cand(text: str, support: float, quote: str = ""):
+        return SimpleNamespace(sentence=text, quote=quote or text, support=support)
+
+    other = cand("另有12个项目主体完工,计划投资5200万元。", 0.5)
+    named = cand("启动6个新建项目,计划投资980万元。", 0.3)
+    weak = cand("完成6个项目验收,计划投资30万元。", 0.05)
     assert asked_counts_first(q, [other, named], floor=0.13) == [named, other]
     assert asked_counts_first(q, [other, weak], floor=0.13) == [other, weak]  # below the support floor
     assert asked_counts_first(analyze("计划总投资多少?"), [other, named], floor=0.13) == [other, named]
+    # in English words; 34个 is no 4个, and a count outside the quoted clause points at nothing
+    q = analyze("How much went into the county's four boarding-school projects?")
+    total = cand("总投资1.4亿多元,实施34个学校建设项目。", 0.4)
+    long = cand("实施7个项目,累计投入资金2350万元,另有4个项目完工。", 0.6, quote="累计投入资金2350万元,")
+    four = cand("寄宿制学校项目4个,累计投入资金950万元。", 0.5)
+    assert asked_counts_first(q, [total, long, four], floor=0.13) == [four, total, long]
 
 
 def test_sentences_are_scored_among_the_reports_that_may_answer(tmp_path, fake_embedder):

@@ -83,7 +83,7 @@ def counted_kind(question: str) -> str | None:
 
 
 # English function words (general grammar): the counted noun phrase ends before one
-_FUNCTION_WORDS = frozenset("in of at for to on by with from about under over into than as per is are was were be "
+FUNCTION_WORDS = frozenset("in of at for to on by with from about under over into than as per is are was were be "
                             "been do does did has have had will would can could should may the a an this that these "
                             "those which who there their its it".split())
 
@@ -92,7 +92,7 @@ def _ends_phrase(word: str, headwords: list[str]) -> bool:
     """``word`` no longer belongs to the noun phrase after "how many": a function word (of the general lists
     too: "when", "part"), a participle ("opened", "running"), or one whose first dictionary headword is a verb;
     a modifier ("public") or a word the dictionary lacks does not end it."""
-    return (word in _FUNCTION_WORDS or word in lexicon.stopwords() or word.endswith(("ed", "ing"))
+    return (word in FUNCTION_WORDS or word in lexicon.stopwords() or word.endswith(("ed", "ing"))
             or bool(headwords) and _first_flag(headwords[0]).startswith("v"))
 
 

@@ -13,10 +13,11 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-from qa.answer.counted import counted_kind
+from qa.answer.counted import FUNCTION_WORDS, counted_kind
 from qa.answer.units import UNIT_KIND as _UNIT_KIND
 from qa.answer.units import Unit, is_people, unit_table  # noqa: F401 - Unit: read from here too
 from qa.numbers import NUMBER_RE
+from qa.search import lexicon
 from qa.search.filters import detect_years
 from qa.search.question import QuestionInfo, asks_change, asks_sum
 from qa.search.years import question_years
@@ -115,7 +116,7 @@ def expected_unit(q: QuestionInfo) -> str | None:
     if any(t in _MONEY or t.endswith(ends) for g in q.measure for t in g):
         return "money"
     terms = [t for g in (q.focus or q.terms) for t in g]
-    if any(t in _MONEY for t in terms) or (q.lang == "en" and asks_sum(q.text)):
+    if any(t in _MONEY for t in terms) or (q.lang == "en" and (asks_sum(q.text) or _sum_after_how_much(q.text))):
         return "money"
     if any(t in _SHARE_WORDS for t in terms) or (q.lang != "en" and _SHARE_ASKED_ZH.search(q.norm)):
         return "share"
@@ -127,6 +128,23 @@ def expected_unit(q: QuestionInfo) -> str | None:
     if any(t in ("次", "几次", "培训", "讲座", "活动") for t in terms) and q.kind == "numeric":
         return "times"
     return None
+
+
+def _sum_after_how_much(question: str) -> bool:
+    """The words right after an English "how much" name a sum of money ("how much public money", "how much funding"):
+    a dictionary sense of one of them is a word for money (``_MONEY``, or one with 钱: "money" is 金钱, 钱财).
+    Read before retrieval narrows the senses to the corpus's words.
+
+    >>> _sum_after_how_much("How much dibao money went out?"), _sum_after_how_much("How much land was sown?")
+    (True, False)
+    """
+    m = re.search(r"\bhow much\s+((?:[a-z\-]+\s+){0,3}[a-z\-]+)", question, re.I)
+    words = []
+    for w in (m.group(1).lower().split() if m else []):
+        if w in FUNCTION_WORDS:
+            break
+        words.append(w)
+    return any(e.zh in _MONEY or "钱" in e.zh for w in words for e in lexicon.candidates(w)[:6])
 
 
 # the measure word a Chinese question asks in, right after its question word ("多少所", "几名", "多少万元"); 个 counts

@@ -41,6 +41,7 @@ from dataclasses import dataclass, replace
 
 from qa.answer.figures import unit_table
 from qa.ingest.gazetteer import voiced_regions
+from qa.numbers import english_numbers
 from qa.search.filters import Filters, as_asked, place_core
 from qa.search.question import QuestionInfo
 from qa.search.retrieve import Retriever, SearchResult, question_info
@@ -153,29 +154,34 @@ def asked_years_first(q: QuestionInfo, cands: list, documents: Mapping[str, Docu
 
 def _named_counts(q: QuestionInfo) -> frozenset[str]:
     """The counts a Chinese question names of what it asks about, as written with their measure word ("8个", "200名";
-    units of people, count and general measure words of ``qa/data/units_zh_en.tsv``, not sums, spans or years)."""
+    units of people, count and general measure words of ``qa/data/units_zh_en.tsv``, not sums, spans or years); of an
+    English question, the counts it writes in words ("its four projects"), with each such measure word."""
+    words = [u.zh for u in unit_table() if u.kind in ("people", "count", "thing")]
     if q.lang == "en":
-        return frozenset()
-    words = "|".join(re.escape(u.zh) for u in unit_table() if u.kind in ("people", "count", "thing"))
-    return frozenset(m.group(0) for m in re.finditer(rf"(?<![\d.])\d+(?:{words})", q.norm.replace(" ", "")))
+        return frozenset(f"{n}{w}" for n in english_numbers(q.text) for w in words)
+    pattern = "|".join(re.escape(w) for w in words)
+    return frozenset(m.group(0) for m in re.finditer(rf"(?<![\d.])\d+(?:{pattern})", q.norm.replace(" ", "")))
 
 
 def asked_counts_first(q: QuestionInfo, cands: list, floor: float) -> list:
-    """The candidates, with the best one that repeats a count the question names ("新开工的8个项目计划投资多少?":
+    """The candidates, with the best one whose quote repeats a count the question names ("新开工的8个项目计划投资多少?":
     "启动8个新建项目,计划投资1867.42万元") first when the best does not and it reaches the support floor of the
     question's language: the question points at that group of things, and another group's figure is no answer.
 
     >>> from qa.search.question import analyze
     >>> sorted(_named_counts(analyze("新开工的8个项目、200名学生和2019年的3.5亿元")))
     ['200名', '8个']
+    >>> "4个" in _named_counts(analyze("How much went into its four projects in 2020?"))
+    True
     """
     counts = _named_counts(q)
     if not cands or not counts:
         return cands
 
-    def repeats(c) -> bool:
-        text = normalize(c.sentence).replace(" ", "")
-        return any(k in text for k in counts)
+    named = re.compile(r"(?<![\d.])(?:" + "|".join(map(re.escape, sorted(counts))) + ")")  # 4个, not in 34个
+
+    def repeats(c) -> bool:  # in the part quoted: a long sentence may count other things elsewhere
+        return named.search(normalize(c.quote).replace(" ", "")) is not None
 
     if repeats(cands[0]):
         return cands
