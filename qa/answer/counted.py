@@ -71,7 +71,7 @@ def counted_kind(question: str) -> str | None:
         k = _unit_words()[" ".join(words[i:i + span])] if unit else _headword_kind(found[:3]) or (  # times: 次
             _headword_kind([e.zh for e in lexicon.synonyms(words[i])][:3]) if span == 1 else None)  # pupils: 学生
         # (a plural English word is a noun: a verbal noun's headword counts, 检查 for "inspections")
-        if k is None and kind is not None and _plural(words[i + span - 1]) and any(
+        if k is None and kind is not None and plural_noun(words[i + span - 1]) and any(
                 _is_noun(w) or _first_flag(w) == "vn" for w in found[:3]):
             kind, i = None, i + span  # a plural noun of no known kind follows: it is the head ("school places")
             continue
@@ -96,7 +96,7 @@ def _ends_phrase(word: str, headwords: list[str]) -> bool:
             or bool(headwords) and _first_flag(headwords[0]).startswith("v"))
 
 
-def _plural(word: str) -> bool:
+def plural_noun(word: str) -> bool:
     """An English word that looks like a plural noun ("places"; not "worked", "class")."""
     return word.endswith("s") and not word.endswith(("ss", "'s")) and word not in ("is", "was", "has", "does")
 

@@ -12,11 +12,13 @@ that cannot be built that way is not given, and the quote stands alone.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from qa.answer.counted import plural_noun
 from qa.answer.figures import Unit, expected_unit, unit_table
 from qa.numbers import NUMBER_RE, numbers_in
+from qa.search import lexicon
 from qa.search.filters import place_core
 from qa.search.lexicon import glosses
 from qa.search.question import QuestionInfo, analyze  # noqa: F401 - analyze: the doctest
@@ -268,7 +270,8 @@ def figure_lead(quote: str, q: QuestionInfo, doc: Document | None, n: int, passa
     >>> figure_lead("招聘专科护士4人、社区护士6名", analyze("How many nurses did the hospital hire?"), None, 1) is None
     True
     """
-    found = [f for f in figures(quote, q) if fits_question(f, q)]
+    found = [replace(f, noun_en=asked_noun(q.text, f.noun_zh) or f.noun_en) for f in figures(quote, q)
+             if fits_question(f, q)]
     asked = {t for g in (*q.measure, *q.focus) for t in g}
     found.sort(key=lambda f: not (f.noun_zh and f.noun_zh in asked))
     if len({f.figure for f in found}) > 1 and not (found[0].noun_zh and found[0].noun_zh in asked):
@@ -292,6 +295,25 @@ def figure_lead(quote: str, q: QuestionInfo, doc: Document | None, n: int, passa
     elif doc is not None and doc.year and _THIS_YEAR.search(norm):  # "this year" in a report of one year
         where.append(str(doc.year))
     return said + (f" ({', '.join(where)})" if where else "") + f" [{n}]"
+
+
+@lru_cache(maxsize=4096)
+def asked_noun(question: str, zh: str) -> str:
+    """The asker's own words for the counted noun ``zh``: the longest run of at most three words of the question
+    (after "how many" or "number of", when it says so) that ends in a plural noun and that the dictionary reads as
+    ``zh`` ("new students" for 新生, whose first sense is "new"; "school places" for 学位, "academic degree");
+    "" when none does.
+
+    >>> asked_noun("How many new students did the school take?", "新生"), asked_noun("How many were new?", "新生")
+    ('new students', '')
+    """
+    if not zh:
+        return ""
+    m = re.search(r"\bhow many\b|\bnumber of\b", question, re.I)
+    words = re.findall(r"[a-z][a-z'\-]*", question[m.end() if m else 0:].lower())
+    runs = [words[i:i + n] for n in (3, 2, 1) for i in range(len(words) - n + 1)]
+    return next((" ".join(r) for r in runs if plural_noun(r[-1])
+                 and zh in [e.zh for e in lexicon.candidates(" ".join(r))][:6]), "")
 
 
 def _speaks_of_others(passage: str, places: list[str], mentions: tuple[str, ...]) -> bool:
