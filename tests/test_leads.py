@@ -142,7 +142,8 @@ def test_the_counted_phrase_ends_at_a_function_word_or_a_plural_head_of_no_known
 
 def test_the_lead_names_what_is_counted_in_the_asker_s_words_when_the_dictionary_reads_them_as_the_report_s():
     # 学位 is glossed "academic degree" and 新生 "new": the question's own words say what the report counts
-    assert figure_lead("新增学位2000个", analyze("How many school places were added?"), None, 1) == "2000 school places [1]"
+    places = figure_lead("新增学位2000个", analyze("How many school places were added?"), None, 1)
+    assert places == "2000 school places [1]"
     assert figure_lead("招收新生286人", analyze("How many new students enrolled?"), None, 1) == "286 new students [1]"
     # asked in other words, the dictionary's gloss stays
     assert figure_lead("招聘教师26名", analyze("How many were hired in all?"), None, 1) == "26 teachers [1]"

@@ -120,10 +120,12 @@ def expected_unit(q: QuestionInfo) -> str | None:
         return "money"
     if any(t in _SHARE_WORDS for t in terms) or (q.lang != "en" and _SHARE_ASKED_ZH.search(q.norm)):
         return "share"
-    # English: what "how many" counts, else a word's first sense ("primary" has 初生, newborn, among its others)
-    counted = counted_kind(q.text) if q.lang == "en" else None
-    if counted == "people" or (counted is None and any(is_people(g[0] if q.lang == "en" else t)
-                                                       for g in (q.focus or q.terms) for t in g)):
+    if q.lang == "en":  # what "how many" counts, else a word's first sense ("primary": 初生, newborn, is another)
+        counted = counted_kind(q.text)
+        people = counted == "people" or counted is None and any(g and is_people(g[0]) for g in (q.focus or q.terms))
+    else:
+        people = any(is_people(t) for t in terms)
+    if people:
         return "people"
     if any(t in ("次", "几次", "培训", "讲座", "活动") for t in terms) and q.kind == "numeric":
         return "times"
@@ -186,7 +188,7 @@ def asked_kind(q: QuestionInfo) -> str | None:
     if not re.search(r"\bhow many\b", q.text, re.I):
         if expected_unit(q) == "money":
             return "money"  # "how much was spent": a sum of money
-        # "what number of teachers" counts as "how many teachers" does, unless a share or a change is asked
+        # "what number of doctors" counts as "how many doctors" does, unless a share or a change is asked
         number_of = re.search(r"\bnumber of\b", q.text, re.I) and expected_unit(q) != "share"
         return counted_kind(q.text) if number_of and not asks_change(q.text) else None
     return counted_kind(q.text)
