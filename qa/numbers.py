@@ -58,14 +58,59 @@ def chinese_number(s: str) -> int:
     return total + section + current
 
 
+# A figure written in Arabic digit groups between Chinese magnitudes, as Taiwan and Hong Kong print large
+# numbers: 3万6,217 (36217), 1亿4千万 (140000000), 47万5千 (475000). A magnitude must be followed by another group
+# of digits: 3000万 and 1.4亿 are one figure with a multiplier after it, read as written.
+MIXED_RE = re.compile(r"(?<![\d.])\d+(?:\.\d+)?[十百千万亿]+(?:\d+(?:\.\d+)?[十百千万亿]*)+(?![\d.])")
+_MIXED_PART_RE = re.compile(r"(\d+(?:\.\d+)?)([十百千万亿]*)")
+
+
+def mixed_number(s: str) -> str:
+    """The value of a figure of ``MIXED_RE`` (normalized, no thousands separators), as an Arabic string.
+
+    >>> mixed_number("3万6217"), mixed_number("1亿4千万"), mixed_number("47万5千"), mixed_number("8亿8233万")
+    ('36217', '140000000', '475000', '882330000')
+    """
+    total, section = 0.0, 0.0
+    for digits, mags in _MIXED_PART_RE.findall(s):
+        current = float(digits)
+        for ch in mags:
+            if ch in _UNIT_VALUE:
+                section += current * _UNIT_VALUE[ch]
+                current = 0.0
+            else:
+                total += (section + current) * _LARGE_VALUE[ch]
+                section, current = 0.0, 0.0
+        section += current
+    value = total + section
+    return str(int(value)) if value == int(value) else f"{value:g}"
+
+
 def numbers_in(text: str) -> list[str]:
-    """The figures a text states, as Arabic strings: half width, thousands separators removed, and Chinese
-    numerals (五十 -> 50) read as the number they write."""
+    """The figures a text states, as Arabic strings: half width, thousands separators removed, Chinese
+    numerals (五十 -> 50) read as the number they write, and a figure of digit groups between magnitudes read
+    whole (3萬6,217 -> 36217, never 3 and 6217).
+
+    >>> numbers_in("國小學生1萬5,347人,經費1億4千萬元,另3000万元")
+    ['15347', '140000000', '3000']
+    """
     norm = normalize(text).replace("，", ",")
     norm = _THOUSANDS_RE.sub("", norm)
-    found = ARABIC_RE.findall(norm)
+    found = [mixed_number(m.group(0)) for m in MIXED_RE.finditer(norm)]
+    norm = MIXED_RE.sub(" ", norm)
+    found += ARABIC_RE.findall(norm)
     found += [str(chinese_number(m.group(0))) for m in _CN_FIGURE_RE.finditer(norm)]
     return found
+
+
+def mixed_spans(norm: str) -> list[tuple[int, int]]:
+    """Where ``norm`` (normalized) writes a figure of ``MIXED_RE``, thousands separators allowed inside.
+
+    >>> mixed_spans("共3万6,217人,另5人")
+    [(1, 8)]
+    """
+    spaced = re.compile(MIXED_RE.pattern.replace(r"\d+", r"\d+(?:,\d{3})*"))
+    return [m.span() for m in spaced.finditer(norm)]
 
 
 # the counter words after which a Chinese numeral counts something (三所, 五名), not a span of years (学前三年)

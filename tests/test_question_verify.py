@@ -129,6 +129,25 @@ def test_chinese_numerals_are_figures_a_lone_one_is_a_word():
     assert [chinese_number(s) for s in ("十四", "二十", "三千零五", "二〇一一", "两万")] == [14, 20, 3005, 2011, 20000]
 
 
+def test_a_figure_written_in_digit_groups_between_magnitudes_is_one_number():
+    # Taiwan and Hong Kong print 3萬6,217 for 36217: never the figures 3 and 6217
+    assert numbers_in("國小新生3萬6,217人,經費1億4千萬元,另撥3000萬元") == ["36217", "140000000", "3000"]
+    source = {1: "今年國小新生共1萬5,347人報到"}
+    assert unsupported_numbers("5347 first graders [1]", source) == ["5347"]  # a part is no figure of the source
+    assert unsupported_numbers("15347 first graders [1]", source) == []
+    assert unsupported_numbers("“今年國小新生共1萬5,347人報到” [1]", source) == []
+
+
+def test_no_english_lead_from_a_part_of_a_figure_written_in_groups():
+    from qa.answer.lead import figure_lead
+
+    q = analyze("How many pupils does the county have?")
+    assert figure_lead("全縣國小學生共1萬5347人", q, None, 1) is None  # was "5347 people [1]"
+    # nor from another figure beside it, which would then stand alone as if it answered
+    assert figure_lead("全縣國小學生共1萬5347人,另有5所學校", q, None, 1) is None
+    assert figure_lead("全縣國小學生共15347人", q, None, 1).startswith("15347 ")  # written whole, it leads
+
+
 def test_what_is_counted_stops_at_a_comma_before_an_aside():
     # "Primary" here belongs to a name in the aside, not to what is counted
     measure = analyze("How many nurses, including those of Dongshan Primary, were hired?").measure

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from qa.answer.counted import plural_noun
 from qa.answer.figures import Unit, expected_unit, unit_table
-from qa.numbers import NUMBER_RE, numbers_in
+from qa.numbers import NUMBER_RE, mixed_spans, numbers_in
 from qa.search import lexicon
 from qa.search.filters import place_core
 from qa.search.lexicon import glosses
@@ -150,14 +150,15 @@ def figures(text: str, q: QuestionInfo) -> list[Figure]:
     """The figures of ``text`` that the question does not state and that a known unit follows, in order."""
     norm = normalize(text)
     known = set(numbers_in(text))  # what the answer's number check finds in the sentence
+    mixed = mixed_spans(norm)
     out = []
     for m in NUMBER_RE.finditer(norm):
         figure = m.group(0)
         if figure in q.numbers or _YEAR.match(norm, m.start()) or _SHORT_YEAR.match(norm, m.start()) \
-                or not figure[0].isascii() \
+                or not figure[0].isascii() or any(a <= m.start() < b for a, b in mixed) \
                 or not set(numbers_in(figure)) <= known:
-            continue  # a figure in Chinese numerals ("三所"), or one the number check reads otherwise, is left
-            # to the quote
+            continue  # a figure in Chinese numerals ("三所"), a part of one written in groups ("3萬6,217人"), or
+            # one the number check reads otherwise, is left to the quote
         after = norm[m.end():].lstrip()
         unit = PERCENT if figure.endswith("%") else next((u for u in unit_table() if after.startswith(u.zh)), None)
         if unit is not None:
@@ -269,7 +270,11 @@ def figure_lead(quote: str, q: QuestionInfo, doc: Document | None, n: int, passa
     '26 nurses [1]'
     >>> figure_lead("招聘专科护士4人、社区护士6名", analyze("How many nurses did the hospital hire?"), None, 1) is None
     True
+    >>> figure_lead("招聘護士1萬5,347人", analyze("How many nurses did the hospital hire?"), None, 1) is None
+    True
     """
+    if mixed_spans(normalize(quote)):
+        return None  # a figure written in groups ("3萬6,217人") is said by the quote, and no other figure leads
     found = [replace(f, noun_en=asked_noun(q.text, f.noun_zh) or f.noun_en) for f in figures(quote, q)
              if fits_question(f, q)]
     asked = {t for g in (*q.measure, *q.focus) for t in g}
