@@ -352,10 +352,5 @@ def test_a_compound_the_dictionary_glosses_the_other_way_round_finds_its_headwor
     # CC-CEDICT glosses 学位 "place in school": the question's "school places" reaches it as one phrase
     assert "学位" in [e.zh for e in candidates("school places")]
     assert [m.english for m in match("How many new school places were added?")][:2] == ["new", "school places"]
-    # a plural noun alone reaches its qualified glosses too, after its own senses: "kindergarten places"
-    places = [e.zh for e in candidates("places")]
-    assert "学位" in places and places.index("学位") > places.index("地点")
-    assert "学位" not in [e.zh for e in candidates("place")]  # "in place", "take place": no count of places
-    assert "瞧不起" not in [e.zh for e in candidates("holds")]  # a verb's ("hold in contempt") are not read
     # a compound with headwords of its own keeps them
     assert candidates("primary school") and "学位" not in [e.zh for e in candidates("primary school")]

@@ -19,7 +19,6 @@ from qa.answer.counted import plural_noun
 from qa.answer.figures import Unit, expected_unit, unit_table
 from qa.numbers import NUMBER_RE, mixed_spans, numbers_in
 from qa.search import lexicon
-from qa.search.compounds import qualified
 from qa.search.filters import place_core
 from qa.search.lexicon import glosses
 from qa.search.question import QuestionInfo, analyze  # noqa: F401 - analyze: the doctest
@@ -312,8 +311,6 @@ def asked_noun(question: str, zh: str) -> str:
 
     >>> asked_noun("How many new students did the school take?", "新生"), asked_noun("How many were new?", "新生")
     ('new students', '')
-    >>> asked_noun("By how many places did capacity grow?", "学位")
-    'places'
     """
     if not zh:
         return ""
@@ -321,8 +318,7 @@ def asked_noun(question: str, zh: str) -> str:
     words = re.findall(r"[a-z][a-z'\-]*", question[m.end() if m else 0:].lower())
     runs = [words[i:i + n] for n in (3, 2, 1) for i in range(len(words) - n + 1)]
     return next((" ".join(r) for r in runs if plural_noun(r[-1])
-                 and (zh in [e.zh for e in lexicon.candidates(" ".join(r))][:6]
-                      or len(r) == 1 and zh in [e.zh for e in qualified(r[0])])), "")  # "places": 学位
+                 and zh in [e.zh for e in lexicon.candidates(" ".join(r))][:6]), "")
 
 
 def _speaks_of_others(passage: str, places: list[str], mentions: tuple[str, ...]) -> bool:

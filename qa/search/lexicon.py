@@ -228,15 +228,15 @@ def candidates(phrase: str) -> tuple[Entry, ...]:
     written, then its regular base forms ("teaching": 施教 ..., then teach's 教学 ...; "recruitment": 征兵, then
     recruit's 招聘 ...). Which of them a question means is chosen where the corpus is known."""
     words = phrase.lower().split()
-    found = _candidates(words) if words else ()
-    if words and not found and (us := [american(w) for w in words]) != words:
+    if not words:
+        return ()
+    found = _candidates(words)
+    if not found and (us := [american(w) for w in words]) != words:
         found = _candidates(us)  # the dictionary spells as American English does ("programme": program's)
-    compounds = import_module("qa.search.compounds")  # a module that reads this one's tables
-    if not found and len(words) == 2:  # "school places": "place in school"
-        found = compounds.inverted(words)
-    if len(words) == 1 and found:  # "places": 学位 too ("place in school"), after its own senses
-        found += tuple(e for e in compounds.qualified(words[0]) if all(e.zh != f.zh for f in found))
+    if not found and len(words) == 2:  # "school places": "place in school" (``qa.search.compounds``)
+        found = import_module("qa.search.compounds").inverted(words)  # a module that reads this one's tables
     return found
+
 
 
 def _variants(word: str) -> list[str]:
