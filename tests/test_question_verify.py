@@ -138,14 +138,16 @@ def test_a_figure_written_in_digit_groups_between_magnitudes_is_one_number():
     assert unsupported_numbers("“今年國小新生共1萬5,347人報到” [1]", source) == []
 
 
-def test_no_english_lead_from_a_part_of_a_figure_written_in_groups():
+def test_an_english_lead_reads_a_figure_written_in_groups_whole():
     from qa.answer.lead import figure_lead
 
     q = analyze("How many pupils does the county have?")
-    assert figure_lead("全縣國小學生共1萬5347人", q, None, 1) is None  # was "5347 people [1]"
-    # nor from another figure beside it, which would then stand alone as if it answered
-    assert figure_lead("全縣國小學生共1萬5347人,另有5所學校", q, None, 1) is None
-    assert figure_lead("全縣國小學生共15347人", q, None, 1).startswith("15347 ")  # written whole, it leads
+    lead = figure_lead("全縣國小學生共1萬5347人", q, None, 1)  # was "5347 people [1]"
+    assert lead.startswith("15,347 ") and "5347" not in lead.replace("15,347", "")
+    assert unsupported_numbers(lead, {1: "全縣國小學生共1萬5347人"}) == []
+    money = figure_lead("每年編列1億4千萬元補助午餐", analyze("How much is budgeted each year for lunches?"), None, 1)
+    assert money == "140,000,000 yuan [1]"
+    assert figure_lead("全縣國小學生共15347人", q, None, 1).startswith("15347 ")  # written whole, as written
 
 
 def test_what_is_counted_stops_at_a_comma_before_an_aside():

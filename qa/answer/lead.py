@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from qa.answer.counted import plural_noun
 from qa.answer.figures import Unit, expected_unit, unit_table
-from qa.numbers import NUMBER_RE, mixed_spans, numbers_in
+from qa.numbers import NUMBER_RE, mixed_number, mixed_spans, numbers_in
 from qa.search import lexicon
 from qa.search.filters import place_core
 from qa.search.lexicon import glosses
@@ -147,25 +147,37 @@ def counted_noun(before: str, after: str) -> tuple[str, str]:
 
 
 def figures(text: str, q: QuestionInfo) -> list[Figure]:
-    """The figures of ``text`` that the question does not state and that a known unit follows, in order."""
+    """The figures of ``text`` that the question does not state and that a known unit follows, in order. A figure
+    printed in digit groups between magnitudes is read whole and said in digits ("1萬5,347人": 15,347 people).
+
+    >>> [(f.figure, f.unit.zh) for f in figures("國小新生1萬5,347人,經費1億4千萬元", analyze("How many?"))]
+    [('15,347', '人'), ('140,000,000', '元')]
+    """
     norm = normalize(text)
     known = set(numbers_in(text))  # what the answer's number check finds in the sentence
     mixed = mixed_spans(norm)
+    found = [(a, b, _grouped(norm[a:b])) for a, b in mixed]
+    found += [(m.start(), m.end(), m.group(0)) for m in NUMBER_RE.finditer(norm)
+              if not any(a <= m.start() < b for a, b in mixed)]
     out = []
-    for m in NUMBER_RE.finditer(norm):
-        figure = m.group(0)
-        if figure in q.numbers or _YEAR.match(norm, m.start()) or _SHORT_YEAR.match(norm, m.start()) \
-                or not figure[0].isascii() or any(a <= m.start() < b for a, b in mixed) \
-                or not set(numbers_in(figure)) <= known:
-            continue  # a figure in Chinese numerals ("三所"), a part of one written in groups ("3萬6,217人"), or
-            # one the number check reads otherwise, is left to the quote
-        after = norm[m.end():].lstrip()
+    for start, end, figure in sorted(found):
+        if figure.replace(",", "") in q.numbers or _YEAR.match(norm, start) or _SHORT_YEAR.match(norm, start) \
+                or not figure[0].isascii() or not set(numbers_in(figure)) <= known:
+            continue  # a figure in Chinese numerals ("三所"), or one the number check reads otherwise, is left
+            # to the quote
+        after = norm[end:].lstrip()
         unit = PERCENT if figure.endswith("%") else next((u for u in unit_table() if after.startswith(u.zh)), None)
         if unit is not None:
             rest = after if unit is PERCENT else after[len(unit.zh):]
-            zh, en = counted_noun(norm[max(0, m.start() - 2 * MAX_HEADWORD):m.start()], rest)
+            zh, en = counted_noun(norm[max(0, start - 2 * MAX_HEADWORD):start], rest)
             out.append(Figure(figure, unit, zh, en))
     return out
+
+
+def _grouped(written: str) -> str:
+    """A figure of digit groups between magnitudes in digits, thousands separated ("3万6,217" -> "36,217")."""
+    value = mixed_number(written.replace(",", ""))
+    return f"{int(value):,}" if value.isdigit() else value
 
 
 def figure_with_unit(text: str, q: QuestionInfo) -> tuple[str, str] | None:
@@ -270,11 +282,9 @@ def figure_lead(quote: str, q: QuestionInfo, doc: Document | None, n: int, passa
     '26 nurses [1]'
     >>> figure_lead("招聘专科护士4人、社区护士6名", analyze("How many nurses did the hospital hire?"), None, 1) is None
     True
-    >>> figure_lead("招聘護士1萬5,347人", analyze("How many nurses did the hospital hire?"), None, 1) is None
-    True
+    >>> figure_lead("招聘護士1萬5,347人", analyze("How many nurses did the hospital hire?"), None, 1)
+    '15,347 nurses [1]'
     """
-    if mixed_spans(normalize(quote)):
-        return None  # a figure written in groups ("3萬6,217人") is said by the quote, and no other figure leads
     found = [replace(f, noun_en=asked_noun(q.text, f.noun_zh) or f.noun_en) for f in figures(quote, q)
              if fits_question(f, q)]
     asked = {t for g in (*q.measure, *q.focus) for t in g}
