@@ -7,8 +7,6 @@ these functions, so a figure means the same thing wherever it is compared.
 ['1200', '2011', '50']
 >>> [m.group(0) for m in NUMBER_RE.finditer("连续十二年获奖,建成两座场馆,三年级,百年大计,二〇一一年")]
 ['十二', '两', '二〇一一']
->>> [m.group(0) for m in NUMBER_RE.finditer("三千七百多万元,二十余所,3000万元,数百万元,资金万元以上,数十所")]
-['三千七百', '二十', '3000']
 >>> chinese_number("二十三"), chinese_number("廿五"), numbers_in("卅二所学校各派廿四名教师")
 (23, 25, ['32', '24'])
 """
@@ -23,8 +21,7 @@ from qa.textnorm import normalize
 # 年 and the measure words of the second line, a lone 一/百/千/万 is a word (一年来, 百年大计, 千家万户), a grade no
 # span of years (三年级); a year written digit by digit (二〇一一年) is read whole, and date readers skip it.
 NUMBER_RE = re.compile(r"(?<![\d.])\d+(?:[.,:：]\d+)*%?(?![\dxX*])"
-                       r"|(?<![\d.数几多余百千万亿])(?=[百千万]*[一二三四五六七八九十廿卅卌两])"
-                       r"[一二三四五六七八九十廿卅卌百千万两]+(?=[多余]?[个所名项次人天所亿万元%])"
+                       r"|[一二三四五六七八九十廿卅卌百千万两]+(?=[个所名项次人天所亿万元%])"
                        r"|(?:[〇零一二三四五六七八九十廿卅卌百千万两]{2,}|[二三四五六七八九十廿卅卌两])"
                        r"(?=年(?![级度])|[位户场台套件座亩吨条家])")
 ARABIC_RE = re.compile(r"(?<![\d.])\d+(?:[.:]\d+)*(?![\d.xX*])")
@@ -37,7 +34,6 @@ _LARGE_VALUE = {"万": 10_000, "亿": 100_000_000}
 _CN_FIGURE_RE = re.compile(r"[零〇一二三四五六七八九十廿卅卌百千万亿两]{2,}"
                            r"|[二三四五六七八九十廿卅卌两](?=[个所名项次人位天年元%])")
 # the contracted tens of general usage, common in Hong Kong and Macau print: 廿五 (25), 卅五 (35), 卌 (40)
-_MAGNITUDES = frozenset("百千万亿")
 _TENS = str.maketrans({"廿": "二十", "卅": "三十", "卌": "四十"})
 _THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 
@@ -103,8 +99,7 @@ def numbers_in(text: str) -> list[str]:
     found = [mixed_number(m.group(0)) for m in MIXED_RE.finditer(norm)]
     norm = MIXED_RE.sub(" ", norm)
     found += ARABIC_RE.findall(norm)
-    found += [str(chinese_number(m.group(0))) for m in _CN_FIGURE_RE.finditer(norm)
-              if not set(m.group(0)) <= _MAGNITUDES]  # 千万元, 百万: a magnitude alone states no figure
+    found += [str(chinese_number(m.group(0))) for m in _CN_FIGURE_RE.finditer(norm)]
     return found
 
 
@@ -152,7 +147,7 @@ def counts_in(text: str) -> set[str]:
     """
     norm, out = normalize(text), set(english_numbers(text))
     for m in NUMBER_RE.finditer(norm):
-        n, after = m.group(0), norm[m.end():m.end() + 2].lstrip("多余")[:1]  # 二十余所: 20 schools
+        n, after = m.group(0), norm[m.end():m.end() + 1]
         if n[0].isdigit():
             out.add(n)
         elif after and after in _COUNTERS and n != "一" and not norm[:m.start()].endswith("第"):

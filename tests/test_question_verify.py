@@ -150,20 +150,6 @@ def test_an_english_lead_reads_a_figure_written_in_groups_whole():
     assert figure_lead("全縣國小學生共15347人", q, None, 1).startswith("15347 ")  # written whole, as written
 
 
-def test_about_so_many_is_a_figure_and_a_magnitude_alone_is_none():
-    from qa.answer.figures import gives_figure
-    from qa.numbers import counts_in
-
-    # 三千七百多万元 ("over 37 million yuan"), 六千四百多名, 二十余所: Chinese numerals, then 多/余, then the counter
-    money, people = analyze("涉及金额是多少?"), analyze("How many pupils benefit?")
-    assert gives_figure("津贴涉及金额三千七百多萬元", money) and gives_figure("预计有六千四百多名学生受惠", people)
-    assert counts_in("新建二十余所学校") == {"20"}
-    assert gives_figure("共投入3700多万元", analyze("How much money was invested?"))
-    # 万 after a figure is its multiplier, and a magnitude alone ("资金万元以上", "数百万元") states no figure
-    assert counts_in("投入3000万元") == {"3000"} and numbers_in("累计投入千万元,数百万元") == []
-    assert not gives_figure("资金万元以上的项目须公示", analyze("How much money was invested?"))
-
-
 def test_what_is_counted_stops_at_a_comma_before_an_aside():
     # "Primary" here belongs to a name in the aside, not to what is counted
     measure = analyze("How many nurses, including those of Dongshan Primary, were hired?").measure

@@ -215,8 +215,6 @@ def another_measure(text: str, q: QuestionInfo) -> bool:
     >>> spent = analyze("How much was spent on school buses?")
     >>> another_measure("购置校车20辆", spent), another_measure("购置校车20辆,投入1.2亿", spent)
     (True, False)
-    >>> another_measure("教师培训 · 2024年(万元): 130", spent), another_measure("车辆 · 2024年(辆): 20", spent)
-    (False, True)
     >>> area = analyze("How many square metres?")
     >>> another_measure("连续12年获奖", years), another_measure("新增用地16.05万平方米", area)
     (False, False)
@@ -232,20 +230,17 @@ def another_measure(text: str, q: QuestionInfo) -> bool:
             continue
         if _CONTINUED_RE.match(norm, m.end()):
             continue  # "8亿8,233万元": the figure goes on, and its unit comes at its end
-        # a table cell gives its unit in its header: "教师培训 · 2024年(万元): 130"
-        header = _HEADER_UNIT_RE.search(norm, 0, m.start())
-        text, end = (header.group(1), 0) if header and not norm[m.end():].strip(" ·") else (norm, m.end())
         if kind == "money" or kind in _measures():  # a sum is said with its currency ("3亿元")
-            k = _measure_after(text, end)
+            k = _measure_after(norm, m.end())
             kinds.append(k if kind == "money" or k != "other" else None)
             continue
-        unit = _MEASURE_RE.match(text, end)
-        if unit is None and text.startswith("亿", end):
+        unit = _MEASURE_RE.match(norm, m.end())
+        if unit is None and norm.startswith("亿", m.end()):
             kinds.append("money")  # a bare "97.86亿" is a sum: a count that large names what it counts
             continue
         # else a unit of the table that is no general measure word (年, 户, 平方米; not 个, which counts anything)
         zh = unit.group(0) if unit else next((u.zh for u in unit_table() if u.kind != "thing" and u.zh not in "万亿"
-                                              and text.startswith(u.zh, end)), None)
+                                              and norm.startswith(u.zh, m.end())), None)
         kinds.append(_UNIT_KIND.get(zh, zh) if zh else None)
     return bool(kinds) and all(k is not None and k != kind for k in kinds)
 
@@ -255,9 +250,9 @@ def _measure_after(norm: str, end: int) -> str | None:
     said with its currency ("3亿元", "500万美元"), so a figure followed by none counts something else ("20辆",
     "14条": "other"); for other measures (areas, lengths, years) and a bare multiplied figure ("投入1.2亿,"),
     the unit of ``qa/data/units_zh_en.tsv`` that follows, if any (``None``: unknown)."""
-    rest = norm[end:].lstrip().lstrip("多余")  # "3700多万元", "二十余所": about so many
+    rest = norm[end:].lstrip()
     multiplied = rest.startswith(("万", "亿", "千", "百"))
-    rest = rest[1:].lstrip("多余") if multiplied else rest
+    rest = rest[1:] if multiplied else rest
     if _CURRENCY_RE.match(rest):
         return "money"
     unit = _MEASURE_RE.match(rest) or next((u for u in unit_table() if rest.startswith(u.zh)), None)
@@ -270,7 +265,6 @@ def _measure_after(norm: str, end: int) -> str | None:
 # a currency after a figure: 元 and the common currencies' names (general vocabulary)
 _CURRENCY_RE = re.compile(r"(?:美|欧|日|港|澳|韩)?[元圆]|(?:新)?台币|人民币|英镑|卢布")  # 圆: 日圓 after t2s
 _CONTINUED_RE = re.compile(r"[万亿]\s*\d")
-_HEADER_UNIT_RE = re.compile(r"[(（]([^()（）]{1,6})[)）]\s*[:：]\s*$")  # "2024年(万元): " before a cell's figure
 
 
 @lru_cache(maxsize=1)
