@@ -63,6 +63,7 @@ def chinese_number(s: str) -> int:
 # of digits: 3000万 and 1.4亿 are one figure with a multiplier after it, read as written.
 MIXED_RE = re.compile(r"(?<![\d.])\d+(?:\.\d+)?[十百千万亿]+(?:\d+(?:\.\d+)?[十百千万亿]*)+(?![\d.])")
 _MIXED_PART_RE = re.compile(r"(\d+(?:\.\d+)?)([十百千万亿]*)")
+_MIXED_SPACED_RE = re.compile(MIXED_RE.pattern.replace(r"\d+", r"\d+(?:,\d{3})*"))  # before separators go
 
 
 def mixed_number(s: str) -> str:
@@ -109,8 +110,7 @@ def mixed_spans(norm: str) -> list[tuple[int, int]]:
     >>> mixed_spans("共3万6,217人,另5人")
     [(1, 8)]
     """
-    spaced = re.compile(MIXED_RE.pattern.replace(r"\d+", r"\d+(?:,\d{3})*"))
-    return [m.span() for m in spaced.finditer(norm)]
+    return [m.span() for m in _MIXED_SPACED_RE.finditer(norm)]
 
 
 # the counter words after which a Chinese numeral counts something (三所, 五名), not a span of years (学前三年)
