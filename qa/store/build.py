@@ -31,6 +31,7 @@ from qa.store.index import (
     FORMAT_VERSION,
     GLOBAL_FILES,
     MANIFEST,
+    REBUILD,
     SEGMENTS,
     SENTENCE_DTYPE,
     IndexError,
@@ -91,7 +92,7 @@ def previous_manifest(directory: Path, rebuild: bool) -> dict | None:
     try:
         manifest = read_manifest(directory)
     except IndexError as e:
-        log.warning("rebuilding the index from scratch: %s", e)
+        log.warning("rebuilding the index from scratch: %s", str(e).removesuffix(REBUILD))  # as it advises
         return None
     if manifest.get("recipe") != recipe():
         log.warning("rebuilding the index from scratch: paragraphs are now prepared differently")

@@ -51,6 +51,7 @@ FORMAT_VERSION = 6  # bump when the layout, or what is embedded or tokenized per
 # years (``years`` in its .json: counts, values and the ``years_rule`` they were read with; a segment written
 # before, or under another rule, has them read from its text when the index opens).
 MANIFEST = "manifest.json"
+REBUILD = ": run `qa index --rebuild`"  # what an error about an index that cannot be served ends with
 SEGMENTS = "segments"
 GLOBAL_FILES = ("faiss.index", "bm25/postings.npz", "bm25/terms.json")
 
@@ -246,8 +247,7 @@ class Index(InMemoryRows):
         n = manifest.get("chunk_count")
         if not (n == len(chunks) == len(embeddings) == vectors.size == keywords.size == len(keys)):
             raise IndexError(f"the index at {directory} is inconsistent (manifest says {n} chunks, files hold "
-                             f"{len(chunks)}/{len(embeddings)}/{vectors.size}/{keywords.size}): "
-                             "run `qa index --rebuild`")
+                             f"{len(chunks)}/{len(embeddings)}/{vectors.size}/{keywords.size})" + REBUILD)
         sentences = SentenceVectors.stack(segments, dim, sentence_vectors)
         start = 0
         for s in segments:  # likewise for the sentence vectors
@@ -288,8 +288,7 @@ class Index(InMemoryRows):
             vectors = VectorIndex.load(directory / "faiss.index", manifest["faiss_factory"])
             keywords = KeywordIndex.load(directory / "bm25", manifest["chunk_count"])
         except (OSError, ValueError, KeyError, RuntimeError, TypeError, EOFError, zipfile.BadZipFile) as e:
-            raise IndexError(f"the index at {directory} is damaged ({type(e).__name__}: {e}): "
-                             "run `qa index --rebuild`") from e
+            raise IndexError(f"the index at {directory} is damaged ({type(e).__name__}: {e})" + REBUILD) from e
         index = cls.assemble(directory, manifest, segments, vectors, keywords, embeddings, sentence_vectors)
         vectors.exact = index.embeddings  # lets a quantized FAISS index re-score exactly
         return index
@@ -370,13 +369,13 @@ def read_manifest(directory: Path) -> dict:
     try:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
-        raise IndexError(f"the index manifest {mpath} is unreadable ({e}): run `qa index --rebuild`") from e
+        raise IndexError(f"the index manifest {mpath} is unreadable ({e})" + REBUILD) from e
     version = manifest.get("format_version") if isinstance(manifest, dict) else None
     if version != FORMAT_VERSION:
         package = manifest.get("package_version", "?") if isinstance(manifest, dict) else "?"
         raise IndexError(
             f"the index at {directory} has format version {version!r} (written by report-qa {package}); "
-            f"this is report-qa {__version__}, which reads format {FORMAT_VERSION}: run `qa index --rebuild`")
+            f"this is report-qa {__version__}, which reads format {FORMAT_VERSION}" + REBUILD)
     return manifest
 
 
