@@ -132,3 +132,17 @@ def test_a_report_naming_no_place_may_answer_when_the_others_name_the_place_only
     assert answering_reports(*_read(answerer), county_first, (), ("香港",)).kept == {ids["county.txt"]}
     # where a report is about the place, one naming no place is no answer for it
     assert answering_reports(*_read(answerer), item_first, (), ("青松县",)).kept == {ids["county.txt"]}
+
+
+def test_a_report_whose_file_names_the_place_answers_for_it(tmp_path, fake_embedder):
+    # invented: a page that says only 我县/全县, saved under the county's name in pinyin; asked about the county in
+    # either language, it is not told that no report covers the place
+    page = "2019年招生工作\n\n本年度全县招收小学一年级新生1320人,初中一年级新生1580人。我县严格执行招生纪律。\n"
+    answerer = answerer_over(tmp_path, fake_embedder, {"anfu_1.txt": page, "qingsong.txt": QINGSONG})
+    answer = answerer.ask("安福县招收了多少小学一年级新生？")
+    assert not answer.abstained and "1320" in answer.text, answer.text
+    # the English question (the test's encoder reads no English) is no longer told the reports do not cover Anfu
+    assert "do not cover" not in answerer.ask("How many first-grade pupils did Anfu County enrol?").text
+    other = answerer.ask("灵璧县招收了多少小学一年级新生？")  # a county no report is about
+    assert other.abstained, other.text
+

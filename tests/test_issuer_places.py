@@ -108,6 +108,23 @@ def test_a_sites_publisher_line_gives_the_place_when_the_text_names_none(tmp_pat
     assert docs["a.txt"].places == ("青林县",) and docs["b.txt"].places == ()
 
 
+def test_a_file_named_after_a_place_gives_the_place_when_the_text_names_none(tmp_path):
+    from qa.ingest.corpus import read_corpus
+
+    body = "全县教育发展稳中有进，新建学校5所，招聘教师120名，全年培训教师3000人次，各项工作顺利完成。"
+    (tmp_path / "灵璧县").mkdir()
+    (tmp_path / "灵璧县" / "summary.txt").write_text("2019年度教育工作总结\n\n" + body + "\n", encoding="utf-8")
+    (tmp_path / "anfu_2019.txt").write_text("2019年度教育工作总结\n\n" + body + "\n", encoding="utf-8")
+    (tmp_path / "site_2019.txt").write_text("2019年度教育工作总结\n\n" + body + "\n", encoding="utf-8")
+    # a file name never overrides the place the text names as its own
+    (tmp_path / "lingbi_2.txt").write_text("青林县教育局2019年度工作总结\n\n" + body + "\n", encoding="utf-8")
+    docs = {d.source: d for r in read_corpus(tmp_path)[0] for d in r.documents}
+    assert docs["灵璧县/summary.txt"].places == ("灵璧县",)
+    assert docs["anfu_2019.txt"].places == ("安福县",) and "安福县" in docs["anfu_2019.txt"].mentions
+    assert docs["site_2019.txt"].places == ()
+    assert docs["lingbi_2.txt"].places == ("青林县",)
+
+
 def test_a_taiwan_county_or_city_issuing_at_the_head_of_the_opening_is_the_place():
     # Taiwan's counties and cities are divisions too (the code table lists only 台湾省); a school with its chain of
     # divisions heading a line of the opening issues the report, written in either script

@@ -237,7 +237,7 @@ def english_place(place: str, question: str = "") -> str:
     >>> english_place("新竹县", "How many schools does Hsinchu County have?"), english_place("新竹县")
     ('新竹县 Hsinchu County', '新竹县 Xinzhu County')
     """
-    from qa.search.pinyin import romanize
+    from qa.ingest.pinyin import romanize
 
     if _NOT_PINYIN.search(place):
         return place
@@ -253,12 +253,12 @@ _LATIN_RUN = re.compile(r"[A-Za-z]+(?:[-' ][A-Za-z]+){0,3}")
 
 def asked_spelling(core: str, question: str) -> str | None:
     """How ``question`` writes the place name ``core`` in Latin letters (pinyin or Wade-Giles, as
-    ``qa.search.pinyin.romanizations`` reads them), with the asker's capitals and hyphens; None when it does not.
+    ``qa.ingest.pinyin.romanizations`` reads them), with the asker's capitals and hyphens; None when it does not.
 
     >>> asked_spelling("高雄", "Teachers in Kao-hsiung city?"), asked_spelling("高雄", "Teachers in Taipei?")
     ('Kao-hsiung', None)
     """
-    from qa.search.pinyin import romanizations
+    from qa.ingest.pinyin import romanizations
 
     forms = set(romanizations(core))
     for m in _LATIN_RUN.finditer(question):

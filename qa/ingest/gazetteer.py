@@ -1,7 +1,7 @@
 """Place names the reports may use: jieba's dictionary of places (``ns``) and China's administrative divisions
 (``qa/data/divisions_zh.tsv``), with the suffixes that mark a level (县, 市, 自治区 ...).
 
-A leaf: ``qa.ingest.meta`` reads places with it, ``qa.search.filters`` through meta.
+A leaf (with ``qa.ingest.pinyin``): ``qa.ingest.meta`` reads places with it, ``qa.search.filters`` through meta.
 
 >>> suffixed_places("青海省西宁市的学校")
 ['青海省', '西宁市']
@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+
+from qa.ingest.pinyin import romanizations, syllable_count
+from qa.textnorm import normalize
 
 _WS_RE = re.compile(r"\s+")
 _SUFFIX_RE = re.compile(r"特别行政区|自治[区州县旗]|[省市县区州旗盟]")
@@ -193,3 +196,44 @@ def special_region(key: str, least: int = 2) -> list[str]:
     voiced = [region for region in _REGION_VOICE
               if (voice[region] + shared >= least if region in named else voice[region] >= least + 1)]
     return voiced if len(voiced) == 1 and sum(v > 0 for v in voice.values()) <= 1 else []
+
+
+MAX_FILE_PLACES = 3  # a file name read as more divisions than this names none of them
+
+
+def file_places(source: str) -> tuple[str, ...]:
+    """The divisions a report's path (its folders and file name, without the file's suffix) names: the place it
+    is about when its text names none of its own, as a user names a file after the county it came from. A name
+    written in Chinese with its suffix (灵璧县/招生工作.txt), or a whole word of the name in pinyin or Wade-Giles
+    of two syllables or more (lingbi_1.txt, quanzhou-2019.txt): a word read as several divisions (quanzhou: 全州县,
+    泉州市) gives each, up to ``MAX_FILE_PLACES``; a word that is not a division's name (a site's, an English
+    one) gives none.
+
+    >>> file_places("archive/灵璧县/招生工作.txt"), file_places("lingbi_1.txt"), file_places("quanzhou-2019.txt")
+    (('灵璧县',), ('灵璧县',), ('全州县', '泉州市'))
+    >>> file_places("report_2019.txt"), file_places("2019年工作总结.docx")
+    ((), ())
+    """
+    parts = re.split(r"[\\/]", source)
+    parts[-1] = parts[-1].rsplit(".", 1)[0] if "." in parts[-1] else parts[-1]
+    out: list[str] = []
+    for part in parts:
+        out += suffixed_places(normalize(part), divisions=True)
+        for word in re.findall(r"[a-z]+", part.lower()):
+            names = _divisions_by_latin().get(word, ()) if syllable_count(word) >= 2 else ()
+            out += names if len(names) <= MAX_FILE_PLACES else ()
+    return tuple(dict.fromkeys(out))
+
+
+@lru_cache(maxsize=1)
+def _divisions_by_latin() -> dict[str, tuple[str, ...]]:
+    """Pinyin or Wade-Giles of a division's name without its suffix (lowercase, no spaces) -> the divisions so
+    named (Taiwan's too), the name's core of two characters or more."""
+    out: dict[str, set[str]] = {}
+    for name in _long_divisions() | TAIWAN:
+        core = autonomous_short(name) or name
+        core = _END_SUFFIX_RE.sub("", core)
+        if len(core) >= 2:
+            for latin in romanizations(core):
+                out.setdefault(latin, set()).add(name)
+    return {k: tuple(sorted(v)) for k, v in out.items()}

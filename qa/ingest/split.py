@@ -24,7 +24,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from qa.ingest.clean import Cleaned, Line, drop_repeats
-from qa.ingest.meta import find_year, find_years, governing_places, issuer_places, read_places
+from qa.ingest.gazetteer import file_places
+from qa.ingest.meta import MAX_PLACES, Places, find_year, find_years, governing_places, issuer_places, read_places
 from qa.ingest.tables import Table, find_tables, records
 from qa.numbers import chinese_number
 from qa.textnorm import CLOSERS, SENTENCE_END_RE, SENTENCE_ENDS, match_key, normalize, strip_pinyin
@@ -129,6 +130,8 @@ def split_documents(text: str, cleaned: Cleaned, *, source: str, fallback_title:
             continue
         body, title_key = "\n".join(c.norm for c in doc_chunks), normalize(doc_title)  # metadata reads these
         places, year = read_places(title_key, body, publisher=publisher), find_year(title_key, body)
+        if not places.about and (named := file_places(source)):  # the text names no place of its own
+            places = Places(named, tuple(dict.fromkeys((*places.mentions, *named)))[:MAX_PLACES])
         years = tuple(sorted({*find_years(title_key, body), *([year] if year else [])}))
         documents.append(Document(doc_id=doc_id, source=source, title=doc_title, year=year, years=years,
                                   places=places.about, mentions=places.mentions, part=part,

@@ -22,8 +22,7 @@ import numpy as np
 
 from qa.ingest.dates import years_in
 from qa.ingest.meta import PROVINCES, bare_in_context, place_words, question_places
-from qa.search.lexicon import PLACE_LEVELS
-from qa.search.pinyin import (  # noqa: F401 - romanize, is_pinyin: read through filters too
+from qa.ingest.pinyin import (  # noqa: F401 - romanize, is_pinyin: read through filters too
     is_pinyin,
     latin_runs,
     pinyin_syllable_count,
@@ -32,6 +31,7 @@ from qa.search.pinyin import (  # noqa: F401 - romanize, is_pinyin: read through
     romanize,
     syllable_count,
 )
+from qa.search.lexicon import PLACE_LEVELS
 from qa.textnorm import normalize, to_traditional
 from qa.types import Document
 

@@ -23,9 +23,9 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from functools import lru_cache
 
+from qa.ingest.pinyin import pinyin_syllable_count, pinyin_syllables
 from qa.search.filters import cores_by_pinyin, place_core
 from qa.search.lexicon import candidates, stopwords
-from qa.search.pinyin import pinyin_syllable_count, pinyin_syllables
 
 _CJK_TOKEN = re.compile(r"[\u4e00-\u9fff]{2,6}")
 _VOWEL = re.compile(r"[aeiouv]")

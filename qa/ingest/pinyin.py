@@ -3,7 +3,8 @@ of words of an English question that a pinyin name must equal. Taiwan's places a
 (新竹 Hsinchu, 台中 Taichung, 高雄 Kaohsiung): ``romanizations`` gives that spelling too, read from pypinyin's
 Wade-Giles style (no table typed here).
 
-A leaf of ``qa.search`` (pypinyin only): ``qa.search.filters`` finds places with it, ``qa.answer.lead`` names them.
+A leaf (pypinyin only): ``qa.ingest.gazetteer`` reads file names with it, ``qa.search.filters`` finds places with
+it, ``qa.answer.lead`` names them.
 
 >>> romanize("当阳"), is_pinyin("Qingsong"), pinyin_syllable_count("Lishui")
 ('dangyang', True, 2)
