@@ -125,6 +125,19 @@ def test_a_file_named_after_a_place_gives_the_place_when_the_text_names_none(tmp
     assert docs["lingbi_2.txt"].places == ("青林县",)
 
 
+def test_a_local_outlets_dateline_names_the_place_before_a_county_named_in_passing():
+    # invented: the county's news site datelines the item; the only county named, past the opening, is one its
+    # bureau visited
+    opening = "".join(f"今年,我县实施第{n}项教育民生工程,拨付公用经费{n}千万元,受惠学生{n}万人,各项工作扎实推进。"
+                      for n in range(1, 7))
+    body = "灵璧新闻网讯 " + opening + "\n县教体局到安福县教育局等兄弟单位考察学习。我县受惠学生8万人。全县学校120所。"
+    assert read_places("", normalize(body)).about == ("灵璧县",)
+    # without the dateline the county named most at the report's level stands, as before
+    assert read_places("", normalize(body.replace("灵璧新闻网讯 ", ""))).about == ("安福县",)
+    # a national outlet, or a name several divisions share, names no place
+    assert read_places("", normalize(body.replace("灵璧新闻网讯", "中国教育新闻网讯"))).about == ("安福县",)
+
+
 def test_a_taiwan_county_or_city_issuing_at_the_head_of_the_opening_is_the_place():
     # Taiwan's counties and cities are divisions too (the code table lists only 台湾省); a school with its chain of
     # divisions heading a line of the opening issues the report, written in either script

@@ -205,12 +205,12 @@ def file_places(source: str) -> tuple[str, ...]:
     """The divisions a report's path (its folders and file name, without the file's suffix) names: the place it
     is about when its text names none of its own, as a user names a file after the county it came from. A name
     written in Chinese with its suffix (灵璧县/招生工作.txt), or a whole word of the name in pinyin or Wade-Giles
-    of two syllables or more (lingbi_1.txt, quanzhou-2019.txt): a word read as several divisions (quanzhou: 全州县,
-    泉州市) gives each, up to ``MAX_FILE_PLACES``; a word that is not a division's name (a site's, an English
+    of two syllables or more (lingbi_1.txt, quanzhou-2019.txt): a word read as several divisions (quanzhou: 泉州市,
+    全州县) gives each, up to ``MAX_FILE_PLACES``; a word that is not a division's name (a site's, an English
     one) gives none.
 
     >>> file_places("archive/灵璧县/招生工作.txt"), file_places("lingbi_1.txt"), file_places("quanzhou-2019.txt")
-    (('灵璧县',), ('灵璧县',), ('全州县', '泉州市'))
+    (('灵璧县',), ('灵璧县',), ('泉州市', '全州县'))
     >>> file_places("report_2019.txt"), file_places("2019年工作总结.docx")
     ((), ())
     """
@@ -220,20 +220,49 @@ def file_places(source: str) -> tuple[str, ...]:
     for part in parts:
         out += suffixed_places(normalize(part), divisions=True)
         for word in re.findall(r"[a-z]+", part.lower()):
-            names = _divisions_by_latin().get(word, ()) if syllable_count(word) >= 2 else ()
+            names = _by_core()[1].get(word, ()) if syllable_count(word) >= 2 else ()
             out += names if len(names) <= MAX_FILE_PLACES else ()
     return tuple(dict.fromkeys(out))
 
 
+# A local outlet's dateline at the head of a paragraph: 砀山新闻网讯, 宁乡市融媒体中心讯, （深圳晚报讯）
+_DATELINE_RE = re.compile(r"(?:^|\n)[\s【〔\[(（]*([\u4e00-\u9fff]{2,8}?)"
+                          "(?:新闻网|新闻|网|日报|晚报|都市报|报|广播电视台|电视台|融媒体中心|融媒)讯")
+
+
+def dateline_places(opening: str) -> tuple[str, ...]:
+    """The division that a local outlet's dateline at the head of a paragraph of ``opening`` names: a county's
+    or a city's own outlet reports on it. A name that is no division's, or that several share, gives none.
+
+    >>> dateline_places("砀山新闻网讯 今年,我县共实施三项教育民生工程"), dateline_places("宁乡市融媒体中心讯 近日")
+    (('砀山县',), ('宁乡市',))
+    >>> dateline_places("本报讯 近日"), dateline_places("中国教育新闻网讯 近日"), dateline_places("据砀山新闻网讯")
+    ((), (), ())
+    """
+    named = set()
+    for m in _DATELINE_RE.finditer(opening):
+        name = m.group(1)
+        named |= {name} if name in _long_divisions() or name in TAIWAN else set(_by_core()[0].get(name, ()))
+    return tuple(named) if len(named) == 1 else ()
+
+
 @lru_cache(maxsize=1)
-def _divisions_by_latin() -> dict[str, tuple[str, ...]]:
-    """Pinyin or Wade-Giles of a division's name without its suffix (lowercase, no spaces) -> the divisions so
-    named (Taiwan's too), the name's core of two characters or more."""
-    out: dict[str, set[str]] = {}
+def _by_core() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """A division's name without its suffix (of two characters or more), and its pinyin or Wade-Giles (lowercase,
+    no spaces) -> the divisions so named, Taiwan's too."""
+    cores: dict[str, set[str]] = {}
     for name in _long_divisions() | TAIWAN:
-        core = autonomous_short(name) or name
-        core = _END_SUFFIX_RE.sub("", core)
+        core = _END_SUFFIX_RE.sub("", autonomous_short(name) or name)
         if len(core) >= 2:
-            for latin in romanizations(core):
-                out.setdefault(latin, set()).add(name)
-    return {k: tuple(sorted(v)) for k, v in out.items()}
+            cores.setdefault(core, set()).add(name)
+    latin: dict[str, set[str]] = {}
+    for core, names in cores.items():
+        for spelled in romanizations(core):
+            latin.setdefault(spelled, set()).update(names)
+    return ({k: _by_level(v) for k, v in cores.items()}, {k: _by_level(v) for k, v in latin.items()})
+
+
+def _by_level(names: set[str]) -> tuple[str, ...]:
+    """Provinces, then cities (a county turned city keeps its old name too: 福清县 and 福清市), prefectures,
+    counties, banners and districts."""
+    return tuple(sorted(names, key=lambda n: ("省市州县旗区".find(n[-1]) % 7, n)))

@@ -27,6 +27,7 @@ from qa.ingest.gazetteer import (  # noqa: F401 - PROVINCES, place_words, suffix
     _gazetteer,
     _long_divisions,
     _short_divisions,
+    dateline_places,
     generic,
     place_words,
     special_region,
@@ -114,14 +115,14 @@ def read_places(title: str, body: str, params: PlaceParams = PARAMS, publisher: 
     # a title whose place the text never names, above a text that speaks for another place, is not the text's
     # own (a site's unrelated page title): none rather than a wrong one
     about += [] if titled and _contradicted(titled, key, named, params) else titled
+    about = about or list(dateline_places(body.strip()[: params.opening_chars]))  # a local outlet's: 砀山新闻网讯
     last = body.strip().rsplit("\n", 1)[-1]
     ends = key[: params.opening_chars] + "\n" + (last if len(last) <= params.signature_chars else "")
     voice = _voice_level(key, params.own_weight, min_count=2)  # a body above it ("我市…湖南省人民政府") is a superior
     about += [name for name, forms in named if any(f + m.group() in ends for f in forms
                                                    for m in _ISSUER_RE.finditer(ends))
               and _rank(name, forms) <= _RANK.get(voice, 3)]
-    if not about:
-        about += issuers  # an issuer the gazetteer does not know
+    about = about or list(issuers)  # an issuer the gazetteer does not know
     if not about:  # an issuer standing as a heading in the opening (a school under the title: 台中市东区台中国民小学)
         spaced = re.sub(r"[^\S\n]+", " ", body.strip())[: params.opening_chars]  # spaces kept: they part a heading
         known = _gazetteer()[0] | _long_divisions()  # in the text, a known place only ("现将县教育局…" names none)
@@ -137,8 +138,7 @@ def read_places(title: str, body: str, params: PlaceParams = PARAMS, publisher: 
         about += _issued(key, named, superiors, params)
     if not about:
         about += special_region(key, params.min_region_voice)
-    if not about and len(set(publisher)) == 1:
-        about += publisher[:1]
+    about += publisher[:1] if not about and len(set(publisher)) == 1 else []  # the site's publisher, the last resort
     mentions = tuple(dict.fromkeys([*(name for name, _ in mentioned), *issuers, *about]))[:MAX_PLACES]
     return Places(tuple(dict.fromkeys(about))[: params.max_about], mentions)
 
