@@ -628,3 +628,19 @@ def test_a_list_answer_quotes_the_numbered_items_that_follow_the_sentence_it_fou
     plain = [Candidate(0, hit, s, s, 0.5) for s in (sentences[0], sentences[5])]
     assert items_after(plain[0], plain) == []  # prose follows: no list
 
+
+
+def test_a_place_name_the_tokenizer_cuts_up_is_not_a_concept_sentences_must_repeat():
+    from qa.answer.evidence import TermWeights, concept_coverage
+    from qa.search.question import place_terms
+
+    # invented: a district name jieba does not know, cut into pieces; its report's sentences say 辖区 or nothing
+    q = analyze("青松岭区有多少专任教师?")
+    weights = TermWeights(9, len)
+    skip = place_terms(q.text, q.terms, ("青松岭区",))
+    assert concept_coverage("中小学专任教师2994人", q, weights, skip) == 1.0
+    # with the place's whole name alone skipped, its pieces counted against every sentence that does not name it
+    assert concept_coverage("中小学专任教师2994人", q, weights, frozenset({"青松岭区", "青松岭"})) < 1.0
+    # a question naming no place keeps every concept
+    q = analyze("有多少专任教师?")
+    assert place_terms(q.text, q.terms, ()) == frozenset()

@@ -35,7 +35,7 @@ from qa.ingest.quotes import answers_nothing, quotable
 from qa.models.embed import Embedder
 from qa.numbers import NUMBER_RE
 from qa.search.filters import place_core
-from qa.search.question import QuestionInfo, analyze  # noqa: F401 - analyze: the doctest
+from qa.search.question import QuestionInfo, analyze, place_terms  # noqa: F401 - analyze: the doctest
 from qa.search.retrieve import SearchResult
 from qa.search.shift import QueryShift
 from qa.store.index import Index
@@ -123,7 +123,7 @@ def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder
                       cache=None, shift: QueryShift | None = None) -> Features:
     """Candidates from the top passages of ``res`` with one feature row each (columns: ``FEATURES``).
     ``shift``: the retriever's language offset, for a question vector made here (``_cosines``)."""
-    skip = frozenset(p for place in res.filters.places for p in (place, normalize(place), place_core(place)))
+    skip = place_terms(q.text, q.terms, res.filters.places)
     read = params.read_hits_wide if q.kind == "list" and not res.filters else params.read_hits
     hits = res.hits[:read]
     context: dict[str, str] = {}

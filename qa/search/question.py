@@ -11,12 +11,13 @@ built from CC-CEDICT), so that sentences in Chinese reports can be matched to th
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from qa.errors import MAX_QUESTION_CHARS, QuestionError
 from qa.numbers import english_numbers, numbers_in
+from qa.search.filters import place_core
 from qa.search.lexicon import match, stopwords
 from qa.store.keyword import tokenize
 from qa.textnorm import mandarin_reading, normalize, script_of
@@ -345,3 +346,23 @@ def asks_sum(question: str) -> bool:
 def asks_change(question: str) -> bool:
     """An English question asks by how much something changed ("grow", "more", "higher")."""
     return bool(_CHANGED_RE.search(question))
+
+
+def place_terms(question: str, terms: Iterable[tuple[str, ...]], places: Iterable[str]) -> frozenset[str]:
+    """The words of ``question`` (its ``terms``: ``QuestionInfo.terms``) that no sentence needs to repeat, nor names
+    what a figure counts: the places it names (``places``: the search's place filter, whose reports scoping keeps),
+    in each form, and every term the question writes only within them (a name the tokenizer does not know is cut
+    into pieces, the last one glued to the next word).
+
+    >>> sorted(place_terms("青松岭区有多少专任教师?", [("青松",), ("岭区",), ("专任教师", "教师")], ("青松岭区",)))
+    ['岭区', '青松', '青松岭', '青松岭区']
+    """
+    forms = {p for place in places for p in (place, normalize(place), place_core(place))}
+    text, terms = normalize(question), list(terms)
+    spans = [(m.start(), m.end()) for f in forms if len(f) >= 2 for m in re.finditer(re.escape(f), text)]
+    pieces = set()
+    for t in {t for g in terms for t in g if len(t) >= 2 and t not in forms}:
+        at = [m.start() for m in re.finditer(re.escape(t), text)]
+        if at and all(any(a < o + len(t) and o < b for a, b in spans) for o in at):
+            pieces.add(t)
+    return frozenset(forms | pieces)
