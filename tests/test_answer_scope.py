@@ -6,6 +6,7 @@ from test_answer_model import answerer_over
 
 from qa.answer.compose import Answerer
 from qa.answer.scope import answering_reports, search_naming
+from qa.search.question import analyze
 from qa.search.retrieve import question_info
 
 HEWAN = ("河湾区教育局2016年工作总结\n\n一、学前教育\n全区新建幼儿园4所，新增学位1200个。与昭平县开展结对帮扶。\n\n"
@@ -146,3 +147,16 @@ def test_a_report_whose_file_names_the_place_answers_for_it(tmp_path, fake_embed
     other = answerer.ask("灵璧县招收了多少小学一年级新生？")  # a county no report is about
     assert other.abstained, other.text
 
+
+
+def test_what_a_figure_question_counts_is_never_the_place_it_is_asked_about(tmp_path, fake_embedder):
+    # invented: the report says 全县 where the question names the county; the county is no measure a sentence
+    # must name for its figure to count what is asked
+    report = "安福县教育局2020年工作总结\n\n全县高考本科上线学生1320人,较上年增加85人。\n"
+    answerer = answerer_over(tmp_path, fake_embedder, {"report.txt": report, "qingsong.txt": QINGSONG})
+    question = "2020年有多少安福县学生考上大学?"
+    res = answerer.retriever.search(question)
+    assert res.filters.places == ("安福县",)
+    assert ("安福县", "安福") in analyze(question).measure  # read alone, the place opens what is counted
+    measure = question_info(question, res).measure
+    assert measure and not any("安福" in t for g in measure for t in g)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -44,7 +44,7 @@ from qa.search.keyquery import (  # noqa: F401 - read through retrieve too
     question_names,
     unseen_tokens,
 )
-from qa.search.question import QuestionInfo, analyze
+from qa.search.question import QuestionInfo, analyze, place_terms
 from qa.search.sentences import best_sentences
 from qa.search.shift import load_query_shift
 from qa.store.index import keyword_text
@@ -370,8 +370,12 @@ def strip_filter_terms(qnorm: str, f: Filters) -> str:
 def question_info(question: str, res: SearchResult) -> QuestionInfo:
     """The question's analysis as the answer step reads it: an English question's Chinese terms are the
     dictionary headwords that retrieval chose for this corpus (``res.keywords``). The scorer's fitting reads
-    questions through this too, so it is fitted on the features it is applied to."""
+    questions through this too, so it is fitted on the features it is applied to. What a figure question counts
+    (``measure``) leaves out the place the search is filtered to (``place_terms``): a report about it names it
+    seldom, and never as what it counts."""
     searched = frozenset(res.keywords)
-    return analyze(question, keep=searched.__contains__ if res.keywords else None,
-                   unseen=frozenset(res.unseen), names=res.names,
-                   compounds=lambda char: [t for t in res.keywords if t.endswith(char) and len(t) > 1])
+    q = analyze(question, keep=searched.__contains__ if res.keywords else None,
+                unseen=frozenset(res.unseen), names=res.names,
+                compounds=lambda char: [t for t in res.keywords if t.endswith(char) and len(t) > 1])
+    place = place_terms(question, q.terms, res.filters.places)  # never what a figure counts
+    return replace(q, measure=tuple(g for g in q.measure if not place.intersection(g))) if place else q
