@@ -116,12 +116,14 @@ def test_a_file_named_after_a_place_gives_the_place_when_the_text_names_none(tmp
     (tmp_path / "灵璧县" / "summary.txt").write_text("2019年度教育工作总结\n\n" + body + "\n", encoding="utf-8")
     (tmp_path / "anfu_2019.txt").write_text("2019年度教育工作总结\n\n" + body + "\n", encoding="utf-8")
     (tmp_path / "site_2019.txt").write_text("2019年度教育工作总结\n\n" + body + "\n", encoding="utf-8")
+    # an English word read as pinyin or Wade-Giles names no place (gui de: 贵德县; Wade-Giles po le: 博乐市)
+    (tmp_path / "guide_pole.txt").write_text("2019年度教育工作总结\n\n" + body + "\n", encoding="utf-8")
     # a file name never overrides the place the text names as its own
     (tmp_path / "lingbi_2.txt").write_text("青林县教育局2019年度工作总结\n\n" + body + "\n", encoding="utf-8")
     docs = {d.source: d for r in read_corpus(tmp_path)[0] for d in r.documents}
     assert docs["灵璧县/summary.txt"].places == ("灵璧县",)
     assert docs["anfu_2019.txt"].places == ("安福县",) and "安福县" in docs["anfu_2019.txt"].mentions
-    assert docs["site_2019.txt"].places == ()
+    assert docs["site_2019.txt"].places == () and docs["guide_pole.txt"].places == ()
     assert docs["lingbi_2.txt"].places == ("青林县",)
 
 

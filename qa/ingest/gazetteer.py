@@ -220,7 +220,7 @@ def file_places(source: str) -> tuple[str, ...]:
     for part in parts:
         out += suffixed_places(normalize(part), divisions=True)
         for word in re.findall(r"[a-z]+", part.lower()):
-            names = _by_core()[1].get(word, ()) if syllable_count(word) >= 2 else ()
+            names = _latin_divisions(word) if syllable_count(word) >= 2 else ()
             out += names if len(names) <= MAX_FILE_PLACES else ()
     return tuple(dict.fromkeys(out))
 
@@ -255,11 +255,42 @@ def _by_core() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
         core = _END_SUFFIX_RE.sub("", autonomous_short(name) or name)
         if len(core) >= 2:
             cores.setdefault(core, set()).add(name)
+    for name in PROVINCES:  # by the common name reports use (新疆 for 新疆维吾尔自治区)
+        cores.setdefault(name, set()).add(name)
     latin: dict[str, set[str]] = {}
     for core, names in cores.items():
         for spelled in romanizations(core):
             latin.setdefault(spelled, set()).update(names)
     return ({k: _by_level(v) for k, v in cores.items()}, {k: _by_level(v) for k, v in latin.items()})
+
+
+def _latin_divisions(word: str) -> tuple[str, ...]:
+    """The divisions a lowercase word reads as. A word of the English dictionary (``qa/data/lexicon_en_zh.tsv``)
+    reads as one only when one of its Chinese headwords is written so (the dictionary's transliteration of a
+    name: huoqiu 霍丘, xinjiang 新疆), then preferring the divisions so named, or when the dictionary gives only
+    places for it (sichuan: 巴蜀): "guide" or "pole" (Wade-Giles 博乐) name no place, "xinjiang" is not 新绛县."""
+    names = _by_core()[1].get(word, ())
+    heads = _english_headwords().get(word) if names else None
+    if heads is None:
+        return names
+    own = tuple(h for h in heads if word in (*romanizations(h), *romanizations(_END_SUFFIX_RE.sub("", h) or h)))
+    if not own:  # an English word, unless the dictionary gives it only as a place (sichuan: 巴蜀)
+        return names if all(h in place_words() for h in heads) else ()
+    return tuple(n for n in names if n.startswith(own)) or names
+
+
+@lru_cache(maxsize=1)
+def _english_headwords() -> dict[str, tuple[str, ...]]:
+    """Each one-word English entry of the shipped dictionary -> its Chinese headwords."""
+    from importlib import resources
+
+    out: dict[str, list[str]] = {}
+    with resources.files("qa").joinpath("data/lexicon_en_zh.tsv").open(encoding="utf-8") as f:
+        for line in f:
+            row = line.split("\t")
+            if len(row) >= 2 and not line.startswith("#") and row[0].isalpha():
+                out.setdefault(row[0], []).append(row[1])
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _by_level(names: set[str]) -> tuple[str, ...]:
