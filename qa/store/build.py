@@ -92,7 +92,8 @@ def previous_manifest(directory: Path, rebuild: bool) -> dict | None:
     try:
         manifest = read_manifest(directory)
     except IndexError as e:
-        log.warning("rebuilding the index from scratch: %s", str(e).removesuffix(REBUILD))  # as it advises
+        # the error advises the rebuild that is under way: not said again
+        log.warning("rebuilding the index from scratch: %s", str(e).removesuffix(REBUILD))
         return None
     if manifest.get("recipe") != recipe():
         log.warning("rebuilding the index from scratch: paragraphs are now prepared differently")
