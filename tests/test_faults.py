@@ -23,7 +23,7 @@ from qa.cli import build_parser, settings_from
 from qa.config import Settings
 from qa.search.retrieve import Retriever
 from qa.store import build
-from qa.store.index import FORMAT_VERSION, MANIFEST, Index, IndexError
+from qa.store.index import FORMAT_VERSION, MANIFEST, SEGMENTS, Index, IndexError
 from qa.store.update import recorded_corpus, update_index
 from qa.web.service import Service
 
@@ -188,12 +188,15 @@ def _damage(directory: Path, how: str) -> None:
     elif how == "truncated":
         f = directory / "faiss.index"
         f.write_bytes(f.read_bytes()[: f.stat().st_size // 3])
+    elif how == "half-a-segment":
+        f = max((directory / SEGMENTS).glob("*.npz"), key=lambda p: p.stat().st_size)
+        f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])
     else:
         (directory / MANIFEST).write_text('{"format_version": 3, "files": {', encoding="utf-8")
 
 
 @pytest.mark.parametrize("how, says", [("newer", f"format version {FORMAT_VERSION + 1}"), ("truncated", "damaged"),
-                                       ("not-json", "unreadable")])
+                                       ("half-a-segment", "damaged"), ("not-json", "unreadable")])
 def test_damaged_index_says_what_to_run(tiny_corpus, tmp_path, fake_embedder, how, says, caplog):
     directory = tmp_path / "index"
     update_index(tiny_corpus, directory, fake_embedder, progress=False)

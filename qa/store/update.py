@@ -35,7 +35,7 @@ from qa.ingest.corpus import (
 )
 from qa.models.embed import Embedder
 from qa.store.build import Pending, Progress, embed_pending, make_manifest, previous_manifest, write
-from qa.store.index import GLOBAL_FILES, MANIFEST, SEGMENTS, Index, IndexError, Segment
+from qa.store.index import GLOBAL_FILES, MANIFEST, REBUILD, SEGMENTS, Index, IndexError, Segment
 from qa.store.lock import exclusive_lock
 from qa.types import Skipped
 
@@ -383,7 +383,7 @@ def _nothing_to_do(found: Scan, manifest: dict, directory: Path, embedder: Embed
         return UpdateReport((), (), (), found.unchanged, tuple(found.skipped), 0, reused, manifest["chunk_count"],
                             time.time() - t0, index)
     except IndexError as e:
-        log.warning("rewriting the index: %s", e)
+        log.warning("rewriting the index: %s", str(e).removesuffix(REBUILD))  # what the hint advises, under way
         return None
 
 
