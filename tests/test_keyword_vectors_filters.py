@@ -97,6 +97,15 @@ def test_a_pinyin_place_is_never_found_inside_a_longer_word():
     assert detect_places("Zhong Shan county's teachers?", known) == ("钟山县",)
 
 
+def test_a_short_pinyin_name_counts_where_the_question_gives_it_a_level():
+    # four letters may be English words run together ("de an"): read only before county, district, city ...
+    known = ["安福县", "德安县"]
+    assert detect_places("How many first-graders did Anfu County enrol?", known) == ("安福县",)
+    assert detect_places("How many schools in Dean County?", known) == ("德安县",)
+    assert detect_places("Who is the dean of the school?", known) == ()
+    assert detect_places("How many pupils are there in Anfu?", known) == ()
+
+
 def test_a_place_written_in_wade_giles_is_found_as_taiwan_writes_it():
     known = ["新竹县", "台中市", "钟山县"]
     assert detect_places("How big is Hsinchu County's education budget?", known) == ("新竹县",)

@@ -192,13 +192,16 @@ def _place_forms(known: Iterable[str]) -> tuple[tuple[str, str, str], ...]:
 
 
 def _named(question: str, forms: Iterable[tuple[str, str, str]]) -> tuple[str, ...]:
+    """A place's name in Chinese, or in Latin letters as a run of the question's words: five letters or more, or
+    any length when the question gives it a level ("Anfu County": a short run may be English words, "de an")."""
     q = normalize(question)
     runs = latin_runs(q)
+    levelled = {re.sub(r"[ -]", "", m.group(1).lower()) for m in _LATIN_PLACE_RE.finditer(question)}
     found = []
     for place, core, latin in forms:
         if core in q:
             found.append(place)
-        elif len(latin) >= 5 and latin in runs:
+        elif latin in runs and (len(latin) >= 5 or latin in levelled):
             found.append(place)
     return tuple(dict.fromkeys(found))
 
