@@ -157,7 +157,7 @@ class Answerer:
         index, (read, outside) = self.retriever.index, scoped(self.retriever, q, res)  # reports that may answer
         feats = sentence_features(q, read, index, self.retriever.embedder, self.weights, self.params, self.positions,
                                   self.vectors, self.retriever.shift)
-        probs, support = self.params.probability(feats.matrix), self.params.support(feats.matrix)
+        probs, support = self.params.probability(feats.matrix, feats.gloss), self.params.support(feats.matrix)
         out = [replace(c, score=float(p), support=float(s))
                for c, p, s in zip(feats.candidates, probs, support, strict=True)]
         out.sort(key=lambda c: -c.score)

@@ -30,6 +30,7 @@ from qa.answer.evidence import (
     has_new_figure,
     percentages,
 )
+from qa.answer.gloss import gloss_coverage, question_words
 from qa.answer.scorer import FEATURES, AnswerParams
 from qa.ingest.quotes import answers_nothing, quotable
 from qa.models.embed import Embedder
@@ -63,6 +64,7 @@ class Features:
     matrix: np.ndarray
     skip: frozenset[str]
     context: dict[str, str]
+    gloss: np.ndarray  # English question: ``qa.answer.gloss.gloss_coverage`` per candidate (zeros otherwise)
 
 
 def shared_run(question: str, text: str, shortest: int = 4) -> int:
@@ -136,7 +138,8 @@ def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder
         q = senses_read(q, "\n".join(context.values()))
     s_cos_embedded, p_cos = _cosines(q, res, per_hit, index, embedder, params, positions, cache, shift)
     top = hits[0].score if hits and hits[0].score > 0 else 1.0
-    cands, rows = [], []
+    cands, rows, gloss = [], [], []
+    words = question_words(q.text) if q.lang == "en" else []
     k = 0
     for rank, (hit, sents) in enumerate(zip(hits, per_hit, strict=True)):
         doc = index.documents.get(hit.chunk.doc_id)
@@ -155,6 +158,7 @@ def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder
             whole = q.lang == "en" and len(text) <= params.max_quote
             quote = best_clause(text, q, weights) if q.kind == "numeric" and not hit.chunk.table and not whole else text
             cands.append(Candidate(rank, hit, text, quote, max(cov, params.passage_coverage_share * chunk_cov)))
+            gloss.append(gloss_coverage(words, text))
             row = _row(q, text, tnorm, s_cos, p_cos[rank], hit.score / top, rank, cov, chunk_cov,
                        pos / max(1, len(sents) - 1), params)
             rows.append([*row, share(tnorm + own, q.focus, weights, skip),
@@ -164,7 +168,7 @@ def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder
         matrix[:, 1] = matrix[:, 0] - matrix[:, 0].max()
         matrix[:, 3] = matrix[:, 2] - matrix[:, 2].max()
         matrix[:, 15] = matrix[:, 14] * matrix[:, 1]
-    return Features(tuple(cands), matrix, skip, context)
+    return Features(tuple(cands), matrix, skip, context, np.array(gloss, dtype=np.float64))
 
 
 def own_years(doc: Document | None, years: tuple[int, ...], places: tuple[str, ...] = ()) -> str:

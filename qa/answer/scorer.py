@@ -85,6 +85,9 @@ class AnswerParams:
     # ... for an English question (fitted on English questions alone: scripts/fit_support_threshold.py);
     # None: ``decline_below``
     decline_below_en: float | None = None
+    # the choice score's weight on an English sentence's gloss coverage (``qa.answer.gloss``; fitted by
+    # scripts/fit_gloss_weight.py, 0.0: not used)
+    gloss_weight: float = 0.0
     coef: tuple[float, ...] = ()
     intercept: float = 0.0
     trees: tuple[Tree, ...] = ()  # boosted trees added to the linear score (none: plain logistic regression)
@@ -104,12 +107,20 @@ class AnswerParams:
             return self.decline_below_en
         return self.decline_below
 
-    def probability(self, x: np.ndarray) -> np.ndarray:
-        """P(sentence holds the answer) for each row of features ``x`` (n, len(FEATURES))."""
+    def probability(self, x: np.ndarray, gloss: np.ndarray | None = None) -> np.ndarray:
+        """P(sentence holds the answer) for each row of features ``x`` (n, len(FEATURES)); ``gloss``: each
+        sentence's gloss coverage (``qa.answer.gloss``), weighed by ``gloss_weight``.
+
+        >>> m = AnswerParams(coef=(0.0,) * len(FEATURES), gloss_weight=2.0)
+        >>> m.probability(np.zeros((2, len(FEATURES))), np.array([0.0, 0.5])).round(3).tolist()
+        [0.5, 0.731]
+        """
         if not self.coef:
             return np.zeros(len(x))
         x = np.asarray(x, dtype=np.float64)
         z = x @ np.asarray(self.coef) + self.intercept
+        if gloss is not None and self.gloss_weight:
+            z = z + self.gloss_weight * np.asarray(gloss, dtype=np.float64)
         for tree in self.trees:
             z = z + tree.predict(x)
         return 1.0 / (1.0 + np.exp(-z))

@@ -105,7 +105,7 @@ def glosses() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def _glossed() -> dict[str, frozenset[str]]:
+def glossed_words() -> dict[str, frozenset[str]]:
     """Chinese headword -> the English words of the lexicon keys that lead to it and of its noun gloss
     (``glosses``): what the dictionary says the word means."""
     out: dict[str, set[str]] = {}
@@ -124,8 +124,8 @@ def means(zh: str, word: str) -> bool:
     >>> means("学费", "fees"), means("免费", "fees"), means("生猪", "pigs")
     (True, False, True)
     """
-    glossed = _glossed().get(zh)
-    return glossed is None or any(form in glossed for form in _variants(word.lower()))
+    glossed = glossed_words().get(zh)
+    return glossed is None or any(form in glossed for form in spellings(word.lower()))
 
 
 @lru_cache(maxsize=1)
@@ -239,7 +239,7 @@ def candidates(phrase: str) -> tuple[Entry, ...]:
 
 
 
-def _variants(word: str) -> list[str]:
+def spellings(word: str) -> list[str]:
     """The word's spellings to look up, as ``candidates`` tries them: irregular base forms, the word, its
     regular base forms, then the same in American spelling."""
     out = [*lemmas().get(word, ()), *_forms(word)]
@@ -257,7 +257,7 @@ def chars(word: str) -> tuple[Entry, ...]:
     ['猪']
     """
     out: dict[str, Entry] = {}
-    for form in _variants(word.lower()):
+    for form in spellings(word.lower()):
         for e in _char_rows().get(form, ()):
             out.setdefault(e.zh, e)
     return tuple(out.values())
@@ -271,7 +271,7 @@ def partial(word: str) -> tuple[Entry, ...]:
     True
     """
     out: dict[str, Entry] = {}
-    for form in _variants(word.lower()):
+    for form in spellings(word.lower()):
         for key in _part_rows().get(form, ()):
             for e in entries(key):
                 out.setdefault(e.zh, e)

@@ -1,0 +1,63 @@
+"""How much of an English question a Chinese sentence says, read from the sentence's side: the share of the
+question's content words that the dictionary glosses of the sentence's words name.
+
+An English question reaches Chinese text through the headwords the dictionary lists for each of its words
+(``qa.search.lexicon``), best first and a few per word. A report often uses another headword: "places" lists
+所在, 地点 ... and never 学位, which CC-CEDICT glosses "place in school"; "complete" never reaches 完工 ("to
+complete a project"). Read the other way, from each word of the sentence to the English words of its glosses
+(``lexicon.glossed_words``: the same dictionary, no other list), such a sentence covers the word it was missing.
+
+The share is one more piece of evidence for the sentence scorer: its weight (``gloss_weight`` in
+``qa/data/answer_model.json``) is fitted by ``scripts/fit_gloss_weight.py``, with the data it was fitted on.
+
+>>> words = question_words("By how many places did school capacity in Taojiang County grow in 2021?")
+>>> words
+['places', 'school', 'capacity', 'grow']
+>>> gloss_coverage(words, "2021年,桃江县新增学位8935个"), gloss_coverage(words, "改扩建学校72所")
+(0.5, 0.25)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from qa.search.lexicon import PLACE_LEVELS, content_words, glossed_words, spellings
+from qa.store.keyword import tokenize
+from qa.textnorm import normalize
+
+_NAME = re.compile(r"\b[A-Z][a-z]+")
+
+
+def question_words(question: str) -> list[str]:
+    """The content words of an English question that a sentence may gloss: not function words, not names (a
+    capitalized word past the first: places reach the text through the gazetteer), not a level of division
+    ("county": the place asked about) and not digits (years are filters, figures are read apart)."""
+    names = {m.group(0).lower() for m in _NAME.finditer(question) if question[:m.start()].strip()}
+    return [w for w in dict.fromkeys(content_words(question))
+            if w not in names and w not in PLACE_LEVELS and not w.isdigit()]
+
+
+@lru_cache(maxsize=20000)
+def _sentence_glosses(sentence: str) -> frozenset[str]:
+    """The English words the dictionary glosses the words of ``sentence`` with."""
+    table = glossed_words()
+    out: set[str] = set()
+    for token in tokenize(normalize(sentence), normalized=True):
+        out |= table.get(token, frozenset())
+    return frozenset(out)
+
+
+@lru_cache(maxsize=4096)
+def _forms(word: str) -> tuple[str, ...]:
+    return tuple(spellings(word))
+
+
+def gloss_coverage(words: Sequence[str], sentence: str) -> float:
+    """The share of ``words`` (``question_words``) that a gloss of some word of ``sentence`` names (any form:
+    "places" is named by "place"); 0.0 without words."""
+    if not words:
+        return 0.0
+    glossed = _sentence_glosses(sentence)
+    return sum(any(f in glossed for f in _forms(w)) for w in words) / len(words)
