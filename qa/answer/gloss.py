@@ -13,8 +13,8 @@ The share is one more piece of evidence for the sentence scorer: its weight (``g
 >>> words = question_words("By how many places did school capacity in Taojiang County grow in 2021?")
 >>> words
 ['places', 'school', 'capacity', 'grow']
->>> gloss_coverage(words, "2021年,桃江县新增学位8935个"), gloss_coverage(words, "改扩建学校72所")
-(0.5, 0.25)
+>>> gloss_coverage(words, ["2021年,桃江县新增学位8935个", "改扩建学校72所"]).round(2).tolist()
+[0.36, 0.15]
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+
+import numpy as np
 
 from qa.search.lexicon import PLACE_LEVELS, content_words, glossed_words, spellings
 from qa.store.keyword import tokenize
@@ -54,10 +56,18 @@ def _forms(word: str) -> tuple[str, ...]:
     return tuple(spellings(word))
 
 
-def gloss_coverage(words: Sequence[str], sentence: str) -> float:
-    """The share of ``words`` (``question_words``) that a gloss of some word of ``sentence`` names (any form:
-    "places" is named by "place"); 0.0 without words."""
-    if not words:
-        return 0.0
-    glossed = _sentence_glosses(sentence)
-    return sum(any(f in glossed for f in _forms(w)) for w in words) / len(words)
+def gloss_coverage(words: Sequence[str], sentences: Sequence[str]) -> np.ndarray:
+    """For each of a question's candidate ``sentences``: the share of ``words`` (``question_words``) that a
+    gloss of some word of the sentence names (any form: "places" is named by "place"), each word weighed by
+    how few of the candidates gloss it (``log((n + 1) / (k + 1)) + 1`` of ``n`` candidates, ``k`` glossing it):
+    a word every candidate glosses tells none of them apart. Zeros without words.
+
+    >>> gloss_coverage(["teachers", "trained"], ["培训教师300人", "教师2405人", "学生31024人"]).round(2).tolist()
+    [1.0, 0.43, 0.0]
+    """
+    if not words or not sentences:
+        return np.zeros(len(sentences))
+    named = np.array([[any(f in glossed for f in _forms(w)) for w in words]
+                      for glossed in map(_sentence_glosses, sentences)], dtype=np.float64)
+    weight = np.log((len(sentences) + 1) / (named.sum(axis=0) + 1)) + 1.0
+    return named @ weight / weight.sum()
