@@ -61,12 +61,15 @@ class Examples:
     y: list[np.ndarray] = field(default_factory=list)
     group: list[str] = field(default_factory=list)  # one per question
     source: list[str] = field(default_factory=list)  # one per question
+    gloss: list[np.ndarray] = field(default_factory=list)  # per question, its candidates' gloss coverage
 
-    def add(self, qid: str, source: str, matrix: np.ndarray, labels: np.ndarray) -> None:
+    def add(self, qid: str, source: str, matrix: np.ndarray, labels: np.ndarray,
+            gloss: np.ndarray | None = None) -> None:
         self.x.append(matrix)
         self.y.append(labels)
         self.group.append(qid)
         self.source.append(source)
+        self.gloss.append(np.zeros(len(labels)) if gloss is None else np.asarray(gloss, dtype=np.float64))
 
 
 def collect(questions: list[dict], retriever: Retriever, source: str, ex: Examples, cache: dict,
@@ -82,7 +85,7 @@ def collect(questions: list[dict], retriever: Retriever, source: str, ex: Exampl
         feats = sentence_features(info, res, index, retriever.embedder, weights, params, positions, cache,
                                   retriever.shift)
         labels = np.array([any(s in match_key(c.sentence) for s in spans) for c in feats.candidates], dtype=int)
-        ex.add(str(q.get("qid") or q.get("id")), source, feats.matrix, labels)
+        ex.add(str(q.get("qid") or q.get("id")), source, feats.matrix, labels, feats.gloss)
         if n % 50 == 0:
             print(f"  {source}: {n}/{len(questions)}", file=sys.stderr, flush=True)
 
@@ -95,8 +98,9 @@ def collect_cached(store: Path | None, key: str, questions: list[dict], retrieve
     if path and path.exists():
         with np.load(path, allow_pickle=False) as z:
             cuts = np.cumsum(z["sizes"])[:-1]
-            for qid, m, y in zip(z["qids"], np.split(z["x"], cuts), np.split(z["y"], cuts), strict=True):
-                ex.add(str(qid), source, m.reshape(-1, len(FEATURES)), y)
+            gloss = np.split(z["gloss"], cuts) if "gloss" in z.files else [None] * len(z["sizes"])
+            for qid, m, y, g in zip(z["qids"], np.split(z["x"], cuts), np.split(z["y"], cuts), gloss, strict=True):
+                ex.add(str(qid), source, m.reshape(-1, len(FEATURES)), y, g)
         return
     start = len(ex.group)
     collect(questions, retriever_fn(), source, ex, cache, params, detect_filters)
@@ -105,6 +109,7 @@ def collect_cached(store: Path | None, key: str, questions: list[dict], retrieve
         rows = range(start, len(ex.group))
         np.savez(path, x=np.vstack([ex.x[i].reshape(-1, len(FEATURES)) for i in rows]),
                  y=np.concatenate([ex.y[i] for i in rows]), sizes=np.array([len(ex.y[i]) for i in rows]),
+                 gloss=np.concatenate([ex.gloss[i] for i in rows]),
                  qids=np.array([ex.group[i] for i in rows]))
 
 

@@ -46,10 +46,12 @@ NEW_FIGURE = FEATURES.index("numeric_new_figure")
 NUMERIC = FEATURES.index("numeric")
 
 
-def outcome(x: np.ndarray, y: np.ndarray, model: AnswerParams) -> tuple[bool, float, bool]:
+def outcome(x: np.ndarray, y: np.ndarray, model: AnswerParams, gloss: np.ndarray | None = None
+            ) -> tuple[bool, float, bool]:
     """For one question: whether the best sentence holds the answer, the runner-up's share of the best
-    probability (0 when there is no eligible runner-up), and whether the runner-up holds it."""
-    p = model.probability(x)
+    probability (0 when there is no eligible runner-up), and whether the runner-up holds it. ``gloss``: the
+    candidates' gloss coverage (``qa.answer.gloss``), scored as the answerer scores it."""
+    p = model.probability(x, gloss)
     order = np.argsort(-p, kind="stable")
     best = order[0]
     for i in order[1:]:
@@ -93,9 +95,9 @@ def main(argv: list[str] | None = None) -> int:
             bench_index(f / "passages.jsonl", embedder, default_home()), embedder),
             name, ex, {}, AnswerParams(), detect_filters=False)
     rows: dict[str, list] = {"en": [], "zh": []}
-    for x, y in zip(ex.x, ex.y, strict=True):
+    for x, y, g in zip(ex.x, ex.y, ex.gloss, strict=True):
         if len(y) and y.any():
-            rows["en" if x[0, ENGLISH] else "zh"].append(outcome(x, y, model))
+            rows["en" if x[0, ENGLISH] else "zh"].append(outcome(x, y, model, g))
     chosen, tables = {}, {}
     for lang, rs in rows.items():
         tables[lang] = table(rs, args.cost)
