@@ -437,8 +437,8 @@ def test_an_english_figure_question_is_not_declined_for_a_word_the_dictionary_re
 class _FirstColumn:
     """A stand-in scorer whose probability is the first feature column."""
 
-    def probability(self, x):
-        return x[:, 0]
+    def probability(self, x, gloss=None):
+        return x[:, 0] if gloss is None else x[:, 0] + gloss
 
 
 def _runner_up_rows(n: int, second_right: float, share: float, rng) -> tuple[list, list]:
@@ -469,6 +469,10 @@ def test_the_runner_up_share_is_fitted_on_what_it_gains_against_its_cost():
     x[0][1, FEATURES.index("inv_rank")] = 0.5  # the runner-up from another passage is not eligible
     x[0][2, FEATURES.index("inv_rank")] = 0.5
     assert ru.outcome(x[0], y[0], _FirstColumn())[1] == 0.0
+    # the gloss coverage is scored as the answerer scores it: here it puts the runner-up first
+    x, y = _runner_up_rows(1, 1.0, 0.8, rng)
+    first, share, _ = ru.outcome(x[0], y[0], _FirstColumn(), np.array([0.0, 0.2, 0.0]))
+    assert abs(share - 0.4 / 0.52) < 1e-6 and first == bool(y[0][1])
 
 
 def test_an_unsure_answer_also_quotes_its_runner_up_from_the_same_passage(tmp_path, fake_embedder):
