@@ -138,7 +138,7 @@ def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder
         q = senses_read(q, "\n".join(context.values()))
     s_cos_embedded, p_cos = _cosines(q, res, per_hit, index, embedder, params, positions, cache, shift)
     top = hits[0].score if hits and hits[0].score > 0 else 1.0
-    cands, rows, gloss = [], [], []  # gloss: the candidates' sentences, for ``gloss_coverage``
+    cands, rows, texts = [], [], []
     words = question_words(q.text) if q.lang == "en" else []
     k = 0
     for rank, (hit, sents) in enumerate(zip(hits, per_hit, strict=True)):
@@ -158,7 +158,7 @@ def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder
             whole = q.lang == "en" and len(text) <= params.max_quote
             quote = best_clause(text, q, weights) if q.kind == "numeric" and not hit.chunk.table and not whole else text
             cands.append(Candidate(rank, hit, text, quote, max(cov, params.passage_coverage_share * chunk_cov)))
-            gloss.append(text)
+            texts.append(text)
             row = _row(q, text, tnorm, s_cos, p_cos[rank], hit.score / top, rank, cov, chunk_cov,
                        pos / max(1, len(sents) - 1), params)
             rows.append([*row, share(tnorm + own, q.focus, weights, skip),
@@ -168,7 +168,7 @@ def sentence_features(q: QuestionInfo, res: SearchResult, index: Index, embedder
         matrix[:, 1] = matrix[:, 0] - matrix[:, 0].max()
         matrix[:, 3] = matrix[:, 2] - matrix[:, 2].max()
         matrix[:, 15] = matrix[:, 14] * matrix[:, 1]
-    return Features(tuple(cands), matrix, skip, context, gloss_coverage(words, gloss))
+    return Features(tuple(cands), matrix, skip, context, gloss_coverage(words, texts))
 
 
 def own_years(doc: Document | None, years: tuple[int, ...], places: tuple[str, ...] = ()) -> str:
