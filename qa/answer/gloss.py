@@ -19,24 +19,22 @@ The share is one more piece of evidence for the sentence scorer: its weight (``g
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
 
 from qa.search.lexicon import PLACE_LEVELS, content_words, glossed_words, spellings
+from qa.search.spelling import capitalized_names
 from qa.store.keyword import tokenize
 from qa.textnorm import normalize
-
-_NAME = re.compile(r"\b[A-Z][a-z]+")
 
 
 def question_words(question: str) -> list[str]:
     """The content words of an English question that a sentence may gloss: not function words, not names (a
     capitalized word past the first: places reach the text through the gazetteer), not a level of division
     ("county": the place asked about) and not digits (years are filters, figures are read apart)."""
-    names = {m.group(0).lower() for m in _NAME.finditer(question) if question[:m.start()].strip()}
+    names = capitalized_names(question)
     return [w for w in dict.fromkeys(content_words(question))
             if w not in names and w not in PLACE_LEVELS and not w.isdigit()]
 

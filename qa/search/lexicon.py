@@ -19,7 +19,7 @@ from functools import lru_cache
 from importlib import import_module, resources
 from pathlib import Path
 
-from qa.search.spelling import american
+from qa.search.spelling import american, capitalized_names
 
 LEXICON_FILE = "data/lexicon_en_zh.tsv"
 CHARS_FILE = "data/lexicon_en_zh_chars.tsv"
@@ -357,7 +357,7 @@ def match(text: str, keep: Callable[[str], bool] | None = None, max_words: int =
     """
     words = content_words(text)
     # a capitalized word is a name (places reach the index through the gazetteer), not a romanized term
-    names = {m.group(0).lower() for m in re.finditer(r"\b[A-Z][a-z]+", text) if text[:m.start()].strip()}
+    names = capitalized_names(text)
     out: list[Match] = []
     i = 0
     while i < len(words):

@@ -1,4 +1,4 @@
-"""English spelling: British forms -> the American ones the dictionary (CC-CEDICT) writes."""
+"""English spelling: British forms -> the American ones the dictionary (CC-CEDICT) writes; capitalized names."""
 
 from __future__ import annotations
 
@@ -30,3 +30,16 @@ def american(word: str) -> str:
     for rx, rep in _AMERICAN:
         word = rx.sub(rep, word)
     return word
+
+
+_CAPITALIZED = re.compile(r"\b[A-Z][a-z]+")
+
+
+def capitalized_names(text: str) -> set[str]:
+    """The capitalized words of ``text`` past its first word, lowercased: names (places reach the index through
+    the gazetteer), not words for the dictionary.
+
+    >>> sorted(capitalized_names("How many teachers did Anfu County hire?"))
+    ['anfu', 'county']
+    """
+    return {m.group(0).lower() for m in _CAPITALIZED.finditer(text) if text[:m.start()].strip()}
