@@ -339,9 +339,9 @@ class Answerer:
             lead = figure or lead
         lines = []
         for c in chosen:
-            # the report's own words and glyphs; of a long sentence, the part that matches the question
-            quote = (quote_window(c.quote, q, self.weights, self.params.max_quote)
-                     or leads.shorten(c.quote, self.params.max_quote))
+            # the report's own words and glyphs: a clause with its neighbours; of a long one, the part that matches
+            shown, most = leads.in_context(c.quote, c.sentence, self.params.max_quote), self.params.max_quote
+            quote = quote_window(shown, q, self.weights, most) or leads.shorten(shown, most)
             label = wording.place_label(docs[c.hit.chunk.doc_id], q.lang) if several_docs else ""
             lines.append(f"- {label}“{quote}” [{order[c.hit.chunk.chunk_id]}]")
         text = lead + "\n" + "\n".join(lines)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from qa.answer.counted import plural_noun
+from qa.answer.evidence import clauses as evidence_clauses
 from qa.answer.figures import Unit, expected_unit, unit_table
 from qa.numbers import NUMBER_RE, mixed_number, mixed_spans, numbers_in
 from qa.search import lexicon
@@ -343,6 +344,36 @@ def _speaks_of_others(passage: str, places: list[str], mentions: tuple[str, ...]
         return any(form in passage for form in {normalize(p), normalize(place_core(p))} if len(form) >= 2)
 
     return bool(passage) and not any(named(p) for p in places) and any(named(m) for m in mentions if m not in places)
+
+
+def in_context(quote: str, sentence: str, limit: int) -> str:
+    """A clause quoted from ``sentence`` with the clause before it and the clause after it, "…" where the sentence
+    goes on, when that fits in ``limit`` characters (else the clause alone). A figure's clause alone drops what
+    tells its figure from its neighbours' (7 of 8 done, 1 left), and the asker cannot see which one was asked for.
+
+    >>> in_context("完成7所,", "全市学校8所,完成7所,余下1所正在推进,另有新建2所。", 40)
+    '全市学校8所,完成7所,余下1所正在推进…'
+    >>> short = "全市学校8所,完成7所,余下1所。"
+    >>> in_context("完成7所,", short, 40), in_context("完成7所,", short, 12)
+    ('全市学校8所,完成7所,余下1所。', '完成7所,')
+    """
+    start, core = sentence.find(quote.strip()), quote.strip()
+    if start < 0 or core == sentence.strip():
+        return quote
+    spans, at = [], 0
+    for c in evidence_clauses(sentence):
+        i = sentence.find(c, at)
+        spans.append((i, i + len(c)))
+        at = i + len(c)
+    first = next((k for k, (_, b) in enumerate(spans) if b > start), None)
+    if first is None:
+        return quote
+    last = next((k for k, (_, b) in enumerate(spans) if b >= start + len(core)), len(spans) - 1)
+    a, b = spans[max(0, first - 1)][0], spans[min(len(spans) - 1, last + 1)][1]
+    text = sentence[a:b].strip()
+    cut = b < len(sentence.rstrip())
+    text = ("…" if a > 0 else "") + (text.rstrip("，,、；;：:") + "…" if cut else text)
+    return text if len(text) <= limit else quote
 
 
 def shorten(quote: str, limit: int) -> str:
