@@ -49,6 +49,18 @@ def test_the_figure_about_what_was_asked(answerer):
     assert "在校學生28457人" in a.text and "在職教職工2916人" in a.text
 
 
+def test_a_figure_question_is_declined_when_no_quote_gives_a_figure(answerer):
+    question = "汉川全市中小学有多少名在校学生?"
+    res = answerer.retriever.search(question, k=10)
+    q = question_info(question, res)
+    cands, reading = answerer.candidates(q, res)
+    assert not answerer.extractive(q, res, []).abstained
+    # the sentence with the figure is a likely one, but the sentence quoted (rated far above it) gives none
+    talk = "学校坚持每天放学前提醒学生注意安全。"
+    rated = [replace(cands[0], quote=talk, sentence=talk), replace(cands[0], score=0.0)]
+    answerer.candidates = lambda *_: (rated, reading)
+    assert answerer.extractive(q, res, []).abstained
+
 
 def test_traditional_question_gets_a_traditional_answer(answerer):
     a = answerer.ask("漢川組織安全隱患集中排查,累計查出多少處隱患?")

@@ -185,18 +185,18 @@ class Answerer:
         # a figure the report asked about masks ("**次") is said so, whether or not another sentence scores well
         masked = self._masked(q, cands) if q.kind == "numeric" and cands else None
         if masked is not None:
-            mask, where = masked
-            return self._decline(q, res, notes, key="masked", mask=mask, first=where.hit)
+            return self._decline(q, res, notes, key="masked", mask=masked[0], first=masked[1].hit)
         if reading.outside:
             return self._decline(q, res, notes, key=f"outside_{reading.outside}", place="、".join(res.places),
                                  year=wording.years_label(question_years(q.text), q.lang))
-        if not answered(cands, p, reading, q.lang):
-            return self._decline(q, res, notes)
-        if q.kind == "numeric" and self._no_figure(q, cands):
+        if not answered(cands, p, reading, q.lang) or (q.kind == "numeric" and self._no_figure(q, cands)):
             return self._decline(q, res, notes)
         if q.kind == "numeric" and q.lang == "en":
             cands = evidence.figure_first(q, cands, self.params.figure_pool)
-        return self._compose(q, res, self._choose(q, res, cands, reading), notes, reading)
+        chosen = self._choose(q, res, cands, reading)
+        if q.kind == "numeric" and not any(figures.gives_figure(c.quote, q) for c in chosen):
+            return self._decline(q, res, notes)  # no quote gives a figure: no answer to a figure question
+        return self._compose(q, res, chosen, notes, reading)
 
     def _two_part(self, q: QuestionInfo, parts: list[QuestionInfo], res: SearchResult, notes: list[str]
                   ) -> Answer:
@@ -205,9 +205,8 @@ class Answerer:
         reading = Reading({}, frozenset())
         for part in parts:
             cands, reading = self.candidates(part, res)
-            if not answered(cands, self.params, reading, part.lang):
-                continue
-            if part.kind == "numeric" and self._no_figure(part, cands):
+            if not answered(cands, self.params, reading, part.lang) or (
+                    part.kind == "numeric" and self._no_figure(part, cands)):
                 continue
             runner_up = self._runner_up(part, cands[0], cands)
             for c in (cands[0], runner_up):  # a part is a question: it quotes its runner-up by the same rule
@@ -308,10 +307,10 @@ class Answerer:
         return got / sum(w) >= p.direct_focus and c.coverage >= p.direct_coverage
 
     def _no_figure(self, q: QuestionInfo, cands: list[Candidate]) -> bool:
-        """No answer to a figure question when no likely sentence gives a figure for what is counted. For an
-        English question what is counted is known only through dictionary senses, which often miss the
-        report's word, so there a figure in a likely sentence is enough (XQuAD en->zh questions 0..299, never
-        fitted on: declines 22 -> 9, answers holding the gold span 169 -> 179; bench/README.md). A date's parts
+        """No answer to a figure question when no likely sentence gives a figure for what is counted (the caller
+        declines too when no quote it chose gives one). English questions know what is counted only through senses
+        that often miss the report's word, so there a figure in a likely sentence is enough (XQuAD en->zh 0..299,
+        never fitted on: declines 22 -> 9, answers holding the gold span 169 -> 179; bench/README.md). A date's parts
         and an item's number are no figure here ("how much" and "9月28日"), nor a count for a share asked
         (``evidence.asks_share``: 55%, 8.5:1, 三成), nor one of a sentence telling of other years than asked."""
         pool = [c for c in cands[:self.params.figure_pool] if figures.gives_figure(c.quote, q)
