@@ -61,6 +61,11 @@ def clauses(sentence: str) -> list[str]:
     return [c for c in (m.group(0).strip() for m in _CLAUSE_RE.finditer(sentence)) if c]
 
 
+def clause_spans(sentence: str) -> list[tuple[int, int]]:
+    """Where each clause of ``sentence`` starts and ends (``clauses``, by offset; a clause keeps its spaces)."""
+    return [(m.start(), m.end()) for m in _CLAUSE_RE.finditer(sentence) if m.group(0).strip()]
+
+
 class TermWeights:
     """Inverse document frequency of terms over the index's keyword tokens."""
 
@@ -166,7 +171,7 @@ def quote_window(sentence: str, q: QuestionInfo, weights: TermWeights, limit: in
     text = sentence.strip()
     if len(text) <= limit:
         return None
-    spans = [(m.start(), m.end()) for m in _CLAUSE_RE.finditer(text) if m.group(0).strip()]
+    spans = clause_spans(text)
     share = q.kind == "numeric" and asks_share(q)  # then a window with a percentage first
     best: tuple[tuple[bool, bool, float], int, int, int] | None = None
     for i, (start, _) in enumerate(spans):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from qa.answer.counted import plural_noun
-from qa.answer.evidence import clauses as evidence_clauses
+from qa.answer.evidence import clause_spans
 from qa.answer.figures import Unit, expected_unit, unit_table
 from qa.numbers import NUMBER_RE, mixed_number, mixed_spans, numbers_in
 from qa.search import lexicon
@@ -360,11 +360,7 @@ def in_context(quote: str, sentence: str, limit: int) -> str:
     start, core = sentence.find(quote.strip()), quote.strip()
     if start < 0 or core == sentence.strip():
         return quote
-    spans, at = [], 0
-    for c in evidence_clauses(sentence):
-        i = sentence.find(c, at)
-        spans.append((i, i + len(c)))
-        at = i + len(c)
+    spans = clause_spans(sentence)
     first = next((k for k, (_, b) in enumerate(spans) if b > start), None)
     if first is None:
         return quote
