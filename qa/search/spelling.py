@@ -39,7 +39,7 @@ def capitalized_names(text: str) -> set[str]:
     """The capitalized words of ``text`` past its first word, lowercased: names (places reach the index through
     the gazetteer), not words for the dictionary.
 
-    >>> sorted(capitalized_names("How many teachers did Anfu County hire?"))
+    >>> sorted(capitalized_names("What did Anfu County build?"))
     ['anfu', 'county']
     """
     return {m.group(0).lower() for m in _CAPITALIZED.finditer(text) if text[:m.start()].strip()}
