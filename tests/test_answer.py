@@ -62,6 +62,24 @@ def test_a_figure_question_is_declined_when_no_quote_gives_a_figure(answerer):
     assert answerer.extractive(q, res, []).abstained
 
 
+def test_a_figure_part_whose_quotes_give_no_figure_is_left_out_of_a_two_part_answer(answerer):
+    question = "石泉县累计排查安全隐患多少项，新录用教师多少名？"
+    assert "58" in answerer.ask(question).text
+    found = answerer.candidates
+    talk = "学校坚持每天放学前提醒学生注意安全。"
+
+    def rated(part, res):  # one part's sentence with the figure is rated far below a sentence without one
+        cands, reading = found(part, res)
+        if "隐患" not in part.text:
+            return cands, reading
+        return [replace(cands[0], quote=talk, sentence=talk), replace(cands[0], score=0.0)], reading
+
+    answerer.candidates = rated
+    a = answerer.ask(question)
+    assert not a.abstained and "37" in a.text  # the other part is still answered
+    assert talk not in a.text and "58" not in a.text
+
+
 def test_traditional_question_gets_a_traditional_answer(answerer):
     a = answerer.ask("漢川組織安全隱患集中排查,累計查出多少處隱患?")
     assert "260" in a.text

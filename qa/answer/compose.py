@@ -208,10 +208,11 @@ class Answerer:
             if not answered(cands, self.params, reading, part.lang) or (
                     part.kind == "numeric" and self._no_figure(part, cands)):
                 continue
-            runner_up = self._runner_up(part, cands[0], cands)
-            for c in (cands[0], runner_up):  # a part is a question: it quotes its runner-up by the same rule
-                if c is not None and all(c.sentence != x.sentence for x in chosen):
-                    # the whole sentence: a clause may carry one part's figure and not the other's
+            picks = [c for c in (cands[0], self._runner_up(part, cands[0], cands)) if c is not None]
+            if part.kind == "numeric" and not any(figures.gives_figure(c.quote, part) for c in picks):
+                continue  # as ``extractive``: a figure part none of whose quotes gives a figure is left out
+            for c in picks:  # a part is a question: it quotes its runner-up by the same rule, each in its whole
+                if all(c.sentence != x.sentence for x in chosen):  # sentence (a clause may hold one part's figure)
                     chosen.append(replace(c, quote=c.sentence))
         if not chosen:
             return self._decline(q, res, notes)
