@@ -52,6 +52,9 @@ def test_the_shipped_scorer_loads_with_its_provenance():
     runner_up = prov["runner_up"]  # fitted by its own script, on the bench sets' fitted questions
     assert "fit_runner_up.py" in runner_up["command"] and set(runner_up["chosen"]) == {"en", "zh"}
     assert (m.runner_up_keep_en, m.runner_up_keep_zh) == (runner_up["chosen"]["en"], runner_up["chosen"]["zh"])
+    other = prov["runner_up_other"]  # its own script, on collected report questions, some of them held out
+    assert "fit_runner_up_other.py" in other["command"] and other["held_out"] and "/work/" not in other["command"]
+    assert (m.runner_up_other_en, m.runner_up_other_zh) == (other["chosen"]["en"], other["chosen"]["zh"])
     p = m.probability(np.zeros((3, len(FEATURES))))
     assert p.shape == (3,) and np.all((p > 0) & (p < 1))
 
@@ -489,6 +492,53 @@ def test_an_unsure_answer_also_quotes_its_runner_up_from_the_same_passage(tmp_pa
     assert second is not None and second.sentence != cands[0].sentence
     assert second.hit.chunk.chunk_id == cands[0].hit.chunk.chunk_id
     assert always._runner_up(replace(q, kind="list"), cands[0], cands) is None  # lists have their own rule
+
+
+def _two_passages_of_one_report(tmp_path, embedder):
+    """An answerer, a figure question, and candidates: the best (a figure of another thing), a sentence of another
+    passage of its report that answers, and one of another report that would answer."""
+    from qa.answer.features import Candidate
+    from qa.search.retrieve import question_info
+
+    answerer = answerer_over(tmp_path, embedder, {
+        "report.txt": "青松市教育局2020年工作总结\n\n一、基本情况\n全市现有中小学校48所，其中小学27所，初中12所。\n\n"
+                      "二、队伍建设\n全年公开招聘教师120名，新教师全部到农村学校任教。\n",
+        "other.txt": "青山县教育局2020年工作总结\n\n全县公开招聘教师45名。\n"})
+    question = "青松市2020年招聘了多少名教师?"
+    res = answerer.retriever.search(question, detect_filters=False)
+    hits = {h.chunk.text.split("\n")[-1][:4]: h for h in res.hits}
+    assert {"全市现有", "全年公开", "全县公开"} <= set(hits)  # three passages, two of them from one report
+    best = Candidate(0, hits["全市现有"], "全市现有中小学校48所，其中小学27所，初中12所。", "全市现有中小学校48所", 0.8,
+                     score=0.5)
+    hired = Candidate(0, hits["全年公开"], "全年公开招聘教师120名，新教师全部到农村学校任教。", "全年公开招聘教师120名",
+                      0.8, score=0.4)
+    elsewhere = replace(hired, hit=hits["全县公开"], sentence="全县公开招聘教师45名。", quote="全县公开招聘教师45名")
+    return answerer, question_info(question, res), best, hired, elsewhere
+
+
+def test_a_close_sentence_of_another_passage_of_the_report_is_quoted_at_its_own_fitted_share(tmp_path, fake_embedder):
+    answerer, q, best, hired, elsewhere = _two_passages_of_one_report(tmp_path, fake_embedder)
+
+    def runner_up(other: float, cands: list) -> object:
+        params = replace(answerer.params, runner_up_keep_zh=2.0, runner_up_other_zh=other)
+        return Answerer(answerer.retriever, params=params)._runner_up(q, best, cands)
+
+    assert runner_up(0.75, [best, hired]) is hired  # 0.4 is 0.8 of the best's 0.5
+    assert runner_up(0.85, [best, hired]) is None
+    assert runner_up(0.75, [best, elsewhere]) is None  # another report's sentence: the rules of _choose decide
+    assert runner_up(0.75, [best, replace(hired, quote="二、队伍建设", sentence="二、队伍建设")]) is None  # no figure
+
+
+def test_the_other_passage_share_is_fitted_with_the_served_rule_on_what_it_gains_against_its_cost(tmp_path,
+                                                                                                 fake_embedder):
+    fit = _script("fit_runner_up_other")
+    answerer, q, best, hired, _ = _two_passages_of_one_report(tmp_path, fake_embedder)
+    second_right, first_right = fit.Asked(q, [best, hired], {id(hired)}), fit.Asked(q, [best, hired], {id(best)})
+    assert fit.outcome(second_right, answerer, 0.8) == (True, True)  # hired is at 0.8 of the best
+    assert fit.outcome(second_right, answerer, 0.85) == (False, False)
+    share, table = fit.choose([second_right] * 2 + [first_right] * 3, answerer, cost=0.2)
+    assert share == 0.8 and table[-1]["share"] == 2.0 and table[-1]["right"] == 3  # +2 answers for 5 quotes
+    assert fit.choose([second_right] + [first_right] * 5, answerer, cost=0.2)[0] == 2.0  # +1 for 6: never
 
 
 def test_an_english_concept_no_passage_read_holds_is_left_out_of_coverage():

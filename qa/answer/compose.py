@@ -266,21 +266,21 @@ class Answerer:
         return chosen
 
     def _runner_up(self, q: QuestionInfo, best: Candidate, cands: list[Candidate]) -> Candidate | None:
-        """The second-best sentence of a fact or figure answer, when the scorer can hardly tell it from the best
-        (its probability at least the fitted share of the best's, per language: ``scripts/fit_runner_up.py``).
-        It comes from the best one's passage, as in the fit, so the answer's framing does not change; other
-        passages' sentences are weighed by the rules of ``_choose``."""
-        keep = self.params.runner_up_keep_en if q.lang == "en" else self.params.runner_up_keep_zh
+        """The second-best sentence of a fact or figure answer, when the scorer can hardly tell it from the best: of
+        its passage at a fitted share of its probability (``runner_up_keep_*``: ``scripts/fit_runner_up.py``), of
+        another passage of its report at another (``runner_up_other_*``: ``fit_runner_up_other.py``)."""
+        p, en = self.params, q.lang == "en"
+        keep, other = (p.runner_up_keep_en, p.runner_up_other_en) if en else (p.runner_up_keep_zh, p.runner_up_other_zh)
         if q.kind == "list" or best.score <= 0:
             return None
-        for c in cands[1:]:
-            if c.sentence == best.sentence or c.quote == best.quote:
-                continue
-            if c.score < keep * best.score:
+        for c in (c for c in cands[1:] if c.sentence != best.sentence and c.quote != best.quote):
+            if c.score < min(keep, other) * best.score:
                 return None
-            figure = q.kind != "numeric" or has_new_figure(c.quote, q, strict=True)  # not a date or item number
-            # ... and not only figures of another measure than the question names ("多少所" and "小学980人")
-            if c.hit.chunk.chunk_id == best.hit.chunk.chunk_id and figure and not figures.another_measure(c.quote, q):
+            if figures.another_measure(c.quote, q) or (  # only figures of another measure ("多少所", "小学980人")
+                    q.kind == "numeric" and not has_new_figure(c.quote, q, strict=True)):  # or a date, an item
+                continue
+            same = c.hit.chunk.chunk_id == best.hit.chunk.chunk_id
+            if c.score >= (keep if same else other) * best.score and c.hit.chunk.doc_id == best.hit.chunk.doc_id:
                 return c
         return None
 

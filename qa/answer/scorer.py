@@ -76,6 +76,8 @@ class AnswerParams:
     indirect_keep: float = 0.7  # a figure answer whose best quote is indirect: more quotes above this share
     runner_up_keep_en: float = 2.0  # a fact or figure answer also quotes the runner-up sentence when it scores
     runner_up_keep_zh: float = 2.0  # ... this share of the best (fitted per language; 2.0: never)
+    runner_up_other_en: float = 2.0  # ... or a sentence of another passage of the best one's report, at this
+    runner_up_other_zh: float = 2.0  # share (fitted per language: scripts/fit_runner_up_other.py; 2.0: never)
     direct_focus: float = 0.7  # share of the asked concepts a direct statement names
     direct_coverage: float = 0.5  # and of all the question's concepts
     measured_min: float = 0.5  # share of what is counted a sentence must name to give its figure
