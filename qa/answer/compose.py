@@ -276,11 +276,10 @@ class Answerer:
         for c in (c for c in cands[1:] if c.sentence != best.sentence and c.quote != best.quote):
             if c.score < min(keep, other) * best.score:
                 return None
-            if figures.another_measure(c.quote, q) or (  # only figures of another measure ("多少所", "小学980人")
-                    q.kind == "numeric" and not has_new_figure(c.quote, q, strict=True)):  # or a date, an item
-                continue
-            same = c.hit.chunk.chunk_id == best.hit.chunk.chunk_id
-            if c.score >= (keep if same else other) * best.score and c.hit.chunk.doc_id == best.hit.chunk.doc_id:
+            same = c.hit.chunk.chunk_id == best.hit.chunk.chunk_id  # the cheap tests first, then the figure's
+            if (c.hit.chunk.doc_id == best.hit.chunk.doc_id and c.score >= (keep if same else other) * best.score
+                    and not figures.another_measure(c.quote, q)  # not only of another measure ("多少所", "小学980人")
+                    and (q.kind != "numeric" or has_new_figure(c.quote, q, strict=True))):  # not a date, an item
                 return c
         return None
 
