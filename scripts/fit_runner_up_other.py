@@ -46,9 +46,9 @@ from qa.textnorm import match_key
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fit_decline import extra_recorded, extra_spec  # noqa: E402
+from fit_runner_up import GRID  # noqa: E402 - the same grid as the same passage's share
 
 MODEL = Path(__file__).resolve().parents[1] / "qa" / "data" / "answer_model.json"
-GRID = tuple(round(0.5 + 0.05 * i, 2) for i in range(10)) + (2.0,)  # 2.0: never (probabilities are <= 1)
 
 
 @dataclass
