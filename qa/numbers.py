@@ -9,6 +9,8 @@ these functions, so a figure means the same thing wherever it is compared.
 ['十二', '两', '二〇一一']
 >>> chinese_number("二十三"), chinese_number("廿五"), numbers_in("卅二所学校各派廿四名教师")
 (23, 25, ['32', '24'])
+>>> [m.group(0) for m in NUMBER_RE.finditer("受惠学生六千四百多名,新建三十余所,五多")], counts_in("新建三十余所")
+(['六千四百', '三十'], {'30'})
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ import re
 
 from qa.textnorm import normalize
 
-# A real figure: Arabic digits (not a masked "**" or "20xx"), or Chinese numerals before a counter word. Before
+# A real figure: Arabic digits (not a masked "**" or "20xx"), or Chinese numerals before a counter word, or before
+# 多/余 and a counter word ("about N": 六千四百多名, 三十余所, as 200余名 is read in digits). Before
 # 年 and the measure words of the second line, a lone 一/百/千/万 is a word (一年来, 百年大计, 千家万户), a grade no
 # span of years (三年级); a year written digit by digit (二〇一一年) is read whole, and date readers skip it.
 NUMBER_RE = re.compile(r"(?<![\d.])\d+(?:[.,:：]\d+)*%?(?![\dxX*])"
-                       r"|[一二三四五六七八九十廿卅卌百千万两]+(?=[个所名项次人天所亿万元%])"
+                       r"|[一二三四五六七八九十廿卅卌百千万两]+(?=[多余]?[个所名项次人天所亿万元%])"
                        r"|(?:[〇零一二三四五六七八九十廿卅卌百千万两]{2,}|[二三四五六七八九十廿卅卌两])"
                        r"(?=年(?![级度])|[位户场台套件座亩吨条家])")
 ARABIC_RE = re.compile(r"(?<![\d.])\d+(?:[.:]\d+)*(?![\d.xX*])")
@@ -32,7 +35,7 @@ _LARGE_VALUE = {"万": 10_000, "亿": 100_000_000}
 # Chinese numerals read as figures: two or more numeral characters (五十, 二〇一一), or one before a
 # counter word (五名, 三所). A lone 一 is a word, not a figure: 统一, 一是, and "一项"/"一个" (an item, one of).
 _CN_FIGURE_RE = re.compile(r"[零〇一二三四五六七八九十廿卅卌百千万亿两]{2,}"
-                           r"|[二三四五六七八九十廿卅卌两](?=[个所名项次人位天年元%])")
+                           r"|[二三四五六七八九十廿卅卌两](?=[多余]?[个所名项次人位天年元%])")
 # the contracted tens of general usage, common in Hong Kong and Macau print: 廿五 (25), 卅五 (35), 卌 (40)
 _TENS = str.maketrans({"廿": "二十", "卅": "三十", "卌": "四十"})
 _THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
@@ -147,7 +150,7 @@ def counts_in(text: str) -> set[str]:
     """
     norm, out = normalize(text), set(english_numbers(text))
     for m in NUMBER_RE.finditer(norm):
-        n, after = m.group(0), norm[m.end():m.end() + 1]
+        n, after = m.group(0), norm[m.end():m.end() + 2].lstrip("多余")[:1]  # 三十余所: 所 counts
         if n[0].isdigit():
             out.add(n)
         elif after and after in _COUNTERS and n != "一" and not norm[:m.start()].endswith("第"):

@@ -334,6 +334,18 @@ def test_a_count_written_in_chinese_numerals_before_years_and_measure_words_is_a
     assert no_figure("For how many years in a row was the centre rated?", "三年级学生获奖。")  # a grade
 
 
+def test_an_approximate_count_in_chinese_numerals_is_a_figure(tmp_path, fake_embedder):
+    answerer = _answerer_over(tmp_path, fake_embedder, {"report.txt": (
+        "青松县教育局2022年工作总结\n\n全年受惠学生六千四百多名，涉及金额三千七百多万元。新建学校三十余所。\n")})
+
+    no_figure = _no_figure_of(answerer)
+
+    assert not no_figure("青松县有多少名学生受惠?", "全年受惠学生六千四百多名，涉及金额三千七百多万元。")
+    assert not no_figure("青松县新建了多少所学校?", "新建学校三十余所。")
+    assert not no_figure("How many pupils benefited?", "全年受惠学生六千四百多名。")
+    assert no_figure("青松县新建了多少所学校?", "新建学校多所。")  # 多 alone is no figure
+
+
 def test_a_share_is_answered_by_a_share_and_names_what_a_share_question_counts(tmp_path, fake_embedder):
     answerer = _answerer_over(tmp_path, fake_embedder, {"report.txt": (
         "青松县教育局2019年工作总结\n\n全县寄宿制学校占42%。全县寄宿学生1200人。合格率达57﹪。每班廿五人。\n")})
