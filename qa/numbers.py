@@ -156,3 +156,63 @@ def counts_in(text: str) -> set[str]:
         elif after and after in _COUNTERS and n != "一" and not norm[:m.start()].endswith("第"):
             out.add(str(chinese_number(n)))
     return out
+
+
+# A figure in Arabic digits times the multiplier written after it (3000万, 1.2亿, 5千): the value the two write
+# together. Mixed figures (3万6,217) are read whole by ``numbers_in`` already.
+_MULTIPLIER = {"千": 3, "万": 4, "亿": 8}
+_SCALED_RE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)([千万亿])(?!\d)")
+
+
+def scaled(figure: str, power: int) -> str:
+    """``figure`` (digits, thousands separators allowed) times 10**power, exactly, as plain digits.
+
+    >>> scaled("1897.41525", 4), scaled("1,200", 4), scaled("1.8", 8)
+    ('18974152.5', '12000000', '180000000')
+    """
+    from decimal import Decimal
+
+    value = Decimal(figure.replace(",", "")).scaleb(power)
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def scaled_numbers_in(text: str) -> list[str]:
+    """The values of the figures of ``text`` written with a multiplier after them, as plain digits.
+
+    >>> scaled_numbers_in("投入资金3000万元,新增学位1.5万个,共3万6,217人")
+    ['30000000', '15000']
+    """
+    norm = _THOUSANDS_RE.sub("", normalize(text).replace("，", ","))
+    norm = MIXED_RE.sub(" ", norm)
+    return [scaled(m.group(1), _MULTIPLIER[m.group(2)]) for m in _SCALED_RE.finditer(norm)]
+
+
+_EN_POWERS = {"thousand": 3, "million": 6, "billion": 9}
+_EN_AMOUNT_RE = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})*(?:\.\d+)?)\s+(thousand|million|billion)\b")
+
+
+def english_amount(value: str) -> str:
+    """A value (plain digits) as English writes an amount, exactly: thousands separated below a million, then
+    millions or billions with as many decimals as the value has.
+
+    >>> english_amount("108000"), english_amount("50000000"), english_amount("1800000000"), english_amount("18974152.5")
+    ('108,000', '50 million', '1.8 billion', '18.9741525 million')
+    """
+    from decimal import Decimal
+
+    v = Decimal(value)
+    for word, power in (("billion", 9), ("million", 6)):
+        if v >= Decimal(10) ** power:
+            return f"{scaled(value, -power)} {word}"
+    whole, _, frac = value.partition(".")
+    return f"{int(whole):,}" + (f".{frac}" if frac else "")
+
+
+def read_english_amounts(text: str) -> str:
+    """English amounts ("1.8 billion", "50 million") written out in digits, for the number check.
+
+    >>> read_english_amounts("Funds: 1.8 billion yuan, 2 million people, 5 thousand")
+    'Funds: 1800000000 yuan, 2000000 people, 5000'
+    """
+    return _EN_AMOUNT_RE.sub(lambda m: scaled(m.group(1), _EN_POWERS[m.group(2)]), text)

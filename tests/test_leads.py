@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from qa.answer.lead import counted_noun, figure_lead, glosses, plural
 from qa.answer.verify import unsupported_numbers
-from qa.numbers import numbers_in
+from qa.numbers import numbers_in, scaled_numbers_in
 from qa.search.question import analyze
 from qa.types import Document
 
@@ -21,7 +21,7 @@ DOC = Document("d", "d.txt", "河西县教育局2014年工作总结", 2014, ("�
     ("全县共有幼儿园17所", "How many kindergartens are there?", "17 kindergartens (河西县 Hexi County) [1]"),
     ("全年开展集中培训2800人次", "How many took part in training?",
      "2800 attendances (person-times) (河西县 Hexi County) [1]"),
-    ("投入资金56.5万元改造校舍", "How much was invested?", "Funds: 56.5 × ten thousand yuan (河西县 Hexi County) [1]"),
+    ("投入资金56.5万元改造校舍", "How much was invested?", "Funds: 565,000 yuan (河西县 Hexi County) [1]"),
     ("新建教室12间", "How many classrooms were built?", "12 classrooms (河西县 Hexi County) [1]"),
 ])
 def test_a_lead_says_the_figure_its_unit_and_what_it_counts(quote, question, lead):
@@ -31,8 +31,28 @@ def test_a_lead_says_the_figure_its_unit_and_what_it_counts(quote, question, lea
 def test_person_times_are_attendances_and_wan_yuan_ten_thousand_yuan():
     q = analyze("How many?")
     assert "attendances (person-times)" in figure_lead("培训教师1200人次", q, None, 1)
-    assert "10.8 × ten thousand yuan" in figure_lead("投入10.8万元", q, None, 1)
+    assert figure_lead("投入10.8万元", q, None, 1) == "108,000 yuan [1]"
     assert "people" not in figure_lead("培训教师1200人次", q, None, 1)
+
+
+@pytest.mark.parametrize("quote, amount, said", [
+    ("投入资金5000万元", "50 million", "Funds: 50 million yuan"),
+    ("全市教育经费投入18亿元", "1.8 billion", "1.8 billion yuan"),
+    ("发放资助资金1897.41525万元", "18.9741525 million", "18.9741525 million yuan"),  # exact: nothing rounded
+    ("培训教师1.4619万人次", "14,619", "14,619 attendances (person-times)"),
+])
+def test_a_figure_times_its_multiplier_is_said_as_the_amount_they_make_and_passes_the_number_check(quote, amount,
+                                                                                                     said):
+    lead = figure_lead(quote, analyze("How much or how many?"), None, 1)
+    assert said in lead
+    assert unsupported_numbers(lead, {1: quote}) == []
+    assert unsupported_numbers(lead.replace(amount, "7.5 million"), {1: quote}) == ["7500000"]  # another fails
+
+
+def test_the_unit_of_the_figure_before_is_not_what_the_next_figure_counts():
+    q = analyze("How much was paid out?")
+    lead = figure_lead("为高龄老人发放1.4619万人次,526.58万元", q, None, 1)
+    assert lead == "5.2658 million yuan [1]"  # not "Person-times: ..."
 
 
 def test_the_figure_whose_noun_the_question_names_leads():
@@ -104,8 +124,8 @@ def test_every_gloss_names_its_dictionary_entry():
 def test_a_lead_states_no_number_the_sentence_does_not(parts):
     quote = "".join(parts)
     lead = figure_lead(quote, analyze("How many teachers?"), DOC, 1)
-    if lead is not None:
-        assert set(numbers_in(lead.replace("[1]", ""))) <= set(numbers_in(quote))
+    if lead is not None:  # a figure times its multiplier (5万元: 50,000 yuan) is read as the check reads it
+        assert set(numbers_in(lead.replace("[1]", ""))) <= set(numbers_in(quote)) | set(scaled_numbers_in(quote))
         assert unsupported_numbers(lead, {1: quote}) == []
 
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 from qa.answer.counted import plural_noun
 from qa.answer.evidence import clause_spans
 from qa.answer.figures import Unit, expected_unit, unit_table
-from qa.numbers import NUMBER_RE, mixed_number, mixed_spans, numbers_in
+from qa.numbers import NUMBER_RE, english_amount, mixed_number, mixed_spans, numbers_in, scaled
 from qa.search import lexicon
 from qa.search.filters import place_core
 from qa.search.lexicon import glosses
@@ -43,6 +43,8 @@ _NOT_PINYIN = re.compile(r"自治|特别行政区|特別行政區")
 # General Chinese function words that stand between a counted noun and its figure ("教师共26名", "达到95%").
 _BETWEEN = re.compile(r"(共计|合计|总计|累计|达到|超过|共|计|达|约|为|有|了|近|逾|超|的|是|[:：,，\s])+$")
 MAX_HEADWORD = 6  # characters of the longest headword looked up
+_POWERS = {"thousand": 3, "ten thousand": 4, "hundred million": 8}  # the multipliers of units_zh_en.tsv's glosses
+_AFTER_FIGURE = re.compile(r"\d[千万亿]?$")
 QUANTITY_WORDS = ("number", "amount", "total", "quantity", "sum", "figure", "rate of", "proportion")
 UNCOUNTED = frozenset({"staff", "personnel", "equipment", "furniture", "information", "funds", "money", "software",
                        "hardware", "news", "data", "evidence", "research", "advice", "knowledge", "training",
@@ -143,6 +145,8 @@ def counted_noun(before: str, after: str) -> tuple[str, str]:
     before = _BETWEEN.sub("", before)
     for n in range(min(MAX_HEADWORD, len(before)), 1, -1):
         if _noun(before[-n:]):
+            if _AFTER_FIGURE.search(before[:-n]):
+                break  # the unit of the figure before ("1.5万人次,526万元"): it counts that one, not this
             return before[-n:], _noun(before[-n:])
     return "", ""
 
@@ -196,16 +200,17 @@ def describe(f: Figure) -> str | None:
     """
     if f.unit is PERCENT:  # a share says nothing of what it is a share of: the noun must say it
         return f"{f.noun_en[:1].upper()}{f.noun_en[1:]}: {f.figure}" if f.noun_en else None
-    mult, base = "", f.unit.english
-    if f.unit.english.startswith("× "):  # "× ten thousand people": the multiplier, then what is counted
-        words = f.unit.english[2:].split()
+    figure, base = f.figure, f.unit.english
+    if f.unit.english.startswith("× "):  # "× ten thousand people": the multiplier, then what is counted;
+        words = f.unit.english[2:].split()  # said as the amount the two make ("56.5万元": 565,000 yuan)
         size = 2 if words[:2] in (["ten", "thousand"], ["hundred", "million"]) else 1
-        mult, base = "× " + " ".join(words[:size]) + " ", " ".join(words[size:])
+        figure = english_amount(scaled(f.figure, _POWERS[" ".join(words[:size])]))
+        base = " ".join(words[size:])
     if f.unit.kind in ("people", "count", "thing") and f.noun_en:
-        return f"{f.figure} {mult}{plural(f.noun_en, f.figure)}"
+        return f"{figure} {plural(f.noun_en, figure)}"
     if f.unit.kind == "thing" or not (base or f.noun_en):  # "3 × ten thousand" of nothing named says nothing
         return None
-    said = f"{f.figure} {mult}{base}".rstrip()
+    said = f"{figure} {base}".rstrip()
     return f"{f.noun_en[:1].upper()}{f.noun_en[1:]}: {said}" if f.noun_en else said
 
 

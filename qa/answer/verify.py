@@ -4,6 +4,8 @@ A line that fails is dropped; an answer left with no supported line is declined 
 
 >>> unsupported_numbers("新建图书室12间 [1]", {1: "新建图书室12间,其中8间已投入使用"})
 []
+>>> unsupported_numbers("Funds: 1.2 million yuan, 8 million people [1]", {1: "投入120万元"})  # 120万 is 1.2 million
+['8000000']
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import re
 from dataclasses import replace
 
 from qa.answer.wording import place_label
-from qa.numbers import numbers_in
+from qa.numbers import numbers_in, read_english_amounts, scaled_numbers_in
 from qa.types import Answer, Citation
 
 MARKER_RE = re.compile(r"\[(\d{1,3})\]")
@@ -21,12 +23,13 @@ MARKER_RE = re.compile(r"\[(\d{1,3})\]")
 def unsupported_numbers(line: str, sources: dict[int, str]) -> list[str]:
     """Numbers of ``line`` (citation markers aside) found in none of the paragraphs it cites.
 
-    A line with no marker is checked against all the sources.
+    A line with no marker is checked against all the sources. A figure written with a multiplier (120万) is known
+    by its value too, and an English amount ("1.2 million") is read as its value.
     """
     cited = [int(n) for n in MARKER_RE.findall(line)]
     pool = [sources[n] for n in cited if n in sources] if cited else list(sources.values())
-    known = {x for text in pool for x in numbers_in(text)}
-    return [x for x in numbers_in(MARKER_RE.sub(" ", line)) if x not in known]
+    known = {x for text in pool for x in (*numbers_in(text), *scaled_numbers_in(text))}
+    return [x for x in numbers_in(read_english_amounts(MARKER_RE.sub(" ", line))) if x not in known]
 
 
 def bad_markers(line: str, sources: dict[int, str]) -> list[int]:
