@@ -189,7 +189,7 @@ def scaled_numbers_in(text: str) -> list[str]:
 
 
 _EN_POWERS = {"thousand": 3, "million": 6, "billion": 9}
-_EN_AMOUNT_RE = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})*(?:\.\d+)?)\s+(thousand|million|billion)\b")
+_EN_AMOUNT_RE = re.compile(r"(?<![\d.,])(\d+(?:,\d{3})*(?:\.\d+)?)\s*(thousand|million|billion)\b", re.I)
 
 
 def english_amount(value: str) -> str:
@@ -214,5 +214,7 @@ def read_english_amounts(text: str) -> str:
 
     >>> read_english_amounts("Funds: 1.8 billion yuan, 2 million people, 5 thousand")
     'Funds: 1800000000 yuan, 2000000 people, 5000'
+    >>> numbers_in(read_english_amounts("2350 million yuan, 1,200 Million"))  # never read as 2350 and 1200
+    ['2350000000', '1200000000']
     """
-    return _EN_AMOUNT_RE.sub(lambda m: scaled(m.group(1), _EN_POWERS[m.group(2)]), text)
+    return _EN_AMOUNT_RE.sub(lambda m: scaled(m.group(1), _EN_POWERS[m.group(2).lower()]), text)

@@ -49,6 +49,15 @@ def test_a_figure_times_its_multiplier_is_said_as_the_amount_they_make_and_passe
     assert unsupported_numbers(lead.replace(amount, "7.5 million"), {1: quote}) == ["7500000"]  # another fails
 
 
+def test_an_amount_of_the_wrong_magnitude_fails_the_number_check():
+    """An answer (a configured LLM's too) may say 2350万元 as 23.5 million, never as 2350 million or 2350 yuan."""
+    source = {1: "全年投入资金2350万元"}
+    assert unsupported_numbers("23.5 million yuan [1]", source) == []
+    assert unsupported_numbers("23,500,000 yuan [1]", source) == []
+    assert unsupported_numbers("2350 million yuan [1]", source) == ["2350000000"]
+    assert unsupported_numbers("2.35 billion yuan [1]", source) == ["2350000000"]
+
+
 def test_the_unit_of_the_figure_before_is_not_what_the_next_figure_counts():
     q = analyze("How much was paid out?")
     lead = figure_lead("为高龄老人发放1.4619万人次,526.58万元", q, None, 1)
