@@ -446,3 +446,17 @@ def test_a_figure_of_a_sentence_telling_of_other_years_is_no_figure_for_the_year
     assert not no_figure("How much did the county spend on education in 2003?", sentence)
     # a school year (2019/20) names no other year than the one asked
     assert not no_figure("How much did the county spend on education in 2019?", "2019/20年度教育经费支出806亿元。")
+
+
+def test_the_note_that_a_place_filter_was_set_aside_is_dropped_only_when_every_citation_is_of_the_place():
+    from qa.answer.wording import kept_notes
+    from qa.search.filters import Filters, filter_note
+    from qa.types import Document
+
+    here, there = Document("a", "a.txt", "t", places=("青松县",)), Document("b", "b.txt", "t", places=("河西县",))
+    for script in ("en", "zh", "zh-hant"):
+        note = filter_note("outside", Filters(places=("青松县",)), script, "青松县")
+        other = filter_note("no_match", Filters(places=("青松县",)), script, "青松县")
+        assert kept_notes([note, other], [here], ("青松县",)) == (other,)
+        assert kept_notes([note, other], [here, there], ("青松县",)) == (note, other)
+        assert kept_notes([note], [], ("青松县",)) == (note,)

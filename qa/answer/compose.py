@@ -33,7 +33,7 @@ from qa.answer.scope import asked_counts_first, asked_years_first, of_other_year
 from qa.answer.scorer import AnswerParams, load_model
 from qa.answer.verify import verify
 from qa.config import Settings
-from qa.search.filters import Filters, kept_notes, uncovered_places
+from qa.search.filters import Filters, uncovered_places
 from qa.search.names import corpus_reads
 from qa.search.question import QuestionInfo
 from qa.search.retrieve import Retriever, SearchResult, question_info
@@ -345,7 +345,7 @@ class Answerer:
             lines.append(f"- {label}“{quote}” [{order[c.hit.chunk.chunk_id]}]")
         text = lead + "\n" + "\n".join(lines)
         answer = Answer(q.text, text, tuple(citations), res.hits[:5], False,
-                        kept_notes(notes, [c.document for c in citations], res.places))
+                        wording.kept_notes(notes, [c.document for c in citations], res.places))
         checked = verify(answer)
         if checked is None:
             return self._decline(q, res, [*notes, "the composed answer failed its checks"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
+
 from qa.textnorm import to_traditional
 from qa.types import Document
 
@@ -68,3 +70,25 @@ def _part_word(part: int, lang: str) -> str:
     numerals = "一二三四五六七八九十"
     zh = numerals[part - 1] if part <= 10 else "十" + numerals[part - 11] if part < 20 else str(part)
     return f"篇{zh}"
+
+
+# How the note that the place filter was set aside begins (``filter_note("outside")``), in each script.
+_OUTSIDE_PREFIXES = tuple(dict.fromkeys(
+    p for prefix in ("the best evidence lies outside the filter", "最有力的依据在筛选范围之外")
+    for p in (prefix, to_traditional(prefix))))
+
+
+def kept_notes(notes: Iterable[str], cited: Iterable[Document], asked: Collection[str]) -> tuple[str, ...]:
+    """An answer's notes, less the one saying the place filter was set aside (``filter_note("outside")``) when
+    every report the answer cites is about a place the question names: the answer comes from within the filter.
+
+    >>> from qa.search.filters import Filters, filter_note
+    >>> note = filter_note("outside", Filters(places=("青松县",)))
+    >>> kept_notes([note], [Document("d", "d.txt", "t", places=("青松县",))], ("青松县",))
+    ()
+    >>> kept_notes([note], [Document("d", "d.txt", "t", places=("河西县",))], ("青松县",)) == (note,)
+    True
+    """
+    cited = list(cited)
+    inside = bool(cited) and all(set(d.places) & set(asked) for d in cited)
+    return tuple(n for n in notes if not (inside and n.startswith(_OUTSIDE_PREFIXES)))

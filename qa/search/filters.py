@@ -131,12 +131,6 @@ FILTER_NOTE_PREFIXES = tuple(dict.fromkeys(
     for p in (prefix, to_traditional(prefix))))
 
 
-# How the note that the place filter was set aside begins (``filter_note("outside")``), in each script.
-_OUTSIDE_PREFIXES = tuple(dict.fromkeys(
-    p for prefix in ("the best evidence lies outside the filter", "最有力的依据在筛选范围之外")
-    for p in (prefix, to_traditional(prefix))))
-
-
 def filter_note(kind: str, f: Filters, script: str = "en", question: str = "") -> str:
     """A note on how a filter was set aside (``kind``: "outside" or "no_match"), in ``script`` (places the
     ``question`` writes in its own glyphs, as ``Filters.note``).
@@ -149,21 +143,6 @@ def filter_note(kind: str, f: Filters, script: str = "en", question: str = "") -
         [*(f"{y}年" for y in f.years), *f.places, *([f"{len(f.doc_ids)}份报告"] if f.doc_ids else [])]) or "无"
     text = words[kind].format(what)
     return as_asked(to_traditional(text), f.places, question) if script == "zh-hant" else text
-
-
-def kept_notes(notes: Iterable[str], cited: Iterable[Document], asked: Collection[str]) -> tuple[str, ...]:
-    """An answer's notes, less the one saying the place filter was set aside (``filter_note("outside")``) when
-    every report the answer cites is about a place the question names: the answer comes from within the filter.
-
-    >>> note = filter_note("outside", Filters(places=("青松县",)))
-    >>> kept_notes([note], [Document("d", "d.txt", "t", places=("青松县",))], ("青松县",))
-    ()
-    >>> kept_notes([note], [Document("d", "d.txt", "t", places=("河西县",))], ("青松县",)) == (note,)
-    True
-    """
-    cited = list(cited)
-    inside = bool(cited) and all(set(d.places) & set(asked) for d in cited)
-    return tuple(n for n in notes if not (inside and n.startswith(_OUTSIDE_PREFIXES)))
 
 
 def as_asked(text: str, places: Iterable[str], question: str) -> str:
