@@ -94,11 +94,36 @@ def mandarin_reading(question: str) -> str:
 
 @lru_cache(maxsize=NORMALIZE_MEMO)
 def normalize(text: str) -> str:
-    """The search form of a text: pinyin out, t2s, half width, whitespace folded to single spaces.
+    """The search form of a text: pinyin out, t2s, half width, whitespace folded to single spaces, and the
+    zero of a year in Chinese numerals written as 〇 however it was typed (``chinese_zeros``).
 
     Memoized: answering a question normalizes the same candidate sentences and paragraphs again and again,
     and the t2s conversion (pure Python) was about a third of ``ask`` (bench/README.md, "Query latency")."""
-    return _WS_RE.sub(" ", halfwidth(to_simplified(strip_pinyin(text)))).strip()
+    return chinese_zeros(_WS_RE.sub(" ", halfwidth(to_simplified(strip_pinyin(text)))).strip())
+
+
+# A year in Chinese numerals whose zero was typed as another character: the circle ○ (U+25CB, what input methods
+# offer for 〇), a Latin O or o, or the digit 0 (二○一三年, 二O一三, 二0一三). Four characters, the first 一 or 二,
+# the rest numerals, one of them such a zero; nothing alphanumeric on either side (a word, a code, 2010).
+_TYPED_ZERO_RE = re.compile(r"(?<![0-9A-Za-z〇零一二三四五六七八九十○])[一二][〇零一二三四五六七八九○Oo0]{3}"
+                            r"(?![0-9A-Za-z〇零一二三四五六七八九十○])")
+_TYPED_ZEROS = str.maketrans({"○": "〇", "O": "〇", "o": "〇", "0": "〇"})
+
+
+def chinese_zeros(text: str) -> str:
+    """``text`` with the typed zeros of its four-character Chinese-numeral years written 〇.
+
+    >>> chinese_zeros("二○一三年、二O一四/二o一五学年、二0二0年、二○○○年; 二〇一一年; Room 2010, 一O一号, OOO")
+    '二〇一三年、二〇一四/二〇一五学年、二〇二〇年、二〇〇〇年; 二〇一一年; Room 2010, 一O一号, OOO'
+    """
+    if not any(z in text for z in "○Oo0"):
+        return text
+    return _TYPED_ZERO_RE.sub(_zeros_of, text)
+
+
+def _zeros_of(m: re.Match[str]) -> str:
+    run = m.group(0)
+    return run.translate(_TYPED_ZEROS) if any(c in "○Oo0" for c in run) else run
 
 
 def match_key(text: str) -> str:

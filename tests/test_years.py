@@ -6,6 +6,7 @@ import pytest
 from test_answer_model import answerer_over
 
 from qa.answer.compose import Answerer
+from qa.ingest.dates import years_in
 from qa.search.years import corpus_years, question_years, report_years, text_years, uncovered_years
 from qa.textnorm import normalize
 from qa.types import Document
@@ -93,3 +94,17 @@ def test_only_numbers_the_words_make_years_are_years():
     assert question_years("How many teachers work in 2000 schools?") == ()
     assert question_years("In 2011 how many schools were built?") == question_years("In 2011, how many?") == (2011,)
     assert question_years("What was built in 2011 was it a school?") == (2011,)
+
+
+def test_years_written_with_a_typed_zero_or_as_a_school_year_range_are_covered(tmp_path, fake_embedder):
+    """Web copies type the zero of 二〇一三 as ○, O or 0, and Hong Kong and Macau write school years 2013/14."""
+    report = ("澳门教育局学生福利基金\n\n二O一三/二O一四學年大專助學金獲批名單公佈。\n\n"
+              "二O一三/二O一四學年的大專助學金申請人數有二千九百五十四人。\n")
+    answerer = answerer_over(tmp_path, fake_embedder, {"fund.txt": report})
+    for question in ("2013年有多少人申請大專助學金？", "How many applied for the grant in 2014?"):
+        answer = answerer.ask(question)
+        assert "沒有涉及" not in answer.text and "do not cover" not in answer.text, question
+    assert "do not cover 2009" in answerer.ask("How many applied for the grant in 2009?").text  # not covered
+    assert [(y, s) for y, s in ((m.year, m.school) for m in years_in(normalize("二○一三年与2015/16学年")))] == [
+        (2013, False), (2015, False), (2016, False)]
+    assert [m.year for m in years_in(normalize("2013/2014学年"))] == [2013, 2014]  # not 2014 as a school year

@@ -6,6 +6,8 @@ Republic-of-China years (``民国97年``, ``97学年度``, ``100年度``: +1911)
 
 >>> [m.year for m in years_in("民国97年及98学年度、二〇一一年与2012年；20xx年不算")]
 [2008, 2009, 2011, 2012]
+>>> [(m.year, m.school) for m in years_in("2013/14学年、二〇一五/二〇一六学年、二〇一七学年")]
+[(2013, False), (2014, False), (2015, False), (2016, False), (2017, True)]
 >>> covered_years("教育局2020年工作总结和2021年工作计划", "")
 Coverage(year=2020, years=(2020, 2021))
 """
@@ -56,10 +58,14 @@ class Coverage:
 _CN = "〇零一二三四五六七八九"
 _MASK = r"[*＊xX×_?？]"
 _WS_RE = re.compile(r"\s+")
-# 2011年, 2011学年, 2011-2012学年度: a western year before 年 (dates 2019-02-27 have no 年).
+# 2011年, 2011学年, 2011-2012学年度, 2013/14学年 (a range's second year may be written short): a western year
+# before 年 (dates 2019-02-27 have no 年).
+_RANGE = r"\s*[-—–~至到/]\s*"
 _WESTERN_RE = re.compile(rf"(?<![\d.]){_MASK}*(?P<y>(?:19|20)\d\d)(?!\d|{_MASK})"
-                         rf"(?P<range>\s*[-—–~至到]\s*(?P<y2>(?:19|20)\d\d))?\s*(?=年|学年)")
-_CHINESE_RE = re.compile(rf"(?<![{_CN}])(?P<y>[{_CN}]{{4}})(?![{_CN}]|{_MASK})\s*年")
+                         rf"(?P<range>{_RANGE}(?P<y2>(?:19|20)\d\d|\d\d)(?!\d))?\s*(?=年|学年)")
+# 二〇一一年, 二〇一一学年, 二〇一三/二〇一四学年 (normalized text: a typed zero is already 〇, ``chinese_zeros``)
+_CHINESE_RE = re.compile(rf"(?<![{_CN}])(?P<y>[{_CN}]{{4}})(?![{_CN}]|{_MASK})"
+                         rf"(?P<range>{_RANGE}(?P<y2>[{_CN}]{{4}})(?![{_CN}]))?\s*(?P<school>学)?年")
 # 民国97年 / 中华民国九十七年; 97学年度, 97学年, 100年度 (two or three digits: an ROC year by form)
 _ROC_RE = re.compile(rf"民国\s*(?P<y>\d{{1,3}}|[{_CN}十百]{{1,4}})\s*年"
                      rf"|(?<![\d.]){_MASK}?(?P<s>\d{{2,3}})(?!\d)\s*(?:[-—–、/]\s*\d{{2,3}}\s*)?(?:学年|年度)")
@@ -75,12 +81,17 @@ def years_in(text: str) -> list[YearMention]:
         if _masked(key, m.start("y"), m.end("y")):
             continue
         school = key.startswith("学年", m.end()) and not m.group("y2")
-        found.append(YearMention(int(m.group("y")), m.start(), m.end(), "western", school))
-        if m.group("y2"):
-            found.append(YearMention(int(m.group("y2")), m.start("y2"), m.end(), "western"))
+        y = int(m.group("y"))
+        found.append(YearMention(y, m.start(), m.end(), "western", school))
+        y2 = _second_year(y, m.group("y2"))
+        if y2:
+            found.append(YearMention(y2, m.start("y2"), m.end(), "western"))
         taken.update(range(m.start(), m.end()))
     for m in _CHINESE_RE.finditer(key):
-        found.append(YearMention(chinese_number(m.group("y")), m.start(), m.end(), "chinese"))
+        school = bool(m.group("school")) and not m.group("y2")
+        found.append(YearMention(chinese_number(m.group("y")), m.start(), m.end(), "chinese", school))
+        if m.group("y2"):
+            found.append(YearMention(chinese_number(m.group("y2")), m.start("y2"), m.end(), "chinese"))
     for m in _ROC_RE.finditer(key):
         if m.start() in taken:
             continue
@@ -89,6 +100,15 @@ def years_in(text: str) -> list[YearMention]:
             found.append(YearMention(n + ROC_OFFSET, m.start(), m.end(), "roc", "学年" in m.group()))
     ok = [y for y in found if PARAMS.first <= y.year <= PARAMS.last]
     return sorted(ok, key=lambda y: (y.start, y.year))
+
+
+def _second_year(first: int, written: str | None) -> int | None:
+    """The second year of a range: four digits as written, two in the first's century ("2013/14": 2014), and
+    only a later year."""
+    if not written:
+        return None
+    year = int(written) if len(written) == 4 else first // 100 * 100 + int(written)
+    return year if year > first else None
 
 
 _YEAR_IN_TEXT_RE = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
