@@ -176,3 +176,14 @@ def test_the_lead_names_what_is_counted_in_the_asker_s_words_when_the_dictionary
     assert figure_lead("招收新生286人", analyze("How many new students enrolled?"), None, 1) == "286 new students [1]"
     # asked in other words, the dictionary's gloss stays
     assert figure_lead("招聘教师26名", analyze("How many were hired in all?"), None, 1) == "26 teachers [1]"
+
+
+def test_every_multiplied_unit_of_the_table_is_said_as_an_amount():
+    """A unit glossed "× ..." in units_zh_en.tsv must name a multiplier the lead knows (else a lead would fail)."""
+    from qa.answer.figures import unit_table
+
+    for unit in (u for u in unit_table() if u.english.startswith("× ")):
+        lead = figure_lead(f"共投入学校3{unit.zh}", analyze("How much or how many?"), None, 1)
+        assert lead is None or "×" not in lead, (unit.zh, lead)
+        if lead is not None:
+            assert unsupported_numbers(lead, {1: f"共投入学校3{unit.zh}"}) == [], lead
