@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable
 
+from qa.search.filters import Filters, filter_note
 from qa.textnorm import to_traditional
 from qa.types import Document
 
@@ -72,17 +74,16 @@ def _part_word(part: int, lang: str) -> str:
     return f"篇{zh}"
 
 
-# How the note that the place filter was set aside begins (``filter_note("outside")``), in each script.
-_OUTSIDE_PREFIXES = tuple(dict.fromkeys(
-    p for prefix in ("the best evidence lies outside the filter", "最有力的依据在筛选范围之外")
-    for p in (prefix, to_traditional(prefix))))
+# How the note that the place filter was set aside begins, in each script: read off ``filter_note("outside")``
+# itself, up to the bracket that names the filter, so the two cannot drift apart.
+_OUTSIDE_PREFIXES = tuple(dict.fromkeys(re.split(r"\s*[(（]", filter_note("outside", Filters(), script))[0]
+                                        for script in ("en", "zh", "zh-hant")))
 
 
 def kept_notes(notes: Iterable[str], cited: Iterable[Document], asked: Collection[str]) -> tuple[str, ...]:
     """An answer's notes, less the one saying the place filter was set aside (``filter_note("outside")``) when
     every report the answer cites is about a place the question names: the answer comes from within the filter.
 
-    >>> from qa.search.filters import Filters, filter_note
     >>> note = filter_note("outside", Filters(places=("青松县",)))
     >>> kept_notes([note], [Document("d", "d.txt", "t", places=("青松县",))], ("青松县",))
     ()
