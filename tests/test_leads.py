@@ -1,6 +1,8 @@
 """English leads: the figure, its unit and what it counts, from the cited sentence only (sentences written
 for these tests)."""
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -108,6 +110,32 @@ def test_the_counted_noun_is_read_after_the_unit_else_before_the_figure():
     assert counted_noun("选派", "骨干教师、专家") == ("", "")  # a noun modifying the next: the head is unknown
 
 
+def test_a_figure_of_people_counts_the_noun_before_it_only_when_that_noun_names_persons():
+    q = analyze("How many people?")
+    # staff by the kind of school they work in: 2658 people of the primary schools, not 2658 primary schools
+    assert figure_lead("其中小学2658人", q, None, 1) == "2658 people [1]"
+    assert figure_lead("幼儿园258人", q, None, 1) == "258 people [1]"
+    assert figure_lead("招聘护士26名", q, None, 1) == "26 nurses [1]"
+    assert figure_lead("在园幼儿3120人", q, None, 1) == "3120 young children [1]"
+    # a figure of schools counts the school before it
+    assert figure_lead("其中小学26所", analyze("How many schools?"), None, 1) == "26 elementary schools [1]"
+
+
+def test_every_person_noun_names_its_wordnet_synset():
+    from importlib import resources
+
+    from qa.search.lexicon import PERSONS_FILE, names_persons
+
+    lines = resources.files("qa").joinpath(PERSONS_FILE).read_text(encoding="utf-8").splitlines()
+    header = "\n".join(line for line in lines if line.startswith("#"))
+    assert "noun.person" in header and "scripts/build_persons.py" in header
+    assert "WordNet 3.0 Copyright 2006 by Princeton University" in header
+    rows = [line.split("\t") for line in lines if line and not line.startswith("#")]
+    assert len(rows) > 5000 and all(len(r) == 2 and re.fullmatch(r"WN30:n:\d{8}", r[1]) for r in rows)
+    assert [names_persons(n) for n in ("teachers", "pupils", "children", "kindergarten", "staff", "school")] == \
+        [True, True, True, False, False, False]
+
+
 def test_a_short_year_is_no_figure_to_lead_with():
     assert figure_lead("07年开工建设", analyze("How many years did it take?"), DOC, 1) is None
 
@@ -116,6 +144,8 @@ def test_plurals_follow_general_english():
     assert [plural(w, "3") for w in ("teacher", "class", "library", "child", "funds", "equipment", "bus")] == \
         ["teachers", "classes", "libraries", "children", "funds", "equipment", "buses"]
     assert plural("teacher", "1") == "teacher"
+    assert [plural(w, "3") for w in ("children", "schoolchild", "young child")] == \
+        ["children", "schoolchildren", "young children"]
 
 
 def test_every_gloss_names_its_dictionary_entry():

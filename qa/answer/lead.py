@@ -206,12 +206,15 @@ def describe(f: Figure) -> str | None:
         size = 2 if words[:2] in (["ten", "thousand"], ["hundred", "million"]) else 1
         figure = english_amount(scaled(f.figure, _POWERS[" ".join(words[:size])]))
         base = " ".join(words[size:])
-    if f.unit.kind in ("people", "count", "thing") and f.noun_en:
-        return f"{figure} {plural(f.noun_en, figure)}"
-    if f.unit.kind == "thing" or not (base or f.noun_en):  # "3 × ten thousand" of nothing named says nothing
+    # a figure of people follows the place they are in as often as a word for them ("幼儿园258人": 258 people of
+    # the kindergartens, not 258 kindergartens): it is said to count the noun only when the noun names persons
+    noun = f.noun_en if f.unit.kind != "people" or lexicon.names_persons(f.noun_en) else ""
+    if f.unit.kind in ("people", "count", "thing") and noun:
+        return f"{figure} {plural(noun, figure)}"
+    if f.unit.kind == "thing" or not (base or noun):  # "3 × ten thousand" of nothing named says nothing
         return None
     said = f"{figure} {base}".rstrip()
-    return f"{f.noun_en[:1].upper()}{f.noun_en[1:]}: {said}" if f.noun_en else said
+    return f"{noun[:1].upper()}{noun[1:]}: {said}" if noun else said
 
 
 def plural(noun: str, figure: str) -> str:
@@ -219,10 +222,12 @@ def plural(noun: str, figure: str) -> str:
     words = noun.split()
     last = words[-1]
     already = last.endswith("s") and not last.endswith(("ss", "us", "is"))  # "funds", "books"
-    if figure == "1" or last in UNCOUNTED or (already and last not in IRREGULAR):
-        return noun
+    if figure == "1" or last in UNCOUNTED or (already and last not in IRREGULAR) or last in IRREGULAR.values():
+        return noun  # ... or already an irregular plural (a gloss "children")
     if last in IRREGULAR:
         last = IRREGULAR[last]
+    elif last.endswith("child"):  # "schoolchild", "grandchild"
+        last += "ren"
     elif last.endswith(("s", "x", "z", "ch", "sh")):
         last += "es"
     elif last.endswith("y") and last[-2:-1] not in "aeiou":

@@ -25,6 +25,7 @@ LEXICON_FILE = "data/lexicon_en_zh.tsv"
 CHARS_FILE = "data/lexicon_en_zh_chars.tsv"
 SYNONYMS_FILE = "data/synonyms_en.tsv"
 GLOSSES_FILE = "data/glosses_zh_en.tsv"
+PERSONS_FILE = "data/persons_en.txt"
 STOPWORDS_FILE = "data/stopwords_en.txt"
 LEMMAS_FILE = "data/lemmas_en.tsv"
 PINYIN_FILE = "data/pinyin_zh.tsv"
@@ -102,6 +103,25 @@ def glosses() -> dict[str, str]:
             zh, en, _source = line.split("\t")
             out[zh] = en
     return out
+
+
+@lru_cache(maxsize=1)
+def persons() -> frozenset[str]:
+    """English nouns whose commonest sense is a person (``qa/data/persons_en.txt``, from WordNet 3.0)."""
+    text = resources.files("qa").joinpath(PERSONS_FILE).read_text(encoding="utf-8")
+    return frozenset(line.split("\t", 1)[0] for line in text.split("\n") if line and not line.startswith("#"))
+
+
+def names_persons(noun: str) -> bool:
+    """Whether an English noun phrase names persons: its last word, in any of its forms, is a noun whose
+    commonest sense is a person ("young children", "staff members"; not "kindergartens", "staff", "population").
+
+    >>> names_persons("young children"), names_persons("staff members"), names_persons("kindergarten")
+    (True, True, False)
+    """
+    words = noun.lower().split()
+    last = words[-1] if words else ""
+    return any(form in persons() for form in (*lemmas().get(last, ()), *_singulars(last)))
 
 
 @lru_cache(maxsize=1)
