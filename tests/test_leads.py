@@ -121,19 +121,30 @@ def test_a_figure_of_people_counts_the_noun_before_it_only_when_that_noun_names_
     assert figure_lead("其中小学26所", analyze("How many schools?"), None, 1) == "26 elementary schools [1]"
 
 
-def test_every_person_noun_names_its_wordnet_synset():
+def test_every_noun_names_its_wordnet_synset():
     from importlib import resources
 
-    from qa.search.lexicon import PERSONS_FILE, names_persons
+    from qa.search.lexicon import NOUNS_FILE, ends_in_noun, names_persons
 
-    lines = resources.files("qa").joinpath(PERSONS_FILE).read_text(encoding="utf-8").splitlines()
+    lines = resources.files("qa").joinpath(NOUNS_FILE).read_text(encoding="utf-8").splitlines()
     header = "\n".join(line for line in lines if line.startswith("#"))
-    assert "noun.person" in header and "scripts/build_persons.py" in header
+    assert "noun.person" in header and "scripts/build_nouns.py" in header
     assert "WordNet 3.0 Copyright 2006 by Princeton University" in header
     rows = [line.split("\t") for line in lines if line and not line.startswith("#")]
-    assert len(rows) > 5000 and all(len(r) == 2 and re.fullmatch(r"WN30:n:\d{8}", r[1]) for r in rows)
+    assert len(rows) > 10000
+    assert [r for r in rows if len(r) != 3 or not r[1].startswith("noun.") or not re.fullmatch(r"WN30:n:\d{8}", r[2])] \
+        == []
     assert [names_persons(n) for n in ("teachers", "pupils", "children", "kindergarten", "staff", "school")] == \
         [True, True, True, False, False, False]
+    assert [ends_in_noun(g) for g in ("schools", "equipment", "state-run", "privately operated")] == \
+        [True, True, False, False]
+
+
+def test_a_gloss_that_is_no_noun_names_nothing_a_figure_counts():
+    q = analyze("How many schools?")
+    # 民办 is a noun to jieba, glossed "privately operated": not "12 privately operateds"
+    assert "operated" not in (figure_lead("其中民办12所", q, None, 1) or "")
+    assert figure_lead("其中小学12所", q, None, 1) == "12 elementary schools [1]"
 
 
 def test_a_short_year_is_no_figure_to_lead_with():

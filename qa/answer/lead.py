@@ -94,6 +94,7 @@ class Figure:
     unit: Unit
     noun_zh: str = ""
     noun_en: str = ""
+    asked: bool = False  # noun_en is the asker's own words for noun_zh (``asked_noun``)
 
 
 PERCENT = Unit("%", "", "measure")  # a figure that carries its own per cent sign ("98.5%")
@@ -199,7 +200,7 @@ def describe(f: Figure) -> str | None:
     True
     """
     if f.unit is PERCENT:  # a share says nothing of what it is a share of: the noun must say it
-        return f"{f.noun_en[:1].upper()}{f.noun_en[1:]}: {f.figure}" if f.noun_en else None
+        return f"{f.noun_en[:1].upper()}{f.noun_en[1:]}: {f.figure}" if _said_noun(f) else None
     figure, base = f.figure, f.unit.english
     if f.unit.english.startswith("× "):  # "× ten thousand people": the multiplier, then what is counted;
         words = f.unit.english[2:].split()  # said as the amount the two make ("56.5万元": 565,000 yuan)
@@ -208,13 +209,20 @@ def describe(f: Figure) -> str | None:
         base = " ".join(words[size:])
     # a figure of people follows the place they are in as often as a word for them ("幼儿园258人": 258 people of
     # the kindergartens, not 258 kindergartens): it is said to count the noun only when the noun names persons
-    noun = f.noun_en if f.unit.kind != "people" or lexicon.names_persons(f.noun_en) else ""
+    # and a gloss that is no English noun (民办: "privately operated") counts nothing
+    noun = _said_noun(f)
+    noun = noun if f.unit.kind != "people" or lexicon.names_persons(noun) else ""
     if f.unit.kind in ("people", "count", "thing") and noun:
         return f"{figure} {plural(noun, figure)}"
     if f.unit.kind == "thing" or not (base or noun):  # "3 × ten thousand" of nothing named says nothing
         return None
     said = f"{figure} {base}".rstrip()
     return f"{noun[:1].upper()}{noun[1:]}: {said}" if noun else said
+
+
+def _said_noun(f: Figure) -> str:
+    """What the figure counts, in English: the asker's words, or a gloss that ends in an English noun."""
+    return f.noun_en if f.asked or lexicon.ends_in_noun(f.noun_en) else ""
 
 
 def plural(noun: str, figure: str) -> str:
@@ -296,8 +304,8 @@ def figure_lead(quote: str, q: QuestionInfo, doc: Document | None, n: int, passa
     >>> figure_lead("招聘護士1萬5,347人", analyze("How many nurses did the hospital hire?"), None, 1)
     '15,347 nurses [1]'
     """
-    found = [replace(f, noun_en=asked_noun(q.text, f.noun_zh) or f.noun_en) for f in figures(quote, q)
-             if fits_question(f, q)]
+    found = [replace(f, noun_en=asked or f.noun_en, asked=bool(asked)) for f in figures(quote, q)
+             if fits_question(f, q) for asked in [asked_noun(q.text, f.noun_zh)]]
     asked = {t for g in (*q.measure, *q.focus) for t in g}
     found.sort(key=lambda f: not (f.noun_zh and f.noun_zh in asked))
     if len({f.figure for f in found}) > 1 and not (found[0].noun_zh and found[0].noun_zh in asked):

@@ -25,7 +25,7 @@ LEXICON_FILE = "data/lexicon_en_zh.tsv"
 CHARS_FILE = "data/lexicon_en_zh_chars.tsv"
 SYNONYMS_FILE = "data/synonyms_en.tsv"
 GLOSSES_FILE = "data/glosses_zh_en.tsv"
-PERSONS_FILE = "data/persons_en.txt"
+NOUNS_FILE = "data/nouns_en.txt"
 STOPWORDS_FILE = "data/stopwords_en.txt"
 LEMMAS_FILE = "data/lemmas_en.tsv"
 PINYIN_FILE = "data/pinyin_zh.tsv"
@@ -106,10 +106,20 @@ def glosses() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def persons() -> frozenset[str]:
-    """English nouns whose commonest sense is a person (``qa/data/persons_en.txt``, from WordNet 3.0)."""
-    text = resources.files("qa").joinpath(PERSONS_FILE).read_text(encoding="utf-8")
-    return frozenset(line.split("\t", 1)[0] for line in text.split("\n") if line and not line.startswith("#"))
+def nouns() -> dict[str, str]:
+    """English noun -> the WordNet lexicographer file of its commonest sense ("noun.person", "noun.group" ...):
+    every noun whose commonest sense is a person, and the nouns that end a gloss (``qa/data/nouns_en.txt``)."""
+    text = resources.files("qa").joinpath(NOUNS_FILE).read_text(encoding="utf-8")
+    rows = (line.split("\t") for line in text.split("\n") if line and not line.startswith("#"))
+    return {row[0]: row[1] for row in rows}
+
+
+def _head_kind(phrase: str) -> str | None:
+    """The lexicographer file of the last word of an English phrase, in any of its forms (None: no noun)."""
+    words = phrase.lower().split()
+    last = words[-1] if words else ""
+    known = nouns()
+    return next((known[f] for f in (last, *lemmas().get(last, ()), *_singulars(last)) if f in known), None)
 
 
 def names_persons(noun: str) -> bool:
@@ -119,9 +129,16 @@ def names_persons(noun: str) -> bool:
     >>> names_persons("young children"), names_persons("staff members"), names_persons("kindergarten")
     (True, True, False)
     """
-    words = noun.lower().split()
-    last = words[-1] if words else ""
-    return any(form in persons() for form in (*lemmas().get(last, ()), *_singulars(last)))
+    return _head_kind(noun) == "noun.person"
+
+
+def ends_in_noun(gloss: str) -> bool:
+    """Whether a gloss ends in an English noun ("primary school students", "funds"; not "privately operated").
+
+    >>> ends_in_noun("primary school students"), ends_in_noun("funds"), ends_in_noun("privately operated")
+    (True, True, False)
+    """
+    return _head_kind(gloss) is not None
 
 
 @lru_cache(maxsize=1)
