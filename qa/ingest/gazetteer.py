@@ -10,6 +10,7 @@ A leaf (with ``qa.ingest.pinyin``): ``qa.ingest.meta`` reads places with it, ``q
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from qa.ingest.pinyin import romanizations, syllable_count
@@ -239,11 +240,70 @@ def dateline_places(opening: str) -> tuple[str, ...]:
     >>> dateline_places("本报讯 近日"), dateline_places("中国教育新闻网讯 近日"), dateline_places("据砀山新闻网讯")
     ((), (), ())
     """
+    return _one_division(m.group(1) for m in _DATELINE_RE.finditer(opening))
+
+
+# A page's credit to a local outlet: 来源:定海新闻网, 来源：宁乡市融媒体中心 (a bare 网 or 报 is left out: 凤凰网 is a
+# portal, not 凤凰县's)
+_CREDIT_RE = re.compile(r"来源[:：/／]\s*([\u4e00-\u9fff]{2,8}?)"
+                        "(?:新闻网|新闻|日报|晚报|都市报|广播电视台|电视台|融媒体中心|融媒)")
+
+
+def credit_places(line: str) -> tuple[str, ...]:
+    """The division whose own outlet a page's source credit names (a site's header line, dropped as chrome): a
+    county's or a city's outlet reports on it, as its dateline does (``dateline_places``). A name that is no
+    division's, or that several share, gives none.
+
+    >>> credit_places("2019-08-23 来源:砀山新闻网-今日砀山 作者:记者"), credit_places("来源：宁乡市融媒体中心")
+    (('砀山县',), ('宁乡市',))
+    >>> credit_places("来源:定海新闻网")  # 定海县 became 定海区; the code table keeps both
+    ('定海区',)
+    >>> credit_places("来源:凤凰网"), credit_places("来源:中国教育新闻网"), credit_places("砀山新闻网")
+    ((), (), ())
+    """
+    return _one_division(m.group(1) for m in _CREDIT_RE.finditer(line))
+
+
+def _one_division(names: Iterable[str]) -> tuple[str, ...]:
+    """The one division these names (full, or without their suffix) name together; none when several, unless
+    they are one place under its former and present names (``_renamed``)."""
     named = set()
-    for m in _DATELINE_RE.finditer(opening):
-        name = m.group(1)
+    for name in names:
         named |= {name} if name in _long_divisions() or name in TAIWAN else set(_by_core()[0].get(name, ()))
+    named = _renamed(named) if len(named) > 1 else named
     return tuple(named) if len(named) == 1 else ()
+
+
+def _renamed(named: set[str]) -> set[str]:
+    """Divisions of one name in one province are one place under former and present names: the code table keeps
+    withdrawn codes, and counties became cities and cities districts (定海县 and 定海区; 萧山县, 萧山市 and 萧山区).
+    The present one is the latest of county, city, district.
+
+    >>> _renamed({"定海县", "定海区"}), _renamed({"萧山县", "萧山市", "萧山区"}), sorted(_renamed({"朝阳区", "朝阳县"}))
+    ({'定海区'}, {'萧山区'}, ['朝阳区', '朝阳县'])
+    """
+    provinces = {code for name in named for code in _province_codes().get(name, ())}
+    if len(provinces) != 1 or len({_END_SUFFIX_RE.sub("", name) for name in named}) != 1:
+        return named  # other provinces (朝阳区 in Beijing, 朝阳县 in Liaoning): other places
+    if not all(name[-1] in _REFORMED for name in named):
+        return named
+    return {max(named, key=lambda name: _REFORMED.index(name[-1]))}
+
+
+_REFORMED = "县市区"  # the order in which a county-level division's level changed (县改市, 市改区)
+
+
+@lru_cache(maxsize=1)
+def _province_codes() -> dict[str, frozenset[str]]:
+    """A division's name -> the provinces (the first two digits of its codes) of the divisions so named."""
+    from importlib import resources
+
+    text = resources.files("qa.data").joinpath("divisions_zh.tsv").read_text(encoding="utf-8")
+    out: dict[str, set[str]] = {}
+    for row in (line.split("\t") for line in text.splitlines() if line and not line.startswith("#")):
+        if len(row) == 2:
+            out.setdefault(row[1], set()).add(row[0][:2])
+    return {name: frozenset(codes) for name, codes in out.items()}
 
 
 @lru_cache(maxsize=1)

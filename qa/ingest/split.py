@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from qa.ingest.clean import Cleaned, Line, drop_repeats
-from qa.ingest.gazetteer import file_places
+from qa.ingest.gazetteer import credit_places, file_places
 from qa.ingest.meta import MAX_PLACES, Places, find_year, find_years, governing_places, issuer_places, read_places
 from qa.ingest.tables import Table, find_tables, records
 from qa.numbers import chinese_number
@@ -141,15 +141,18 @@ def split_documents(text: str, cleaned: Cleaned, *, source: str, fallback_title:
 
 
 def publisher_places(lines: Sequence[str]) -> tuple[str, ...]:
-    """The places a site's header lines name as an issuer: at a line's head ("沅陵县人民政府门户网站") or as a
-    government anywhere in it (a photo credit "（图片来源／新竹县政府）").
+    """The places a site's header lines name as an issuer: at a line's head ("沅陵县人民政府门户网站"), as a
+    government anywhere in it (a photo credit "（图片来源／新竹县政府）"), or as the local outlet the page credits
+    ("来源:砀山新闻网").
 
     >>> publisher_places(["沅陵县人民政府门户网站", "2025-12-15 县长重视教育（图片来源/新竹县政府）", "首页"])
     ('沅陵县', '新竹县')
+    >>> publisher_places(["2019-08-23 10:51 来源:砀山新闻网-今日砀山 作者:记者"])
+    ('砀山县',)
     """
     out: list[str] = []
     for line in lines:
-        out += issuer_places(line) or list(governing_places(re.sub(r"\s+", "", line)))
+        out += issuer_places(line) or list(governing_places(re.sub(r"\s+", "", line))) or list(credit_places(line))
     return tuple(out)
 
 
