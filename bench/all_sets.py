@@ -3,7 +3,7 @@
 The question sets and the folders of their third-party texts (not in the repository; each set's README says how
 to get them again):
 
-- the web-copy sets (``webdev``, ``webcheck``, ``webcheck2`` ... ``webcheck13``) over ``DATA/<set>``, and
+- the web-copy sets (``webdev``, ``webcheck``, ``webcheck2`` ... ``webcheck14``) over ``DATA/<set>``, and
   ``pagedev`` over ``DATA/web_pages``, each with the shipped reports beside them (``bench/unseen_eval.py``);
 - ``unseen``, the kept-aside set, over ``DATA/web_pages`` and ``DATA/long_reports``: only its tables are kept
   (no per-question file), so that nobody reads its misses;
@@ -32,7 +32,7 @@ from pathlib import Path
 
 from benchlib import ROOT, SHARED, read_jsonl
 
-WEB_SETS = ["webdev", "webcheck", *(f"webcheck{i}" for i in range(2, 14))]
+WEB_SETS = ["webdev", "webcheck", *(f"webcheck{i}" for i in range(2, 15))]
 BENCH = {"xquad-en2zh-dev": "xquad", "cmrc2018-dev": "cmrc", "drcd-dev": "drcd"}
 ALL = [*WEB_SETS, "pagedev", "dev", "bench", "unseen"]
 

@@ -1,10 +1,10 @@
-"""The web-copy question sets (bench/webdev, the development set; bench/webcheck, webcheck2 ... webcheck13, held
+"""The web-copy question sets (bench/webdev, the development set; bench/webcheck, webcheck2 ... webcheck14, held
 out) are well formed, name only pages listed in their sources.jsonl, and (when the pages are at hand) each
 evidence string is an exact substring of its page, each page matches its recorded sha256, and each answer is
 inside its evidence after normalization. No two sets share a site or a question id.
 
 The page texts are third-party copies kept outside the repository: set QA_WEBDEV_PAGES (QA_WEBCHECK_PAGES,
-QA_WEBCHECK2_PAGES ... QA_WEBCHECK13_PAGES) to their folder; without it the text tests of that set are skipped.
+QA_WEBCHECK2_PAGES ... QA_WEBCHECK14_PAGES) to their folder; without it the text tests of that set are skipped.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ SETS = {"webdev": ("QA_WEBDEV_PAGES", 55), "webcheck": ("QA_WEBCHECK_PAGES", 40)
         "webcheck6": ("QA_WEBCHECK6_PAGES", 40), "webcheck7": ("QA_WEBCHECK7_PAGES", 40),
         "webcheck8": ("QA_WEBCHECK8_PAGES", 40), "webcheck9": ("QA_WEBCHECK9_PAGES", 40),
         "webcheck10": ("QA_WEBCHECK10_PAGES", 40), "webcheck11": ("QA_WEBCHECK11_PAGES", 40),
-        "webcheck12": ("QA_WEBCHECK12_PAGES", 40), "webcheck13": ("QA_WEBCHECK13_PAGES", 40)}
+        "webcheck12": ("QA_WEBCHECK12_PAGES", 40), "webcheck13": ("QA_WEBCHECK13_PAGES", 40),
+        "webcheck14": ("QA_WEBCHECK14_PAGES", 40)}
 
 
 def jsonl(qset: str, name: str) -> list[dict]:
