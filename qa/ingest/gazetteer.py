@@ -260,16 +260,25 @@ def credit_places(line: str) -> tuple[str, ...]:
     ('定海区',)
     >>> credit_places("来源:凤凰网"), credit_places("来源:中国教育新闻网"), credit_places("砀山新闻网")
     ((), (), ())
+    >>> credit_places("来源：新华日报")  # a provincial paper; 新华区 are several provinces' districts
+    ()
     """
     return _one_division(m.group(1) for m in _CREDIT_RE.finditer(line))
 
 
 def _one_division(names: Iterable[str]) -> tuple[str, ...]:
     """The one division these names (full, or without their suffix) name together; none when several, unless
-    they are one place under its former and present names (``_renamed``)."""
+    they are one place under its former and present names (``_renamed``), and none when one name is several
+    provinces' (新华区: Shijiazhuang's, Pingdingshan's, Haikou's ...; 新华日报 is a provincial paper).
+
+    >>> _one_division(["砀山"]), _one_division(["新华"]), _one_division(["鼓楼区"])
+    (('砀山县',), (), ())
+    """
     named = set()
     for name in names:
         named |= {name} if name in _long_divisions() or name in TAIWAN else set(_by_core()[0].get(name, ()))
+    if any(len(_province_codes().get(name, ())) > 1 for name in named):
+        return ()
     named = _renamed(named) if len(named) > 1 else named
     return tuple(named) if len(named) == 1 else ()
 
