@@ -158,7 +158,8 @@ def test_a_local_outlet_credited_in_a_dropped_header_line_gives_the_place_when_t
 
     # invented: a news item that says only 我区, under its site's credit line to the district's own paper
     body = "今年暑期,我区投入800余万元维修改造全区20所中小学,各校校容校貌焕然一新,所有工程已进入扫尾阶段。"
-    for name, credit in (("a", "来源:萧山日报"), ("b", "来源:凤凰网"), ("c", "来源:中国教育新闻网"), ("d", "来源：新华日报")):
+    credits = {"a": "来源:萧山日报", "b": "来源:凤凰网", "c": "来源:中国教育新闻网", "d": "来源：新华日报"}
+    for name, credit in credits.items():
         (tmp_path / f"{name}.txt").write_text(f"暑期校舍维修\n\n2019-08-23 10:51 {credit} 作者:记者 王明\n\n{body}\n",
                                                encoding="utf-8")
     docs = {d.source: d for r in read_corpus(tmp_path)[0] for d in r.documents}
