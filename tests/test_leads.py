@@ -124,7 +124,7 @@ def test_a_figure_of_people_counts_the_noun_before_it_only_when_that_noun_names_
 def test_every_noun_names_its_wordnet_synset():
     from importlib import resources
 
-    from qa.search.lexicon import NOUNS_FILE, ends_in_noun, names_persons
+    from qa.answer.nouns import NOUNS_FILE, ends_in_noun, names_persons
 
     lines = resources.files("qa").joinpath(NOUNS_FILE).read_text(encoding="utf-8").splitlines()
     header = "\n".join(line for line in lines if line.startswith("#"))

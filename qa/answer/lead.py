@@ -18,6 +18,7 @@ from functools import lru_cache
 from qa.answer.counted import plural_noun
 from qa.answer.evidence import clause_spans
 from qa.answer.figures import Unit, expected_unit, unit_table
+from qa.answer.nouns import ends_in_noun, names_persons, plural  # noqa: F401 - plural: a part of this module's API
 from qa.numbers import NUMBER_RE, english_amount, mixed_number, mixed_spans, numbers_in, scaled
 from qa.search import lexicon
 from qa.search.filters import place_core
@@ -46,17 +47,6 @@ MAX_HEADWORD = 6  # characters of the longest headword looked up
 _POWERS = {"thousand": 3, "ten thousand": 4, "hundred million": 8}  # the multipliers of units_zh_en.tsv's glosses
 _AFTER_FIGURE = re.compile(r"\d[千万亿]?$")
 QUANTITY_WORDS = ("number", "amount", "total", "quantity", "sum", "figure", "rate of", "proportion")
-UNCOUNTED = frozenset({"staff", "personnel", "equipment", "furniture", "information", "funds", "money", "software",
-                       "hardware", "news", "data", "evidence", "research", "advice", "knowledge", "training",
-                       "education", "progress", "work", "housing", "machinery", "police", "people", "cattle",
-                       "sheep", "fish", "series", "species", "aircraft", "faculty", "feedback", "funding"})
-IRREGULAR = {"person": "people", "child": "children", "man": "men", "woman": "women", "foot": "feet",
-             "tooth": "teeth", "mouse": "mice", "shelf": "shelves", "life": "lives", "leaf": "leaves",
-             "half": "halves", "wife": "wives", "knife": "knives", "thief": "thieves", "medium": "media",
-             "criterion": "criteria", "phenomenon": "phenomena", "analysis": "analyses", "thesis": "theses",
-             "crisis": "crises", "basis": "bases", "diagnosis": "diagnoses"}
-
-
 def asks_total(question: str) -> bool:
     """Whether the question asks for a total ("in total", "一共"): only then is "no single figure" a fair lead.
 
@@ -211,7 +201,7 @@ def describe(f: Figure) -> str | None:
     # the kindergartens, not 258 kindergartens): it is said to count the noun only when the noun names persons
     # and a gloss that is no English noun (民办: "privately operated") counts nothing
     noun = _said_noun(f)
-    noun = noun if f.unit.kind != "people" or lexicon.names_persons(noun) else ""
+    noun = noun if f.unit.kind != "people" or names_persons(noun) else ""
     if f.unit.kind in ("people", "count", "thing") and noun:
         return f"{figure} {plural(noun, figure)}"
     if f.unit.kind == "thing" or not (base or noun):  # "3 × ten thousand" of nothing named says nothing
@@ -222,27 +212,7 @@ def describe(f: Figure) -> str | None:
 
 def _said_noun(f: Figure) -> str:
     """What the figure counts, in English: the asker's words, or a gloss that ends in an English noun."""
-    return f.noun_en if f.asked or lexicon.ends_in_noun(f.noun_en) else ""
-
-
-def plural(noun: str, figure: str) -> str:
-    """The noun in the plural for any figure but 1 (general English rules; mass nouns stay as they are)."""
-    words = noun.split()
-    last = words[-1]
-    already = last.endswith("s") and not last.endswith(("ss", "us", "is"))  # "funds", "books"
-    if figure == "1" or last in UNCOUNTED or (already and last not in IRREGULAR) or last in IRREGULAR.values():
-        return noun  # ... or already an irregular plural (a gloss "children")
-    if last in IRREGULAR:
-        last = IRREGULAR[last]
-    elif last.endswith("child"):  # "schoolchild", "grandchild"
-        last += "ren"
-    elif last.endswith(("s", "x", "z", "ch", "sh")):
-        last += "es"
-    elif last.endswith("y") and last[-2:-1] not in "aeiou":
-        last = last[:-1] + "ies"
-    else:
-        last += "s"
-    return " ".join([*words[:-1], last])
+    return f.noun_en if f.asked or ends_in_noun(f.noun_en) else ""
 
 
 def english_place(place: str, question: str = "") -> str:

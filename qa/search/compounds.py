@@ -13,7 +13,7 @@ A two-word phrase without headwords of its own (``qa.search.lexicon.candidates``
 
 from __future__ import annotations
 
-from qa.search.lexicon import Entry, _forms, _singulars, entries, lemmas
+from qa.search.lexicon import Entry, _forms, entries, lemmas, singulars
 
 PREPOSITIONS = ("in", "of", "for")
 
@@ -21,7 +21,7 @@ PREPOSITIONS = ("in", "of", "for")
 def inverted(words: list[str]) -> tuple[Entry, ...]:
     """The headwords of the two-word compound ``words`` read as its last word, a preposition and its first."""
     out: dict[str, Entry] = {}
-    for first in _singulars(words[0]):
+    for first in singulars(words[0]):
         for last in dict.fromkeys([*lemmas().get(words[1], ()), *_forms(words[1])]):
             for prep in PREPOSITIONS:
                 for e in entries(f"{last} {prep} {first}"):

@@ -25,7 +25,6 @@ LEXICON_FILE = "data/lexicon_en_zh.tsv"
 CHARS_FILE = "data/lexicon_en_zh_chars.tsv"
 SYNONYMS_FILE = "data/synonyms_en.tsv"
 GLOSSES_FILE = "data/glosses_zh_en.tsv"
-NOUNS_FILE = "data/nouns_en.txt"
 STOPWORDS_FILE = "data/stopwords_en.txt"
 LEMMAS_FILE = "data/lemmas_en.tsv"
 PINYIN_FILE = "data/pinyin_zh.tsv"
@@ -103,42 +102,6 @@ def glosses() -> dict[str, str]:
             zh, en, _source = line.split("\t")
             out[zh] = en
     return out
-
-
-@lru_cache(maxsize=1)
-def nouns() -> dict[str, str]:
-    """English noun -> the WordNet lexicographer file of its commonest sense ("noun.person", "noun.group" ...):
-    every noun whose commonest sense is a person, and the nouns that end a gloss (``qa/data/nouns_en.txt``)."""
-    text = resources.files("qa").joinpath(NOUNS_FILE).read_text(encoding="utf-8")
-    rows = (line.split("\t") for line in text.split("\n") if line and not line.startswith("#"))
-    return {row[0]: row[1] for row in rows}
-
-
-def _head_kind(phrase: str) -> str | None:
-    """The lexicographer file of the last word of an English phrase, in any of its forms (None: no noun)."""
-    words = phrase.lower().split()
-    last = words[-1] if words else ""
-    known = nouns()
-    return next((known[f] for f in (last, *lemmas().get(last, ()), *_singulars(last)) if f in known), None)
-
-
-def names_persons(noun: str) -> bool:
-    """Whether an English noun phrase names persons: its last word, in any of its forms, is a noun whose
-    commonest sense is a person ("young children", "staff members"; not "kindergartens", "staff", "population").
-
-    >>> names_persons("young children"), names_persons("staff members"), names_persons("kindergarten")
-    (True, True, False)
-    """
-    return _head_kind(noun) == "noun.person"
-
-
-def ends_in_noun(gloss: str) -> bool:
-    """Whether a gloss ends in an English noun ("primary school students", "funds"; not "privately operated").
-
-    >>> ends_in_noun("primary school students"), ends_in_noun("funds"), ends_in_noun("privately operated")
-    (True, True, False)
-    """
-    return _head_kind(gloss) is not None
 
 
 @lru_cache(maxsize=1)
@@ -323,17 +286,17 @@ def synonyms(word: str) -> tuple[Entry, ...]:
     True
     """
     out: dict[str, Entry] = {}
-    for form in _singulars(word.lower()):
+    for form in singulars(word.lower()):
         for other, synset in _synonym_rows().get(form, ()):
             for e in entries(other):
                 out.setdefault(e.zh, Entry(e.zh, e.cost, f"{synset}+{e.source}"))
     return tuple(out.values())
 
 
-def _singulars(word: str) -> list[str]:
+def singulars(word: str) -> list[str]:
     """A noun's forms to look up: as written and singular, both spellings ("played" is no form of "play", drama).
 
-    >>> "program" in _singulars("programmes"), _singulars("played")
+    >>> "program" in singulars("programmes"), singulars("played")
     (True, ['played'])
     """
     out = []
