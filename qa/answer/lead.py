@@ -18,7 +18,7 @@ from functools import lru_cache
 from qa.answer.counted import plural_noun
 from qa.answer.evidence import clause_spans
 from qa.answer.figures import Unit, expected_unit, unit_table
-from qa.answer.nouns import ends_in_noun, names_persons, plural  # noqa: F401 - plural: a part of this module's API
+from qa.answer.nouns import ends_in_noun, noun_class, plural  # noqa: F401 - plural: a part of this module's API
 from qa.numbers import NUMBER_RE, english_amount, mixed_number, mixed_spans, numbers_in, scaled
 from qa.search import lexicon
 from qa.search.filters import place_core
@@ -197,11 +197,12 @@ def describe(f: Figure) -> str | None:
         size = 2 if words[:2] in (["ten", "thousand"], ["hundred", "million"]) else 1
         figure = english_amount(scaled(f.figure, _POWERS[" ".join(words[:size])]))
         base = " ".join(words[size:])
-    # a figure of people follows the place they are in as often as a word for them ("幼儿园258人": 258 people of
-    # the kindergartens, not 258 kindergartens): it is said to count the noun only when the noun names persons
-    # and a gloss that is no English noun (民办: "privately operated") counts nothing
+    # a figure follows the place or kind of what it counts as often as a word for it ("幼儿园258人": 258 people of
+    # the kindergartens, not 258 kindergartens; "农村5所": 5 schools in the countryside): it is said to count the
+    # noun only when the noun is of a class its measure word counts (units_zh_en.tsv), and a gloss that is no
+    # English noun (民办: "privately operated") counts nothing
     noun = _said_noun(f)
-    noun = noun if f.unit.kind != "people" or names_persons(noun) else ""
+    noun = noun if not f.unit.counts or noun_class(noun) in f.unit.counts else ""
     if f.unit.kind in ("people", "count", "thing") and noun:
         return f"{figure} {plural(noun, figure)}"
     if f.unit.kind == "thing" or not (base or noun):  # "3 × ten thousand" of nothing named says nothing

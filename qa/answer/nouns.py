@@ -1,8 +1,8 @@
 """English nouns for the leads: which words are nouns and which name persons (from WordNet 3.0, in
 ``qa/data/nouns_en.txt``, built by ``scripts/build_nouns.py``), and their plurals.
 
->>> plural("school", "3"), names_persons("pupils"), ends_in_noun("state-run")
-('schools', True, False)
+>>> plural("school", "3"), noun_class("pupils"), noun_class("kindergartens"), ends_in_noun("state-run")
+('schools', 'noun.person', 'noun.group', False)
 """
 
 from __future__ import annotations
@@ -33,22 +33,14 @@ def nouns() -> dict[str, str]:
     return {row[0]: row[1] for row in rows}
 
 
-def _head_kind(phrase: str) -> str | None:
-    """The lexicographer file of the last word of an English phrase, in any of its forms (None: no noun)."""
+def noun_class(phrase: str) -> str | None:
+    """The WordNet lexicographer file of the last word of an English phrase, in any of its forms ("noun.person",
+    "noun.group" ...; None: no noun this file knows): "young children" and "staff members" name persons,
+    "kindergartens", "staff" and "population" groups."""
     words = phrase.lower().split()
     last = words[-1] if words else ""
     known, forms = nouns(), (last, *lexicon.lemmas().get(last, ()), *lexicon.singulars(last))
     return next((known[f] for f in forms if f in known), None)
-
-
-def names_persons(noun: str) -> bool:
-    """Whether an English noun phrase names persons: its last word, in any of its forms, is a noun whose
-    commonest sense is a person ("young children", "staff members"; not "kindergartens", "staff", "population").
-
-    >>> names_persons("young children"), names_persons("staff members"), names_persons("kindergarten")
-    (True, True, False)
-    """
-    return _head_kind(noun) == "noun.person"
 
 
 def ends_in_noun(gloss: str) -> bool:
@@ -57,7 +49,7 @@ def ends_in_noun(gloss: str) -> bool:
     >>> ends_in_noun("primary school students"), ends_in_noun("funds"), ends_in_noun("privately operated")
     (True, True, False)
     """
-    return _head_kind(gloss) is not None
+    return noun_class(gloss) is not None
 
 
 def plural(noun: str, figure: str) -> str:

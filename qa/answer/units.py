@@ -13,6 +13,7 @@ class Unit:
     zh: str
     english: str
     kind: str  # people / count / thing / measure (see the file's header)
+    counts: tuple[str, ...] = ()  # WordNet noun classes of what it counts (empty: any; see the file's header)
 
 
 @lru_cache(maxsize=1)
@@ -20,7 +21,8 @@ def unit_table() -> tuple[Unit, ...]:
     """The units of ``qa/data/units_zh_en.tsv``, longest first (万元 before 元)."""
     text = resources.files("qa").joinpath("data/units_zh_en.tsv").read_text(encoding="utf-8")
     rows = [line.split("\t") for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    return tuple(sorted((Unit(r[0], r[1], r[2]) for r in rows if len(r) >= 3), key=lambda u: -len(u.zh)))
+    units = (Unit(r[0], r[1], r[2], tuple(r[4].split()) if len(r) > 4 else ()) for r in rows if len(r) >= 3)
+    return tuple(sorted(units, key=lambda u: -len(u.zh)))
 
 
 # the kind of a measure word, where several count alike: units of people are one kind, and so are sums of money
